@@ -4,12 +4,121 @@
 #include <iostream>
 #include <string>
 
+#include "init/config.h"
+#include "init/init_command.h"
+#include "init/signal_names.h"
 #include "version.h"
 
 namespace tazpod::init {
 
 namespace {
+
 constexpr int kExitUsage = 2;
+
+// Flags of `tazpod init`, kept apart from the configuration so that only the
+// flags actually given override the file and the environment.
+struct InitFlags {
+  std::string config_path = kDefaultConfigPath;
+  bool config_given = false;
+  bool group = false;
+  bool single_child = false;
+  std::vector<std::string> rewrites;
+  std::vector<int> expect_exit;
+  std::string pdeathsig;
+  bool subreaper = false;
+  bool warn_on_reap = false;
+  int verbose = 0;
+  bool pause = false;
+  std::string grace_period;
+  std::string forward_delay;
+  std::string log_format;
+  std::string log_level;
+  std::vector<std::string> command;
+};
+
+void AddInitCommand(CLI::App& app, InitFlags& f) {
+  CLI::App* init = app.add_subcommand("init", "Run as the container's PID 1 (docs/init.md)");
+  init->add_option("--config", f.config_path, "Configuration file")->capture_default_str();
+  init->add_flag("-g,--pgroup", f.group, "Forward signals to the main child's process group (tini -g)");
+  init->add_flag("-c,--single-child", f.single_child, "Forward signals to the main child only (the default; dumb-init -c)");
+  init->add_option("-r,--rewrite", f.rewrites, "Rewrite signal S to R before forwarding, as S:R (dumb-init -r; R=0 drops)");
+  init->add_option("-e,--expect-exit", f.expect_exit, "Report this exit code of the main child as 0 (tini -e)")
+      ->check(CLI::Range(0, 255));
+  init->add_option("-p,--pdeathsig", f.pdeathsig, "Signal init receives when its parent dies (tini -p)");
+  init->add_flag("-s,--subreaper", f.subreaper, "Accepted for tini compatibility: init always registers as subreaper when not PID 1");
+  init->add_flag("-w,--warn-on-reap", f.warn_on_reap, "Warn about reaped processes that were not init's own (tini -w)");
+  init->add_flag("-v,--verbose", f.verbose, "More log output (repeat for debug)");
+  init->add_flag("-P,--pause", f.pause, "Run no command and idle until stopped (catatonit -P)");
+  init->add_option("--grace-period", f.grace_period, "Shutdown grace period before SIGKILL, e.g. 8s");
+  init->add_option("--forward-delay", f.forward_delay, "Delay between SIGTERM and acting on it, e.g. 5s");
+  init->add_option("--log-format", f.log_format, "text or json");
+  init->add_option("--log-level", f.log_level, "debug, info, warn or error");
+  // Everything from the first positional argument (or after "--") is the
+  // main child's command line, untouched: its own flags are not ours.
+  init->prefix_command();
+  init->footer("COMMAND [ARGS...] after the options (or after --) runs as the main child.");
+}
+
+// Applies the flags that were given on top of `config`. Returns an error
+// message for a bad value, or an empty string.
+std::string ApplyFlags(const InitFlags& f, Config& config) {
+  InitConfig& c = config.init;
+  if (f.group) c.forward_to_process_group = true;
+  if (f.single_child) c.forward_to_process_group = false;
+  for (const std::string& r : f.rewrites) {
+    auto rw = ParseRewrite(r);
+    if (!rw) return "--rewrite " + r + ": expected SIGNAL:SIGNAL, e.g. 15:3 or SIGTERM:SIGQUIT";
+    c.signal_rewrite[rw->first] = rw->second;
+  }
+  for (int code : f.expect_exit) c.expect_exit.insert(code);
+  if (!f.pdeathsig.empty()) {
+    auto sig = ParseSignal(f.pdeathsig);
+    if (!sig) return "--pdeathsig " + f.pdeathsig + ": unknown signal";
+    c.parent_death_signal = *sig;
+  }
+  if (f.warn_on_reap) c.warn_on_foreign_reap = true;
+  if (f.verbose == 1 && c.log_level > LogLevel::kInfo) c.log_level = LogLevel::kInfo;
+  if (f.verbose >= 2) c.log_level = LogLevel::kDebug;
+  if (f.pause) c.pause = true;
+  if (!f.grace_period.empty()) {
+    auto d = ParseDuration(f.grace_period);
+    if (!d) return "--grace-period " + f.grace_period + ": expected a duration such as 8s or 500ms";
+    c.grace_period = *d;
+  }
+  if (!f.forward_delay.empty()) {
+    auto d = ParseDuration(f.forward_delay);
+    if (!d) return "--forward-delay " + f.forward_delay + ": expected a duration such as 5s";
+    c.forward_delay = *d;
+  }
+  if (!f.log_format.empty()) {
+    auto fmt = ParseLogFormat(f.log_format);
+    if (!fmt) return "--log-format " + f.log_format + ": expected text or json";
+    c.log_format = *fmt;
+  }
+  if (!f.log_level.empty()) {
+    auto lvl = ParseLogLevel(f.log_level);
+    if (!lvl) return "--log-level " + f.log_level + ": expected debug, info, warn or error";
+    c.log_level = *lvl;
+  }
+  if (c.pause && !f.command.empty()) return "--pause runs no command, but one was given";
+  return "";
+}
+
+int RunInitCommand(const InitFlags& flags, bool config_given) {
+  InitOptions options;
+  if (auto err = ApplyConfigFile(flags.config_path, config_given, options.config)) {
+    std::cerr << "tazpod init: " << *err << "\n";
+    return kExitUsage;
+  }
+  ApplyEnvironment(options.config);
+  if (std::string err = ApplyFlags(flags, options.config); !err.empty()) {
+    std::cerr << "tazpod init: " << err << "\n";
+    return kExitUsage;
+  }
+  options.command = flags.command;
+  return RunInit(options);
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -18,9 +127,23 @@ int RunCli(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tazpod ") + kVersion,
                        "Print the version and exit");
   app.footer("Run `tazpod SUBCOMMAND --help` for the options of one subcommand.");
+  InitFlags init_flags;
+  AddInitCommand(app, init_flags);
+
+  // "--" ends tazpod's own arguments: what follows is the main child's
+  // command line, passed on untouched (CLI11 would hand it to the top level).
+  std::vector<std::string> after_dashes;
+  int own_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      own_argc = i;
+      after_dashes.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
 
   try {
-    app.parse(argc, argv);
+    app.parse(own_argc, argv);
   } catch (const CLI::ParseError& e) {
     // CLI11 reports --help and --version as "errors" with exit code 0.
     if (e.get_exit_code() == 0) return app.exit(e);
@@ -28,11 +151,19 @@ int RunCli(int argc, char** argv) {
     return kExitUsage;
   }
 
-  if (app.get_subcommands().empty()) {
-    std::cerr << app.help();
-    return kExitUsage;
+  if (app.got_subcommand("init")) {
+    CLI::App* init = app.get_subcommand("init");
+    init_flags.command = init->remaining();
+    if (!init_flags.command.empty() && !after_dashes.empty()) {
+      std::cerr << "tazpod init: a command both before and after \"--\"\n";
+      return kExitUsage;
+    }
+    if (init_flags.command.empty()) init_flags.command = after_dashes;
+    bool config_given = init->get_option("--config")->count() > 0;
+    return RunInitCommand(init_flags, config_given);
   }
-  return 0;
+  std::cerr << app.help();
+  return kExitUsage;
 }
 
 }  // namespace tazpod::init

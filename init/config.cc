@@ -1,0 +1,188 @@
+#include "init/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <toml++/toml.h>
+
+#include "init/signal_names.h"
+
+namespace tazpod::init {
+
+namespace {
+
+std::string Where(const std::string& path, const toml::source_region& src) {
+  return path + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
+}
+
+// A config error at `node`, naming the key.
+std::string KeyError(const std::string& path, const toml::node& node, std::string_view key,
+                     std::string_view problem) {
+  return Where(path, node.source()) + ": " + std::string(key) + ": " + std::string(problem);
+}
+
+std::optional<std::string> ReadBool(const std::string& path, const toml::node& node,
+                                    std::string_view key, bool& out) {
+  auto v = node.value<bool>();
+  if (!v || !node.is_boolean()) return KeyError(path, node, key, "expected true or false");
+  out = *v;
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadDuration(const std::string& path, const toml::node& node,
+                                        std::string_view key, std::chrono::milliseconds& out) {
+  std::optional<std::chrono::milliseconds> d;
+  if (node.is_integer()) {
+    auto secs = *node.value<std::int64_t>();
+    if (secs >= 0 && secs <= 86400) d = std::chrono::seconds(secs);
+  } else if (node.is_string()) {
+    d = ParseDuration(*node.value<std::string>());
+  }
+  if (!d) return KeyError(path, node, key, "expected a duration such as \"8s\" or \"500ms\"");
+  out = *d;
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadSignal(const std::string& path, const toml::node& node,
+                                      std::string_view key, int& out, bool allow_none) {
+  std::optional<int> sig;
+  if (node.is_string()) {
+    std::string text = *node.value<std::string>();
+    if (allow_none && (text.empty() || text == "none")) sig = 0;
+    else sig = ParseSignal(text);
+  } else if (node.is_integer()) {
+    sig = ParseSignal(std::to_string(*node.value<std::int64_t>()));
+    if (!sig && allow_none && *node.value<std::int64_t>() == 0) sig = 0;
+  }
+  if (!sig) return KeyError(path, node, key, "expected a signal name such as \"SIGTERM\"");
+  out = *sig;
+  return std::nullopt;
+}
+
+std::optional<std::string> ApplyInitSection(const std::string& path, const toml::table& table,
+                                            InitConfig& init) {
+  for (auto&& [k, node] : table) {
+    const std::string key = "init." + std::string(k.str());
+    std::optional<std::string> err;
+    if (k == "grace_period") {
+      err = ReadDuration(path, node, key, init.grace_period);
+    } else if (k == "forward_delay") {
+      err = ReadDuration(path, node, key, init.forward_delay);
+    } else if (k == "forward_to_process_group") {
+      err = ReadBool(path, node, key, init.forward_to_process_group);
+    } else if (k == "warn_on_foreign_reap") {
+      err = ReadBool(path, node, key, init.warn_on_foreign_reap);
+    } else if (k == "pause") {
+      err = ReadBool(path, node, key, init.pause);
+    } else if (k == "parent_death_signal") {
+      err = ReadSignal(path, node, key, init.parent_death_signal, /*allow_none=*/true);
+    } else if (k == "log_format") {
+      auto f = node.is_string() ? ParseLogFormat(*node.value<std::string>()) : std::nullopt;
+      if (!f) err = KeyError(path, node, key, "expected \"text\" or \"json\"");
+      else init.log_format = *f;
+    } else if (k == "log_level") {
+      auto l = node.is_string() ? ParseLogLevel(*node.value<std::string>()) : std::nullopt;
+      if (!l) err = KeyError(path, node, key, "expected \"debug\", \"info\", \"warn\" or \"error\"");
+      else init.log_level = *l;
+    } else if (k == "expect_exit") {
+      const toml::array* codes = node.as_array();
+      if (!codes) return KeyError(path, node, key, "expected an array of exit codes");
+      for (const toml::node& c : *codes) {
+        auto code = c.value<std::int64_t>();
+        if (!c.is_integer() || *code < 0 || *code > 255)
+          return KeyError(path, c, key, "expected exit codes from 0 to 255");
+        init.expect_exit.insert(static_cast<int>(*code));
+      }
+    } else if (k == "signal_rewrite") {
+      const toml::table* rewrites = node.as_table();
+      if (!rewrites) return KeyError(path, node, key, "expected a table such as { SIGTERM = \"SIGQUIT\" }");
+      for (auto&& [from, to] : *rewrites) {
+        auto from_sig = ParseSignal(from.str());
+        int to_sig = 0;
+        if (!from_sig) return KeyError(path, to, key + "." + std::string(from.str()), "unknown signal");
+        if (auto e = ReadSignal(path, to, key + "." + std::string(from.str()), to_sig, true)) return e;
+        init.signal_rewrite[*from_sig] = to_sig;
+      }
+    } else {
+      err = KeyError(path, node, key, "unknown key");
+    }
+    if (err) return err;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value < 0) return std::nullopt;
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  std::int64_t ms = 0;
+  if (unit == "ms") ms = value;
+  else if (unit == "s") ms = value * 1000;
+  else if (unit == "m") ms = value * 60 * 1000;
+  else if (unit.empty() && value == 0) ms = 0;
+  else return std::nullopt;
+  if (ms > 24LL * 3600 * 1000) return std::nullopt;  // a day: anything longer is a typo
+  return std::chrono::milliseconds(ms);
+}
+
+std::optional<std::pair<int, int>> ParseRewrite(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto from = ParseSignal(text.substr(0, colon));
+  std::string_view to_text = text.substr(colon + 1);
+  std::optional<int> to = to_text == "0" ? std::optional<int>(0) : ParseSignal(to_text);
+  if (!from || !to) return std::nullopt;
+  return std::make_pair(*from, *to);
+}
+
+std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_exist,
+                                           Config& config) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (must_exist) return path + ": configuration file not found";
+    return std::nullopt;
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Where(path, e.source()) + ": " + std::string(e.description());
+  }
+  for (auto&& [section, node] : root) {
+    const toml::table* table = node.as_table();
+    if (section == "init") {
+      if (!table) return KeyError(path, node, "init", "expected a table [init]");
+      if (auto err = ApplyInitSection(path, *table, config.init)) return err;
+    } else if (section == "vault" || section == "session" || section == "health") {
+      // Reserved for components that have no settings yet: any key is unknown.
+      if (!table) return KeyError(path, node, section.str(), "expected a table");
+      for (auto&& [k, v] : *table)
+        return KeyError(path, v, std::string(section.str()) + "." + std::string(k.str()), "unknown key");
+    } else {
+      return KeyError(path, node, section.str(), "unknown section");
+    }
+  }
+  return std::nullopt;
+}
+
+void ApplyEnvironment(Config& config) {
+  if (const char* v = std::getenv("TINI_KILL_PROCESS_GROUP"); v && *v) {
+    config.init.forward_to_process_group = true;
+  }
+  if (const char* v = std::getenv("DUMB_INIT_SETSID"); v && std::string_view(v) == "0") {
+    config.init.forward_to_process_group = false;
+  }
+  if (const char* v = std::getenv("TINI_VERBOSITY"); v && *v) {
+    // tini: 0 errors only, 1 warnings (its default), 2 info, 3 debug.
+    int level = std::atoi(v);
+    config.init.log_level = level >= 3   ? LogLevel::kDebug
+                            : level == 2 ? LogLevel::kInfo
+                            : level == 1 ? LogLevel::kWarn
+                                         : LogLevel::kError;
+  }
+}
+
+}  // namespace tazpod::init

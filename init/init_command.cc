@@ -1,0 +1,114 @@
+#include "init/init_command.h"
+
+#include <sys/prctl.h>
+#include <linux/close_range.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "init/log.h"
+#include "init/main_child.h"
+#include "init/signal_names.h"
+#include "init/signals.h"
+#include "init/supervisor.h"
+#include "version.h"
+
+namespace tazpod::init {
+
+namespace {
+
+constexpr int kExitStartFailed = 1;
+
+// No core files and no ptrace or /proc/PID/mem access by others: init will
+// hold passphrases. The main child gets the core limit back before exec.
+void HardenProcess(struct rlimit* original_core) {
+  getrlimit(RLIMIT_CORE, original_core);
+  struct rlimit none {0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0)
+    Log(LogLevel::kWarn, "init.harden.failed", {{"call", "setrlimit(RLIMIT_CORE)"}, {"error", std::strerror(errno)}});
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    Log(LogLevel::kWarn, "init.harden.failed", {{"call", "prctl(PR_SET_DUMPABLE)"}, {"error", std::strerror(errno)}});
+}
+
+// Not PID 1 (run from a shell, or under another init): become the reaper of
+// our orphaned descendants, as PID 1 would be.
+void RegisterSubreaper() {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    Log(LogLevel::kWarn, "init.subreaper.failed", {{"error", std::strerror(errno)}});
+    return;
+  }
+  Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
+}
+
+// Whatever descriptors the runtime or a parent left open (above stderr) would
+// keep files or mounts busy for the container's whole life. Init needs none.
+void CloseInheritedDescriptors() {
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = 3; fd < (max > 0 ? max : 1024); ++fd) close(static_cast<int>(fd));
+}
+
+}  // namespace
+
+int RunInit(const InitOptions& options) {
+  const InitConfig& config = options.config.init;
+  CloseInheritedDescriptors();
+  ConfigureLog(config.log_format, config.log_level);
+  const bool is_pid1 = getpid() == 1;
+  Log(LogLevel::kInfo, "init.start", {{"version", kVersion}, {"pid", getpid()}});
+
+  struct rlimit original_core {};
+  HardenProcess(&original_core);
+  if (config.parent_death_signal != 0 && prctl(PR_SET_PDEATHSIG, config.parent_death_signal, 0, 0, 0) != 0)
+    Log(LogLevel::kWarn, "init.pdeathsig.failed", {{"error", std::strerror(errno)}});
+
+  sigset_t original_mask;
+  const sigset_t handled = SignalsToHandle();
+  if (int err = BlockSignals(handled, &original_mask)) {
+    Log(LogLevel::kError, "init.start.failed", {{"call", "sigprocmask"}, {"error", std::strerror(err)}});
+    return kExitStartFailed;
+  }
+  UniqueFd signal_fd = OpenSignalFd(handled);
+  if (!signal_fd) {
+    Log(LogLevel::kError, "init.start.failed", {{"call", "signalfd"}, {"error", std::strerror(errno)}});
+    return kExitStartFailed;
+  }
+  if (!is_pid1) RegisterSubreaper();
+
+  boost::asio::io_context io(1);
+  Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);
+
+  if (!options.command.empty()) {
+    SpawnResult child = SpawnMainChild({options.command, original_mask, original_core});
+    if (child.pid < 0) {
+      Log(LogLevel::kError, "init.child.spawn_failed",
+          {{"command", options.command[0]}, {"error", std::strerror(child.fork_errno)}});
+      return kExitStartFailed;
+    }
+    if (child.exec_errno != 0) {
+      // One line that names the command, then the shell's exit code for it.
+      Log(LogLevel::kError, "init.child.exec_failed",
+          {{"command", options.command[0]}, {"error", std::strerror(child.exec_errno)}});
+      waitpid(child.pid, nullptr, 0);  // it has _exit()ed or is about to
+      return ExitCodeForExecError(child.exec_errno);
+    }
+    Log(LogLevel::kInfo, "init.child.start",
+        {{"pid", child.pid}, {"command", options.command[0]}, {"terminal", child.has_terminal}});
+    supervisor.AdoptMainChild(child.pid);
+  } else {
+    Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
+  }
+
+  // Only now, so the main child still starts in the directory it was given
+  // (Docker's WORKDIR); init itself must not keep any mount busy.
+  if (chdir("/") != 0) Log(LogLevel::kWarn, "init.chdir.failed", {{"error", std::strerror(errno)}});
+
+  return supervisor.Run();
+}
+
+}  // namespace tazpod::init

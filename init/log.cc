@@ -1,0 +1,158 @@
+#include "init/log.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace tazpod::init {
+
+namespace {
+
+struct LogSettings {
+  LogFormat format = LogFormat::kText;
+  LogLevel min_level = LogLevel::kInfo;
+  int fd = 2;
+};
+LogSettings g_settings;
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+// Text values are quoted when they would otherwise be ambiguous to a reader
+// or a log parser (spaces, quotes, '=', control characters, empty).
+void AppendTextValue(std::string& out, std::string_view s) {
+  bool plain = !s.empty();
+  for (unsigned char c : s) {
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) plain = false;
+  }
+  if (plain) {
+    out += s;
+  } else {
+    AppendJsonString(out, s);
+  }
+}
+
+void AppendTime(std::string& out, std::int64_t unix_ms) {
+  time_t secs = static_cast<time_t>(unix_ms / 1000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  out += buf;
+}
+
+std::int64_t NowUnixMs() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+std::optional<LogLevel> ParseLogLevel(std::string_view text) {
+  if (text == "debug") return LogLevel::kDebug;
+  if (text == "info") return LogLevel::kInfo;
+  if (text == "warn" || text == "warning") return LogLevel::kWarn;
+  if (text == "error") return LogLevel::kError;
+  return std::nullopt;
+}
+
+std::optional<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return std::nullopt;
+}
+
+std::string_view Name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+void ConfigureLog(LogFormat format, LogLevel min_level, int fd) {
+  g_settings = LogSettings{format, min_level, fd};
+}
+
+bool LogEnabled(LogLevel level) { return level >= g_settings.min_level; }
+
+std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,
+                          std::string_view event, std::initializer_list<LogField> fields) {
+  std::string line;
+  line.reserve(128);
+  if (format == LogFormat::kJson) {
+    line += "{\"time\":\"";
+    AppendTime(line, unix_ms);
+    line += "\",\"level\":\"";
+    line += Name(level);
+    line += "\",\"event\":";
+    AppendJsonString(line, event);
+    for (const LogField& f : fields) {
+      line += ',';
+      AppendJsonString(line, f.key());
+      line += ':';
+      if (f.is_number()) {
+        line += f.value();
+      } else {
+        AppendJsonString(line, f.value());
+      }
+    }
+    line += "}\n";
+    return line;
+  }
+  AppendTime(line, unix_ms);
+  line += ' ';
+  line += Name(level);
+  line += ' ';
+  line += event;
+  for (const LogField& f : fields) {
+    line += ' ';
+    line += f.key();
+    line += '=';
+    AppendTextValue(line, f.value());
+  }
+  line += '\n';
+  return line;
+}
+
+void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  if (!LogEnabled(level)) return;
+  int saved_errno = errno;  // callers log right after a failed call and then read errno
+  std::string line = FormatLogLine(g_settings.format, NowUnixMs(), level, event, fields);
+  std::string_view rest = line;
+  while (!rest.empty()) {
+    ssize_t n = ::write(g_settings.fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // nowhere to report a logging failure: drop the line
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  errno = saved_errno;
+}
+
+}  // namespace tazpod::init

@@ -1,0 +1,60 @@
+// Structured logging for PID 1: one line per event on stderr, which is what
+// `docker logs` shows.
+//
+// A line has a time (UTC, milliseconds), a level, an event name named like a
+// metric (`init.child.exit`), and key=value fields. Text by default; JSON
+// lines on request. Each line goes out in a single write(2), so lines from
+// PID 1 never interleave mid-line with other writers of the same pipe.
+//
+// Never log a secret: fields are for pids, names, states, durations, errors.
+// Logging never fails the caller: a write error is dropped.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tazpod::init {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+
+std::optional<LogLevel> ParseLogLevel(std::string_view text);
+std::optional<LogFormat> ParseLogFormat(std::string_view text);
+std::string_view Name(LogLevel level);
+
+// One key=value field. Numbers stay numbers in JSON; everything else is a string.
+class LogField {
+ public:
+  LogField(std::string_view key, std::string_view value) : key_(key), value_(value) {}
+  LogField(std::string_view key, const char* value) : key_(key), value_(value) {}
+  LogField(std::string_view key, const std::string& value) : key_(key), value_(value) {}
+  LogField(std::string_view key, bool value) : key_(key), value_(value ? "true" : "false"), number_(true) {}
+  LogField(std::string_view key, std::integral auto value)
+      : key_(key), value_(std::to_string(value)), number_(true) {}
+
+  std::string_view key() const { return key_; }
+  const std::string& value() const { return value_; }
+  bool is_number() const { return number_; }
+
+ private:
+  std::string_view key_;
+  std::string value_;
+  bool number_ = false;
+};
+
+// Chooses the format, the minimum level and the descriptor (default stderr).
+// Call once at start; before it, lines go to stderr as text at info level.
+void ConfigureLog(LogFormat format, LogLevel min_level, int fd = 2);
+bool LogEnabled(LogLevel level);
+
+void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+
+// Formats one line (with its trailing newline) without writing it. For tests.
+std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,
+                          std::string_view event, std::initializer_list<LogField> fields);
+
+}  // namespace tazpod::init

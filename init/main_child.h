@@ -1,0 +1,46 @@
+// Starting the main child: the command given after `tazpod init --`.
+//
+// Like tini, the child runs in its own process group with signal dispositions
+// and mask back to defaults; when init has a controlling terminal (its stdin),
+// the child's group becomes the terminal's foreground group, so an
+// interactive shell gets working job control and Ctrl+C reaches the job, not
+// init. Nothing init holds open reaches the child: every descriptor above
+// stderr is closed on exec.
+#pragma once
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace tazpod::init {
+
+struct SpawnRequest {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  sigset_t original_mask;         // the mask init started with
+  struct rlimit original_core_limit;
+};
+
+struct SpawnResult {
+  pid_t pid = -1;          // -1 when fork failed
+  int exec_errno = 0;      // set when the child could not exec: it has exited
+  int fork_errno = 0;
+  bool has_terminal = false;  // the child's group was made the foreground group
+};
+
+// Forks and execs the main child, and waits (briefly) to learn whether exec
+// succeeded. When it did not, the child has already _exit()ed with 127 or
+// 126 and must still be reaped.
+SpawnResult SpawnMainChild(const SpawnRequest& request);
+
+// The shell's convention: 127 when the command was not found, 126 when it was
+// found but could not be executed.
+int ExitCodeForExecError(int exec_errno);
+
+// The exit code init reports for a wait status: the exit status, or 128+N
+// when the child died of signal N.
+int ExitCodeForWaitStatus(int status);
+
+}  // namespace tazpod::init

@@ -1,0 +1,19 @@
+// Which processes init must stop at shutdown, read from /proc.
+//
+// As PID 1 of a PID namespace that is every other process in it, including
+// what `docker exec` started (whose parent is outside the namespace). When
+// not PID 1 it is init's descendants only: init must never signal processes
+// it does not own. Kernel threads and zombies are never listed: they cannot
+// be stopped by a signal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <vector>
+
+namespace tazpod::init {
+
+// `self` is init's pid as seen in /proc.
+std::vector<pid_t> ProcessesToStop(pid_t self, bool is_pid1);
+
+}  // namespace tazpod::init

@@ -1,0 +1,44 @@
+#include "init/reaper.h"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "init/log.h"
+#include "init/main_child.h"
+
+namespace tazpod::init {
+
+void Reaper::Watch(pid_t pid, ExitCallback on_exit) { watched_[pid] = std::move(on_exit); }
+
+int Reaper::ReapAll() {
+  int reaped = 0;
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid <= 0) break;  // 0: children left but none exited; ECHILD: none at all
+    ++reaped;
+    ++total_reaped_;
+    auto it = watched_.find(pid);
+    if (it != watched_.end()) {
+      ExitCallback callback = std::move(it->second);
+      watched_.erase(it);
+      callback(pid, status);
+      continue;
+    }
+    Log(warn_on_foreign_ ? LogLevel::kWarn : LogLevel::kDebug, "init.reap.foreign",
+        {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
+  }
+  return reaped;
+}
+
+bool Reaper::HasChildren() {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  // WNOWAIT: look without reaping.
+  return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+}  // namespace tazpod::init

@@ -1,0 +1,40 @@
+// Reaps every child of init: its own, orphans the kernel reparented to it
+// (for example what `docker exec` processes leave behind), and the main child.
+//
+// Components that start a process and need its exit status Watch() its pid;
+// every other reaped process is "foreign" and only logged. Not thread-safe:
+// used from the event loop only.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+
+namespace tazpod::init {
+
+class Reaper {
+ public:
+  using ExitCallback = std::function<void(pid_t pid, int wait_status)>;
+
+  explicit Reaper(bool warn_on_foreign) : warn_on_foreign_(warn_on_foreign) {}
+
+  // Calls `on_exit` from ReapAll() when `pid` is reaped.
+  void Watch(pid_t pid, ExitCallback on_exit);
+
+  // Reaps every child that has exited, without blocking. Returns how many.
+  int ReapAll();
+
+  // True while init has at least one child, exited or not.
+  static bool HasChildren();
+
+  std::uint64_t total_reaped() const { return total_reaped_; }
+
+ private:
+  bool warn_on_foreign_;
+  std::map<pid_t, ExitCallback> watched_;
+  std::uint64_t total_reaped_ = 0;
+};
+
+}  // namespace tazpod::init

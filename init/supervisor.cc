@@ -1,0 +1,334 @@
+#include "init/supervisor.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+#include "init/log.h"
+#include "init/main_child.h"
+#include "init/process_list.h"
+#include "init/signal_names.h"
+#include "init/signals.h"
+
+namespace tazpod::init {
+
+namespace asio = boost::asio;
+using std::chrono::steady_clock;
+
+namespace {
+
+// After SIGKILL, how long to wait for the last processes to go before init
+// exits anyway: a process stuck in the kernel (D state) must not hold the
+// container up forever. The kernel kills what is left when PID 1 exits.
+constexpr std::chrono::seconds kAfterKillWait{2};
+
+UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+long long MillisSince(steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd signal_fd,
+                       bool is_pid1)
+    : io_(io),
+      config_(config),
+      is_pid1_(is_pid1),
+      self_(getpid()),
+      signal_fd_(io, signal_fd.Release()),
+      reaper_(config.warn_on_foreign_reap),
+      delay_timer_(io),
+      step_timer_(io),
+      grace_timer_(io) {}
+
+Supervisor::~Supervisor() = default;
+
+void Supervisor::OnStopAccepting(std::function<void()> hook) {
+  stop_accepting_hooks_.push_back(std::move(hook));
+}
+
+void Supervisor::AddShutdownStep(std::string name, ShutdownStep step) {
+  steps_.emplace_back(std::move(name), std::move(step));
+}
+
+void Supervisor::AdoptMainChild(pid_t pid) {
+  main_child_ = pid;
+  main_child_alive_ = true;
+  reaper_.Watch(pid, [this](pid_t p, int status) { OnMainChildExit(p, status); });
+}
+
+int Supervisor::Run() {
+  WaitForSignal();
+  // A child may have exited before the loop started: reap it now.
+  Guarded("reaper", [this] { reaper_.ReapAll(); });
+  for (;;) {
+    try {
+      io_.run();
+      break;
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "init.component.failed", {{"component", "event_loop"}, {"error", e.what()}});
+    } catch (...) {
+      Log(LogLevel::kError, "init.component.failed", {{"component", "event_loop"}, {"error", "unknown"}});
+    }
+  }
+  return ExitCode();
+}
+
+void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", e.what()}});
+  } catch (...) {
+    Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", "unknown"}});
+  }
+}
+
+void Supervisor::WaitForSignal() {
+  signal_fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || finished_) return;
+    // Drain the signalfd: several signals may be pending, and SIGCHLD is
+    // coalesced (one read may stand for many exited children).
+    struct signalfd_siginfo info[16];
+    for (;;) {
+      ssize_t n = read(signal_fd_.native_handle(), info, sizeof info);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      for (size_t i = 0; i < static_cast<size_t>(n) / sizeof info[0]; ++i) {
+        int sig = static_cast<int>(info[i].ssi_signo);
+        pid_t sender = static_cast<pid_t>(info[i].ssi_pid);
+        Guarded("signals", [&] { OnSignal(sig, sender); });
+      }
+    }
+    WaitForSignal();
+  });
+}
+
+void Supervisor::OnSignal(int signal, pid_t sender) {
+  if (signal == SIGCHLD) {
+    reaper_.ReapAll();
+    return;
+  }
+  // A signal init raised against itself (SIGPIPE from a write to a closed
+  // pipe) is init's own business, never the child's.
+  if (sender == self_) return;
+
+  if (signal == SIGTERM || signal == SIGINT) {
+    if (shutting_down_) {
+      Log(LogLevel::kInfo, "init.signal.ignored", {{"signal", SignalName(signal)}, {"reason", "shutting_down"}});
+      return;
+    }
+    BeginShutdown("signal", signal);
+    return;
+  }
+  if (main_child_alive_ && IsForwardable(signal)) {
+    Forward(signal);
+    return;
+  }
+  Log(LogLevel::kDebug, "init.signal.ignored", {{"signal", SignalName(signal)}, {"reason", "no_main_child"}});
+}
+
+void Supervisor::Forward(int signal) {
+  int to = signal;
+  if (auto it = config_.signal_rewrite.find(signal); it != config_.signal_rewrite.end()) to = it->second;
+  if (to == 0) {
+    Log(LogLevel::kDebug, "init.signal.dropped", {{"signal", SignalName(signal)}});
+    return;
+  }
+  pid_t target = config_.forward_to_process_group ? -main_child_ : main_child_;
+  if (kill(target, to) != 0 && errno != ESRCH) {
+    Log(LogLevel::kWarn, "init.signal.forward_failed",
+        {{"signal", SignalName(to)}, {"target", target}, {"error", std::strerror(errno)}});
+    return;
+  }
+  Log(LogLevel::kDebug, "init.signal.forward",
+      {{"signal", SignalName(signal)}, {"sent", SignalName(to)}, {"target", target}});
+}
+
+void Supervisor::OnMainChildExit(pid_t pid, int status) {
+  main_child_alive_ = false;
+  main_child_status_ = status;
+  if (WIFSIGNALED(status)) {
+    Log(LogLevel::kInfo, "init.child.exit",
+        {{"pid", pid}, {"signal", SignalName(WTERMSIG(status))}, {"code", ExitCodeForWaitStatus(status)}});
+  } else {
+    Log(LogLevel::kInfo, "init.child.exit", {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
+  }
+  if (!shutting_down_) BeginShutdown("main_child_exit", 0);
+  else OnProcessGone(pid);
+}
+
+void Supervisor::BeginShutdown(const std::string& reason, int signal) {
+  shutting_down_ = true;
+  shutdown_signal_ = signal;
+  if (signal != 0) {
+    Log(LogLevel::kInfo, "init.shutdown.begin", {{"reason", reason}, {"signal", SignalName(signal)}});
+  } else {
+    Log(LogLevel::kInfo, "init.shutdown.begin", {{"reason", reason}});
+  }
+  for (auto& hook : stop_accepting_hooks_) Guarded("stop_accepting", hook);
+
+  auto start_steps = [this] {
+    deadline_ = steady_clock::now() + config_.grace_period;
+    RunStep(0);
+  };
+  if (signal != 0 && config_.forward_delay.count() > 0) {
+    Log(LogLevel::kInfo, "init.shutdown.delay", {{"delay_ms", static_cast<long long>(config_.forward_delay.count())}});
+    delay_timer_.expires_after(config_.forward_delay);
+    delay_timer_.async_wait([start_steps](boost::system::error_code ec) {
+      if (!ec) start_steps();
+    });
+    return;
+  }
+  start_steps();
+}
+
+void Supervisor::RunStep(size_t index) {
+  if (index >= steps_.size()) {
+    TerminateProcesses();
+    return;
+  }
+  const std::string& name = steps_[index].first;
+  const std::uint64_t generation = ++step_generation_;
+  const auto started = steady_clock::now();
+  Log(LogLevel::kInfo, "init.shutdown.step.begin", {{"step", name}});
+
+  // Whichever comes first, the step's `done` or the deadline, moves on; the
+  // other is ignored thanks to the generation number.
+  step_timer_.expires_at(deadline_);
+  step_timer_.async_wait([this, index, generation, name](boost::system::error_code ec) {
+    if (ec || generation != step_generation_) return;
+    ++step_generation_;
+    step_failed_ = true;
+    Log(LogLevel::kError, "init.shutdown.step.failed", {{"step", name}, {"error", "grace period exceeded"}});
+    RunStep(index + 1);
+  });
+  StepDone done = [this, index, generation, name, started](const std::string& error) {
+    // `done` may be called from inside the step; continue from the loop.
+    asio::post(io_, [this, index, generation, name, started, error] {
+      if (generation != step_generation_) return;
+      ++step_generation_;
+      step_timer_.cancel();
+      if (error.empty()) {
+        Log(LogLevel::kInfo, "init.shutdown.step.done", {{"step", name}, {"duration_ms", MillisSince(started)}});
+      } else {
+        step_failed_ = true;
+        Log(LogLevel::kError, "init.shutdown.step.failed",
+            {{"step", name}, {"error", error}, {"duration_ms", MillisSince(started)}});
+      }
+      RunStep(index + 1);
+    });
+  };
+  Guarded(name.c_str(), [&] { steps_[index].second(done); });
+}
+
+void Supervisor::TerminateProcesses() {
+  if (finished_) return;
+  const bool first_round = !term_sent_;
+  if (first_round) {
+    term_sent_ = true;
+    if (main_child_alive_) {
+      // The main child gets the signal that started the shutdown (rewritten
+      // if so configured); SIGTERM when the shutdown had another cause.
+      Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
+    }
+    grace_timer_.expires_at(deadline_);
+    grace_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) KillRemaining();
+    });
+  }
+
+  int signalled = 0;
+  for (pid_t pid : ProcessesToStop(self_, is_pid1_)) {
+    if (waiting_for_.count(pid)) continue;
+    bool in_main_group = main_child_alive_ &&
+                         (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
+    if (!in_main_group) {
+      if (kill(pid, SIGTERM) != 0) continue;  // already gone
+      ++signalled;
+    }
+    WatchUntilGone(pid);
+  }
+  if (first_round) Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}});
+  if (waiting_for_.empty()) Finish();
+}
+
+void Supervisor::WatchUntilGone(pid_t pid) {
+  UniqueFd fd = OpenPidFd(pid);
+  if (!fd) return;  // gone already (ESRCH), or no pidfd support: the grace timer covers it
+  auto desc = std::make_unique<asio::posix::stream_descriptor>(io_, fd.Release());
+  desc->async_wait(asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    OnProcessGone(pid);
+  });
+  waiting_for_[pid] = std::move(desc);
+}
+
+void Supervisor::OnProcessGone(pid_t pid) {
+  waiting_for_.erase(pid);
+  if (!waiting_for_.empty() || finished_) return;
+  // Everyone we knew of is gone; processes may have been started meanwhile.
+  asio::post(io_, [this] { TerminateProcesses(); });
+}
+
+void Supervisor::KillRemaining() {
+  if (finished_) return;
+  std::vector<pid_t> left = ProcessesToStop(self_, is_pid1_);
+  if (left.empty()) return;
+  killed_after_grace_ = true;
+  Log(LogLevel::kWarn, "init.shutdown.kill",
+      {{"processes", static_cast<long long>(left.size())},
+       {"grace_ms", static_cast<long long>(config_.grace_period.count())}});
+  if (is_pid1_) {
+    // As PID 1, kill(-1) reaches every process in the namespace but init,
+    // including any started after the list above was read.
+    kill(-1, SIGKILL);
+  } else {
+    for (pid_t pid : left) kill(pid, SIGKILL);
+  }
+  for (pid_t pid : left)
+    if (!waiting_for_.count(pid)) WatchUntilGone(pid);
+  grace_timer_.expires_after(kAfterKillWait);
+  grace_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    Log(LogLevel::kError, "init.shutdown.stuck", {{"processes", static_cast<long long>(waiting_for_.size())}});
+    Finish();
+  });
+}
+
+void Supervisor::Finish() {
+  if (finished_) return;
+  reaper_.ReapAll();
+  if (main_child_alive_) {
+    // The main child may be gone (its pidfd fired) but not reaped yet: reap
+    // it before deciding the exit code.
+    int status = 0;
+    if (waitpid(main_child_, &status, WNOHANG) == main_child_) OnMainChildExit(main_child_, status);
+  }
+  finished_ = true;
+  int code = ExitCode();
+  Log(LogLevel::kInfo, "init.exit",
+      {{"code", code}, {"reaped", static_cast<long long>(reaper_.total_reaped())},
+       {"killed_after_grace", killed_after_grace_}, {"step_failed", step_failed_}});
+  io_.stop();
+}
+
+int Supervisor::ExitCode() const {
+  if (main_child_status_) {
+    int code = ExitCodeForWaitStatus(*main_child_status_);
+    return config_.expect_exit.count(code) ? 0 : code;
+  }
+  if (step_failed_) return kExitShutdownStepFailed;
+  if (killed_after_grace_) return kExitKilledAfterGrace;
+  return kExitClean;
+}
+
+}  // namespace tazpod::init

@@ -1,0 +1,115 @@
+// The PID 1 event loop (Boost.Asio, one thread).
+//
+// Owns everything init does after start: it reads signals from a signalfd,
+// reaps, forwards signals to the main child, and runs the ordered shutdown:
+//
+//   SIGTERM/SIGINT, or the main child exits
+//     → stop accepting new work (hooks)       [after forward_delay, if set]
+//     → run the shutdown steps in order (the vault's "lock" first)
+//     → the main child gets the (rewritten) signal; every other process SIGTERM
+//     → wait, on pidfds, until all are gone or the grace period ends
+//     → SIGKILL what is left → reap → exit
+//
+// The grace period bounds the steps and the SIGTERM wait together. When idle,
+// the loop waits on the signalfd alone: no timers, no wake-ups.
+//
+// Nothing thrown by a handler or a component escapes the loop: it is logged
+// as init.component.failed and init carries on reaping.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "init/config.h"
+#include "init/reaper.h"
+
+namespace tazpod::init {
+
+// Exit codes of init when there is no main child (with one, init exits with
+// the child's code). docs/init.md documents them.
+inline constexpr int kExitClean = 0;
+inline constexpr int kExitShutdownStepFailed = 3;
+inline constexpr int kExitKilledAfterGrace = 4;
+
+class Supervisor {
+ public:
+  // A shutdown step calls `done` once, with an empty string on success or
+  // what went wrong. It may finish later, from the loop (e.g. after work on
+  // another thread); a step that overruns the grace period is abandoned.
+  using StepDone = std::function<void(const std::string& error)>;
+  using ShutdownStep = std::function<void(StepDone done)>;
+
+  Supervisor(boost::asio::io_context& io, const InitConfig& config, UniqueFd signal_fd,
+             bool is_pid1);
+  ~Supervisor();
+
+  Reaper& reaper() { return reaper_; }
+
+  void OnStopAccepting(std::function<void()> hook);
+  void AddShutdownStep(std::string name, ShutdownStep step);
+
+  // Takes charge of the main child: forwards signals to it, and its exit
+  // starts the shutdown and decides init's exit code.
+  void AdoptMainChild(pid_t pid);
+
+  // Runs the loop until the shutdown completes; returns init's exit code.
+  int Run();
+
+ private:
+  void WaitForSignal();
+  void OnSignal(int signal, pid_t sender);
+  void Forward(int signal);
+  void OnMainChildExit(pid_t pid, int status);
+
+  void BeginShutdown(const std::string& reason, int signal);
+  void RunStep(size_t index);
+  void TerminateProcesses();
+  void WatchUntilGone(pid_t pid);
+  void OnProcessGone(pid_t pid);
+  void KillRemaining();
+  void Finish();
+  int ExitCode() const;
+
+  // Runs `fn`, logging anything it throws instead of letting it stop the loop.
+  void Guarded(const char* what, const std::function<void()>& fn);
+
+  boost::asio::io_context& io_;
+  InitConfig config_;
+  bool is_pid1_;
+  pid_t self_;
+  boost::asio::posix::stream_descriptor signal_fd_;
+  Reaper reaper_;
+
+  pid_t main_child_ = 0;
+  bool main_child_alive_ = false;
+  std::optional<int> main_child_status_;
+
+  std::vector<std::function<void()>> stop_accepting_hooks_;
+  std::vector<std::pair<std::string, ShutdownStep>> steps_;
+
+  bool shutting_down_ = false;
+  bool finished_ = false;
+  int shutdown_signal_ = 0;
+  bool step_failed_ = false;
+  bool killed_after_grace_ = false;
+  bool term_sent_ = false;
+  std::uint64_t step_generation_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  boost::asio::steady_timer delay_timer_;
+  boost::asio::steady_timer step_timer_;
+  boost::asio::steady_timer grace_timer_;
+  std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
+};
+
+}  // namespace tazpod::init
