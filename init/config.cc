@@ -59,6 +59,11 @@ std::optional<std::string> ReadSignal(const std::string& path, const toml::node&
   return std::nullopt;
 }
 
+// An unknown key is reported where the key is, not where its value is.
+std::string UnknownKey(const std::string& path, const toml::key& k, std::string_view full_key) {
+  return Where(path, k.source()) + ": " + std::string(full_key) + ": unknown key";
+}
+
 std::optional<std::string> ApplyInitSection(const std::string& path, const toml::table& table,
                                             InitConfig& init) {
   for (auto&& [k, node] : table) {
@@ -104,7 +109,7 @@ std::optional<std::string> ApplyInitSection(const std::string& path, const toml:
         init.signal_rewrite[*from_sig] = to_sig;
       }
     } else {
-      err = KeyError(path, node, key, "unknown key");
+      err = UnknownKey(path, k, key);
     }
     if (err) return err;
   }
@@ -160,9 +165,9 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
       // Reserved for components that have no settings yet: any key is unknown.
       if (!table) return KeyError(path, node, section.str(), "expected a table");
       for (auto&& [k, v] : *table)
-        return KeyError(path, v, std::string(section.str()) + "." + std::string(k.str()), "unknown key");
+        return UnknownKey(path, k, std::string(section.str()) + "." + std::string(k.str()));
     } else {
-      return KeyError(path, node, section.str(), "unknown section");
+      return Where(path, section.source()) + ": " + std::string(section.str()) + ": unknown section";
     }
   }
   return std::nullopt;

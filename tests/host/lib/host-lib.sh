@@ -4,3 +4,44 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
 : "${TAZPOD:?TAZPOD must name the tazpod binary (set by CTest)}"
+
+# start_init_ns LOG ARGS...: starts `tazpod init ARGS...` in the background as
+# PID 1 of a fresh PID (and mount, for its own /proc) namespace, its stderr
+# in LOG. Sets NS_UNSHARE (the unshare process) and NS_INIT (init's pid as
+# seen from here). Stopped at exit if still running.
+start_init_ns() {
+  local log=$1
+  shift
+  unshare --pid --fork --mount-proc --kill-child "$TAZPOD" init "$@" 2>"$log" &
+  NS_UNSHARE=$!
+  NS_INIT=
+  for _ in $(seq 100); do
+    NS_INIT=$(pgrep -P "$NS_UNSHARE" | head -n1) || true
+    [[ -n $NS_INIT ]] && break
+    sleep 0.05
+  done
+  [[ -n $NS_INIT ]] || fail "tazpod init did not start (log: $(cat "$log"))"
+  trap 'kill -KILL $NS_UNSHARE 2>/dev/null || true' EXIT
+}
+
+# wait_for_log LOG PATTERN [SECONDS]: waits until LOG has a line matching
+# PATTERN (grep -E), or fails after SECONDS (default 10).
+wait_for_log() {
+  local log=$1 pattern=$2 deadline=$(( SECONDS + ${3:-10} ))
+  until grep -qE "$pattern" "$log"; do
+    (( SECONDS < deadline )) || fail "no log line matching '$pattern' within ${3:-10}s; log:
+$(cat "$log")"
+    sleep 0.05
+  done
+}
+
+# wait_exit PID: waits for a background job of this shell and sets
+# EXIT_STATUS to its exit status. (Not usable in $(...): a subshell cannot
+# wait for its parent's jobs.)
+wait_exit() { EXIT_STATUS=0; wait "$1" || EXIT_STATUS=$?; }
+
+# zombies_in_ns PID: number of zombie processes in the PID namespace of PID.
+zombies_in_ns() {
+  nsenter --target "$1" --pid --mount -- sh -c \
+    'n=0; for s in /proc/[0-9]*/stat; do st=$(sed "s/.*) //" "$s" 2>/dev/null | cut -d" " -f1); [ "$st" = Z ] && n=$((n+1)); done; echo $n'
+}

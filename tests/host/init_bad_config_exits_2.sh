@@ -1,0 +1,32 @@
+# A malformed file, an unknown key or a bad value stops init at start with
+# exit 2 and a message naming the file, the line and the key; no main child
+# is started.
+. "$TAZPOD_HOST_LIB"
+cd "$(mktemp -d)"
+
+check() {  # check WHAT FILE_CONTENT EXPECTED_MESSAGE_PART
+  printf '%s' "$2" > cfg.toml
+  rc=0
+  "$TAZPOD" init --config cfg.toml -- touch started 2>err || rc=$?
+  expect_eq "$rc" 2 "$1: exit status"
+  grep -qF "$3" err || fail "$1: message does not contain '$3': $(cat err)"
+  [[ ! -e started ]] || fail "$1: the main child was started"
+  expect_eq "$(wc -l < err)" 1 "$1: lines of error output"
+}
+check "unknown key" $'[init]\ngrace = "1s"\n' "cfg.toml:2:1: init.grace: unknown key"
+check "bad value" $'[init]\n\ngrace_period = "soon"\n' "cfg.toml:3:"
+check "bad value names the key" $'[init]\n\ngrace_period = "soon"\n' "init.grace_period"
+check "malformed TOML" $'[init\n' "cfg.toml:1:"
+check "unknown section" $'[inits]\n' "cfg.toml:1:2: inits: unknown section"
+check "reserved section key" $'[vault]\nsize = 5\n' "vault.size: unknown key"
+
+rc=0
+"$TAZPOD" init --config /nonexistent/tazpod.toml -- true 2>err || rc=$?
+expect_eq "$rc" 2 "missing --config file"
+grep -q '/nonexistent/tazpod.toml' err || fail "missing file not named: $(cat err)"
+
+# A good file is applied: log_format = "json" gives JSON lines.
+printf '[init]\nlog_format = "json"\ngrace_period = "2s"\n' > good.toml
+"$TAZPOD" init --config good.toml -- true 2>err
+head -n1 err | grep -q '^{"time":"' || fail "log_format=json not applied: $(head -n1 err)"
+echo "ok: configuration errors"

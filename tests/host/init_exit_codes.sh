@@ -1,0 +1,33 @@
+# tazpod init exits with the main child's status: its exit code, 128+N when it
+# died of signal N, 127 when the command is not found, 126 when it cannot be
+# executed (each with one line naming the command), and 0 for a code listed
+# with --expect-exit.
+. "$TAZPOD_HOST_LIB"
+cd "$(mktemp -d)"
+
+run() { local rc=0; unshare --pid --fork --mount-proc "$TAZPOD" init "$@" 2>log || rc=$?; echo "$rc"; }
+
+expect_eq "$(run -- sh -c 'exit 0')" 0 "exit 0"
+expect_eq "$(run -- sh -c 'exit 3')" 3 "exit 3"
+expect_eq "$(run -- sh -c 'exit 255')" 255 "exit 255"
+expect_eq "$(run -- sh -c 'kill -USR1 $$')" 138 "killed by SIGUSR1 (128+10)"
+expect_eq "$(run -- sh -c 'kill -KILL $$')" 137 "killed by SIGKILL (128+9)"
+
+expect_eq "$(run -- no-such-command-tazpod)" 127 "command not found"
+grep -q 'init.child.exec_failed command=no-such-command-tazpod' log || fail "no message naming the missing command: $(cat log)"
+expect_eq "$(grep -c exec_failed log)" 1 "lines about the missing command"
+
+printf 'not a program\n' > notexec && chmod 0644 notexec
+expect_eq "$(run -- ./notexec)" 126 "file not executable"
+grep -q 'command=./notexec' log || fail "no message naming the non-executable command: $(cat log)"
+
+expect_eq "$(run --expect-exit 143 -- sh -c 'kill -TERM $$')" 0 "--expect-exit 143 remaps SIGTERM's 143 to 0"
+expect_eq "$(run -e 7 -- sh -c 'exit 7')" 0 "-e 7"
+expect_eq "$(run -e 7 -- sh -c 'exit 8')" 8 "-e 7 leaves 8 alone"
+
+# Without "--": tini's style, the first positional starts the command.
+expect_eq "$(run sh -c 'exit 4')" 4 "command without --"
+# Usage errors are 2, before anything starts.
+expect_eq "$(run --pause -- true)" 2 "--pause with a command"
+expect_eq "$(run --grace-period soon -- true)" 2 "bad --grace-period"
+echo "ok: exit codes"

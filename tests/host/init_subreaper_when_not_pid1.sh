@@ -1,0 +1,33 @@
+# Not PID 1: init registers as child subreaper, says so in one log line, and
+# still reaps its grandchildren (orphans of the main child).
+. "$TAZPOD_HOST_LIB"
+cd "$(mktemp -d)"
+# The main child leaves an orphan that exits at once, then checks that init
+# ($PPID) has no zombie child left and that its own parent is init.
+cat > child.sh <<'SH'
+( sh -c 'exit 5' & )
+sleep 0.5
+z=0
+for s in /proc/[0-9]*/stat; do
+  set -- $(sed 's/.*) //' "$s" 2>/dev/null)
+  [ "${1:-}" = Z ] && [ "${2:-}" = "$PPID" ] && z=$((z+1))
+done
+echo "$z" > zombies
+SH
+rc=0
+"$TAZPOD" init -- sh child.sh 2>log || rc=$?
+expect_eq "$rc" 0 "exit status"
+expect_eq "$(grep -c 'init.subreaper ' log)" 1 "subreaper log lines"
+expect_eq "$(cat zombies)" 0 "zombie grandchildren of init"
+grep -q 'init.exit code=0 reaped=2' log || fail "expected init to reap the main child and the orphan: $(cat log)"
+
+# As PID 1 there is no subreaper line.
+unshare --pid --fork --mount-proc "$TAZPOD" init -- true 2>log1
+expect_eq "$(grep -c 'init.subreaper' log1 || true)" 0 "subreaper lines as PID 1"
+
+# Not PID 1, a shutdown signals only init's own descendants.
+sleep 1000 & bystander=$!
+"$TAZPOD" init --grace-period 1s -- sh -c 'kill -TERM $PPID; sleep 1000' 2>log2 || true
+kill -0 "$bystander" || fail "init (not PID 1) killed a process that is not its descendant"
+kill "$bystander"
+echo "ok: subreaper"

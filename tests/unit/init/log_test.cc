@@ -1,0 +1,37 @@
+#include "init/log.h"
+
+#include <catch2/catch_test_macros.hpp>
+
+using tazpod::init::FormatLogLine;
+using tazpod::init::LogFormat;
+using tazpod::init::LogLevel;
+
+namespace {
+constexpr std::int64_t kTime = 1795910400123;  // 2026-11-29T00:00:00.123Z
+}
+
+TEST_CASE("log: text lines have time, level, event and fields") {
+  std::string line = FormatLogLine(LogFormat::kText, kTime, LogLevel::kInfo, "init.child.exit",
+                                   {{"pid", 42}, {"command", "sh"}});
+  CHECK(line == "2026-11-29T00:00:00.123Z info init.child.exit pid=42 command=sh\n");
+}
+
+TEST_CASE("log: text values that need it are quoted and escaped") {
+  std::string line = FormatLogLine(LogFormat::kText, kTime, LogLevel::kError, "x",
+                                   {{"error", "No such file"}, {"empty", ""}, {"nl", "a\nb"}});
+  CHECK(line == "2026-11-29T00:00:00.123Z error x error=\"No such file\" empty=\"\" nl=\"a\\nb\"\n");
+}
+
+TEST_CASE("log: JSON lines keep numbers as numbers and escape strings") {
+  std::string line = FormatLogLine(LogFormat::kJson, kTime, LogLevel::kWarn, "init.reap.foreign",
+                                   {{"pid", 7}, {"ok", true}, {"cmd", "a\"b\\c\x01"}});
+  CHECK(line ==
+        "{\"time\":\"2026-11-29T00:00:00.123Z\",\"level\":\"warn\",\"event\":\"init.reap.foreign\","
+        "\"pid\":7,\"ok\":true,\"cmd\":\"a\\\"b\\\\c\\u0001\"}\n");
+}
+
+TEST_CASE("log: one line per event, whatever the values hold") {
+  std::string line = FormatLogLine(LogFormat::kText, kTime, LogLevel::kInfo, "e",
+                                   {{"v", "line1\nline2\r\n"}});
+  CHECK(line.find('\n') == line.size() - 1);
+}
