@@ -1,0 +1,144 @@
+// The shutdown sequence of the real Supervisor, driven by real signals and
+// real child processes: stop-accepting hooks run first, then the registered
+// steps in order (finishing now or later), a failed, throwing or hung step
+// does not stop the sequence, and the exit code says what happened.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "init/config.h"
+#include "init/signals.h"
+#include "init/supervisor.h"
+
+using namespace std::chrono_literals;
+using tazpod::UniqueFd;
+using tazpod::init::InitConfig;
+using tazpod::init::Supervisor;
+
+namespace {
+
+// A Supervisor on its own loop, with signals blocked and read from a signalfd
+// as in `tazpod init`. This process is not PID 1, so it only ever signals its
+// own descendants.
+struct Harness {
+  Harness() {
+    config.grace_period = 500ms;
+    sigset_t handled = tazpod::init::SignalsToHandle();
+    tazpod::init::BlockSignals(handled, nullptr);
+    UniqueFd fd = tazpod::init::OpenSignalFd(handled);
+    REQUIRE(fd.valid());
+    supervisor = std::make_unique<Supervisor>(io, config, std::move(fd), false);
+  }
+
+  // Sends SIGTERM to this process from another process, as `docker stop` would.
+  static void SendTermFromChild() {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      kill(getppid(), SIGTERM);
+      _exit(0);
+    }
+  }
+
+  InitConfig config;
+  boost::asio::io_context io;
+  std::unique_ptr<Supervisor> supervisor;
+  std::vector<std::string> order;
+};
+
+}  // namespace
+
+TEST_CASE("shutdown: hooks, then steps in order, some finishing later; exit 0") {
+  Harness h;
+  h.supervisor->OnStopAccepting([&] { h.order.push_back("stop_accepting"); });
+  h.supervisor->AddShutdownStep("first", [&](Supervisor::StepDone done) {
+    h.order.push_back("first");
+    done("");
+  });
+  h.supervisor->AddShutdownStep("second", [&](Supervisor::StepDone done) {
+    h.order.push_back("second.begin");
+    boost::asio::post(h.io, [&, done] {
+      h.order.push_back("second.end");
+      done("");
+    });
+  });
+  Harness::SendTermFromChild();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitClean);
+  CHECK(h.order == std::vector<std::string>{"stop_accepting", "first", "second.begin", "second.end"});
+}
+
+TEST_CASE("shutdown: a failed step is reported, the next still runs; exit 3") {
+  Harness h;
+  h.supervisor->AddShutdownStep("lock", [&](Supervisor::StepDone done) {
+    h.order.push_back("lock");
+    done("device busy");
+  });
+  h.supervisor->AddShutdownStep("after", [&](Supervisor::StepDone done) {
+    h.order.push_back("after");
+    done("");
+  });
+  Harness::SendTermFromChild();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitShutdownStepFailed);
+  CHECK(h.order == std::vector<std::string>{"lock", "after"});
+}
+
+TEST_CASE("shutdown: a hung step is abandoned at the grace period; a throwing one does not stop init") {
+  Harness h;
+  h.supervisor->AddShutdownStep("throws", [&](Supervisor::StepDone) {
+    h.order.push_back("throws");
+    throw std::runtime_error("component bug");
+  });
+  h.supervisor->AddShutdownStep("after", [&](Supervisor::StepDone done) {
+    h.order.push_back("after");
+    done("");
+  });
+  Harness::SendTermFromChild();
+  auto start = std::chrono::steady_clock::now();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitShutdownStepFailed);
+  CHECK(std::chrono::steady_clock::now() - start >= 400ms);  // waited for the step, up to the deadline
+  CHECK(h.order == std::vector<std::string>{"throws", "after"});
+}
+
+TEST_CASE("shutdown: the main child's exit starts it, and decides the exit code") {
+  Harness h;
+  h.supervisor->AddShutdownStep("lock", [&](Supervisor::StepDone done) {
+    h.order.push_back("lock");
+    done("");
+  });
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) _exit(9);
+  h.supervisor->AdoptMainChild(child);
+  CHECK(h.supervisor->Run() == 9);
+  CHECK(h.order == std::vector<std::string>{"lock"});
+}
+
+TEST_CASE("shutdown: descendants get SIGTERM only after the steps") {
+  Harness h;
+  // A descendant waiting for SIGTERM: it must still be alive when the step runs.
+  pid_t worker = fork();
+  REQUIRE(worker >= 0);
+  if (worker == 0) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    pause();  // until SIGTERM
+    _exit(0);
+  }
+  bool alive_during_step = false;
+  h.supervisor->AddShutdownStep("check", [&](Supervisor::StepDone done) {
+    alive_during_step = kill(worker, 0) == 0;
+    done("");
+  });
+  Harness::SendTermFromChild();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitClean);
+  CHECK(alive_during_step);
+  CHECK(kill(worker, 0) != 0);  // ended by SIGTERM and reaped
+}
