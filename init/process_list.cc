@@ -83,4 +83,12 @@ std::vector<pid_t> ProcessesToStop(pid_t self, bool is_pid1) {
   return result;
 }
 
+bool ProcShowsOwnNamespace() {
+  char buf[32];
+  ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return std::strtol(buf, nullptr, 10) == getpid();
+}
+
 }  // namespace tazpod::init

@@ -16,4 +16,10 @@ namespace tazpod::init {
 // `self` is init's pid as seen in /proc.
 std::vector<pid_t> ProcessesToStop(pid_t self, bool is_pid1);
 
+// True when the /proc mounted here shows init's own PID namespace. When it
+// does not (say `unshare --pid --fork` without --mount-proc), the pids in it
+// belong to another namespace and must never be signalled: init then falls
+// back to kill(-1) as PID 1, or to the main child alone.
+bool ProcShowsOwnNamespace();
+
 }  // namespace tazpod::init

@@ -42,12 +42,18 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
     : io_(io),
       config_(config),
       is_pid1_(is_pid1),
+      proc_usable_(ProcShowsOwnNamespace()),
       self_(getpid()),
       signal_fd_(io, signal_fd.Release()),
       reaper_(config.warn_on_foreign_reap),
       delay_timer_(io),
       step_timer_(io),
-      grace_timer_(io) {}
+      grace_timer_(io),
+      poll_timer_(io) {
+  if (!proc_usable_)
+    Log(LogLevel::kWarn, "init.proc.foreign",
+        {{"reason", "/proc is not this PID namespace's"}, {"shutdown", is_pid1 ? "kill(-1)" : "main child only"}});
+}
 
 Supervisor::~Supervisor() = default;
 
@@ -232,6 +238,10 @@ void Supervisor::RunStep(size_t index) {
 
 void Supervisor::TerminateProcesses() {
   if (finished_) return;
+  if (!proc_usable_) {
+    TerminateWithoutProc();
+    return;
+  }
   const bool first_round = !term_sent_;
   if (first_round) {
     term_sent_ = true;
@@ -279,8 +289,54 @@ void Supervisor::OnProcessGone(pid_t pid) {
   asio::post(io_, [this] { TerminateProcesses(); });
 }
 
+void Supervisor::TerminateWithoutProc() {
+  if (term_sent_) return;
+  term_sent_ = true;
+  if (main_child_alive_) Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
+  if (is_pid1_) kill(-1, SIGTERM);  // every process in the namespace but init
+  Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", is_pid1_ ? "all" : "main_child"}});
+  grace_timer_.expires_at(deadline_);
+  grace_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) KillRemaining();
+  });
+  PollUntilGone();
+}
+
+void Supervisor::PollUntilGone() {
+  if (finished_) return;
+  reaper_.ReapAll();
+  if (!AnyProcessLeft()) {
+    Finish();
+    return;
+  }
+  // Shutdown only, never when idle: without /proc there are no pidfds to wait on.
+  poll_timer_.expires_after(std::chrono::milliseconds(50));
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) PollUntilGone();
+  });
+}
+
+bool Supervisor::AnyProcessLeft() const {
+  if (proc_usable_) return !ProcessesToStop(self_, is_pid1_).empty();
+  // As PID 1, kill(-1, 0) succeeds while any other process is in the namespace.
+  if (is_pid1_) return kill(-1, 0) == 0;
+  return main_child_alive_;
+}
+
 void Supervisor::KillRemaining() {
   if (finished_) return;
+  if (!proc_usable_) {
+    if (!AnyProcessLeft()) return;
+    killed_after_grace_ = true;
+    Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", is_pid1_ ? "all" : "main_child"}});
+    if (is_pid1_) kill(-1, SIGKILL);
+    else if (main_child_alive_) kill(config_.forward_to_process_group ? -main_child_ : main_child_, SIGKILL);
+    grace_timer_.expires_after(kAfterKillWait);
+    grace_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) Finish();
+    });
+    return;
+  }
   std::vector<pid_t> left = ProcessesToStop(self_, is_pid1_);
   if (left.empty()) return;
   killed_after_grace_ = true;
@@ -306,6 +362,7 @@ void Supervisor::KillRemaining() {
 
 void Supervisor::Finish() {
   if (finished_) return;
+  poll_timer_.cancel();
   reaper_.ReapAll();
   if (main_child_alive_) {
     // The main child may be gone (its pidfd fired) but not reaped yet: reap

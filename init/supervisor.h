@@ -78,6 +78,10 @@ class Supervisor {
   void WatchUntilGone(pid_t pid);
   void OnProcessGone(pid_t pid);
   void KillRemaining();
+  // Without a usable /proc: signal by kill(-1) or the main child, and poll.
+  void TerminateWithoutProc();
+  void PollUntilGone();
+  bool AnyProcessLeft() const;
   void Finish();
   int ExitCode() const;
 
@@ -87,6 +91,7 @@ class Supervisor {
   boost::asio::io_context& io_;
   InitConfig config_;
   bool is_pid1_;
+  bool proc_usable_;
   pid_t self_;
   boost::asio::posix::stream_descriptor signal_fd_;
   Reaper reaper_;
@@ -109,6 +114,7 @@ class Supervisor {
   boost::asio::steady_timer delay_timer_;
   boost::asio::steady_timer step_timer_;
   boost::asio::steady_timer grace_timer_;
+  boost::asio::steady_timer poll_timer_;
   std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
 };
 
