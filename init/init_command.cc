@@ -80,9 +80,9 @@ int RunInit(const InitOptions& options) {
   }
   if (!is_pid1) RegisterSubreaper();
 
-  boost::asio::io_context io(1);
-  Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);
-
+  // The main child first: it should not wait for the event loop to be built.
+  // Its exit, if quick, stays pending in the signalfd until the loop runs.
+  pid_t main_child = 0;
   if (!options.command.empty()) {
     SpawnResult child = SpawnMainChild({options.command, original_mask, original_core});
     if (child.pid < 0) {
@@ -99,10 +99,14 @@ int RunInit(const InitOptions& options) {
     }
     Log(LogLevel::kInfo, "init.child.start",
         {{"pid", child.pid}, {"command", options.command[0]}, {"terminal", child.has_terminal}});
-    supervisor.AdoptMainChild(child.pid);
+    main_child = child.pid;
   } else {
     Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
   }
+
+  boost::asio::io_context io(1);
+  Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);
+  if (main_child > 0) supervisor.AdoptMainChild(main_child);
 
   // Only now, so the main child still starts in the directory it was given
   // (Docker's WORKDIR); init itself must not keep any mount busy.

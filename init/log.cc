@@ -53,14 +53,32 @@ void AppendTextValue(std::string& out, std::string_view s) {
   }
 }
 
+// UTC calendar date of a day count since 1970-01-01 (proleptic Gregorian,
+// in 400-year eras). Done here rather than with gmtime_r(), which makes glibc
+// open and parse /etc/localtime on the first log line, for a zone UTC
+// never needs.
+void CivilFromDays(std::int64_t days, int& year, int& month, int& day) {
+  days += 719468;  // shift the epoch to 0000-03-01
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;                                // [0, 146096]
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             // [0, 365]
+  const std::int64_t mp = (5 * doy + 2) / 153;                                  // March = 0
+  day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+}
+
 void AppendTime(std::string& out, std::int64_t unix_ms) {
-  time_t secs = static_cast<time_t>(unix_ms / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
+  std::int64_t secs = unix_ms / 1000;
+  std::int64_t days = secs / 86400;
+  std::int64_t rem = secs % 86400;
+  int year = 0, month = 0, day = 0;
+  CivilFromDays(days, year, month, day);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(unix_ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day,
+                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
+                static_cast<int>(rem % 60), static_cast<int>(unix_ms % 1000));
   out += buf;
 }
 

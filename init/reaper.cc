@@ -28,8 +28,11 @@ int Reaper::ReapAll() {
       callback(pid, status);
       continue;
     }
-    Log(warn_on_foreign_ ? LogLevel::kWarn : LogLevel::kDebug, "init.reap.foreign",
-        {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
+    // Checked first: a burst of thousands of orphans must not build a log
+    // line each only to drop it.
+    const LogLevel level = warn_on_foreign_ ? LogLevel::kWarn : LogLevel::kDebug;
+    if (LogEnabled(level))
+      Log(level, "init.reap.foreign", {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
   }
   return reaped;
 }

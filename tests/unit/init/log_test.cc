@@ -30,6 +30,18 @@ TEST_CASE("log: JSON lines keep numbers as numbers and escape strings") {
         "\"pid\":7,\"ok\":true,\"cmd\":\"a\\\"b\\\\c\\u0001\"}\n");
 }
 
+TEST_CASE("log: UTC times across month, year and leap-day boundaries") {
+  auto time_of = [](std::int64_t ms) {
+    return FormatLogLine(LogFormat::kText, ms, LogLevel::kInfo, "e", {}).substr(0, 24);
+  };
+  CHECK(time_of(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(time_of(951782400000) == "2000-02-29T00:00:00.000Z");
+  CHECK(time_of(951868799999) == "2000-02-29T23:59:59.999Z");
+  CHECK(time_of(4107542399000) == "2100-02-28T23:59:59.000Z");
+  CHECK(time_of(4107542400000) == "2100-03-01T00:00:00.000Z");  // 2100 is not a leap year
+  CHECK(time_of(1798761599000) == "2026-12-31T23:59:59.000Z");
+}
+
 TEST_CASE("log: one line per event, whatever the values hold") {
   std::string line = FormatLogLine(LogFormat::kText, kTime, LogLevel::kInfo, "e",
                                    {{"v", "line1\nline2\r\n"}});
