@@ -1,0 +1,83 @@
+#include "common/secret_buffer.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <utility>
+
+namespace tazpod {
+
+SecretBuffer::SecretBuffer(size_t capacity) {
+  long page = sysconf(_SC_PAGESIZE);
+  size_t page_size = page > 0 ? static_cast<size_t>(page) : 4096;
+  size_t mapped = ((capacity == 0 ? 1 : capacity) + page_size - 1) / page_size * page_size;
+  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return;
+  data_ = static_cast<char*>(p);
+  mapped_ = mapped;
+  capacity_ = capacity;
+  locked_ = mlock(p, mapped) == 0;
+  madvise(p, mapped, MADV_DONTDUMP);
+  madvise(p, mapped, MADV_DONTFORK);
+}
+
+SecretBuffer::~SecretBuffer() { Release(); }
+
+SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      mapped_(std::exchange(other.mapped_, 0)),
+      locked_(std::exchange(other.locked_, false)) {}
+
+SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
+  if (this != &other) {
+    Release();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    mapped_ = std::exchange(other.mapped_, 0);
+    locked_ = std::exchange(other.locked_, false);
+  }
+  return *this;
+}
+
+void SecretBuffer::Release() {
+  if (!data_) return;
+  explicit_bzero(data_, mapped_);
+  if (locked_) munlock(data_, mapped_);
+  munmap(data_, mapped_);
+  data_ = nullptr;
+  size_ = capacity_ = mapped_ = 0;
+  locked_ = false;
+}
+
+bool SecretBuffer::Append(const char* bytes, size_t n) {
+  if (!data_ || n > capacity_ - size_) return false;
+  memcpy(data_ + size_, bytes, n);
+  size_ += n;
+  return true;
+}
+
+void SecretBuffer::PopBack() {
+  if (size_ > 0) Truncate(size_ - 1);
+}
+
+void SecretBuffer::Truncate(size_t n) {
+  if (n >= size_) return;
+  explicit_bzero(data_ + n, size_ - n);
+  size_ = n;
+}
+
+bool SecretBuffer::Equals(const SecretBuffer& other) const {
+  // The length is not secret (the caller already knows both sizes); the
+  // contents are compared without an early exit.
+  if (size_ != other.size_) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < size_; ++i)
+    diff |= static_cast<unsigned char>(data_[i] ^ other.data_[i]);
+  return diff == 0;
+}
+
+}  // namespace tazpod
