@@ -1,0 +1,45 @@
+# What works without device-mapper, through the real helper: a passphrase is
+# verified against a LUKS2 image without activating it, a wrong one is
+# refused (exit 2), the passphrase is changed in its keyslot (old refused, new
+# accepted), a missing image or a symlinked path is a clear error, and a
+# passphrase is never taken from argv.
+. "$TAZPOD_HOST_LIB"
+: "${TAZPOD_VAULT_HELPER:?}"
+dir=$(mktemp -d)
+cd "$dir"
+H() { "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
+        --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
+truncate -s 20M vault.img
+printf 'first pass' > pass1
+cryptsetup luksFormat -q --type luks2 --pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 1024 \
+  --pbkdf-parallel 1 --luks2-keyslots-size 512k --key-file pass1 vault.img 2>/dev/null
+
+rc=0; out=$(printf 'first pass' | H verify) || rc=$?
+expect_eq "$rc" 0 "verify with the right passphrase"
+expect_eq "$out" "result=ok state=locked" "verify output"
+rc=0; out=$(printf 'not it' | H verify) || rc=$?
+expect_eq "$rc" 2 "verify with a wrong passphrase"
+[[ $out == *kind=wrong_passphrase* ]] || fail "wrong passphrase not named: $out"
+
+rc=0; printf 'first pass\0second pass' | H passwd >/dev/null || rc=$?
+expect_eq "$rc" 0 "passwd"
+rc=0; printf 'first pass' | H verify >/dev/null || rc=$?
+expect_eq "$rc" 2 "the old passphrase after passwd"
+rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
+expect_eq "$rc" 0 "the new passphrase after passwd"
+rc=0; printf 'wrong\0third' | H passwd >/dev/null || rc=$?
+expect_eq "$rc" 2 "passwd with a wrong old passphrase"
+
+rm vault.img
+rc=0; out=$(printf 'x' | H verify) || rc=$?
+expect_eq "$rc" 4 "verify without a vault"
+[[ $out == *"no vault yet"* ]] || fail "missing vault not explained: $out"
+
+ln -s /etc/passwd vault.img
+rc=0; out=$(printf 'x' | H verify) || rc=$?
+expect_eq "$rc" 4 "verify through a symlinked image path"
+[[ $out == *"symbolic link"* ]] || fail "symlink not explained: $out"
+
+rc=0; "$TAZPOD_VAULT_HELPER" verify --name n --mountpoint m --passphrase secret </dev/null >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 64 "a passphrase option in argv is a usage error"
+echo "ok: verify, passwd and clear errors without device-mapper"

@@ -1,0 +1,177 @@
+// tazpod-vault-helper: runs one vault operation in its own process.
+//
+//   tazpod-vault-helper OPERATION [OPTIONS]
+//   OPERATION: unlock | lock | verify | passwd | recover | probe
+//
+// PID 1 forks this program for every vault operation, as systemd-homed forks
+// systemd-homework: PBKDF, mkfs and device-mapper calls can take seconds or
+// hang in the kernel, and here they can neither block PID 1's event loop nor
+// bring libcryptsetup and its dependencies into PID 1's memory. A helper
+// that hangs can be killed; what it attached is found by recovery.
+//
+// Passphrases arrive on stdin, never in argv or the environment: unlock and
+// verify read one; passwd reads the old one, a NUL byte, and the new one.
+// Result: one line on stdout, and the exit code:
+//   0 done · 2 wrong passphrase · 3 busy · 4 invalid input or configuration
+//   1 a system call failed · 64 usage error
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "common/secret_buffer.h"
+#include "vault/vault.h"
+
+namespace {
+
+using tazpod::SecretBuffer;
+using namespace tazpod::vault;
+
+constexpr size_t kMaxPassphrase = 1024;
+constexpr int kExitUsage = 64;
+
+// Reads all of stdin (at most two passphrases and a separator).
+bool ReadSecrets(SecretBuffer& all) {
+  char chunk[256];
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    bool fits = all.Append(chunk, static_cast<size_t>(n));
+    explicit_bzero(chunk, sizeof chunk);
+    if (!fits) return false;
+  }
+  return true;
+}
+
+std::string_view KindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kWrongPassphrase: return "wrong_passphrase";
+    case ErrorKind::kBusy: return "busy";
+    case ErrorKind::kInvalid: return "invalid";
+    case ErrorKind::kSystem: return "system";
+  }
+  return "system";
+}
+
+int ExitCodeFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kWrongPassphrase: return 2;
+    case ErrorKind::kBusy: return 3;
+    case ErrorKind::kInvalid: return 4;
+    case ErrorKind::kSystem: return 1;
+  }
+  return 1;
+}
+
+int Report(const VaultStatus& status, const Vault& vault) {
+  if (!status) {
+    std::printf("result=ok state=%s\n", std::string(Name(vault.Probe().state())).c_str());
+    return 0;
+  }
+  std::string message = status->message;
+  for (char& c : message)
+    if (c == '"' || c == '\n') c = '\'';
+  std::printf("result=error kind=%s step=%s message=\"%s\"\n", std::string(KindName(status->kind)).c_str(),
+              status->step.c_str(), message.c_str());
+  return ExitCodeFor(status->kind);
+}
+
+bool ParseOwner(const std::string& text, VaultConfig& config) {
+  unsigned uid = 0, gid = 0;
+  if (std::sscanf(text.c_str(), "%u:%u", &uid, &gid) != 2) return false;
+  config.owner_uid = uid;
+  config.owner_gid = gid;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Passphrases pass through this process: no core file, no ptrace.
+  struct rlimit none {0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  VaultConfig config;
+  std::string operation, mode = "ram", owner = "1000:1000";
+  unsigned holder_grace_ms = 3000;
+  CLI::App app{"Runs one TazPod vault operation (PID 1 starts it; see docs/vault.md)", "tazpod-vault-helper"};
+  app.add_option("operation", operation, "unlock, lock, verify, passwd, recover or probe")
+      ->required()
+      ->check(CLI::IsMember({"unlock", "lock", "verify", "passwd", "recover", "probe"}));
+  app.add_option("--mode", mode, "ram or persistent")->check(CLI::IsMember({"ram", "persistent"}));
+  app.add_option("--enclave", config.enclave_dir, "RAM mode: the tmpfs enclave's directory");
+  app.add_option("--enclave-size", config.enclave_bytes, "RAM mode: enclave size in bytes");
+  app.add_option("--image", config.image_path, "The image file (default ENCLAVE/vault.img)");
+  app.add_option("--image-size", config.image_bytes, "Image size in bytes for a new vault");
+  app.add_option("--name", config.mapping_name, "Device-mapper name, unique on the host")->required();
+  app.add_option("--mountpoint", config.mountpoint, "Where the vault is mounted")->required();
+  app.add_option("--owner", owner, "UID:GID owning the mounted vault");
+  app.add_option("--pbkdf", config.pbkdf.type, "argon2id, argon2i or pbkdf2")
+      ->check(CLI::IsMember({"argon2id", "argon2i", "pbkdf2"}));
+  app.add_option("--pbkdf-iterations", config.pbkdf.iterations, "Forced iterations (0: benchmark)");
+  app.add_option("--pbkdf-time-ms", config.pbkdf.time_ms, "Benchmark target");
+  app.add_option("--pbkdf-memory", config.pbkdf.memory_kib, "Argon2 memory in KiB");
+  app.add_option("--pbkdf-parallel", config.pbkdf.parallel, "Argon2 threads");
+  app.add_option("--luks2-metadata-size", config.layout.metadata_bytes, "Bytes (0: default)");
+  app.add_option("--luks2-keyslots-size", config.layout.keyslots_bytes, "Bytes (0: default)");
+  app.add_option("--holder-grace-ms", holder_grace_ms, "Lock: time between SIGTERM and SIGKILL of holders");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  config.ram_mode = mode == "ram";
+  config.holder_grace = std::chrono::milliseconds(holder_grace_ms);
+  if (!ParseOwner(owner, config)) {
+    std::cerr << "tazpod-vault-helper: --owner wants UID:GID\n";
+    return kExitUsage;
+  }
+  if (!config.ram_mode && config.image_path.empty()) {
+    std::cerr << "tazpod-vault-helper: persistent mode needs --image\n";
+    return kExitUsage;
+  }
+
+  PrepareCryptsetupForContainer();
+  Vault vault(config);
+
+  if (operation == "probe") return Report(std::nullopt, vault);
+  if (operation == "lock") return Report(vault.Lock(), vault);
+  if (operation == "recover") return Report(vault.Recover(), vault);
+
+  SecretBuffer secrets(2 * kMaxPassphrase + 1);
+  if (!secrets.valid() || !ReadSecrets(secrets)) {
+    std::cerr << "tazpod-vault-helper: cannot read the passphrase from stdin (too long?)\n";
+    return kExitUsage;
+  }
+  if (operation == "passwd") {
+    const char* sep = static_cast<const char*>(memchr(secrets.data(), '\0', secrets.size()));
+    if (!sep) {
+      std::cerr << "tazpod-vault-helper: passwd reads OLD, a NUL byte, then NEW on stdin\n";
+      return kExitUsage;
+    }
+    size_t old_len = static_cast<size_t>(sep - secrets.data());
+    SecretBuffer old_pass(kMaxPassphrase), new_pass(kMaxPassphrase);
+    if (!old_pass.Append(secrets.data(), old_len) ||
+        !new_pass.Append(sep + 1, secrets.size() - old_len - 1) || new_pass.size() == 0) {
+      std::cerr << "tazpod-vault-helper: passphrase too long or empty\n";
+      return kExitUsage;
+    }
+    return Report(vault.ChangePassphrase(old_pass, new_pass), vault);
+  }
+  if (secrets.size() == 0 || secrets.size() > kMaxPassphrase) {
+    std::cerr << "tazpod-vault-helper: an empty or too long passphrase on stdin\n";
+    return kExitUsage;
+  }
+  if (operation == "verify") return Report(vault.Verify(secrets), vault);
+  return Report(vault.Unlock(secrets), vault);
+}

@@ -1,0 +1,25 @@
+// Processes that hold something in a mounted file system: an open file, a
+// current or root directory, or a memory mapping. The lock ends them (TERM,
+// a grace period, KILL) so that the unmount is clean and never lazy.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tazpod::vault {
+
+// Every process (other than the caller) with anything on the file system
+// mounted at `mountpoint`.
+std::vector<pid_t> ProcessesHolding(const std::string& mountpoint);
+
+// Sends SIGTERM to the holders, waits up to `grace` for them to let go, then
+// SIGKILLs the rest. Returns the holders that were found at first.
+std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace);
+
+// "pid 123 (bash)" for messages.
+std::string DescribeProcess(pid_t pid);
+
+}  // namespace tazpod::vault

@@ -1,0 +1,47 @@
+// LoopDevice: a loop device backing one image file, attached through
+// /dev/loop-control.
+//
+// Attached with LO_FLAGS_AUTOCLEAR: the kernel detaches it when the last
+// user closes it. This object holds one open descriptor; once dm-crypt has
+// opened the device on top, closing ours leaves the detach to the kernel when
+// the mapping goes away. So a crash at any step (our process killed) leaks
+// no loop device: either nothing else holds it and it detaches at once, or a
+// stale mapping holds it and start-up recovery removes that mapping.
+//
+// Containers often have /dev/loop-control but no /dev/loopN nodes: the node
+// is created with mknod when missing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "vault/vault_error.h"
+
+namespace tazpod::vault {
+
+class LoopDevice {
+ public:
+  // Attaches `image` read-write. On failure returns an invalid LoopDevice
+  // and sets *error.
+  static LoopDevice Attach(const std::string& image, VaultError* error);
+
+  LoopDevice() = default;
+  LoopDevice(LoopDevice&&) = default;
+  LoopDevice& operator=(LoopDevice&&) = default;
+
+  bool valid() const { return fd_.valid(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  UniqueFd fd_;
+  std::string path_;
+};
+
+// /dev/loopN of every loop device whose backing file is `image` (from sysfs).
+std::vector<std::string> LoopDevicesBacking(const std::string& image);
+
+// Detaches a loop device that autoclear did not (stale from an older run).
+VaultStatus DetachLoopDevice(const std::string& path);
+
+}  // namespace tazpod::vault

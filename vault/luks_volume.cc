@@ -1,0 +1,170 @@
+#include "vault/luks_volume.h"
+
+#include <libcryptsetup.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace tazpod::vault {
+
+namespace {
+
+struct CryptFree {
+  void operator()(crypt_device* cd) const { crypt_free(cd); }
+};
+using CryptDevice = std::unique_ptr<crypt_device, CryptFree>;
+
+std::string Describe(const char* call, int rc) {
+  return std::string(call) + ": " + std::strerror(rc < 0 ? -rc : rc);
+}
+
+// Opens `device` and loads its LUKS2 header.
+CryptDevice Load(const std::string& device, const char* step, VaultError* error) {
+  crypt_device* raw = nullptr;
+  int rc = crypt_init(&raw, device.c_str());
+  CryptDevice cd(raw);
+  if (rc < 0) {
+    *error = SystemError(step, Describe(("crypt_init " + device).c_str(), rc));
+    return nullptr;
+  }
+  rc = crypt_load(cd.get(), CRYPT_LUKS2, nullptr);
+  if (rc < 0) {
+    *error = {ErrorKind::kInvalid, step,
+              Describe(("crypt_load " + device).c_str(), rc) +
+                  " (not a LUKS2 vault, or its header is damaged)"};
+    return nullptr;
+  }
+  crypt_volume_key_keyring(cd.get(), 0);
+  return cd;
+}
+
+VaultError WrongPassphrase(const char* step) {
+  return {ErrorKind::kWrongPassphrase, step, "wrong passphrase"};
+}
+
+crypt_pbkdf_type ToLibrary(const PbkdfSettings& s) {
+  crypt_pbkdf_type p{};
+  p.type = s.type.c_str();
+  p.hash = "sha256";
+  p.time_ms = s.time_ms;
+  p.iterations = s.iterations;
+  p.max_memory_kb = s.type == CRYPT_KDF_PBKDF2 ? 0 : s.memory_kib;
+  p.parallel_threads = s.type == CRYPT_KDF_PBKDF2 ? 0 : s.parallel;
+  p.flags = s.iterations > 0 ? CRYPT_PBKDF_NO_BENCHMARK : 0;
+  return p;
+}
+
+// libcryptsetup's own messages: errors go to stderr (PID 1 logs the helper's
+// stderr), the chatter is dropped. They never contain a passphrase.
+void LogCryptsetup(int level, const char* message, void*) {
+  if (level != CRYPT_LOG_ERROR || !message) return;
+  std::fprintf(stderr, "libcryptsetup: %s", message);
+}
+
+}  // namespace
+
+void PrepareCryptsetupForContainer() {
+  crypt_set_log_callback(nullptr, LogCryptsetup, nullptr);
+  setenv("DM_DISABLE_UDEV", "1", 1);
+  // libcryptsetup's lock directory; it refuses to run without it.
+  mkdir("/run/cryptsetup", 0700);
+}
+
+VaultStatus FormatLuks2(const std::string& device, const SecretBuffer& passphrase,
+                        const PbkdfSettings& pbkdf, const LuksLayout& layout) {
+  crypt_device* raw = nullptr;
+  int rc = crypt_init(&raw, device.c_str());
+  CryptDevice cd(raw);
+  if (rc < 0) return SystemError("luks.format", Describe(("crypt_init " + device).c_str(), rc));
+  crypt_volume_key_keyring(cd.get(), 0);
+  if (layout.metadata_bytes || layout.keyslots_bytes) {
+    rc = crypt_set_metadata_size(cd.get(), layout.metadata_bytes, layout.keyslots_bytes);
+    if (rc < 0) return VaultError{ErrorKind::kInvalid, "luks.format", Describe("crypt_set_metadata_size", rc)};
+  }
+  crypt_pbkdf_type kdf = ToLibrary(pbkdf);
+  crypt_params_luks2 params{};
+  params.pbkdf = &kdf;
+  params.sector_size = 0;  // let libcryptsetup pick (4096 on 4K-capable devices)
+  rc = crypt_format(cd.get(), CRYPT_LUKS2, "aes", "xts-plain64", nullptr, nullptr, 64, &params);
+  if (rc < 0) return SystemError("luks.format", Describe("crypt_format", rc));
+  rc = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, nullptr, 0, passphrase.data(),
+                                       passphrase.size());
+  if (rc < 0) return SystemError("luks.format", Describe("crypt_keyslot_add_by_volume_key", rc));
+  return std::nullopt;
+}
+
+VaultStatus ActivateLuks2(const std::string& device, const std::string& name,
+                          const SecretBuffer& passphrase) {
+  VaultError error;
+  CryptDevice cd = Load(device, "luks.activate", &error);
+  if (!cd) return error;
+  int rc = crypt_activate_by_passphrase(cd.get(), name.c_str(), CRYPT_ANY_SLOT, passphrase.data(),
+                                        passphrase.size(), 0);
+  if (rc == -EPERM) return WrongPassphrase("luks.activate");
+  if (rc == -EEXIST)
+    return VaultError{ErrorKind::kBusy, "luks.activate",
+                      "a mapping named " + name + " already exists (recovery should have removed it)"};
+  if (rc < 0) return SystemError("luks.activate", Describe("crypt_activate_by_passphrase", rc));
+  return std::nullopt;
+}
+
+VaultStatus VerifyPassphrase(const std::string& device, const SecretBuffer& passphrase) {
+  VaultError error;
+  CryptDevice cd = Load(device, "luks.verify", &error);
+  if (!cd) return error;
+  int rc = crypt_activate_by_passphrase(cd.get(), nullptr, CRYPT_ANY_SLOT, passphrase.data(),
+                                        passphrase.size(), 0);
+  if (rc == -EPERM) return WrongPassphrase("luks.verify");
+  if (rc < 0) return SystemError("luks.verify", Describe("crypt_activate_by_passphrase", rc));
+  return std::nullopt;
+}
+
+VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_passphrase,
+                             const SecretBuffer& new_passphrase, const PbkdfSettings& pbkdf) {
+  VaultError error;
+  CryptDevice cd = Load(device, "luks.passwd", &error);
+  if (!cd) return error;
+  crypt_pbkdf_type kdf = ToLibrary(pbkdf);
+  int rc = crypt_set_pbkdf_type(cd.get(), &kdf);
+  if (rc < 0) return SystemError("luks.passwd", Describe("crypt_set_pbkdf_type", rc));
+  rc = crypt_keyslot_change_by_passphrase(cd.get(), CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, old_passphrase.data(),
+                                          old_passphrase.size(), new_passphrase.data(), new_passphrase.size());
+  if (rc == -EPERM) return WrongPassphrase("luks.passwd");
+  if (rc < 0) return SystemError("luks.passwd", Describe("crypt_keyslot_change_by_passphrase", rc));
+  return std::nullopt;
+}
+
+VaultStatus DeactivateMapping(const std::string& name) {
+  if (!MappingExists(name)) return std::nullopt;
+  crypt_device* raw = nullptr;
+  int rc = crypt_init_by_name(&raw, name.c_str());
+  CryptDevice cd(raw);
+  if (rc < 0) return SystemError("luks.deactivate", Describe(("crypt_init_by_name " + name).c_str(), rc));
+  rc = crypt_deactivate_by_name(cd.get(), name.c_str(), 0);
+  if (rc == -EBUSY)
+    return VaultError{ErrorKind::kBusy, "luks.deactivate", "mapping " + name + " is still in use (mounted?)"};
+  if (rc < 0) return SystemError("luks.deactivate", Describe("crypt_deactivate_by_name", rc));
+  return std::nullopt;
+}
+
+bool MappingExists(const std::string& name) {
+  crypt_status_info status = crypt_status(nullptr, name.c_str());
+  return status == CRYPT_ACTIVE || status == CRYPT_BUSY;
+}
+
+std::string MappingBackingDevice(const std::string& name) {
+  crypt_device* raw = nullptr;
+  if (crypt_init_by_name(&raw, name.c_str()) < 0) {
+    crypt_free(raw);
+    return "";
+  }
+  CryptDevice cd(raw);
+  const char* dev = crypt_get_device_name(cd.get());
+  return dev ? dev : "";
+}
+
+}  // namespace tazpod::vault

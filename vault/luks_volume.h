@@ -1,0 +1,65 @@
+// LUKS2 through libcryptsetup: format, activate, verify, deactivate, change
+// the passphrase. Passphrases come in SecretBuffers and are handed to
+// libcryptsetup directly; nothing here copies them.
+//
+// Two container-specific choices, made for every call:
+// - No udev: DM_DISABLE_UDEV=1 makes libdevmapper create and remove the
+//   /dev/mapper nodes itself instead of waiting on a udev cookie that no
+//   udevd in a container would ever answer (the "hangs in open" reports).
+// - No kernel keyring for the volume key: a container's keyring may be
+//   unusable, so the key is kept in the dm-crypt table only. Deactivating
+//   the mapping removes it from the kernel either way.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/secret_buffer.h"
+#include "vault/vault_error.h"
+
+namespace tazpod::vault {
+
+struct PbkdfSettings {
+  std::string type = "argon2id";
+  // 0 means benchmark for time_ms. A fixed count skips the benchmark (tests,
+  // slow machines); with argon2 it is the number of passes.
+  std::uint32_t iterations = 0;
+  std::uint32_t time_ms = 2000;
+  std::uint32_t memory_kib = 1048576;  // argon2: 1 GiB, capped by libcryptsetup to half of RAM
+  std::uint32_t parallel = 4;
+};
+
+struct LuksLayout {
+  std::uint64_t metadata_bytes = 0;  // 0: libcryptsetup's default (16 KiB)
+  std::uint64_t keyslots_bytes = 0;  // 0: libcryptsetup's default (16 MiB)
+};
+
+// Called once per process before any other function here.
+void PrepareCryptsetupForContainer();
+
+// Formats `device` as LUKS2 (aes-xts-plain64, 512-bit key) with one keyslot.
+VaultStatus FormatLuks2(const std::string& device, const SecretBuffer& passphrase,
+                        const PbkdfSettings& pbkdf, const LuksLayout& layout);
+
+// Opens the mapping /dev/mapper/`name` on `device`.
+VaultStatus ActivateLuks2(const std::string& device, const std::string& name,
+                          const SecretBuffer& passphrase);
+
+// Checks the passphrase against a keyslot without activating anything
+// (works on an image file, also while it is mapped).
+VaultStatus VerifyPassphrase(const std::string& device, const SecretBuffer& passphrase);
+
+// Replaces the passphrase in its keyslot; no re-encryption.
+VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_passphrase,
+                             const SecretBuffer& new_passphrase, const PbkdfSettings& pbkdf);
+
+// Removes the mapping (the volume key leaves the kernel). A mapping that
+// does not exist is not an error.
+VaultStatus DeactivateMapping(const std::string& name);
+
+bool MappingExists(const std::string& name);
+
+// The backing device of an active mapping ("/dev/loop3"), or empty.
+std::string MappingBackingDevice(const std::string& name);
+
+}  // namespace tazpod::vault

@@ -1,0 +1,37 @@
+#include "vault/make_filesystem.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tazpod::vault {
+
+VaultStatus MakeExt4(const std::string& device) {
+  const char* const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", "-L", "tazpod-vault",
+                              device.c_str(), nullptr};
+  const char* const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
+  pid_t pid = fork();
+  if (pid < 0) return SystemError("mkfs", std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    // stderr stays: mkfs's own message is the best explanation of a failure.
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    execvpe(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return SystemError("mkfs", std::string("waitpid: ") + std::strerror(errno));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return std::nullopt;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return SystemError("mkfs", "mkfs.ext4 not found (install e2fsprogs)");
+  return SystemError("mkfs", "mkfs.ext4 " + device + " failed with status " +
+                                 std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
+}
+
+}  // namespace tazpod::vault

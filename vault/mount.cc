@@ -1,0 +1,82 @@
+#include "vault/mount.h"
+
+#include <libmount/libmount.h>
+
+#include <cstring>
+#include <memory>
+
+namespace tazpod::vault {
+
+namespace {
+
+struct ContextFree {
+  void operator()(libmnt_context* c) const { mnt_free_context(c); }
+};
+struct TableUnref {
+  void operator()(libmnt_table* t) const { mnt_unref_table(t); }
+};
+using Context = std::unique_ptr<libmnt_context, ContextFree>;
+using Table = std::unique_ptr<libmnt_table, TableUnref>;
+
+Context NewContext() {
+  Context cxt(mnt_new_context());
+  if (cxt) {
+    // No /sbin/mount.* helpers (nothing outside our control runs as root
+    // here) and no /etc/mtab writes (a container's may be anything).
+    mnt_context_disable_helpers(cxt.get(), 1);
+    mnt_context_disable_mtab(cxt.get(), 1);
+  }
+  return cxt;
+}
+
+std::string SyscallError(libmnt_context* cxt, const char* what, const std::string& path) {
+  int err = mnt_context_get_syscall_errno(cxt);
+  return std::string(what) + " " + path + ": " + (err ? std::strerror(err) : "failed");
+}
+
+}  // namespace
+
+VaultStatus MountFs(const std::string& source, const std::string& target, const std::string& fstype,
+                    const std::string& options, const char* step) {
+  Context cxt = NewContext();
+  if (!cxt) return SystemError(step, "mnt_new_context failed");
+  mnt_context_set_source(cxt.get(), source.c_str());
+  mnt_context_set_target(cxt.get(), target.c_str());
+  mnt_context_set_fstype(cxt.get(), fstype.c_str());
+  mnt_context_set_options(cxt.get(), options.c_str());
+  int rc = mnt_context_mount(cxt.get());
+  if (rc != 0 || mnt_context_get_status(cxt.get()) != 1) {
+    if (mnt_context_syscall_called(cxt.get())) return SystemError(step, SyscallError(cxt.get(), "mount", target));
+    return SystemError(step, "mount " + target + ": libmount error " + std::to_string(rc));
+  }
+  return std::nullopt;
+}
+
+VaultStatus Unmount(const std::string& target, const char* step) {
+  Context cxt = NewContext();
+  if (!cxt) return SystemError(step, "mnt_new_context failed");
+  mnt_context_set_target(cxt.get(), target.c_str());
+  int rc = mnt_context_umount(cxt.get());
+  if (rc != 0 || mnt_context_get_status(cxt.get()) != 1) {
+    int err = mnt_context_get_syscall_errno(cxt.get());
+    if (err == EBUSY) return VaultError{ErrorKind::kBusy, step, "umount " + target + ": still in use"};
+    if (mnt_context_syscall_called(cxt.get())) return SystemError(step, SyscallError(cxt.get(), "umount", target));
+    return SystemError(step, "umount " + target + ": libmount error " + std::to_string(rc));
+  }
+  return std::nullopt;
+}
+
+bool IsMountPoint(const std::string& path) { return !MountSource(path).empty(); }
+
+std::string MountSource(const std::string& path) {
+  Table table(mnt_new_table_from_file("/proc/self/mountinfo"));
+  if (!table) return "";
+  // The last entry for a target is the one on top.
+  libmnt_fs* fs = mnt_table_find_target(table.get(), path.c_str(), MNT_ITER_BACKWARD);
+  if (!fs) return "";
+  const char* src = mnt_fs_get_srcpath(fs);
+  if (!src) src = mnt_fs_get_source(fs);
+  return src ? src : "none";
+}
+
+}  // namespace tazpod::vault

@@ -1,0 +1,231 @@
+#include "vault/vault.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/unique_fd.h"
+#include "vault/holders.h"
+#include "vault/loop_device.h"
+#include "vault/make_filesystem.h"
+#include "vault/mount.h"
+
+namespace tazpod::vault {
+
+namespace {
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// Removes the mapping in its destructor unless Release()d.
+class MappingGuard {
+ public:
+  explicit MappingGuard(std::string name) : name_(std::move(name)) {}
+  ~MappingGuard() {
+    if (!name_.empty()) DeactivateMapping(name_);
+  }
+  MappingGuard(const MappingGuard&) = delete;
+  MappingGuard& operator=(const MappingGuard&) = delete;
+  void Release() { name_.clear(); }
+
+ private:
+  std::string name_;
+};
+
+// Deletes an image this operation created, unless Release()d: a first
+// unlock that fails leaves the vault absent, as it was.
+class NewImageGuard {
+ public:
+  NewImageGuard(std::string path, bool active) : path_(active ? std::move(path) : std::string()) {}
+  ~NewImageGuard() {
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  NewImageGuard(const NewImageGuard&) = delete;
+  NewImageGuard& operator=(const NewImageGuard&) = delete;
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+// A configured path must be what it says: a symlink could point the vault
+// (or the enclave) anywhere.
+VaultStatus RefuseSymlink(const std::string& path, const char* step) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return VaultError{ErrorKind::kInvalid, step, path + " is a symbolic link; configure the real path"};
+  return std::nullopt;
+}
+
+VaultStatus MakeDirectory(const std::string& path, mode_t mode, uid_t uid, gid_t gid, const char* step) {
+  if (auto e = RefuseSymlink(path, step)) return e;
+  if (mkdir(path.c_str(), mode) == 0) {
+    if (chown(path.c_str(), uid, gid) != 0) return SystemError(step, Errno("chown " + path));
+    return std::nullopt;
+  }
+  if (errno == EEXIST) return std::nullopt;
+  return SystemError(step, Errno("mkdir " + path));
+}
+
+}  // namespace
+
+std::string VaultConfig::ResolvedImagePath() const {
+  if (!image_path.empty()) return image_path;
+  return enclave_dir + "/vault.img";
+}
+
+std::uint64_t VaultConfig::ResolvedImageBytes() const {
+  if (image_bytes) return image_bytes;
+  return enclave_bytes > (2ULL << 20) ? enclave_bytes - (1ULL << 20) : enclave_bytes;
+}
+
+VaultState VaultProbe::state() const {
+  if (mounted && mapping_active) return VaultState::kUnlocked;
+  if (!mounted && !mapping_active) return image_exists ? VaultState::kLocked : VaultState::kAbsent;
+  return VaultState::kFailed;  // half attached: recovery finishes the job
+}
+
+Vault::Vault(VaultConfig config) : config_(std::move(config)) {}
+
+VaultProbe Vault::Probe() const {
+  VaultProbe p;
+  struct stat st;
+  p.image_exists = lstat(config_.ResolvedImagePath().c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  p.mapping_active = MappingExists(config_.mapping_name);
+  p.mounted = IsMountPoint(config_.mountpoint);
+  return p;
+}
+
+VaultStatus Vault::EnsureEnclave() {
+  if (!config_.ram_mode) return std::nullopt;
+  if (IsMountPoint(config_.enclave_dir)) return std::nullopt;
+  if (auto e = MakeDirectory(config_.enclave_dir, 0700, 0, 0, "enclave")) return e;
+  const std::string options = "size=" + std::to_string(config_.enclave_bytes) + ",mode=0700,nosuid,nodev,noexec";
+  return MountFs("tazpod-enclave", config_.enclave_dir, "tmpfs", options, "enclave");
+}
+
+VaultStatus Vault::CreateImage(bool* created) {
+  *created = false;
+  const std::string image = config_.ResolvedImagePath();
+  if (auto e = RefuseSymlink(image, "image")) return e;
+  UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) {
+    if (errno == EEXIST) return std::nullopt;
+    if (errno == EROFS)
+      return VaultError{ErrorKind::kInvalid, "image", image + " is on a read-only file system; mount the volume read-write"};
+    return SystemError("image", Errno("create " + image));
+  }
+  *created = true;
+  const std::uint64_t bytes = config_.ResolvedImageBytes();
+  int rc = posix_fallocate(fd.get(), 0, static_cast<off_t>(bytes));
+  if (rc != 0) {
+    unlink(image.c_str());
+    *created = false;
+    if (rc == ENOSPC)
+      return VaultError{ErrorKind::kInvalid, "image",
+                        "no room for a " + std::to_string(bytes >> 20) + " MiB image in " +
+                            (config_.ram_mode ? "the enclave (raise vault.enclave_size or lower vault.image_size)"
+                                              : "the volume")};
+    return SystemError("image", "posix_fallocate " + image + ": " + std::strerror(rc));
+  }
+  if (fsync(fd.get()) != 0) return SystemError("image", Errno("fsync " + image));
+  return std::nullopt;
+}
+
+VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
+  VaultProbe probe = Probe();
+  if (probe.state() == VaultState::kUnlocked)
+    return VaultError{ErrorKind::kBusy, "unlock", "the vault is already unlocked"};
+  if (probe.state() == VaultState::kFailed) {
+    if (auto e = Recover()) return e;
+  }
+  if (auto e = EnsureEnclave()) return e;
+  bool created = false;
+  if (auto e = CreateImage(&created)) return e;
+  NewImageGuard image_guard(config_.ResolvedImagePath(), created);
+
+  VaultError error;
+  LoopDevice loop = LoopDevice::Attach(config_.ResolvedImagePath(), &error);
+  if (!loop.valid()) return error;
+  if (created) {
+    if (auto e = FormatLuks2(loop.path(), passphrase, config_.pbkdf, config_.layout)) return e;
+  }
+  if (auto e = ActivateLuks2(loop.path(), config_.mapping_name, passphrase)) return e;
+  MappingGuard mapping_guard(config_.mapping_name);
+  const std::string device = "/dev/mapper/" + config_.mapping_name;
+  if (created) {
+    if (auto e = MakeExt4(device)) return e;
+  }
+  if (auto e = MakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount")) return e;
+  if (auto e = MountFs(device, config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
+  MountGuard mount_guard(config_.mountpoint);
+  if (created) {
+    // The file system's root belongs to the workstation user, and only to it.
+    if (chown(config_.mountpoint.c_str(), config_.owner_uid, config_.owner_gid) != 0 ||
+        chmod(config_.mountpoint.c_str(), 0700) != 0)
+      return SystemError("mount", Errno("chown " + config_.mountpoint));
+    rmdir((config_.mountpoint + "/lost+found").c_str());
+  }
+  mount_guard.Release();
+  mapping_guard.Release();
+  image_guard.Release();
+  return std::nullopt;  // `loop` closes: the mapping now holds the device
+}
+
+VaultStatus Vault::Lock() {
+  VaultProbe probe = Probe();
+  if (probe.mounted) {
+    EndHolders(config_.mountpoint, config_.holder_grace);
+    UniqueFd root(open(config_.mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));
+    root.Reset();
+    if (auto e = Unmount(config_.mountpoint, "umount")) {
+      std::string holders;
+      for (pid_t pid : ProcessesHolding(config_.mountpoint)) holders += " " + DescribeProcess(pid);
+      if (!holders.empty()) e->message += "; held by" + holders;
+      return e;
+    }
+  }
+  if (auto e = DeactivateMapping(config_.mapping_name)) return e;
+  // Autoclear detaches the loop device with the mapping; one left over from
+  // an older run (or another tool) is detached here.
+  for (const std::string& loop : LoopDevicesBacking(config_.ResolvedImagePath())) {
+    if (auto e = DetachLoopDevice(loop)) return e;
+  }
+  return std::nullopt;
+}
+
+VaultStatus Vault::Verify(const SecretBuffer& passphrase) const {
+  if (auto e = RefuseSymlink(config_.ResolvedImagePath(), "verify")) return e;
+  if (!Probe().image_exists)
+    return VaultError{ErrorKind::kInvalid, "verify", "there is no vault yet: the first unlock creates it"};
+  return VerifyPassphrase(config_.ResolvedImagePath(), passphrase);
+}
+
+VaultStatus Vault::ChangePassphrase(const SecretBuffer& old_passphrase, const SecretBuffer& new_passphrase) {
+  if (auto e = RefuseSymlink(config_.ResolvedImagePath(), "passwd")) return e;
+  if (!Probe().image_exists)
+    return VaultError{ErrorKind::kInvalid, "passwd", "there is no vault yet: the first unlock creates it"};
+  return vault::ChangePassphrase(config_.ResolvedImagePath(), old_passphrase, new_passphrase, config_.pbkdf);
+}
+
+VaultStatus Vault::Recover() {
+  // Order matters: the mount holds the mapping, the mapping holds the loop.
+  if (IsMountPoint(config_.mountpoint) &&
+      MountSource(config_.mountpoint).find(config_.mapping_name) != std::string::npos) {
+    EndHolders(config_.mountpoint, config_.holder_grace);
+    if (auto e = Unmount(config_.mountpoint, "recover.umount")) return e;
+  }
+  if (auto e = DeactivateMapping(config_.mapping_name)) {
+    e->step = "recover." + e->step;
+    return e;
+  }
+  for (const std::string& loop : LoopDevicesBacking(config_.ResolvedImagePath())) {
+    if (auto e = DetachLoopDevice(loop)) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace tazpod::vault

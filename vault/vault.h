@@ -1,0 +1,85 @@
+// Vault: the whole lifecycle of one LUKS2 vault, as synchronous operations.
+//
+// Each operation may take seconds (PBKDF, mkfs) or block in the kernel, so it
+// must never run on PID 1's event loop: `tazpod-vault-helper` runs one per
+// process (docs/vault.md). Every kernel resource an operation attaches is
+// held by an RAII object until the operation succeeds, so an error at any
+// step detaches everything the operation attached.
+//
+// Layout: the image is `image_path`. In RAM mode it lives in a tmpfs
+// "enclave" mounted at `enclave_dir` (mode 0700, nosuid, nodev, noexec); in
+// persistent mode it is a file on a volume. The mapping is
+// /dev/mapper/`mapping_name`, which must be unique on the host: device-mapper
+// names are global to the kernel, not per container.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/secret_buffer.h"
+#include "vault/luks_volume.h"
+#include "vault/vault_error.h"
+#include "vault/vault_state.h"
+
+namespace tazpod::vault {
+
+struct VaultConfig {
+  bool ram_mode = true;
+  std::string enclave_dir = "/run/tazpod/enclave";
+  std::uint64_t enclave_bytes = 256ULL << 20;
+  std::string image_path;           // default: enclave_dir/vault.img
+  std::uint64_t image_bytes = 0;    // default: the enclave size less 1 MiB
+  std::string mapping_name;
+  std::string mountpoint;
+  uid_t owner_uid = 1000;
+  gid_t owner_gid = 1000;
+  PbkdfSettings pbkdf;
+  LuksLayout layout;
+  std::chrono::milliseconds holder_grace{3000};
+
+  std::string ResolvedImagePath() const;
+  std::uint64_t ResolvedImageBytes() const;
+};
+
+// What is there right now, read from the system (not remembered).
+struct VaultProbe {
+  bool image_exists = false;
+  bool mapping_active = false;
+  bool mounted = false;
+  VaultState state() const;  // absent, locked or unlocked; failed when half attached
+};
+
+class Vault {
+ public:
+  explicit Vault(VaultConfig config);
+
+  VaultProbe Probe() const;
+
+  // Unlocks: attaches, activates and mounts. When the image does not exist
+  // yet it is created with `passphrase` (the first unlock formats).
+  VaultStatus Unlock(const SecretBuffer& passphrase);
+
+  // Locks: ends the processes that hold files in the vault, syncs,
+  // unmounts, deactivates the mapping; the loop device detaches itself.
+  VaultStatus Lock();
+
+  // Checks a passphrase without activating anything.
+  VaultStatus Verify(const SecretBuffer& passphrase) const;
+
+  VaultStatus ChangePassphrase(const SecretBuffer& old_passphrase, const SecretBuffer& new_passphrase);
+
+  // Cleans up what an earlier run left: a mount, a mapping, a loop device.
+  // Afterwards the vault is absent or locked. Idempotent.
+  VaultStatus Recover();
+
+ private:
+  VaultStatus EnsureEnclave();
+  VaultStatus CreateImage(bool* created);
+
+  VaultConfig config_;
+};
+
+}  // namespace tazpod::vault
