@@ -59,14 +59,38 @@ VaultStatus RefuseSymlink(const std::string& path, const char* step) {
   return std::nullopt;
 }
 
+// Creates `path` with `mode` and owner, after any missing parents (root's,
+// 0755). An existing directory is left as it is.
 VaultStatus MakeDirectory(const std::string& path, mode_t mode, uid_t uid, gid_t gid, const char* step) {
   if (auto e = RefuseSymlink(path, step)) return e;
+  for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    const std::string parent = path.substr(0, slash);
+    if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) return SystemError(step, Errno("mkdir " + parent));
+  }
   if (mkdir(path.c_str(), mode) == 0) {
     if (chown(path.c_str(), uid, gid) != 0) return SystemError(step, Errno("chown " + path));
     return std::nullopt;
   }
   if (errno == EEXIST) return std::nullopt;
   return SystemError(step, Errno("mkdir " + path));
+}
+
+// Detaches the loop devices still backing `image`. The kernel's autoclear
+// detach runs asynchronously after the last close (a killed helper, a removed
+// mapping), so a device may still be listed for a moment: wait for it.
+VaultStatus DetachLoopsOf(const std::string& image, const char* step) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::vector<std::string> loops = LoopDevicesBacking(image);
+    if (loops.empty()) return std::nullopt;
+    for (const std::string& loop : loops) {
+      if (auto e = DetachLoopDevice(loop)) {
+        e->step = step;
+        return e;
+      }
+    }
+    usleep(20 * 1000);
+  }
+  return SystemError(step, "a loop device still backs " + image + " after 2 s");
 }
 
 }  // namespace
@@ -191,10 +215,7 @@ VaultStatus Vault::Lock() {
   if (auto e = DeactivateMapping(config_.mapping_name)) return e;
   // Autoclear detaches the loop device with the mapping; one left over from
   // an older run (or another tool) is detached here.
-  for (const std::string& loop : LoopDevicesBacking(config_.ResolvedImagePath())) {
-    if (auto e = DetachLoopDevice(loop)) return e;
-  }
-  return std::nullopt;
+  return DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
 }
 
 VaultStatus Vault::Verify(const SecretBuffer& passphrase) const {
@@ -222,10 +243,7 @@ VaultStatus Vault::Recover() {
     e->step = "recover." + e->step;
     return e;
   }
-  for (const std::string& loop : LoopDevicesBacking(config_.ResolvedImagePath())) {
-    if (auto e = DetachLoopDevice(loop)) return e;
-  }
-  return std::nullopt;
+  return DetachLoopsOf(config_.ResolvedImagePath(), "recover.loop");
 }
 
 }  // namespace tazpod::vault

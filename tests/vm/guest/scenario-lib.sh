@@ -31,3 +31,52 @@ make_passfile() { printf '%s' "$2" > "$1"; chmod 0600 "$1"; }
 # dm_target NAME: the device-mapper target type of mapping NAME, as the
 # kernel reports it (e.g. "crypt").
 dm_target() { dmsetup table "$1" | awk '{print $3}'; }
+
+# The vault helper with cheap test settings. Scenarios may change these
+# before calling `vault`: two scenarios never share a name or a mountpoint.
+VAULT_HELPER=/usr/libexec/tazpod/tazpod-vault-helper
+VAULT_NAME=tazpod-test-vault
+VAULT_ENCLAVE=/run/tazpod/enclave
+VAULT_MNT=/home/dev/secrets
+VAULT_MODE_ARGS=(--mode ram --enclave-size $((64 << 20)))
+
+# vault OP [OPTIONS...]: run the helper; the passphrase comes on stdin.
+vault() {
+  "$VAULT_HELPER" "$1" --name "$VAULT_NAME" --enclave "$VAULT_ENCLAVE" --mountpoint "$VAULT_MNT" \
+    --owner 1000:1000 --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1 \
+    --luks2-keyslots-size 524288 --holder-grace-ms 1000 "${VAULT_MODE_ARGS[@]}" "${@:2}"
+}
+
+# vault_exec OP [OPTIONS...]: like vault, but the helper replaces the
+# calling (sub)shell, so that `(vault_exec unlock <pass) &` makes $! the
+# helper itself, for a test that SIGKILLs it.
+vault_exec() {
+  exec "$VAULT_HELPER" "$1" --name "$VAULT_NAME" --enclave "$VAULT_ENCLAVE" --mountpoint "$VAULT_MNT" \
+    --owner 1000:1000 --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1 \
+    --luks2-keyslots-size 524288 --holder-grace-ms 1000 "${VAULT_MODE_ARGS[@]}" "${@:2}"
+}
+
+# vault_expect RC OP [OPTIONS...] < passphrase: run and check the exit status.
+vault_expect() {
+  local want=$1 rc=0 out
+  shift
+  out=$(vault "$@") || rc=$?
+  echo "vault $1: $out (exit $rc)"
+  [[ $rc -eq $want ]] || fail "vault $1 exited $rc, expected $want: $out"
+}
+
+# What the kernel has attached for this vault, as "mapping loop mount" flags.
+vault_attached() {
+  local m=no l=no t=no
+  dmsetup info "$VAULT_NAME" >/dev/null 2>&1 && m=yes
+  [[ -n $(losetup -n -O NAME 2>/dev/null) ]] && l=yes
+  grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
+  echo "mapping=$m loop=$l mount=$t"
+}
+
+# The RAM enclave lives as long as the container; a scenario removes it.
+vault_remove_enclave() { umount "$VAULT_ENCLAVE" 2>/dev/null || true; }
+
+# as_dev CMD...: run a command as the workstation user (uid/gid 1000). The
+# guest has no PAM, so su is not an option.
+as_dev() { setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }

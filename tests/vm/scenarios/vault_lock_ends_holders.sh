@@ -1,0 +1,18 @@
+# Lock with processes holding the vault (an open file, a working directory,
+# one that ignores SIGTERM): they are ended, the unmount is clean (never
+# lazy), and everything is detached.
+# timeout: 180
+printf 'pw' | vault_expect 0 unlock
+as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" & cwd_holder=$!
+as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
+as_dev bash -c "cd $VAULT_MNT && trap '' TERM && sleep 1000" & stubborn=$!
+sleep 1
+vault_expect 0 lock
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
+for pid in $cwd_holder $file_holder $stubborn; do
+  wait "$pid" 2>/dev/null || true
+done
+printf 'pw' | vault_expect 0 unlock
+[[ -e $VAULT_MNT/open.txt ]] || fail "the holder's file is gone"
+vault_expect 0 lock
+vault_remove_enclave
