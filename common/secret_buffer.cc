@@ -60,6 +60,13 @@ bool SecretBuffer::Append(const char* bytes, size_t n) {
   return true;
 }
 
+char* SecretBuffer::Extend(size_t n) {
+  if (!data_ || n > capacity_ - size_) return nullptr;
+  char* start = data_ + size_;
+  size_ += n;
+  return start;
+}
+
 void SecretBuffer::PopBack() {
   if (size_ > 0) Truncate(size_ - 1);
 }

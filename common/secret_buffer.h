@@ -37,6 +37,9 @@ class SecretBuffer {
   // Appends bytes; returns false (and appends nothing) when they do not fit.
   bool Append(const char* bytes, size_t n);
   bool PushBack(char c) { return Append(&c, 1); }
+  // Grows the contents by n bytes and returns where they start, for reading
+  // straight into the buffer (read(2), a socket); nullptr when they do not fit.
+  char* Extend(size_t n);
   // Removes the last byte (for backspace at a prompt); wipes it.
   void PopBack();
   // Sets the size to n (≤ size()), wiping what is cut off.

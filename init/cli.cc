@@ -7,6 +7,8 @@
 #include "init/config.h"
 #include "init/init_command.h"
 #include "init/signal_names.h"
+#include "init/vault_command.h"
+#include "session/protocol.h"
 #include "version.h"
 
 namespace tazpod::init {
@@ -18,7 +20,7 @@ constexpr int kExitUsage = 2;
 // Flags of `tazpod init`, kept apart from the configuration so that only the
 // flags actually given override the file and the environment.
 struct InitFlags {
-  std::string config_path = kDefaultConfigPath;
+  std::string config_path = DefaultConfigPath();
   bool config_given = false;
   bool group = false;
   bool single_child = false;
@@ -104,6 +106,16 @@ std::string ApplyFlags(const InitFlags& f, Config& config) {
   return "";
 }
 
+void AddVaultCommand(CLI::App& app, VaultCommand& v) {
+  CLI::App* vault = app.add_subcommand("vault", "Drive the vault through PID 1, without the login gate");
+  vault->add_option("action", v.action, "status, unlock, lock, verify or passwd")
+      ->required()
+      ->check(CLI::IsMember({"status", "unlock", "lock", "verify", "passwd"}));
+  vault->add_option("--socket", v.socket, "PID 1's control socket")->capture_default_str();
+  vault->add_flag("--passphrase-stdin", v.passphrase_stdin,
+                  "Read the passphrase from stdin (passwd: old, then new, one per line)");
+}
+
 int RunInitCommand(const InitFlags& flags, bool config_given) {
   InitOptions options;
   if (auto err = ApplyConfigFile(flags.config_path, config_given, options.config)) {
@@ -129,6 +141,9 @@ int RunCli(int argc, char** argv) {
   app.footer("Run `tazpod SUBCOMMAND --help` for the options of one subcommand.");
   InitFlags init_flags;
   AddInitCommand(app, init_flags);
+  VaultCommand vault_command;
+  vault_command.socket = session::kDefaultSocketPath;
+  AddVaultCommand(app, vault_command);
 
   // "--" ends tazpod's own arguments: what follows is the main child's
   // command line, passed on untouched (CLI11 would hand it to the top level).
@@ -162,6 +177,11 @@ int RunCli(int argc, char** argv) {
     bool config_given = init->get_option("--config")->count() > 0;
     return RunInitCommand(init_flags, config_given);
   }
+  if (!after_dashes.empty()) {
+    std::cerr << "tazpod: arguments after \"--\" are only for `tazpod init`\n";
+    return kExitUsage;
+  }
+  if (app.got_subcommand("vault")) return RunVaultCommand(vault_command);
   std::cerr << app.help();
   return kExitUsage;
 }

@@ -116,7 +116,111 @@ std::optional<std::string> ApplyInitSection(const std::string& path, const toml:
   return std::nullopt;
 }
 
+std::optional<std::string> ReadString(const std::string& path, const toml::node& node, std::string_view key,
+                                      std::string& out) {
+  if (!node.is_string()) return KeyError(path, node, key, "expected a string");
+  out = *node.value<std::string>();
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadPath(const std::string& path, const toml::node& node, std::string_view key,
+                                    std::string& out) {
+  if (!node.is_string() || (!node.value<std::string>()->empty() && node.value<std::string>()->front() != '/'))
+    return KeyError(path, node, key, "expected an absolute path");
+  out = *node.value<std::string>();
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadSize(const std::string& path, const toml::node& node, std::string_view key,
+                                    std::uint64_t& out) {
+  std::optional<std::uint64_t> size;
+  if (node.is_string()) size = ParseSize(*node.value<std::string>());
+  else if (node.is_integer() && *node.value<std::int64_t>() >= 0) size = static_cast<std::uint64_t>(*node.value<std::int64_t>());
+  if (!size) return KeyError(path, node, key, "expected a size such as \"256M\"");
+  out = *size;
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadCount(const std::string& path, const toml::node& node, std::string_view key,
+                                     std::uint32_t& out) {
+  if (!node.is_integer() || *node.value<std::int64_t>() < 0 || *node.value<std::int64_t>() > 0xffffffffLL)
+    return KeyError(path, node, key, "expected a non-negative integer");
+  out = static_cast<std::uint32_t>(*node.value<std::int64_t>());
+  return std::nullopt;
+}
+
+std::optional<std::string> ApplyVaultSection(const std::string& path, const toml::table& table, VaultSettings& v) {
+  for (auto&& [k, node] : table) {
+    const std::string key = "vault." + std::string(k.str());
+    std::optional<std::string> err;
+    if (k == "enabled") err = ReadBool(path, node, key, v.enabled);
+    else if (k == "mode") {
+      std::string mode;
+      err = ReadString(path, node, key, mode);
+      if (!err && mode != "ram" && mode != "persistent") err = KeyError(path, node, key, "expected \"ram\" or \"persistent\"");
+      v.ram_mode = mode == "ram";
+    } else if (k == "enclave_dir") err = ReadPath(path, node, key, v.enclave_dir);
+    else if (k == "enclave_size") err = ReadSize(path, node, key, v.enclave_size);
+    else if (k == "image") err = ReadPath(path, node, key, v.image);
+    else if (k == "image_size") err = ReadSize(path, node, key, v.image_size);
+    else if (k == "mapping_name") {
+      err = ReadString(path, node, key, v.mapping_name);
+      if (!err && v.mapping_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
+        err = KeyError(path, node, key, "letters, digits, '-', '_' and '.' only");
+    } else if (k == "mountpoint") err = ReadPath(path, node, key, v.mountpoint);
+    else if (k == "pbkdf") {
+      err = ReadString(path, node, key, v.pbkdf);
+      if (!err && v.pbkdf != "argon2id" && v.pbkdf != "argon2i" && v.pbkdf != "pbkdf2")
+        err = KeyError(path, node, key, "expected \"argon2id\", \"argon2i\" or \"pbkdf2\"");
+    } else if (k == "pbkdf_iterations") err = ReadCount(path, node, key, v.pbkdf_iterations);
+    else if (k == "pbkdf_memory_kib") err = ReadCount(path, node, key, v.pbkdf_memory_kib);
+    else if (k == "pbkdf_parallel") err = ReadCount(path, node, key, v.pbkdf_parallel);
+    else if (k == "pbkdf_time") err = ReadDuration(path, node, key, v.pbkdf_time);
+    else if (k == "luks2_keyslots_size") err = ReadSize(path, node, key, v.luks2_keyslots_size);
+    else if (k == "holder_grace") err = ReadDuration(path, node, key, v.holder_grace);
+    else if (k == "operation_timeout") err = ReadDuration(path, node, key, v.operation_timeout);
+    else if (k == "helper") err = ReadPath(path, node, key, v.helper);
+    else err = UnknownKey(path, k, key);
+    if (err) return err;
+  }
+  if (!v.ram_mode && v.image.empty())
+    return path + ": vault.image: persistent mode needs the image's path on the volume";
+  return std::nullopt;
+}
+
+std::optional<std::string> ApplySessionSection(const std::string& path, const toml::table& table, SessionSettings& s) {
+  for (auto&& [k, node] : table) {
+    const std::string key = "session." + std::string(k.str());
+    std::optional<std::string> err;
+    if (k == "control") err = ReadBool(path, node, key, s.control);
+    else if (k == "socket") err = ReadPath(path, node, key, s.socket);
+    else if (k == "user") err = ReadString(path, node, key, s.user);
+    else err = UnknownKey(path, k, key);
+    if (err) return err;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string DefaultConfigPath() {
+  const char* env = std::getenv("TAZPOD_CONFIG");
+  return env && *env ? env : kDefaultConfigPath;
+}
+
+std::optional<std::uint64_t> ParseSize(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc()) return std::nullopt;
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  int shift = 0;
+  if (unit == "K") shift = 10;
+  else if (unit == "M") shift = 20;
+  else if (unit == "G") shift = 30;
+  else if (!unit.empty()) return std::nullopt;
+  if (value > (UINT64_MAX >> shift)) return std::nullopt;
+  return value << shift;
+}
 
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   std::int64_t value = 0;
@@ -161,7 +265,13 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
     if (section == "init") {
       if (!table) return KeyError(path, node, "init", "expected a table [init]");
       if (auto err = ApplyInitSection(path, *table, config.init)) return err;
-    } else if (section == "vault" || section == "session" || section == "health") {
+    } else if (section == "vault") {
+      if (!table) return KeyError(path, node, "vault", "expected a table [vault]");
+      if (auto err = ApplyVaultSection(path, *table, config.vault)) return err;
+    } else if (section == "session") {
+      if (!table) return KeyError(path, node, "session", "expected a table [session]");
+      if (auto err = ApplySessionSection(path, *table, config.session)) return err;
+    } else if (section == "health") {
       // Reserved for components that have no settings yet: any key is unknown.
       if (!table) return KeyError(path, node, section.str(), "expected a table");
       for (auto&& [k, v] : *table)

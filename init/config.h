@@ -1,25 +1,30 @@
 // TazPod's configuration: defaults, then the TOML file, then environment
 // variables, then command-line flags, each overriding the one before.
 //
-// The file (default /etc/tazpod/config.toml) has one section per component:
-// [init] here; [vault], [session] and [health] are reserved for theirs and
-// accept no keys yet. Any malformed file, unknown section or key, or bad
+// The file (default /etc/tazpod/config.toml, or $TAZPOD_CONFIG) has one
+// section per component: [init], [vault], [session]; [health] is reserved
+// and accepts no keys yet. Any malformed file, unknown section or key, or bad
 // value is an error that names the file, the line and the key; `tazpod init`
 // then exits 2 before starting anything. docs/configuration.md lists every key.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
-#include "init/log.h"
+#include "common/log.h"
 
 namespace tazpod::init {
 
 inline constexpr char kDefaultConfigPath[] = "/etc/tazpod/config.toml";
+
+// The configuration file to read when --config is not given: $TAZPOD_CONFIG
+// if set, else kDefaultConfigPath.
+std::string DefaultConfigPath();
 
 struct InitConfig {
   // How long the whole shutdown (steps, then SIGTERM) may take before the
@@ -44,8 +49,38 @@ struct InitConfig {
   LogLevel log_level = LogLevel::kInfo;
 };
 
+// [vault]: how PID 1 runs the vault (docs/vault.md). Sizes are bytes.
+struct VaultSettings {
+  bool enabled = true;
+  bool ram_mode = true;
+  std::string enclave_dir = "/run/tazpod/enclave";
+  std::uint64_t enclave_size = 256ULL << 20;
+  std::string image;               // persistent mode: required
+  std::uint64_t image_size = 0;    // 0: the enclave size less 1 MiB (RAM mode)
+  std::string mapping_name;        // "": "tazpod-" + the hostname (Docker: the container id)
+  std::string mountpoint;          // "": the user's ~/secrets
+  std::string pbkdf = "argon2id";
+  std::uint32_t pbkdf_iterations = 0;  // 0: benchmark for pbkdf_time
+  std::uint32_t pbkdf_memory_kib = 1048576;
+  std::uint32_t pbkdf_parallel = 4;
+  std::chrono::milliseconds pbkdf_time{2000};
+  std::uint64_t luks2_keyslots_size = 0;  // 0: libcryptsetup's default
+  std::chrono::milliseconds holder_grace{3000};
+  std::chrono::milliseconds operation_timeout{120000};
+  std::string helper = "/usr/libexec/tazpod/tazpod-vault-helper";
+};
+
+// [session]: the gate's side (the control socket and the workstation user).
+struct SessionSettings {
+  bool control = true;
+  std::string socket = "/run/tazpod/control.sock";
+  std::string user = "dev";
+};
+
 struct Config {
   InitConfig init;
+  VaultSettings vault;
+  SessionSettings session;
 };
 
 // Reads `path` into `config`, overriding what it sets. Returns an error
@@ -61,6 +96,9 @@ void ApplyEnvironment(Config& config);
 
 // "8s", "500ms", "2m", "0": a non-negative duration. nullopt when malformed.
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// "256M", "1G", "512K", "1048576": a size in bytes. nullopt when malformed.
+std::optional<std::uint64_t> ParseSize(std::string_view text);
 
 // "15:3" or "SIGTERM:SIGQUIT" (dumb-init --rewrite); "SIGHUP:0" drops SIGHUP.
 std::optional<std::pair<int, int>> ParseRewrite(std::string_view text);

@@ -11,11 +11,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "init/log.h"
+#include "common/log.h"
 #include "init/main_child.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
 #include "init/supervisor.h"
+#include "init/wiring.h"
 #include "version.h"
 
 namespace tazpod::init {
@@ -107,6 +108,7 @@ int RunInit(const InitOptions& options) {
   boost::asio::io_context io(1);
   Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);
   if (main_child > 0) supervisor.AdoptMainChild(main_child);
+  Components components = WireComponents(io, supervisor, options.config);
 
   // Only now, so the main child still starts in the directory it was given
   // (Docker's WORKDIR); init itself must not keep any mount busy.

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "init/log.h"
+#include "common/log.h"
 #include "init/main_child.h"
 
 namespace tazpod::init {

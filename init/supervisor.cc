@@ -11,7 +11,7 @@
 #include <cstring>
 #include <exception>
 
-#include "init/log.h"
+#include "common/log.h"
 #include "init/main_child.h"
 #include "init/process_list.h"
 #include "init/signal_names.h"

@@ -18,7 +18,8 @@ check "bad value" $'[init]\n\ngrace_period = "soon"\n' "cfg.toml:3:"
 check "bad value names the key" $'[init]\n\ngrace_period = "soon"\n' "init.grace_period"
 check "malformed TOML" $'[init\n' "cfg.toml:1:"
 check "unknown section" $'[inits]\n' "cfg.toml:1:2: inits: unknown section"
-check "reserved section key" $'[vault]\nsize = 5\n' "vault.size: unknown key"
+check "unknown vault key" $'[vault]\nsize = 5\n' "vault.size: unknown key"
+check "reserved section key" $'[health]\nport = 5\n' "health.port: unknown key"
 
 rc=0
 "$TAZPOD" init --config /nonexistent/tazpod.toml -- true 2>err || rc=$?

@@ -10,8 +10,8 @@
 using namespace std::chrono_literals;
 using tazpod::init::ApplyConfigFile;
 using tazpod::init::Config;
-using tazpod::init::LogFormat;
-using tazpod::init::LogLevel;
+using tazpod::LogFormat;
+using tazpod::LogLevel;
 using tazpod::init::ParseDuration;
 using tazpod::init::ParseRewrite;
 
@@ -36,6 +36,52 @@ class TempConfig {
 };
 
 }  // namespace
+
+TEST_CASE("config: sizes") {
+  using tazpod::init::ParseSize;
+  CHECK(ParseSize("256M") == 256ULL << 20);
+  CHECK(ParseSize("1G") == 1ULL << 30);
+  CHECK(ParseSize("512K") == 512ULL << 10);
+  CHECK(ParseSize("4096") == 4096ULL);
+  CHECK_FALSE(ParseSize("1T").has_value());
+  CHECK_FALSE(ParseSize("M").has_value());
+  CHECK_FALSE(ParseSize("-1M").has_value());
+}
+
+TEST_CASE("config: [vault] and [session] are applied") {
+  TempConfig file(R"(
+[vault]
+mode = "persistent"
+image = "/volume/vault.img"
+image_size = "512M"
+mapping_name = "tazpod-abc123"
+pbkdf_iterations = 4
+pbkdf_memory_kib = 1024
+holder_grace = "1s"
+
+[session]
+user = "alice"
+socket = "/tmp/t.sock"
+)");
+  Config config;
+  REQUIRE_FALSE(ApplyConfigFile(file.path(), true, config).has_value());
+  CHECK_FALSE(config.vault.ram_mode);
+  CHECK(config.vault.image == "/volume/vault.img");
+  CHECK(config.vault.image_size == 512ULL << 20);
+  CHECK(config.vault.mapping_name == "tazpod-abc123");
+  CHECK(config.vault.pbkdf_iterations == 4);
+  CHECK(config.vault.holder_grace == 1000ms);
+  CHECK(config.session.user == "alice");
+  CHECK(config.session.socket == "/tmp/t.sock");
+}
+
+TEST_CASE("config: persistent mode without an image is an error") {
+  TempConfig file("[vault]\nmode = \"persistent\"\n");
+  Config config;
+  auto err = ApplyConfigFile(file.path(), true, config);
+  REQUIRE(err.has_value());
+  CHECK(err->find("vault.image") != std::string::npos);
+}
 
 TEST_CASE("config: durations") {
   CHECK(ParseDuration("8s") == 8000ms);
@@ -70,8 +116,6 @@ log_level = "debug"
 expect_exit = [143, 130]
 signal_rewrite = { SIGTERM = "SIGQUIT", SIGHUP = 0 }
 
-[vault]
-[session]
 [health]
 )");
   Config config;
@@ -117,6 +161,10 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[init]\nexpect_exit = [300]\n", ":2:", "init.expect_exit"},
       {"[init]\nsignal_rewrite = { SIGBOGUS = 1 }\n", ":2:", "init.signal_rewrite.SIGBOGUS"},
       {"[vault]\nsize = \"1G\"\n", ":2:", "vault.size"},
+      {"[vault]\nenclave_size = \"lots\"\n", ":2:", "vault.enclave_size"},
+      {"[vault]\nmode = \"disk\"\n", ":2:", "vault.mode"},
+      {"[vault]\nmapping_name = \"a b\"\n", ":2:", "vault.mapping_name"},
+      {"[session]\nsocket = \"relative\"\n", ":2:", "session.socket"},
       {"[nonsense]\n", ":1:", "nonsense"},
   };
   for (const Case& c : cases) {

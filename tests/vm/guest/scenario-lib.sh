@@ -80,3 +80,54 @@ vault_remove_enclave() { umount "$VAULT_ENCLAVE" 2>/dev/null || true; }
 # as_dev CMD...: run a command as the workstation user (uid/gid 1000). The
 # guest has no PAM, so su is not an option.
 as_dev() { setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
+
+# write_init_config FILE [EXTRA TOML LINES...]: a configuration for `tazpod
+# init` in the guest with the scenario's vault names and cheap PBKDF.
+write_init_config() {
+  local file=$1
+  shift
+  cat > "$file" <<TOML
+[init]
+grace_period = "5s"
+log_level = "debug"
+
+[vault]
+enclave_dir = "$VAULT_ENCLAVE"
+enclave_size = "64M"
+mapping_name = "$VAULT_NAME"
+pbkdf_iterations = 4
+pbkdf_memory_kib = 1024
+pbkdf_parallel = 1
+luks2_keyslots_size = "512K"
+holder_grace = "1s"
+helper = "$VAULT_HELPER"
+
+[session]
+user = "dev"
+socket = "/run/tazpod/control.sock"
+TOML
+  local line
+  for line in "$@"; do echo "$line" >> "$file"; done
+}
+
+# start_init CONFIG LOG [-- COMMAND...]: starts `tazpod init` in the
+# background (INIT_PID) and waits until its vault has recovered and its
+# control socket listens.
+start_init() {
+  local config=$1 log=$2
+  shift 2
+  tazpod init --config "$config" "$@" 2>"$log" &
+  INIT_PID=$!
+  wait_log "$log" 'vault.recover.(done|failed)' 60
+  wait_log "$log" 'control.listen' 10
+}
+
+# wait_log LOG REGEX [SECONDS]
+wait_log() {
+  local deadline=$(( SECONDS + ${3:-30} ))
+  until grep -qE "$2" "$1"; do
+    (( SECONDS < deadline )) || fail "no log line matching '$2' within ${3:-30}s:
+$(cat "$1")"
+    sleep 0.1
+  done
+}

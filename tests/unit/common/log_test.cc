@@ -1,10 +1,10 @@
-#include "init/log.h"
+#include "common/log.h"
 
 #include <catch2/catch_test_macros.hpp>
 
-using tazpod::init::FormatLogLine;
-using tazpod::init::LogFormat;
-using tazpod::init::LogLevel;
+using tazpod::FormatLogLine;
+using tazpod::LogFormat;
+using tazpod::LogLevel;
 
 namespace {
 constexpr std::int64_t kTime = 1795910400123;  // 2026-11-29T00:00:00.123Z

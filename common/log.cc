@@ -1,4 +1,4 @@
-#include "init/log.h"
+#include "common/log.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 
-namespace tazpod::init {
+namespace tazpod {
 
 namespace {
 
@@ -173,4 +173,4 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
   errno = saved_errno;
 }
 
-}  // namespace tazpod::init
+}  // namespace tazpod

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace tazpod::init {
+namespace tazpod {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 enum class LogFormat { kText, kJson };
@@ -57,4 +57,4 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
 std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,
                           std::string_view event, std::initializer_list<LogField> fields);
 
-}  // namespace tazpod::init
+}  // namespace tazpod

@@ -1,0 +1,87 @@
+#include "init/vault_command.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+
+#include "common/secret_buffer.h"
+#include "session/control_client.h"
+#include "session/protocol.h"
+
+namespace tazpod::init {
+
+namespace {
+
+constexpr int kExitUnreachable = 69;
+
+// Reads stdin into `out` up to its capacity, dropping one trailing newline
+// per line; with `two_lines`, the first line and the second are joined by a
+// NUL byte (old and new passphrase).
+bool ReadPassphrases(SecretBuffer& out, bool two_lines) {
+  char c;
+  int lines = 0;
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (c == '\n') {
+      ++lines;
+      if (two_lines && lines == 1) {
+        if (!out.PushBack('\0')) return false;
+        continue;
+      }
+      break;
+    }
+    if (!out.PushBack(c)) return false;
+  }
+  c = 0;
+  return out.size() > 0;
+}
+
+int ExitCodeOf(const nlohmann::json& reply) {
+  if (reply.value("ok", false)) return 0;
+  const std::string kind = reply.value("kind", "");
+  if (kind == "wrong_passphrase") return 2;
+  if (kind == "busy" || kind == "refused") return 3;
+  if (kind == "invalid") return 4;
+  return 1;
+}
+
+}  // namespace
+
+int RunVaultCommand(const VaultCommand& command) {
+  SecretBuffer secret(session::kMaxSecretBytes);
+  const bool needs_secret = command.action == "unlock" || command.action == "verify" || command.action == "passwd";
+  if (needs_secret) {
+    if (!command.passphrase_stdin) {
+      std::cerr << "tazpod vault " << command.action
+                << ": give the passphrase on stdin with --passphrase-stdin (people use `tazpod login`)\n";
+      return 4;
+    }
+    if (!ReadPassphrases(secret, command.action == "passwd")) {
+      std::cerr << "tazpod vault " << command.action << ": no passphrase on stdin, or too long\n";
+      return 4;
+    }
+  }
+  nlohmann::json header = {{"v", session::kProtocolVersion}, {"op", "vault." + command.action}};
+  session::CallResult result =
+      session::Call(command.socket, header, needs_secret ? &secret : nullptr, command.timeout);
+  secret.Clear();
+  if (!result.delivered) {
+    std::cerr << "tazpod vault " << command.action << ": " << result.error << "\n";
+    return kExitUnreachable;
+  }
+  const nlohmann::json& r = result.reply;
+  std::cout << "state=" << r.value("state", "?");
+  if (r.contains("busy")) std::cout << " busy=" << (r.value("busy", false) ? "true" : "false");
+  std::cout << "\n";
+  if (!r.value("ok", false))
+    std::cerr << "tazpod vault " << command.action << ": " << r.value("error", "failed") << "\n";
+  else if (r.contains("last_error"))
+    std::cout << "last_error=" << r.value("last_error", "") << "\n";
+  return ExitCodeOf(r);
+}
+
+}  // namespace tazpod::init

@@ -1,0 +1,259 @@
+#include "init/vault_service.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/asio/read.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "init/main_child.h"
+#include "init/signals.h"
+
+namespace tazpod::init {
+
+namespace asio = boost::asio;
+using vault::NextState;
+using vault::VaultEvent;
+using vault::VaultState;
+
+// One helper process: its pid, its stdout, and what to do when both its
+// output has ended and it has been reaped.
+struct VaultService::Run {
+  Run(asio::io_context& io) : output(io), timeout(io) {}
+  pid_t pid = -1;
+  asio::posix::stream_descriptor output;
+  asio::steady_timer timeout;
+  std::string text;
+  char chunk[512];
+  bool eof = false;
+  bool exited = false;
+  int exit_code = -1;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::function<void(int, std::string)> finished;
+};
+
+VaultService::VaultService(asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
+                           gid_t owner_gid, std::string mountpoint, std::string mapping_name)
+    : io_(io),
+      reaper_(reaper),
+      settings_(std::move(settings)),
+      owner_uid_(owner_uid),
+      owner_gid_(owner_gid),
+      mountpoint_(std::move(mountpoint)),
+      mapping_name_(std::move(mapping_name)) {}
+
+std::vector<std::string> VaultService::HelperArgs(const std::string& operation) const {
+  std::vector<std::string> a = {settings_.helper, operation,
+                                "--mode", settings_.ram_mode ? "ram" : "persistent",
+                                "--enclave", settings_.enclave_dir,
+                                "--enclave-size", std::to_string(settings_.enclave_size),
+                                "--name", mapping_name_,
+                                "--mountpoint", mountpoint_,
+                                "--owner", std::to_string(owner_uid_) + ":" + std::to_string(owner_gid_),
+                                "--pbkdf", settings_.pbkdf,
+                                "--pbkdf-iterations", std::to_string(settings_.pbkdf_iterations),
+                                "--pbkdf-time-ms", std::to_string(settings_.pbkdf_time.count()),
+                                "--pbkdf-memory", std::to_string(settings_.pbkdf_memory_kib),
+                                "--pbkdf-parallel", std::to_string(settings_.pbkdf_parallel),
+                                "--luks2-keyslots-size", std::to_string(settings_.luks2_keyslots_size),
+                                "--holder-grace-ms", std::to_string(settings_.holder_grace.count())};
+  if (!settings_.image.empty()) a.insert(a.end(), {"--image", settings_.image});
+  if (settings_.image_size) a.insert(a.end(), {"--image-size", std::to_string(settings_.image_size)});
+  return a;
+}
+
+void VaultService::Transition(VaultEvent event, const std::string& reason) {
+  auto next = NextState(state_, event);
+  if (!next) return;  // callers check before; an outcome never moves an illegal state
+  if (*next == VaultState::kFailed) last_error_ = reason;
+  if (*next != VaultState::kFailed && event != VaultEvent::kUnlockRefused) last_error_.clear();
+  Log(*next == VaultState::kFailed ? LogLevel::kError : LogLevel::kInfo, "vault.state",
+      {{"from", vault::Name(state_)}, {"to", vault::Name(*next)}, {"event", vault::Name(event)},
+       {"reason", reason}});
+  state_ = *next;
+}
+
+VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
+  VaultOutcome o;
+  o.ok = exit_code == 0;
+  if (o.ok) return o;
+  switch (exit_code) {
+    case 2: o.kind = "wrong_passphrase"; break;
+    case 3: o.kind = "busy"; break;
+    case 4: o.kind = "invalid"; break;
+    default: o.kind = "system"; break;
+  }
+  auto at = line.find("message=\"");
+  if (at != std::string::npos) {
+    o.message = line.substr(at + 9);
+    if (!o.message.empty() && o.message.back() == '"') o.message.pop_back();
+  } else {
+    o.message = exit_code < 0 ? "the vault helper was killed" : "the vault helper failed (exit " + std::to_string(exit_code) + ")";
+  }
+  return o;
+}
+
+void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
+                             std::function<void(int, std::string)> finished) {
+  int out_pipe[2], in_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return finished(-1, "");
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return finished(-1, "");
+  }
+  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]), in_read(in_pipe[0]), in_write(in_pipe[1]);
+  std::vector<std::string> args = HelperArgs(operation);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path_env, nullptr};
+  sigset_t empty;
+  sigemptyset(&empty);
+
+  pid_t pid = fork();
+  if (pid < 0) return finished(-1, "");
+  if (pid == 0) {
+    // The helper must not inherit PID 1's blocked signals (a killed helper
+    // must die), nor any descriptor but its pipes and stderr.
+    ResetSignalsForChild(empty);
+    dup2(in_read.get(), STDIN_FILENO);
+    dup2(out_write.get(), STDOUT_FILENO);
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    execve(argv[0], argv.data(), envp);
+    _exit(127);
+  }
+  in_read.Reset();
+  out_write.Reset();
+  // The pipe holds far more than a passphrase: this write does not block.
+  if (secret.size() > 0) {
+    ssize_t ignored = write(in_write.get(), secret.data(), secret.size());
+    (void)ignored;
+  }
+  in_write.Reset();
+  secret.Clear();
+
+  auto run = std::make_shared<Run>(io_);
+  run->pid = pid;
+  run->output.assign(out_read.Release());
+  run->finished = std::move(finished);
+  running_ = run;
+  Log(LogLevel::kDebug, "vault.helper.start", {{"operation", operation}, {"pid", pid}});
+
+  auto maybe_finish = [this, run, operation] {
+    if (!run->eof || !run->exited) return;
+    run->timeout.cancel();
+    running_.reset();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - run->started);
+    Log(LogLevel::kInfo, "vault.helper.done",
+        {{"operation", operation}, {"code", run->exit_code}, {"duration_ms", static_cast<long long>(ms.count())}});
+    std::string line = run->text.substr(0, run->text.find('\n'));
+    run->finished(run->exit_code, line);
+    if (!busy()) {
+      auto waiters = std::move(idle_waiters_);
+      idle_waiters_.clear();
+      for (auto& w : waiters) w();
+    }
+  };
+  reaper_.Watch(pid, [run, maybe_finish](pid_t, int status) {
+    run->exited = true;
+    run->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    maybe_finish();
+  });
+  auto reader = std::make_shared<std::function<void()>>();
+  *reader = [run, maybe_finish, reader] {
+    run->output.async_read_some(asio::buffer(run->chunk), [run, maybe_finish, reader](boost::system::error_code ec, size_t n) {
+      if (!ec && run->text.size() < 4096) {
+        run->text.append(run->chunk, n);
+        (*reader)();
+        return;
+      }
+      run->eof = true;
+      boost::system::error_code ignored;
+      run->output.close(ignored);
+      maybe_finish();
+    });
+  };
+  (*reader)();
+  run->timeout.expires_after(settings_.operation_timeout);
+  run->timeout.async_wait([run, operation](boost::system::error_code ec) {
+    if (ec || run->exited) return;
+    Log(LogLevel::kError, "vault.helper.timeout", {{"operation", operation}, {"pid", run->pid}});
+    kill(run->pid, SIGKILL);
+  });
+}
+
+void VaultService::WhenIdle(std::function<void()> then) {
+  if (!busy()) return then();
+  idle_waiters_.push_back(std::move(then));
+}
+
+void VaultService::Start(Done done) {
+  Log(LogLevel::kInfo, "vault.recover.begin", {{"mapping", mapping_name_}});
+  RunHelper("recover", SecretBuffer(1), [this, done](int code, std::string line) {
+    VaultOutcome o = OutcomeOf(code, line);
+    if (!o.ok) {
+      Log(LogLevel::kError, "vault.recover.failed", {{"error", o.message}});
+      state_ = VaultState::kFailed;
+      last_error_ = "recovery failed: " + o.message;
+    } else {
+      state_ = line.find("state=absent") != std::string::npos ? VaultState::kAbsent : VaultState::kLocked;
+      Log(LogLevel::kInfo, "vault.recover.done", {{"state", vault::Name(state_)}});
+    }
+    ready_ = true;
+    done(o);
+  });
+}
+
+void VaultService::Unlock(SecretBuffer passphrase, Done done) {
+  if (busy()) return done({false, "busy", "another vault operation is running"});
+  if (!NextState(state_, VaultEvent::kUnlockBegin))
+    return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
+  Transition(VaultEvent::kUnlockBegin);
+  RunHelper("unlock", std::move(passphrase), [this, done](int code, std::string line) {
+    VaultOutcome o = OutcomeOf(code, line);
+    if (o.ok) Transition(VaultEvent::kUnlockDone);
+    else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
+    else Transition(VaultEvent::kUnlockFailed, o.message);
+    done(o);
+  });
+}
+
+void VaultService::Lock(Done done) {
+  if (busy()) return done({false, "busy", "another vault operation is running"});
+  if (!NextState(state_, VaultEvent::kLockBegin))
+    return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
+  Transition(VaultEvent::kLockBegin);
+  RunHelper("lock", SecretBuffer(1), [this, done](int code, std::string line) {
+    VaultOutcome o = OutcomeOf(code, line);
+    if (o.ok) Transition(VaultEvent::kLockDone);
+    else Transition(VaultEvent::kLockFailed, o.message);
+    done(o);
+  });
+}
+
+void VaultService::Verify(SecretBuffer passphrase, Done done) {
+  if (busy()) return done({false, "busy", "another vault operation is running"});
+  if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
+  RunHelper("verify", std::move(passphrase), [done](int code, std::string line) { done(OutcomeOf(code, line)); });
+}
+
+void VaultService::ChangePassphrase(SecretBuffer both, Done done) {
+  if (busy()) return done({false, "busy", "another vault operation is running"});
+  if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
+  RunHelper("passwd", std::move(both), [done](int code, std::string line) {
+    VaultOutcome o = OutcomeOf(code, line);
+    Log(o.ok ? LogLevel::kInfo : LogLevel::kWarn, "vault.passwd", {{"result", o.ok ? "ok" : o.kind}});
+    done(o);
+  });
+}
+
+}  // namespace tazpod::init

@@ -1,0 +1,84 @@
+// VaultService: the vault as PID 1 sees it. Owns the vault's state machine
+// (vault/vault_state.h) and runs every operation in a tazpod-vault-helper
+// process, one at a time, so the event loop never waits on PBKDF, mkfs or a
+// device-mapper call.
+//
+// Each operation: check the transition is allowed (else answer at once and
+// change nothing) → log it → fork the helper with the passphrase on a pipe
+// → read its one-line result → reap it → apply the outcome → answer. A
+// helper that overruns `operation_timeout` is SIGKILLed and the vault marked
+// failed; the next operation (or start-up) recovers what it left.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/secret_buffer.h"
+#include "init/config.h"
+#include "init/reaper.h"
+#include "vault/vault_state.h"
+
+namespace tazpod::init {
+
+struct VaultOutcome {
+  bool ok = false;
+  std::string kind;     // "", "wrong_passphrase", "busy", "invalid", "system", "refused"
+  std::string message;  // for the user; never a secret
+};
+
+class VaultService {
+ public:
+  using Done = std::function<void(const VaultOutcome&)>;
+
+  // `owner_uid`/`owner_gid` own the mounted vault; `mountpoint` is resolved.
+  VaultService(boost::asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
+               gid_t owner_gid, std::string mountpoint, std::string mapping_name);
+
+  // Start-up recovery of what an earlier run left attached, then the state
+  // is read from the system. `done` is called when the vault is ready.
+  void Start(Done done);
+
+  void Unlock(SecretBuffer passphrase, Done done);
+  void Lock(Done done);
+  // Proves a passphrase without changing anything (every login does).
+  void Verify(SecretBuffer passphrase, Done done);
+  // `both` is OLD, a NUL byte, NEW.
+  void ChangePassphrase(SecretBuffer both, Done done);
+
+  // Calls `then` once no operation is running (now, or when the running one
+  // ends): the shutdown's lock waits this way for an unlock in progress.
+  void WhenIdle(std::function<void()> then);
+
+  vault::VaultState state() const { return state_; }
+  bool busy() const { return running_ != nullptr || !ready_; }
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  struct Run;
+  void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
+  void Transition(vault::VaultEvent event, const std::string& reason = "");
+  static VaultOutcome OutcomeOf(int exit_code, const std::string& result_line);
+  std::vector<std::string> HelperArgs(const std::string& operation) const;
+
+  boost::asio::io_context& io_;
+  Reaper& reaper_;
+  VaultSettings settings_;
+  uid_t owner_uid_;
+  gid_t owner_gid_;
+  std::string mountpoint_;
+  std::string mapping_name_;
+  vault::VaultState state_ = vault::VaultState::kAbsent;
+  bool ready_ = false;
+  std::string last_error_;
+  std::shared_ptr<Run> running_;
+  std::vector<std::function<void()>> idle_waiters_;
+};
+
+}  // namespace tazpod::init

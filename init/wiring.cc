@@ -1,0 +1,107 @@
+#include "init/wiring.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "common/log.h"
+#include "session/protocol.h"
+
+namespace tazpod::init {
+
+namespace {
+
+using session::ControlRequest;
+using session::ControlServer;
+
+nlohmann::json ReplyOf(const VaultOutcome& o, const VaultService& vault) {
+  nlohmann::json reply = {{"v", session::kProtocolVersion}, {"ok", o.ok}, {"state", vault::Name(vault.state())}};
+  if (!o.ok) {
+    reply["kind"] = o.kind;
+    reply["error"] = o.message;
+  }
+  return reply;
+}
+
+// Docker sets a container's hostname to its id, which makes it a name that
+// is unique on the host, as device-mapper names must be.
+std::string DefaultMappingName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || !*host) return "tazpod-vault";
+  std::string name = "tazpod-";
+  for (const char* p = host; *p; ++p) name += (isalnum(static_cast<unsigned char>(*p)) || *p == '-') ? *p : '_';
+  return name;
+}
+
+void RegisterVaultOps(ControlServer& control, VaultService& vault) {
+  control.Handle("vault.status", [&vault](ControlRequest&, ControlServer::Reply reply) {
+    nlohmann::json r = {{"v", session::kProtocolVersion}, {"ok", true}, {"state", vault::Name(vault.state())},
+                        {"busy", vault.busy()}};
+    if (!vault.last_error().empty()) r["last_error"] = vault.last_error();
+    reply(r);
+  });
+  auto with_vault = [&vault](ControlServer::Reply reply) {
+    return [&vault, reply](const VaultOutcome& o) { reply(ReplyOf(o, vault)); };
+  };
+  control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
+    vault.Unlock(std::move(req.secret), with_vault(reply));
+  });
+  control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
+    vault.Verify(std::move(req.secret), with_vault(reply));
+  });
+  control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    vault.ChangePassphrase(std::move(req.secret), with_vault(reply));
+  });
+  control.Handle("vault.lock", [&vault, with_vault](ControlRequest&, ControlServer::Reply reply) {
+    vault.Lock(with_vault(reply));
+  });
+}
+
+}  // namespace
+
+Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
+  Components c;
+  struct passwd* user = getpwnam(config.session.user.c_str());
+  if (!user) {
+    Log(LogLevel::kError, "init.component.failed",
+        {{"component", "session"}, {"error", "no such user: " + config.session.user}});
+    return c;
+  }
+  const uid_t uid = user->pw_uid;
+  const gid_t gid = user->pw_gid;
+  const std::string home = user->pw_dir ? user->pw_dir : "/home/" + config.session.user;
+
+  if (config.vault.enabled) {
+    std::string mountpoint = config.vault.mountpoint.empty() ? home + "/secrets" : config.vault.mountpoint;
+    std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
+    c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
+    c.vault->Start([](const VaultOutcome&) {});
+    VaultService* vault = c.vault.get();
+    // First shutdown step: lock, after any operation in progress.
+    supervisor.AddShutdownStep("vault.lock", [vault](Supervisor::StepDone done) {
+      vault->WhenIdle([vault, done] {
+        auto state = vault->state();
+        if (state != vault::VaultState::kUnlocked && state != vault::VaultState::kFailed) return done("");
+        vault->Lock([done](const VaultOutcome& o) { done(o.ok ? "" : o.message); });
+      });
+    });
+  }
+  if (config.session.control) {
+    c.control = std::make_unique<ControlServer>(io, config.session.socket, uid, gid);
+    if (std::string err = c.control->Listen(); !err.empty()) {
+      Log(LogLevel::kError, "init.component.failed", {{"component", "control"}, {"error", err}});
+      c.control.reset();
+    } else {
+      Log(LogLevel::kInfo, "control.listen", {{"socket", config.session.socket}});
+      if (c.vault) RegisterVaultOps(*c.control, *c.vault);
+      ControlServer* control = c.control.get();
+      supervisor.OnStopAccepting([control] { control->StopAccepting(); });
+    }
+  }
+  return c;
+}
+
+}  // namespace tazpod::init

@@ -1,0 +1,122 @@
+#include "session/control_client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/unique_fd.h"
+#include "session/protocol.h"
+
+namespace tazpod::session {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int MillisLeft(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
+
+// Reads exactly n bytes before the deadline.
+bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, std::string* error) {
+  size_t got = 0;
+  while (got < n) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int rc = poll(&p, 1, MillisLeft(deadline));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0) {
+      *error = "the supervisor did not answer in time";
+      return false;
+    }
+    ssize_t r = read(fd, out + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      *error = r == 0 ? "the supervisor closed the connection" : std::string("read: ") + std::strerror(errno);
+      return false;
+    }
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
+  while (count > 0) {
+    ssize_t w = writev(fd, iov, count);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      *error = std::string("write: ") + std::strerror(errno);
+      return false;
+    }
+    size_t left = static_cast<size_t>(w);
+    while (count > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+CallResult Call(const std::string& socket_path, const nlohmann::json& header, const SecretBuffer* secret,
+                std::chrono::milliseconds timeout) {
+  CallResult result;
+  const Clock::time_point deadline = Clock::now() + timeout;
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    result.error = std::string("socket: ") + std::strerror(errno);
+    return result;
+  }
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path) {
+    result.error = "socket path too long: " + socket_path;
+    return result;
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
+    result.error = "cannot reach the TazPod supervisor at " + socket_path + ": " + std::strerror(errno) +
+                   " (is `tazpod init` running as this container's PID 1?)";
+    return result;
+  }
+  const std::string text = header.dump();
+  unsigned char header_len[4], secret_len[4];
+  EncodeLength(static_cast<std::uint32_t>(text.size()), header_len);
+  const size_t secret_size = secret ? secret->size() : 0;
+  EncodeLength(static_cast<std::uint32_t>(secret_size), secret_len);
+  struct iovec iov[4] = {{header_len, 4},
+                         {const_cast<char*>(text.data()), text.size()},
+                         {secret_len, 4},
+                         {secret ? const_cast<char*>(secret->data()) : nullptr, secret_size}};
+  if (!WriteAll(fd.get(), iov, secret_size ? 4 : 3, &result.error)) return result;
+
+  unsigned char len[4];
+  if (!ReadFully(fd.get(), reinterpret_cast<char*>(len), 4, deadline, &result.error)) return result;
+  std::uint32_t n = DecodeLength(len);
+  if (n == 0 || n > kMaxHeaderBytes) {
+    result.error = "malformed reply from the supervisor";
+    return result;
+  }
+  std::string reply(n, '\0');
+  if (!ReadFully(fd.get(), reply.data(), n, deadline, &result.error)) return result;
+  result.reply = nlohmann::json::parse(reply, nullptr, false);
+  if (result.reply.is_discarded() || !result.reply.is_object()) {
+    result.error = "malformed reply from the supervisor";
+    return result;
+  }
+  result.delivered = true;
+  return result;
+}
+
+}  // namespace tazpod::session

@@ -1,0 +1,26 @@
+// The client end of the control protocol (session/protocol.h): one request,
+// one reply, with a deadline, so a hung supervisor makes a client fail
+// rather than hang. Blocking; for the `tazpod` client commands.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/secret_buffer.h"
+
+namespace tazpod::session {
+
+struct CallResult {
+  bool delivered = false;  // a reply arrived (it may still say ok=false)
+  nlohmann::json reply;
+  std::string error;  // why no reply arrived
+};
+
+// Sends `header` and, if given, `secret` to the supervisor at `socket_path`
+// and waits up to `timeout` for its reply. The secret is written straight
+// from the SecretBuffer.
+CallResult Call(const std::string& socket_path, const nlohmann::json& header, const SecretBuffer* secret,
+                std::chrono::milliseconds timeout);
+
+}  // namespace tazpod::session

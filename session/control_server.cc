@@ -1,0 +1,184 @@
+#include "session/control_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "session/protocol.h"
+
+namespace tazpod::session {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+// One client: read [len][header][len][secret], dispatch, write the reply, close.
+class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ControlServer& server, local::socket socket)
+      : server_(server), socket_(std::move(socket)), deadline_(server.io_) {}
+
+  ~Connection() { --server_.active_; }
+
+  void Start(const PeerCredentials& peer) {
+    request_.peer = peer;
+    deadline_.expires_after(std::chrono::milliseconds(kReadTimeoutMs));
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      Log(LogLevel::kWarn, "control.refused", {{"reason", "read_timeout"}, {"pid", self->request_.peer.pid}});
+      self->socket_.close();
+    });
+    ReadHeaderLength();
+  }
+
+ private:
+  void ReadHeaderLength() {
+    asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      std::uint32_t n = DecodeLength(self->length_.data());
+      if (n == 0 || n > kMaxHeaderBytes) return self->Fail("header size out of bounds");
+      self->header_.resize(n);
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      self->ReadSecretLength();
+    });
+  }
+
+  void ReadSecretLength() {
+    asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      std::uint32_t n = DecodeLength(self->length_.data());
+      if (n > kMaxSecretBytes) return self->Fail("secret size out of bounds");
+      if (n == 0) return self->Dispatch();
+      self->request_.secret = SecretBuffer(kMaxSecretBytes);
+      char* into = self->request_.secret.Extend(n);
+      if (!into) return self->Fail("cannot allocate locked memory");
+      asio::async_read(self->socket_, asio::buffer(into, n),
+                       [self](boost::system::error_code ec2, size_t) {
+                         if (!ec2) self->Dispatch();
+                       });
+    });
+  }
+
+  void Dispatch() {
+    deadline_.cancel();
+    std::string error;
+    std::optional<std::string> op = ParseRequestOp(header_, &error);
+    if (!op) return Fail(error);
+    auto it = server_.handlers_.find(*op);
+    if (it == server_.handlers_.end()) return Fail("unknown op \"" + *op + "\"");
+    request_.op = *op;
+    request_.header = nlohmann::json::parse(header_, nullptr, false);
+    auto self = shared_from_this();
+    it->second(request_, [self](const nlohmann::json& reply) { self->Send(reply); });
+  }
+
+  void Fail(const std::string& reason) {
+    Log(LogLevel::kWarn, "control.refused", {{"reason", reason}, {"pid", request_.peer.pid}});
+    Send({{"v", kProtocolVersion}, {"ok", false}, {"error", reason}});
+  }
+
+  void Send(const nlohmann::json& reply) {
+    if (sent_) return;
+    sent_ = true;
+    reply_ = reply.dump();
+    EncodeLength(static_cast<std::uint32_t>(reply_.size()), out_length_.data());
+    EncodeLength(0, out_secret_length_.data());
+    std::array<asio::const_buffer, 3> parts = {asio::buffer(out_length_), asio::buffer(reply_),
+                                                asio::buffer(out_secret_length_)};
+    asio::async_write(socket_, parts, [self = shared_from_this()](boost::system::error_code, size_t) {
+      self->deadline_.cancel();
+      boost::system::error_code ignored;
+      self->socket_.shutdown(local::socket::shutdown_both, ignored);
+      self->socket_.close(ignored);
+    });
+  }
+
+  ControlServer& server_;
+  local::socket socket_;
+  asio::steady_timer deadline_;
+  std::array<unsigned char, 4> length_{};
+  std::string header_;
+  ControlRequest request_;
+  bool sent_ = false;
+  std::string reply_;
+  std::array<unsigned char, 4> out_length_{};
+  std::array<unsigned char, 4> out_secret_length_{};
+};
+
+ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)
+    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io) {}
+
+ControlServer::~ControlServer() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+std::string ControlServer::Listen() {
+  const std::string dir = path_.substr(0, path_.rfind('/'));
+  if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return "mkdir " + dir + ": " + std::strerror(errno);
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a directory";
+  if (chown(dir.c_str(), 0, group_) != 0 || chmod(dir.c_str(), 0750) != 0)
+    return "chown/chmod " + dir + ": " + std::strerror(errno);
+  unlink(path_.c_str());  // a stale socket from an earlier run
+  boost::system::error_code ec;
+  acceptor_.open(local(), ec);
+  if (!ec) acceptor_.bind(local::endpoint(path_), ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "listen on " + path_ + ": " + ec.message();
+  if (chown(path_.c_str(), 0, group_) != 0 || chmod(path_.c_str(), 0660) != 0)
+    return "chown/chmod " + path_ + ": " + std::strerror(errno);
+  accepting_ = true;
+  Accept();
+  return "";
+}
+
+void ControlServer::Handle(const std::string& op, Handler handler) { handlers_[op] = std::move(handler); }
+
+void ControlServer::StopAccepting() {
+  accepting_ = false;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void ControlServer::Accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, local::socket socket) {
+    if (!accepting_) return;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        Log(LogLevel::kWarn, "control.accept_failed", {{"error", ec.message()}});
+        Accept();
+      }
+      return;
+    }
+    struct ucred cred {};
+    socklen_t len = sizeof cred;
+    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+      Log(LogLevel::kWarn, "control.refused", {{"reason", "no_peer_credentials"}});
+    } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
+      Log(LogLevel::kWarn, "control.refused", {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
+    } else if (active_ >= kMaxConnections) {
+      Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}});
+    } else {
+      ++active_;
+      auto connection = std::make_shared<Connection>(*this, std::move(socket));
+      connection->Start({cred.pid, cred.uid, cred.gid});
+    }
+    Accept();
+  });
+}
+
+}  // namespace tazpod::session

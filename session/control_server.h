@@ -1,0 +1,79 @@
+// ControlServer: PID 1's end of the control socket (/run/tazpod/control.sock).
+//
+// Runs on PID 1's event loop and never blocks it: every read has a deadline
+// (a slow or silent client is dropped), sizes are checked before anything is
+// read, and at most kMaxConnections are served at once. Only root and the
+// workstation user may connect: the directory is 0750 root:GROUP, the socket
+// 0660 root:GROUP, and every connection's SO_PEERCRED is checked as well.
+//
+// One request per connection; a handler answers through its Reply exactly
+// once, now or later (after a vault operation, say).
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/secret_buffer.h"
+
+namespace tazpod::session {
+
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct ControlRequest {
+  std::string op;
+  nlohmann::json header;
+  SecretBuffer secret;  // empty unless the client sent passphrases
+  PeerCredentials peer;
+};
+
+class ControlServer {
+ public:
+  using Reply = std::function<void(const nlohmann::json& reply)>;
+  using Handler = std::function<void(ControlRequest& request, Reply reply)>;
+
+  static constexpr int kMaxConnections = 32;
+  static constexpr int kReadTimeoutMs = 5000;
+
+  // `allowed_uid`: the workstation user (root is always allowed);
+  // `group`: the group that may reach the socket.
+  ControlServer(boost::asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group);
+  ~ControlServer();
+
+  // Creates the directory and the socket and starts accepting. Returns an
+  // error message, or an empty string.
+  std::string Listen();
+
+  void Handle(const std::string& op, Handler handler);
+
+  // Refuses new connections from now on (shutdown); requests already being
+  // served are answered.
+  void StopAccepting();
+
+  int active_connections() const { return active_; }
+
+ private:
+  class Connection;
+  void Accept();
+
+  boost::asio::io_context& io_;
+  std::string path_;
+  uid_t allowed_uid_;
+  gid_t group_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::map<std::string, Handler> handlers_;
+  int active_ = 0;
+  bool accepting_ = false;
+};
+
+}  // namespace tazpod::session

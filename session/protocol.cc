@@ -1,0 +1,38 @@
+#include "session/protocol.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tazpod::session {
+
+void EncodeLength(std::uint32_t length, unsigned char out[4]) {
+  out[0] = static_cast<unsigned char>(length >> 24);
+  out[1] = static_cast<unsigned char>(length >> 16);
+  out[2] = static_cast<unsigned char>(length >> 8);
+  out[3] = static_cast<unsigned char>(length);
+}
+
+std::uint32_t DecodeLength(const unsigned char in[4]) {
+  return (std::uint32_t{in[0]} << 24) | (std::uint32_t{in[1]} << 16) | (std::uint32_t{in[2]} << 8) |
+         std::uint32_t{in[3]};
+}
+
+std::optional<std::string> ParseRequestOp(const std::string& header, std::string* error) {
+  nlohmann::json request = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object()) {
+    *error = "the header is not a JSON object";
+    return std::nullopt;
+  }
+  auto v = request.find("v");
+  if (v == request.end() || !v->is_number_integer() || v->get<int>() != kProtocolVersion) {
+    *error = "unsupported protocol version (this supervisor speaks v" + std::to_string(kProtocolVersion) + ")";
+    return std::nullopt;
+  }
+  auto op = request.find("op");
+  if (op == request.end() || !op->is_string() || op->get<std::string>().empty()) {
+    *error = "the request has no \"op\"";
+    return std::nullopt;
+  }
+  return op->get<std::string>();
+}
+
+}  // namespace tazpod::session

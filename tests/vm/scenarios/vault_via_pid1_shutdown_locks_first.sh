@@ -1,0 +1,24 @@
+# The vault driven through PID 1: `tazpod vault unlock` over the control
+# socket, and on SIGTERM (docker stop) init locks the vault as its first
+# shutdown step, before it terminates the other processes; afterwards
+# nothing is attached.
+# timeout: 240
+write_init_config init.toml
+start_init init.toml init.log -- sleep 1000
+expect_eq "$(tazpod vault status)" "state=absent busy=false" "status of a fresh vault"
+printf 'pw\n' | tazpod vault unlock --passphrase-stdin
+expect_eq "$(tazpod vault status)" "state=unlocked busy=false" "status after unlock"
+as_dev bash -c "echo secret > $VAULT_MNT/file"
+# A process of the user's working in the vault, beside the main child.
+as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" &
+sleep 0.5
+kill -TERM "$INIT_PID"
+rc=0; wait "$INIT_PID" || rc=$?
+cat init.log
+expect_eq "$rc" 143 "init's exit status (sleep ended by the forwarded SIGTERM)"
+lock_line=$(grep -n 'init.shutdown.step.done step=vault.lock' init.log | cut -d: -f1)
+term_line=$(grep -n 'init.shutdown.term' init.log | cut -d: -f1)
+[[ -n $lock_line && -n $term_line && $lock_line -lt $term_line ]] || fail "the vault was not locked before the other processes were terminated"
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after shutdown"
+grep -q 'secret' init.log && fail "vault contents in the log"
+vault_remove_enclave
