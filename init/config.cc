@@ -180,6 +180,17 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
     else if (k == "holder_grace") err = ReadDuration(path, node, key, v.holder_grace);
     else if (k == "operation_timeout") err = ReadDuration(path, node, key, v.operation_timeout);
     else if (k == "helper") err = ReadPath(path, node, key, v.helper);
+    else if (k == "unlock_hooks" || k == "lock_hooks") {
+      const toml::array* list = node.as_array();
+      if (!list) return KeyError(path, node, key, "expected an array of absolute paths");
+      auto& hooks = k == "unlock_hooks" ? v.unlock_hooks : v.lock_hooks;
+      for (const toml::node& h : *list) {
+        std::string hook;
+        if (auto e = ReadPath(path, h, key, hook)) return e;
+        if (hook.empty()) return KeyError(path, h, key, "expected an absolute path");
+        hooks.push_back(hook);
+      }
+    } else if (k == "hook_timeout") err = ReadDuration(path, node, key, v.hook_timeout);
     else err = UnknownKey(path, k, key);
     if (err) return err;
   }

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/log.h"
 
@@ -67,6 +68,9 @@ struct VaultSettings {
   std::uint64_t luks2_keyslots_size = 0;  // 0: libcryptsetup's default
   std::chrono::milliseconds holder_grace{3000};
   std::chrono::milliseconds operation_timeout{120000};
+  std::vector<std::string> unlock_hooks;  // programs run as the user after unlock
+  std::vector<std::string> lock_hooks;    // programs run as the user before lock
+  std::chrono::milliseconds hook_timeout{60000};
   std::string helper = "/usr/libexec/tazpod/tazpod-vault-helper";
 };
 

@@ -79,7 +79,9 @@ int RunVaultCommand(const VaultCommand& command) {
   std::cout << "\n";
   if (!r.value("ok", false))
     std::cerr << "tazpod vault " << command.action << ": " << r.value("error", "failed") << "\n";
-  else if (r.contains("last_error"))
+  else if (r.contains("warning"))
+    std::cerr << "tazpod vault " << command.action << ": " << r.value("warning", "") << "\n";
+  if (r.value("ok", false) && r.contains("last_error"))
     std::cout << "last_error=" << r.value("last_error", "") << "\n";
   return ExitCodeOf(r);
 }

@@ -65,6 +65,9 @@ std::vector<std::string> VaultService::HelperArgs(const std::string& operation) 
                                 "--luks2-keyslots-size", std::to_string(settings_.luks2_keyslots_size),
                                 "--holder-grace-ms", std::to_string(settings_.holder_grace.count())};
   if (!settings_.image.empty()) a.insert(a.end(), {"--image", settings_.image});
+  for (const std::string& hook : settings_.unlock_hooks) a.insert(a.end(), {"--unlock-hook", hook});
+  for (const std::string& hook : settings_.lock_hooks) a.insert(a.end(), {"--lock-hook", hook});
+  a.insert(a.end(), {"--hook-timeout-ms", std::to_string(settings_.hook_timeout.count())});
   if (settings_.image_size) a.insert(a.end(), {"--image-size", std::to_string(settings_.image_size)});
   return a;
 }
@@ -83,7 +86,14 @@ void VaultService::Transition(VaultEvent event, const std::string& reason) {
 VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   VaultOutcome o;
   o.ok = exit_code == 0;
-  if (o.ok) return o;
+  if (o.ok) {
+    auto at = line.find("hooks_failed=");
+    if (at != std::string::npos && line.compare(at, 15, "hooks_failed=0 ") != 0 && line.substr(at) != "hooks_failed=0") {
+      o.message = "a hook failed (" + line.substr(at) + "); see the logs";
+      Log(LogLevel::kWarn, "vault.hook.failed", {{"count", line.substr(at + 13)}});
+    }
+    return o;
+  }
   switch (exit_code) {
     case 2: o.kind = "wrong_passphrase"; break;
     case 3: o.kind = "busy"; break;

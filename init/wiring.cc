@@ -20,6 +20,8 @@ nlohmann::json ReplyOf(const VaultOutcome& o, const VaultService& vault) {
   if (!o.ok) {
     reply["kind"] = o.kind;
     reply["error"] = o.message;
+  } else if (!o.message.empty()) {
+    reply["warning"] = o.message;
   }
   return reply;
 }

@@ -72,8 +72,13 @@ int ExitCodeFor(ErrorKind kind) {
 }
 
 int Report(const VaultStatus& status, const Vault& vault) {
+  // Hook failures never fail the operation; they are said on stderr (which
+  // PID 1 logs) and counted in the result line.
+  for (const std::string& failure : vault.hook_failures())
+    std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
   if (!status) {
-    std::printf("result=ok state=%s\n", std::string(Name(vault.Probe().state())).c_str());
+    std::printf("result=ok state=%s hooks_failed=%zu\n", std::string(Name(vault.Probe().state())).c_str(),
+                vault.hook_failures().size());
     return 0;
   }
   std::string message = status->message;
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
   VaultConfig config;
   std::string operation, mode = "ram", owner = "1000:1000";
   unsigned holder_grace_ms = 3000;
+  unsigned hook_timeout_ms = 60000;
   CLI::App app{"Runs one TazPod vault operation (PID 1 starts it; see docs/vault.md)", "tazpod-vault-helper"};
   app.add_option("operation", operation, "unlock, lock, verify, passwd, recover or probe")
       ->required()
@@ -124,6 +130,11 @@ int main(int argc, char** argv) {
   app.add_option("--luks2-metadata-size", config.layout.metadata_bytes, "Bytes (0: default)");
   app.add_option("--luks2-keyslots-size", config.layout.keyslots_bytes, "Bytes (0: default)");
   app.add_option("--holder-grace-ms", holder_grace_ms, "Lock: time between SIGTERM and SIGKILL of holders");
+  app.add_option("--unlock-hook", config.unlock_hooks, "Program run as the owner after unlock (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--lock-hook", config.lock_hooks, "Program run as the owner before lock (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--hook-timeout-ms", hook_timeout_ms, "A hook running longer is killed");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,6 +143,7 @@ int main(int argc, char** argv) {
   }
   config.ram_mode = mode == "ram";
   config.holder_grace = std::chrono::milliseconds(holder_grace_ms);
+  config.hook_timeout = std::chrono::milliseconds(hook_timeout_ms);
   if (!ParseOwner(owner, config)) {
     std::cerr << "tazpod-vault-helper: --owner wants UID:GID\n";
     return kExitUsage;

@@ -1,6 +1,7 @@
 #include "vault/vault.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 
 #include "common/unique_fd.h"
 #include "vault/holders.h"
+#include "vault/hooks.h"
 #include "vault/loop_device.h"
 #include "vault/make_filesystem.h"
 #include "vault/mount.h"
@@ -195,12 +197,28 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
   mount_guard.Release();
   mapping_guard.Release();
   image_guard.Release();
+  RunHooksOf(config_.unlock_hooks, "unlock");
   return std::nullopt;  // `loop` closes: the mapping now holds the device
+}
+
+void Vault::RunHooksOf(const std::vector<std::string>& hooks, const char* phase) {
+  hook_failures_.clear();
+  if (hooks.empty()) return;
+  HookUser user{config_.owner_uid, config_.owner_gid, "", "/"};
+  if (struct passwd* pw = getpwuid(config_.owner_uid)) {
+    user.name = pw->pw_name;
+    user.home = pw->pw_dir;
+  } else {
+    hook_failures_.push_back(std::string(phase) + " hooks: no user with uid " + std::to_string(config_.owner_uid));
+    return;
+  }
+  hook_failures_ = RunHooks(hooks, phase, user, config_.mountpoint, config_.hook_timeout);
 }
 
 VaultStatus Vault::Lock() {
   VaultProbe probe = Probe();
   if (probe.mounted) {
+    RunHooksOf(config_.lock_hooks, "lock");
     EndHolders(config_.mountpoint, config_.holder_grace);
     UniqueFd root(open(config_.mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));

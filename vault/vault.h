@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/secret_buffer.h"
 #include "vault/luks_volume.h"
@@ -39,6 +40,9 @@ struct VaultConfig {
   PbkdfSettings pbkdf;
   LuksLayout layout;
   std::chrono::milliseconds holder_grace{3000};
+  std::vector<std::string> unlock_hooks;  // run as the owner after a mount
+  std::vector<std::string> lock_hooks;    // run as the owner before a lock
+  std::chrono::milliseconds hook_timeout{60000};
 
   std::string ResolvedImagePath() const;
   std::uint64_t ResolvedImageBytes() const;
@@ -58,13 +62,19 @@ class Vault {
 
   VaultProbe Probe() const;
 
-  // Unlocks: attaches, activates and mounts. When the image does not exist
-  // yet it is created with `passphrase` (the first unlock formats).
+  // Unlocks: attaches, activates and mounts, then runs the unlock hooks.
+  // When the image does not exist yet it is created with `passphrase` (the
+  // first unlock formats).
   VaultStatus Unlock(const SecretBuffer& passphrase);
 
-  // Locks: ends the processes that hold files in the vault, syncs,
-  // unmounts, deactivates the mapping; the loop device detaches itself.
+  // Locks: runs the lock hooks, ends the processes that hold files in the
+  // vault, syncs, unmounts, deactivates the mapping; the loop device
+  // detaches itself.
   VaultStatus Lock();
+
+  // What the hooks of the last Unlock() or Lock() reported (they never fail
+  // the operation itself).
+  const std::vector<std::string>& hook_failures() const { return hook_failures_; }
 
   // Checks a passphrase without activating anything.
   VaultStatus Verify(const SecretBuffer& passphrase) const;
@@ -79,7 +89,10 @@ class Vault {
   VaultStatus EnsureEnclave();
   VaultStatus CreateImage(bool* created);
 
+  void RunHooksOf(const std::vector<std::string>& hooks, const char* phase);
+
   VaultConfig config_;
+  std::vector<std::string> hook_failures_;
 };
 
 }  // namespace tazpod::vault

@@ -58,6 +58,9 @@ mapping_name = "tazpod-abc123"
 pbkdf_iterations = 4
 pbkdf_memory_kib = 1024
 holder_grace = "1s"
+unlock_hooks = ["/opt/hooks/fetch", "/opt/hooks/two"]
+lock_hooks = ["/opt/hooks/push"]
+hook_timeout = "30s"
 
 [session]
 user = "alice"
@@ -71,6 +74,9 @@ socket = "/tmp/t.sock"
   CHECK(config.vault.mapping_name == "tazpod-abc123");
   CHECK(config.vault.pbkdf_iterations == 4);
   CHECK(config.vault.holder_grace == 1000ms);
+  CHECK(config.vault.unlock_hooks == std::vector<std::string>{"/opt/hooks/fetch", "/opt/hooks/two"});
+  CHECK(config.vault.lock_hooks == std::vector<std::string>{"/opt/hooks/push"});
+  CHECK(config.vault.hook_timeout == 30000ms);
   CHECK(config.session.user == "alice");
   CHECK(config.session.socket == "/tmp/t.sock");
 }
@@ -165,6 +171,7 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[vault]\nmode = \"disk\"\n", ":2:", "vault.mode"},
       {"[vault]\nmapping_name = \"a b\"\n", ":2:", "vault.mapping_name"},
       {"[session]\nsocket = \"relative\"\n", ":2:", "session.socket"},
+      {"[vault]\nunlock_hooks = [\"fetch.sh\"]\n", ":2:", "vault.unlock_hooks"},
       {"[nonsense]\n", ":1:", "nonsense"},
   };
   for (const Case& c : cases) {

@@ -1,0 +1,32 @@
+# Unlock hooks run as the workstation user after the mount (in the vault,
+# with TAZPOD_VAULT set), lock hooks before the unmount; a failing hook is
+# reported but leaves the vault unlocked and usable.
+# timeout: 240
+mkdir -p /opt/hooks
+cat > /opt/hooks/fetch <<'SH'
+#!/bin/bash
+echo "uid=$UID gid=${GROUPS[0]} pwd=$PWD vault=$TAZPOD_VAULT hook=$TAZPOD_HOOK" > "$TAZPOD_VAULT/fetched"
+SH
+cat > /opt/hooks/broken <<'SH'
+#!/bin/bash
+exit 3
+SH
+cat > /opt/hooks/farewell <<'SH'
+#!/bin/bash
+echo "locked by $USER (uid $UID)" > "$TAZPOD_VAULT/farewell"
+SH
+chmod 0755 /opt/hooks/*
+VAULT_MODE_ARGS+=(--unlock-hook /opt/hooks/fetch --unlock-hook /opt/hooks/broken --lock-hook /opt/hooks/farewell)
+rc=0
+out=$(printf 'pw' | vault unlock 2>hook-errors) || rc=$?
+echo "$out"; cat hook-errors
+expect_eq "$rc" 0 "unlock with a failing hook"
+[[ $out == *hooks_failed=1* ]] || fail "the failing hook was not counted: $out"
+grep -q '/opt/hooks/broken: exit status 3' hook-errors || fail "the failing hook was not named"
+expect_eq "$(cat "$VAULT_MNT/fetched")" "uid=1000 gid=1000 pwd=$VAULT_MNT vault=$VAULT_MNT hook=unlock" "what the unlock hook saw"
+expect_eq "$(stat -c %U "$VAULT_MNT/fetched")" dev "owner of the hook's file"
+vault_expect 0 lock
+printf 'pw' | vault_expect 0 unlock
+expect_eq "$(cat "$VAULT_MNT/farewell")" "locked by dev (uid 1000)" "what the lock hook wrote before the unmount"
+vault_expect 0 lock
+vault_remove_enclave

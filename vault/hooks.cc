@@ -1,0 +1,73 @@
+#include "vault/hooks.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace tazpod::vault {
+
+namespace {
+
+// In the child: become the user for good, then exec. Only async-signal-safe
+// calls; the environment was built before fork.
+[[noreturn]] void ExecAsUser(const std::string& hook, const HookUser& user, const std::string& dir,
+                             char* const* envp) {
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+  dup2(STDERR_FILENO, STDOUT_FILENO);  // the helper's stdout is its result line
+  syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (initgroups(user.name.c_str(), user.gid) != 0 || setgid(user.gid) != 0 || setuid(user.uid) != 0) _exit(126);
+  if (setuid(0) == 0) _exit(126);  // no way back to root, or we do not run
+  if (chdir(dir.c_str()) != 0) _exit(126);
+  const char* argv[] = {hook.c_str(), nullptr};
+  execve(hook.c_str(), const_cast<char* const*>(argv), envp);
+  _exit(127);
+}
+
+}  // namespace
+
+std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const char* phase,
+                                  const HookUser& user, const std::string& vault_dir,
+                                  std::chrono::milliseconds timeout) {
+  std::vector<std::string> failures;
+  std::vector<std::string> env = {"HOME=" + user.home, "USER=" + user.name, "LOGNAME=" + user.name,
+                                  "PATH=/usr/local/bin:/usr/bin:/bin", "TAZPOD_VAULT=" + vault_dir,
+                                  std::string("TAZPOD_HOOK=") + phase};
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  for (const std::string& hook : hooks) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      failures.push_back(hook + ": fork: " + std::strerror(errno));
+      continue;
+    }
+    if (pid == 0) ExecAsUser(hook, user, vault_dir, envp.data());
+    int status = 0;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    pid_t done = 0;
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (done == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      failures.push_back(hook + ": killed after the hook timeout");
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      failures.push_back(hook + ": exit status " + std::to_string(code) +
+                         (code == 127 ? " (not found or not executable)" : ""));
+    }
+  }
+  return failures;
+}
+
+}  // namespace tazpod::vault
