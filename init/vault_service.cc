@@ -88,7 +88,7 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   o.ok = exit_code == 0;
   if (o.ok) {
     auto at = line.find("hooks_failed=");
-    if (at != std::string::npos && line.compare(at, 15, "hooks_failed=0 ") != 0 && line.substr(at) != "hooks_failed=0") {
+    if (at != std::string::npos) {
       o.message = "a hook failed (" + line.substr(at) + "); see the logs";
       Log(LogLevel::kWarn, "vault.hook.failed", {{"count", line.substr(at + 13)}});
     }

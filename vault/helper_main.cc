@@ -77,8 +77,9 @@ int Report(const VaultStatus& status, const Vault& vault) {
   for (const std::string& failure : vault.hook_failures())
     std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
   if (!status) {
-    std::printf("result=ok state=%s hooks_failed=%zu\n", std::string(Name(vault.Probe().state())).c_str(),
-                vault.hook_failures().size());
+    std::printf("result=ok state=%s", std::string(Name(vault.Probe().state())).c_str());
+    if (!vault.hook_failures().empty()) std::printf(" hooks_failed=%zu", vault.hook_failures().size());
+    std::printf("\n");
     return 0;
   }
   std::string message = status->message;

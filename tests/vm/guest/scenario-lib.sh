@@ -40,20 +40,25 @@ VAULT_ENCLAVE=/run/tazpod/enclave
 VAULT_MNT=/home/dev/secrets
 VAULT_MODE_ARGS=(--mode ram --enclave-size $((64 << 20)))
 
+# The helper's options for this scenario's vault, in VAULT_ARGS.
+vault_args() {
+  VAULT_ARGS=(--name "$VAULT_NAME" --enclave "$VAULT_ENCLAVE" --mountpoint "$VAULT_MNT"
+              --owner 1000:1000 --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1
+              --luks2-keyslots-size 524288 --holder-grace-ms 1000 "${VAULT_MODE_ARGS[@]}")
+}
+
 # vault OP [OPTIONS...]: run the helper; the passphrase comes on stdin.
 vault() {
-  "$VAULT_HELPER" "$1" --name "$VAULT_NAME" --enclave "$VAULT_ENCLAVE" --mountpoint "$VAULT_MNT" \
-    --owner 1000:1000 --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1 \
-    --luks2-keyslots-size 524288 --holder-grace-ms 1000 "${VAULT_MODE_ARGS[@]}" "${@:2}"
+  vault_args
+  "$VAULT_HELPER" "$1" "${VAULT_ARGS[@]}" "${@:2}"
 }
 
 # vault_exec OP [OPTIONS...]: like vault, but the helper replaces the
 # calling (sub)shell, so that `(vault_exec unlock <pass) &` makes $! the
 # helper itself, for a test that SIGKILLs it.
 vault_exec() {
-  exec "$VAULT_HELPER" "$1" --name "$VAULT_NAME" --enclave "$VAULT_ENCLAVE" --mountpoint "$VAULT_MNT" \
-    --owner 1000:1000 --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1 \
-    --luks2-keyslots-size 524288 --holder-grace-ms 1000 "${VAULT_MODE_ARGS[@]}" "${@:2}"
+  vault_args
+  exec "$VAULT_HELPER" "$1" "${VAULT_ARGS[@]}" "${@:2}"
 }
 
 # vault_expect RC OP [OPTIONS...] < passphrase: run and check the exit status.
