@@ -61,7 +61,15 @@ class PtyChild:
                                % (pattern, self.output.decode(errors="replace")))
                 self.output += chunk
 
+    def hang_up(self):
+        """Closes our side of the terminal: the child's terminal hangs up."""
+        os.close(self.fd)
+        self.fd = None
+
     def drain(self, seconds=0.2):
+        if self.fd is None:
+            time.sleep(seconds)
+            return self.output
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             r, _, _ = select.select([self.fd], [], [], max(0, end - time.monotonic()))

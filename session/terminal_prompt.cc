@@ -1,0 +1,170 @@
+#include "session/terminal_prompt.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/unique_fd.h"
+
+namespace tazpod::session {
+
+namespace {
+
+constexpr char kCtrlC = 0x03, kCtrlD = 0x04, kCtrlH = 0x08, kCtrlU = 0x15, kCtrlZ = 0x1a,
+               kCtrlBackslash = 0x1c, kDelete = 0x7f;
+
+// The signals that ask a process to stop, or that a terminal sends.
+sigset_t PromptSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2})
+    sigaddset(&set, s);
+  return set;
+}
+
+void WriteAll(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Restores the caller's signal mask when the prompt returns.
+class SignalMaskGuard {
+ public:
+  explicit SignalMaskGuard(const sigset_t& block) { ok_ = sigprocmask(SIG_BLOCK, &block, &saved_) == 0; }
+  ~SignalMaskGuard() {
+    if (ok_) sigprocmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  sigset_t saved_{};
+  bool ok_ = false;
+};
+
+}  // namespace
+
+std::string_view Describe(PromptResult result) {
+  switch (result) {
+    case PromptResult::kOk: return "ok";
+    case PromptResult::kInterrupted: return "interrupted";
+    case PromptResult::kEndOfInput: return "end of input";
+    case PromptResult::kHangup: return "terminal hung up";
+    case PromptResult::kTimeout: return "timed out";
+    case PromptResult::kTooLong: return "passphrase too long";
+    case PromptResult::kError: return "terminal error";
+  }
+  return "terminal error";
+}
+
+TerminalModeGuard::TerminalModeGuard(int tty_fd) : fd_(tty_fd) {
+  if (tcgetattr(fd_, &saved_) != 0) return;
+  struct termios raw = saved_;
+  raw.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+  raw.c_iflag &= ~static_cast<tcflag_t>(IXON | ICRNL | INLCR | IGNCR);
+  raw.c_cc[VMIN] = 1;
+  raw.c_cc[VTIME] = 0;
+  ok_ = tcsetattr(fd_, TCSAFLUSH, &raw) == 0;  // FLUSH: nothing typed ahead is read as the passphrase
+}
+
+TerminalModeGuard::~TerminalModeGuard() {
+  if (ok_) tcsetattr(fd_, TCSAFLUSH, &saved_);
+}
+
+PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,
+                            std::chrono::milliseconds timeout) {
+  out.Clear();
+  if (!isatty(tty_fd) || !out.valid()) return PromptResult::kError;
+  const sigset_t stops = PromptSignals();
+  SignalMaskGuard mask(stops);
+  UniqueFd signals(signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!mask.ok() || !signals) return PromptResult::kError;
+  TerminalModeGuard mode(tty_fd);
+  if (!mode.ok()) return PromptResult::kError;
+
+  WriteAll(tty_fd, prompt);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  PromptResult result = PromptResult::kError;
+  for (bool done = false; !done;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result = PromptResult::kTimeout;
+      break;
+    }
+    struct pollfd fds[2] = {{tty_fd, POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    int rc = poll(fds, 2, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) break;
+    if (rc == 0) {
+      result = PromptResult::kTimeout;
+      break;
+    }
+    if (fds[1].revents & POLLIN) {
+      result = PromptResult::kInterrupted;
+      struct signalfd_siginfo info;
+      ssize_t ignored = read(signals.get(), &info, sizeof info);
+      (void)ignored;
+      if (info.ssi_signo == SIGHUP) result = PromptResult::kHangup;
+      break;
+    }
+    if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL) && !(fds[0].revents & POLLIN)) {
+      result = PromptResult::kHangup;
+      break;
+    }
+    char c = 0;
+    ssize_t n = read(tty_fd, &c, 1);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) {
+      result = errno == EIO ? PromptResult::kHangup : PromptResult::kError;
+      break;
+    }
+    if (n == 0) {
+      result = PromptResult::kEndOfInput;
+      break;
+    }
+    switch (c) {
+      case '\r':
+      case '\n':
+        result = PromptResult::kOk;
+        done = true;
+        break;
+      case kCtrlC:
+      case kCtrlBackslash:
+      case kCtrlZ:
+        result = PromptResult::kInterrupted;
+        done = true;
+        break;
+      case kCtrlD:
+        if (out.size() == 0) {
+          result = PromptResult::kEndOfInput;
+          done = true;
+        }
+        break;
+      case kDelete:
+      case kCtrlH:
+        out.PopBack();
+        break;
+      case kCtrlU:
+        out.Clear();
+        break;
+      default:
+        if (!out.PushBack(c)) {
+          result = PromptResult::kTooLong;
+          done = true;
+        }
+    }
+    explicit_bzero(&c, sizeof c);
+  }
+  WriteAll(tty_fd, "\r\n");
+  if (result != PromptResult::kOk) out.Clear();
+  return result;
+}
+
+}  // namespace tazpod::session

@@ -1,0 +1,61 @@
+// Reading a passphrase from a terminal, the way a security tool must.
+//
+// - From the controlling terminal itself (the caller opens /dev/tty), never
+//   from a buffered stdin: what was typed ahead cannot leak in or out.
+// - Raw mode, echo off, ISIG off (Ctrl+C, Ctrl+\ and Ctrl+Z arrive as bytes
+//   and abort the prompt instead of killing the process half way), and the
+//   terminal's previous mode restored on every exit path (TerminalModeGuard).
+// - Fails closed: Ctrl+C, Ctrl+\, Ctrl+Z, Ctrl+D on an empty line or end of
+//   input, a hangup of the terminal, a timeout, or any signal that asks the
+//   process to stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP...) ends the
+//   prompt with a result other than kOk. The caller must then exit non-zero.
+// - The passphrase goes straight into a SecretBuffer; the bytes read are
+//   wiped. Backspace and Ctrl+U edit it; nothing is echoed, not even stars.
+#pragma once
+
+#include <termios.h>
+
+#include <chrono>
+#include <string_view>
+
+#include "common/secret_buffer.h"
+
+namespace tazpod::session {
+
+enum class PromptResult {
+  kOk,           // Enter: the passphrase is in `out`
+  kInterrupted,  // Ctrl+C, Ctrl+\, Ctrl+Z, or a terminating signal
+  kEndOfInput,   // Ctrl+D on an empty line, or the terminal's input ended
+  kHangup,       // the terminal went away
+  kTimeout,      // nothing complete within the timeout
+  kTooLong,      // more than the buffer holds
+  kError,        // the terminal could not be used (not a tty, termios failed)
+};
+
+std::string_view Describe(PromptResult result);
+
+// Puts a terminal in raw, no-echo mode and restores the mode it found when
+// destroyed (also after a failure half way). Not copyable.
+class TerminalModeGuard {
+ public:
+  explicit TerminalModeGuard(int tty_fd);
+  ~TerminalModeGuard();
+  TerminalModeGuard(const TerminalModeGuard&) = delete;
+  TerminalModeGuard& operator=(const TerminalModeGuard&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_;
+  struct termios saved_ {};
+  bool ok_ = false;
+};
+
+// Writes `prompt` to the terminal and reads one line into `out` (cleared
+// first, and cleared again unless the result is kOk). Signals that would
+// stop the process are held while it reads; one that arrives is consumed and
+// ends the prompt as kInterrupted (kHangup for SIGHUP). The caller's signal
+// mask and the terminal's mode are restored on return.
+PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,
+                            std::chrono::milliseconds timeout);
+
+}  // namespace tazpod::session

@@ -1,0 +1,76 @@
+"""The passphrase prompt on a real PTY: typed text is never echoed, editing
+works, and Ctrl+C, Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM, a hangup, a timeout and
+an over-long input all end it without a passphrase, the terminal's mode
+restored every time."""
+import os
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from ptyexpect import PtyChild, check, main  # noqa: E402
+
+PROBE = os.environ["TAZPOD_PROMPT_PROBE"]
+SECRET = "s3cret pass"
+RESTORED = "echo=on icanon=on isig=on"
+
+
+def run(keys, expect_result, timeout_ms=10000, after=None, expected=SECRET):
+    """Types `keys` at the prompt (or runs `after(child)`), returns the probe's line."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    env = dict(os.environ, PROBE_EXPECTED=expected)
+    child = PtyChild([PROBE, result_file, str(timeout_ms)], env)
+    try:
+        child.expect("Passphrase: ")
+        if keys:
+            child.send(keys)
+        if after:
+            after(child)
+        code = child.wait(timeout=15)
+        with open(result_file) as f:
+            line = f.read().strip()
+        check(line.startswith("result=%s " % expect_result), "expected result=%s, probe said: %s" % (expect_result, line))
+        check(SECRET.encode() not in child.output and b"s3cret" not in child.output,
+              "the passphrase was echoed: %r" % child.output)
+        check(code == (0 if expect_result == "ok" else 1), "probe exit status %d" % code)
+        if expect_result != "terminal hung up":  # a dead terminal has no mode to restore
+            check(line.endswith(RESTORED), "terminal mode not restored: " + line)
+        if expect_result != "ok":
+            check(" length=0 " in line, "a passphrase survived a failed prompt: " + line)
+        print("%-40.40r -> %s" % (keys, line))
+        return line
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+
+
+def hang_up(child):
+    time.sleep(0.2)
+    child.hang_up()  # the terminal goes away: the probe gets SIGHUP / EIO
+
+
+def sigterm(child):
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGTERM)
+
+
+def test():
+    line = run(SECRET + "\r", "ok")
+    check("matches=yes" in line and "length=11" in line, line)
+    check("matches=yes" in run("s3cX\x7fret pass\r", "ok"), "backspace did not edit")
+    check("matches=yes" in run("garbage\x15" + SECRET + "\r", "ok"), "Ctrl+U did not clear")
+    run("s3c\x03", "interrupted")
+    run("s3c\x1c", "interrupted")
+    run("s3c\x1a", "interrupted")
+    run("\x04", "end of input")
+    run("s3c", "interrupted", after=sigterm)
+    run("s3c", "timed out", timeout_ms=800)
+    run("x" * 1100 + "\r", "passphrase too long")
+    run("s3c", "terminal hung up", after=hang_up)
+
+
+main(test)
