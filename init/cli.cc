@@ -8,6 +8,7 @@
 #include "init/init_command.h"
 #include "init/signal_names.h"
 #include "init/vault_command.h"
+#include "session/login_command.h"
 #include "session/protocol.h"
 #include "version.h"
 
@@ -116,6 +117,12 @@ void AddVaultCommand(CLI::App& app, VaultCommand& v) {
                   "Read the passphrase from stdin (passwd: old, then new, one per line)");
 }
 
+void AddLoginCommand(CLI::App& app, session::LoginCommand& login, int& timeout_s) {
+  CLI::App* cmd = app.add_subcommand("login", "Prove the vault's passphrase and get a shell as the workstation user");
+  cmd->add_option("--socket", login.socket, "PID 1's control socket")->capture_default_str();
+  cmd->add_option("--timeout", timeout_s, "Seconds to type the passphrase")->capture_default_str()->check(CLI::Range(1, 3600));
+}
+
 int RunInitCommand(const InitFlags& flags, bool config_given) {
   InitOptions options;
   if (auto err = ApplyConfigFile(flags.config_path, config_given, options.config)) {
@@ -144,6 +151,10 @@ int RunCli(int argc, char** argv) {
   VaultCommand vault_command;
   vault_command.socket = session::kDefaultSocketPath;
   AddVaultCommand(app, vault_command);
+  session::LoginCommand login_command;
+  login_command.socket = session::kDefaultSocketPath;
+  int login_timeout_s = 120;
+  AddLoginCommand(app, login_command, login_timeout_s);
 
   // "--" ends tazpod's own arguments: what follows is the main child's
   // command line, passed on untouched (CLI11 would hand it to the top level).
@@ -182,6 +193,10 @@ int RunCli(int argc, char** argv) {
     return kExitUsage;
   }
   if (app.got_subcommand("vault")) return RunVaultCommand(vault_command);
+  if (app.got_subcommand("login")) {
+    login_command.prompt_timeout = std::chrono::seconds(login_timeout_s);
+    return session::RunLogin(login_command);
+  }
   std::cerr << app.help();
   return kExitUsage;
 }

@@ -79,6 +79,10 @@ struct SessionSettings {
   bool control = true;
   std::string socket = "/run/tazpod/control.sock";
   std::string user = "dev";
+  std::uint32_t min_passphrase_length = 8;  // for a new vault
+  std::chrono::milliseconds lock_grace{0};  // after the last session exits
+  std::chrono::milliseconds throttle_base{1000};
+  std::chrono::milliseconds throttle_cap{60000};
 };
 
 struct Config {

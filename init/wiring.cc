@@ -62,7 +62,23 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   });
 }
 
+session::GateVault::Result ToGate(const VaultOutcome& o) {
+  return {o.ok, o.kind == "wrong_passphrase", o.message};
+}
+
 }  // namespace
+
+std::string GateVaultAdapter::State() const { return std::string(vault::Name(vault_.state())); }
+void GateVaultAdapter::WhenIdle(std::function<void()> then) { vault_.WhenIdle(std::move(then)); }
+void GateVaultAdapter::Unlock(SecretBuffer p, Done done) {
+  vault_.Unlock(std::move(p), [done](const VaultOutcome& o) { done(ToGate(o)); });
+}
+void GateVaultAdapter::Verify(SecretBuffer p, Done done) {
+  vault_.Verify(std::move(p), [done](const VaultOutcome& o) { done(ToGate(o)); });
+}
+void GateVaultAdapter::Lock(Done done) {
+  vault_.Lock([done](const VaultOutcome& o) { done(ToGate(o)); });
+}
 
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;
@@ -81,6 +97,15 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
     c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
     c.vault->Start([](const VaultOutcome&) {});
+    c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
+    session::GateSettings gate;
+    gate.min_passphrase_length = config.session.min_passphrase_length;
+    gate.throttle_base = config.session.throttle_base;
+    gate.throttle_cap = config.session.throttle_cap;
+    gate.lock_grace = config.session.lock_grace;
+    gate.user = config.session.user;
+    gate.mountpoint = mountpoint;
+    c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate);
     VaultService* vault = c.vault.get();
     // First shutdown step: lock, after any operation in progress.
     supervisor.AddShutdownStep("vault.lock", [vault](Supervisor::StepDone done) {
@@ -99,6 +124,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     } else {
       Log(LogLevel::kInfo, "control.listen", {{"socket", config.session.socket}});
       if (c.vault) RegisterVaultOps(*c.control, *c.vault);
+      if (c.gate) c.gate->Register(*c.control);
       ControlServer* control = c.control.get();
       supervisor.OnStopAccepting([control] { control->StopAccepting(); });
     }

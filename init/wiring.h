@@ -10,11 +10,28 @@
 #include "init/supervisor.h"
 #include "init/vault_service.h"
 #include "session/control_server.h"
+#include "session/gate.h"
 
 namespace tazpod::init {
 
+// The vault as the gate sees it (session::GateVault), backed by VaultService.
+class GateVaultAdapter : public session::GateVault {
+ public:
+  explicit GateVaultAdapter(VaultService& vault) : vault_(vault) {}
+  std::string State() const override;
+  void WhenIdle(std::function<void()> then) override;
+  void Unlock(SecretBuffer passphrase, Done done) override;
+  void Verify(SecretBuffer passphrase, Done done) override;
+  void Lock(Done done) override;
+
+ private:
+  VaultService& vault_;
+};
+
 struct Components {
   std::unique_ptr<VaultService> vault;            // null when disabled or misconfigured
+  std::unique_ptr<GateVaultAdapter> gate_vault;
+  std::unique_ptr<session::Gate> gate;            // null without a vault
   std::unique_ptr<session::ControlServer> control;  // null when disabled or failed
 };
 

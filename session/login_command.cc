@@ -1,0 +1,143 @@
+#include "session/login_command.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/secret_buffer.h"
+#include "common/unique_fd.h"
+#include "session/control_client.h"
+#include "session/protocol.h"
+#include "session/terminal_prompt.h"
+
+namespace tazpod::session {
+
+namespace {
+
+constexpr int kRefused = 1, kUsage = 2, kNoTerminal = 3, kNoPassphrase = 4, kUnreachable = 69, kNoShell = 126;
+constexpr std::chrono::minutes kUnlockTimeout{10};  // PBKDF and mkfs on a slow machine
+
+void Say(int tty, const std::string& text) {
+  std::string line = text + "\r\n";
+  ssize_t ignored = write(tty, line.data(), line.size());
+  (void)ignored;
+}
+
+std::string Seconds(long long ms) { return std::to_string((ms + 999) / 1000) + " s"; }
+
+// Becomes the user for good and execs the login shell. Returns only on failure.
+int BecomeUserAndExecShell(const std::string& user_name, int tty) {
+  struct passwd* pw = getpwnam(user_name.c_str());
+  if (!pw) {
+    Say(tty, "tazpod login: no user " + user_name + " in this container");
+    return kNoShell;
+  }
+  const std::string shell = pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
+  const std::string home = pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/";
+  std::vector<std::string> env = {"HOME=" + home, "USER=" + user_name, "LOGNAME=" + user_name, "SHELL=" + shell,
+                                  "PATH=/usr/local/bin:/usr/bin:/bin"};
+  if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+    Say(tty, std::string("tazpod login: cannot become ") + user_name + ": " + std::strerror(errno));
+    return kNoShell;
+  }
+  if (pw->pw_uid != 0 && setuid(0) == 0) {  // there must be no way back
+    Say(tty, "tazpod login: could regain root after dropping it; refusing");
+    return kNoShell;
+  }
+  if (chdir(home.c_str()) != 0 && chdir("/") != 0) return kNoShell;
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string argv0 = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell
+  char* argv[] = {argv0.data(), nullptr};
+  execve(shell.c_str(), argv, envp.data());
+  Say(tty, "tazpod login: cannot run " + shell + ": " + std::strerror(errno));
+  return kNoShell;
+}
+
+}  // namespace
+
+int RunLogin(const LoginCommand& command) {
+  UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!tty) {
+    const char* msg = "tazpod login needs a terminal: run it as `docker exec -it CONTAINER tazpod login`\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, std::strlen(msg));
+    (void)ignored;
+    return kNoTerminal;
+  }
+  if (geteuid() != 0) {
+    Say(tty.get(), "tazpod login: start it as root (docker exec does); it drops to the workstation user itself");
+    return kUsage;
+  }
+  CallResult status = Call(command.socket, {{"v", kProtocolVersion}, {"op", "gate.status"}}, nullptr,
+                           std::chrono::seconds(10));
+  if (!status.delivered) {
+    Say(tty.get(), "tazpod login: " + status.error);
+    return kUnreachable;
+  }
+  if (!status.reply.value("ok", false)) {
+    Say(tty.get(), "tazpod login: " + status.reply.value("error", std::string("the gate is not available")));
+    return kRefused;
+  }
+  if (long long wait = status.reply.value("retry_after_ms", 0LL); wait > 0) {
+    Say(tty.get(), "Too many wrong passphrases: try again in " + Seconds(wait) + ".");
+    return kRefused;
+  }
+  const bool first = status.reply.value("first_login", false);
+  const size_t min_length = status.reply.value("min_length", 8u);
+
+  SecretBuffer passphrase(kMaxSecretBytes);
+  if (first) {
+    Say(tty.get(), "This vault is new: choose its passphrase (at least " + std::to_string(min_length) + " characters).");
+    SecretBuffer again(kMaxSecretBytes);
+    PromptResult r = ReadPassphrase(tty.get(), "New vault passphrase: ", passphrase, command.prompt_timeout);
+    if (r == PromptResult::kOk) r = ReadPassphrase(tty.get(), "Repeat it: ", again, command.prompt_timeout);
+    if (r != PromptResult::kOk) {
+      Say(tty.get(), "tazpod login: " + std::string(Describe(r)) + "; no shell.");
+      return kNoPassphrase;
+    }
+    if (!passphrase.Equals(again)) {
+      Say(tty.get(), "tazpod login: the passphrases differ; nothing was created.");
+      return kRefused;
+    }
+    if (passphrase.size() < min_length) {
+      Say(tty.get(), "tazpod login: too short (at least " + std::to_string(min_length) + " characters).");
+      return kRefused;
+    }
+  } else {
+    PromptResult r = ReadPassphrase(tty.get(), "Vault passphrase: ", passphrase, command.prompt_timeout);
+    if (r != PromptResult::kOk) {
+      Say(tty.get(), "tazpod login: " + std::string(Describe(r)) + "; no shell.");
+      return kNoPassphrase;
+    }
+  }
+  Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
+  nlohmann::json request = {{"v", kProtocolVersion}, {"op", "gate.login"}, {"create", first}};
+  CallResult login = Call(command.socket, request, &passphrase, kUnlockTimeout);
+  passphrase.Clear();
+  if (!login.delivered) {
+    Say(tty.get(), "tazpod login: " + login.error + "; no shell.");
+    return kUnreachable;
+  }
+  const nlohmann::json& r = login.reply;
+  if (!r.value("ok", false)) {
+    const std::string kind = r.value("kind", "");
+    std::string text = kind == "wrong_passphrase" ? "Wrong passphrase." : "tazpod login: " + r.value("error", std::string("refused"));
+    if (long long wait = r.value("retry_after_ms", 0LL); wait > 0) text += " Next attempt in " + Seconds(wait) + ".";
+    Say(tty.get(), text);
+    return kRefused;
+  }
+  const std::string user = r.value("user", std::string());
+  Say(tty.get(), "Vault open at " + r.value("mountpoint", std::string("~/secrets")) + ".");
+  return BecomeUserAndExecShell(user, tty.get());
+}
+
+}  // namespace tazpod::session

@@ -1,0 +1,44 @@
+#include "session/session_registry.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace tazpod::session {
+
+SessionRegistry::SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty)
+    : io_(io), on_empty_(std::move(on_empty)) {}
+
+bool SessionRegistry::Add(pid_t pid, uid_t uid) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    Log(LogLevel::kWarn, "session.refused", {{"pid", pid}, {"error", std::strerror(errno)}});
+    return false;
+  }
+  auto session = std::make_unique<Session>(io_);
+  session->pidfd.assign(fd);
+  session->uid = uid;
+  session->opened = std::chrono::steady_clock::now();
+  session->pidfd.async_wait(boost::asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
+    if (!ec) OnExit(pid);
+  });
+  sessions_[pid] = std::move(session);
+  Log(LogLevel::kInfo, "session.open", {{"pid", pid}, {"uid", uid}, {"sessions", static_cast<long long>(sessions_.size())}});
+  return true;
+}
+
+void SessionRegistry::OnExit(pid_t pid) {
+  auto it = sessions_.find(pid);
+  if (it == sessions_.end()) return;
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - it->second->opened);
+  sessions_.erase(it);
+  Log(LogLevel::kInfo, "session.close",
+      {{"pid", pid}, {"duration_s", static_cast<long long>(seconds.count())}, {"sessions", static_cast<long long>(sessions_.size())}});
+  if (sessions_.empty() && on_empty_) on_empty_();
+}
+
+}  // namespace tazpod::session

@@ -1,0 +1,45 @@
+// SessionRegistry: the live login sessions, each bound to a pidfd of the
+// process that became the user's shell.
+//
+// A pidfd names one process for good: when it exits the pidfd becomes
+// readable, and a recycled pid can never be mistaken for it. The registry
+// waits on the pidfds on the event loop (no polling), and calls `on_empty`
+// when the last session has ended, SIGKILLed or not. Not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace tazpod::session {
+
+class SessionRegistry {
+ public:
+  SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty);
+
+  // Registers `pid` as a session. False when it has already exited (or
+  // pidfds are not available): it must then not get a shell.
+  bool Add(pid_t pid, uid_t uid);
+
+  size_t count() const { return sessions_.size(); }
+
+ private:
+  struct Session {
+    explicit Session(boost::asio::io_context& io) : pidfd(io) {}
+    boost::asio::posix::stream_descriptor pidfd;
+    uid_t uid = 0;
+    std::chrono::steady_clock::time_point opened;
+  };
+  void OnExit(pid_t pid);
+
+  boost::asio::io_context& io_;
+  std::function<void()> on_empty_;
+  std::map<pid_t, std::unique_ptr<Session>> sessions_;
+};
+
+}  // namespace tazpod::session

@@ -1,0 +1,138 @@
+/* ptydrive: types into a program on a real PTY, for vm scenarios (the guest
+ * has no Python). Test-only; never part of an image.
+ *
+ *   ptydrive SCRIPT -- COMMAND [ARGS...]
+ *
+ * COMMAND runs as the session leader of a new PTY (its controlling terminal,
+ * as with `docker exec -it`). SCRIPT has one step per line:
+ *   expect TEXT    wait until the output since the last match contains TEXT
+ *   send TEXT      type TEXT; \r \n \t \\ and \xHH escapes
+ *   sleep MS
+ *   timeout S      the time limit of later expects (default 60)
+ *   hangup         close the terminal (the program sees a hangup)
+ *   wait           wait for COMMAND to exit
+ * The whole transcript goes to stderr at the end. Exit status: COMMAND's
+ * (128+N if killed by signal N) after `wait`, 0 without `wait`, 99 when an
+ * expect timed out. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char transcript[1 << 20];
+static size_t transcript_len, matched_upto;
+static int master = -1;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Reads what is there (waiting up to `ms`); returns 0 at end of output. */
+static int pump(int ms) {
+  if (master < 0) return 0;
+  struct pollfd p = {master, POLLIN, 0};
+  if (poll(&p, 1, ms) <= 0) return 1;
+  char buf[4096];
+  ssize_t n = read(master, buf, sizeof buf);
+  if (n <= 0) return 0; /* EIO: the other side closed */
+  if (transcript_len + (size_t)n < sizeof transcript - 1) {
+    memcpy(transcript + transcript_len, buf, (size_t)n);
+    transcript_len += (size_t)n;
+    transcript[transcript_len] = '\0';
+  }
+  return 1;
+}
+
+static size_t unescape(const char *in, char *out) {
+  size_t n = 0;
+  for (; *in; ++in) {
+    if (*in != '\\' || !in[1]) { out[n++] = *in; continue; }
+    ++in;
+    if (*in == 'r') out[n++] = '\r';
+    else if (*in == 'n') out[n++] = '\n';
+    else if (*in == 't') out[n++] = '\t';
+    else if (*in == 'x' && in[1] && in[2]) {
+      char hex[3] = {in[1], in[2], 0};
+      out[n++] = (char)strtol(hex, NULL, 16);
+      in += 2;
+    } else out[n++] = *in;
+  }
+  return n;
+}
+
+static void dump(void) {
+  fprintf(stderr, "---- ptydrive transcript ----\n%s\n---- end ----\n", transcript);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4 || strcmp(argv[2], "--") != 0) {
+    fprintf(stderr, "usage: ptydrive SCRIPT -- COMMAND [ARGS...]\n");
+    return 64;
+  }
+  FILE *script = fopen(argv[1], "r");
+  if (!script) { perror("ptydrive: script"); return 64; }
+  pid_t pid = forkpty(&master, NULL, NULL, NULL);
+  if (pid < 0) { perror("ptydrive: forkpty"); return 1; }
+  if (pid == 0) {
+    execvp(argv[3], argv + 3);
+    _exit(127);
+  }
+  int timeout_s = 60, status = 0, waited = 0;
+  char line[4096], text[4096];
+  while (fgets(line, sizeof line, script)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *arg = strchr(line, ' ');
+    if (arg) *arg++ = '\0'; else arg = line + strlen(line);
+    if (!strcmp(line, "expect")) {
+      long long deadline = now_ms() + timeout_s * 1000LL;
+      char *hit;
+      while (!(hit = strstr(transcript + matched_upto, arg))) {
+        if (now_ms() > deadline || !pump(100)) {
+          if ((hit = strstr(transcript + matched_upto, arg))) break;
+          fprintf(stderr, "ptydrive: expected \"%s\", not seen\n", arg);
+          dump();
+          kill(pid, SIGKILL);
+          return 99;
+        }
+      }
+      matched_upto = (size_t)(hit - transcript) + strlen(arg);
+    } else if (!strcmp(line, "send")) {
+      size_t n = unescape(arg, text);
+      if (write(master, text, n) != (ssize_t)n) perror("ptydrive: write");
+    } else if (!strcmp(line, "sleep")) {
+      long long until = now_ms() + atoi(arg);
+      while (now_ms() < until) pump((int)(until - now_ms()));
+    } else if (!strcmp(line, "timeout")) {
+      timeout_s = atoi(arg);
+    } else if (!strcmp(line, "hangup")) {
+      close(master);
+      master = -1;
+    } else if (!strcmp(line, "wait")) {
+      long long deadline = now_ms() + timeout_s * 1000LL;
+      while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (now_ms() > deadline) {
+          fprintf(stderr, "ptydrive: the program did not exit\n");
+          dump();
+          kill(pid, SIGKILL);
+          return 99;
+        }
+        if (!pump(100)) usleep(50000);
+      }
+      while (pump(50)) {
+      }
+      waited = 1;
+    }
+  }
+  dump();
+  if (!waited) return 0;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
