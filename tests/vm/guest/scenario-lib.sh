@@ -136,3 +136,24 @@ $(cat "$1")"
     sleep 0.1
   done
 }
+
+# drive SCRIPT_TEXT -- COMMAND...: type into COMMAND on a real PTY (see
+# ptydrive.c for the script language); the transcript goes to
+# drive.transcript. Sets DRIVE_STATUS.
+drive() {
+  local script=$1
+  shift 2
+  printf '%s\n' "$script" > drive.script
+  DRIVE_STATUS=0
+  /usr/lib/tazpod-test/ptydrive drive.script -- "$@" 2> drive.transcript || DRIVE_STATUS=$?
+}
+
+# wait_log_count LOG REGEX N [SECONDS]: waits until LOG has N lines matching.
+wait_log_count() {
+  local deadline=$(( SECONDS + ${4:-30} ))
+  until (( $(grep -cE "$2" "$1" || true) >= $3 )); do
+    (( SECONDS < deadline )) || fail "fewer than $3 log lines matching '$2' within ${4:-30}s:
+$(cat "$1")"
+    sleep 0.1
+  done
+}

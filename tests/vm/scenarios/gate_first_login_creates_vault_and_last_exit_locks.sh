@@ -1,0 +1,38 @@
+# `tazpod login` on a real terminal: the first login of an absent vault asks
+# for a new passphrase twice, creates the vault and gives a login shell as
+# dev with ~/secrets mounted; the passphrase is never echoed; when that last
+# session exits the vault is locked. The next login proves the passphrase
+# and finds the data.
+# timeout: 300
+write_init_config init.toml
+start_init init.toml init.log
+drive 'expect New vault passphrase:
+send correct horse battery\r
+expect Repeat it:
+send correct horse battery\r
+expect Vault open at /home/dev/secrets
+expect $ 
+send echo "$(id -un):$(pwd)" > ~/secrets/who; echo ok-$((40+2))\r
+expect ok-42
+send exit 3\r
+wait' -- tazpod login
+cat drive.transcript
+expect_eq "$DRIVE_STATUS" 3 "exit status of the login (the shell's)"
+grep -q 'correct horse' drive.transcript && fail "the passphrase was echoed"
+wait_log init.log 'gate.lock reason=last_session_exit' 30
+wait_log init.log 'vault.state from=locking to=locked' 60
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the last session exited"
+
+drive 'expect Vault passphrase:
+send correct horse battery\r
+expect $ 
+send cat ~/secrets/who\r
+expect dev:/home/dev
+send exit\r
+wait' -- tazpod login
+cat drive.transcript
+expect_eq "$DRIVE_STATUS" 0 "second login"
+grep -c 'gate.accepted' init.log | grep -qx 2 || fail "expected two accepted logins"
+kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached at the end"
+vault_remove_enclave
