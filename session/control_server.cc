@@ -41,7 +41,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
  private:
   void ReadHeaderLength() {
     asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
-      if (ec) return;
+      if (ec) return self->Close();
       std::uint32_t n = DecodeLength(self->length_.data());
       if (n == 0 || n > kMaxHeaderBytes) return self->Fail("header size out of bounds");
       self->header_.resize(n);
@@ -51,14 +51,14 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 
   void ReadHeader() {
     asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
-      if (ec) return;
+      if (ec) return self->Close();
       self->ReadSecretLength();
     });
   }
 
   void ReadSecretLength() {
     asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
-      if (ec) return;
+      if (ec) return self->Close();
       std::uint32_t n = DecodeLength(self->length_.data());
       if (n > kMaxSecretBytes) return self->Fail("secret size out of bounds");
       if (n == 0) return self->Dispatch();
@@ -67,7 +67,8 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       if (!into) return self->Fail("cannot allocate locked memory");
       asio::async_read(self->socket_, asio::buffer(into, n),
                        [self](boost::system::error_code ec2, size_t) {
-                         if (!ec2) self->Dispatch();
+                         if (ec2) return self->Close();
+                         self->Dispatch();
                        });
     });
   }
@@ -83,6 +84,14 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     request_.header = nlohmann::json::parse(header_, nullptr, false);
     auto self = shared_from_this();
     it->second(request_, [self](const nlohmann::json& reply) { self->Send(reply); });
+  }
+
+  // A client that went away (or sent half a message) gets nothing; its
+  // connection is released at once, not when the read deadline fires.
+  void Close() {
+    deadline_.cancel();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
   }
 
   void Fail(const std::string& reason) {
@@ -119,7 +128,10 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 };
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)
-    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io) {}
+    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io) {
+  // Answers as long as the loop does: the cheapest liveness check there is.
+  Handle("control.ping", [](ControlRequest&, Reply reply) { reply({{"v", kProtocolVersion}, {"ok", true}}); });
+}
 
 ControlServer::~ControlServer() {
   boost::system::error_code ignored;

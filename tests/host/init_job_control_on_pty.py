@@ -29,7 +29,7 @@ def find_sleep(root):
 
 def test():
     env = dict(os.environ, PS1="tzp$ ", TERM="xterm")
-    child = PtyChild(["unshare", "--pid", "--fork", "--mount-proc", TAZPOD, "init", "--",
+    child = PtyChild(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init", "--",
                       "bash", "--norc", "--noprofile", "-i"], env)
     try:
         child.expect(PROMPT)
