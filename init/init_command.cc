@@ -1,9 +1,7 @@
 #include "init/init_command.h"
 
 #include <sys/prctl.h>
-#include <linux/close_range.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/descriptors.h"
 #include "init/main_child.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
@@ -46,19 +45,13 @@ void RegisterSubreaper() {
   Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
 }
 
-// Whatever descriptors the runtime or a parent left open (above stderr) would
-// keep files or mounts busy for the container's whole life. Init needs none.
-void CloseInheritedDescriptors() {
-  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
-  long max = sysconf(_SC_OPEN_MAX);
-  for (long fd = 3; fd < (max > 0 ? max : 1024); ++fd) close(static_cast<int>(fd));
-}
-
 }  // namespace
 
 int RunInit(const InitOptions& options) {
   const InitConfig& config = options.config.init;
-  CloseInheritedDescriptors();
+  // Whatever the runtime or a parent left open above stderr would keep files
+  // or mounts busy for the container's whole life. Init needs none of it.
+  CloseAboveStderr();
   ConfigureLog(config.log_format, config.log_level);
   const bool is_pid1 = getpid() == 1;
   Log(LogLevel::kInfo, "init.start", {{"version", kVersion}, {"pid", getpid()}});

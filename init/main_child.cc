@@ -1,30 +1,20 @@
 #include "init/main_child.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "common/descriptors.h"
 #include "common/unique_fd.h"
 #include "init/signals.h"
 
 namespace tazpod::init {
 
 namespace {
-
-// Marks every descriptor from 3 up close-on-exec, so the exec drops them all
-// except what the child is meant to have (stdin, stdout, stderr).
-void CloseStrayDescriptorsOnExec() {
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-  // Kernels before 5.11: mark them one by one.
-  long max = sysconf(_SC_OPEN_MAX);
-  for (long fd = 3; fd < (max > 0 ? max : 1024); ++fd) fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
-}
 
 [[noreturn]] void RunChild(const SpawnRequest& request, char* const* argv, int error_fd,
                            bool has_terminal) {
@@ -34,7 +24,8 @@ void CloseStrayDescriptorsOnExec() {
   if (has_terminal) tcsetpgrp(STDIN_FILENO, getpgrp());
   ResetSignalsForChild(request.original_mask);
   setrlimit(RLIMIT_CORE, &request.original_core_limit);
-  CloseStrayDescriptorsOnExec();
+  // The exec drops everything but what the child is meant to have.
+  CloseOnExecAboveStderr();
   execvp(argv[0], argv);
   int err = errno;
   ssize_t ignored = write(error_fd, &err, sizeof err);

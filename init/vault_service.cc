@@ -1,9 +1,7 @@
 #include "init/vault_service.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/read.hpp>
@@ -11,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/descriptors.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "init/main_child.h"
@@ -137,7 +136,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     ResetSignalsForChild(empty);
     dup2(in_read.get(), STDIN_FILENO);
     dup2(out_write.get(), STDOUT_FILENO);
-    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    CloseOnExecAboveStderr();
     execve(argv[0], argv.data(), envp);
     _exit(127);
   }

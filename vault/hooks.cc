@@ -2,15 +2,15 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/close_range.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <thread>
+
+#include "common/descriptors.h"
 
 namespace tazpod::vault {
 
@@ -23,7 +23,7 @@ namespace {
   int devnull = open("/dev/null", O_RDONLY);
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
   dup2(STDERR_FILENO, STDOUT_FILENO);  // the helper's stdout is its result line
-  syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  CloseOnExecAboveStderr();
   if (initgroups(user.name.c_str(), user.gid) != 0 || setgid(user.gid) != 0 || setuid(user.uid) != 0) _exit(126);
   if (setuid(0) == 0) _exit(126);  // no way back to root, or we do not run
   if (chdir(dir.c_str()) != 0) _exit(126);

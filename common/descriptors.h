@@ -1,0 +1,15 @@
+// Descriptors above stderr, all at once: for a process about to exec a
+// program that must inherit nothing but stdin, stdout and stderr, and for
+// PID 1 dropping what its parent left open. Async-signal-safe (usable between
+// fork and exec).
+#pragma once
+
+namespace tazpod {
+
+// Marks every descriptor from 3 up close-on-exec.
+void CloseOnExecAboveStderr();
+
+// Closes every descriptor from 3 up.
+void CloseAboveStderr();
+
+}  // namespace tazpod
