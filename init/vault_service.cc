@@ -166,11 +166,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
         {{"operation", operation}, {"code", run->exit_code}, {"duration_ms", static_cast<long long>(ms.count())}});
     std::string line = run->text.substr(0, run->text.find('\n'));
     run->finished(run->exit_code, line);
-    if (!busy()) {
-      auto waiters = std::move(idle_waiters_);
-      idle_waiters_.clear();
-      for (auto& w : waiters) w();
-    }
+    RunIdleWaiters();
   };
   reaper_.Watch(pid, [run, maybe_finish](pid_t, int status) {
     run->exited = true;
@@ -201,8 +197,18 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
 }
 
 void VaultService::WhenIdle(std::function<void()> then) {
-  if (!busy()) return then();
   idle_waiters_.push_back(std::move(then));
+  RunIdleWaiters();
+}
+
+void VaultService::RunIdleWaiters() {
+  // One at a time, in order: a waiter that starts an operation makes the
+  // service busy again, and the rest wait for that one in turn.
+  while (!busy() && !idle_waiters_.empty()) {
+    std::function<void()> next = std::move(idle_waiters_.front());
+    idle_waiters_.erase(idle_waiters_.begin());
+    next();
+  }
 }
 
 void VaultService::Start(Done done) {
@@ -219,6 +225,7 @@ void VaultService::Start(Done done) {
     }
     ready_ = true;
     done(o);
+    RunIdleWaiters();
   });
 }
 

@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -64,6 +65,7 @@ class VaultService {
   struct Run;
   void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
   void Transition(vault::VaultEvent event, const std::string& reason = "");
+  void RunIdleWaiters();
   static VaultOutcome OutcomeOf(int exit_code, const std::string& result_line);
   std::vector<std::string> HelperArgs(const std::string& operation) const;
 
@@ -78,7 +80,7 @@ class VaultService {
   bool ready_ = false;
   std::string last_error_;
   std::shared_ptr<Run> running_;
-  std::vector<std::function<void()>> idle_waiters_;
+  std::deque<std::function<void()>> idle_waiters_;
 };
 
 }  // namespace tazpod::init
