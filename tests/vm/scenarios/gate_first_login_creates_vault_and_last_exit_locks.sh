@@ -4,6 +4,7 @@
 # session exits the vault is locked. The next login proves the passphrase
 # and finds the data.
 # timeout: 300
+# weight: 10
 write_init_config init.toml
 start_init init.toml init.log
 drive 'expect New vault passphrase:

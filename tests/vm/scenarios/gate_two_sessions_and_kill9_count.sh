@@ -1,6 +1,7 @@
 # Two sessions: the first exit leaves the vault unlocked, and the second
 # session ending by SIGKILL still counts as an exit: the vault is locked.
 # timeout: 300
+# weight: 10
 write_init_config init.toml
 start_init init.toml init.log
 printf 'shared passphrase\n' | tazpod vault unlock --passphrase-stdin

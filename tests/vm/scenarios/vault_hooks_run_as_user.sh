@@ -2,6 +2,7 @@
 # with TAZPOD_VAULT set), lock hooks before the unmount; a failing hook is
 # reported but leaves the vault unlocked and usable.
 # timeout: 240
+# weight: 7
 mkdir -p /opt/hooks
 cat > /opt/hooks/fetch <<'SH'
 #!/bin/bash

@@ -2,6 +2,7 @@
 # one that ignores SIGTERM): they are ended, the unmount is clean (never
 # lazy), and everything is detached.
 # timeout: 180
+# weight: 8
 printf 'pw' | vault_expect 0 unlock
 as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" & cwd_holder=$!
 as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!

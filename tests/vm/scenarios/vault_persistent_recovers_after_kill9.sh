@@ -4,6 +4,7 @@
 # the crash is all there. A helper SIGKILLed in the middle of an unlock
 # leaks nothing either.
 # timeout: 300
+# weight: 15
 mkdir -p /volume
 mount -t tmpfs -o size=96m tmpfs /volume
 VAULT_MODE_ARGS=(--mode persistent --image /volume/vault.img --image-size $((48 << 20)))

@@ -1,6 +1,7 @@
 # Persistent mode on a read-only volume: the first unlock cannot create the
 # image and says the volume is read-only; nothing is attached.
 # timeout: 60
+# weight: 2
 mkdir -p /ro-volume
 mount -t tmpfs -o size=16m,ro tmpfs /ro-volume
 VAULT_MODE_ARGS=(--mode persistent --image /ro-volume/vault.img --image-size $((8 << 20)))
