@@ -1,5 +1,7 @@
 #include "init/cli.h"
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
@@ -140,21 +142,33 @@ int RunInitCommand(const InitFlags& flags, bool config_given) {
 
 }  // namespace
 
-int RunCli(int argc, char** argv) {
+namespace {
+
+// What the command line asked for, once parsed: the parser (and everything
+// CLI11 allocated) is gone before any of it runs, so PID 1 does not carry
+// the command-line machinery in its heap for the container's whole life.
+struct Parsed {
+  enum class Run { kExit, kInit, kVault, kLogin } run = Run::kExit;
+  int exit_code = kExitUsage;
+  InitFlags init_flags;
+  bool config_given = false;
+  VaultCommand vault_command;
+  session::LoginCommand login_command;
+};
+
+Parsed ParseCommandLine(int argc, char** argv) {
+  Parsed p;
   CLI::App app{"tazpod: PID 1 and passphrase-gated LUKS2 vault for a developer container",
                "tazpod"};
   app.set_version_flag("--version", std::string("tazpod ") + kVersion,
                        "Print the version and exit");
   app.footer("Run `tazpod SUBCOMMAND --help` for the options of one subcommand.");
-  InitFlags init_flags;
-  AddInitCommand(app, init_flags);
-  VaultCommand vault_command;
-  vault_command.socket = session::kDefaultSocketPath;
-  AddVaultCommand(app, vault_command);
-  session::LoginCommand login_command;
-  login_command.socket = session::kDefaultSocketPath;
+  AddInitCommand(app, p.init_flags);
+  p.vault_command.socket = session::kDefaultSocketPath;
+  AddVaultCommand(app, p.vault_command);
+  p.login_command.socket = session::kDefaultSocketPath;
   int login_timeout_s = 120;
-  AddLoginCommand(app, login_command, login_timeout_s);
+  AddLoginCommand(app, p.login_command, login_timeout_s);
 
   // "--" ends tazpod's own arguments: what follows is the main child's
   // command line, passed on untouched (CLI11 would hand it to the top level).
@@ -172,33 +186,50 @@ int RunCli(int argc, char** argv) {
     app.parse(own_argc, argv);
   } catch (const CLI::ParseError& e) {
     // CLI11 reports --help and --version as "errors" with exit code 0.
-    if (e.get_exit_code() == 0) return app.exit(e);
-    app.exit(e);
-    return kExitUsage;
+    p.exit_code = app.exit(e) == 0 ? 0 : kExitUsage;
+    return p;
   }
 
   if (app.got_subcommand("init")) {
     CLI::App* init = app.get_subcommand("init");
-    init_flags.command = init->remaining();
-    if (!init_flags.command.empty() && !after_dashes.empty()) {
+    p.init_flags.command = init->remaining();
+    if (!p.init_flags.command.empty() && !after_dashes.empty()) {
       std::cerr << "tazpod init: a command both before and after \"--\"\n";
-      return kExitUsage;
+      return p;
     }
-    if (init_flags.command.empty()) init_flags.command = after_dashes;
-    bool config_given = init->get_option("--config")->count() > 0;
-    return RunInitCommand(init_flags, config_given);
+    if (p.init_flags.command.empty()) p.init_flags.command = after_dashes;
+    p.config_given = init->get_option("--config")->count() > 0;
+    p.run = Parsed::Run::kInit;
+    return p;
   }
   if (!after_dashes.empty()) {
     std::cerr << "tazpod: arguments after \"--\" are only for `tazpod init`\n";
-    return kExitUsage;
+    return p;
   }
-  if (app.got_subcommand("vault")) return RunVaultCommand(vault_command);
-  if (app.got_subcommand("login")) {
-    login_command.prompt_timeout = std::chrono::seconds(login_timeout_s);
-    return session::RunLogin(login_command);
+  if (app.got_subcommand("vault")) {
+    p.run = Parsed::Run::kVault;
+  } else if (app.got_subcommand("login")) {
+    p.login_command.prompt_timeout = std::chrono::seconds(login_timeout_s);
+    p.run = Parsed::Run::kLogin;
+  } else {
+    std::cerr << app.help();
   }
-  std::cerr << app.help();
-  return kExitUsage;
+  return p;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  Parsed parsed = ParseCommandLine(argc, argv);
+  // Give the parser's freed heap back to the kernel before a long life.
+  malloc_trim(0);
+  switch (parsed.run) {
+    case Parsed::Run::kInit: return RunInitCommand(parsed.init_flags, parsed.config_given);
+    case Parsed::Run::kVault: return RunVaultCommand(parsed.vault_command);
+    case Parsed::Run::kLogin: return session::RunLogin(parsed.login_command);
+    case Parsed::Run::kExit: break;
+  }
+  return parsed.exit_code;
 }
 
 }  // namespace tazpod::init
