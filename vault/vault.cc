@@ -236,17 +236,22 @@ VaultStatus Vault::Lock() {
   return DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
 }
 
+VaultStatus Vault::RequireImage(const char* step) const {
+  const std::string image = config_.ResolvedImagePath();
+  if (auto e = RefuseSymlink(image, step)) return e;
+  struct stat st;
+  if (lstat(image.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return VaultError{ErrorKind::kInvalid, step, "there is no vault yet: the first unlock creates it"};
+  return std::nullopt;
+}
+
 VaultStatus Vault::Verify(const SecretBuffer& passphrase) const {
-  if (auto e = RefuseSymlink(config_.ResolvedImagePath(), "verify")) return e;
-  if (!Probe().image_exists)
-    return VaultError{ErrorKind::kInvalid, "verify", "there is no vault yet: the first unlock creates it"};
+  if (auto e = RequireImage("verify")) return e;
   return VerifyPassphrase(config_.ResolvedImagePath(), passphrase);
 }
 
 VaultStatus Vault::ChangePassphrase(const SecretBuffer& old_passphrase, const SecretBuffer& new_passphrase) {
-  if (auto e = RefuseSymlink(config_.ResolvedImagePath(), "passwd")) return e;
-  if (!Probe().image_exists)
-    return VaultError{ErrorKind::kInvalid, "passwd", "there is no vault yet: the first unlock creates it"};
+  if (auto e = RequireImage("passwd")) return e;
   return vault::ChangePassphrase(config_.ResolvedImagePath(), old_passphrase, new_passphrase, config_.pbkdf);
 }
 

@@ -87,6 +87,9 @@ class Vault {
 
  private:
   VaultStatus EnsureEnclave();
+  // For operations on an existing image only: no symlink, and a regular
+  // file there. Looks at the image alone (every login's verify calls it).
+  VaultStatus RequireImage(const char* step) const;
   VaultStatus CreateImage(bool* created);
 
   void RunHooksOf(const std::vector<std::string>& hooks, const char* phase);
