@@ -11,6 +11,7 @@
 #include "init/signal_names.h"
 #include "init/vault_command.h"
 #include "session/login_command.h"
+#include "session/user_commands.h"
 #include "session/protocol.h"
 #include "version.h"
 
@@ -125,6 +126,18 @@ void AddLoginCommand(CLI::App& app, session::LoginCommand& login, int& timeout_s
   cmd->add_option("--timeout", timeout_s, "Seconds to type the passphrase")->capture_default_str()->check(CLI::Range(1, 3600));
 }
 
+void AddUserCommands(CLI::App& app, session::UserCommand& user, int& timeout_s) {
+  CLI::App* status = app.add_subcommand("status", "Show the vault's state and the open sessions");
+  status->add_flag("--json", user.json, "One JSON object instead of text");
+  status->add_option("--socket", user.socket, "PID 1's control socket")->capture_default_str();
+  CLI::App* lock = app.add_subcommand("lock", "Lock the vault now (refused while sessions are open)");
+  lock->add_flag("--force", user.force, "End the open sessions first (they are hung up)");
+  lock->add_option("--socket", user.socket, "PID 1's control socket")->capture_default_str();
+  CLI::App* passwd = app.add_subcommand("passwd", "Change the vault's passphrase (asked on the terminal)");
+  passwd->add_option("--socket", user.socket, "PID 1's control socket")->capture_default_str();
+  passwd->add_option("--timeout", timeout_s, "Seconds to type each passphrase")->capture_default_str()->check(CLI::Range(1, 3600));
+}
+
 int RunInitCommand(const InitFlags& flags, bool config_given) {
   InitOptions options;
   if (auto err = ApplyConfigFile(flags.config_path, config_given, options.config)) {
@@ -148,12 +161,13 @@ namespace {
 // CLI11 allocated) is gone before any of it runs, so PID 1 does not carry
 // the command-line machinery in its heap for the container's whole life.
 struct Parsed {
-  enum class Run { kExit, kInit, kVault, kLogin } run = Run::kExit;
+  enum class Run { kExit, kInit, kVault, kLogin, kStatus, kLock, kPasswd } run = Run::kExit;
   int exit_code = kExitUsage;
   InitFlags init_flags;
   bool config_given = false;
   VaultCommand vault_command;
   session::LoginCommand login_command;
+  session::UserCommand user_command;
 };
 
 Parsed ParseCommandLine(int argc, char** argv) {
@@ -169,6 +183,9 @@ Parsed ParseCommandLine(int argc, char** argv) {
   p.login_command.socket = session::kDefaultSocketPath;
   int login_timeout_s = 120;
   AddLoginCommand(app, p.login_command, login_timeout_s);
+  p.user_command.socket = session::kDefaultSocketPath;
+  int passwd_timeout_s = 120;
+  AddUserCommands(app, p.user_command, passwd_timeout_s);
 
   // "--" ends tazpod's own arguments: what follows is the main child's
   // command line, passed on untouched (CLI11 would hand it to the top level).
@@ -211,6 +228,13 @@ Parsed ParseCommandLine(int argc, char** argv) {
   } else if (app.got_subcommand("login")) {
     p.login_command.prompt_timeout = std::chrono::seconds(login_timeout_s);
     p.run = Parsed::Run::kLogin;
+  } else if (app.got_subcommand("status")) {
+    p.run = Parsed::Run::kStatus;
+  } else if (app.got_subcommand("lock")) {
+    p.run = Parsed::Run::kLock;
+  } else if (app.got_subcommand("passwd")) {
+    p.user_command.prompt_timeout = std::chrono::seconds(passwd_timeout_s);
+    p.run = Parsed::Run::kPasswd;
   } else {
     std::cerr << app.help();
   }
@@ -227,6 +251,9 @@ int RunCli(int argc, char** argv) {
     case Parsed::Run::kInit: return RunInitCommand(parsed.init_flags, parsed.config_given);
     case Parsed::Run::kVault: return RunVaultCommand(parsed.vault_command);
     case Parsed::Run::kLogin: return session::RunLogin(parsed.login_command);
+    case Parsed::Run::kStatus: return session::RunStatus(parsed.user_command);
+    case Parsed::Run::kLock: return session::RunLock(parsed.user_command);
+    case Parsed::Run::kPasswd: return session::RunPasswd(parsed.user_command);
     case Parsed::Run::kExit: break;
   }
   return parsed.exit_code;

@@ -72,6 +72,9 @@ struct VaultSettings {
   std::vector<std::string> lock_hooks;    // programs run as the user before lock
   std::chrono::milliseconds hook_timeout{60000};
   std::string helper = "/usr/libexec/tazpod/tazpod-vault-helper";
+  // Mount the vault in a namespace only gated sessions join (an ungated
+  // `docker exec` sees an empty mountpoint); init/mount_namespace.h.
+  bool private_mount_namespace = true;
 };
 
 // [session]: the gate's side (the control socket and the workstation user).

@@ -36,6 +36,17 @@ std::string DefaultMappingName() {
   return name;
 }
 
+// The `tazpod vault` commands are for root (scripts, the image's tooling):
+// they skip the gate's sessions and throttling, so the workstation user,
+// who may reach the socket, goes through gate.* instead.
+bool RootOnly(const ControlRequest& request, const ControlServer::Reply& reply) {
+  if (request.peer.uid == 0) return true;
+  Log(LogLevel::kWarn, "control.refused", {{"reason", "root_only"}, {"op", request.op}, {"uid", request.peer.uid}});
+  reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "denied"},
+         {"error", request.op + " is for root; use tazpod login, lock or passwd"}});
+  return false;
+}
+
 void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   control.Handle("vault.status", [&vault](ControlRequest&, ControlServer::Reply reply) {
     nlohmann::json r = {{"v", session::kProtocolVersion}, {"ok", true}, {"state", vault::Name(vault.state())},
@@ -47,17 +58,21 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
     return [&vault, reply](const VaultOutcome& o) { reply(ReplyOf(o, vault)); };
   };
   control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Unlock(std::move(req.secret), with_vault(reply));
   });
   control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Verify(std::move(req.secret), with_vault(reply));
   });
   control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     vault.ChangePassphrase(std::move(req.secret), with_vault(reply));
   });
-  control.Handle("vault.lock", [&vault, with_vault](ControlRequest&, ControlServer::Reply reply) {
+  control.Handle("vault.lock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     vault.Lock(with_vault(reply));
   });
 }
@@ -79,6 +94,10 @@ void GateVaultAdapter::Verify(SecretBuffer p, Done done) {
 void GateVaultAdapter::Lock(Done done) {
   vault_.Lock([done](const VaultOutcome& o) { done(ToGate(o)); });
 }
+void GateVaultAdapter::ChangePassphrase(SecretBuffer both, Done done) {
+  vault_.ChangePassphrase(std::move(both), [done](const VaultOutcome& o) { done(ToGate(o)); });
+}
+int GateVaultAdapter::MountNamespace() const { return vault_.mount_namespace(); }
 
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;

@@ -23,6 +23,8 @@ class GateVaultAdapter : public session::GateVault {
   void Unlock(SecretBuffer passphrase, Done done) override;
   void Verify(SecretBuffer passphrase, Done done) override;
   void Lock(Done done) override;
+  void ChangePassphrase(SecretBuffer both, Done done) override;
+  int MountNamespace() const override;
 
  private:
   VaultService& vault_;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,6 +136,15 @@ int RunLogin(const LoginCommand& command) {
     Say(tty.get(), text);
     return kRefused;
   }
+  // The vault is mounted in a namespace only sessions join: enter it while
+  // still root (setns needs CAP_SYS_ADMIN), or get no shell at all.
+  if (r.value("mount_namespace", false) &&
+      (!login.descriptor || setns(login.descriptor.get(), CLONE_NEWNS) != 0)) {
+    Say(tty.get(), std::string("tazpod login: cannot enter the vault's mount namespace: ") +
+                       (login.descriptor ? std::strerror(errno) : "PID 1 did not pass it") + "; no shell.");
+    return kNoShell;
+  }
+  login.descriptor.Reset();
   const std::string user = r.value("user", std::string());
   Say(tty.get(), "Vault open at " + r.value("mountpoint", std::string("~/secrets")) + ".");
   return BecomeUserAndExecShell(user, tty.get());
