@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "session/control_client.h"
 #include "session/protocol.h"
@@ -54,6 +55,10 @@ int ExitCodeOf(const nlohmann::json& reply) {
 int RunVaultCommand(const VaultCommand& command) {
   SecretBuffer secret(session::kMaxSecretBytes);
   const bool needs_secret = command.action == "unlock" || command.action == "verify" || command.action == "passwd";
+  if (needs_secret && !ForbidCoreDumps(nullptr)) {
+    std::cerr << "tazpod vault " << command.action << ": cannot protect the passphrase from core dumps; refusing\n";
+    return 1;
+  }
   if (needs_secret) {
     if (!command.passphrase_stdin) {
       std::cerr << "tazpod vault " << command.action

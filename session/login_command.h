@@ -8,7 +8,7 @@
 //
 // Exit codes (it never returns 0: on success the shell replaces it):
 //   1 refused (wrong passphrase, throttled, passphrases differ, vault error)
-//   2 usage (not started as root)   3 no terminal
+//   2 usage (not started as root, or cannot forbid core dumps)   3 no terminal
 //   4 no passphrase (Ctrl+C, Ctrl+\, Ctrl+Z, Ctrl+D, hangup, timeout, signal)
 //   69 PID 1 cannot be reached      126 the shell could not be started
 #pragma once

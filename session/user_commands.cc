@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
 #include "session/control_client.h"
@@ -79,6 +80,10 @@ int RunLock(const UserCommand& command) {
 }
 
 int RunPasswd(const UserCommand& command) {
+  if (!ForbidCoreDumps(nullptr)) {
+    Error("passwd", "cannot protect the passphrases from core dumps and ptrace; refusing");
+    return kFailed;
+  }
   UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!tty) {
     Error("passwd", "needs a terminal: run it in a session, or as `docker exec -it CONTAINER tazpod passwd`");
