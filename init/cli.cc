@@ -7,6 +7,7 @@
 #include <string>
 
 #include "init/config.h"
+#include "init/health_command.h"
 #include "init/init_command.h"
 #include "init/signal_names.h"
 #include "init/vault_command.h"
@@ -138,6 +139,12 @@ void AddUserCommands(CLI::App& app, session::UserCommand& user, int& timeout_s) 
   passwd->add_option("--timeout", timeout_s, "Seconds to type each passphrase")->capture_default_str()->check(CLI::Range(1, 3600));
 }
 
+void AddHealthCommand(CLI::App& app, HealthCommand& health, int& timeout_s) {
+  CLI::App* cmd = app.add_subcommand("health", "Ask PID 1 whether it is healthy: exit 0 or 1, with one line (HEALTHCHECK)");
+  cmd->add_option("--socket", health.socket, "PID 1's control socket")->capture_default_str();
+  cmd->add_option("--timeout", timeout_s, "Seconds to wait for an answer")->capture_default_str()->check(CLI::Range(1, 300));
+}
+
 int RunInitCommand(const InitFlags& flags, bool config_given) {
   InitOptions options;
   if (auto err = ApplyConfigFile(flags.config_path, config_given, options.config)) {
@@ -161,13 +168,14 @@ namespace {
 // CLI11 allocated) is gone before any of it runs, so PID 1 does not carry
 // the command-line machinery in its heap for the container's whole life.
 struct Parsed {
-  enum class Run { kExit, kInit, kVault, kLogin, kStatus, kLock, kPasswd } run = Run::kExit;
+  enum class Run { kExit, kInit, kVault, kLogin, kStatus, kLock, kPasswd, kHealth } run = Run::kExit;
   int exit_code = kExitUsage;
   InitFlags init_flags;
   bool config_given = false;
   VaultCommand vault_command;
   session::LoginCommand login_command;
   session::UserCommand user_command;
+  HealthCommand health_command;
 };
 
 Parsed ParseCommandLine(int argc, char** argv) {
@@ -186,6 +194,9 @@ Parsed ParseCommandLine(int argc, char** argv) {
   p.user_command.socket = session::kDefaultSocketPath;
   int passwd_timeout_s = 120;
   AddUserCommands(app, p.user_command, passwd_timeout_s);
+  p.health_command.socket = session::kDefaultSocketPath;
+  int health_timeout_s = 5;
+  AddHealthCommand(app, p.health_command, health_timeout_s);
 
   // "--" ends tazpod's own arguments: what follows is the main child's
   // command line, passed on untouched (CLI11 would hand it to the top level).
@@ -235,6 +246,9 @@ Parsed ParseCommandLine(int argc, char** argv) {
   } else if (app.got_subcommand("passwd")) {
     p.user_command.prompt_timeout = std::chrono::seconds(passwd_timeout_s);
     p.run = Parsed::Run::kPasswd;
+  } else if (app.got_subcommand("health")) {
+    p.health_command.timeout = std::chrono::seconds(health_timeout_s);
+    p.run = Parsed::Run::kHealth;
   } else {
     std::cerr << app.help();
   }
@@ -254,6 +268,7 @@ int RunCli(int argc, char** argv) {
     case Parsed::Run::kStatus: return session::RunStatus(parsed.user_command);
     case Parsed::Run::kLock: return session::RunLock(parsed.user_command);
     case Parsed::Run::kPasswd: return session::RunPasswd(parsed.user_command);
+    case Parsed::Run::kHealth: return RunHealthCommand(parsed.health_command);
     case Parsed::Run::kExit: break;
   }
   return parsed.exit_code;

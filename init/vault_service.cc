@@ -37,8 +37,16 @@ struct VaultService::Run {
   bool exited = false;
   int exit_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string operation;
   std::function<void(int, std::string)> finished;
 };
+
+std::string VaultService::running_operation() const { return running_ ? running_->operation : ""; }
+
+std::optional<std::chrono::steady_clock::time_point> VaultService::running_since() const {
+  if (!running_) return std::nullopt;
+  return running_->started;
+}
 
 VaultService::VaultService(asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
                            gid_t owner_gid, std::string mountpoint, std::string mapping_name)
@@ -89,10 +97,7 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   o.ok = exit_code == 0;
   if (o.ok) {
     auto at = line.find("hooks_failed=");
-    if (at != std::string::npos) {
-      o.message = "a hook failed (" + line.substr(at) + "); see the logs";
-      Log(LogLevel::kWarn, "vault.hook.failed", {{"count", line.substr(at + 13)}});
-    }
+    if (at != std::string::npos) o.message = "a hook failed (" + line.substr(at) + "); see the logs";
     return o;
   }
   switch (exit_code) {
@@ -161,6 +166,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
 
   auto run = std::make_shared<Run>(io_);
   run->pid = pid;
+  run->operation = operation;
   run->output.assign(out_read.Release());
   run->finished = std::move(finished);
   running_ = run;
@@ -174,6 +180,9 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     Log(LogLevel::kInfo, "vault.helper.done",
         {{"operation", operation}, {"code", run->exit_code}, {"duration_ms", static_cast<long long>(ms.count())}});
     std::string line = run->text.substr(0, run->text.find('\n'));
+    if (auto at = line.find("hooks_failed="); run->exit_code == 0 && at != std::string::npos)
+      Log(LogLevel::kWarn, "vault.hook.failed", {{"operation", operation}, {"count", line.substr(at + 13)}});
+    if (observer_) observer_(operation, OutcomeOf(run->exit_code, line), ms);
     run->finished(run->exit_code, line);
     RunIdleWaiters();
   };
