@@ -82,6 +82,9 @@ void GateVaultAdapter::Lock(Done done) {
 
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;
+  // Only the vault and the control socket need the user: without them, no
+  // NSS lookup (it maps NSS modules into PID 1 for the rest of its life).
+  if (!config.vault.enabled && !config.session.control) return c;
   struct passwd* user = getpwnam(config.session.user.c_str());
   if (!user) {
     Log(LogLevel::kError, "init.component.failed",
