@@ -30,8 +30,8 @@ struct SpawnResult {
   bool has_terminal = false;  // the child's group was made the foreground group
 };
 
-// Forks and execs the main child, and waits (briefly) to learn whether exec
-// succeeded. When it did not, the child has already _exit()ed with 127 or
+// Starts the main child (vfork, then exec) and learns whether exec
+// succeeded: init resumes only once the child has exec'd or given up. When it did not, the child has already _exit()ed with 127 or
 // 126 and must still be reaped.
 SpawnResult SpawnMainChild(const SpawnRequest& request);
 
