@@ -25,7 +25,6 @@ namespace {
   setpgid(0, 0);
   if (has_terminal) tcsetpgrp(STDIN_FILENO, getpgrp());
   ResetSignalsForChild(request.original_mask);
-  setrlimit(RLIMIT_CORE, &request.original_core_limit);
   // The exec drops everything but what the child is meant to have.
   CloseOnExecAboveStderr();
   execvp(argv[0], argv);

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -20,7 +19,6 @@ namespace tazpod::init {
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   sigset_t original_mask;         // the mask init started with
-  struct rlimit original_core_limit;
 };
 
 struct SpawnResult {
