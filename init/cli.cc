@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "init/config.h"
+#include "init/health_command.h"
 #include "init/init_command.h"
 #include "init/signal_names.h"
 #include "init/vault_command.h"
 #include "session/login_command.h"
 #include "session/protocol.h"
+#include "session/user_commands.h"
 #include "version.h"
 
 // A hand-written parser, not CLI11: this binary is PID 1, and CLI11 (through
@@ -47,6 +49,10 @@ constexpr std::string_view kTopHelp =
     "  init                        Run as the container's PID 1 (docs/init.md)\n"
     "  vault                       Drive the vault through PID 1, without the login gate\n"
     "  login                       Prove the vault's passphrase and get a shell as the workstation user\n"
+    "  status                      Show the vault's state and the open sessions\n"
+    "  lock                        Lock the vault now (refused while sessions are open)\n"
+    "  passwd                      Change the vault's passphrase (asked on the terminal)\n"
+    "  health                      Ask PID 1 whether it is healthy: exit 0 or 1, with one line (HEALTHCHECK)\n"
     "\n"
     "Run `tazpod SUBCOMMAND --help` for the options of one subcommand.\n";
 
@@ -380,6 +386,106 @@ Outcome ParseLoginArgs(Args& args, session::LoginCommand& login) {
   return {true, 0};
 }
 
+// The simple client subcommands (status, lock, passwd, health): --socket,
+// an optional --timeout in seconds, and on/off flags.
+struct ClientSpec {
+  std::string_view name;
+  std::string_view summary;
+  int timeout_max = 0;  // 0: no --timeout
+  int timeout_default = 0;
+  std::string_view timeout_help;
+  std::vector<std::pair<std::string_view, std::string_view>> flags;  // name, help
+};
+
+struct ClientArgs {
+  std::string socket = session::kDefaultSocketPath;
+  int timeout_s = 0;
+  std::vector<std::string_view> flags;  // the flags given
+  bool has(std::string_view flag) const {
+    for (std::string_view f : flags)
+      if (f == flag) return true;
+    return false;
+  }
+};
+
+void PrintClientHelp(const ClientSpec& spec) {
+  std::string text = std::string(spec.summary) + "\nUsage: tazpod " + std::string(spec.name) +
+                     " [OPTIONS]\n\nOptions:\n  -h,--help                   Print this help message and exit\n";
+  for (auto& [flag, help] : spec.flags) {
+    std::string line = "  " + std::string(flag);
+    line.resize(30, ' ');
+    text += line + std::string(help) + "\n";
+  }
+  text += "  --socket TEXT=/run/tazpod/control.sock\n                              PID 1's control socket\n";
+  if (spec.timeout_max)
+    text += "  --timeout INT:INT in [1 - " + std::to_string(spec.timeout_max) + "]=" +
+            std::to_string(spec.timeout_default) + "\n                              " + std::string(spec.timeout_help) + "\n";
+  Print(stdout, text);
+  Print(stdout, kSubcommandFooter);
+}
+
+Outcome ParseClientArgs(Args& args, const ClientSpec& spec, ClientArgs& out) {
+  out.timeout_s = spec.timeout_default;
+  const std::string range = "INT:INT in [1 - " + std::to_string(spec.timeout_max) + "]";
+  while (!args.done()) {
+    std::string_view arg = args.take();
+    auto [name, value] = SplitLong(arg);
+    bool flag = false;
+    for (auto& [f, help] : spec.flags)
+      if (arg == f) flag = true;
+    if (arg == "-h" || arg == "--help") {
+      PrintClientHelp(spec);
+      return Exit(0);
+    } else if (flag) {
+      out.flags.push_back(arg);
+    } else if (name == "--socket" || (spec.timeout_max && name == "--timeout")) {
+      if (!value && !args.value_next())
+        return Exit(UsageError(std::string(name) + ": 1 required " + (name == "--socket" ? "TEXT" : range) + " missing"));
+      std::string_view v = value ? *value : args.take();
+      if (name == "--socket") {
+        out.socket = v;
+        continue;
+      }
+      auto seconds = ParseIntInRange(v, 1, spec.timeout_max);
+      if (!seconds)
+        return Exit(UsageError("--timeout: Value " + std::string(v) + " not in range 1 to " + std::to_string(spec.timeout_max)));
+      out.timeout_s = *seconds;
+    } else {
+      return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
+    }
+  }
+  return {true, 0};
+}
+
+int RunClientCommand(std::string_view name, Args& args) {
+  static const ClientSpec kStatus{"status", "Show the vault's state and the open sessions", 0, 0, "",
+                                  {{"--json", "One JSON object instead of text"}}};
+  static const ClientSpec kLock{"lock", "Lock the vault now (refused while sessions are open)", 0, 0, "",
+                                {{"--force", "End the open sessions first (they are hung up)"}}};
+  static const ClientSpec kPasswd{"passwd", "Change the vault's passphrase (asked on the terminal)", 3600, 120,
+                                  "Seconds to type each passphrase", {}};
+  static const ClientSpec kHealth{"health", "Ask PID 1 whether it is healthy: exit 0 or 1, with one line (HEALTHCHECK)",
+                                  300, 5, "Seconds to wait for an answer", {}};
+  const ClientSpec& spec = name == "status" ? kStatus : name == "lock" ? kLock : name == "passwd" ? kPasswd : kHealth;
+  ClientArgs parsed;
+  Outcome o = ParseClientArgs(args, spec, parsed);
+  if (!o.run) return o.exit_code;
+  if (name == "health") {
+    HealthCommand health;
+    health.socket = parsed.socket;
+    health.timeout = std::chrono::seconds(parsed.timeout_s);
+    return RunHealthCommand(health);
+  }
+  session::UserCommand user;
+  user.socket = parsed.socket;
+  user.json = parsed.has("--json");
+  user.force = parsed.has("--force");
+  user.prompt_timeout = std::chrono::seconds(parsed.timeout_s ? parsed.timeout_s : 120);
+  if (name == "status") return session::RunStatus(user);
+  if (name == "lock") return session::RunLock(user);
+  return session::RunPasswd(user);
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -429,12 +535,14 @@ int RunCli(int argc, char** argv) {
     if (flags.command.empty()) flags.command.assign(after_dashes.begin(), after_dashes.end());
     return RunInitCommand(flags);
   }
-  if (subcommand != "vault" && subcommand != "login")
+  const bool client = subcommand == "status" || subcommand == "lock" || subcommand == "passwd" || subcommand == "health";
+  if (subcommand != "vault" && subcommand != "login" && !client)
     return UsageError("The following argument was not expected: " + std::string(subcommand));
   if (!after_dashes.empty()) {
     Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
     return kExitUsage;
   }
+  if (client) return RunClientCommand(subcommand, args);
   if (subcommand == "vault") {
     VaultCommand vault;
     Outcome o = ParseVaultArgs(args, vault);

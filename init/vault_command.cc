@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "session/control_client.h"
 #include "session/protocol.h"
@@ -56,6 +57,10 @@ int RunVaultCommand(const VaultCommand& command) {
   // stdio, not iostreams: <iostream> would make every start of this binary,
   // PID 1's too, build the standard streams and the locale first.
   const char* action = command.action.c_str();
+  if (needs_secret && !ForbidCoreDumps(nullptr)) {
+    std::fprintf(stderr, "tazpod vault %s: cannot protect the passphrase from core dumps; refusing\n", action);
+    return 1;
+  }
   if (needs_secret) {
     if (!command.passphrase_stdin) {
       std::fprintf(stderr,

@@ -1,6 +1,7 @@
 #include "init/vault_service.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "init/main_child.h"
+#include "init/mount_namespace.h"
 #include "init/signals.h"
 
 namespace tazpod::init {
@@ -35,8 +37,16 @@ struct VaultService::Run {
   bool exited = false;
   int exit_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string operation;
   std::function<void(int, std::string)> finished;
 };
+
+std::string VaultService::running_operation() const { return running_ ? running_->operation : ""; }
+
+std::optional<std::chrono::steady_clock::time_point> VaultService::running_since() const {
+  if (!running_) return std::nullopt;
+  return running_->started;
+}
 
 VaultService::VaultService(asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
                            gid_t owner_gid, std::string mountpoint, std::string mapping_name)
@@ -87,10 +97,7 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   o.ok = exit_code == 0;
   if (o.ok) {
     auto at = line.find("hooks_failed=");
-    if (at != std::string::npos) {
-      o.message = "a hook failed (" + line.substr(at) + "); see the logs";
-      Log(LogLevel::kWarn, "vault.hook.failed", {{"count", line.substr(at + 13)}});
-    }
+    if (at != std::string::npos) o.message = "a hook failed (" + line.substr(at) + "); see the logs";
     return o;
   }
   switch (exit_code) {
@@ -127,6 +134,8 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   char* envp[] = {path_env, nullptr};
   sigset_t empty;
   sigemptyset(&empty);
+  const int mount_namespace = mount_namespace_.get();
+  static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();
   if (pid < 0) return finished(-1, "");
@@ -136,6 +145,11 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     ResetSignalsForChild(empty);
     dup2(in_read.get(), STDIN_FILENO);
     dup2(out_write.get(), STDOUT_FILENO);
+    if (mount_namespace >= 0 && setns(mount_namespace, CLONE_NEWNS) != 0) {
+      ssize_t ignored = write(STDOUT_FILENO, kSetnsFailed, sizeof kSetnsFailed - 1);
+      (void)ignored;
+      _exit(1);
+    }
     CloseOnExecAboveStderr();
     execve(argv[0], argv.data(), envp);
     _exit(127);
@@ -152,6 +166,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
 
   auto run = std::make_shared<Run>(io_);
   run->pid = pid;
+  run->operation = operation;
   run->output.assign(out_read.Release());
   run->finished = std::move(finished);
   running_ = run;
@@ -165,6 +180,9 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     Log(LogLevel::kInfo, "vault.helper.done",
         {{"operation", operation}, {"code", run->exit_code}, {"duration_ms", static_cast<long long>(ms.count())}});
     std::string line = run->text.substr(0, run->text.find('\n'));
+    if (auto at = line.find("hooks_failed="); run->exit_code == 0 && at != std::string::npos)
+      Log(LogLevel::kWarn, "vault.hook.failed", {{"operation", operation}, {"count", line.substr(at + 13)}});
+    if (observer_) observer_(operation, OutcomeOf(run->exit_code, line), ms);
     run->finished(run->exit_code, line);
     RunIdleWaiters();
   };
@@ -223,6 +241,18 @@ void VaultService::Start(Done done) {
       state_ = line.find("state=absent") != std::string::npos ? VaultState::kAbsent : VaultState::kLocked;
       Log(LogLevel::kInfo, "vault.recover.done", {{"state", vault::Name(state_)}});
     }
+    if (settings_.private_mount_namespace && state_ != VaultState::kFailed) {
+      std::string error;
+      mount_namespace_ = CreatePrivateMountNamespace(&error);
+      if (!mount_namespace_) {
+        Log(LogLevel::kError, "vault.namespace.failed", {{"error", error}});
+        state_ = VaultState::kFailed;
+        last_error_ = "no private mount namespace: " + error;
+        o = {false, "system", last_error_};
+      } else {
+        Log(LogLevel::kInfo, "vault.namespace.created", {});
+      }
+    }
     ready_ = true;
     done(o);
     RunIdleWaiters();
@@ -233,6 +263,9 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
+  // Fail closed: never mount where every ungated process would see it.
+  if (settings_.private_mount_namespace && !mount_namespace_)
+    return done({false, "system", "the vault's private mount namespace is missing (" + last_error_ + ")"});
   Transition(VaultEvent::kUnlockBegin);
   RunHelper("unlock", std::move(passphrase), [this, done](int code, std::string line) {
     VaultOutcome o = OutcomeOf(code, line);

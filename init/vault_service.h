@@ -18,10 +18,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 #include "init/config.h"
 #include "init/reaper.h"
 #include "vault/vault_state.h"
@@ -37,6 +39,10 @@ struct VaultOutcome {
 class VaultService {
  public:
   using Done = std::function<void(const VaultOutcome&)>;
+  // Told of every finished operation ("recover", "unlock", "lock", "verify",
+  // "passwd"), for metrics and the audit log.
+  using Observer = std::function<void(const std::string& operation, const VaultOutcome& outcome,
+                                      std::chrono::milliseconds duration)>;
 
   // `owner_uid`/`owner_gid` own the mounted vault; `mountpoint` is resolved.
   VaultService(boost::asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
@@ -44,6 +50,11 @@ class VaultService {
 
   // Start-up recovery of what an earlier run left attached, then the state
   // is read from the system. `done` is called when the vault is ready.
+  // Recovery runs in PID 1's own mount namespace (where an earlier run of
+  // this container without a private namespace left its mount); then, when
+  // configured, the private namespace is created and every later operation
+  // runs in it. If it cannot be created the vault fails: it is never
+  // mounted where ungated processes would see it.
   void Start(Done done);
 
   void Unlock(SecretBuffer passphrase, Done done);
@@ -60,6 +71,14 @@ class VaultService {
   vault::VaultState state() const { return state_; }
   bool busy() const { return running_ != nullptr || !ready_; }
   const std::string& last_error() const { return last_error_; }
+  // The namespace the vault is mounted in, for sessions to join; -1 when the
+  // vault is mounted in PID 1's own.
+  int mount_namespace() const { return mount_namespace_.get(); }
+  // The running helper's operation and start; empty/nullopt when idle.
+  std::string running_operation() const;
+  std::optional<std::chrono::steady_clock::time_point> running_since() const;
+
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
  private:
   struct Run;
@@ -81,6 +100,8 @@ class VaultService {
   std::string last_error_;
   std::shared_ptr<Run> running_;
   std::deque<std::function<void()>> idle_waiters_;
+  UniqueFd mount_namespace_;
+  Observer observer_;
 };
 
 }  // namespace tazpod::init

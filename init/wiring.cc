@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/audit.h"
 #include "common/log.h"
 #include "session/protocol.h"
 
@@ -36,6 +37,17 @@ std::string DefaultMappingName() {
   return name;
 }
 
+// The `tazpod vault` commands are for root (scripts, the image's tooling):
+// they skip the gate's sessions and throttling, so the workstation user,
+// who may reach the socket, goes through gate.* instead.
+bool RootOnly(const ControlRequest& request, const ControlServer::Reply& reply) {
+  if (request.peer.uid == 0) return true;
+  Log(LogLevel::kWarn, "control.refused", {{"reason", "root_only"}, {"op", request.op}, {"uid", request.peer.uid}});
+  reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "denied"},
+         {"error", request.op + " is for root; use tazpod login, lock or passwd"}});
+  return false;
+}
+
 void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   control.Handle("vault.status", [&vault](ControlRequest&, ControlServer::Reply reply) {
     nlohmann::json r = {{"v", session::kProtocolVersion}, {"ok", true}, {"state", vault::Name(vault.state())},
@@ -47,17 +59,21 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
     return [&vault, reply](const VaultOutcome& o) { reply(ReplyOf(o, vault)); };
   };
   control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Unlock(std::move(req.secret), with_vault(reply));
   });
   control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Verify(std::move(req.secret), with_vault(reply));
   });
   control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     vault.ChangePassphrase(std::move(req.secret), with_vault(reply));
   });
-  control.Handle("vault.lock", [&vault, with_vault](ControlRequest&, ControlServer::Reply reply) {
+  control.Handle("vault.lock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+    if (!RootOnly(req, reply)) return;
     vault.Lock(with_vault(reply));
   });
 }
@@ -79,16 +95,38 @@ void GateVaultAdapter::Verify(SecretBuffer p, Done done) {
 void GateVaultAdapter::Lock(Done done) {
   vault_.Lock([done](const VaultOutcome& o) { done(ToGate(o)); });
 }
+void GateVaultAdapter::ChangePassphrase(SecretBuffer both, Done done) {
+  vault_.ChangePassphrase(std::move(both), [done](const VaultOutcome& o) { done(ToGate(o)); });
+}
+int GateVaultAdapter::MountNamespace() const { return vault_.mount_namespace(); }
+
+// Health watches whatever was built; it is built even when the rest failed,
+// so that probes see the failure.
+void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, Components& c) {
+  c.health = std::make_unique<HealthService>(io, config, supervisor.reaper(), c.vault.get(), c.gate.get(),
+                                             c.control.get());
+  c.health->Start();
+  HealthService* health = c.health.get();
+  supervisor.OnStopAccepting([health] { health->StopAccepting(); });
+}
 
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;
+  if (!config.health.audit_log.empty()) {
+    if (std::string err = OpenAuditFile(config.health.audit_log); !err.empty())
+      Log(LogLevel::kError, "init.component.failed", {{"component", "audit_log"}, {"error", err}});
+  }
   // Only the vault and the control socket need the user: without them, no
   // NSS lookup (it maps NSS modules into PID 1 for the rest of its life).
-  if (!config.vault.enabled && !config.session.control) return c;
+  if (!config.vault.enabled && !config.session.control) {
+    AddHealth(io, supervisor, config, c);
+    return c;
+  }
   struct passwd* user = getpwnam(config.session.user.c_str());
   if (!user) {
     Log(LogLevel::kError, "init.component.failed",
         {{"component", "session"}, {"error", "no such user: " + config.session.user}});
+    AddHealth(io, supervisor, config, c);
     return c;
   }
   const uid_t uid = user->pw_uid;
@@ -132,6 +170,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
       supervisor.OnStopAccepting([control] { control->StopAccepting(); });
     }
   }
+  AddHealth(io, supervisor, config, c);
   return c;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 
 namespace tazpod::session {
 
@@ -15,6 +16,7 @@ struct CallResult {
   bool delivered = false;  // a reply arrived (it may still say ok=false)
   nlohmann::json reply;
   std::string error;  // why no reply arrived
+  UniqueFd descriptor;  // passed with the reply, if the supervisor passed one
 };
 
 // Sends `header` and, if given, `secret` to the supervisor at `socket_path`

@@ -83,7 +83,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     request_.op = *op;
     request_.header = nlohmann::json::parse(header_, nullptr, false);
     auto self = shared_from_this();
-    it->second(request_, [self](const nlohmann::json& reply) { self->Send(reply); });
+    it->second(request_, ControlReply([self](const nlohmann::json& reply, int descriptor) { self->Send(reply, descriptor); }));
   }
 
   // A client that went away (or sent half a message) gets nothing; its
@@ -99,13 +99,23 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     Send({{"v", kProtocolVersion}, {"ok", false}, {"error", reason}});
   }
 
-  void Send(const nlohmann::json& reply) {
+  void Send(const nlohmann::json& reply, int descriptor = -1) {
     if (sent_) return;
     sent_ = true;
     reply_ = reply.dump();
     EncodeLength(static_cast<std::uint32_t>(reply_.size()), out_length_.data());
     EncodeLength(0, out_secret_length_.data());
-    std::array<asio::const_buffer, 3> parts = {asio::buffer(out_length_), asio::buffer(reply_),
+    size_t skip = 0;
+    if (descriptor >= 0) {
+      // The descriptor rides on the first byte of the reply. The socket's
+      // buffer is empty (one request, one reply), so this cannot block.
+      skip = SendWithDescriptor(descriptor);
+      if (skip == 0) {
+        Log(LogLevel::kError, "control.send_failed", {{"error", std::strerror(errno)}, {"pid", request_.peer.pid}});
+        return Close();
+      }
+    }
+    std::array<asio::const_buffer, 3> parts = {asio::buffer(out_length_) + skip, asio::buffer(reply_),
                                                 asio::buffer(out_secret_length_)};
     asio::async_write(socket_, parts, [self = shared_from_this()](boost::system::error_code, size_t) {
       self->deadline_.cancel();
@@ -113,6 +123,30 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       self->socket_.shutdown(local::socket::shutdown_both, ignored);
       self->socket_.close(ignored);
     });
+  }
+
+  // Sends the first byte of the length with `descriptor` attached; returns
+  // the bytes sent (1), or 0 on failure.
+  size_t SendWithDescriptor(int descriptor) {
+    union {
+      char buffer[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } control{};
+    struct iovec iov = {out_length_.data(), 1};
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buffer;
+    msg.msg_controllen = sizeof control.buffer;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &descriptor, sizeof(int));
+    ssize_t n;
+    do n = sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? 1 : 0;
   }
 
   ControlServer& server_;

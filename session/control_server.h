@@ -37,9 +37,26 @@ struct ControlRequest {
   PeerCredentials peer;
 };
 
+// How a handler answers, exactly once. Copyable, so it can wait in a
+// callback until a vault operation ends.
+class ControlReply {
+ public:
+  using Send = std::function<void(const nlohmann::json& reply, int descriptor)>;
+  explicit ControlReply(Send send) : send_(std::move(send)) {}
+
+  void operator()(const nlohmann::json& reply) const { send_(reply, -1); }
+
+  // Also passes a duplicate of `descriptor` to the client (SCM_RIGHTS): the
+  // gate hands a session the mount namespace it must join this way.
+  void WithDescriptor(const nlohmann::json& reply, int descriptor) const { send_(reply, descriptor); }
+
+ private:
+  Send send_;
+};
+
 class ControlServer {
  public:
-  using Reply = std::function<void(const nlohmann::json& reply)>;
+  using Reply = ControlReply;
   using Handler = std::function<void(ControlRequest& request, Reply reply)>;
 
   static constexpr int kMaxConnections = 32;

@@ -1,7 +1,14 @@
 #include "session/gate.h"
 
+#include <signal.h>
+
+#include <cstdio>
+
+#include <cstring>
+#include <fstream>
 #include <memory>
 
+#include "common/audit.h"
 #include "common/log.h"
 #include "session/protocol.h"
 
@@ -20,6 +27,29 @@ nlohmann::json Refusal(const std::string& kind, const std::string& error) {
   return {{"v", kProtocolVersion}, {"ok", false}, {"kind", kind}, {"error", error}};
 }
 
+// The terminal of `pid` as the kernel knows it (/proc/PID/stat, tty_nr):
+// "pts/3", "tty1", or "none". Read here rather than trusted from the client.
+std::string TtyOf(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close_paren = text.rfind(')');
+  if (close_paren == std::string::npos) return "unknown";
+  // After ") ": state ppid pgrp session tty_nr
+  unsigned long tty_nr = 0;
+  char state;
+  long ppid, pgrp, session;
+  if (std::sscanf(text.c_str() + close_paren + 1, " %c %ld %ld %ld %lu", &state, &ppid, &pgrp, &session, &tty_nr) != 5)
+    return "unknown";
+  if (tty_nr == 0) return "none";
+  const unsigned major = (tty_nr >> 8) & 0xfff;
+  const unsigned minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+  if (major >= 136 && major <= 143) return "pts/" + std::to_string((major - 136) * 256 + minor);
+  if (major == 4 && minor < 64) return "tty" + std::to_string(minor);
+  return std::to_string(major) + ":" + std::to_string(minor);
+}
+
+nlohmann::json Done(const std::string& state) { return {{"v", kProtocolVersion}, {"ok", true}, {"vault", state}}; }
+
 }  // namespace
 
 Gate::Gate(boost::asio::io_context& io, GateVault& vault, GateSettings settings)
@@ -28,7 +58,8 @@ Gate::Gate(boost::asio::io_context& io, GateVault& vault, GateSettings settings)
       settings_(std::move(settings)),
       throttle_(settings_.throttle_base, settings_.throttle_cap),
       registry_(io, [this] { OnLastSessionEnded(); }),
-      lock_timer_(io) {}
+      lock_timer_(io),
+      hangup_timer_(io) {}
 
 void Gate::Register(ControlServer& control) {
   control.Handle("gate.status", [this](ControlRequest&, ControlServer::Reply reply) {
@@ -38,25 +69,62 @@ void Gate::Register(ControlServer& control) {
            {"first_login", vault_.State() == "absent"},
            {"min_length", settings_.min_passphrase_length},
            {"sessions", registry_.count()},
+           {"user", settings_.user},
+           {"mountpoint", settings_.mountpoint},
            {"retry_after_ms", MillisUntil(next_attempt_)}});
   });
   control.Handle("gate.login", [this](ControlRequest& request, ControlServer::Reply reply) { Login(request, reply); });
+  control.Handle("gate.lock", [this](ControlRequest& request, ControlServer::Reply reply) { LockRequest(request, reply); });
+  control.Handle("gate.passwd", [this](ControlRequest& request, ControlServer::Reply reply) { Passwd(request, reply); });
 }
+
+std::optional<nlohmann::json> Gate::Throttled(const PeerCredentials& peer) {
+  if (Clock::now() >= next_attempt_) return std::nullopt;
+  long long wait = MillisUntil(next_attempt_);
+  ++stats_.logins_refused;
+  Audit(LogLevel::kWarn, "gate.refused",
+        {{"reason", "throttled"}, {"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"retry_after_ms", wait}});
+  nlohmann::json r = Refusal("throttled", "too many wrong passphrases: wait before trying again");
+  r["retry_after_ms"] = wait;
+  return r;
+}
+
+nlohmann::json Gate::WrongPassphrase(const PeerCredentials& peer, const char* during) {
+  throttle_.RecordFailure();
+  auto delay = throttle_.Delay();
+  next_attempt_ = Clock::now() + delay;
+  ++stats_.logins_refused;
+  ++stats_.throttle_delays;
+  stats_.throttle_delay_seconds += static_cast<double>(delay.count()) / 1000.0;
+  Audit(LogLevel::kWarn, "gate.refused",
+        {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid},
+         {"tty", TtyOf(peer.pid)}, {"failures", throttle_.consecutive_failures()},
+         {"delay_s", static_cast<long long>(delay.count() / 1000)}, {"delay_ms", static_cast<long long>(delay.count())}});
+  nlohmann::json r = Refusal("wrong_passphrase", "wrong passphrase");
+  r["retry_after_ms"] = static_cast<long long>(delay.count());
+  return r;
+}
+
+void Gate::Refused(const PeerCredentials& peer, const char* during, const std::string& reason, const std::string& error) {
+  ++stats_.logins_refused;
+  Audit(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused",
+        {{"reason", reason}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)},
+         {"error", error}});
+}
+
+std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
 
 void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
   const PeerCredentials peer = request.peer;
-  if (request.secret.size() == 0) return reply(Refusal("invalid", "no passphrase"));
-  if (Clock::now() < next_attempt_) {
-    long long wait = MillisUntil(next_attempt_);
-    Log(LogLevel::kWarn, "gate.refused", {{"reason", "throttled"}, {"pid", peer.pid}, {"retry_after_ms", wait}});
-    nlohmann::json r = Refusal("throttled", "too many wrong passphrases: wait before trying again");
-    r["retry_after_ms"] = wait;
-    return reply(r);
+  if (request.secret.size() == 0) {
+    Refused(peer, "login", "no_passphrase");
+    return reply(Refusal("invalid", "no passphrase"));
   }
+  if (auto refusal = Throttled(peer)) return reply(*refusal);
   const bool create = request.header.value("create", false);
   // Move-only secrets cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
-  Log(LogLevel::kInfo, "gate.attempt", {{"pid", peer.pid}, {"uid", peer.uid}, {"vault", vault_.State()}});
+  Log(LogLevel::kInfo, "gate.attempt", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"vault", vault_.State()}});
   // A login during another operation (an unlock by a racing login, a lock)
   // waits for it, then proves its own passphrase.
   vault_.WhenIdle([this, passphrase, create, peer, reply] { Decide(std::move(*passphrase), create, peer, reply); });
@@ -64,56 +132,139 @@ void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
 
 void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, ControlServer::Reply reply) {
   const std::string state = vault_.State();
-  if (state == "absent" && !create)
+  if (state == "absent" && !create) {
+    Refused(peer, "login", "no_vault");
     return reply(Refusal("refused", "there is no vault yet: log in again to create it"));
-  if (state == "absent" && passphrase.size() < settings_.min_passphrase_length)
+  }
+  if (state == "absent" && passphrase.size() < settings_.min_passphrase_length) {
+    Refused(peer, "login", "too_short");
     return reply(Refusal("invalid", "the passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
+  }
   lock_timer_.cancel();
   auto finish = [this, peer, reply](const GateVault::Result& result) {
     if (result.wrong_passphrase) {
-      throttle_.RecordFailure();
-      auto delay = throttle_.Delay();
-      next_attempt_ = Clock::now() + delay;
-      Log(LogLevel::kWarn, "gate.refused",
-          {{"reason", "wrong_passphrase"}, {"pid", peer.pid}, {"uid", peer.uid},
-           {"failures", throttle_.consecutive_failures()}, {"delay_s", static_cast<long long>(delay.count() / 1000)}});
-      nlohmann::json r = Refusal("wrong_passphrase", "wrong passphrase");
-      r["retry_after_ms"] = static_cast<long long>(delay.count());
+      nlohmann::json r = WrongPassphrase(peer, "login");
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(r);
     }
     if (!result.ok) {
-      Log(LogLevel::kError, "gate.refused", {{"reason", "vault_error"}, {"pid", peer.pid}, {"error", result.error}});
+      Refused(peer, "login", "vault_error", result.error);
       return reply(Refusal("vault", result.error));
     }
     throttle_.RecordSuccess();
+    const std::string tty = TtyOf(peer.pid);  // before Add: the process may be gone after
     if (!registry_.Add(peer.pid, peer.uid)) {
+      Refused(peer, "login", "gone");
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("gone", "the login process is gone"));
     }
-    Log(LogLevel::kInfo, "gate.accepted", {{"pid", peer.pid}, {"uid", peer.uid}});
-    reply({{"v", kProtocolVersion}, {"ok", true}, {"user", settings_.user}, {"mountpoint", settings_.mountpoint},
-           {"sessions", registry_.count()}});
+    ++stats_.logins_ok;
+    Audit(LogLevel::kInfo, "gate.accepted", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", tty}});
+    nlohmann::json r = {{"v", kProtocolVersion}, {"ok", true}, {"user", settings_.user},
+                        {"mountpoint", settings_.mountpoint}, {"sessions", registry_.count()}};
+    const int ns = vault_.MountNamespace();
+    r["mount_namespace"] = ns >= 0;
+    if (ns >= 0) return reply.WithDescriptor(r, ns);
+    reply(r);
   };
   if (state == "unlocked") vault_.Verify(std::move(passphrase), finish);
   else vault_.Unlock(std::move(passphrase), finish);
 }
 
-void Gate::OnLastSessionEnded() {
-  auto lock = [this] {
-    vault_.WhenIdle([this] {
-      if (registry_.count() != 0 || vault_.State() != "unlocked") return;
-      Log(LogLevel::kInfo, "gate.lock", {{"reason", "last_session_exit"}});
-      vault_.Lock([](const GateVault::Result& r) {
-        if (!r.ok) Log(LogLevel::kError, "gate.lock.failed", {{"error", r.error}});
-      });
+void Gate::LockRequest(ControlRequest& request, ControlServer::Reply reply) {
+  const bool force = request.header.value("force", false);
+  const PeerCredentials peer = request.peer;
+  vault_.WhenIdle([this, force, peer, reply] {
+    const std::string state = vault_.State();
+    if (state != "unlocked" && state != "failed") return reply(Done(state));
+    if (registry_.count() == 0) {
+      lock_waiters_.push_back(reply);
+      return LockNow("requested");
+    }
+    if (!force) {
+      nlohmann::json r = Refusal("sessions", std::to_string(registry_.count()) +
+                                                 " session(s) are open: end them first, or use --force to end them");
+      r["sessions"] = registry_.count();
+      return reply(r);
+    }
+    Audit(LogLevel::kWarn, "gate.lock.force", {{"pid", peer.pid}, {"uid", peer.uid}, {"sessions", registry_.count()}});
+    lock_waiters_.push_back(reply);
+    // As if their terminals went away; the last exit then locks (now,
+    // without the grace: lock_waiters_ is not empty).
+    registry_.SignalAll(SIGHUP);
+    registry_.SignalAll(SIGCONT);
+    hangup_timer_.expires_after(settings_.hangup_grace);
+    hangup_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && registry_.count() > 0) registry_.SignalAll(SIGKILL);
     });
-  };
-  if (settings_.lock_grace.count() == 0) return lock();
+  });
+}
+
+void Gate::Passwd(ControlRequest& request, ControlServer::Reply reply) {
+  const PeerCredentials peer = request.peer;
+  const char* data = request.secret.data();
+  const size_t size = request.secret.size();
+  const void* nul = size ? std::memchr(data, '\0', size) : nullptr;
+  if (!nul) {
+    Refused(peer, "passwd", "malformed");
+    return reply(Refusal("invalid", "expected the old and the new passphrase"));
+  }
+  const size_t new_length = size - (static_cast<const char*>(nul) - data) - 1;
+  if (new_length < settings_.min_passphrase_length) {
+    Refused(peer, "passwd", "too_short");
+    return reply(Refusal("invalid", "the new passphrase must have at least " +
+                                        std::to_string(settings_.min_passphrase_length) + " characters"));
+  }
+  if (auto refusal = Throttled(peer)) return reply(*refusal);
+  auto both = std::make_shared<SecretBuffer>(std::move(request.secret));
+  vault_.WhenIdle([this, both, peer, reply] {
+    if (vault_.State() == "absent") {
+      Refused(peer, "passwd", "no_vault");
+      return reply(Refusal("refused", "there is no vault yet"));
+    }
+    vault_.ChangePassphrase(std::move(*both), [this, peer, reply](const GateVault::Result& result) {
+      if (result.wrong_passphrase) return reply(WrongPassphrase(peer, "passwd"));
+      if (!result.ok) {
+        Refused(peer, "passwd", "vault_error", result.error);
+        return reply(Refusal("vault", result.error));
+      }
+      throttle_.RecordSuccess();
+      Audit(LogLevel::kInfo, "gate.passwd", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}});
+      reply(Done(vault_.State()));
+    });
+  });
+}
+
+void Gate::OnLastSessionEnded() {
+  hangup_timer_.cancel();
+  if (settings_.lock_grace.count() == 0 || !lock_waiters_.empty()) return LockNow("last_session_exit");
   lock_timer_.expires_after(settings_.lock_grace);
-  lock_timer_.async_wait([lock](boost::system::error_code ec) {
-    if (!ec) lock();
+  lock_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) LockNow("last_session_exit");
+  });
+}
+
+void Gate::LockNow(const char* reason) {
+  vault_.WhenIdle([this, reason] {
+    auto answer = [this](const nlohmann::json& r) {
+      std::vector<ControlServer::Reply> waiters = std::move(lock_waiters_);
+      lock_waiters_.clear();
+      for (const auto& reply : waiters) reply(r);
+    };
+    const std::string state = vault_.State();
+    if (registry_.count() != 0 || (state != "unlocked" && state != "failed")) {
+      if (registry_.count() != 0) return answer(Refusal("sessions", "a new session opened meanwhile"));
+      return answer(Done(state));
+    }
+    Log(LogLevel::kInfo, "gate.lock", {{"reason", reason}});
+    vault_.Lock([this, answer](const GateVault::Result& r) {
+      if (!r.ok) {
+        Log(LogLevel::kError, "gate.lock.failed", {{"error", r.error}});
+        return answer(Refusal("vault", r.error));
+      }
+      answer(Done(vault_.State()));
+    });
   });
 }
 

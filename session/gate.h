@@ -9,6 +9,14 @@
 // Success registers the session before the reply, so the count is right
 // before the shell exists; the last session's exit asks for the lock.
 //
+// A session also gets the mount namespace the vault lives in (when there is
+// one): the descriptor is passed with the accepted reply, and the login
+// enters it before it drops to the user.
+//
+// The user's commands go through the gate too: `tazpod lock` (refused while
+// sessions are live, unless forced: the sessions are hung up first) and
+// `tazpod passwd` (throttled like a login: it, too, proves a passphrase).
+//
 // The gate knows the vault only through GateVault (implemented in init/),
 // never LUKS itself.
 #pragma once
@@ -18,8 +26,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/secret_buffer.h"
 #include "session/control_server.h"
@@ -43,6 +54,10 @@ class GateVault {
   virtual void Unlock(SecretBuffer passphrase, Done done) = 0;
   virtual void Verify(SecretBuffer passphrase, Done done) = 0;
   virtual void Lock(Done done) = 0;
+  // `both` is OLD, a NUL byte, NEW.
+  virtual void ChangePassphrase(SecretBuffer both, Done done) = 0;
+  // A descriptor of the mount namespace sessions must join, or -1.
+  virtual int MountNamespace() const = 0;
 };
 
 struct GateSettings {
@@ -50,23 +65,46 @@ struct GateSettings {
   std::chrono::milliseconds throttle_base{1000};
   std::chrono::milliseconds throttle_cap{60000};
   std::chrono::milliseconds lock_grace{0};
+  // A forced lock hangs sessions up (SIGHUP), then kills what is left after this.
+  std::chrono::milliseconds hangup_grace{3000};
   std::string user;
   std::string mountpoint;
+};
+
+// Counts since PID 1 started, for /metrics.
+struct GateStats {
+  std::uint64_t logins_ok = 0;
+  std::uint64_t logins_refused = 0;   // any refusal: wrong passphrase, throttled, invalid, vault error
+  std::uint64_t throttle_delays = 0;  // wrong passphrases that set a delay
+  double throttle_delay_seconds = 0;  // the sum of those delays
 };
 
 class Gate {
  public:
   Gate(boost::asio::io_context& io, GateVault& vault, GateSettings settings);
 
-  // Registers "gate.status" and "gate.login" on the control server.
+  // Registers "gate.status", "gate.login", "gate.lock" and "gate.passwd" on
+  // the control server.
   void Register(ControlServer& control);
 
   size_t sessions() const { return registry_.count(); }
+  const GateStats& stats() const { return stats_; }
+  // How long until the next passphrase is heard (0 when not throttled).
+  std::chrono::milliseconds retry_after() const;
 
  private:
   void Login(ControlRequest& request, ControlServer::Reply reply);
   void Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, ControlServer::Reply reply);
+  void LockRequest(ControlRequest& request, ControlServer::Reply reply);
+  void Passwd(ControlRequest& request, ControlServer::Reply reply);
+  // A refusal when wrong passphrases are being throttled, else nullopt.
+  std::optional<nlohmann::json> Throttled(const PeerCredentials& peer);
+  // Counts a wrong passphrase and builds the refusal, with its delay.
+  nlohmann::json WrongPassphrase(const PeerCredentials& peer, const char* during);
+  // Audits a refused login or passwd (gate.refused) and counts it.
+  void Refused(const PeerCredentials& peer, const char* during, const std::string& reason, const std::string& error = "");
   void OnLastSessionEnded();
+  void LockNow(const char* reason);
 
   boost::asio::io_context& io_;
   GateVault& vault_;
@@ -75,6 +113,10 @@ class Gate {
   std::chrono::steady_clock::time_point next_attempt_{};
   SessionRegistry registry_;
   boost::asio::steady_timer lock_timer_;
+  boost::asio::steady_timer hangup_timer_;
+  // `tazpod lock` callers waiting for the lock to end.
+  std::vector<ControlServer::Reply> lock_waiters_;
+  GateStats stats_;
 };
 
 }  // namespace tazpod::session

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
 #include "session/control_client.h"
@@ -33,7 +36,7 @@ void Say(int tty, const std::string& text) {
 std::string Seconds(long long ms) { return std::to_string((ms + 999) / 1000) + " s"; }
 
 // Becomes the user for good and execs the login shell. Returns only on failure.
-int BecomeUserAndExecShell(const std::string& user_name, int tty) {
+int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct rlimit& core_limit) {
   struct passwd* pw = getpwnam(user_name.c_str());
   if (!pw) {
     Say(tty, "tazpod login: no user " + user_name + " in this container");
@@ -57,6 +60,7 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty) {
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string argv0 = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell
+  setrlimit(RLIMIT_CORE, &core_limit);  // the user's shell gets the limit the login found
   char* argv[] = {argv0.data(), nullptr};
   execve(shell.c_str(), argv, envp.data());
   Say(tty, "tazpod login: cannot run " + shell + ": " + std::strerror(errno));
@@ -66,6 +70,13 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty) {
 }  // namespace
 
 int RunLogin(const LoginCommand& command) {
+  struct rlimit core_limit {};
+  if (!ForbidCoreDumps(&core_limit)) {
+    const char* msg = "tazpod login: cannot protect the passphrase from core dumps and ptrace; refusing\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, std::strlen(msg));
+    (void)ignored;
+    return kUsage;
+  }
   UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!tty) {
     const char* msg = "tazpod login needs a terminal: run it as `docker exec -it CONTAINER tazpod login`\n";
@@ -135,9 +146,18 @@ int RunLogin(const LoginCommand& command) {
     Say(tty.get(), text);
     return kRefused;
   }
+  // The vault is mounted in a namespace only sessions join: enter it while
+  // still root (setns needs CAP_SYS_ADMIN), or get no shell at all.
+  if (r.value("mount_namespace", false) &&
+      (!login.descriptor || setns(login.descriptor.get(), CLONE_NEWNS) != 0)) {
+    Say(tty.get(), std::string("tazpod login: cannot enter the vault's mount namespace: ") +
+                       (login.descriptor ? std::strerror(errno) : "PID 1 did not pass it") + "; no shell.");
+    return kNoShell;
+  }
+  login.descriptor.Reset();
   const std::string user = r.value("user", std::string());
   Say(tty.get(), "Vault open at " + r.value("mountpoint", std::string("~/secrets")) + ".");
-  return BecomeUserAndExecShell(user, tty.get());
+  return BecomeUserAndExecShell(user, tty.get(), core_limit);
 }
 
 }  // namespace tazpod::session

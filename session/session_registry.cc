@@ -31,6 +31,13 @@ bool SessionRegistry::Add(pid_t pid, uid_t uid) {
   return true;
 }
 
+void SessionRegistry::SignalAll(int signal) {
+  for (auto& [pid, session] : sessions_) {
+    if (syscall(SYS_pidfd_send_signal, session->pidfd.native_handle(), signal, nullptr, 0) != 0 && errno != ESRCH)
+      Log(LogLevel::kWarn, "session.signal_failed", {{"pid", pid}, {"error", std::strerror(errno)}});
+  }
+}
+
 void SessionRegistry::OnExit(pid_t pid) {
   auto it = sessions_.find(pid);
   if (it == sessions_.end()) return;

@@ -28,6 +28,10 @@ class SessionRegistry {
 
   size_t count() const { return sessions_.size(); }
 
+  // Sends `signal` to every session's process through its pidfd (never to a
+  // recycled pid). Their exits are counted as usual.
+  void SignalAll(int signal);
+
  private:
   struct Session {
     explicit Session(boost::asio::io_context& io) : pidfd(io) {}

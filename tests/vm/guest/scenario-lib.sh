@@ -76,8 +76,31 @@ vault_attached() {
   dmsetup info "$VAULT_NAME" >/dev/null 2>&1 && m=yes
   [[ -n $(losetup -n -O NAME 2>/dev/null) ]] && l=yes
   grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
+  in_vault_ns grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
   echo "mapping=$m loop=$l mount=$t"
 }
+
+# vault_ns: the path of the private mount namespace PID 1 ($INIT_PID) holds
+# by a descriptor (init/mount_namespace.h); empty when it holds none.
+vault_ns() {
+  local fd
+  [[ -n ${INIT_PID:-} ]] || return 0
+  for fd in /proc/"$INIT_PID"/fd/*; do
+    if [[ $(readlink "$fd" 2>/dev/null) == mnt:* ]]; then echo "$fd"; return 0; fi
+  done
+}
+
+# in_vault_ns CMD...: runs CMD where the vault is mounted: in PID 1's
+# private namespace when it has one, else right here.
+in_vault_ns() {
+  local ns
+  ns=$(vault_ns)
+  if [[ -n $ns ]]; then nsenter --mount="$ns" "$@"; else "$@"; fi
+}
+
+# ungated CMD...: runs CMD the way `docker exec` would: in the mount
+# namespace of PID 1 ($INIT_PID) itself, without the gate.
+ungated() { nsenter --target "$INIT_PID" --mount "$@"; }
 
 # The RAM enclave lives as long as the container; a scenario removes it.
 vault_remove_enclave() { umount "$VAULT_ENCLAVE" 2>/dev/null || true; }
@@ -156,4 +179,14 @@ wait_log_count() {
 $(cat "$1")"
     sleep 0.1
   done
+}
+
+# http_get PATH [PORT]: a plain HTTP/1.0 GET on loopback with bash's
+# /dev/tcp (the guest has no curl); prints the status line, headers and body.
+http_get() {
+  local port=${2:-9090}
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
+  timeout 10 cat <&3
+  exec 3<&-
 }

@@ -15,7 +15,7 @@ rc=0; printf 'nope\n' | tazpod vault unlock --passphrase-stdin || rc=$?
 expect_eq "$rc" 2 "exit status of a wrong passphrase"
 expect_eq "$(tazpod vault status)" "state=locked busy=false" "state after a wrong passphrase"
 printf 'pw\n' | tazpod vault unlock --passphrase-stdin
-expect_eq "$(cat "$VAULT_MNT/keep")" keep "data after recovery"
+expect_eq "$(in_vault_ns cat "$VAULT_MNT/keep")" keep "data after recovery"
 rc=0; printf 'pw\n' | tazpod vault unlock --passphrase-stdin || rc=$?
 expect_eq "$rc" 3 "unlock while unlocked"
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true

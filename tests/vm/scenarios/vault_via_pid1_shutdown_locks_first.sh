@@ -9,9 +9,9 @@ start_init init.toml init.log -- sleep 1000
 expect_eq "$(tazpod vault status)" "state=absent busy=false" "status of a fresh vault"
 printf 'pw\n' | tazpod vault unlock --passphrase-stdin
 expect_eq "$(tazpod vault status)" "state=unlocked busy=false" "status after unlock"
-as_dev bash -c "echo secret > $VAULT_MNT/file"
+in_vault_ns setpriv --reuid=1000 --regid=1000 --clear-groups bash -c "echo secret > $VAULT_MNT/file"
 # A process of the user's working in the vault, beside the main child.
-as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" &
+in_vault_ns setpriv --reuid=1000 --regid=1000 --clear-groups bash -c "cd $VAULT_MNT && exec sleep 1000" &
 sleep 0.5
 kill -TERM "$INIT_PID"
 rc=0; wait "$INIT_PID" || rc=$?

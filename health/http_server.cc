@@ -1,0 +1,358 @@
+#include "health/http_server.h"
+
+#include <fcntl.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <exception>
+#include <map>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+#include "common/log.h"
+
+namespace tazpod::health {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+// How long to pause accepting after accept(2) fails (EMFILE, ENFILE,
+// ENOBUFS): the pending connection stays in the backlog, so accepting again
+// at once would fail again at once and spin the loop.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+// After a response that closes the connection, this many unread bytes from
+// the client are read and dropped before closing. Closing a socket with
+// unread input sends a reset, which can destroy the response before the
+// client has read it (a refused body is exactly such unread input).
+constexpr std::size_t kMaxLingerBytes = 64 * 1024;
+
+// Asio opens sockets without close-on-exec; PID 1 forks and execs, and a
+// listening socket inherited by a user's shell would keep the port bound.
+bool SetCloseOnExec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0; }
+
+std::string Describe(const tcp::endpoint& endpoint) {
+  const std::string address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) return "[" + address + "]:" + std::to_string(endpoint.port());
+  return address + ":" + std::to_string(endpoint.port());
+}
+
+bool IsHttpParseError(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+HttpResponse PlainResponse(unsigned status, std::string body) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body) + "\n"};
+}
+
+}  // namespace
+
+class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits_in)
+      : limits(limits_in), address_(std::move(address)), port_(port), acceptor_(io), accept_retry_(io) {}
+
+  std::string Start();
+  void Stop();
+  std::uint16_t bound_port() const { return bound_port_; }
+
+  // Read by the connections.
+  const HttpLimits limits;
+  std::map<std::string, Handler, std::less<>> routes;
+  HttpServerStats stats;
+  std::unordered_set<Connection*> open;  // every connection not yet closed
+
+ private:
+  void Accept();
+  void OnAccept(const error_code& ec, tcp::socket socket);
+
+  std::string address_;
+  std::uint16_t port_;
+  std::uint16_t bound_port_ = 0;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_;  // armed only after accept(2) failed
+  bool accepting_ = false;
+  bool full_logged_ = false;  // one log line per spell of refusals, not one per refusal
+};
+
+// One client: read a request header, answer, and either wait for the next
+// request (keep-alive) or close. Every step that waits on the client runs
+// under the deadline timer; the timer closing the socket ends whatever was
+// pending.
+class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Impl> server, tcp::socket socket)
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
+        // Room for one whole header plus the start of a pipelined next one;
+        // the parser's header limit refuses a longer header first.
+        buffer_(2 * server_->limits.max_header_bytes) {
+    server_->open.insert(this);
+  }
+
+  ~Connection() { server_->open.erase(this); }
+
+  void Start() { ReadRequest(); }
+
+  // Idempotent; pending operations complete with an error and release the
+  // connection.
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    server_->open.erase(this);
+    deadline_.cancel();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  void ArmDeadline(std::chrono::milliseconds timeout) {
+    deadline_.expires_after(timeout);  // cancels the wait of the previous phase
+    deadline_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || self->closed_) return;
+      // The wait may have been queued just as a new phase re-armed the timer.
+      if (self->deadline_.expiry() > std::chrono::steady_clock::now()) return;
+      ++self->server_->stats.timeouts;
+      Log(LogLevel::kDebug, "health.http.timeout", {{"phase", self->phase_}});
+      self->Close();
+    });
+  }
+
+  void ReadRequest() {
+    phase_ = "read";
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
+    ArmDeadline(server_->limits.read_timeout);
+    http::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->OnHeader(ec);
+    });
+  }
+
+  void OnHeader(const error_code& ec) {
+    if (closed_) return;
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      ++server_->stats.bad_requests;
+      return Respond(PlainResponse(431, "request header too large"), false, 11, false);
+    }
+    if (ec == http::error::end_of_stream || (ec && !IsHttpParseError(ec))) return Close();
+    if (ec) {
+      ++server_->stats.bad_requests;
+      return Respond(PlainResponse(400, "bad request"), false, 11, false);
+    }
+    try {
+      Dispatch();
+    } catch (const std::exception& e) {
+      // A handler or an allocation failed: this connection ends, the loop goes on.
+      Log(LogLevel::kWarn, "health.http.failed", {{"error", e.what()}});
+      Close();
+    }
+  }
+
+  void Dispatch() {
+    const auto& request = parser_->get();
+    ++requests_;
+    // The body, if any, is never read: the connection must close after the answer.
+    const bool has_body = !parser_->is_done();
+    const bool head = request.method() == http::verb::head;
+    if (has_body) ++server_->stats.bad_requests;
+    HttpResponse answer;
+    if (request.method() != http::verb::get && !head) {
+      answer = PlainResponse(405, "method not allowed");
+    } else if (has_body) {
+      answer = PlainResponse(413, "a request body is not accepted");
+    } else {
+      answer = Route(request.target());
+    }
+    const bool keep_alive =
+        !has_body && request.keep_alive() && requests_ < server_->limits.max_requests_per_connection;
+    Respond(std::move(answer), head, request.version(), keep_alive);
+  }
+
+  HttpResponse Route(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    auto it = server_->routes.find(path);
+    if (it == server_->routes.end()) return PlainResponse(404, "not found");
+    try {
+      return it->second();
+    } catch (const std::exception& e) {
+      Log(LogLevel::kWarn, "health.http.handler_failed", {{"path", std::string(path)}, {"error", e.what()}});
+      return PlainResponse(500, "internal error");
+    }
+  }
+
+  void Respond(HttpResponse answer, bool head, unsigned version, bool keep_alive) {
+    phase_ = "write";
+    response_.emplace(static_cast<http::status>(answer.status), version);
+    response_->set(http::field::server, "tazpod");
+    response_->set(http::field::content_type, answer.content_type);
+    // A health answer is about now; a cache in between must not replay it.
+    response_->set(http::field::cache_control, "no-store");
+    if (answer.status == 405) response_->set(http::field::allow, "GET, HEAD");
+    response_->content_length(answer.body.size());
+    if (!head) response_->body() = std::move(answer.body);
+    response_->keep_alive(keep_alive);
+    ArmDeadline(server_->limits.write_timeout);
+    http::async_write(socket_, *response_, [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
+      if (self->closed_) return;
+      ++self->server_->stats.requests;
+      if (ec) return self->Close();
+      if (keep_alive) return self->WaitForNextRequest();
+      self->LingerThenClose();
+    });
+  }
+
+  // Keep-alive: the next request gets a fresh read deadline from its first
+  // byte on; until then the shorter-lived idle timeout applies.
+  void WaitForNextRequest() {
+    if (buffer_.size() > 0) return ReadRequest();  // pipelined: already here
+    phase_ = "idle";
+    ArmDeadline(server_->limits.idle_timeout);
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      if (self->closed_) return;
+      if (ec) return self->Close();
+      self->ReadRequest();
+    });
+  }
+
+  // Tells the client we are done, then drops what it still sends until it
+  // closes too, up to a byte count and the read deadline.
+  void LingerThenClose() {
+    phase_ = "linger";
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    ArmDeadline(server_->limits.read_timeout);
+    Discard();
+  }
+
+  void Discard() {
+    socket_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](error_code ec, std::size_t n) {
+      if (self->closed_) return;
+      self->lingered_ += n;
+      if (ec || self->lingered_ > kMaxLingerBytes) return self->Close();
+      self->Discard();
+    });
+  }
+
+  std::shared_ptr<Impl> server_;
+  tcp::socket socket_;
+  asio::steady_timer deadline_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  std::array<char, 4096> scratch_{};
+  const char* phase_ = "read";  // for the timeout log line
+  int requests_ = 0;
+  std::size_t lingered_ = 0;
+  bool closed_ = false;
+};
+
+std::string HttpServer::Impl::Start() {
+  if (accepting_) return "already listening on port " + std::to_string(bound_port_);
+  error_code ec;
+  const asio::ip::address address = asio::ip::make_address(address_, ec);
+  if (ec) return "invalid listen address \"" + address_ + "\": " + ec.message();
+  const tcp::endpoint endpoint(address, port_);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return "socket for " + Describe(endpoint) + ": " + ec.message();
+  if (!SetCloseOnExec(acceptor_.native_handle())) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    return "fcntl(FD_CLOEXEC) on the listening socket: " + std::string(std::strerror(errno));
+  }
+  // Lets a restarted PID 1 bind while old connections sit in TIME_WAIT; two
+  // live listeners on one port are still refused (EADDRINUSE).
+  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) bound_port_ = acceptor_.local_endpoint(ec).port();
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    bound_port_ = 0;
+    return "listen on " + Describe(endpoint) + ": " + ec.message();
+  }
+  accepting_ = true;
+  Log(LogLevel::kInfo, "health.http.listen", {{"address", address.to_string()}, {"port", bound_port_}});
+  Accept();
+  return "";
+}
+
+void HttpServer::Impl::Stop() {
+  accepting_ = false;
+  error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  // Close() removes a connection from `open`: walk a copy.
+  const std::vector<Connection*> connections(open.begin(), open.end());
+  for (Connection* connection : connections) connection->Close();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
+    self->OnAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
+  if (!accepting_) return;  // stopped; `socket`, if any, closes here
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", ec.message()}});
+    accept_retry_.expires_after(kAcceptRetryDelay);
+    accept_retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
+      if (!wait_ec && self->accepting_) self->Accept();
+    });
+    return;
+  }
+  if (static_cast<int>(open.size()) >= limits.max_connections) {
+    ++stats.connections_refused;
+    if (!full_logged_) {
+      Log(LogLevel::kWarn, "health.http.refused",
+          {{"reason", "too_many_connections"}, {"limit", limits.max_connections}});
+      full_logged_ = true;
+    }
+    error_code ignored;
+    socket.close(ignored);
+  } else if (!SetCloseOnExec(socket.native_handle())) {
+    Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", std::string("fcntl(FD_CLOEXEC): ") + std::strerror(errno)}});
+    error_code ignored;
+    socket.close(ignored);
+  } else {
+    full_logged_ = false;
+    ++stats.connections_accepted;
+    std::make_shared<Connection>(shared_from_this(), std::move(socket))->Start();
+  }
+  Accept();
+}
+
+HttpServer::HttpServer(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(address), port, limits)) {}
+
+HttpServer::~HttpServer() { impl_->Stop(); }
+
+void HttpServer::Route(const std::string& path, Handler handler) { impl_->routes[path] = std::move(handler); }
+
+std::string HttpServer::Start() { return impl_->Start(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+std::uint16_t HttpServer::port() const { return impl_->bound_port(); }
+
+int HttpServer::active_connections() const { return static_cast<int>(impl_->open.size()); }
+
+const HttpServerStats& HttpServer::stats() const { return impl_->stats; }
+
+}  // namespace tazpod::health

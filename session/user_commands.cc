@@ -1,0 +1,144 @@
+#include "session/user_commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "common/no_core_dumps.h"
+#include "common/secret_buffer.h"
+#include "common/unique_fd.h"
+#include "session/control_client.h"
+#include "session/protocol.h"
+#include "session/terminal_prompt.h"
+
+namespace tazpod::session {
+
+namespace {
+
+constexpr int kFailed = 1, kNoTerminal = 3, kSessionsOpen = 3, kNoPassphrase = 4, kUnreachable = 69;
+constexpr std::chrono::seconds kQuick{10};
+// A forced lock waits for sessions to hang up, holders to end, the unmount.
+constexpr std::chrono::minutes kSlow{5};
+
+void Error(const char* command, const std::string& text) { std::fprintf(stderr, "tazpod %s: %s\n", command, text.c_str()); }
+
+void Say(int tty, const std::string& text) {
+  std::string line = text + "\r\n";
+  ssize_t ignored = write(tty, line.data(), line.size());
+  (void)ignored;
+}
+
+nlohmann::json Request(const char* op) { return {{"v", kProtocolVersion}, {"op", op}}; }
+
+}  // namespace
+
+int RunStatus(const UserCommand& command) {
+  CallResult gate = Call(command.socket, Request("gate.status"), nullptr, kQuick);
+  if (!gate.delivered) {
+    Error("status", gate.error);
+    return kUnreachable;
+  }
+  CallResult vault = Call(command.socket, Request("vault.status"), nullptr, kQuick);
+  const nlohmann::json& g = gate.reply;
+  const nlohmann::json v = vault.delivered ? vault.reply : nlohmann::json::object();
+  if (command.json) {
+    nlohmann::json out = {{"vault", g.value("vault", "unknown")},
+                          {"busy", v.value("busy", false)},
+                          {"sessions", g.value("sessions", 0)},
+                          {"user", g.value("user", "")},
+                          {"mountpoint", g.value("mountpoint", "")},
+                          {"retry_after_ms", g.value("retry_after_ms", 0LL)}};
+    if (v.contains("last_error")) out["last_error"] = v.value("last_error", "");
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+  std::printf("vault:    %s%s\n", g.value("vault", "unknown").c_str(), v.value("busy", false) ? " (busy)" : "");
+  std::printf("sessions: %d\n", g.value("sessions", 0));
+  std::printf("mount:    %s (user %s)\n", g.value("mountpoint", "").c_str(), g.value("user", "").c_str());
+  if (long long wait = g.value("retry_after_ms", 0LL); wait > 0)
+    std::printf("throttle: next passphrase heard in %lld s\n", (wait + 999) / 1000);
+  if (v.contains("last_error")) std::printf("error:    %s\n", v.value("last_error", "").c_str());
+  return 0;
+}
+
+int RunLock(const UserCommand& command) {
+  nlohmann::json request = Request("gate.lock");
+  request["force"] = command.force;
+  CallResult r = Call(command.socket, request, nullptr, kSlow);
+  if (!r.delivered) {
+    Error("lock", r.error);
+    return kUnreachable;
+  }
+  if (r.reply.value("ok", false)) {
+    std::printf("vault: %s\n", r.reply.value("vault", "locked").c_str());
+    return 0;
+  }
+  Error("lock", r.reply.value("error", std::string("refused")));
+  return r.reply.value("kind", "") == "sessions" ? kSessionsOpen : kFailed;
+}
+
+int RunPasswd(const UserCommand& command) {
+  if (!ForbidCoreDumps(nullptr)) {
+    Error("passwd", "cannot protect the passphrases from core dumps and ptrace; refusing");
+    return kFailed;
+  }
+  UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!tty) {
+    Error("passwd", "needs a terminal: run it in a session, or as `docker exec -it CONTAINER tazpod passwd`");
+    return kNoTerminal;
+  }
+  CallResult status = Call(command.socket, Request("gate.status"), nullptr, kQuick);
+  if (!status.delivered) {
+    Error("passwd", status.error);
+    return kUnreachable;
+  }
+  if (status.reply.value("first_login", false)) {
+    Say(tty.get(), "tazpod passwd: there is no vault yet; `tazpod login` creates it.");
+    return kFailed;
+  }
+  const size_t min_length = status.reply.value("min_length", 8u);
+  // OLD \0 NEW, as the gate expects; the confirmation is compared here.
+  SecretBuffer both(kMaxSecretBytes), fresh(kMaxSecretBytes), again(kMaxSecretBytes);
+  PromptResult p = ReadPassphrase(tty.get(), "Current passphrase: ", both, command.prompt_timeout);
+  if (p == PromptResult::kOk) p = ReadPassphrase(tty.get(), "New passphrase: ", fresh, command.prompt_timeout);
+  if (p == PromptResult::kOk) p = ReadPassphrase(tty.get(), "Repeat it: ", again, command.prompt_timeout);
+  if (p != PromptResult::kOk) {
+    Say(tty.get(), "tazpod passwd: " + std::string(Describe(p)) + "; nothing changed.");
+    return kNoPassphrase;
+  }
+  if (!fresh.Equals(again)) {
+    Say(tty.get(), "tazpod passwd: the new passphrases differ; nothing changed.");
+    return kFailed;
+  }
+  if (fresh.size() < min_length) {
+    Say(tty.get(), "tazpod passwd: too short (at least " + std::to_string(min_length) + " characters); nothing changed.");
+    return kFailed;
+  }
+  if (!both.PushBack('\0') || !both.Append(fresh.data(), fresh.size())) {
+    Say(tty.get(), "tazpod passwd: the passphrases are too long together; nothing changed.");
+    return kFailed;
+  }
+  fresh.Clear();
+  again.Clear();
+  Say(tty.get(), "Changing the passphrase...");
+  CallResult r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
+  both.Clear();
+  if (!r.delivered) {
+    Say(tty.get(), "tazpod passwd: " + r.error);
+    return kUnreachable;
+  }
+  if (r.reply.value("ok", false)) {
+    Say(tty.get(), "Passphrase changed.");
+    return 0;
+  }
+  std::string text = r.reply.value("kind", "") == "wrong_passphrase" ? "Wrong passphrase; nothing changed."
+                                                                       : "tazpod passwd: " + r.reply.value("error", std::string("refused"));
+  if (long long wait = r.reply.value("retry_after_ms", 0LL); wait > 0)
+    text += " Next attempt in " + std::to_string((wait + 999) / 1000) + " s.";
+  Say(tty.get(), text);
+  return kFailed;
+}
+
+}  // namespace tazpod::session

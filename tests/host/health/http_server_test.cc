@@ -1,0 +1,415 @@
+// The health endpoint's HTTP server on a real event loop and real loopback
+// sockets: what a probe gets, and what an abusive client cannot make it hold.
+//
+// The server runs on its own thread's io_context; the test thread is the
+// client, with plain blocking sockets. Every socket read has a generous
+// timeout (kPatience), so a server bug fails the test instead of hanging it;
+// deadlines under test are short (kShortDeadline) and only "it happened" is
+// asserted, never how fast.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <chrono>
+#include <future>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "health/http_server.h"
+
+using namespace std::chrono_literals;
+using tazpod::UniqueFd;
+using tazpod::health::HttpLimits;
+using tazpod::health::HttpResponse;
+using tazpod::health::HttpServer;
+using tazpod::health::HttpServerStats;
+
+namespace {
+
+constexpr auto kPatience = 10s;
+constexpr auto kShortDeadline = 200ms;
+
+// A started server on 127.0.0.1, an ephemeral port, and a loop thread.
+class Harness {
+ public:
+  explicit Harness(HttpLimits limits = {}) : work_(io_.get_executor()), server_(io_, "127.0.0.1", 0, limits) {
+    server_.Route("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
+    server_.Route("/boom", []() -> HttpResponse { throw std::runtime_error("handler bug"); });
+    const std::string error = server_.Start();
+    INFO(error);
+    REQUIRE(error.empty());
+    REQUIRE(server_.port() != 0);
+    loop_ = std::thread([this] { io_.run(); });
+  }
+
+  ~Harness() {
+    boost::asio::post(io_, [this] {
+      server_.Stop();
+      work_.reset();
+    });
+    loop_.join();
+  }
+
+  std::uint16_t port() const { return server_.port(); }
+
+  // Runs `f` on the loop thread (the server is not thread-safe) and returns its result.
+  template <typename F>
+  auto OnLoop(F f) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  int active() { return OnLoop([this] { return server_.active_connections(); }); }
+  HttpServerStats stats() { return OnLoop([this] { return server_.stats(); }); }
+
+  // Waits (boundedly) until the server has `n` open connections.
+  bool WaitForActive(int n) {
+    const auto give_up = std::chrono::steady_clock::now() + kPatience;
+    while (std::chrono::steady_clock::now() < give_up) {
+      if (active() == n) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  HttpServer server_;
+  std::thread loop_;
+};
+
+// One blocking TCP client to 127.0.0.1.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    REQUIRE(fd_.valid());
+    timeval tv{std::chrono::duration_cast<std::chrono::seconds>(kPatience).count(), 0};
+    REQUIRE(setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+
+  // False when the server has closed the connection already.
+  bool Send(const std::string& data) {
+    return send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+
+  // Reads one response: the header, then Content-Length bytes of body
+  // (none for a HEAD request). Returns what it got, short on close.
+  std::string ReadResponse(bool head = false) {
+    std::string got = pending_;
+    pending_.clear();
+    std::size_t header_end;
+    while ((header_end = got.find("\r\n\r\n")) == std::string::npos)
+      if (!ReadMore(got)) return got;
+    header_end += 4;
+    std::size_t length = 0;
+    const auto at = got.find("Content-Length: ");
+    if (!head && at != std::string::npos && at < header_end) length = std::stoul(got.substr(at + 16));
+    while (got.size() < header_end + length)
+      if (!ReadMore(got)) return got;
+    pending_ = got.substr(header_end + length);
+    return got.substr(0, header_end + length);
+  }
+
+  // True when the server closed the connection (end of file or reset)
+  // before kPatience ran out; whatever arrives first is read and dropped.
+  bool ClosedByServer() {
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = recv(fd_.get(), buffer, sizeof buffer, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;  // EAGAIN: our own timeout ran out
+    }
+  }
+
+ private:
+  bool ReadMore(std::string& into) {
+    char buffer[4096];
+    const ssize_t n = recv(fd_.get(), buffer, sizeof buffer, 0);
+    if (n <= 0) return false;
+    into.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  UniqueFd fd_;
+  std::string pending_;
+};
+
+int StatusOf(const std::string& response) {
+  if (response.size() < 12 || !response.starts_with("HTTP/1.")) return -1;
+  return std::stoi(response.substr(9, 3));
+}
+
+std::string BodyOf(const std::string& response) {
+  const auto end = response.find("\r\n\r\n");
+  return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+bool HasHeader(const std::string& response, const std::string& line) {
+  return response.find("\r\n" + line + "\r\n") != std::string::npos;
+}
+
+std::string Get(const std::string& path, const std::string& extra_headers = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + extra_headers + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("health http: GET /healthz answers 200 with the handler's body") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/healthz")));
+  const std::string response = c.ReadResponse();
+  CHECK(StatusOf(response) == 200);
+  CHECK(BodyOf(response) == "ok\n");
+  CHECK(HasHeader(response, "Content-Type: text/plain; charset=utf-8"));
+  CHECK(HasHeader(response, "Cache-Control: no-store"));
+  // The query string does not change the route.
+  REQUIRE(c.Send(Get("/healthz?verbose=1")));
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: HEAD gets the headers and length of GET, without the body") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send("HEAD /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  const std::string response = c.ReadResponse(true);
+  CHECK(StatusOf(response) == 200);
+  CHECK(HasHeader(response, "Content-Length: 3"));
+  CHECK(BodyOf(response).empty());
+  // The connection is still in step: the next answer starts where it should.
+  REQUIRE(c.Send(Get("/healthz")));
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: an unknown path is 404, POST and DELETE are 405") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/nope")));
+  CHECK(StatusOf(c.ReadResponse()) == 404);
+  REQUIRE(c.Send("POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"));
+  const std::string post = c.ReadResponse();
+  CHECK(StatusOf(post) == 405);
+  CHECK(HasHeader(post, "Allow: GET, HEAD"));
+  REQUIRE(c.Send("DELETE /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  CHECK(StatusOf(c.ReadResponse()) == 405);
+}
+
+TEST_CASE("health http: a request with a body is refused with 413 and the connection closed") {
+  Harness h;
+  SECTION("Content-Length") {
+    Client c(h.port());
+    REQUIRE(c.Send(Get("/healthz", "Content-Length: 11\r\n") + "hello world"));
+    const std::string response = c.ReadResponse();
+    CHECK(StatusOf(response) == 413);
+    CHECK(HasHeader(response, "Connection: close"));
+    CHECK(c.ClosedByServer());
+  }
+  SECTION("chunked") {
+    Client c(h.port());
+    REQUIRE(c.Send(Get("/healthz", "Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n"));
+    CHECK(StatusOf(c.ReadResponse()) == 413);
+    CHECK(c.ClosedByServer());
+  }
+  SECTION("POST with a body is 405, and closed") {
+    Client c(h.port());
+    REQUIRE(c.Send("POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc"));
+    CHECK(StatusOf(c.ReadResponse()) == 405);
+    CHECK(c.ClosedByServer());
+  }
+  CHECK(h.stats().bad_requests >= 1);
+}
+
+TEST_CASE("health http: an oversized header is refused with 431 and the connection closed") {
+  HttpLimits limits;
+  limits.max_header_bytes = 1024;
+  Harness h(limits);
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/healthz", "X-Padding: " + std::string(4000, 'a') + "\r\n")));
+  CHECK(StatusOf(c.ReadResponse()) == 431);
+  CHECK(c.ClosedByServer());
+  // A header under the limit is fine.
+  Client d(h.port());
+  REQUIRE(d.Send(Get("/healthz", "X-Padding: " + std::string(500, 'a') + "\r\n")));
+  CHECK(StatusOf(d.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: garbage is a 400 and a closed connection") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send("NOT HTTP AT ALL\r\n\r\n"));
+  CHECK(StatusOf(c.ReadResponse()) == 400);
+  CHECK(c.ClosedByServer());
+}
+
+TEST_CASE("health http: a handler that throws gets a 500 and the server goes on") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/boom")));
+  CHECK(StatusOf(c.ReadResponse()) == 500);
+  REQUIRE(c.Send(Get("/healthz")));
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: over the connection limit, a new connection is closed at once") {
+  HttpLimits limits;
+  limits.max_connections = 4;
+  Harness h(limits);
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < limits.max_connections; ++i) held.push_back(std::make_unique<Client>(h.port()));
+  REQUIRE(h.WaitForActive(limits.max_connections));
+
+  Client extra(h.port());  // the kernel completes the handshake; the server closes it
+  CHECK(extra.ClosedByServer());
+  CHECK(h.stats().connections_refused == 1);
+  CHECK(h.active() == limits.max_connections);
+
+  // The held connections are still served, and a freed slot is usable again.
+  REQUIRE(held[0]->Send(Get("/healthz")));
+  CHECK(StatusOf(held[0]->ReadResponse()) == 200);
+  held.pop_back();
+  REQUIRE(h.WaitForActive(limits.max_connections - 1));
+  Client again(h.port());
+  REQUIRE(again.Send(Get("/healthz")));
+  CHECK(StatusOf(again.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: a flood of connections stays within the limit and the server still answers") {
+  HttpLimits limits;
+  limits.max_connections = 8;
+  limits.read_timeout = kShortDeadline;
+  Harness h(limits);
+  std::vector<std::unique_ptr<Client>> flood;
+  for (int i = 0; i < 200; ++i) flood.push_back(std::make_unique<Client>(h.port()));
+  CHECK(h.active() <= limits.max_connections);
+  for (auto& client : flood) CHECK(client->ClosedByServer());  // refused, or timed out idle
+  flood.clear();
+  REQUIRE(h.WaitForActive(0));
+  const HttpServerStats stats = h.stats();
+  CHECK(stats.connections_accepted + stats.connections_refused == 200);
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/healthz")));
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: a slow-loris client is dropped at the read deadline; others are served meanwhile") {
+  HttpLimits limits;
+  limits.read_timeout = kShortDeadline;
+  Harness h(limits);
+  Client loris(h.port());
+  REQUIRE(loris.Send("GET /healthz HTTP/1.1\r\nHost: loc"));  // half a header, then nothing
+  Client polite(h.port());
+  REQUIRE(polite.Send(Get("/healthz")));
+  CHECK(StatusOf(polite.ReadResponse()) == 200);
+  CHECK(loris.ClosedByServer());
+  CHECK(h.stats().timeouts >= 1);
+}
+
+TEST_CASE("health http: a connection that trickles its header past the deadline is dropped too") {
+  HttpLimits limits;
+  limits.read_timeout = kShortDeadline;
+  Harness h(limits);
+  Client loris(h.port());
+  // A byte every 50 ms keeps a per-read timeout happy forever; the deadline
+  // is for the whole header.
+  const std::string request = Get("/healthz", "X-Slow: " + std::string(200, 'z') + "\r\n");
+  bool closed = false;
+  for (char byte : request) {
+    if (!loris.Send(std::string(1, byte))) {
+      closed = true;
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK((closed || loris.ClosedByServer()));
+  CHECK(h.stats().timeouts >= 1);
+}
+
+TEST_CASE("health http: keep-alive ends after the request limit with Connection: close") {
+  HttpLimits limits;
+  limits.max_requests_per_connection = 3;
+  Harness h(limits);
+  Client c(h.port());
+  for (int i = 1; i <= 3; ++i) {
+    REQUIRE(c.Send(Get("/healthz")));
+    const std::string response = c.ReadResponse();
+    CHECK(StatusOf(response) == 200);
+    CHECK(HasHeader(response, "Connection: close") == (i == 3));
+  }
+  CHECK(c.ClosedByServer());
+}
+
+TEST_CASE("health http: pipelined requests are each answered, in order") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/healthz") + Get("/nope") + Get("/healthz")));
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+  CHECK(StatusOf(c.ReadResponse()) == 404);
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+}
+
+TEST_CASE("health http: an idle kept-alive connection is closed after the idle timeout") {
+  HttpLimits limits;
+  limits.idle_timeout = kShortDeadline;
+  Harness h(limits);
+  Client c(h.port());
+  REQUIRE(c.Send(Get("/healthz")));
+  CHECK(StatusOf(c.ReadResponse()) == 200);
+  CHECK(c.ClosedByServer());
+  REQUIRE(h.WaitForActive(0));
+}
+
+TEST_CASE("health http: HTTP/1.0 without keep-alive gets one answer and a close") {
+  Harness h;
+  Client c(h.port());
+  REQUIRE(c.Send("GET /healthz HTTP/1.0\r\n\r\n"));
+  const std::string response = c.ReadResponse();
+  CHECK(response.starts_with("HTTP/1.0 200"));
+  CHECK(c.ClosedByServer());
+}
+
+TEST_CASE("health http: Start reports a port in use and a bad address instead of throwing") {
+  boost::asio::io_context io;
+  HttpServer first(io, "127.0.0.1", 0);
+  REQUIRE(first.Start().empty());
+  HttpServer second(io, "127.0.0.1", first.port());
+  const std::string error = second.Start();
+  CHECK(error.find("listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
+  CHECK(error.find("in use") != std::string::npos);
+  CHECK(second.port() == 0);
+
+  HttpServer bad(io, "localhost:80", 9090);
+  CHECK(bad.Start().find("invalid listen address") != std::string::npos);
+
+  CHECK(first.Start().find("already listening") != std::string::npos);
+}
+
+TEST_CASE("health http: a stopped server leaves nothing pending on the loop") {
+  boost::asio::io_context io;
+  {
+    HttpServer server(io, "127.0.0.1", 0);
+    REQUIRE(server.Start().empty());
+    server.Stop();
+  }
+  // With no client there is no timer: once the listener is closed, the loop
+  // has nothing left to wait for and run() returns at once.
+  const auto start = std::chrono::steady_clock::now();
+  io.run();
+  CHECK(std::chrono::steady_clock::now() - start < kPatience);
+}

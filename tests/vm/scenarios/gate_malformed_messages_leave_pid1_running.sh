@@ -1,0 +1,40 @@
+# Malformed, oversized, slow and half-closed messages on the control socket
+# (the gate's door) each get an error or a closed connection, are logged,
+# and leave PID 1 running and answering: the gate works right after.
+# timeout: 240
+# weight: 6
+write_init_config init.toml
+start_init init.toml init.log
+sock=/run/tazpod/control.sock
+hex() {  # the bytes of $1, in hex
+  local s=$1 i c out=
+  for (( i = 0; i < ${#s}; i++ )); do printf -v c '%02x' "'${s:i:1}"; out+=$c; done
+  echo "$out"
+}
+frame() {  # frame HEADER [SECRET_LENGTH]: a message whose secret part is announced only
+  printf '%08x%s%08x' "${#1}" "$(hex "$1")" "${2:-0}"
+}
+poke() {  # poke NAME HEX [MODE] EXPECTED_REPLY_TEXT
+  local out rc=0
+  out=$(/usr/lib/tazpod-test/ctlpoke "$sock" "$2" "${3:-}") || rc=$?
+  echo "$1: $out"
+  expect_eq "$rc" 0 "$1: the connection was closed by PID 1"
+  [[ -z ${4:-} ]] || grep -q "$4" <<<"$out" || fail "$1: expected a reply with '$4', got: $out"
+  kill -0 "$INIT_PID" || fail "$1: PID 1 died"
+}
+poke text "$(hex 'hello, world')"
+poke zero_length 0000000000000000
+poke oversized_header ffffffff '' 'header size out of bounds'
+poke not_json "$(frame 'abc{')" '' 'ok":false'
+poke wrong_version "$(frame '{"v":2,"op":"gate.status"}')" '' 'ok":false'
+poke unknown_op "$(frame '{"v":1,"op":"vault.format"}')" '' 'unknown op'
+poke oversized_secret "$(frame '{"v":1,"op":"gate.login"}' 100000)" '' 'secret size out of bounds'
+poke half_then_close 0000001a7b2276 half-close
+poke silent '' silent
+grep -q 'control.refused reason=read_timeout' init.log || fail "the silent client was not timed out"
+expect_eq "$(grep -c 'control.refused' init.log)" 8 "refusals logged (the half-closed one is just dropped)"
+expect_eq "$(tazpod status --json | grep -o '"vault":"[a-z]*"')" '"vault":"absent"' "the gate answers afterwards"
+printf 'after the abuse\n' | tazpod vault unlock --passphrase-stdin
+tazpod vault lock
+kill -TERM "$INIT_PID"; rc=0; wait "$INIT_PID" || rc=$?
+expect_eq "$rc" 0 "PID 1's exit status at the end"
