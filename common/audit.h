@@ -22,7 +22,8 @@ namespace tazpod {
 // or "" on success. Without a call, audit events go to the log alone.
 std::string OpenAuditFile(const std::string& path);
 
-// Logs `event` (named "audit.…") at `level`, and appends it to the audit file.
+// Logs `event` at `level`, and appends it to the audit file. Which events
+// are audit events is listed in docs/logging.md.
 void Audit(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
 
 }  // namespace tazpod

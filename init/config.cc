@@ -1,10 +1,15 @@
 #include "init/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <filesystem>
 #include <toml++/toml.h>
 
+#include "common/unique_fd.h"
 #include "init/signal_names.h"
 
 namespace tazpod::init {
@@ -57,6 +62,24 @@ std::optional<std::string> ReadSignal(const std::string& path, const toml::node&
   if (!sig) return KeyError(path, node, key, "expected a signal name such as \"SIGTERM\"");
   out = *sig;
   return std::nullopt;
+}
+
+// The whole file, read with plain syscalls rather than toml::parse_file():
+// its std::ifstream would build the C++ locale in PID 1 before the main
+// child starts, for no use (docs/benchmarks.md). nullopt when it cannot be
+// opened or read.
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return text;
+    text.append(buffer, static_cast<size_t>(n));
+  }
 }
 
 // An unknown key is reported where the key is, not where its value is.
@@ -295,14 +318,19 @@ std::optional<std::pair<int, int>> ParseRewrite(std::string_view text) {
 
 std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_exist,
                                            Config& config) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  // stat(), not std::filesystem::exists(): the same answer (any failure is
+  // "absent"), without linking std::filesystem and its streams into PID 1.
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
     if (must_exist) return path + ": configuration file not found";
     return std::nullopt;
   }
+  // toml::parse_file()'s own words when the file cannot be read.
+  std::optional<std::string> text = ReadWholeFile(path);
+  if (!text) return path + ":0:0: File could not be opened for reading";
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(*text, path);
   } catch (const toml::parse_error& e) {
     return Where(path, e.source()) + ": " + std::string(e.description());
   }

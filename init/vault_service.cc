@@ -118,12 +118,18 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
 
 void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
                              std::function<void(int, std::string)> finished) {
+  // What a helper that never started reports (OutcomeOf reads it).
+  auto not_started = [&finished](const char* call) {
+    finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") + call +
+                    ": " + std::strerror(errno) + "\"");
+  };
   int out_pipe[2], in_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return finished(-1, "");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return not_started("pipe2");
   if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+    not_started("pipe2");
     close(out_pipe[0]);
     close(out_pipe[1]);
-    return finished(-1, "");
+    return;
   }
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]), in_read(in_pipe[0]), in_write(in_pipe[1]);
   std::vector<std::string> args = HelperArgs(operation);
@@ -138,7 +144,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();
-  if (pid < 0) return finished(-1, "");
+  if (pid < 0) return not_started("fork");
   if (pid == 0) {
     // The helper must not inherit PID 1's blocked signals (a killed helper
     // must die), nor any descriptor but its pipes and stderr.

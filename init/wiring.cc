@@ -116,6 +116,12 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     if (std::string err = OpenAuditFile(config.health.audit_log); !err.empty())
       Log(LogLevel::kError, "init.component.failed", {{"component", "audit_log"}, {"error", err}});
   }
+  // Only the vault and the control socket need the user: without them, no
+  // NSS lookup (it maps NSS modules into PID 1 for the rest of its life).
+  if (!config.vault.enabled && !config.session.control) {
+    AddHealth(io, supervisor, config, c);
+    return c;
+  }
   struct passwd* user = getpwnam(config.session.user.c_str());
   if (!user) {
     Log(LogLevel::kError, "init.component.failed",
