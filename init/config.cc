@@ -214,6 +214,7 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
         hooks.push_back(hook);
       }
     } else if (k == "hook_timeout") err = ReadDuration(path, node, key, v.hook_timeout);
+    else if (k == "private_mount_namespace") err = ReadBool(path, node, key, v.private_mount_namespace);
     else err = UnknownKey(path, k, key);
     if (err) return err;
   }

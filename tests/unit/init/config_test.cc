@@ -61,6 +61,7 @@ holder_grace = "1s"
 unlock_hooks = ["/opt/hooks/fetch", "/opt/hooks/two"]
 lock_hooks = ["/opt/hooks/push"]
 hook_timeout = "30s"
+private_mount_namespace = false
 
 [session]
 user = "alice"
@@ -77,8 +78,39 @@ socket = "/tmp/t.sock"
   CHECK(config.vault.unlock_hooks == std::vector<std::string>{"/opt/hooks/fetch", "/opt/hooks/two"});
   CHECK(config.vault.lock_hooks == std::vector<std::string>{"/opt/hooks/push"});
   CHECK(config.vault.hook_timeout == 30000ms);
+  CHECK_FALSE(config.vault.private_mount_namespace);
   CHECK(config.session.user == "alice");
   CHECK(config.session.socket == "/tmp/t.sock");
+}
+
+TEST_CASE("config: [health] is applied") {
+  TempConfig file(R"(
+[health]
+http = false
+listen = "0.0.0.0:9191"
+max_connections = 4
+read_timeout = "2s"
+max_vault_operation = "1m"
+audit_log = "/data/audit.log"
+)");
+  Config config;
+  REQUIRE_FALSE(ApplyConfigFile(file.path(), true, config).has_value());
+  CHECK_FALSE(config.health.http);
+  CHECK(config.health.address == "0.0.0.0");
+  CHECK(config.health.port == 9191);
+  CHECK(config.health.max_connections == 4);
+  CHECK(config.health.read_timeout == 2000ms);
+  CHECK(config.health.max_vault_operation == 60000ms);
+  CHECK(config.health.audit_log == "/data/audit.log");
+}
+
+TEST_CASE("config: defaults of the vault's namespace and of health") {
+  Config config;
+  CHECK(config.vault.private_mount_namespace);
+  CHECK(config.health.http);
+  CHECK(config.health.address == "127.0.0.1");
+  CHECK(config.health.port == 9090);
+  CHECK(config.health.audit_log.empty());
 }
 
 TEST_CASE("config: persistent mode without an image is an error") {
@@ -173,6 +205,10 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[session]\nsocket = \"relative\"\n", ":2:", "session.socket"},
       {"[vault]\nunlock_hooks = [\"fetch.sh\"]\n", ":2:", "vault.unlock_hooks"},
       {"[nonsense]\n", ":1:", "nonsense"},
+      {"[health]\nlisten = \"9090\"\n", ":2:", "health.listen"},
+      {"[health]\nlisten = \"127.0.0.1:99999\"\n", ":2:", "health.listen"},
+      {"[health]\naudit_log = \"relative.log\"\n", ":2:", "health.audit_log"},
+      {"[vault]\nprivate_mount_namespace = \"yes\"\n", ":2:", "vault.private_mount_namespace"},
   };
   for (const Case& c : cases) {
     INFO(c.text);
