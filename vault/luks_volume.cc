@@ -1,4 +1,5 @@
 #include "vault/luks_volume.h"
+#include "vault/stale_mapping.h"
 
 #include <libcryptsetup.h>
 #include <sys/stat.h>
@@ -139,7 +140,9 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
 }
 
 VaultStatus DeactivateMapping(const std::string& name) {
-  if (!MappingExists(name)) return std::nullopt;
+  // Not a crypt mapping libcryptsetup can close, but perhaps one a killed
+  // helper left half made under our name (vault/stale_mapping.h).
+  if (!MappingExists(name)) return RemoveDeviceMapperName(name, "luks.deactivate");
   crypt_device* raw = nullptr;
   int rc = crypt_init_by_name(&raw, name.c_str());
   CryptDevice cd(raw);

@@ -1,0 +1,63 @@
+#include "vault/stale_mapping.h"
+
+#include <libdevmapper.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tazpod::vault {
+
+namespace {
+
+// A dm_task, destroyed on every path.
+class Task {
+ public:
+  explicit Task(int type) : task_(dm_task_create(type)) {}
+  ~Task() {
+    if (task_) dm_task_destroy(task_);
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  dm_task* get() const { return task_; }
+
+ private:
+  dm_task* task_;
+};
+
+// Runs one device-mapper ioctl on `name`: INFO, RESUME or REMOVE.
+bool Run(int type, const std::string& name, struct dm_info* info = nullptr) {
+  Task task(type);
+  if (!task.get() || !dm_task_set_name(task.get(), name.c_str())) return false;
+  if (type == DM_DEVICE_REMOVE) dm_task_retry_remove(task.get());
+  if (!dm_task_run(task.get())) return false;
+  return !info || dm_task_get_info(task.get(), info);
+}
+
+void NoUdev() {
+  // Containers have no udevd: never wait on a udev cookie (docs/vault.md).
+  dm_udev_set_sync_support(0);
+}
+
+}  // namespace
+
+bool DeviceMapperNameExists(const std::string& name) {
+  NoUdev();
+  struct dm_info info {};
+  return Run(DM_DEVICE_INFO, name, &info) && info.exists;
+}
+
+VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step) {
+  NoUdev();
+  struct dm_info info {};
+  if (!Run(DM_DEVICE_INFO, name, &info) || !info.exists) return std::nullopt;
+  if (info.open_count > 0)
+    return VaultError{ErrorKind::kBusy, step, "device-mapper device " + name + " is in use"};
+  // A device left suspended cannot be removed until it is resumed; a
+  // device with no table resumes as an empty one.
+  if (info.suspended) Run(DM_DEVICE_RESUME, name);
+  if (!Run(DM_DEVICE_REMOVE, name))
+    return VaultError{ErrorKind::kSystem, step, "cannot remove the half-created device-mapper device " + name};
+  return std::nullopt;
+}
+
+}  // namespace tazpod::vault

@@ -1,0 +1,23 @@
+// A device-mapper device of ours that libcryptsetup does not recognise as
+// a crypt mapping. A helper killed between creating the device and loading
+// (or resuming) its table leaves one behind: crypt_status() calls it
+// invalid, crypt_deactivate refuses it, and its name then blocks every
+// later activation. It holds no key (the table never went live, or the
+// kernel refused it), so it is simply removed, with plain device-mapper
+// calls that never wait on udev.
+#pragma once
+
+#include <string>
+
+#include "vault/vault_error.h"
+
+namespace tazpod::vault {
+
+// True when a device-mapper device named `name` exists, in any state.
+bool DeviceMapperNameExists(const std::string& name);
+
+// Removes the device `name` (resuming it first if it was left suspended).
+// Nothing to do is success.
+VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step);
+
+}  // namespace tazpod::vault
