@@ -8,7 +8,9 @@
 #include <boost/asio/read.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "common/descriptors.h"
 #include "common/log.h"
@@ -24,6 +26,30 @@ using vault::NextState;
 using vault::VaultEvent;
 using vault::VaultState;
 
+namespace {
+
+// The value of `key` in a helper's result line ("" when absent). Values
+// have no spaces, but for the message, which comes last.
+std::string FieldOf(const std::string& line, std::string_view key) {
+  size_t at = 0;
+  for (;;) {
+    at = line.find(key, at);
+    if (at == std::string::npos) return "";
+    const bool starts_token = at == 0 || line[at - 1] == ' ';
+    at += key.size();
+    if (starts_token && at < line.size() && line[at] == '=') break;
+  }
+  ++at;
+  return line.substr(at, line.find(' ', at) - at);
+}
+
+// The helper's timestamps and lock step durations, logged with
+// vault.helper.done (bench/vault reads them).
+constexpr const char* kHelperTimings[] = {"t_start_us", "t_end_us",  "probe_us",      "hooks_us", "holders_us",
+                                          "sync_us",    "umount_us", "deactivate_us", "detach_us"};
+
+}  // namespace
+
 // One helper process: its pid, its stdout, and what to do when both its
 // output has ended and it has been reaped.
 struct VaultService::Run {
@@ -37,6 +63,7 @@ struct VaultService::Run {
   bool exited = false;
   int exit_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::int64_t handed_us = MonoMicros();  // when the operation went to the helper
   std::function<void(int, std::string)> finished;
 };
 
@@ -80,7 +107,7 @@ void VaultService::Transition(VaultEvent event, const std::string& reason) {
   if (*next != VaultState::kFailed && event != VaultEvent::kUnlockRefused) last_error_.clear();
   Log(*next == VaultState::kFailed ? LogLevel::kError : LogLevel::kInfo, "vault.state",
       {{"from", vault::Name(state_)}, {"to", vault::Name(*next)}, {"event", vault::Name(event)},
-       {"reason", reason}});
+       {"reason", reason}, {"mono_us", MonoMicros()}});
   state_ = *next;
 }
 
@@ -88,10 +115,10 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   VaultOutcome o;
   o.ok = exit_code == 0;
   if (o.ok) {
-    auto at = line.find("hooks_failed=");
-    if (at != std::string::npos) {
-      o.message = "a hook failed (" + line.substr(at) + "); see the logs";
-      Log(LogLevel::kWarn, "vault.hook.failed", {{"count", line.substr(at + 13)}});
+    const std::string failed = FieldOf(line, "hooks_failed");
+    if (!failed.empty()) {
+      o.message = "a hook failed (hooks_failed=" + failed + "); see the logs";
+      Log(LogLevel::kWarn, "vault.hook.failed", {{"count", failed}});
     }
     return o;
   }
@@ -171,9 +198,17 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     run->timeout.cancel();
     running_.reset();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - run->started);
-    Log(LogLevel::kInfo, "vault.helper.done",
-        {{"operation", operation}, {"code", run->exit_code}, {"duration_ms", static_cast<long long>(ms.count())}});
     std::string line = run->text.substr(0, run->text.find('\n'));
+    std::vector<LogField> fields = {{"operation", operation},
+                                    {"code", run->exit_code},
+                                    {"duration_ms", static_cast<long long>(ms.count())},
+                                    {"handed_us", run->handed_us},
+                                    {"mono_us", MonoMicros()}};
+    for (const char* key : kHelperTimings) {
+      const std::string value = FieldOf(line, key);
+      if (!value.empty()) fields.emplace_back(key, std::strtoll(value.c_str(), nullptr, 10));
+    }
+    LogFields(LogLevel::kInfo, "vault.helper.done", fields);
     run->finished(run->exit_code, line);
     RunIdleWaiters();
   };

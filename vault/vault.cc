@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/unique_fd.h"
@@ -216,24 +217,42 @@ void Vault::RunHooksOf(const std::vector<std::string>& hooks, const char* phase)
 }
 
 VaultStatus Vault::Lock() {
+  lock_timings_ = {};
+  // Each step's duration lands in lock_timings_ however the step ends.
+  auto clock = std::chrono::steady_clock::now();
+  auto lap = [&clock](long long& into) {
+    auto now = std::chrono::steady_clock::now();
+    into = std::chrono::duration_cast<std::chrono::microseconds>(now - clock).count();
+    clock = now;
+  };
   VaultProbe probe = Probe();
+  lap(lock_timings_.probe_us);
   if (probe.mounted) {
     RunHooksOf(config_.lock_hooks, "lock");
+    lap(lock_timings_.hooks_us);
     EndHolders(config_.mountpoint, config_.holder_grace);
+    lap(lock_timings_.holders_us);
     UniqueFd root(open(config_.mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));
     root.Reset();
-    if (auto e = Unmount(config_.mountpoint, "umount")) {
+    lap(lock_timings_.sync_us);
+    auto unmounted = Unmount(config_.mountpoint, "umount");
+    lap(lock_timings_.umount_us);
+    if (auto e = unmounted) {
       std::string holders;
       for (pid_t pid : ProcessesHolding(config_.mountpoint)) holders += " " + DescribeProcess(pid);
       if (!holders.empty()) e->message += "; held by" + holders;
       return e;
     }
   }
-  if (auto e = DeactivateMapping(config_.mapping_name)) return e;
+  auto deactivated = DeactivateMapping(config_.mapping_name);
+  lap(lock_timings_.deactivate_us);
+  if (deactivated) return deactivated;
   // Autoclear detaches the loop device with the mapping; one left over from
   // an older run (or another tool) is detached here.
-  return DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
+  auto detached = DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
+  lap(lock_timings_.detach_us);
+  return detached;
 }
 
 VaultStatus Vault::RequireImage(const char* step) const {
