@@ -138,14 +138,34 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   return o;
 }
 
-void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
-                             std::function<void(int, std::string)> finished) {
+// A pre-started helper (`tazpod-vault-helper standby`): exec'd, linked and
+// blocked reading its operation's name from stdin. Until an operation takes
+// it, PID 1 only holds its pipes and watches its exit (no timer, no read).
+struct VaultService::Standby {
+  pid_t pid = -1;
+  UniqueFd input;   // its stdin
+  UniqueFd output;  // its stdout
+  // The mount namespace it was started in (namespace_generation_): one
+  // started before the private namespace existed must never mount the vault.
+  unsigned namespace_generation = 0;
+  bool exited = false;
+  // Set by the operation that takes it over; until then an exit is logged.
+  std::function<void(int)> on_exit;
+  std::function<void()> on_reaped;  // DismissStandby's continuation
+};
+
+VaultService::~VaultService() {
+  // At exit without a shutdown (nothing will reap it): do not leave it waiting.
+  if (standby_ && !standby_->exited) kill(standby_->pid, SIGKILL);
+}
+
+pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, UniqueFd* output) {
   int out_pipe[2], in_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return finished(-1, "");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return -1;
   if (pipe2(in_pipe, O_CLOEXEC) != 0) {
     close(out_pipe[0]);
     close(out_pipe[1]);
-    return finished(-1, "");
+    return -1;
   }
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]), in_read(in_pipe[0]), in_write(in_pipe[1]);
   std::vector<std::string> args = HelperArgs(operation);
@@ -160,7 +180,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();
-  if (pid < 0) return finished(-1, "");
+  if (pid < 0) return -1;
   if (pid == 0) {
     // The helper must not inherit PID 1's blocked signals (a killed helper
     // must die), nor any descriptor but its pipes and stderr.
@@ -176,24 +196,111 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     execve(argv[0], argv.data(), envp);
     _exit(127);
   }
-  in_read.Reset();
-  out_write.Reset();
-  // The pipe holds far more than a passphrase: this write does not block.
-  if (secret.size() > 0) {
-    ssize_t ignored = write(in_write.get(), secret.data(), secret.size());
-    (void)ignored;
+  *input = std::move(in_write);
+  *output = std::move(out_read);
+  return pid;
+}
+
+void VaultService::StartStandby() {
+  if (!prestart_ || standby_ || busy()) return;
+  // Without the private namespace it must have, the vault cannot be
+  // unlocked: there is nothing to start a helper for.
+  if (settings_.private_mount_namespace && !mount_namespace_) return;
+  auto standby = std::make_shared<Standby>();
+  standby->pid = SpawnHelper("standby", &standby->input, &standby->output);
+  if (standby->pid < 0) {
+    // Not an error for anyone: the next operation forks its own helper.
+    Log(LogLevel::kWarn, "vault.helper.standby_failed", {{"error", std::strerror(errno)}});
+    return;
   }
-  in_write.Reset();
+  standby->namespace_generation = namespace_generation_;
+  reaper_.Watch(standby->pid, [this, standby](pid_t pid, int status) {
+    standby->exited = true;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (standby->on_exit) return standby->on_exit(code);
+    Log(standby->on_reaped ? LogLevel::kDebug : LogLevel::kWarn, "vault.helper.standby_exit",
+        {{"pid", pid}, {"code", code}});
+    if (standby_ == standby) standby_.reset();
+    if (standby->on_reaped) standby->on_reaped();
+  });
+  standby_ = standby;
+  Log(LogLevel::kDebug, "vault.helper.standby", {{"pid", standby->pid}});
+}
+
+void VaultService::DismissStandby(std::function<void()> reaped) {
+  std::shared_ptr<Standby> standby = std::move(standby_);
+  standby_.reset();
+  if (!standby || standby->exited) {
+    if (reaped) reaped();
+    return;
+  }
+  standby->on_reaped = reaped ? std::move(reaped) : [] {};
+  standby->input.Reset();  // end of input: a standby helper exits by itself
+  if (kill(standby->pid, SIGKILL) != 0 && errno != ESRCH)
+    Log(LogLevel::kWarn, "vault.helper.kill_failed", {{"pid", standby->pid}, {"error", std::strerror(errno)}});
+}
+
+void VaultService::StopPrestarting() { prestart_ = false; }
+
+// Hands `operation` to the standby helper: its name on a line, then the
+// secret. False when there is no usable standby (none, exited, started in
+// another mount namespace, or it cannot be written to).
+bool VaultService::TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid,
+                               UniqueFd* output, std::shared_ptr<Standby>* taken) {
+  if (!standby_) return false;
+  if (standby_->exited || standby_->namespace_generation != namespace_generation_) {
+    DismissStandby();
+    return false;
+  }
+  // Pipes hold far more than a name and a passphrase: these writes do not
+  // block. A standby that died unseen gives EPIPE (PID 1 ignores its own
+  // SIGPIPE): fall back to a fresh helper.
+  const std::string line = operation + "\n";
+  bool written = write(standby_->input.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (written && secret.size() > 0)
+    written = write(standby_->input.get(), secret.data(), secret.size()) == static_cast<ssize_t>(secret.size());
+  if (!written) {
+    Log(LogLevel::kWarn, "vault.helper.standby_unusable", {{"pid", standby_->pid}, {"error", std::strerror(errno)}});
+    DismissStandby();
+    return false;
+  }
+  standby_->input.Reset();
+  *pid = standby_->pid;
+  *output = std::move(standby_->output);
+  *taken = std::move(standby_);
+  standby_.reset();
+  return true;
+}
+
+void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
+                             std::function<void(int, std::string)> finished) {
+  const std::int64_t handed_us = MonoMicros();
+  pid_t pid = -1;
+  UniqueFd output;
+  std::shared_ptr<Standby> standby;
+  const bool prestarted = TakeStandby(operation, secret, &pid, &output, &standby);
+  if (!prestarted) {
+    UniqueFd input;
+    pid = SpawnHelper(operation, &input, &output);
+    if (pid < 0) return finished(-1, "");
+    // The pipe holds far more than a passphrase: this write does not block.
+    if (secret.size() > 0) {
+      ssize_t ignored = write(input.get(), secret.data(), secret.size());
+      (void)ignored;
+    }
+  }
   secret.Clear();
 
   auto run = std::make_shared<Run>(io_);
   run->pid = pid;
-  run->output.assign(out_read.Release());
+  run->handed_us = handed_us;
+  run->output.assign(output.Release());
   run->finished = std::move(finished);
   running_ = run;
-  Log(LogLevel::kDebug, "vault.helper.start", {{"operation", operation}, {"pid", pid}});
+  Log(LogLevel::kDebug, "vault.helper.start",
+      {{"operation", operation}, {"pid", pid}, {"prestarted", prestarted}});
 
-  auto maybe_finish = [this, run, operation] {
+  auto maybe_finish = [this, run, operation, prestarted] {
     if (!run->eof || !run->exited) return;
     run->timeout.cancel();
     running_.reset();
@@ -202,6 +309,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     std::vector<LogField> fields = {{"operation", operation},
                                     {"code", run->exit_code},
                                     {"duration_ms", static_cast<long long>(ms.count())},
+                                    {"prestarted", prestarted},
                                     {"handed_us", run->handed_us},
                                     {"mono_us", MonoMicros()}};
     for (const char* key : kHelperTimings) {
@@ -211,12 +319,23 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     LogFields(LogLevel::kInfo, "vault.helper.done", fields);
     run->finished(run->exit_code, line);
     RunIdleWaiters();
+    // The next operation's helper, started now that this one is answered:
+    // its fork, exec and linking are then off that operation's path.
+    StartStandby();
   };
-  reaper_.Watch(pid, [run, maybe_finish](pid_t, int status) {
+  auto on_exit = [run, maybe_finish](int code) {
     run->exited = true;
-    run->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run->exit_code = code;
     maybe_finish();
-  });
+  };
+  if (standby) {
+    standby->on_exit = on_exit;
+    // Reaped between the hand-off and now (the reaper only runs from the
+    // event loop, so this is defensive).
+    if (standby->exited) on_exit(-1);
+  } else {
+    reaper_.Watch(pid, [on_exit](pid_t, int status) { on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : -1); });
+  }
   auto reader = std::make_shared<std::function<void()>>();
   *reader = [run, maybe_finish, reader] {
     run->output.async_read_some(asio::buffer(run->chunk), [run, maybe_finish, reader](boost::system::error_code ec, size_t n) {
@@ -276,12 +395,14 @@ void VaultService::Start(Done done) {
         last_error_ = "no private mount namespace: " + error;
         o = {false, "system", last_error_};
       } else {
+        ++namespace_generation_;
         Log(LogLevel::kInfo, "vault.namespace.created", {});
       }
     }
     ready_ = true;
     done(o);
     RunIdleWaiters();
+    StartStandby();
   });
 }
 
