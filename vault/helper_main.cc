@@ -115,7 +115,7 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
   for (const std::string& failure : vault.hook_failures())
     std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
   if (!status) {
-    const std::string state(Name(vault.Probe().state()));
+    const std::string state(Name(lock ? vault.StateAfterLock() : vault.Probe().state()));
     std::printf("result=ok state=%s t_start_us=%lld t_end_us=%lld", state.c_str(), operation_started_us,
                 MonoMicros());
     if (lock) {
@@ -219,7 +219,14 @@ int main(int argc, char** argv) {
   }
 
   if (operation == "probe") return Report(std::nullopt, vault);
-  if (operation == "lock") return Report(vault.Lock(), vault, true);
+  if (operation == "lock") {
+    // A lock holds no secret, and its result is all PID 1 waits for: leave
+    // at once, without running libcryptsetup's, OpenSSL's and the C++
+    // runtime's exit handlers (the kernel releases everything anyway).
+    const int rc = Report(vault.Lock(), vault, true);
+    std::fflush(stdout);
+    _exit(rc);
+  }
   if (operation == "recover") return Report(vault.Recover(), vault);
 
   SecretBuffer secrets(2 * kMaxPassphrase + 1);

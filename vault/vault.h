@@ -80,10 +80,13 @@ class Vault {
   // first unlock formats).
   VaultStatus Unlock(const SecretBuffer& passphrase);
 
-  // Locks: runs the lock hooks, ends the processes that hold files in the
-  // vault, syncs, unmounts, deactivates the mapping; the loop device
-  // detaches itself.
+  // Locks: runs the lock hooks, syncs, unmounts (when the file system is
+  // busy: ends the processes that hold files in the vault, and unmounts
+  // again), deactivates the mapping; the loop device detaches itself.
   VaultStatus Lock();
+  // The state after a successful Lock(), without Probe()'s device-mapper
+  // and mount-table queries: locked, or absent when there is no image.
+  VaultState StateAfterLock() const;
 
   // What the hooks of the last Unlock() or Lock() reported (they never fail
   // the operation itself).
