@@ -48,6 +48,16 @@ std::string FieldOf(const std::string& line, std::string_view key) {
 constexpr const char* kHelperTimings[] = {"t_start_us", "t_end_us",  "probe_us",      "hooks_us", "holders_us",
                                           "sync_us",    "umount_us", "deactivate_us", "detach_us"};
 
+// The exit code a result line stands for (helper_main.cc's table).
+int ExitCodeOfResult(const std::string& line) {
+  if (line.starts_with("result=ok")) return 0;
+  const std::string kind = FieldOf(line, "kind");
+  if (kind == "wrong_passphrase") return 2;
+  if (kind == "busy") return 3;
+  if (kind == "invalid") return 4;
+  return 1;
+}
+
 }  // namespace
 
 // One helper process: its pid, its stdout, and what to do when both its
@@ -62,6 +72,8 @@ struct VaultService::Run {
   bool eof = false;
   bool exited = false;
   int exit_code = -1;
+  bool answered = false;  // the operation's caller has its result
+  int answered_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::int64_t handed_us = MonoMicros();  // when the operation went to the helper
   std::function<void(int, std::string)> finished;
@@ -300,14 +312,19 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   Log(LogLevel::kDebug, "vault.helper.start",
       {{"operation", operation}, {"pid", pid}, {"prestarted", prestarted}});
 
-  auto maybe_finish = [this, run, operation, prestarted] {
-    if (!run->eof || !run->exited) return;
-    run->timeout.cancel();
-    running_.reset();
+  // The operation is answered as soon as the result line is complete: the
+  // helper prints it after its last kernel call, so the vault's state is
+  // settled, and the helper's exit (unmapping libcryptsetup and the rest)
+  // and its reaping follow off the critical path. Without a result line (a
+  // killed helper prints none) the answer waits for the end of its output
+  // and its exit status, as before. The timeout stands until it is reaped.
+  auto answer = [this, run, operation, prestarted](int code, const std::string& line) {
+    run->answered = true;
+    run->answered_code = code;
+    if (running_ == run) running_.reset();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - run->started);
-    std::string line = run->text.substr(0, run->text.find('\n'));
     std::vector<LogField> fields = {{"operation", operation},
-                                    {"code", run->exit_code},
+                                    {"code", code},
                                     {"duration_ms", static_cast<long long>(ms.count())},
                                     {"prestarted", prestarted},
                                     {"handed_us", run->handed_us},
@@ -317,11 +334,28 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
       if (!value.empty()) fields.emplace_back(key, std::strtoll(value.c_str(), nullptr, 10));
     }
     LogFields(LogLevel::kInfo, "vault.helper.done", fields);
-    run->finished(run->exit_code, line);
+    run->finished(code, line);
     RunIdleWaiters();
     // The next operation's helper, started now that this one is answered:
     // its fork, exec and linking are then off that operation's path.
     StartStandby();
+  };
+  auto maybe_finish = [run, answer] {
+    const bool gone = run->eof && run->exited;
+    if (!run->answered) {
+      const size_t end_of_line = run->text.find('\n');
+      if (end_of_line != std::string::npos && run->text.starts_with("result=")) {
+        const std::string line = run->text.substr(0, end_of_line);
+        answer(ExitCodeOfResult(line), line);
+      } else if (gone) {
+        answer(run->exit_code, run->text.substr(0, end_of_line));
+      }
+    }
+    if (!gone) return;
+    run->timeout.cancel();
+    if (run->exit_code != run->answered_code)
+      Log(LogLevel::kWarn, "vault.helper.exit_mismatch",
+          {{"pid", run->pid}, {"code", run->exit_code}, {"result_code", run->answered_code}});
   };
   auto on_exit = [run, maybe_finish](int code) {
     run->exited = true;
@@ -341,12 +375,14 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     run->output.async_read_some(asio::buffer(run->chunk), [run, maybe_finish, reader](boost::system::error_code ec, size_t n) {
       if (!ec && run->text.size() < 4096) {
         run->text.append(run->chunk, n);
+        maybe_finish();  // the result line may be complete
         (*reader)();
         return;
       }
       run->eof = true;
       boost::system::error_code ignored;
       run->output.close(ignored);
+      *reader = nullptr;  // it held itself: free it, and what it holds, with this handler
       maybe_finish();
     });
   };

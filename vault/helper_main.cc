@@ -126,6 +126,7 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
     }
     if (!vault.hook_failures().empty()) std::printf(" hooks_failed=%zu", vault.hook_failures().size());
     std::printf("\n");
+    std::fflush(stdout);  // PID 1 answers on this line; the exit may take longer
     return 0;
   }
   std::string message = status->message;
@@ -133,6 +134,7 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
     if (c == '"' || c == '\n') c = '\'';
   std::printf("result=error kind=%s step=%s message=\"%s\"\n", std::string(KindName(status->kind)).c_str(),
               status->step.c_str(), message.c_str());
+  std::fflush(stdout);
   return ExitCodeFor(status->kind);
 }
 

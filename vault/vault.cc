@@ -226,22 +226,24 @@ VaultStatus Vault::Lock() {
     clock = now;
   };
   // Only the mount matters here (DeactivateMapping checks the mapping).
-  const bool mounted = IsMountPoint(config_.mountpoint);
+  const bool mounted = IsMountPointFast(config_.mountpoint);
   lap(lock_timings_.probe_us);
   if (mounted) {
     RunHooksOf(config_.lock_hooks, "lock");
     lap(lock_timings_.hooks_us);
-    UniqueFd root(open(config_.mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));
-    root.Reset();
-    lap(lock_timings_.sync_us);
     // Unmount first: it fails with EBUSY exactly when a process holds the
     // file system, and only then are the holders looked for (a scan of
     // every process's files and mappings, the slowest part of a lock
-    // nobody holds) and ended.
+    // nobody holds) and ended. An unmount writes everything back itself.
     auto unmounted = Unmount(config_.mountpoint, "umount");
     lap(lock_timings_.umount_us);
     if (unmounted && unmounted->kind == ErrorKind::kBusy) {
+      // Flush first, so that what was written reaches the device even if
+      // a holder outlives its SIGKILL and the lock fails.
+      UniqueFd root(open(config_.mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));
+      root.Reset();
+      lap(lock_timings_.sync_us);
       EndHolders(config_.mountpoint, config_.holder_grace);
       lap(lock_timings_.holders_us);
       unmounted = Unmount(config_.mountpoint, "umount");
