@@ -76,7 +76,11 @@ for i in $(seq "$ROUNDS"); do
   echo $(( h[t_end_us] - h[t_start_us] - steps )) >> exit-report   # the helper's result probe and line
   echo $(( done_us - h[t_end_us] )) >> exit-collect  # helper exit, reap, result read
   echo $(( locked - done_us )) >> exit-finish
-  echo "round $i: total=$(( locked - exit_us )) kernel=$kernel handoff=$(( h[t_start_us] - handed ))" >&2
+  echo "round $i: total=$(( locked - exit_us )) kernel=$kernel overhead=$(( locked - exit_us - kernel ))" \
+    "wake=$(( close - exit_us )) gate=$(( handed - close )) handoff=$(( h[t_start_us] - handed ))" \
+    "probe=${h[probe_us]} hooks=${h[hooks_us]} holders=${h[holders_us]} sync=${h[sync_us]}" \
+    "report=$(( h[t_end_us] - h[t_start_us] - steps )) collect=$(( done_us - h[t_end_us] ))" \
+    "finish=$(( locked - done_us ))" >&2
 done
 
 for f in tazpod-unlock manual-unlock tazpod-lock manual-lock exit-total exit-kernel exit-overhead exit-wake \
