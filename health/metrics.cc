@@ -142,7 +142,8 @@ std::string FormatValue(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   // Counters are whole numbers; print them as such up to 2^53, past which a
   // double no longer holds every integer anyway.
-  if (value == std::trunc(value) && std::fabs(value) < 9007199254740992.0)
+  // (A cast, not std::trunc: tazpod links without libm, docs/benchmarks.md.)
+  if (std::fabs(value) < 9007199254740992.0 && value == static_cast<double>(static_cast<long long>(value)))
     return std::to_string(static_cast<long long>(value));
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);

@@ -1,25 +1,157 @@
 #include "init/cli.h"
 
-#include <malloc.h>
-
-#include <CLI/CLI.hpp>
-#include <iostream>
+#include <charconv>
+#include <cstdio>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "init/config.h"
+#include "init/health_command.h"
 #include "init/init_command.h"
 #include "init/signal_names.h"
 #include "init/vault_command.h"
 #include "session/login_command.h"
-#include "session/user_commands.h"
 #include "session/protocol.h"
+#include "session/user_commands.h"
 #include "version.h"
+
+// A hand-written parser, not CLI11: this binary is PID 1, and CLI11 (through
+// <iostream>) made every start build the standard streams and the locale,
+// then built three subcommands' worth of option objects, all before the
+// main child could start (docs/benchmarks.md). The help texts and error
+// messages are the ones CLI11 printed, so the command line is unchanged.
 
 namespace tazpod::init {
 
 namespace {
 
 constexpr int kExitUsage = 2;
+
+void Print(std::FILE* to, std::string_view text) { std::fwrite(text.data(), 1, text.size(), to); }
+
+// A usage error in CLI11's words: the message, then where to get help.
+int UsageError(std::string_view message) {
+  Print(stderr, message);
+  Print(stderr, "\nRun with --help for more information.\n");
+  return kExitUsage;
+}
+
+constexpr std::string_view kTopHelp =
+    "tazpod: PID 1 and passphrase-gated LUKS2 vault for a developer container\n"
+    "Usage: tazpod [OPTIONS] [SUBCOMMAND]\n"
+    "\n"
+    "Options:\n"
+    "  -h,--help                   Print this help message and exit\n"
+    "  --version                   Print the version and exit\n"
+    "\n"
+    "Subcommands:\n"
+    "  init                        Run as the container's PID 1 (docs/init.md)\n"
+    "  vault                       Drive the vault through PID 1, without the login gate\n"
+    "  login                       Prove the vault's passphrase and get a shell as the workstation user\n"
+    "  status                      Show the vault's state and the open sessions\n"
+    "  lock                        Lock the vault now (refused while sessions are open)\n"
+    "  passwd                      Change the vault's passphrase (asked on the terminal)\n"
+    "  health                      Ask PID 1 whether it is healthy: exit 0 or 1, with one line (HEALTHCHECK)\n"
+    "\n"
+    "Run `tazpod SUBCOMMAND --help` for the options of one subcommand.\n";
+
+constexpr std::string_view kSubcommandFooter =
+    "\nRun `tazpod SUBCOMMAND --help` for the options of one subcommand.\n";
+
+void PrintInitHelp() {
+  Print(stdout,
+        "Run as the container's PID 1 (docs/init.md)\n"
+        "Usage: tazpod init [OPTIONS]\n"
+        "\n"
+        "Options:\n"
+        "  -h,--help                   Print this help message and exit\n");
+  Print(stdout, "  --config TEXT=" + DefaultConfigPath() + "\n");
+  Print(stdout,
+        "                              Configuration file\n"
+        "  -g,--pgroup                 Forward signals to the main child's process group (tini -g)\n"
+        "  -c,--single-child           Forward signals to the main child only (the default; dumb-init -c)\n"
+        "  -r,--rewrite TEXT ...       Rewrite signal S to R before forwarding, as S:R (dumb-init -r; R=0 drops)\n"
+        "  -e,--expect-exit INT:INT in [0 - 255] ...\n"
+        "                              Report this exit code of the main child as 0 (tini -e)\n"
+        "  -p,--pdeathsig TEXT         Signal init receives when its parent dies (tini -p)\n"
+        "  -s,--subreaper              Accepted for tini compatibility: init always registers as subreaper when not PID 1\n"
+        "  -w,--warn-on-reap           Warn about reaped processes that were not init's own (tini -w)\n"
+        "  -v,--verbose                More log output (repeat for debug)\n"
+        "  -P,--pause                  Run no command and idle until stopped (catatonit -P)\n"
+        "  --grace-period TEXT         Shutdown grace period before SIGKILL, e.g. 8s\n"
+        "  --forward-delay TEXT        Delay between SIGTERM and acting on it, e.g. 5s\n"
+        "  --log-format TEXT           text or json\n"
+        "  --log-level TEXT            debug, info, warn or error\n"
+        "\n"
+        "COMMAND [ARGS...] after the options (or after --) runs as the main child.\n");
+}
+
+void PrintVaultHelp() {
+  Print(stdout,
+        "Drive the vault through PID 1, without the login gate\n"
+        "Usage: tazpod vault [OPTIONS] action\n"
+        "\n"
+        "Positionals:\n"
+        "  action TEXT:{status,unlock,lock,verify,passwd} REQUIRED\n"
+        "                              status, unlock, lock, verify or passwd\n"
+        "\n"
+        "Options:\n"
+        "  -h,--help                   Print this help message and exit\n"
+        "  --socket TEXT=/run/tazpod/control.sock\n"
+        "                              PID 1's control socket\n"
+        "  --passphrase-stdin          Read the passphrase from stdin (passwd: old, then new, one per line)\n");
+  Print(stdout, kSubcommandFooter);
+}
+
+void PrintLoginHelp() {
+  Print(stdout,
+        "Prove the vault's passphrase and get a shell as the workstation user\n"
+        "Usage: tazpod login [OPTIONS]\n"
+        "\n"
+        "Options:\n"
+        "  -h,--help                   Print this help message and exit\n"
+        "  --socket TEXT=/run/tazpod/control.sock\n"
+        "                              PID 1's control socket\n"
+        "  --timeout INT:INT in [1 - 3600]=120\n"
+        "                              Seconds to type the passphrase\n");
+  Print(stdout, kSubcommandFooter);
+}
+
+std::optional<int> ParseIntInRange(std::string_view text, int low, int high) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < low || value > high) return std::nullopt;
+  return value;
+}
+
+// The arguments of one subcommand, read left to right.
+class Args {
+ public:
+  explicit Args(std::vector<std::string_view> args) : args_(std::move(args)) {}
+  bool done() const { return next_ >= args_.size(); }
+  std::string_view peek() const { return args_[next_]; }
+  std::string_view take() { return args_[next_++]; }
+  // An argument that can be a value: not an option (CLI11 takes "-5" as an
+  // option too, and so does this).
+  bool value_next() const { return !done() && (args_[next_].empty() || args_[next_][0] != '-'); }
+  std::vector<std::string> rest() {
+    std::vector<std::string> out(args_.begin() + static_cast<std::ptrdiff_t>(next_), args_.end());
+    next_ = args_.size();
+    return out;
+  }
+
+ private:
+  std::vector<std::string_view> args_;
+  size_t next_ = 0;
+};
+
+// Splits "--name=value" into name and value; "--name" has no value.
+std::pair<std::string_view, std::optional<std::string_view>> SplitLong(std::string_view arg) {
+  auto eq = arg.find('=');
+  if (eq == std::string_view::npos) return {arg, std::nullopt};
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
 
 // Flags of `tazpod init`, kept apart from the configuration so that only the
 // flags actually given override the file and the environment.
@@ -31,7 +163,6 @@ struct InitFlags {
   std::vector<std::string> rewrites;
   std::vector<int> expect_exit;
   std::string pdeathsig;
-  bool subreaper = false;
   bool warn_on_reap = false;
   int verbose = 0;
   bool pause = false;
@@ -42,27 +173,104 @@ struct InitFlags {
   std::vector<std::string> command;
 };
 
-void AddInitCommand(CLI::App& app, InitFlags& f) {
-  CLI::App* init = app.add_subcommand("init", "Run as the container's PID 1 (docs/init.md)");
-  init->add_option("--config", f.config_path, "Configuration file")->capture_default_str();
-  init->add_flag("-g,--pgroup", f.group, "Forward signals to the main child's process group (tini -g)");
-  init->add_flag("-c,--single-child", f.single_child, "Forward signals to the main child only (the default; dumb-init -c)");
-  init->add_option("-r,--rewrite", f.rewrites, "Rewrite signal S to R before forwarding, as S:R (dumb-init -r; R=0 drops)");
-  init->add_option("-e,--expect-exit", f.expect_exit, "Report this exit code of the main child as 0 (tini -e)")
-      ->check(CLI::Range(0, 255));
-  init->add_option("-p,--pdeathsig", f.pdeathsig, "Signal init receives when its parent dies (tini -p)");
-  init->add_flag("-s,--subreaper", f.subreaper, "Accepted for tini compatibility: init always registers as subreaper when not PID 1");
-  init->add_flag("-w,--warn-on-reap", f.warn_on_reap, "Warn about reaped processes that were not init's own (tini -w)");
-  init->add_flag("-v,--verbose", f.verbose, "More log output (repeat for debug)");
-  init->add_flag("-P,--pause", f.pause, "Run no command and idle until stopped (catatonit -P)");
-  init->add_option("--grace-period", f.grace_period, "Shutdown grace period before SIGKILL, e.g. 8s");
-  init->add_option("--forward-delay", f.forward_delay, "Delay between SIGTERM and acting on it, e.g. 5s");
-  init->add_option("--log-format", f.log_format, "text or json");
-  init->add_option("--log-level", f.log_level, "debug, info, warn or error");
-  // Everything from the first positional argument (or after "--") is the
-  // main child's command line, untouched: its own flags are not ours.
-  init->prefix_command();
-  init->footer("COMMAND [ARGS...] after the options (or after --) runs as the main child.");
+// What parsing a subcommand's arguments ended in.
+struct Outcome {
+  bool run = false;  // else exit with `exit_code`
+  int exit_code = kExitUsage;
+};
+
+Outcome Exit(int code) { return {false, code}; }
+
+// The options of `tazpod init`; the first argument that is not one of them
+// starts the main child's command line (CLI11's prefix_command).
+Outcome ParseInitArgs(Args& args, InitFlags& f) {
+  while (!args.done()) {
+    std::string_view arg = args.peek();
+    if (arg.size() < 2 || arg[0] != '-') break;
+    std::string name;  // the option's long name, for messages
+    char short_name = 0;
+    std::optional<std::string_view> attached;  // "--x=v" or "-xv"
+    if (arg[1] == '-') {
+      auto [n, v] = SplitLong(arg);
+      static constexpr std::pair<std::string_view, char> kLong[] = {
+          {"--help", 'h'},        {"--pgroup", 'g'},       {"--single-child", 'c'}, {"--rewrite", 'r'},
+          {"--expect-exit", 'e'}, {"--pdeathsig", 'p'},    {"--subreaper", 's'},    {"--warn-on-reap", 'w'},
+          {"--verbose", 'v'},     {"--pause", 'P'},        {"--config", '1'},       {"--grace-period", '2'},
+          {"--forward-delay", '3'}, {"--log-format", '4'}, {"--log-level", '5'}};
+      for (auto& [long_name, s] : kLong)
+        if (n == long_name) short_name = s;
+      if (!short_name) break;  // not ours: the command starts here
+      name = std::string(n);
+      attached = v;
+      args.take();
+      if (attached && std::string_view("hgcswvP").find(short_name) != std::string_view::npos)
+        return Exit(UsageError(name + ": flag given a value"));
+    } else {
+      // A cluster of short options: flags, then at most one option whose
+      // value is the rest of the cluster or the next argument ("-gve3").
+      std::string_view cluster = arg.substr(1);
+      size_t letters = cluster.find_first_not_of("hgcswvP");  // flags first
+      if (letters != std::string_view::npos && std::string_view("rep").find(cluster[letters]) == std::string_view::npos)
+        break;  // not ours: the command starts here
+      args.take();
+      for (size_t i = 0; i < cluster.size() && !short_name; ++i) {
+        switch (char c = cluster[i]) {
+          case 'h': PrintInitHelp(); return Exit(0);
+          case 'g': f.group = true; break;
+          case 'c': f.single_child = true; break;
+          case 's': break;  // tini -s: init registers as subreaper anyway
+          case 'w': f.warn_on_reap = true; break;
+          case 'v': ++f.verbose; break;
+          case 'P': f.pause = true; break;
+          default:
+            short_name = c;
+            if (i + 1 < cluster.size()) attached = cluster.substr(i + 1);
+        }
+      }
+      if (!short_name) continue;
+      name = short_name == 'r' ? "--rewrite" : short_name == 'e' ? "--expect-exit" : "--pdeathsig";
+    }
+    switch (short_name) {
+      case 'h': PrintInitHelp(); return Exit(0);
+      case 'g': f.group = true; continue;
+      case 'c': f.single_child = true; continue;
+      case 's': continue;
+      case 'w': f.warn_on_reap = true; continue;
+      case 'v': ++f.verbose; continue;
+      case 'P': f.pause = true; continue;
+      default: break;
+    }
+    // An option with a value. -r and -e, like CLI11's vector options, also
+    // take the values that follow, up to the next option or "--".
+    std::vector<std::string_view> values;
+    if (attached) values.push_back(*attached);
+    else if (args.value_next()) values.push_back(args.take());
+    if (values.empty()) {
+      std::string_view type = short_name == 'e' ? "INT:INT in [0 - 255]" : "TEXT";
+      return Exit(UsageError(name + ": 1 required " + std::string(type) + " missing"));
+    }
+    if (short_name == 'r' || short_name == 'e')
+      while (args.value_next()) values.push_back(args.take());
+    for (std::string_view v : values) {
+      switch (short_name) {
+        case 'r': f.rewrites.emplace_back(v); break;
+        case 'e': {
+          auto code = ParseIntInRange(v, 0, 255);
+          if (!code) return Exit(UsageError("--expect-exit: Value " + std::string(v) + " not in range 0 to 255"));
+          f.expect_exit.push_back(*code);
+          break;
+        }
+        case 'p': f.pdeathsig = v; break;
+        case '1': f.config_path = v; f.config_given = true; break;
+        case '2': f.grace_period = v; break;
+        case '3': f.forward_delay = v; break;
+        case '4': f.log_format = v; break;
+        case '5': f.log_level = v; break;
+      }
+    }
+  }
+  f.command = args.rest();
+  return {true, 0};
 }
 
 // Applies the flags that were given on top of `config`. Returns an error
@@ -110,153 +318,239 @@ std::string ApplyFlags(const InitFlags& f, Config& config) {
   return "";
 }
 
-void AddVaultCommand(CLI::App& app, VaultCommand& v) {
-  CLI::App* vault = app.add_subcommand("vault", "Drive the vault through PID 1, without the login gate");
-  vault->add_option("action", v.action, "status, unlock, lock, verify or passwd")
-      ->required()
-      ->check(CLI::IsMember({"status", "unlock", "lock", "verify", "passwd"}));
-  vault->add_option("--socket", v.socket, "PID 1's control socket")->capture_default_str();
-  vault->add_flag("--passphrase-stdin", v.passphrase_stdin,
-                  "Read the passphrase from stdin (passwd: old, then new, one per line)");
-}
-
-void AddLoginCommand(CLI::App& app, session::LoginCommand& login, int& timeout_s) {
-  CLI::App* cmd = app.add_subcommand("login", "Prove the vault's passphrase and get a shell as the workstation user");
-  cmd->add_option("--socket", login.socket, "PID 1's control socket")->capture_default_str();
-  cmd->add_option("--timeout", timeout_s, "Seconds to type the passphrase")->capture_default_str()->check(CLI::Range(1, 3600));
-}
-
-void AddUserCommands(CLI::App& app, session::UserCommand& user, int& timeout_s) {
-  CLI::App* status = app.add_subcommand("status", "Show the vault's state and the open sessions");
-  status->add_flag("--json", user.json, "One JSON object instead of text");
-  status->add_option("--socket", user.socket, "PID 1's control socket")->capture_default_str();
-  CLI::App* lock = app.add_subcommand("lock", "Lock the vault now (refused while sessions are open)");
-  lock->add_flag("--force", user.force, "End the open sessions first (they are hung up)");
-  lock->add_option("--socket", user.socket, "PID 1's control socket")->capture_default_str();
-  CLI::App* passwd = app.add_subcommand("passwd", "Change the vault's passphrase (asked on the terminal)");
-  passwd->add_option("--socket", user.socket, "PID 1's control socket")->capture_default_str();
-  passwd->add_option("--timeout", timeout_s, "Seconds to type each passphrase")->capture_default_str()->check(CLI::Range(1, 3600));
-}
-
-int RunInitCommand(const InitFlags& flags, bool config_given) {
+int RunInitCommand(const InitFlags& flags) {
   InitOptions options;
-  if (auto err = ApplyConfigFile(flags.config_path, config_given, options.config)) {
-    std::cerr << "tazpod init: " << *err << "\n";
+  if (auto err = ApplyConfigFile(flags.config_path, flags.config_given, options.config)) {
+    Print(stderr, "tazpod init: " + *err + "\n");
     return kExitUsage;
   }
   ApplyEnvironment(options.config);
   if (std::string err = ApplyFlags(flags, options.config); !err.empty()) {
-    std::cerr << "tazpod init: " << err << "\n";
+    Print(stderr, "tazpod init: " + err + "\n");
     return kExitUsage;
   }
   options.command = flags.command;
   return RunInit(options);
 }
 
-}  // namespace
+// `tazpod vault ACTION [--socket PATH] [--passphrase-stdin]`.
+Outcome ParseVaultArgs(Args& args, VaultCommand& v) {
+  v.socket = session::kDefaultSocketPath;
+  while (!args.done()) {
+    std::string_view arg = args.take();
+    auto [name, value] = SplitLong(arg);
+    if (arg == "-h" || arg == "--help") {
+      PrintVaultHelp();
+      return Exit(0);
+    } else if (name == "--socket") {
+      if (!value && !args.value_next()) return Exit(UsageError("--socket: 1 required TEXT missing"));
+      v.socket = value ? *value : args.take();
+    } else if (arg == "--passphrase-stdin") {
+      v.passphrase_stdin = true;
+    } else if (v.action.empty() && !arg.empty() && arg[0] != '-') {
+      if (arg != "status" && arg != "unlock" && arg != "lock" && arg != "verify" && arg != "passwd")
+        return Exit(UsageError("action: " + std::string(arg) + " not in {status,unlock,lock,verify,passwd}"));
+      v.action = arg;
+    } else {
+      return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
+    }
+  }
+  if (v.action.empty()) return Exit(UsageError("action is required"));
+  return {true, 0};
+}
 
-namespace {
+// `tazpod login [--socket PATH] [--timeout SECONDS]`.
+Outcome ParseLoginArgs(Args& args, session::LoginCommand& login) {
+  login.socket = session::kDefaultSocketPath;
+  while (!args.done()) {
+    std::string_view arg = args.take();
+    auto [name, value] = SplitLong(arg);
+    if (arg == "-h" || arg == "--help") {
+      PrintLoginHelp();
+      return Exit(0);
+    } else if (name == "--socket" || name == "--timeout") {
+      if (!value && !args.value_next())
+        return Exit(UsageError(std::string(name) + ": 1 required " + (name == "--socket" ? "TEXT" : "INT:INT in [1 - 3600]") + " missing"));
+      std::string_view v = value ? *value : args.take();
+      if (name == "--socket") {
+        login.socket = v;
+        continue;
+      }
+      auto seconds = ParseIntInRange(v, 1, 3600);
+      if (!seconds) return Exit(UsageError("--timeout: Value " + std::string(v) + " not in range 1 to 3600"));
+      login.prompt_timeout = std::chrono::seconds(*seconds);
+    } else {
+      return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
+    }
+  }
+  return {true, 0};
+}
 
-// What the command line asked for, once parsed: the parser (and everything
-// CLI11 allocated) is gone before any of it runs, so PID 1 does not carry
-// the command-line machinery in its heap for the container's whole life.
-struct Parsed {
-  enum class Run { kExit, kInit, kVault, kLogin, kStatus, kLock, kPasswd } run = Run::kExit;
-  int exit_code = kExitUsage;
-  InitFlags init_flags;
-  bool config_given = false;
-  VaultCommand vault_command;
-  session::LoginCommand login_command;
-  session::UserCommand user_command;
+// The simple client subcommands (status, lock, passwd, health): --socket,
+// an optional --timeout in seconds, and on/off flags.
+struct ClientSpec {
+  std::string_view name;
+  std::string_view summary;
+  int timeout_max = 0;  // 0: no --timeout
+  int timeout_default = 0;
+  std::string_view timeout_help;
+  std::vector<std::pair<std::string_view, std::string_view>> flags;  // name, help
 };
 
-Parsed ParseCommandLine(int argc, char** argv) {
-  Parsed p;
-  CLI::App app{"tazpod: PID 1 and passphrase-gated LUKS2 vault for a developer container",
-               "tazpod"};
-  app.set_version_flag("--version", std::string("tazpod ") + kVersion,
-                       "Print the version and exit");
-  app.footer("Run `tazpod SUBCOMMAND --help` for the options of one subcommand.");
-  AddInitCommand(app, p.init_flags);
-  p.vault_command.socket = session::kDefaultSocketPath;
-  AddVaultCommand(app, p.vault_command);
-  p.login_command.socket = session::kDefaultSocketPath;
-  int login_timeout_s = 120;
-  AddLoginCommand(app, p.login_command, login_timeout_s);
-  p.user_command.socket = session::kDefaultSocketPath;
-  int passwd_timeout_s = 120;
-  AddUserCommands(app, p.user_command, passwd_timeout_s);
+struct ClientArgs {
+  std::string socket = session::kDefaultSocketPath;
+  int timeout_s = 0;
+  std::vector<std::string_view> flags;  // the flags given
+  bool has(std::string_view flag) const {
+    for (std::string_view f : flags)
+      if (f == flag) return true;
+    return false;
+  }
+};
 
-  // "--" ends tazpod's own arguments: what follows is the main child's
-  // command line, passed on untouched (CLI11 would hand it to the top level).
-  std::vector<std::string> after_dashes;
-  int own_argc = argc;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--") {
-      own_argc = i;
-      after_dashes.assign(argv + i + 1, argv + argc);
-      break;
+void PrintClientHelp(const ClientSpec& spec) {
+  std::string text = std::string(spec.summary) + "\nUsage: tazpod " + std::string(spec.name) +
+                     " [OPTIONS]\n\nOptions:\n  -h,--help                   Print this help message and exit\n";
+  for (auto& [flag, help] : spec.flags) {
+    std::string line = "  " + std::string(flag);
+    line.resize(30, ' ');
+    text += line + std::string(help) + "\n";
+  }
+  text += "  --socket TEXT=/run/tazpod/control.sock\n                              PID 1's control socket\n";
+  if (spec.timeout_max)
+    text += "  --timeout INT:INT in [1 - " + std::to_string(spec.timeout_max) + "]=" +
+            std::to_string(spec.timeout_default) + "\n                              " + std::string(spec.timeout_help) + "\n";
+  Print(stdout, text);
+  Print(stdout, kSubcommandFooter);
+}
+
+Outcome ParseClientArgs(Args& args, const ClientSpec& spec, ClientArgs& out) {
+  out.timeout_s = spec.timeout_default;
+  const std::string range = "INT:INT in [1 - " + std::to_string(spec.timeout_max) + "]";
+  while (!args.done()) {
+    std::string_view arg = args.take();
+    auto [name, value] = SplitLong(arg);
+    bool flag = false;
+    for (auto& [f, help] : spec.flags)
+      if (arg == f) flag = true;
+    if (arg == "-h" || arg == "--help") {
+      PrintClientHelp(spec);
+      return Exit(0);
+    } else if (flag) {
+      out.flags.push_back(arg);
+    } else if (name == "--socket" || (spec.timeout_max && name == "--timeout")) {
+      if (!value && !args.value_next())
+        return Exit(UsageError(std::string(name) + ": 1 required " + (name == "--socket" ? "TEXT" : range) + " missing"));
+      std::string_view v = value ? *value : args.take();
+      if (name == "--socket") {
+        out.socket = v;
+        continue;
+      }
+      auto seconds = ParseIntInRange(v, 1, spec.timeout_max);
+      if (!seconds)
+        return Exit(UsageError("--timeout: Value " + std::string(v) + " not in range 1 to " + std::to_string(spec.timeout_max)));
+      out.timeout_s = *seconds;
+    } else {
+      return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
     }
   }
+  return {true, 0};
+}
 
-  try {
-    app.parse(own_argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // CLI11 reports --help and --version as "errors" with exit code 0.
-    p.exit_code = app.exit(e) == 0 ? 0 : kExitUsage;
-    return p;
+int RunClientCommand(std::string_view name, Args& args) {
+  static const ClientSpec kStatus{"status", "Show the vault's state and the open sessions", 0, 0, "",
+                                  {{"--json", "One JSON object instead of text"}}};
+  static const ClientSpec kLock{"lock", "Lock the vault now (refused while sessions are open)", 0, 0, "",
+                                {{"--force", "End the open sessions first (they are hung up)"}}};
+  static const ClientSpec kPasswd{"passwd", "Change the vault's passphrase (asked on the terminal)", 3600, 120,
+                                  "Seconds to type each passphrase", {}};
+  static const ClientSpec kHealth{"health", "Ask PID 1 whether it is healthy: exit 0 or 1, with one line (HEALTHCHECK)",
+                                  300, 5, "Seconds to wait for an answer", {}};
+  const ClientSpec& spec = name == "status" ? kStatus : name == "lock" ? kLock : name == "passwd" ? kPasswd : kHealth;
+  ClientArgs parsed;
+  Outcome o = ParseClientArgs(args, spec, parsed);
+  if (!o.run) return o.exit_code;
+  if (name == "health") {
+    HealthCommand health;
+    health.socket = parsed.socket;
+    health.timeout = std::chrono::seconds(parsed.timeout_s);
+    return RunHealthCommand(health);
   }
-
-  if (app.got_subcommand("init")) {
-    CLI::App* init = app.get_subcommand("init");
-    p.init_flags.command = init->remaining();
-    if (!p.init_flags.command.empty() && !after_dashes.empty()) {
-      std::cerr << "tazpod init: a command both before and after \"--\"\n";
-      return p;
-    }
-    if (p.init_flags.command.empty()) p.init_flags.command = after_dashes;
-    p.config_given = init->get_option("--config")->count() > 0;
-    p.run = Parsed::Run::kInit;
-    return p;
-  }
-  if (!after_dashes.empty()) {
-    std::cerr << "tazpod: arguments after \"--\" are only for `tazpod init`\n";
-    return p;
-  }
-  if (app.got_subcommand("vault")) {
-    p.run = Parsed::Run::kVault;
-  } else if (app.got_subcommand("login")) {
-    p.login_command.prompt_timeout = std::chrono::seconds(login_timeout_s);
-    p.run = Parsed::Run::kLogin;
-  } else if (app.got_subcommand("status")) {
-    p.run = Parsed::Run::kStatus;
-  } else if (app.got_subcommand("lock")) {
-    p.run = Parsed::Run::kLock;
-  } else if (app.got_subcommand("passwd")) {
-    p.user_command.prompt_timeout = std::chrono::seconds(passwd_timeout_s);
-    p.run = Parsed::Run::kPasswd;
-  } else {
-    std::cerr << app.help();
-  }
-  return p;
+  session::UserCommand user;
+  user.socket = parsed.socket;
+  user.json = parsed.has("--json");
+  user.force = parsed.has("--force");
+  user.prompt_timeout = std::chrono::seconds(parsed.timeout_s ? parsed.timeout_s : 120);
+  if (name == "status") return session::RunStatus(user);
+  if (name == "lock") return session::RunLock(user);
+  return session::RunPasswd(user);
 }
 
 }  // namespace
 
 int RunCli(int argc, char** argv) {
-  Parsed parsed = ParseCommandLine(argc, argv);
-  // Give the parser's freed heap back to the kernel before a long life.
-  malloc_trim(0);
-  switch (parsed.run) {
-    case Parsed::Run::kInit: return RunInitCommand(parsed.init_flags, parsed.config_given);
-    case Parsed::Run::kVault: return RunVaultCommand(parsed.vault_command);
-    case Parsed::Run::kLogin: return session::RunLogin(parsed.login_command);
-    case Parsed::Run::kStatus: return session::RunStatus(parsed.user_command);
-    case Parsed::Run::kLock: return session::RunLock(parsed.user_command);
-    case Parsed::Run::kPasswd: return session::RunPasswd(parsed.user_command);
-    case Parsed::Run::kExit: break;
+  // "--" ends tazpod's own arguments: what follows is the main child's
+  // command line, passed on untouched.
+  std::vector<std::string_view> own;
+  std::vector<std::string_view> after_dashes;
+  bool dashes = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    if (!dashes && arg == "--") dashes = true;
+    else (dashes ? after_dashes : own).push_back(arg);
   }
-  return parsed.exit_code;
+
+  // Top-level options come before the subcommand.
+  size_t i = 0;
+  for (; i < own.size(); ++i) {
+    std::string_view arg = own[i];
+    if (arg == "--version") {
+      Print(stdout, std::string("tazpod ") + kVersion + "\n");
+      return 0;
+    }
+    if (arg == "-h" || arg == "--help") {
+      Print(stdout, kTopHelp);
+      return 0;
+    }
+    break;
+  }
+  if (i == own.size()) {
+    if (!after_dashes.empty()) {
+      Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
+      return kExitUsage;
+    }
+    Print(stderr, kTopHelp);
+    return kExitUsage;
+  }
+  std::string_view subcommand = own[i];
+  Args args(std::vector<std::string_view>(own.begin() + static_cast<std::ptrdiff_t>(i) + 1, own.end()));
+  if (subcommand == "init") {
+    InitFlags flags;
+    Outcome o = ParseInitArgs(args, flags);
+    if (!o.run) return o.exit_code;
+    if (!flags.command.empty() && !after_dashes.empty()) {
+      Print(stderr, "tazpod init: a command both before and after \"--\"\n");
+      return kExitUsage;
+    }
+    if (flags.command.empty()) flags.command.assign(after_dashes.begin(), after_dashes.end());
+    return RunInitCommand(flags);
+  }
+  const bool client = subcommand == "status" || subcommand == "lock" || subcommand == "passwd" || subcommand == "health";
+  if (subcommand != "vault" && subcommand != "login" && !client)
+    return UsageError("The following argument was not expected: " + std::string(subcommand));
+  if (!after_dashes.empty()) {
+    Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
+    return kExitUsage;
+  }
+  if (client) return RunClientCommand(subcommand, args);
+  if (subcommand == "vault") {
+    VaultCommand vault;
+    Outcome o = ParseVaultArgs(args, vault);
+    return o.run ? RunVaultCommand(vault) : o.exit_code;
+  }
+  session::LoginCommand login;
+  Outcome o = ParseLoginArgs(args, login);
+  return o.run ? session::RunLogin(login) : o.exit_code;
 }
 
 }  // namespace tazpod::init

@@ -1,10 +1,15 @@
 #include "init/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <filesystem>
 #include <toml++/toml.h>
 
+#include "common/unique_fd.h"
 #include "init/signal_names.h"
 
 namespace tazpod::init {
@@ -57,6 +62,24 @@ std::optional<std::string> ReadSignal(const std::string& path, const toml::node&
   if (!sig) return KeyError(path, node, key, "expected a signal name such as \"SIGTERM\"");
   out = *sig;
   return std::nullopt;
+}
+
+// The whole file, read with plain syscalls rather than toml::parse_file():
+// its std::ifstream would build the C++ locale in PID 1 before the main
+// child starts, for no use (docs/benchmarks.md). nullopt when it cannot be
+// opened or read.
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return text;
+    text.append(buffer, static_cast<size_t>(n));
+  }
 }
 
 // An unknown key is reported where the key is, not where its value is.
@@ -216,6 +239,37 @@ std::optional<std::string> ApplySessionSection(const std::string& path, const to
   return std::nullopt;
 }
 
+std::optional<std::string> ApplyHealthSection(const std::string& path, const toml::table& table, HealthSettings& h) {
+  for (auto&& [k, node] : table) {
+    const std::string key = "health." + std::string(k.str());
+    std::optional<std::string> err;
+    if (k == "http") err = ReadBool(path, node, key, h.http);
+    else if (k == "listen") {
+      std::string listen;
+      err = ReadString(path, node, key, listen);
+      const auto colon = listen.rfind(':');
+      std::uint32_t port = 0;
+      auto [end, ec] = colon == std::string::npos
+                           ? std::from_chars_result{nullptr, std::errc::invalid_argument}
+                           : std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
+      if (!err && (colon == std::string::npos || colon == 0 || ec != std::errc() ||
+                   end != listen.data() + listen.size() || port > 65535))
+        err = KeyError(path, node, key, "expected ADDRESS:PORT, e.g. \"127.0.0.1:9090\"");
+      if (!err) {
+        h.address = listen.substr(0, colon);
+        h.port = static_cast<std::uint16_t>(port);
+      }
+    } else if (k == "max_connections") err = ReadCount(path, node, key, h.max_connections);
+    else if (k == "read_timeout") err = ReadDuration(path, node, key, h.read_timeout);
+    else if (k == "max_vault_operation") err = ReadDuration(path, node, key, h.max_vault_operation);
+    else if (k == "audit_log") err = ReadPath(path, node, key, h.audit_log);
+    else err = UnknownKey(path, k, key);
+    if (err) return err;
+  }
+  if (h.max_connections == 0) return path + ": health.max_connections: must be at least 1";
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string DefaultConfigPath() {
@@ -264,14 +318,19 @@ std::optional<std::pair<int, int>> ParseRewrite(std::string_view text) {
 
 std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_exist,
                                            Config& config) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  // stat(), not std::filesystem::exists(): the same answer (any failure is
+  // "absent"), without linking std::filesystem and its streams into PID 1.
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
     if (must_exist) return path + ": configuration file not found";
     return std::nullopt;
   }
+  // toml::parse_file()'s own words when the file cannot be read.
+  std::optional<std::string> text = ReadWholeFile(path);
+  if (!text) return path + ":0:0: File could not be opened for reading";
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(*text, path);
   } catch (const toml::parse_error& e) {
     return Where(path, e.source()) + ": " + std::string(e.description());
   }
@@ -287,10 +346,8 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
       if (!table) return KeyError(path, node, "session", "expected a table [session]");
       if (auto err = ApplySessionSection(path, *table, config.session)) return err;
     } else if (section == "health") {
-      // Reserved for components that have no settings yet: any key is unknown.
-      if (!table) return KeyError(path, node, section.str(), "expected a table");
-      for (auto&& [k, v] : *table)
-        return UnknownKey(path, k, std::string(section.str()) + "." + std::string(k.str()));
+      if (!table) return KeyError(path, node, "health", "expected a table [health]");
+      if (auto err = ApplyHealthSection(path, *table, config.health)) return err;
     } else {
       return Where(path, section.source()) + ": " + std::string(section.str()) + ": unknown section";
     }

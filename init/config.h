@@ -2,8 +2,7 @@
 // variables, then command-line flags, each overriding the one before.
 //
 // The file (default /etc/tazpod/config.toml, or $TAZPOD_CONFIG) has one
-// section per component: [init], [vault], [session]; [health] is reserved
-// and accepts no keys yet. Any malformed file, unknown section or key, or bad
+// section per component: [init], [vault], [session], [health]. Any malformed file, unknown section or key, or bad
 // value is an error that names the file, the line and the key; `tazpod init`
 // then exits 2 before starting anything. docs/configuration.md lists every key.
 #pragma once
@@ -88,10 +87,25 @@ struct SessionSettings {
   std::chrono::milliseconds throttle_cap{60000};
 };
 
+// [health]: the HTTP endpoint for probes and Prometheus, and the audit log
+// (docs/health.md, docs/logging.md).
+struct HealthSettings {
+  bool http = true;
+  std::string address = "127.0.0.1";  // loopback; Kubernetes: "0.0.0.0"
+  std::uint16_t port = 9090;
+  std::uint32_t max_connections = 16;
+  std::chrono::milliseconds read_timeout{5000};
+  // A vault operation running longer than this makes PID 1 unhealthy.
+  std::chrono::milliseconds max_vault_operation{300000};
+  // Audit events also go to this file as JSON lines ("": stderr only).
+  std::string audit_log;
+};
+
 struct Config {
   InitConfig init;
   VaultSettings vault;
   SessionSettings session;
+  HealthSettings health;
 };
 
 // Reads `path` into `config`, overriding what it sets. Returns an error

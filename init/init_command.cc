@@ -25,9 +25,10 @@ namespace {
 constexpr int kExitStartFailed = 1;
 
 // No core files and no ptrace or /proc/PID/mem access by others: init will
-// hold passphrases. The main child gets the core limit back before exec.
-void HardenProcess(struct rlimit* original_core) {
-  getrlimit(RLIMIT_CORE, original_core);
+// hold passphrases. Done once the main child has started, so the child keeps
+// the core limit init was given: lowering the hard limit cannot be undone
+// without CAP_SYS_RESOURCE, which containers usually lack.
+void HardenProcess() {
   struct rlimit none {0, 0};
   if (setrlimit(RLIMIT_CORE, &none) != 0)
     Log(LogLevel::kWarn, "init.harden.failed", {{"call", "setrlimit(RLIMIT_CORE)"}, {"error", std::strerror(errno)}});
@@ -56,8 +57,6 @@ int RunInit(const InitOptions& options) {
   const bool is_pid1 = getpid() == 1;
   Log(LogLevel::kInfo, "init.start", {{"version", kVersion}, {"pid", getpid()}});
 
-  struct rlimit original_core {};
-  HardenProcess(&original_core);
   if (config.parent_death_signal != 0 && prctl(PR_SET_PDEATHSIG, config.parent_death_signal, 0, 0, 0) != 0)
     Log(LogLevel::kWarn, "init.pdeathsig.failed", {{"error", std::strerror(errno)}});
 
@@ -78,7 +77,7 @@ int RunInit(const InitOptions& options) {
   // Its exit, if quick, stays pending in the signalfd until the loop runs.
   pid_t main_child = 0;
   if (!options.command.empty()) {
-    SpawnResult child = SpawnMainChild({options.command, original_mask, original_core});
+    SpawnResult child = SpawnMainChild({options.command, original_mask});
     if (child.pid < 0) {
       Log(LogLevel::kError, "init.child.spawn_failed",
           {{"command", options.command[0]}, {"error", std::strerror(child.fork_errno)}});
@@ -97,6 +96,8 @@ int RunInit(const InitOptions& options) {
   } else {
     Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
   }
+
+  HardenProcess();
 
   boost::asio::io_context io(1);
   Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -20,7 +19,6 @@ namespace tazpod::init {
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   sigset_t original_mask;         // the mask init started with
-  struct rlimit original_core_limit;
 };
 
 struct SpawnResult {
@@ -30,8 +28,8 @@ struct SpawnResult {
   bool has_terminal = false;  // the child's group was made the foreground group
 };
 
-// Forks and execs the main child, and waits (briefly) to learn whether exec
-// succeeded. When it did not, the child has already _exit()ed with 127 or
+// Starts the main child (vfork, then exec) and learns whether exec
+// succeeded: init resumes only once the child has exec'd or given up. When it did not, the child has already _exit()ed with 127 or
 // 126 and must still be reaped.
 SpawnResult SpawnMainChild(const SpawnRequest& request);
 

@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <iostream>
 
 #include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
@@ -55,18 +54,22 @@ int ExitCodeOf(const nlohmann::json& reply) {
 int RunVaultCommand(const VaultCommand& command) {
   SecretBuffer secret(session::kMaxSecretBytes);
   const bool needs_secret = command.action == "unlock" || command.action == "verify" || command.action == "passwd";
+  // stdio, not iostreams: <iostream> would make every start of this binary,
+  // PID 1's too, build the standard streams and the locale first.
+  const char* action = command.action.c_str();
   if (needs_secret && !ForbidCoreDumps(nullptr)) {
-    std::cerr << "tazpod vault " << command.action << ": cannot protect the passphrase from core dumps; refusing\n";
+    std::fprintf(stderr, "tazpod vault %s: cannot protect the passphrase from core dumps; refusing\n", action);
     return 1;
   }
   if (needs_secret) {
     if (!command.passphrase_stdin) {
-      std::cerr << "tazpod vault " << command.action
-                << ": give the passphrase on stdin with --passphrase-stdin (people use `tazpod login`)\n";
+      std::fprintf(stderr,
+                   "tazpod vault %s: give the passphrase on stdin with --passphrase-stdin (people use `tazpod login`)\n",
+                   action);
       return 4;
     }
     if (!ReadPassphrases(secret, command.action == "passwd")) {
-      std::cerr << "tazpod vault " << command.action << ": no passphrase on stdin, or too long\n";
+      std::fprintf(stderr, "tazpod vault %s: no passphrase on stdin, or too long\n", action);
       return 4;
     }
   }
@@ -75,19 +78,19 @@ int RunVaultCommand(const VaultCommand& command) {
       session::Call(command.socket, header, needs_secret ? &secret : nullptr, command.timeout);
   secret.Clear();
   if (!result.delivered) {
-    std::cerr << "tazpod vault " << command.action << ": " << result.error << "\n";
+    std::fprintf(stderr, "tazpod vault %s: %s\n", action, result.error.c_str());
     return kExitUnreachable;
   }
   const nlohmann::json& r = result.reply;
-  std::cout << "state=" << r.value("state", "?");
-  if (r.contains("busy")) std::cout << " busy=" << (r.value("busy", false) ? "true" : "false");
-  std::cout << "\n";
+  std::printf("state=%s", r.value("state", "?").c_str());
+  if (r.contains("busy")) std::printf(" busy=%s", r.value("busy", false) ? "true" : "false");
+  std::printf("\n");
   if (!r.value("ok", false))
-    std::cerr << "tazpod vault " << command.action << ": " << r.value("error", "failed") << "\n";
+    std::fprintf(stderr, "tazpod vault %s: %s\n", action, r.value("error", "failed").c_str());
   else if (r.contains("warning"))
-    std::cerr << "tazpod vault " << command.action << ": " << r.value("warning", "") << "\n";
+    std::fprintf(stderr, "tazpod vault %s: %s\n", action, r.value("warning", "").c_str());
   if (r.value("ok", false) && r.contains("last_error"))
-    std::cout << "last_error=" << r.value("last_error", "") << "\n";
+    std::printf("last_error=%s\n", r.value("last_error", "").c_str());
   return ExitCodeOf(r);
 }
 

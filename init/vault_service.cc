@@ -76,8 +76,16 @@ struct VaultService::Run {
   int answered_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::int64_t handed_us = MonoMicros();  // when the operation went to the helper
+  std::string operation;
   std::function<void(int, std::string)> finished;
 };
+
+std::string VaultService::running_operation() const { return running_ ? running_->operation : ""; }
+
+std::optional<std::chrono::steady_clock::time_point> VaultService::running_since() const {
+  if (!running_) return std::nullopt;
+  return running_->started;
+}
 
 VaultService::VaultService(asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
                            gid_t owner_gid, std::string mountpoint, std::string mapping_name)
@@ -128,10 +136,7 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   o.ok = exit_code == 0;
   if (o.ok) {
     const std::string failed = FieldOf(line, "hooks_failed");
-    if (!failed.empty()) {
-      o.message = "a hook failed (hooks_failed=" + failed + "); see the logs";
-      Log(LogLevel::kWarn, "vault.hook.failed", {{"count", failed}});
-    }
+    if (!failed.empty()) o.message = "a hook failed (hooks_failed=" + failed + "); see the logs";
     return o;
   }
   switch (exit_code) {
@@ -294,7 +299,11 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   if (!prestarted) {
     UniqueFd input;
     pid = SpawnHelper(operation, &input, &output);
-    if (pid < 0) return finished(-1, "");
+    if (pid < 0) {
+      // What a helper that never started reports (OutcomeOf reads it).
+      return finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") +
+                             std::strerror(errno) + "\"");
+    }
     // The pipe holds far more than a passphrase: this write does not block.
     if (secret.size() > 0) {
       ssize_t ignored = write(input.get(), secret.data(), secret.size());
@@ -306,6 +315,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   auto run = std::make_shared<Run>(io_);
   run->pid = pid;
   run->handed_us = handed_us;
+  run->operation = operation;
   run->output.assign(output.Release());
   run->finished = std::move(finished);
   running_ = run;
@@ -334,6 +344,9 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
       if (!value.empty()) fields.emplace_back(key, std::strtoll(value.c_str(), nullptr, 10));
     }
     LogFields(LogLevel::kInfo, "vault.helper.done", fields);
+    if (const std::string failed = FieldOf(line, "hooks_failed"); code == 0 && !failed.empty())
+      Log(LogLevel::kWarn, "vault.hook.failed", {{"operation", operation}, {"count", failed}});
+    if (observer_) observer_(operation, OutcomeOf(code, line), ms);
     run->finished(code, line);
     RunIdleWaiters();
     // The next operation's helper, started now that this one is answered:

@@ -27,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct VaultOutcome {
 class VaultService {
  public:
   using Done = std::function<void(const VaultOutcome&)>;
+  // Told of every finished operation ("recover", "unlock", "lock", "verify",
+  // "passwd"), for metrics and the audit log.
+  using Observer = std::function<void(const std::string& operation, const VaultOutcome& outcome,
+                                      std::chrono::milliseconds duration)>;
 
   // `owner_uid`/`owner_gid` own the mounted vault; `mountpoint` is resolved.
   VaultService(boost::asio::io_context& io, Reaper& reaper, VaultSettings settings, uid_t owner_uid,
@@ -85,6 +90,11 @@ class VaultService {
   // The namespace the vault is mounted in, for sessions to join; -1 when the
   // vault is mounted in PID 1's own.
   int mount_namespace() const { return mount_namespace_.get(); }
+  // The running helper's operation and start; empty/nullopt when idle.
+  std::string running_operation() const;
+  std::optional<std::chrono::steady_clock::time_point> running_since() const;
+
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
  private:
   struct Run;
@@ -117,6 +127,7 @@ class VaultService {
   unsigned namespace_generation_ = 0;  // bumped when the private namespace is created
   std::shared_ptr<Standby> standby_;
   bool prestart_ = true;
+  Observer observer_;
 };
 
 }  // namespace tazpod::init

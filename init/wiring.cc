@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/audit.h"
 #include "common/log.h"
 #include "session/protocol.h"
 
@@ -99,12 +100,33 @@ void GateVaultAdapter::ChangePassphrase(SecretBuffer both, Done done) {
 }
 int GateVaultAdapter::MountNamespace() const { return vault_.mount_namespace(); }
 
+// Health watches whatever was built; it is built even when the rest failed,
+// so that probes see the failure.
+void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, Components& c) {
+  c.health = std::make_unique<HealthService>(io, config, supervisor.reaper(), c.vault.get(), c.gate.get(),
+                                             c.control.get());
+  c.health->Start();
+  HealthService* health = c.health.get();
+  supervisor.OnStopAccepting([health] { health->StopAccepting(); });
+}
+
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;
+  if (!config.health.audit_log.empty()) {
+    if (std::string err = OpenAuditFile(config.health.audit_log); !err.empty())
+      Log(LogLevel::kError, "init.component.failed", {{"component", "audit_log"}, {"error", err}});
+  }
+  // Only the vault and the control socket need the user: without them, no
+  // NSS lookup (it maps NSS modules into PID 1 for the rest of its life).
+  if (!config.vault.enabled && !config.session.control) {
+    AddHealth(io, supervisor, config, c);
+    return c;
+  }
   struct passwd* user = getpwnam(config.session.user.c_str());
   if (!user) {
     Log(LogLevel::kError, "init.component.failed",
         {{"component", "session"}, {"error", "no such user: " + config.session.user}});
+    AddHealth(io, supervisor, config, c);
     return c;
   }
   const uid_t uid = user->pw_uid;
@@ -155,6 +177,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
       supervisor.OnStopAccepting([control] { control->StopAccepting(); });
     }
   }
+  AddHealth(io, supervisor, config, c);
   return c;
 }
 

@@ -1,12 +1,14 @@
 // Wiring: builds the vault service and the control server and connects them
 // (the only place where vault and session meet), registers the control
-// operations, and the vault's "lock" as the first shutdown step.
+// operations, the vault's "lock" as the first shutdown step, and the health
+// service that watches them all.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
 #include "init/config.h"
+#include "init/health_service.h"
 #include "init/supervisor.h"
 #include "init/vault_service.h"
 #include "session/control_server.h"
@@ -35,6 +37,7 @@ struct Components {
   std::unique_ptr<GateVaultAdapter> gate_vault;
   std::unique_ptr<session::Gate> gate;            // null without a vault
   std::unique_ptr<session::ControlServer> control;  // null when disabled or failed
+  std::unique_ptr<HealthService> health;           // always; serves HTTP when configured
 };
 
 // Never fails PID 1: a component that cannot start is logged as

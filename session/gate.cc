@@ -2,9 +2,13 @@
 
 #include <signal.h>
 
+#include <cstdio>
+
 #include <cstring>
+#include <fstream>
 #include <memory>
 
+#include "common/audit.h"
 #include "common/log.h"
 #include "session/protocol.h"
 
@@ -21,6 +25,27 @@ long long MillisUntil(Clock::time_point t) {
 
 nlohmann::json Refusal(const std::string& kind, const std::string& error) {
   return {{"v", kProtocolVersion}, {"ok", false}, {"kind", kind}, {"error", error}};
+}
+
+// The terminal of `pid` as the kernel knows it (/proc/PID/stat, tty_nr):
+// "pts/3", "tty1", or "none". Read here rather than trusted from the client.
+std::string TtyOf(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close_paren = text.rfind(')');
+  if (close_paren == std::string::npos) return "unknown";
+  // After ") ": state ppid pgrp session tty_nr
+  unsigned long tty_nr = 0;
+  char state;
+  long ppid, pgrp, session;
+  if (std::sscanf(text.c_str() + close_paren + 1, " %c %ld %ld %ld %lu", &state, &ppid, &pgrp, &session, &tty_nr) != 5)
+    return "unknown";
+  if (tty_nr == 0) return "none";
+  const unsigned major = (tty_nr >> 8) & 0xfff;
+  const unsigned minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+  if (major >= 136 && major <= 143) return "pts/" + std::to_string((major - 136) * 256 + minor);
+  if (major == 4 && minor < 64) return "tty" + std::to_string(minor);
+  return std::to_string(major) + ":" + std::to_string(minor);
 }
 
 nlohmann::json Done(const std::string& state) { return {{"v", kProtocolVersion}, {"ok", true}, {"vault", state}}; }
@@ -56,7 +81,9 @@ void Gate::Register(ControlServer& control) {
 std::optional<nlohmann::json> Gate::Throttled(const PeerCredentials& peer) {
   if (Clock::now() >= next_attempt_) return std::nullopt;
   long long wait = MillisUntil(next_attempt_);
-  Log(LogLevel::kWarn, "gate.refused", {{"reason", "throttled"}, {"pid", peer.pid}, {"retry_after_ms", wait}});
+  ++stats_.logins_refused;
+  Audit(LogLevel::kWarn, "gate.refused",
+        {{"reason", "throttled"}, {"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"retry_after_ms", wait}});
   nlohmann::json r = Refusal("throttled", "too many wrong passphrases: wait before trying again");
   r["retry_after_ms"] = wait;
   return r;
@@ -66,22 +93,38 @@ nlohmann::json Gate::WrongPassphrase(const PeerCredentials& peer, const char* du
   throttle_.RecordFailure();
   auto delay = throttle_.Delay();
   next_attempt_ = Clock::now() + delay;
-  Log(LogLevel::kWarn, "gate.refused",
-      {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid},
-       {"failures", throttle_.consecutive_failures()}, {"delay_s", static_cast<long long>(delay.count() / 1000)}});
+  ++stats_.logins_refused;
+  ++stats_.throttle_delays;
+  stats_.throttle_delay_seconds += static_cast<double>(delay.count()) / 1000.0;
+  Audit(LogLevel::kWarn, "gate.refused",
+        {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid},
+         {"tty", TtyOf(peer.pid)}, {"failures", throttle_.consecutive_failures()},
+         {"delay_s", static_cast<long long>(delay.count() / 1000)}, {"delay_ms", static_cast<long long>(delay.count())}});
   nlohmann::json r = Refusal("wrong_passphrase", "wrong passphrase");
   r["retry_after_ms"] = static_cast<long long>(delay.count());
   return r;
 }
 
+void Gate::Refused(const PeerCredentials& peer, const char* during, const std::string& reason, const std::string& error) {
+  ++stats_.logins_refused;
+  Audit(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused",
+        {{"reason", reason}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)},
+         {"error", error}});
+}
+
+std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
+
 void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
   const PeerCredentials peer = request.peer;
-  if (request.secret.size() == 0) return reply(Refusal("invalid", "no passphrase"));
+  if (request.secret.size() == 0) {
+    Refused(peer, "login", "no_passphrase");
+    return reply(Refusal("invalid", "no passphrase"));
+  }
   if (auto refusal = Throttled(peer)) return reply(*refusal);
   const bool create = request.header.value("create", false);
   // Move-only secrets cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
-  Log(LogLevel::kInfo, "gate.attempt", {{"pid", peer.pid}, {"uid", peer.uid}, {"vault", vault_.State()}});
+  Log(LogLevel::kInfo, "gate.attempt", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"vault", vault_.State()}});
   // A login during another operation (an unlock by a racing login, a lock)
   // waits for it, then proves its own passphrase.
   vault_.WhenIdle([this, passphrase, create, peer, reply] { Decide(std::move(*passphrase), create, peer, reply); });
@@ -89,11 +132,15 @@ void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
 
 void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, ControlServer::Reply reply) {
   const std::string state = vault_.State();
-  if (state == "absent" && !create)
+  if (state == "absent" && !create) {
+    Refused(peer, "login", "no_vault");
     return reply(Refusal("refused", "there is no vault yet: log in again to create it"));
-  if (state == "absent" && passphrase.size() < settings_.min_passphrase_length)
+  }
+  if (state == "absent" && passphrase.size() < settings_.min_passphrase_length) {
+    Refused(peer, "login", "too_short");
     return reply(Refusal("invalid", "the passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
+  }
   lock_timer_.cancel();
   auto finish = [this, peer, reply](const GateVault::Result& result) {
     if (result.wrong_passphrase) {
@@ -102,15 +149,18 @@ void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, Co
       return reply(r);
     }
     if (!result.ok) {
-      Log(LogLevel::kError, "gate.refused", {{"reason", "vault_error"}, {"pid", peer.pid}, {"error", result.error}});
+      Refused(peer, "login", "vault_error", result.error);
       return reply(Refusal("vault", result.error));
     }
     throttle_.RecordSuccess();
+    const std::string tty = TtyOf(peer.pid);  // before Add: the process may be gone after
     if (!registry_.Add(peer.pid, peer.uid)) {
+      Refused(peer, "login", "gone");
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("gone", "the login process is gone"));
     }
-    Log(LogLevel::kInfo, "gate.accepted", {{"pid", peer.pid}, {"uid", peer.uid}});
+    ++stats_.logins_ok;
+    Audit(LogLevel::kInfo, "gate.accepted", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", tty}});
     nlohmann::json r = {{"v", kProtocolVersion}, {"ok", true}, {"user", settings_.user},
                         {"mountpoint", settings_.mountpoint}, {"sessions", registry_.count()}};
     const int ns = vault_.MountNamespace();
@@ -138,7 +188,7 @@ void Gate::LockRequest(ControlRequest& request, ControlServer::Reply reply) {
       r["sessions"] = registry_.count();
       return reply(r);
     }
-    Log(LogLevel::kWarn, "gate.lock.force", {{"pid", peer.pid}, {"uid", peer.uid}, {"sessions", registry_.count()}});
+    Audit(LogLevel::kWarn, "gate.lock.force", {{"pid", peer.pid}, {"uid", peer.uid}, {"sessions", registry_.count()}});
     lock_waiters_.push_back(reply);
     // As if their terminals went away; the last exit then locks (now,
     // without the grace: lock_waiters_ is not empty).
@@ -156,20 +206,31 @@ void Gate::Passwd(ControlRequest& request, ControlServer::Reply reply) {
   const char* data = request.secret.data();
   const size_t size = request.secret.size();
   const void* nul = size ? std::memchr(data, '\0', size) : nullptr;
-  if (!nul) return reply(Refusal("invalid", "expected the old and the new passphrase"));
+  if (!nul) {
+    Refused(peer, "passwd", "malformed");
+    return reply(Refusal("invalid", "expected the old and the new passphrase"));
+  }
   const size_t new_length = size - (static_cast<const char*>(nul) - data) - 1;
-  if (new_length < settings_.min_passphrase_length)
+  if (new_length < settings_.min_passphrase_length) {
+    Refused(peer, "passwd", "too_short");
     return reply(Refusal("invalid", "the new passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
+  }
   if (auto refusal = Throttled(peer)) return reply(*refusal);
   auto both = std::make_shared<SecretBuffer>(std::move(request.secret));
   vault_.WhenIdle([this, both, peer, reply] {
-    if (vault_.State() == "absent") return reply(Refusal("refused", "there is no vault yet"));
+    if (vault_.State() == "absent") {
+      Refused(peer, "passwd", "no_vault");
+      return reply(Refusal("refused", "there is no vault yet"));
+    }
     vault_.ChangePassphrase(std::move(*both), [this, peer, reply](const GateVault::Result& result) {
       if (result.wrong_passphrase) return reply(WrongPassphrase(peer, "passwd"));
-      if (!result.ok) return reply(Refusal("vault", result.error));
+      if (!result.ok) {
+        Refused(peer, "passwd", "vault_error", result.error);
+        return reply(Refusal("vault", result.error));
+      }
       throttle_.RecordSuccess();
-      Log(LogLevel::kInfo, "gate.passwd", {{"pid", peer.pid}, {"uid", peer.uid}});
+      Audit(LogLevel::kInfo, "gate.passwd", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}});
       reply(Done(vault_.State()));
     });
   });

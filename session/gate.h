@@ -26,6 +26,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -70,6 +71,14 @@ struct GateSettings {
   std::string mountpoint;
 };
 
+// Counts since PID 1 started, for /metrics.
+struct GateStats {
+  std::uint64_t logins_ok = 0;
+  std::uint64_t logins_refused = 0;   // any refusal: wrong passphrase, throttled, invalid, vault error
+  std::uint64_t throttle_delays = 0;  // wrong passphrases that set a delay
+  double throttle_delay_seconds = 0;  // the sum of those delays
+};
+
 class Gate {
  public:
   Gate(boost::asio::io_context& io, GateVault& vault, GateSettings settings);
@@ -79,6 +88,9 @@ class Gate {
   void Register(ControlServer& control);
 
   size_t sessions() const { return registry_.count(); }
+  const GateStats& stats() const { return stats_; }
+  // How long until the next passphrase is heard (0 when not throttled).
+  std::chrono::milliseconds retry_after() const;
 
  private:
   void Login(ControlRequest& request, ControlServer::Reply reply);
@@ -89,6 +101,8 @@ class Gate {
   std::optional<nlohmann::json> Throttled(const PeerCredentials& peer);
   // Counts a wrong passphrase and builds the refusal, with its delay.
   nlohmann::json WrongPassphrase(const PeerCredentials& peer, const char* during);
+  // Audits a refused login or passwd (gate.refused) and counts it.
+  void Refused(const PeerCredentials& peer, const char* during, const std::string& reason, const std::string& error = "");
   void OnLastSessionEnded();
   void LockNow(const char* reason);
 
@@ -102,6 +116,7 @@ class Gate {
   boost::asio::steady_timer hangup_timer_;
   // `tazpod lock` callers waiting for the lock to end.
   std::vector<ControlServer::Reply> lock_waiters_;
+  GateStats stats_;
 };
 
 }  // namespace tazpod::session

@@ -180,3 +180,13 @@ $(cat "$1")"
     sleep 0.1
   done
 }
+
+# http_get PATH [PORT]: a plain HTTP/1.0 GET on loopback with bash's
+# /dev/tcp (the guest has no curl); prints the status line, headers and body.
+http_get() {
+  local port=${2:-9090}
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
+  timeout 10 cat <&3
+  exec 3<&-
+}

@@ -1,0 +1,29 @@
+// The audit trail: one event per security-relevant act — every login
+// attempt and passphrase change (with uid, pid, tty, result, reason and
+// throttle delay), every unlock, lock, recovery and failure of the vault.
+//
+// An audit event is logged like any other (stderr, in the log's format:
+// `docker logs` shows it) and, when an audit file is configured, also
+// appended to that file as one JSON line in a single write(2), so the file
+// can be shipped or kept across restarts (on the persistent volume). Never
+// a passphrase, nor its length, nor anything read from the vault: callers
+// pass pids, uids, names and results only.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "common/log.h"
+
+namespace tazpod {
+
+// Opens (creates, mode 0600) `path` for appending. Returns an error message,
+// or "" on success. Without a call, audit events go to the log alone.
+std::string OpenAuditFile(const std::string& path);
+
+// Logs `event` at `level`, and appends it to the audit file. Which events
+// are audit events is listed in docs/logging.md.
+void Audit(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
+
+}  // namespace tazpod
