@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <span>
 
 namespace tazpod {
 
@@ -120,8 +121,10 @@ void ConfigureLog(LogFormat format, LogLevel min_level, int fd) {
 
 bool LogEnabled(LogLevel level) { return level >= g_settings.min_level; }
 
-std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,
-                          std::string_view event, std::initializer_list<LogField> fields) {
+namespace {
+
+std::string FormatLine(LogFormat format, std::int64_t unix_ms, LogLevel level, std::string_view event,
+                       std::span<const LogField> fields) {
   std::string line;
   line.reserve(128);
   if (format == LogFormat::kJson) {
@@ -159,10 +162,10 @@ std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level
   return line;
 }
 
-void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+void Write(LogLevel level, std::string_view event, std::span<const LogField> fields) {
   if (!LogEnabled(level)) return;
   int saved_errno = errno;  // callers log right after a failed call and then read errno
-  std::string line = FormatLogLine(g_settings.format, NowUnixMs(), level, event, fields);
+  std::string line = FormatLine(g_settings.format, NowUnixMs(), level, event, fields);
   std::string_view rest = line;
   while (!rest.empty()) {
     ssize_t n = ::write(g_settings.fd, rest.data(), rest.size());
@@ -171,6 +174,27 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
     rest.remove_prefix(static_cast<size_t>(n));
   }
   errno = saved_errno;
+}
+
+}  // namespace
+
+std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level, std::string_view event,
+                          std::initializer_list<LogField> fields) {
+  return FormatLine(format, unix_ms, level, event, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  Write(level, event, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields) {
+  Write(level, event, std::span<const LogField>(fields.data(), fields.size()));
+}
+
+std::int64_t MonoMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 }  // namespace tazpod

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tazpod {
 
@@ -52,6 +53,13 @@ void ConfigureLog(LogFormat format, LogLevel min_level, int fd = 2);
 bool LogEnabled(LogLevel level);
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+// The same, for a list of fields built at run time.
+void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields);
+
+// CLOCK_MONOTONIC in microseconds, for `mono_us` fields: the line's own time
+// is wall-clock with millisecond resolution, too coarse to time a lock, and
+// other processes (the vault helper, bench tools) can read the same clock.
+std::int64_t MonoMicros();
 
 // Formats one line (with its trailing newline) without writing it. For tests.
 std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,

@@ -8,7 +8,9 @@
 #include <boost/asio/read.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "common/descriptors.h"
 #include "common/log.h"
@@ -24,6 +26,40 @@ using vault::NextState;
 using vault::VaultEvent;
 using vault::VaultState;
 
+namespace {
+
+// The value of `key` in a helper's result line ("" when absent). Values
+// have no spaces, but for the message, which comes last.
+std::string FieldOf(const std::string& line, std::string_view key) {
+  size_t at = 0;
+  for (;;) {
+    at = line.find(key, at);
+    if (at == std::string::npos) return "";
+    const bool starts_token = at == 0 || line[at - 1] == ' ';
+    at += key.size();
+    if (starts_token && at < line.size() && line[at] == '=') break;
+  }
+  ++at;
+  return line.substr(at, line.find(' ', at) - at);
+}
+
+// The helper's timestamps and lock step durations, logged with
+// vault.helper.done (bench/vault reads them).
+constexpr const char* kHelperTimings[] = {"t_start_us", "t_end_us",  "probe_us",      "hooks_us", "holders_us",
+                                          "sync_us",    "umount_us", "deactivate_us", "detach_us"};
+
+// The exit code a result line stands for (helper_main.cc's table).
+int ExitCodeOfResult(const std::string& line) {
+  if (line.starts_with("result=ok")) return 0;
+  const std::string kind = FieldOf(line, "kind");
+  if (kind == "wrong_passphrase") return 2;
+  if (kind == "busy") return 3;
+  if (kind == "invalid") return 4;
+  return 1;
+}
+
+}  // namespace
+
 // One helper process: its pid, its stdout, and what to do when both its
 // output has ended and it has been reaped.
 struct VaultService::Run {
@@ -36,7 +72,10 @@ struct VaultService::Run {
   bool eof = false;
   bool exited = false;
   int exit_code = -1;
+  bool answered = false;  // the operation's caller has its result
+  int answered_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::int64_t handed_us = MonoMicros();  // when the operation went to the helper
   std::string operation;
   std::function<void(int, std::string)> finished;
 };
@@ -88,7 +127,7 @@ void VaultService::Transition(VaultEvent event, const std::string& reason) {
   if (*next != VaultState::kFailed && event != VaultEvent::kUnlockRefused) last_error_.clear();
   Log(*next == VaultState::kFailed ? LogLevel::kError : LogLevel::kInfo, "vault.state",
       {{"from", vault::Name(state_)}, {"to", vault::Name(*next)}, {"event", vault::Name(event)},
-       {"reason", reason}});
+       {"reason", reason}, {"mono_us", MonoMicros()}});
   state_ = *next;
 }
 
@@ -96,8 +135,8 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   VaultOutcome o;
   o.ok = exit_code == 0;
   if (o.ok) {
-    auto at = line.find("hooks_failed=");
-    if (at != std::string::npos) o.message = "a hook failed (" + line.substr(at) + "); see the logs";
+    const std::string failed = FieldOf(line, "hooks_failed");
+    if (!failed.empty()) o.message = "a hook failed (hooks_failed=" + failed + "); see the logs";
     return o;
   }
   switch (exit_code) {
@@ -116,20 +155,34 @@ VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
   return o;
 }
 
-void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
-                             std::function<void(int, std::string)> finished) {
-  // What a helper that never started reports (OutcomeOf reads it).
-  auto not_started = [&finished](const char* call) {
-    finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") + call +
-                    ": " + std::strerror(errno) + "\"");
-  };
+// A pre-started helper (`tazpod-vault-helper standby`): exec'd, linked and
+// blocked reading its operation's name from stdin. Until an operation takes
+// it, PID 1 only holds its pipes and watches its exit (no timer, no read).
+struct VaultService::Standby {
+  pid_t pid = -1;
+  UniqueFd input;   // its stdin
+  UniqueFd output;  // its stdout
+  // The mount namespace it was started in (namespace_generation_): one
+  // started before the private namespace existed must never mount the vault.
+  unsigned namespace_generation = 0;
+  bool exited = false;
+  // Set by the operation that takes it over; until then an exit is logged.
+  std::function<void(int)> on_exit;
+  std::function<void()> on_reaped;  // DismissStandby's continuation
+};
+
+VaultService::~VaultService() {
+  // At exit without a shutdown (nothing will reap it): do not leave it waiting.
+  if (standby_ && !standby_->exited) kill(standby_->pid, SIGKILL);
+}
+
+pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, UniqueFd* output) {
   int out_pipe[2], in_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return not_started("pipe2");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return -1;
   if (pipe2(in_pipe, O_CLOEXEC) != 0) {
-    not_started("pipe2");
     close(out_pipe[0]);
     close(out_pipe[1]);
-    return;
+    return -1;
   }
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]), in_read(in_pipe[0]), in_write(in_pipe[1]);
   std::vector<std::string> args = HelperArgs(operation);
@@ -144,7 +197,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();
-  if (pid < 0) return not_started("fork");
+  if (pid < 0) return -1;
   if (pid == 0) {
     // The helper must not inherit PID 1's blocked signals (a killed helper
     // must die), nor any descriptor but its pipes and stderr.
@@ -160,54 +213,189 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     execve(argv[0], argv.data(), envp);
     _exit(127);
   }
-  in_read.Reset();
-  out_write.Reset();
-  // The pipe holds far more than a passphrase: this write does not block.
-  if (secret.size() > 0) {
-    ssize_t ignored = write(in_write.get(), secret.data(), secret.size());
-    (void)ignored;
+  *input = std::move(in_write);
+  *output = std::move(out_read);
+  return pid;
+}
+
+void VaultService::StartStandby() {
+  if (!prestart_ || standby_ || busy()) return;
+  // Without the private namespace it must have, the vault cannot be
+  // unlocked: there is nothing to start a helper for.
+  if (settings_.private_mount_namespace && !mount_namespace_) return;
+  auto standby = std::make_shared<Standby>();
+  standby->pid = SpawnHelper("standby", &standby->input, &standby->output);
+  if (standby->pid < 0) {
+    // Not an error for anyone: the next operation forks its own helper.
+    Log(LogLevel::kWarn, "vault.helper.standby_failed", {{"error", std::strerror(errno)}});
+    return;
   }
-  in_write.Reset();
+  standby->namespace_generation = namespace_generation_;
+  reaper_.Watch(standby->pid, [this, standby](pid_t pid, int status) {
+    standby->exited = true;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (standby->on_exit) return standby->on_exit(code);
+    Log(standby->on_reaped ? LogLevel::kDebug : LogLevel::kWarn, "vault.helper.standby_exit",
+        {{"pid", pid}, {"code", code}});
+    if (standby_ == standby) standby_.reset();
+    if (standby->on_reaped) standby->on_reaped();
+  });
+  standby_ = standby;
+  Log(LogLevel::kDebug, "vault.helper.standby", {{"pid", standby->pid}});
+}
+
+void VaultService::DismissStandby(std::function<void()> reaped) {
+  std::shared_ptr<Standby> standby = std::move(standby_);
+  standby_.reset();
+  if (!standby || standby->exited) {
+    if (reaped) reaped();
+    return;
+  }
+  standby->on_reaped = reaped ? std::move(reaped) : [] {};
+  standby->input.Reset();  // end of input: a standby helper exits by itself
+  if (kill(standby->pid, SIGKILL) != 0 && errno != ESRCH)
+    Log(LogLevel::kWarn, "vault.helper.kill_failed", {{"pid", standby->pid}, {"error", std::strerror(errno)}});
+}
+
+void VaultService::StopPrestarting() { prestart_ = false; }
+
+// Hands `operation` to the standby helper: its name on a line, then the
+// secret. False when there is no usable standby (none, exited, started in
+// another mount namespace, or it cannot be written to).
+bool VaultService::TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid,
+                               UniqueFd* output, std::shared_ptr<Standby>* taken) {
+  if (!standby_) return false;
+  if (standby_->exited || standby_->namespace_generation != namespace_generation_) {
+    DismissStandby();
+    return false;
+  }
+  // Pipes hold far more than a name and a passphrase: these writes do not
+  // block. A standby that died unseen gives EPIPE (PID 1 ignores its own
+  // SIGPIPE): fall back to a fresh helper.
+  const std::string line = operation + "\n";
+  bool written = write(standby_->input.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (written && secret.size() > 0)
+    written = write(standby_->input.get(), secret.data(), secret.size()) == static_cast<ssize_t>(secret.size());
+  if (!written) {
+    Log(LogLevel::kWarn, "vault.helper.standby_unusable", {{"pid", standby_->pid}, {"error", std::strerror(errno)}});
+    DismissStandby();
+    return false;
+  }
+  standby_->input.Reset();
+  *pid = standby_->pid;
+  *output = std::move(standby_->output);
+  *taken = std::move(standby_);
+  standby_.reset();
+  return true;
+}
+
+void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
+                             std::function<void(int, std::string)> finished) {
+  const std::int64_t handed_us = MonoMicros();
+  pid_t pid = -1;
+  UniqueFd output;
+  std::shared_ptr<Standby> standby;
+  const bool prestarted = TakeStandby(operation, secret, &pid, &output, &standby);
+  if (!prestarted) {
+    UniqueFd input;
+    pid = SpawnHelper(operation, &input, &output);
+    if (pid < 0) {
+      // What a helper that never started reports (OutcomeOf reads it).
+      return finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") +
+                             std::strerror(errno) + "\"");
+    }
+    // The pipe holds far more than a passphrase: this write does not block.
+    if (secret.size() > 0) {
+      ssize_t ignored = write(input.get(), secret.data(), secret.size());
+      (void)ignored;
+    }
+  }
   secret.Clear();
 
   auto run = std::make_shared<Run>(io_);
   run->pid = pid;
+  run->handed_us = handed_us;
   run->operation = operation;
-  run->output.assign(out_read.Release());
+  run->output.assign(output.Release());
   run->finished = std::move(finished);
   running_ = run;
-  Log(LogLevel::kDebug, "vault.helper.start", {{"operation", operation}, {"pid", pid}});
+  Log(LogLevel::kDebug, "vault.helper.start",
+      {{"operation", operation}, {"pid", pid}, {"prestarted", prestarted}});
 
-  auto maybe_finish = [this, run, operation] {
-    if (!run->eof || !run->exited) return;
-    run->timeout.cancel();
-    running_.reset();
+  // The operation is answered as soon as the result line is complete: the
+  // helper prints it after its last kernel call, so the vault's state is
+  // settled, and the helper's exit (unmapping libcryptsetup and the rest)
+  // and its reaping follow off the critical path. Without a result line (a
+  // killed helper prints none) the answer waits for the end of its output
+  // and its exit status, as before. The timeout stands until it is reaped.
+  auto answer = [this, run, operation, prestarted](int code, const std::string& line) {
+    run->answered = true;
+    run->answered_code = code;
+    if (running_ == run) running_.reset();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - run->started);
-    Log(LogLevel::kInfo, "vault.helper.done",
-        {{"operation", operation}, {"code", run->exit_code}, {"duration_ms", static_cast<long long>(ms.count())}});
-    std::string line = run->text.substr(0, run->text.find('\n'));
-    if (auto at = line.find("hooks_failed="); run->exit_code == 0 && at != std::string::npos)
-      Log(LogLevel::kWarn, "vault.hook.failed", {{"operation", operation}, {"count", line.substr(at + 13)}});
-    if (observer_) observer_(operation, OutcomeOf(run->exit_code, line), ms);
-    run->finished(run->exit_code, line);
+    std::vector<LogField> fields = {{"operation", operation},
+                                    {"code", code},
+                                    {"duration_ms", static_cast<long long>(ms.count())},
+                                    {"prestarted", prestarted},
+                                    {"handed_us", run->handed_us},
+                                    {"mono_us", MonoMicros()}};
+    for (const char* key : kHelperTimings) {
+      const std::string value = FieldOf(line, key);
+      if (!value.empty()) fields.emplace_back(key, std::strtoll(value.c_str(), nullptr, 10));
+    }
+    LogFields(LogLevel::kInfo, "vault.helper.done", fields);
+    if (const std::string failed = FieldOf(line, "hooks_failed"); code == 0 && !failed.empty())
+      Log(LogLevel::kWarn, "vault.hook.failed", {{"operation", operation}, {"count", failed}});
+    if (observer_) observer_(operation, OutcomeOf(code, line), ms);
+    run->finished(code, line);
     RunIdleWaiters();
+    // The next operation's helper, started now that this one is answered:
+    // its fork, exec and linking are then off that operation's path.
+    StartStandby();
   };
-  reaper_.Watch(pid, [run, maybe_finish](pid_t, int status) {
+  auto maybe_finish = [run, answer] {
+    const bool gone = run->eof && run->exited;
+    if (!run->answered) {
+      const size_t end_of_line = run->text.find('\n');
+      if (end_of_line != std::string::npos && run->text.starts_with("result=")) {
+        const std::string line = run->text.substr(0, end_of_line);
+        answer(ExitCodeOfResult(line), line);
+      } else if (gone) {
+        answer(run->exit_code, run->text.substr(0, end_of_line));
+      }
+    }
+    if (!gone) return;
+    run->timeout.cancel();
+    if (run->exit_code != run->answered_code)
+      Log(LogLevel::kWarn, "vault.helper.exit_mismatch",
+          {{"pid", run->pid}, {"code", run->exit_code}, {"result_code", run->answered_code}});
+  };
+  auto on_exit = [run, maybe_finish](int code) {
     run->exited = true;
-    run->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run->exit_code = code;
     maybe_finish();
-  });
+  };
+  if (standby) {
+    standby->on_exit = on_exit;
+    // Reaped between the hand-off and now (the reaper only runs from the
+    // event loop, so this is defensive).
+    if (standby->exited) on_exit(-1);
+  } else {
+    reaper_.Watch(pid, [on_exit](pid_t, int status) { on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : -1); });
+  }
   auto reader = std::make_shared<std::function<void()>>();
   *reader = [run, maybe_finish, reader] {
     run->output.async_read_some(asio::buffer(run->chunk), [run, maybe_finish, reader](boost::system::error_code ec, size_t n) {
       if (!ec && run->text.size() < 4096) {
         run->text.append(run->chunk, n);
+        maybe_finish();  // the result line may be complete
         (*reader)();
         return;
       }
       run->eof = true;
       boost::system::error_code ignored;
       run->output.close(ignored);
+      *reader = nullptr;  // it held itself: free it, and what it holds, with this handler
       maybe_finish();
     });
   };
@@ -256,12 +444,14 @@ void VaultService::Start(Done done) {
         last_error_ = "no private mount namespace: " + error;
         o = {false, "system", last_error_};
       } else {
+        ++namespace_generation_;
         Log(LogLevel::kInfo, "vault.namespace.created", {});
       }
     }
     ready_ = true;
     done(o);
     RunIdleWaiters();
+    StartStandby();
   });
 }
 

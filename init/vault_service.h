@@ -4,10 +4,19 @@
 // device-mapper call.
 //
 // Each operation: check the transition is allowed (else answer at once and
-// change nothing) → log it → fork the helper with the passphrase on a pipe
-// → read its one-line result → reap it → apply the outcome → answer. A
-// helper that overruns `operation_timeout` is SIGKILLed and the vault marked
-// failed; the next operation (or start-up) recovers what it left.
+// change nothing) → log it → hand the operation and the passphrase to a
+// helper on a pipe → read its one-line result → reap it → apply the outcome
+// → answer. A helper that overruns `operation_timeout` is SIGKILLed and the
+// vault marked failed; the next operation (or start-up) recovers what it
+// left.
+//
+// The helper is pre-started: once an operation is answered (and after
+// start-up), the next one's helper is forked and exec'd at once and waits,
+// blocked on its stdin, so an operation does not pay fork, exec and the
+// loading of libcryptsetup. Each helper still runs one operation only. It is
+// used only if it was started in the current mount namespace (start-up
+// recovery runs before the private namespace exists, with a helper of its
+// own); otherwise, or when it is gone, a helper is forked as before.
 #pragma once
 
 #include <sys/types.h>
@@ -56,6 +65,7 @@ class VaultService {
   // runs in it. If it cannot be created the vault fails: it is never
   // mounted where ungated processes would see it.
   void Start(Done done);
+  ~VaultService();
 
   void Unlock(SecretBuffer passphrase, Done done);
   void Lock(Done done);
@@ -71,6 +81,12 @@ class VaultService {
   vault::VaultState state() const { return state_; }
   bool busy() const { return running_ != nullptr || !ready_; }
   const std::string& last_error() const { return last_error_; }
+
+  // Shutdown: no helper is pre-started any more (the one waiting may still
+  // run the shutdown's lock) …
+  void StopPrestarting();
+  // … and then the waiting one is killed; `reaped` runs once it is reaped.
+  void DismissStandby(std::function<void()> reaped = {});
   // The namespace the vault is mounted in, for sessions to join; -1 when the
   // vault is mounted in PID 1's own.
   int mount_namespace() const { return mount_namespace_.get(); }
@@ -82,6 +98,13 @@ class VaultService {
 
  private:
   struct Run;
+  struct Standby;
+  // Forks and execs the helper for `operation` with pipes on its stdin and
+  // stdout; returns its pid, or -1 (errno set).
+  pid_t SpawnHelper(const std::string& operation, UniqueFd* input, UniqueFd* output);
+  void StartStandby();
+  bool TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid, UniqueFd* output,
+                   std::shared_ptr<Standby>* taken);
   void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
   void Transition(vault::VaultEvent event, const std::string& reason = "");
   void RunIdleWaiters();
@@ -101,6 +124,9 @@ class VaultService {
   std::shared_ptr<Run> running_;
   std::deque<std::function<void()>> idle_waiters_;
   UniqueFd mount_namespace_;
+  unsigned namespace_generation_ = 0;  // bumped when the private namespace is created
+  std::shared_ptr<Standby> standby_;
+  bool prestart_ = true;
   Observer observer_;
 };
 

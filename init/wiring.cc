@@ -151,9 +151,16 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     // First shutdown step: lock, after any operation in progress.
     supervisor.AddShutdownStep("vault.lock", [vault](Supervisor::StepDone done) {
       vault->WhenIdle([vault, done] {
+        // The pre-started helper may run this lock; none follows it, and the
+        // one left waiting is killed and reaped before the step ends.
+        vault->StopPrestarting();
         auto state = vault->state();
-        if (state != vault::VaultState::kUnlocked && state != vault::VaultState::kFailed) return done("");
-        vault->Lock([done](const VaultOutcome& o) { done(o.ok ? "" : o.message); });
+        if (state != vault::VaultState::kUnlocked && state != vault::VaultState::kFailed)
+          return vault->DismissStandby([done] { done(""); });
+        vault->Lock([vault, done](const VaultOutcome& o) {
+          std::string error = o.ok ? "" : o.message;
+          vault->DismissStandby([done, error] { done(error); });
+        });
       });
     });
   }

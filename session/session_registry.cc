@@ -44,7 +44,8 @@ void SessionRegistry::OnExit(pid_t pid) {
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - it->second->opened);
   sessions_.erase(it);
   Log(LogLevel::kInfo, "session.close",
-      {{"pid", pid}, {"duration_s", static_cast<long long>(seconds.count())}, {"sessions", static_cast<long long>(sessions_.size())}});
+      {{"pid", pid}, {"duration_s", static_cast<long long>(seconds.count())}, {"sessions", static_cast<long long>(sessions_.size())},
+       {"mono_us", MonoMicros()}});
   if (sessions_.empty() && on_empty_) on_empty_();
 }
 

@@ -1,7 +1,7 @@
 // tazpod-vault-helper: runs one vault operation in its own process.
 //
 //   tazpod-vault-helper OPERATION [OPTIONS]
-//   OPERATION: unlock | lock | verify | passwd | recover | probe
+//   OPERATION: unlock | lock | verify | passwd | recover | probe | standby
 //
 // PID 1 forks this program for every vault operation, as systemd-homed forks
 // systemd-homework: PBKDF, mkfs and device-mapper calls can take seconds or
@@ -11,11 +11,23 @@
 //
 // Passphrases arrive on stdin, never in argv or the environment: unlock and
 // verify read one; passwd reads the old one, a NUL byte, and the new one.
+//
+// `standby` is the pre-started form: PID 1 starts the next helper ahead of
+// time, and it waits, exec'd and linked, for its operation's name as the
+// first line of stdin (then the passphrase, as above). So an operation does
+// not pay fork, exec and the loading of libcryptsetup on its critical path.
+// End of input before a name means "not needed": exit 0, nothing printed.
+//
 // Result: one line on stdout, and the exit code:
 //   0 done · 2 wrong passphrase · 3 busy · 4 invalid input or configuration
 //   1 a system call failed · 64 usage error
+// A result line that says `result=ok` also carries CLOCK_MONOTONIC
+// timestamps of the operation's start and end (`t_start_us`, `t_end_us`;
+// comparable with PID 1's `mono_us` log fields) and, for lock, each step's
+// duration (`probe_us` … `detach_us`), for bench/vault.
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +47,32 @@ using namespace tazpod::vault;
 
 constexpr size_t kMaxPassphrase = 1024;
 constexpr int kExitUsage = 64;
+
+// CLOCK_MONOTONIC in microseconds: the clock PID 1 logs as `mono_us`.
+long long MonoMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+long long operation_started_us = 0;
+
+// Standby: the operation's name, one line on stdin, read a byte at a time so
+// that nothing after it (the passphrase) is consumed here. Empty at end of
+// input (PID 1 dismissed this helper).
+bool ReadOperationName(std::string& name) {
+  name.clear();
+  for (;;) {
+    char c;
+    ssize_t n = read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return name.empty();
+    if (c == '\n') return true;
+    if (name.size() >= 16) return false;
+    name.push_back(c);
+  }
+}
 
 // Reads all of stdin (at most two passphrases and a separator).
 bool ReadSecrets(SecretBuffer& all) {
@@ -71,15 +109,24 @@ int ExitCodeFor(ErrorKind kind) {
   return 1;
 }
 
-int Report(const VaultStatus& status, const Vault& vault) {
+int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
   // Hook failures never fail the operation; they are said on stderr (which
   // PID 1 logs) and counted in the result line.
   for (const std::string& failure : vault.hook_failures())
     std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
   if (!status) {
-    std::printf("result=ok state=%s", std::string(Name(vault.Probe().state())).c_str());
+    const std::string state(Name(lock ? vault.StateAfterLock() : vault.Probe().state()));
+    std::printf("result=ok state=%s t_start_us=%lld t_end_us=%lld", state.c_str(), operation_started_us,
+                MonoMicros());
+    if (lock) {
+      const LockTimings& t = vault.lock_timings();
+      std::printf(" probe_us=%lld hooks_us=%lld holders_us=%lld sync_us=%lld umount_us=%lld deactivate_us=%lld"
+                  " detach_us=%lld",
+                  t.probe_us, t.hooks_us, t.holders_us, t.sync_us, t.umount_us, t.deactivate_us, t.detach_us);
+    }
     if (!vault.hook_failures().empty()) std::printf(" hooks_failed=%zu", vault.hook_failures().size());
     std::printf("\n");
+    std::fflush(stdout);  // PID 1 answers on this line; the exit may take longer
     return 0;
   }
   std::string message = status->message;
@@ -87,6 +134,7 @@ int Report(const VaultStatus& status, const Vault& vault) {
     if (c == '"' || c == '\n') c = '\'';
   std::printf("result=error kind=%s step=%s message=\"%s\"\n", std::string(KindName(status->kind)).c_str(),
               status->step.c_str(), message.c_str());
+  std::fflush(stdout);
   return ExitCodeFor(status->kind);
 }
 
@@ -101,6 +149,7 @@ bool ParseOwner(const std::string& text, VaultConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  operation_started_us = MonoMicros();
   // Passphrases pass through this process: no core file, no ptrace.
   struct rlimit none {0, 0};
   setrlimit(RLIMIT_CORE, &none);
@@ -111,9 +160,9 @@ int main(int argc, char** argv) {
   unsigned holder_grace_ms = 3000;
   unsigned hook_timeout_ms = 60000;
   CLI::App app{"Runs one TazPod vault operation (PID 1 starts it; see docs/vault.md)", "tazpod-vault-helper"};
-  app.add_option("operation", operation, "unlock, lock, verify, passwd, recover or probe")
+  app.add_option("operation", operation, "unlock, lock, verify, passwd, recover, probe or standby")
       ->required()
-      ->check(CLI::IsMember({"unlock", "lock", "verify", "passwd", "recover", "probe"}));
+      ->check(CLI::IsMember({"unlock", "lock", "verify", "passwd", "recover", "probe", "standby"}));
   app.add_option("--mode", mode, "ram or persistent")->check(CLI::IsMember({"ram", "persistent"}));
   app.add_option("--enclave", config.enclave_dir, "RAM mode: the tmpfs enclave's directory");
   app.add_option("--enclave-size", config.enclave_bytes, "RAM mode: enclave size in bytes");
@@ -157,8 +206,29 @@ int main(int argc, char** argv) {
   PrepareCryptsetupForContainer();
   Vault vault(config);
 
+  if (operation == "standby") {
+    if (!ReadOperationName(operation)) {
+      std::cerr << "tazpod-vault-helper: standby: cannot read the operation from stdin\n";
+      return kExitUsage;
+    }
+    if (operation.empty()) return 0;  // dismissed
+    operation_started_us = MonoMicros();
+    if (operation != "unlock" && operation != "lock" && operation != "verify" && operation != "passwd" &&
+        operation != "recover" && operation != "probe") {
+      std::cerr << "tazpod-vault-helper: standby: unknown operation\n";
+      return kExitUsage;
+    }
+  }
+
   if (operation == "probe") return Report(std::nullopt, vault);
-  if (operation == "lock") return Report(vault.Lock(), vault);
+  if (operation == "lock") {
+    // A lock holds no secret, and its result is all PID 1 waits for: leave
+    // at once, without running libcryptsetup's, OpenSSL's and the C++
+    // runtime's exit handlers (the kernel releases everything anyway).
+    const int rc = Report(vault.Lock(), vault, true);
+    std::fflush(stdout);
+    _exit(rc);
+  }
   if (operation == "recover") return Report(vault.Recover(), vault);
 
   SecretBuffer secrets(2 * kMaxPassphrase + 1);

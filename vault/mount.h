@@ -20,6 +20,12 @@ VaultStatus Unmount(const std::string& target, const char* step);
 // True when `path` is a mount point in this mount namespace.
 bool IsMountPoint(const std::string& path);
 
+// The same answer from one statx(2) (STATX_ATTR_MOUNT_ROOT, Linux 5.8)
+// instead of parsing the mount table, which costs milliseconds: the lock
+// asks it on its critical path. Falls back to IsMountPoint() on a kernel
+// that does not report the attribute.
+bool IsMountPointFast(const std::string& path);
+
 // The source (device) mounted at `path`, or empty.
 std::string MountSource(const std::string& path);
 

@@ -56,6 +56,19 @@ struct VaultProbe {
   VaultState state() const;  // absent, locked or unlocked; failed when half attached
 };
 
+// How long each step of the last Lock() took, in microseconds (0 when the
+// step did not run). The helper reports them so that a lock's latency can be
+// split into the kernel's work (umount, deactivate, detach) and ours.
+struct LockTimings {
+  long long probe_us = 0;
+  long long hooks_us = 0;
+  long long holders_us = 0;
+  long long sync_us = 0;
+  long long umount_us = 0;
+  long long deactivate_us = 0;
+  long long detach_us = 0;
+};
+
 class Vault {
  public:
   explicit Vault(VaultConfig config);
@@ -67,14 +80,18 @@ class Vault {
   // first unlock formats).
   VaultStatus Unlock(const SecretBuffer& passphrase);
 
-  // Locks: runs the lock hooks, ends the processes that hold files in the
-  // vault, syncs, unmounts, deactivates the mapping; the loop device
-  // detaches itself.
+  // Locks: runs the lock hooks, syncs, unmounts (when the file system is
+  // busy: ends the processes that hold files in the vault, and unmounts
+  // again), deactivates the mapping; the loop device detaches itself.
   VaultStatus Lock();
+  // The state after a successful Lock(), without Probe()'s device-mapper
+  // and mount-table queries: locked, or absent when there is no image.
+  VaultState StateAfterLock() const;
 
   // What the hooks of the last Unlock() or Lock() reported (they never fail
   // the operation itself).
   const std::vector<std::string>& hook_failures() const { return hook_failures_; }
+  const LockTimings& lock_timings() const { return lock_timings_; }
 
   // Checks a passphrase without activating anything.
   VaultStatus Verify(const SecretBuffer& passphrase) const;
@@ -96,6 +113,7 @@ class Vault {
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;
+  LockTimings lock_timings_;
 };
 
 }  // namespace tazpod::vault

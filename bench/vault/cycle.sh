@@ -1,6 +1,11 @@
 # bench/vault in the test guest (run by bench/vault/run through the vm
 # harness): TazPod's unlock and lock, through PID 1, beside the same kernel
 # steps done by hand with the same image and PBKDF, alternating, N rounds.
+# Then the last-session-exit latency: a login through the gate (`tazpod
+# login` typed on a PTY by ptydrive), whose shell execs `stamp` (it prints
+# CLOCK_MONOTONIC and exits at once), so the session ends at a known
+# instant; PID 1's log (`mono_us` fields, the helper's step timings in
+# vault.helper.done) splits the time until the vault is locked.
 # Prints medians in microseconds as "bench NAME MEDIAN_US".
 # timeout: 900
 ROUNDS=${BENCH_ROUNDS:-7}
@@ -20,19 +25,66 @@ for i in $(seq "$ROUNDS"); do
   s=$(usec); tazpod vault lock >/dev/null; e=$(usec)
   echo $((e - s)) >> tazpod-lock
 
-  s=$(usec)
-  loop=$(losetup -f --show "$image")
-  printf 'pw' | cryptsetup open --key-file - "$loop" manual-bench
-  mount -o nosuid,nodev /dev/mapper/manual-bench "$VAULT_MNT"
-  e=$(usec); echo $((e - s)) >> manual-unlock
-  s=$(usec)
-  umount "$VAULT_MNT"
-  cryptsetup close manual-bench
-  losetup -d "$loop"
-  e=$(usec); echo $((e - s)) >> manual-lock
+  # By hand where the vault lives: in PID 1's private mount namespace (the
+  # enclave is mounted only there); the clock is read inside it. (nsenter
+  # leaves the working directory behind: results go to an absolute path.)
+  in_vault_ns bash -c '
+    set -euo pipefail
+    usec() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+    s=$(usec)
+    loop=$(losetup -f --show "$1")
+    printf pw | cryptsetup open --key-file - "$loop" manual-bench
+    mount -o nosuid,nodev /dev/mapper/manual-bench "$2"
+    e=$(usec); echo $((e - s)) >> "$3/manual-unlock"
+    s=$(usec)
+    umount "$2"
+    cryptsetup close manual-bench
+    losetup -d "$loop"
+    e=$(usec); echo $((e - s)) >> "$3/manual-lock"' manual "$image" "$VAULT_MNT" "$PWD"
 done
 
-for f in tazpod-unlock manual-unlock tazpod-lock manual-lock; do
+# last FIELD REGEX: FIELD's value on the last line of init.log matching REGEX.
+last() { grep -E "$2" init.log | tail -n1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+printf '%s\n' 'expect Vault passphrase:' 'send pw\r' 'expect $ ' \
+  'send exec /usr/lib/tazpod-test/stamp\r' 'wait' > session.script
+for i in $(seq "$ROUNDS"); do
+  locks=$(grep -c 'vault.state from=locking to=locked' init.log || true)
+  /usr/lib/tazpod-test/ptydrive session.script -- tazpod login 2> session.transcript ||
+    { cat session.transcript; exit 1; }
+  wait_log_count init.log 'vault.state from=locking to=locked' $((locks + 1)) 60
+  exit_us=$(( $(grep -ao 't1 [0-9]*' session.transcript | tail -n1 | cut -d' ' -f2) / 1000 ))
+  close=$(last mono_us 'session.close .*sessions=0')
+  handed=$(last handed_us 'vault.helper.done operation=lock')
+  done_us=$(last mono_us 'vault.helper.done operation=lock')
+  locked=$(last mono_us 'vault.state from=locking to=locked')
+  declare -A h=()
+  for k in t_start_us t_end_us probe_us hooks_us holders_us sync_us umount_us deactivate_us detach_us; do
+    h[$k]=$(last "$k" 'vault.helper.done operation=lock')
+  done
+  kernel=$(( h[umount_us] + h[deactivate_us] + h[detach_us] ))
+  steps=$(( kernel + h[probe_us] + h[hooks_us] + h[holders_us] + h[sync_us] ))
+  echo $(( locked - exit_us )) >> exit-total
+  echo $kernel >> exit-kernel
+  echo $(( locked - exit_us - kernel )) >> exit-overhead
+  echo $(( close - exit_us )) >> exit-wake          # the session's exit reaches PID 1
+  echo $(( handed - close )) >> exit-gate           # gate and state machine to the helper hand-off
+  echo $(( h[t_start_us] - handed )) >> exit-handoff  # fork+exec+link (or a standby's wake)
+  echo ${h[probe_us]} >> exit-probe
+  echo ${h[hooks_us]} >> exit-hooks
+  echo ${h[holders_us]} >> exit-holders
+  echo ${h[sync_us]} >> exit-sync
+  echo $(( h[t_end_us] - h[t_start_us] - steps )) >> exit-report   # the helper's result probe and line
+  echo $(( done_us - h[t_end_us] )) >> exit-collect  # helper exit, reap, result read
+  echo $(( locked - done_us )) >> exit-finish
+  echo "round $i: total=$(( locked - exit_us )) kernel=$kernel overhead=$(( locked - exit_us - kernel ))" \
+    "wake=$(( close - exit_us )) gate=$(( handed - close )) handoff=$(( h[t_start_us] - handed ))" \
+    "probe=${h[probe_us]} hooks=${h[hooks_us]} holders=${h[holders_us]} sync=${h[sync_us]}" \
+    "report=$(( h[t_end_us] - h[t_start_us] - steps )) collect=$(( done_us - h[t_end_us] ))" \
+    "finish=$(( locked - done_us ))" >&2
+done
+
+for f in tazpod-unlock manual-unlock tazpod-lock manual-lock exit-total exit-kernel exit-overhead exit-wake \
+         exit-gate exit-handoff exit-probe exit-hooks exit-holders exit-sync exit-report exit-collect exit-finish; do
   echo "bench $f $(median < $f)"
 done
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true

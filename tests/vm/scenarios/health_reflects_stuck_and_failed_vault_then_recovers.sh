@@ -36,12 +36,15 @@ http_get /healthz > h.txt
 head -n1 h.txt | grep -q '503' || fail "/healthz during a stuck unlock: $(cat h.txt)"
 grep -q 'running for' h.txt || fail "/healthz gives no reason: $(cat h.txt)"
 
-helper=""
+# Every helper: the one running the unlock, and a pre-started one waiting.
+killed=0
 for exe in /proc/[0-9]*/exe; do
-  [[ $(readlink "$exe" 2>/dev/null) == */tazpod-vault-helper ]] && { helper=${exe%/exe}; helper=${helper#/proc/}; }
+  if [[ $(readlink "$exe" 2>/dev/null) == */tazpod-vault-helper ]]; then
+    pid=${exe%/exe}
+    kill -KILL "${pid#/proc/}" && killed=$(( killed + 1 ))
+  fi
 done
-[[ -n $helper ]] || fail "no vault helper to kill"
-kill -KILL "$helper"
+(( killed > 0 )) || fail "no vault helper to kill"
 wait_log init.log 'vault.state from=unlocking to=failed' 30
 wait "$!" 2>/dev/null || true
 rc=0; out=$(tazpod health) || rc=$?
