@@ -19,7 +19,7 @@ tazpod vault unlock --passphrase-stdin < pass >/dev/null   # creates and formats
 tazpod vault lock >/dev/null
 image=$VAULT_ENCLAVE/vault.img
 
-for i in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
   s=$(usec); tazpod vault unlock --passphrase-stdin < pass >/dev/null; e=$(usec)
   echo $((e - s)) >> tazpod-unlock
   s=$(usec); tazpod vault lock >/dev/null; e=$(usec)

@@ -27,6 +27,7 @@ expect_eq "$(grep -c 'init.subreaper' log1 || true)" 0 "subreaper lines as PID 1
 
 # Not PID 1, a shutdown signals only init's own descendants.
 sleep 1000 & bystander=$!
+# shellcheck disable=SC2016  # $PPID is the inner sh's
 "$TAZPOD" init --grace-period 1s -- sh -c 'kill -TERM $PPID; sleep 1000' 2>log2 || true
 kill -0 "$bystander" || fail "init (not PID 1) killed a process that is not its descendant"
 kill "$bystander"

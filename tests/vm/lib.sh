@@ -6,11 +6,14 @@
 
 TAZPOD_CACHE_DIR=${TAZPOD_CACHE_DIR:-/var/cache/tazpod-test}
 VM_KERNEL_ROOT=$TAZPOD_CACHE_DIR/kernel
+# shellcheck disable=SC2034  # used by the scripts that source this file
 VM_INITRAMFS_ROOT=$TAZPOD_CACHE_DIR/initramfs
+# shellcheck disable=SC2034  # used by the scripts that source this file
 VM_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # The Debian packages whose files go into the guest. Their versions are part
 # of the base initramfs's cache key.
+# shellcheck disable=SC2034  # used by the scripts that source this file
 VM_GUEST_PACKAGES=(bash grep busybox-static util-linux mount kmod e2fsprogs cryptsetup-bin dmsetup libc6)
 
 vm_log() { printf 'vm: %s\n' "$*" >&2; }

@@ -38,10 +38,12 @@ $(cat "$log")"
 # wait_exit PID: waits for a background job of this shell and sets
 # EXIT_STATUS to its exit status. (Not usable in $(...): a subshell cannot
 # wait for its parent's jobs.)
+# shellcheck disable=SC2034  # read by the tests after wait_exit
 wait_exit() { EXIT_STATUS=0; wait "$1" || EXIT_STATUS=$?; }
 
 # zombies_in_ns PID: number of zombie processes in the PID namespace of PID.
 zombies_in_ns() {
+  # shellcheck disable=SC2016  # expanded by the sh inside the namespace
   nsenter --target "$1" --pid --mount -- sh -c \
     'n=0; for s in /proc/[0-9]*/stat; do st=$(sed "s/.*) //" "$s" 2>/dev/null | cut -d" " -f1); [ "$st" = Z ] && n=$((n+1)); done; echo $n'
 }

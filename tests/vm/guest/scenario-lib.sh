@@ -21,6 +21,7 @@ expect_fails() {
 
 # Cheap LUKS2 settings for tests: PBKDF benchmarking dominates under software
 # emulation, so iterations are forced and the keyslot area is small.
+# shellcheck disable=SC2034  # used by the scenarios that source this file
 LUKS_TEST_OPTS=(--type luks2 --pbkdf argon2id --pbkdf-force-iterations 4
                 --pbkdf-memory 1024 --pbkdf-parallel 1
                 --luks2-metadata-size 16k --luks2-keyslots-size 512k)
@@ -163,6 +164,7 @@ $(cat "$1")"
 # drive SCRIPT_TEXT -- COMMAND...: type into COMMAND on a real PTY (see
 # ptydrive.c for the script language); the transcript goes to
 # drive.transcript. Sets DRIVE_STATUS.
+# shellcheck disable=SC2034  # DRIVE_STATUS is read by the scenario after drive returns
 drive() {
   local script=$1
   shift 2

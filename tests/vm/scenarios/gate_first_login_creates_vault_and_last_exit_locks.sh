@@ -7,6 +7,7 @@
 # weight: 10
 write_init_config init.toml
 start_init init.toml init.log
+# shellcheck disable=SC2016  # a script for ptydrive, not for this shell
 drive 'expect New vault passphrase:
 send correct horse battery\r
 expect Repeat it:

@@ -2,6 +2,7 @@
 # and what to change, no image left, nothing attached.
 # timeout: 60
 # weight: 2
+# shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers
 VAULT_MODE_ARGS=(--mode ram --enclave-size $((8 << 20)) --image-size $((32 << 20)))
 rc=0
 out=$(printf 'pw' | vault unlock) || rc=$?

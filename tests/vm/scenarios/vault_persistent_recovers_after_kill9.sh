@@ -7,6 +7,7 @@
 # weight: 15
 mkdir -p /volume
 mount -t tmpfs -o size=96m tmpfs /volume
+# shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers
 VAULT_MODE_ARGS=(--mode persistent --image /volume/vault.img --image-size $((48 << 20)))
 
 # The "container" runs in its own mount namespace, which dies with it: like a

@@ -4,6 +4,7 @@
 # weight: 2
 mkdir -p /ro-volume
 mount -t tmpfs -o size=16m,ro tmpfs /ro-volume
+# shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers
 VAULT_MODE_ARGS=(--mode persistent --image /ro-volume/vault.img --image-size $((8 << 20)))
 rc=0
 out=$(printf 'pw' | vault unlock) || rc=$?

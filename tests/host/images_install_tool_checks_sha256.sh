@@ -1,0 +1,71 @@
+# images/install-tool, which the Dockerfiles use for every download from
+# outside Debian and npm: a file whose SHA-256 differs from the manifest's
+# fails the build and installs nothing; a matching one is installed (as a
+# plain binary and from a tarball); a tool with no line for this
+# architecture fails; SKIP_EXTERNAL_DOWNLOADS=1 downloads nothing, warns
+# loudly and records what it skipped. The download itself is a stand-in
+# `curl` that writes the test's content, so nothing leaves this machine.
+. "$TAZPOD_HOST_LIB"
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+arch=$(dpkg --print-architecture)
+
+mkdir -p tool fakebin payload bin share
+cp "$root/images/install-tool" tool/
+printf '#!/bin/sh\necho tool\n' > payload/good
+mkdir -p payload/tree/pkg && cp payload/good payload/tree/pkg/prog
+tar -czf payload/good.tar.gz -C payload/tree pkg/prog
+good=$(sha256sum payload/good | cut -d' ' -f1)
+tgz=$(sha256sum payload/good.tar.gz | cut -d' ' -f1)
+wrong=$(printf 'x' | sha256sum | cut -d' ' -f1)
+cat > tool/tools.manifest <<MANIFEST
+# test manifest
+plain    1.0  $arch  $good   bin          https://example.invalid/plain-1.0
+packed   2.0  $arch  $tgz    tgz:pkg/prog https://example.invalid/packed-2.0.tar.gz
+tampered 1.0  $arch  $wrong  bin          https://example.invalid/tampered-1.0
+elsewhere 1.0 no-such-arch $good bin      https://example.invalid/elsewhere-1.0
+MANIFEST
+# The stand-in curl: serves payload/NAME for a URL ending in NAME-VERSION[.tar.gz].
+cat > fakebin/curl <<FAKE
+#!/bin/sh
+out= url=
+while [ \$# -gt 0 ]; do
+  case \$1 in --output) out=\$2; shift ;; https://*) url=\$1 ;; esac
+  shift
+done
+case \$url in
+  *.tar.gz) cp "$work/payload/good.tar.gz" "\$out" ;;
+  *) cp "$work/payload/good" "\$out" ;;
+esac
+FAKE
+chmod +x fakebin/curl
+
+run() { PATH="$work/fakebin:$PATH" INSTALL_TOOL_BINDIR="$work/bin" INSTALL_TOOL_SHAREDIR="$work/share" tool/install-tool "$@"; }
+
+run plain packed > out 2>&1 || fail "matching digests were refused: $(cat out)"
+cmp -s bin/plain payload/good || fail "plain binary not installed"
+cmp -s bin/packed payload/good || fail "program from the tarball not installed"
+[[ -x bin/plain && -x bin/packed ]] || fail "installed programs are not executable"
+
+rc=0
+run tampered > out 2>&1 || rc=$?
+(( rc != 0 )) || fail "a SHA-256 mismatch did not fail: $(cat out)"
+grep -q FAILED out || fail "sha256sum's verdict not in the output: $(cat out)"
+[[ ! -e bin/tampered ]] || fail "a file with the wrong SHA-256 was installed"
+
+rc=0
+run elsewhere > out 2>&1 || rc=$?
+(( rc != 0 )) || fail "a tool with no line for $arch did not fail"
+grep -q "no line for architecture $arch" out || fail "missing-architecture message: $(cat out)"
+
+rm -f bin/*
+rc=0
+SKIP_EXTERNAL_DOWNLOADS=1 run plain tampered > out 2>&1 || rc=$?
+expect_eq "$rc" 0 "exit status with SKIP_EXTERNAL_DOWNLOADS=1"
+grep -q 'WARNING: SKIP_EXTERNAL_DOWNLOADS=1' out || fail "no loud warning: $(cat out)"
+grep -q 'NOT INSTALLED: plain tampered' out || fail "the warning does not name the tools: $(cat out)"
+[[ -z $(ls bin) ]] || fail "something was installed with downloads skipped"
+expect_eq "$(tr '\n' ' ' < share/skipped-tools)" "plain tampered " "skipped-tools"
+echo "ok: install-tool installs only what matches its SHA-256, and skips loudly"
