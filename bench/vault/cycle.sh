@@ -28,6 +28,7 @@ for _ in $(seq "$ROUNDS"); do
   # By hand where the vault lives: in PID 1's private mount namespace (the
   # enclave is mounted only there); the clock is read inside it. (nsenter
   # leaves the working directory behind: results go to an absolute path.)
+  # shellcheck disable=SC2016 # expanded by the inner bash, from its arguments
   in_vault_ns bash -c '
     set -euo pipefail
     usec() { local t=${EPOCHREALTIME/./}; echo "$t"; }
@@ -64,15 +65,15 @@ for i in $(seq "$ROUNDS"); do
   kernel=$(( h[umount_us] + h[deactivate_us] + h[detach_us] ))
   steps=$(( kernel + h[probe_us] + h[hooks_us] + h[holders_us] + h[sync_us] ))
   echo $(( locked - exit_us )) >> exit-total
-  echo $kernel >> exit-kernel
+  echo "$kernel" >> exit-kernel
   echo $(( locked - exit_us - kernel )) >> exit-overhead
   echo $(( close - exit_us )) >> exit-wake          # the session's exit reaches PID 1
   echo $(( handed - close )) >> exit-gate           # gate and state machine to the helper hand-off
   echo $(( h[t_start_us] - handed )) >> exit-handoff  # fork+exec+link (or a standby's wake)
-  echo ${h[probe_us]} >> exit-probe
-  echo ${h[hooks_us]} >> exit-hooks
-  echo ${h[holders_us]} >> exit-holders
-  echo ${h[sync_us]} >> exit-sync
+  echo "${h[probe_us]}" >> exit-probe
+  echo "${h[hooks_us]}" >> exit-hooks
+  echo "${h[holders_us]}" >> exit-holders
+  echo "${h[sync_us]}" >> exit-sync
   echo $(( h[t_end_us] - h[t_start_us] - steps )) >> exit-report   # the helper's result probe and line
   echo $(( done_us - h[t_end_us] )) >> exit-collect  # helper exit, reap, result read
   echo $(( locked - done_us )) >> exit-finish
