@@ -104,20 +104,6 @@ void PrintVaultHelp() {
   Print(stdout, kSubcommandFooter);
 }
 
-void PrintLoginHelp() {
-  Print(stdout,
-        "Prove the vault's passphrase and get a shell as the workstation user\n"
-        "Usage: tazpod login [OPTIONS]\n"
-        "\n"
-        "Options:\n"
-        "  -h,--help                   Print this help message and exit\n"
-        "  --socket TEXT=/run/tazpod/control.sock\n"
-        "                              PID 1's control socket\n"
-        "  --timeout INT:INT in [1 - 3600]=120\n"
-        "                              Seconds to type the passphrase\n");
-  Print(stdout, kSubcommandFooter);
-}
-
 std::optional<int> ParseIntInRange(std::string_view text, int low, int high) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -359,35 +345,8 @@ Outcome ParseVaultArgs(Args& args, VaultCommand& v) {
   return {true, 0};
 }
 
-// `tazpod login [--socket PATH] [--timeout SECONDS]`.
-Outcome ParseLoginArgs(Args& args, session::LoginCommand& login) {
-  login.socket = session::kDefaultSocketPath;
-  while (!args.done()) {
-    std::string_view arg = args.take();
-    auto [name, value] = SplitLong(arg);
-    if (arg == "-h" || arg == "--help") {
-      PrintLoginHelp();
-      return Exit(0);
-    } else if (name == "--socket" || name == "--timeout") {
-      if (!value && !args.value_next())
-        return Exit(UsageError(std::string(name) + ": 1 required " + (name == "--socket" ? "TEXT" : "INT:INT in [1 - 3600]") + " missing"));
-      std::string_view v = value ? *value : args.take();
-      if (name == "--socket") {
-        login.socket = v;
-        continue;
-      }
-      auto seconds = ParseIntInRange(v, 1, 3600);
-      if (!seconds) return Exit(UsageError("--timeout: Value " + std::string(v) + " not in range 1 to 3600"));
-      login.prompt_timeout = std::chrono::seconds(*seconds);
-    } else {
-      return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
-    }
-  }
-  return {true, 0};
-}
-
-// The simple client subcommands (status, lock, passwd, health): --socket,
-// an optional --timeout in seconds, and on/off flags.
+// The client subcommands but `vault` (login, status, lock, passwd, health):
+// --socket, an optional --timeout in seconds, and on/off flags.
 struct ClientSpec {
   std::string_view name;
   std::string_view summary;
@@ -458,6 +417,8 @@ Outcome ParseClientArgs(Args& args, const ClientSpec& spec, ClientArgs& out) {
 }
 
 int RunClientCommand(std::string_view name, Args& args) {
+  static const ClientSpec kLogin{"login", "Prove the vault's passphrase and get a shell as the workstation user", 3600, 120,
+                                 "Seconds to type the passphrase", {}};
   static const ClientSpec kStatus{"status", "Show the vault's state and the open sessions", 0, 0, "",
                                   {{"--json", "One JSON object instead of text"}}};
   static const ClientSpec kLock{"lock", "Lock the vault now (refused while sessions are open)", 0, 0, "",
@@ -466,10 +427,20 @@ int RunClientCommand(std::string_view name, Args& args) {
                                   "Seconds to type each passphrase", {}};
   static const ClientSpec kHealth{"health", "Ask PID 1 whether it is healthy: exit 0 or 1, with one line (HEALTHCHECK)",
                                   300, 5, "Seconds to wait for an answer", {}};
-  const ClientSpec& spec = name == "status" ? kStatus : name == "lock" ? kLock : name == "passwd" ? kPasswd : kHealth;
+  const ClientSpec& spec = name == "login"    ? kLogin
+                           : name == "status" ? kStatus
+                           : name == "lock"   ? kLock
+                           : name == "passwd" ? kPasswd
+                                              : kHealth;
   ClientArgs parsed;
   Outcome o = ParseClientArgs(args, spec, parsed);
   if (!o.run) return o.exit_code;
+  if (name == "login") {
+    session::LoginCommand login;
+    login.socket = parsed.socket;
+    login.prompt_timeout = std::chrono::seconds(parsed.timeout_s);
+    return session::RunLogin(login);
+  }
   if (name == "health") {
     HealthCommand health;
     health.socket = parsed.socket;
@@ -535,22 +506,18 @@ int RunCli(int argc, char** argv) {
     if (flags.command.empty()) flags.command.assign(after_dashes.begin(), after_dashes.end());
     return RunInitCommand(flags);
   }
-  const bool client = subcommand == "status" || subcommand == "lock" || subcommand == "passwd" || subcommand == "health";
-  if (subcommand != "vault" && subcommand != "login" && !client)
+  const bool client = subcommand == "login" || subcommand == "status" || subcommand == "lock" ||
+                      subcommand == "passwd" || subcommand == "health";
+  if (subcommand != "vault" && !client)
     return UsageError("The following argument was not expected: " + std::string(subcommand));
   if (!after_dashes.empty()) {
     Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
     return kExitUsage;
   }
   if (client) return RunClientCommand(subcommand, args);
-  if (subcommand == "vault") {
-    VaultCommand vault;
-    Outcome o = ParseVaultArgs(args, vault);
-    return o.run ? RunVaultCommand(vault) : o.exit_code;
-  }
-  session::LoginCommand login;
-  Outcome o = ParseLoginArgs(args, login);
-  return o.run ? session::RunLogin(login) : o.exit_code;
+  VaultCommand vault;
+  Outcome o = ParseVaultArgs(args, vault);
+  return o.run ? RunVaultCommand(vault) : o.exit_code;
 }
 
 }  // namespace tazpod::init
