@@ -48,6 +48,9 @@ class NewImageGuard {
   NewImageGuard(const NewImageGuard&) = delete;
   NewImageGuard& operator=(const NewImageGuard&) = delete;
   void Release() { path_.clear(); }
+  void Renamed(std::string path) {
+    if (!path_.empty()) path_ = std::move(path);
+  }
 
  private:
   std::string path_;
@@ -96,6 +99,12 @@ VaultStatus DetachLoopsOf(const std::string& image, const char* step) {
   return SystemError(step, "a loop device still backs " + image + " after 2 s");
 }
 
+// A new image is made under this name and renamed to its own only once it
+// holds a LUKS2 header and a file system: a helper killed half way through
+// the first unlock leaves this file, which recovery deletes, and never a
+// `vault.img` that no passphrase can open.
+std::string Creating(const std::string& image) { return image + ".creating"; }
+
 }  // namespace
 
 std::string VaultConfig::ResolvedImagePath() const {
@@ -135,13 +144,18 @@ VaultStatus Vault::EnsureEnclave() {
 
 VaultStatus Vault::CreateImage(bool* created) {
   *created = false;
-  const std::string image = config_.ResolvedImagePath();
-  if (auto e = RefuseSymlink(image, "image")) return e;
+  const std::string final_image = config_.ResolvedImagePath();
+  if (auto e = RefuseSymlink(final_image, "image")) return e;
+  struct stat st;
+  if (lstat(final_image.c_str(), &st) == 0) return std::nullopt;
+  // What an earlier, interrupted creation left (recovery removes it too).
+  const std::string image = Creating(final_image);
+  if (auto e = DetachLoopsOf(image, "image")) return e;
+  unlink(image.c_str());
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
-    if (errno == EEXIST) return std::nullopt;
     if (errno == EROFS)
-      return VaultError{ErrorKind::kInvalid, "image", image + " is on a read-only file system; mount the volume read-write"};
+      return VaultError{ErrorKind::kInvalid, "image", final_image + " is on a read-only file system; mount the volume read-write"};
     return SystemError("image", Errno("create " + image));
   }
   *created = true;
@@ -171,10 +185,11 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
   if (auto e = EnsureEnclave()) return e;
   bool created = false;
   if (auto e = CreateImage(&created)) return e;
-  NewImageGuard image_guard(config_.ResolvedImagePath(), created);
+  const std::string image = config_.ResolvedImagePath();
+  NewImageGuard image_guard(Creating(image), created);
 
   VaultError error;
-  LoopDevice loop = LoopDevice::Attach(config_.ResolvedImagePath(), &error);
+  LoopDevice loop = LoopDevice::Attach(created ? Creating(image) : image, &error);
   if (!loop.valid()) return error;
   if (created) {
     if (auto e = FormatLuks2(loop.path(), passphrase, config_.pbkdf, config_.layout)) return e;
@@ -184,6 +199,13 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
   const std::string device = "/dev/mapper/" + config_.mapping_name;
   if (created) {
     if (auto e = MakeExt4(device)) return e;
+    // Complete: from now on it is the vault (the loop device follows the rename).
+    if (rename(Creating(image).c_str(), image.c_str()) != 0)
+      return SystemError("image", Errno("rename " + Creating(image)));
+    image_guard.Renamed(image);
+    const std::string dir = image.substr(0, image.rfind('/'));
+    UniqueFd dir_fd(open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd || fsync(dir_fd.get()) != 0) return SystemError("image", Errno("fsync " + dir));
   }
   if (auto e = MakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount")) return e;
   if (auto e = MountFs(device, config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
@@ -302,7 +324,12 @@ VaultStatus Vault::Recover() {
     e->step = "recover." + e->step;
     return e;
   }
-  return DetachLoopsOf(config_.ResolvedImagePath(), "recover.loop");
+  if (auto e = DetachLoopsOf(config_.ResolvedImagePath(), "recover.loop")) return e;
+  // A first unlock that was interrupted: its half-made image goes.
+  const std::string creating = Creating(config_.ResolvedImagePath());
+  if (auto e = DetachLoopsOf(creating, "recover.loop")) return e;
+  if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError("recover.image", Errno("unlink " + creating));
+  return std::nullopt;
 }
 
 }  // namespace tazpod::vault
