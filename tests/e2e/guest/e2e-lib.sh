@@ -11,8 +11,9 @@ E2E_CONTAINERS=()
 # under test, privileged (for loop devices and dm-crypt), without a network,
 # with cheap PBKDF settings mounted as /etc/tazpod/config.toml, and a health
 # interval short enough for a test (the command is the image's HEALTHCHECK).
-# At the scenario's exit its `docker logs` are kept in results/docker-logs/
-# and it is removed.
+# At the scenario's exit it is stopped (so tazpod locks the vault as on any
+# `docker stop`, even when the scenario failed half-way), its `docker logs`
+# are kept in results/docker-logs/, and it is removed.
 start_container() {
   local name=$1
   shift
@@ -27,6 +28,7 @@ e2e_cleanup() {
   local name
   mkdir -p "$E2E_RESULTS/docker-logs"
   for name in "${E2E_CONTAINERS[@]}"; do
+    docker stop -t 20 "$name" >/dev/null 2>&1 || true
     docker logs "$name" >"$E2E_RESULTS/docker-logs/$name.log" 2>&1 || true
     docker rm -f "$name" >/dev/null 2>&1 || true
   done
@@ -65,7 +67,9 @@ kernel_attached() {
   local m=no l=no t=no
   dmsetup info "tazpod-$1" >/dev/null 2>&1 && m=yes
   [[ -n $(losetup -n -O NAME 2>/dev/null) ]] && l=yes
-  cat /proc/[0-9]*/mounts 2>/dev/null | grep -q '/home/dev/secrets ' && t=yes
+  # grep on the files, not `cat … | grep -q`: under pipefail an early match
+  # makes cat die of SIGPIPE and the pipeline fail.
+  grep -qs ' /home/dev/secrets ' /proc/[0-9]*/mounts && t=yes
   echo "mapping=$m loop=$l mount=$t"
 }
 
