@@ -59,3 +59,18 @@ vm_usr_path() {
     *) printf '%s\n' "$1" ;;
   esac
 }
+
+# Splits a guest's report (DIR/results.log, the markers of guest/run-all)
+# into DIR/scenarios/NAME.{log,rc}, DIR/timings, DIR/boot_uptime_s and
+# DIR/batch-done. Shared by the vm and e2e tiers.
+vm_split_report() {
+  local out=$1
+  tr -d '\r' < "$out/results.log" | awk -v dir="$out/scenarios" '
+    /^@@tazpod-vm begin / { name = $3; file = dir "/" name ".log"; printf "" > file; next }
+    /^@@tazpod-vm boot /  { split($3, kv, "="); print kv[2] > (dir "/../boot_uptime_s"); next }
+    /^@@tazpod-vm end /   { split($4, kv, "="); print kv[2] > (dir "/" name ".rc"); close(file)
+                            split($5, ms, "="); printf "%s %s ms\n", name, ms[2] >> (dir "/../timings"); name = ""; next }
+    /^@@tazpod-vm batch-done/ { print "done" > (dir "/../batch-done"); next }
+    name != "" { print >> file }
+  '
+}

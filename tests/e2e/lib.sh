@@ -1,0 +1,32 @@
+# Shared settings of the e2e harness (host side), on top of the vm tier's.
+#
+# The e2e guest boots the same cached kernel as the vm tier, but its root is a
+# debootstrapped Debian with Docker's engine on a virtio disk, because dockerd
+# needs a real distribution (containerd, runc, iptables' libraries, overlayfs)
+# that an initramfs of copied binaries cannot reasonably be.
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+
+E2E_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_CACHE=$TAZPOD_CACHE_DIR/e2e
+E2E_SUITE=bookworm
+E2E_MIRROR=${TAZPOD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# What the guest's root filesystem holds besides debootstrap's minbase: the
+# engine, the kernel-side tools the scenarios check with, and networking for
+# apt-get inside `docker build`. Part of the cache key.
+E2E_ROOTFS_PACKAGES=(docker.io containerd runc tini cryptsetup-bin dmsetup e2fsprogs util-linux mount
+                     kmod iproute2 procps)
+
+# The cache key of the root filesystem: its packages and suite, the kernel
+# whose modules it carries, and the script that builds it (not this file:
+# a new helper here must not cost a rebuild of several minutes).
+e2e_rootfs_key() {
+  {
+    printf '%s\n' "${E2E_ROOTFS_PACKAGES[@]}" "$E2E_SUITE" "$E2E_MIRROR"
+    basename "$(vm_kernel_dir)"
+    cat "$E2E_HARNESS_DIR/prepare-rootfs"
+  } | sha256sum | cut -c1-16
+}
+
+e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
+e2e_die() { printf 'e2e: error: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,29 @@
+# `docker exec -it <c> tazpod login` on a real terminal: the first login
+# chooses the passphrase, gives a shell as dev with ~/secrets mounted, and a
+# file written there; when that last session exits, the vault is locked: no
+# device-mapper mapping, no loop device and no mount left on the (guest)
+# kernel. The passphrase is never echoed.
+# timeout: 300
+. /usr/lib/tazpod-test/e2e-lib.sh
+start_container login_c
+wait_docker_log login_c 'control.listen' 90
+expect_eq "$(kernel_attached login_c)" "mapping=no loop=no mount=no" "before the first login"
+
+drive "expect New vault passphrase:
+send $E2E_PASSPHRASE\\r
+expect Repeat it:
+send $E2E_PASSPHRASE\\r
+expect Vault open at /home/dev/secrets
+expect \$ 
+send echo \"\$(id -un):\$(pwd)\" > ~/secrets/who; findmnt -n -o TARGET,SOURCE ~/secrets; cat ~/secrets/who; echo ok-\$((40+2))\\r
+expect ok-42
+send exit 3\\r
+wait" -- docker exec -it login_c tazpod login
+cat drive.transcript
+expect_eq "$DRIVE_STATUS" 3 "exit status of docker exec -it tazpod login (the shell's)"
+grep -q 'dev:/home/dev' drive.transcript || fail "the shell was not dev's in /home/dev"
+grep -q '/home/dev/secrets */dev/mapper/tazpod-login_c' drive.transcript || fail "~/secrets was not the vault's mapping"
+grep -q "$E2E_PASSPHRASE" drive.transcript && fail "the passphrase was echoed"
+
+wait_docker_log login_c 'vault.state from=locking to=locked' 90
+expect_eq "$(kernel_attached login_c)" "mapping=no loop=no mount=no" "after the last session exited"
