@@ -75,4 +75,5 @@ kernel_attached() {
 
 # A first login's dialogue through `docker exec -it` (ptydrive is the
 # terminal): choose the passphrase, then run COMMANDS in the shell.
+# shellcheck disable=SC2034 # used by the scenarios that source this file
 E2E_PASSPHRASE='correct horse battery'

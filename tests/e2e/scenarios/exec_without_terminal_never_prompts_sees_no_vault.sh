@@ -7,6 +7,7 @@
 start_container ungated_c
 wait_docker_log ungated_c 'control.listen' 90
 
+# shellcheck disable=SC2016 # expanded by the container's shell
 out=$(timeout 60 docker exec ungated_c sh -c 'echo agent-$((40+2))' </dev/null)
 expect_eq "$out" agent-42 "output of a plain non-interactive exec"
 

@@ -22,7 +22,7 @@ wait" -- docker exec -it login_c tazpod login
 cat drive.transcript
 expect_eq "$DRIVE_STATUS" 3 "exit status of docker exec -it tazpod login (the shell's)"
 grep -q 'dev:/home/dev' drive.transcript || fail "the shell was not dev's in /home/dev"
-grep -q '/home/dev/secrets */dev/mapper/tazpod-login_c' drive.transcript || fail "~/secrets was not the vault's mapping"
+grep -q '/home/dev/secrets */dev/mapper/tazpod-login_c' drive.transcript || fail "the home's secrets folder was not the vault's mapping"
 grep -q "$E2E_PASSPHRASE" drive.transcript && fail "the passphrase was echoed"
 
 wait_docker_log login_c 'vault.state from=locking to=locked' 90
