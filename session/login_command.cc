@@ -27,11 +27,7 @@ namespace {
 constexpr int kRefused = 1, kUsage = 2, kNoTerminal = 3, kNoPassphrase = 4, kUnreachable = 69, kNoShell = 126;
 constexpr std::chrono::minutes kUnlockTimeout{10};  // PBKDF and mkfs on a slow machine
 
-void Say(int tty, const std::string& text) {
-  std::string line = text + "\r\n";
-  ssize_t ignored = write(tty, line.data(), line.size());
-  (void)ignored;
-}
+void Say(int tty, const std::string& text) { SayOnTerminal(tty, text); }
 
 std::string Seconds(long long ms) { return std::to_string((ms + 999) / 1000) + " s"; }
 
@@ -108,20 +104,18 @@ int RunLogin(const LoginCommand& command) {
   SecretBuffer passphrase(kMaxSecretBytes);
   if (first) {
     Say(tty.get(), "This vault is new: choose its passphrase (at least " + std::to_string(min_length) + " characters).");
-    SecretBuffer again(kMaxSecretBytes);
-    PromptResult r = ReadPassphrase(tty.get(), "New vault passphrase: ", passphrase, command.prompt_timeout);
-    if (r == PromptResult::kOk) r = ReadPassphrase(tty.get(), "Repeat it: ", again, command.prompt_timeout);
-    if (r != PromptResult::kOk) {
-      Say(tty.get(), "tazpod login: " + std::string(Describe(r)) + "; no shell.");
-      return kNoPassphrase;
-    }
-    if (!passphrase.Equals(again)) {
-      Say(tty.get(), "tazpod login: the passphrases differ; nothing was created.");
-      return kRefused;
-    }
-    if (passphrase.size() < min_length) {
-      Say(tty.get(), "tazpod login: too short (at least " + std::to_string(min_length) + " characters).");
-      return kRefused;
+    PromptResult r;
+    switch (ReadNewPassphrase(tty.get(), "New vault passphrase: ", passphrase, min_length, command.prompt_timeout, &r)) {
+      case NewPassphrase::kOk: break;
+      case NewPassphrase::kPromptFailed:
+        Say(tty.get(), "tazpod login: " + std::string(Describe(r)) + "; no shell.");
+        return kNoPassphrase;
+      case NewPassphrase::kDiffer:
+        Say(tty.get(), "tazpod login: the passphrases differ; nothing was created.");
+        return kRefused;
+      case NewPassphrase::kTooShort:
+        Say(tty.get(), "tazpod login: too short (at least " + std::to_string(min_length) + " characters).");
+        return kRefused;
     }
   } else {
     PromptResult r = ReadPassphrase(tty.get(), "Vault passphrase: ", passphrase, command.prompt_timeout);

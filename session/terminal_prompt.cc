@@ -167,4 +167,24 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
   return result;
 }
 
+NewPassphrase ReadNewPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out, size_t min_length,
+                                std::chrono::milliseconds timeout, PromptResult* prompt_result) {
+  SecretBuffer again(out.capacity());
+  *prompt_result = ReadPassphrase(tty_fd, prompt, out, timeout);
+  if (*prompt_result == PromptResult::kOk) *prompt_result = ReadPassphrase(tty_fd, "Repeat it: ", again, timeout);
+  NewPassphrase verdict = NewPassphrase::kOk;
+  if (*prompt_result != PromptResult::kOk) verdict = NewPassphrase::kPromptFailed;
+  else if (!out.Equals(again)) verdict = NewPassphrase::kDiffer;
+  else if (out.size() < min_length) verdict = NewPassphrase::kTooShort;
+  if (verdict != NewPassphrase::kOk) out.Clear();
+  return verdict;
+}
+
+void SayOnTerminal(int tty_fd, std::string_view text) {
+  std::string line(text);
+  line += "\r\n";
+  ssize_t ignored = write(tty_fd, line.data(), line.size());
+  (void)ignored;
+}
+
 }  // namespace tazpod::session

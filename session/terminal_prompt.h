@@ -58,4 +58,14 @@ class TerminalModeGuard {
 PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,
                             std::chrono::milliseconds timeout);
 
+// A new passphrase, asked twice: `prompt`, then "Repeat it: ". kOk puts it
+// in `out`; kPromptFailed leaves why in `*prompt_result`; the two differ, or
+// the passphrase is shorter than `min_length`: refused, `out` cleared.
+enum class NewPassphrase { kOk, kPromptFailed, kDiffer, kTooShort };
+NewPassphrase ReadNewPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out, size_t min_length,
+                                std::chrono::milliseconds timeout, PromptResult* prompt_result);
+
+// Writes one line to the terminal (raw mode or not: ends it with CR LF).
+void SayOnTerminal(int tty_fd, std::string_view text);
+
 }  // namespace tazpod::session

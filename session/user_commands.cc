@@ -24,11 +24,7 @@ constexpr std::chrono::minutes kSlow{5};
 
 void Error(const char* command, const std::string& text) { std::fprintf(stderr, "tazpod %s: %s\n", command, text.c_str()); }
 
-void Say(int tty, const std::string& text) {
-  std::string line = text + "\r\n";
-  ssize_t ignored = write(tty, line.data(), line.size());
-  (void)ignored;
-}
+void Say(int tty, const std::string& text) { SayOnTerminal(tty, text); }
 
 nlohmann::json Request(const char* op) { return {{"v", kProtocolVersion}, {"op", op}}; }
 
@@ -100,28 +96,28 @@ int RunPasswd(const UserCommand& command) {
   }
   const size_t min_length = status.reply.value("min_length", 8u);
   // OLD \0 NEW, as the gate expects; the confirmation is compared here.
-  SecretBuffer both(kMaxSecretBytes), fresh(kMaxSecretBytes), again(kMaxSecretBytes);
+  SecretBuffer both(kMaxSecretBytes), fresh(kMaxSecretBytes);
   PromptResult p = ReadPassphrase(tty.get(), "Current passphrase: ", both, command.prompt_timeout);
-  if (p == PromptResult::kOk) p = ReadPassphrase(tty.get(), "New passphrase: ", fresh, command.prompt_timeout);
-  if (p == PromptResult::kOk) p = ReadPassphrase(tty.get(), "Repeat it: ", again, command.prompt_timeout);
-  if (p != PromptResult::kOk) {
-    Say(tty.get(), "tazpod passwd: " + std::string(Describe(p)) + "; nothing changed.");
-    return kNoPassphrase;
-  }
-  if (!fresh.Equals(again)) {
-    Say(tty.get(), "tazpod passwd: the new passphrases differ; nothing changed.");
-    return kFailed;
-  }
-  if (fresh.size() < min_length) {
-    Say(tty.get(), "tazpod passwd: too short (at least " + std::to_string(min_length) + " characters); nothing changed.");
-    return kFailed;
+  NewPassphrase verdict = NewPassphrase::kPromptFailed;
+  if (p == PromptResult::kOk)
+    verdict = ReadNewPassphrase(tty.get(), "New passphrase: ", fresh, min_length, command.prompt_timeout, &p);
+  switch (verdict) {
+    case NewPassphrase::kOk: break;
+    case NewPassphrase::kPromptFailed:
+      Say(tty.get(), "tazpod passwd: " + std::string(Describe(p)) + "; nothing changed.");
+      return kNoPassphrase;
+    case NewPassphrase::kDiffer:
+      Say(tty.get(), "tazpod passwd: the new passphrases differ; nothing changed.");
+      return kFailed;
+    case NewPassphrase::kTooShort:
+      Say(tty.get(), "tazpod passwd: too short (at least " + std::to_string(min_length) + " characters); nothing changed.");
+      return kFailed;
   }
   if (!both.PushBack('\0') || !both.Append(fresh.data(), fresh.size())) {
     Say(tty.get(), "tazpod passwd: the passphrases are too long together; nothing changed.");
     return kFailed;
   }
   fresh.Clear();
-  again.Clear();
   Say(tty.get(), "Changing the passphrase...");
   CallResult r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
   both.Clear();
