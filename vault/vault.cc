@@ -105,6 +105,14 @@ VaultStatus DetachLoopsOf(const std::string& image, const char* step) {
 // `vault.img` that no passphrase can open.
 std::string Creating(const std::string& image) { return image + ".creating"; }
 
+// Detaches what backs an interrupted creation's image and deletes it.
+VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
+  const std::string creating = Creating(image);
+  if (auto e = DetachLoopsOf(creating, step)) return e;
+  if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string VaultConfig::ResolvedImagePath() const {
@@ -149,9 +157,8 @@ VaultStatus Vault::CreateImage(bool* created) {
   struct stat st;
   if (lstat(final_image.c_str(), &st) == 0) return std::nullopt;
   // What an earlier, interrupted creation left (recovery removes it too).
+  if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::string image = Creating(final_image);
-  if (auto e = DetachLoopsOf(image, "image")) return e;
-  unlink(image.c_str());
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
     if (errno == EROFS)
@@ -326,10 +333,7 @@ VaultStatus Vault::Recover() {
   }
   if (auto e = DetachLoopsOf(config_.ResolvedImagePath(), "recover.loop")) return e;
   // A first unlock that was interrupted: its half-made image goes.
-  const std::string creating = Creating(config_.ResolvedImagePath());
-  if (auto e = DetachLoopsOf(creating, "recover.loop")) return e;
-  if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError("recover.image", Errno("unlink " + creating));
-  return std::nullopt;
+  return RemoveHalfMadeImage(config_.ResolvedImagePath(), "recover.image");
 }
 
 }  // namespace tazpod::vault
