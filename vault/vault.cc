@@ -109,6 +109,10 @@ std::string Creating(const std::string& image) { return image + ".creating"; }
 VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   const std::string creating = Creating(image);
   if (auto e = DetachLoopsOf(creating, step)) return e;
+  // Only when there is one: a read-only volume must not fail here (unlink
+  // answers EROFS there even for a file that does not exist).
+  struct stat st;
+  if (lstat(creating.c_str(), &st) != 0) return std::nullopt;
   if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
   return std::nullopt;
 }
