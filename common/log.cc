@@ -30,7 +30,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          (void)std::snprintf(buf, sizeof buf, "\\u%04x", c);  // 7 bytes: always fits
           out += buf;
         } else {
           out += static_cast<char>(c);
@@ -77,7 +77,8 @@ void AppendTime(std::string& out, std::int64_t unix_ms) {
   int year = 0, month = 0, day = 0;
   CivilFromDays(days, year, month, day);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day,
+  // At most 24 bytes for any year up to 9999: always fits.
+  (void)std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day,
                 static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
                 static_cast<int>(rem % 60), static_cast<int>(unix_ms % 1000));
   out += buf;

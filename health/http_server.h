@@ -44,7 +44,7 @@ struct HttpResponse {
 
 struct HttpLimits {
   int max_connections = 16;
-  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_header_bytes = std::size_t{8} * 1024;
   int max_requests_per_connection = 100;
   // From accepting a connection (or from the first byte of a kept-alive
   // connection's next request) to the end of that request's header.

@@ -28,7 +28,8 @@ namespace {
 
 constexpr int kExitUsage = 2;
 
-void Print(std::FILE* to, std::string_view text) { std::fwrite(text.data(), 1, text.size(), to); }
+// A failed write to the terminal has nobody left to tell.
+void Print(std::FILE* to, std::string_view text) { (void)std::fwrite(text.data(), 1, text.size(), to); }
 
 // A usage error in CLI11's words: the message, then where to get help.
 int UsageError(std::string_view message) {

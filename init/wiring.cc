@@ -49,30 +49,30 @@ bool RootOnly(const ControlRequest& request, const ControlServer::Reply& reply) 
 }
 
 void RegisterVaultOps(ControlServer& control, VaultService& vault) {
-  control.Handle("vault.status", [&vault](ControlRequest&, ControlServer::Reply reply) {
+  control.Handle("vault.status", [&vault](ControlRequest&, const ControlServer::Reply& reply) {
     nlohmann::json r = {{"v", session::kProtocolVersion}, {"ok", true}, {"state", vault::Name(vault.state())},
                         {"busy", vault.busy()}};
     if (!vault.last_error().empty()) r["last_error"] = vault.last_error();
     reply(r);
   });
-  auto with_vault = [&vault](ControlServer::Reply reply) {
+  auto with_vault = [&vault](const ControlServer::Reply& reply) {
     return [&vault, reply](const VaultOutcome& o) { reply(ReplyOf(o, vault)); };
   };
-  control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+  control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Unlock(std::move(req.secret), with_vault(reply));
   });
-  control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+  control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Verify(std::move(req.secret), with_vault(reply));
   });
-  control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+  control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     vault.ChangePassphrase(std::move(req.secret), with_vault(reply));
   });
-  control.Handle("vault.lock", [&vault, with_vault](ControlRequest& req, ControlServer::Reply reply) {
+  control.Handle("vault.lock", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     vault.Lock(with_vault(reply));
   });
@@ -149,7 +149,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate);
     VaultService* vault = c.vault.get();
     // First shutdown step: lock, after any operation in progress.
-    supervisor.AddShutdownStep("vault.lock", [vault](Supervisor::StepDone done) {
+    supervisor.AddShutdownStep("vault.lock", [vault](const Supervisor::StepDone& done) {
       vault->WhenIdle([vault, done] {
         // The pre-started helper may run this lock; none follows it, and the
         // one left waiting is killed and reaped before the step ends.

@@ -6,9 +6,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 namespace tazpod::vault {
@@ -20,14 +23,29 @@ bool OnDevice(const std::string& path, dev_t dev) {
   return stat(path.c_str(), &st) == 0 && st.st_dev == dev;
 }
 
+// The device of one /proc/PID/maps line ("address perms offset MAJ:MIN inode
+// path", in hex), or nullopt if the line is not in that shape.
+std::optional<dev_t> DeviceOfMapsLine(std::string_view line) {
+  std::size_t field = 0;
+  for (int skip = 0; skip < 3; ++skip) {
+    field = line.find(' ', field);
+    if (field == std::string_view::npos) return std::nullopt;
+    ++field;
+  }
+  const char* end = line.data() + line.size();
+  unsigned maj = 0, min = 0;
+  auto [after_maj, e1] = std::from_chars(line.data() + field, end, maj, 16);
+  if (e1 != std::errc() || after_maj == end || *after_maj != ':') return std::nullopt;
+  auto [after_min, e2] = std::from_chars(after_maj + 1, end, min, 16);
+  if (e2 != std::errc()) return std::nullopt;
+  return makedev(maj, min);
+}
+
 bool MapsDevice(pid_t pid, dev_t dev) {
   std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
   std::string line;
-  unsigned maj = 0, min = 0;
   while (std::getline(maps, line)) {
-    // address perms offset dev inode path
-    if (std::sscanf(line.c_str(), "%*s %*s %*s %x:%x", &maj, &min) == 2 && makedev(maj, min) == dev)
-      return true;
+    if (DeviceOfMapsLine(line) == dev) return true;
   }
   return false;
 }

@@ -20,7 +20,7 @@ namespace {
 // calls; the environment was built before fork.
 [[noreturn]] void ExecAsUser(const std::string& hook, const HookUser& user, const std::string& dir,
                              char* const* envp) {
-  int devnull = open("/dev/null", O_RDONLY);
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);  // its dup2 copy stays open
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
   dup2(STDERR_FILENO, STDOUT_FILENO);  // the helper's stdout is its result line
   CloseOnExecAboveStderr();
@@ -42,6 +42,7 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
                                   "PATH=/usr/local/bin:/usr/bin:/bin", "TAZPOD_VAULT=" + vault_dir,
                                   std::string("TAZPOD_HOOK=") + phase};
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 

@@ -63,7 +63,7 @@ crypt_pbkdf_type ToLibrary(const PbkdfSettings& s) {
 // stderr), the chatter is dropped. They never contain a passphrase.
 void LogCryptsetup(int level, const char* message, void*) {
   if (level != CRYPT_LOG_ERROR || !message) return;
-  std::fprintf(stderr, "libcryptsetup: %s", message);
+  (void)std::fprintf(stderr, "libcryptsetup: %s", message);  // nobody to tell if stderr fails
 }
 
 }  // namespace

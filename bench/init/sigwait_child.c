@@ -7,7 +7,7 @@
 #include <time.h>
 
 int main(int argc, char **argv) {
-  int fd = argc > 1 ? open(argv[1], O_WRONLY) : 1;
+  int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CLOEXEC) : 1;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);

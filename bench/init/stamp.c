@@ -8,7 +8,7 @@
 int main(int argc, char **argv) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  int fd = argc > 1 ? open(argv[1], O_WRONLY) : 1;
+  int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CLOEXEC) : 1;
   dprintf(fd, "t1 %lld\n", ts.tv_sec * 1000000000LL + ts.tv_nsec);
   return 0;
 }

@@ -51,7 +51,8 @@ class Harness {
     loop_ = std::thread([this] { io_.run(); });
   }
 
-  ~Harness() {
+  // A throw here (out of memory, a failed join) ends the test binary: the right outcome.
+  ~Harness() {  // NOLINT(bugprone-exception-escape)
     boost::asio::post(io_, [this] {
       server_.Stop();
       work_.reset();
@@ -272,6 +273,7 @@ TEST_CASE("health http: over the connection limit, a new connection is closed at
   limits.max_connections = 4;
   Harness h(limits);
   std::vector<std::unique_ptr<Client>> held;
+  held.reserve(limits.max_connections);
   for (int i = 0; i < limits.max_connections; ++i) held.push_back(std::make_unique<Client>(h.port()));
   REQUIRE(h.WaitForActive(limits.max_connections));
 
@@ -296,6 +298,7 @@ TEST_CASE("health http: a flood of connections stays within the limit and the se
   limits.read_timeout = kShortDeadline;
   Harness h(limits);
   std::vector<std::unique_ptr<Client>> flood;
+  flood.reserve(200);
   for (int i = 0; i < 200; ++i) flood.push_back(std::make_unique<Client>(h.port()));
   CHECK(h.active() <= limits.max_connections);
   for (auto& client : flood) CHECK(client->ClosedByServer());  // refused, or timed out idle

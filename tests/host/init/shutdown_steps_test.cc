@@ -58,11 +58,11 @@ struct Harness {
 TEST_CASE("shutdown: hooks, then steps in order, some finishing later; exit 0") {
   Harness h;
   h.supervisor->OnStopAccepting([&] { h.order.push_back("stop_accepting"); });
-  h.supervisor->AddShutdownStep("first", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("first", [&](const Supervisor::StepDone& done) {
     h.order.push_back("first");
     done("");
   });
-  h.supervisor->AddShutdownStep("second", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("second", [&](const Supervisor::StepDone& done) {
     h.order.push_back("second.begin");
     boost::asio::post(h.io, [&, done] {
       h.order.push_back("second.end");
@@ -76,11 +76,11 @@ TEST_CASE("shutdown: hooks, then steps in order, some finishing later; exit 0") 
 
 TEST_CASE("shutdown: a failed step is reported, the next still runs; exit 3") {
   Harness h;
-  h.supervisor->AddShutdownStep("lock", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("lock", [&](const Supervisor::StepDone& done) {
     h.order.push_back("lock");
     done("device busy");
   });
-  h.supervisor->AddShutdownStep("after", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("after", [&](const Supervisor::StepDone& done) {
     h.order.push_back("after");
     done("");
   });
@@ -91,11 +91,11 @@ TEST_CASE("shutdown: a failed step is reported, the next still runs; exit 3") {
 
 TEST_CASE("shutdown: a hung step is abandoned at the grace period; a throwing one does not stop init") {
   Harness h;
-  h.supervisor->AddShutdownStep("throws", [&](Supervisor::StepDone) {
+  h.supervisor->AddShutdownStep("throws", [&](const Supervisor::StepDone&) {
     h.order.push_back("throws");
     throw std::runtime_error("component bug");
   });
-  h.supervisor->AddShutdownStep("after", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("after", [&](const Supervisor::StepDone& done) {
     h.order.push_back("after");
     done("");
   });
@@ -108,7 +108,7 @@ TEST_CASE("shutdown: a hung step is abandoned at the grace period; a throwing on
 
 TEST_CASE("shutdown: the main child's exit starts it, and decides the exit code") {
   Harness h;
-  h.supervisor->AddShutdownStep("lock", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("lock", [&](const Supervisor::StepDone& done) {
     h.order.push_back("lock");
     done("");
   });
@@ -133,7 +133,7 @@ TEST_CASE("shutdown: descendants get SIGTERM only after the steps") {
     _exit(0);
   }
   bool alive_during_step = false;
-  h.supervisor->AddShutdownStep("check", [&](Supervisor::StepDone done) {
+  h.supervisor->AddShutdownStep("check", [&](const Supervisor::StepDone& done) {
     alive_during_step = kill(worker, 0) == 0;
     done("");
   });

@@ -11,7 +11,6 @@
 #include <sstream>
 
 using namespace std::chrono_literals;
-using tazpod::health::ComponentHealth;
 using tazpod::health::HealthPolicy;
 using tazpod::health::HealthSnapshot;
 using tazpod::health::Liveness;

@@ -42,9 +42,21 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "silent") != 0) {
     size_t n = strlen(argv[2]) / 2;
     unsigned char *bytes = malloc(n + 1);
-    for (size_t i = 0; i < n; ++i) sscanf(argv[2] + 2 * i, "%2hhx", &bytes[i]);
+    if (!bytes) return 1;
+    for (size_t i = 0; i < n; ++i) {
+      char pair[3] = {argv[2][2 * i], argv[2][2 * i + 1], '\0'};
+      char *end = NULL;
+      unsigned long byte = strtoul(pair, &end, 16);
+      if (*end != '\0') {
+        fprintf(stderr, "ctlpoke: HEX must be pairs of hex digits\n");
+        free(bytes);
+        return 1;
+      }
+      bytes[i] = (unsigned char)byte;
+    }
     if (n && write(fd, bytes, n) != (ssize_t)n) {
       perror("ctlpoke: write");
+      free(bytes);
       return 1;
     }
     free(bytes);
