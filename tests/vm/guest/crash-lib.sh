@@ -39,7 +39,7 @@ crash_setup() {
 # A failed check leaves a container running: kill it, and undo what it
 # attached, so that the harness's leak check reports only real leaks.
 crash_cleanup_on_failure() {
-  [[ -n ${INIT_PID:-} ]] && kill -KILL "$INIT_PID" 2>/dev/null && wait "$CRASH_UNSHARE"
+  if [[ -n ${INIT_PID:-} ]] && kill -KILL "$INIT_PID" 2>/dev/null; then wait "$CRASH_UNSHARE" || true; fi
   vault recover >/dev/null 2>&1 || true
   umount "$CRASH_VOLUME" 2>/dev/null || true
 }
@@ -146,6 +146,15 @@ crash_add_chunk() {
   crash_record
 }
 
+# crash_wait_file FILE WHAT: waits (at most 60 s) until FILE exists.
+crash_wait_file() {
+  local deadline=$((SECONDS + 60))
+  until [[ -e $1 ]]; do
+    (( SECONDS < deadline )) || fail "waited 60 s for $2"
+    sleep 0.05
+  done
+}
+
 # crash_arm STEP: the next helper to reach STEP stops there.
 crash_arm() {
   rm -f "$CRASH_DIR/reached"
@@ -194,7 +203,8 @@ crash_operation_at() {
 crash_kill_pid1() {
   kill -KILL "$INIT_PID"
   wait "$CRASH_UNSHARE" || true
-  wait "$CRASH_CLIENT" 2>/dev/null || true
+  [[ -z ${CRASH_CLIENT:-} ]] || wait "$CRASH_CLIENT" 2>/dev/null || true
+  CRASH_CLIENT=''
 }
 
 # crash_kill_helper: SIGKILL of the stopped helper alone; PID 1 lives on and
@@ -270,8 +280,11 @@ crash_lock_points() {
     crash_add_chunk nosync
     # shellcheck disable=SC2016  # $1 is the inner shell's argument
     if [[ -n $holder ]]; then
-      in_vault sh -c 'cd "$1" && exec sleep 1000' _ "$VAULT_MNT" &
+      rm -f holding
+      # shellcheck disable=SC2016  # the inner shell's arguments
+      in_vault sh -c 'cd "$1" && : > "$2" && exec sleep 1000' _ "$VAULT_MNT" "$PWD/holding" &
       holder_pid=$!
+      crash_wait_file holding "the holder to enter the vault"
     fi
     crash_operation_at "$step" ctr_lock
     if (( i <= $2 )); then
@@ -365,11 +378,7 @@ crash_write_point() {
                     while :; do head -c 65536 /dev/urandom >> "$2"; done' \
       _ "$PWD/$CRASH_CHUNK" "$VAULT_MNT/stream" "$PWD/synced" &
     writer=$!
-    deadline=$((SECONDS + 60))
-    until [[ -e synced ]]; do
-      (( SECONDS < deadline )) || fail "the writer did not sync within 60 s"
-      sleep 0.05
-    done
+    crash_wait_file synced "the writer to sync"
     # During the write: the file grows past its synced prefix.
     size=$(in_vault stat -c %s "$VAULT_MNT/stream")
     grown=$size
