@@ -462,13 +462,34 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   // Fail closed: never mount where every ungated process would see it.
   if (settings_.private_mount_namespace && !mount_namespace_)
     return done({false, "system", "the vault's private mount namespace is missing (" + last_error_ + ")"});
+  const bool recover_first = state_ == VaultState::kFailed;
   Transition(VaultEvent::kUnlockBegin);
-  RunHelper("unlock", std::move(passphrase), [this, done](int code, std::string line) {
+  auto unlock = [this, done](SecretBuffer secret) {
+    RunHelper("unlock", std::move(secret), [this, done](int code, std::string line) {
+      VaultOutcome o = OutcomeOf(code, line);
+      if (o.ok) Transition(VaultEvent::kUnlockDone);
+      else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
+      else Transition(VaultEvent::kUnlockFailed, o.message);
+      done(o);
+    });
+  };
+  if (!recover_first) return unlock(std::move(passphrase));
+  // A failed operation may have left the vault whole: a helper killed after
+  // the mount, or in a lock before the unmount. The helper's unlock refuses
+  // a vault that is already attached ("already unlocked"), which would
+  // leave it failed for good. So recovery first puts it back to locked
+  // (unmounted, unmapped), and the unlock then proves the passphrase as
+  // always: a vault that is attached is never handed over unproven.
+  auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
+  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, std::string line) {
     VaultOutcome o = OutcomeOf(code, line);
-    if (o.ok) Transition(VaultEvent::kUnlockDone);
-    else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
-    else Transition(VaultEvent::kUnlockFailed, o.message);
-    done(o);
+    if (!o.ok) {
+      held->Clear();
+      o.message = "recovery failed: " + o.message;
+      Transition(VaultEvent::kUnlockFailed, o.message);
+      return done(o);
+    }
+    unlock(std::move(*held));
   });
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/unique_fd.h"
+#include "vault/crash_point.h"
 #include "vault/holders.h"
 #include "vault/hooks.h"
 #include "vault/loop_device.h"
@@ -202,14 +203,17 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
   VaultError error;
   LoopDevice loop = LoopDevice::Attach(created ? Creating(image) : image, &error);
   if (!loop.valid()) return error;
+  CrashPoint("unlock.loop");
   if (created) {
     if (auto e = FormatLuks2(loop.path(), passphrase, config_.pbkdf, config_.layout)) return e;
   }
   if (auto e = ActivateLuks2(loop.path(), config_.mapping_name, passphrase)) return e;
   MappingGuard mapping_guard(config_.mapping_name);
+  CrashPoint("unlock.activate");
   const std::string device = "/dev/mapper/" + config_.mapping_name;
   if (created) {
     if (auto e = MakeExt4(device)) return e;
+    CrashPoint("unlock.mkfs");
     // Complete: from now on it is the vault (the loop device follows the rename).
     if (rename(Creating(image).c_str(), image.c_str()) != 0)
       return SystemError("image", Errno("rename " + Creating(image)));
@@ -221,6 +225,7 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
   if (auto e = MakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount")) return e;
   if (auto e = MountFs(device, config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
   MountGuard mount_guard(config_.mountpoint);
+  CrashPoint("unlock.mount");
   if (created) {
     // The file system's root belongs to the workstation user, and only to it.
     if (chown(config_.mountpoint.c_str(), config_.owner_uid, config_.owner_gid) != 0 ||
@@ -277,6 +282,7 @@ VaultStatus Vault::Lock() {
       if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));
       root.Reset();
       lap(lock_timings_.sync_us);
+      CrashPoint("lock.sync");
       EndHolders(config_.mountpoint, config_.holder_grace);
       lap(lock_timings_.holders_us);
       unmounted = Unmount(config_.mountpoint, "umount");
@@ -288,10 +294,12 @@ VaultStatus Vault::Lock() {
       if (!holders.empty()) e->message += "; held by" + holders;
       return e;
     }
+    CrashPoint("lock.umount");
   }
   auto deactivated = DeactivateMapping(config_.mapping_name);
   lap(lock_timings_.deactivate_us);
   if (deactivated) return deactivated;
+  CrashPoint("lock.deactivate");
   // Autoclear detaches the loop device with the mapping; one left over from
   // an older run (or another tool) is detached here.
   auto detached = DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
