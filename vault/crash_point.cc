@@ -24,13 +24,15 @@ void CrashPoint(const char* step) {
   // half-written line.
   const std::string reached = kCrashReachedFile;
   const std::string temporary = reached + ".tmp";
+  // A marker that cannot be written leaves the scenario waiting for it until
+  // its timeout: a failure there, which is the right place to see it.
   if (FILE* out = std::fopen(temporary.c_str(), "we")) {
-    std::fprintf(out, "%s %d\n", step, static_cast<int>(getpid()));
-    std::fclose(out);
-    std::rename(temporary.c_str(), reached.c_str());
+    (void)std::fprintf(out, "%s %d\n", step, static_cast<int>(getpid()));
+    (void)std::fclose(out);
+    (void)std::rename(temporary.c_str(), reached.c_str());
   }
-  std::fprintf(stderr, "tazpod-vault-helper: crash point %s reached: stopping\n", step);
-  raise(SIGSTOP);
+  (void)std::fprintf(stderr, "tazpod-vault-helper: crash point %s reached: stopping\n", step);
+  (void)raise(SIGSTOP);
   // Continued instead of killed: the operation goes on as if nothing happened.
 }
 

@@ -32,8 +32,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <string>
 
@@ -113,7 +115,7 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
   // Hook failures never fail the operation; they are said on stderr (which
   // PID 1 logs) and counted in the result line.
   for (const std::string& failure : vault.hook_failures())
-    std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
+    (void)std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
   if (!status) {
     const std::string state(Name(lock ? vault.StateAfterLock() : vault.Probe().state()));
     std::printf("result=ok state=%s t_start_us=%lld t_end_us=%lld", state.c_str(), operation_started_us,
@@ -126,7 +128,9 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
     }
     if (!vault.hook_failures().empty()) std::printf(" hooks_failed=%zu", vault.hook_failures().size());
     std::printf("\n");
-    std::fflush(stdout);  // PID 1 answers on this line; the exit may take longer
+    // PID 1 answers on this line; the exit may take longer. If the flush fails,
+    // PID 1 sees an exit without a result line and reports that instead.
+    (void)std::fflush(stdout);
     return 0;
   }
   std::string message = status->message;
@@ -134,13 +138,18 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
     if (c == '"' || c == '\n') c = '\'';
   std::printf("result=error kind=%s step=%s message=\"%s\"\n", std::string(KindName(status->kind)).c_str(),
               status->step.c_str(), message.c_str());
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   return ExitCodeFor(status->kind);
 }
 
+// "UID:GID", both decimal, nothing else.
 bool ParseOwner(const std::string& text, VaultConfig& config) {
   unsigned uid = 0, gid = 0;
-  if (std::sscanf(text.c_str(), "%u:%u", &uid, &gid) != 2) return false;
+  const char* end = text.data() + text.size();
+  auto [after_uid, e1] = std::from_chars(text.data(), end, uid);
+  if (e1 != std::errc() || after_uid == end || *after_uid != ':') return false;
+  auto [after_gid, e2] = std::from_chars(after_uid + 1, end, gid);
+  if (e2 != std::errc() || after_gid != end) return false;
   config.owner_uid = uid;
   config.owner_gid = gid;
   return true;
@@ -148,7 +157,7 @@ bool ParseOwner(const std::string& text, VaultConfig& config) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   operation_started_us = MonoMicros();
   // Passphrases pass through this process: no core file, no ptrace.
   struct rlimit none {0, 0};
@@ -226,7 +235,7 @@ int main(int argc, char** argv) {
     // at once, without running libcryptsetup's, OpenSSL's and the C++
     // runtime's exit handlers (the kernel releases everything anyway).
     const int rc = Report(vault.Lock(), vault, true);
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
     _exit(rc);
   }
   if (operation == "recover") return Report(vault.Recover(), vault);
@@ -257,4 +266,17 @@ int main(int argc, char** argv) {
   }
   if (operation == "verify") return Report(vault.Verify(secrets), vault);
   return Report(vault.Unlock(secrets), vault);
+}
+
+// An exception that escapes (out of memory, a library's bug) ends the helper
+// with a message and status 1, never with std::terminate's abort.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "tazpod-vault-helper: internal error: %s\n", e.what());
+  } catch (...) {
+    (void)std::fprintf(stderr, "tazpod-vault-helper: internal error\n");
+  }
+  return 1;
 }
