@@ -9,7 +9,9 @@ wait_docker_log reap_c 'control.listen' 90
 
 # Each subshell starts a sleep and exits at once: the sleep is orphaned.
 # 12 s: long enough to still find them after the next docker exec, under load.
-docker exec reap_c sh -c 'for i in $(seq 60); do (sleep 12 &); done'
+# Their output goes to /dev/null: an orphan holding the exec's stdout would
+# keep `docker exec` waiting for it.
+docker exec reap_c sh -c 'for i in $(seq 60); do (sleep 12 </dev/null >/dev/null 2>&1 &); done'
 # shellcheck disable=SC2016 # expanded by the container's shell
 orphans=$(docker exec reap_c sh -c 'ps -eo ppid=,comm= | awk '\''$1 == 1 && $2 == "sleep"'\'' | wc -l')
 echo "orphaned sleeps with parent PID 1: $orphans"
