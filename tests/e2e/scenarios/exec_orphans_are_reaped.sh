@@ -12,29 +12,31 @@ wait_docker_log reap_c 'control.listen' 90
 # Their output goes to /dev/null: an orphan holding the exec's stdout would
 # keep `docker exec` waiting for it.
 docker exec reap_c sh -c 'for i in $(seq 60); do (sleep 12 </dev/null >/dev/null 2>&1 &); done'
-# shellcheck disable=SC2016 # expanded by the container's shell
-orphans=$(docker exec reap_c sh -c 'ps -eo ppid=,comm= | awk '\''$1 == 1 && $2 == "sleep"'\'' | wc -l')
+# Every process in the container as "PID (COMM) STATE PPID ...", straight
+# from /proc (no ps needed; a process gone meanwhile is skipped).
+procs() { docker exec reap_c sh -c 'cat /proc/[0-9]*/stat 2>/dev/null; true'; }
+orphans=$(procs | awk '$2 == "(sleep)" && $4 == 1' | wc -l)
 echo "orphaned sleeps with parent PID 1: $orphans"
 (( orphans > 0 )) || fail "no orphan was re-parented to PID 1 (the burst did not happen?)"
 
 deadline=$(( SECONDS + 60 ))
 while :; do
-  state=$(docker exec reap_c ps -eo stat=,comm=)
+  state=$(procs)
   # Done when no sleep runs any more; zombies among them are judged below.
-  [[ -z $(awk '$1 !~ /^Z/ && $2 == "sleep"' <<<"$state") ]] && break
+  [[ -z $(awk '$2 == "(sleep)" && $3 != "Z"' <<<"$state") ]] && break
   (( SECONDS < deadline )) || fail "the sleeps still run after 60 s: $state"
   sleep 2
 done
-zombies=$(awk '$1 ~ /^Z/' <<<"$state")
+zombies=$(awk '$3 == "Z"' <<<"$state")
 if [[ -n $zombies ]]; then
   # One seen in the instant between its exit and PID 1's waitpid is no leak;
   # one still there seconds later is.
   sleep 3
-  state=$(docker exec reap_c ps -eo stat=,comm=)
-  zombies=$(awk '$1 ~ /^Z/' <<<"$state")
+  state=$(procs)
+  zombies=$(awk '$3 == "Z"' <<<"$state")
 fi
-echo "processes in the container after the burst:"
-echo "$state"
+echo "processes in the container after the burst (pid, comm, state, ppid):"
+awk '{print $1, $2, $3, $4}' <<<"$state"
 expect_eq "$zombies" "" "zombies left after the burst"
 # PID 1 says it reaped them (debug log, e2e-config.toml).
 reaped=$(log_count reap_c 'init.reap.foreign')
