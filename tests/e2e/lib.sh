@@ -8,6 +8,8 @@
 
 E2E_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
+E2E_REPO_DIR=$(cd "$E2E_HARNESS_DIR/../.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 E2E_CACHE=$TAZPOD_CACHE_DIR/e2e
 E2E_SUITE=bookworm
 E2E_MIRROR=${TAZPOD_DEBIAN_MIRROR:-http://deb.debian.org/debian}

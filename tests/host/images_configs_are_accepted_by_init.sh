@@ -16,7 +16,10 @@ awk '/^  config.toml: \|/ {on=1; next} on && /^    / {print substr($0, 5); next}
   "$root/deploy/k8s/configmap.yaml" > configmap.toml
 grep -q '^\[health\]' configmap.toml || fail "could not extract config.toml from deploy/k8s/configmap.yaml"
 
-for src in "$root/images/config.toml" "$root/images/config-persistent.toml" configmap.toml; do
+# The e2e tier's container configurations too: a typo there would cost a
+# whole guest run to find.
+for src in "$root/images/config.toml" "$root/images/config-persistent.toml" configmap.toml \
+           "$root/tests/e2e/e2e-config.toml" "$root/tests/e2e/e2e-persistent.toml"; do
   name=$(basename "$src")
   # Inert copy: each [section] line gets its off switch right after it.
   sed -e 's/^\[vault\]$/[vault]\nenabled = false/' \

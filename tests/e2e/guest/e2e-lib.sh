@@ -9,28 +9,38 @@ E2E_CONTAINERS=()
 
 # start_container NAME [DOCKER RUN OPTIONS...]: `docker run -d` of the image
 # under test, privileged (for loop devices and dm-crypt), without a network,
-# with cheap PBKDF settings mounted as /etc/tazpod/config.toml, and a health
-# interval short enough for a test (the command is the image's HEALTHCHECK).
+# with cheap PBKDF settings mounted as /etc/tazpod/config.toml ($E2E_CONFIG,
+# or the file E2E_CONTAINER_CONFIG names), and a health interval short enough
+# for a test (the command is the image's HEALTHCHECK). The hostname is NAME,
+# so the vault's mapping is tazpod-NAME; with E2E_DEFAULT_HOSTNAME=1 it is
+# Docker's default, the container id, as users get it.
 # At the scenario's exit it is stopped (so tazpod locks the vault as on any
 # `docker stop`, even when the scenario failed half-way), its `docker logs`
-# are kept in results/docker-logs/, and it is removed.
+# are kept in results/docker-logs/, and it is removed; so are the volumes
+# named in E2E_VOLUMES.
 start_container() {
-  local name=$1
+  local name=$1 hostname=()
   shift
   E2E_CONTAINERS+=("$name")
   trap e2e_cleanup EXIT
-  docker run -d --privileged --network none --name "$name" --hostname "$name" \
-    -v "$E2E_CONFIG:/etc/tazpod/config.toml:ro" \
+  [[ ${E2E_DEFAULT_HOSTNAME:-0} == 1 ]] || hostname=(--hostname "$name")
+  docker run -d --privileged --network none --name "$name" ${hostname[@]+"${hostname[@]}"} \
+    -v "${E2E_CONTAINER_CONFIG:-$E2E_CONFIG}:/etc/tazpod/config.toml:ro" \
     --health-interval 2s --health-start-period 60s "$@" "$E2E_IMAGE" >/dev/null
 }
 
+E2E_VOLUMES=()
 e2e_cleanup() {
-  local name
+  local name pid
+  for pid in ${E2E_SESSIONS[@]+"${E2E_SESSIONS[@]}"}; do kill "$pid" 2>/dev/null || true; done
   mkdir -p "$E2E_RESULTS/docker-logs"
   for name in "${E2E_CONTAINERS[@]}"; do
     docker stop -t 20 "$name" >/dev/null 2>&1 || true
     docker logs "$name" >"$E2E_RESULTS/docker-logs/$name.log" 2>&1 || true
     docker rm -f "$name" >/dev/null 2>&1 || true
+  done
+  for name in ${E2E_VOLUMES[@]+"${E2E_VOLUMES[@]}"}; do
+    docker volume rm -f "$name" >/dev/null 2>&1 || true
   done
 }
 
@@ -49,15 +59,20 @@ $(docker logs "$1" 2>&1 | tail -n 20)"
   done
 }
 
-# wait_docker_log NAME REGEX [SECONDS]: waits for a line in `docker logs`.
+# wait_docker_log NAME REGEX [SECONDS [COUNT]]: waits until `docker logs`
+# has COUNT lines (default 1) matching REGEX. A restarted container's logs
+# hold its earlier runs' lines too: count them in.
 wait_docker_log() {
-  local deadline=$(( SECONDS + ${3:-60} ))
-  until docker logs "$1" 2>&1 | grep -qE "$2"; do
-    (( SECONDS < deadline )) || fail "no line matching '$2' in docker logs $1 within ${3:-60} s:
+  local deadline=$(( SECONDS + ${3:-60} )) want=${4:-1}
+  until (( $(docker logs "$1" 2>&1 | grep -cE "$2") >= want )); do
+    (( SECONDS < deadline )) || fail "fewer than $want line(s) matching '$2' in docker logs $1 within ${3:-60} s:
 $(docker logs "$1" 2>&1 | tail -n 30)"
     sleep 2
   done
 }
+
+# log_count NAME REGEX: how many lines of `docker logs NAME` match REGEX.
+log_count() { docker logs "$1" 2>&1 | grep -cE "$2" || true; }
 
 # kernel_attached NAME: what the guest kernel holds for container NAME's
 # vault (mapping tazpod-NAME), as "mapping=… loop=… mount=…": the container
@@ -77,3 +92,63 @@ kernel_attached() {
 # terminal): choose the passphrase, then run COMMANDS in the shell.
 # shellcheck disable=SC2034 # used by the scenarios that source this file
 E2E_PASSPHRASE='correct horse battery'
+
+# login_script FIRST|AGAIN: the start of a ptydrive script for `tazpod login`:
+# a first login chooses $E2E_PASSPHRASE (typed twice), a later one types it.
+login_script() {
+  if [[ $1 == FIRST ]]; then
+    printf '%s\n' "expect New vault passphrase:" "send $E2E_PASSPHRASE\\r" "expect Repeat it:" "send $E2E_PASSPHRASE\\r"
+  else
+    printf '%s\n' "expect Vault passphrase:" "send $E2E_PASSPHRASE\\r"
+  fi
+}
+
+# open_session NAME TAG FIRST|AGAIN COMMANDS: a gated session in the
+# background (`docker exec -it NAME tazpod login` on ptydrive's terminal)
+# that runs COMMANDS in dev's shell, then stays open until release_session
+# (or the container's end). wait_session TAG waits until COMMANDS ran.
+# Its transcript: session-TAG.transcript.
+declare -A E2E_SESSIONS=()
+open_session() {
+  local name=$1 tag=$2
+  {
+    login_script "$3"
+    printf '%s\n' "expect \$ " "send $4; touch /tmp/ready-$tag; echo ready-\$((40+2))\\r" "expect ready-42" \
+      "send while [ ! -e /tmp/release-$tag ]; do sleep 0.5; done; exit\\r" "timeout 600" "wait"
+  } > "session-$tag.script"
+  /usr/lib/tazpod-test/ptydrive "session-$tag.script" -- docker exec -it "$name" tazpod login \
+    2>"session-$tag.transcript" &
+  E2E_SESSIONS[$tag]=$!
+  E2E_SESSION_CONTAINER[$tag]=$name
+}
+declare -A E2E_SESSION_CONTAINER=()
+
+# wait_session TAG [SECONDS]: until the session's commands ran (or it ended).
+wait_session() {
+  local tag=$1 deadline=$(( SECONDS + ${2:-120} ))
+  until docker exec "${E2E_SESSION_CONTAINER[$tag]}" test -e "/tmp/ready-$tag" 2>/dev/null; do
+    kill -0 "${E2E_SESSIONS[$tag]}" 2>/dev/null || fail "session $tag ended before its commands ran:
+$(cat "session-$tag.transcript")"
+    (( SECONDS < deadline )) || fail "session $tag did not open within ${2:-120} s"
+    sleep 2
+  done
+}
+
+# release_session TAG: lets the session's shell exit, waits for it; the
+# session's exit status is the status of the function.
+release_session() {
+  local tag=$1 rc=0
+  docker exec "${E2E_SESSION_CONTAINER[$tag]}" touch "/tmp/release-$tag"
+  wait "${E2E_SESSIONS[$tag]}" || rc=$?
+  unset "E2E_SESSIONS[$tag]"
+  return "$rc"
+}
+
+# end_session TAG: the session's driver is gone (its container was stopped or
+# killed): collects its exit status without letting the shell go first.
+end_session() {
+  local rc=0
+  wait "${E2E_SESSIONS[$1]}" || rc=$?
+  unset "E2E_SESSIONS[$1]"
+  return "$rc"
+}
