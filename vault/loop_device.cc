@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 namespace tazpod::vault {
 
@@ -20,6 +22,14 @@ constexpr unsigned kLoopMajor = 7;
 constexpr int kAttachAttempts = 16;  // LOOP_CTL_GET_FREE races with other attachers
 
 std::string Errno(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
+
+// N of "loopN" given the text after "loop", or -1 if it is not a number.
+int LoopNumber(std::string_view digits) {
+  int number = -1;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  if (error != std::errc() || end != digits.data() + digits.size() || number < 0) return -1;
+  return number;
+}
 
 // Opens /dev/loopN, creating the node first when the container has none.
 UniqueFd OpenLoopNode(int number, std::string& path, VaultError* error) {
@@ -81,8 +91,29 @@ LoopDevice LoopDevice::Attach(const std::string& image, VaultError* error) {
   return LoopDevice();
 }
 
+namespace {
+
+// Whether /dev/loopN is backed by the very file `image` names here: the same
+// device and inode. The path in sysfs is not enough: it is the path in the
+// mount namespace of whoever attached the device, and every TazPod container
+// uses the same one.
+bool BacksSameFile(int number, const struct stat& image) {
+  std::string path;
+  VaultError ignored;
+  UniqueFd fd = OpenLoopNode(number, path, &ignored);
+  if (!fd) return false;
+  struct loop_info64 info;
+  std::memset(&info, 0, sizeof info);
+  if (ioctl(fd.get(), LOOP_GET_STATUS64, &info) != 0) return false;
+  return info.lo_device == image.st_dev && info.lo_inode == image.st_ino;
+}
+
+}  // namespace
+
 std::vector<std::string> LoopDevicesBacking(const std::string& image) {
   std::vector<std::string> result;
+  struct stat image_st;
+  const bool image_exists = stat(image.c_str(), &image_st) == 0;
   DIR* dir = opendir("/sys/block");
   if (!dir) return result;
   while (struct dirent* e = readdir(dir)) {
@@ -91,8 +122,15 @@ std::vector<std::string> LoopDevicesBacking(const std::string& image) {
     std::ifstream backing("/sys/block/" + name + "/loop/backing_file");
     std::string file;
     if (!std::getline(backing, file)) continue;
-    // A deleted backing file shows as "PATH (deleted)".
-    if (file == image || file == image + " (deleted)") result.push_back("/dev/" + name);
+    // A deleted backing file shows as "PATH (deleted)": left by an earlier
+    // run whose image is gone, it can only be detached by its path.
+    if (file == image + " (deleted)") {
+      result.push_back("/dev/" + name);
+    } else if (file == image && image_exists) {
+      // The same path may be another container's file: it must be ours.
+      const int number = LoopNumber(name.c_str() + std::strlen("loop"));
+      if (number >= 0 && BacksSameFile(number, image_st)) result.push_back("/dev/" + name);
+    }
   }
   closedir(dir);
   return result;
@@ -102,7 +140,8 @@ VaultStatus DetachLoopDevice(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd && errno == ENOENT) {
     // No node in this container: create it for the detach.
-    int number = std::atoi(path.c_str() + std::strlen("/dev/loop"));
+    const int number = LoopNumber(path.c_str() + std::strlen("/dev/loop"));
+    if (number < 0) return SystemError("loop.detach", "not a loop device: " + path);
     VaultError error;
     std::string node;
     fd = OpenLoopNode(number, node, &error);

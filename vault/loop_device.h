@@ -38,7 +38,10 @@ class LoopDevice {
   std::string path_;
 };
 
-// /dev/loopN of every loop device whose backing file is `image` (from sysfs).
+// /dev/loopN of every loop device whose backing file is `image`: the same
+// file (device and inode), not merely the same path, which another
+// container's mount namespace may use too; or, for a deleted image, a device
+// whose backing file had that path.
 std::vector<std::string> LoopDevicesBacking(const std::string& image);
 
 // Detaches a loop device that autoclear did not (stale from an older run).
