@@ -34,7 +34,7 @@ trap '[[ $? -eq 0 ]] || { echo "---- init.log (last lines)"; tail -n 40 init.log
 
 # await_file PATH: ptydrive's `mark` says the steps before it are done.
 await_file() {
-  local deadline=$(( SECONDS + 120 ))
+  local deadline=$(( SECONDS + 300 ))
   until [[ -e $1 ]]; do
     (( SECONDS < deadline )) || fail "$1 never appeared: $(cat ./*.transcript 2>/dev/null)"
     sleep 0.1
