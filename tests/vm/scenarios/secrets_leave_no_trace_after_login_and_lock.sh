@@ -106,6 +106,9 @@ control=$!
 until [[ $(cat "/proc/$control/comm") == sleep ]]; do sleep 0.1; done
 "${nocap[@]}" cat "/proc/$control/environ" > /dev/null || fail "the dumpable control is unreadable: the check proves nothing"
 
+# A vault left by an earlier scenario would make this a plain login.
+expect_eq "$(tazpod vault status)" "state=absent busy=false" "the vault before the first login"
+
 # ---- 1. The first login creates the vault; inspected at the prompt and in the shell.
 # shellcheck disable=SC2016  # text for ptydrive and the guest's shell
 printf '%s\n' 'expect New vault passphrase:' "send $half" "mark $PWD/at-prompt" "await $PWD/go-on" \
