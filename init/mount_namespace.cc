@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,21 +12,74 @@
 
 namespace tazpod::init {
 
+namespace {
+
+// Sends one status byte, with `fd` attached when it is valid (SCM_RIGHTS).
+void SendStatus(int socket, char status, int fd) {
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control{};
+  struct iovec iov = {&status, 1};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control.buffer;
+    msg.msg_controllen = sizeof control.buffer;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t ignored;
+  do ignored = sendmsg(socket, &msg, MSG_NOSIGNAL);
+  while (ignored < 0 && errno == EINTR);
+}
+
+// Receives the status byte and the descriptor that came with it (if any).
+ssize_t ReceiveStatus(int socket, char* status, UniqueFd* fd) {
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control{};
+  struct iovec iov = {status, 1};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buffer;
+  msg.msg_controllen = sizeof control.buffer;
+  ssize_t n;
+  do n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) return n;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int passed;
+    std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
+    fd->Reset(passed);
+  }
+  return n;
+}
+
+}  // namespace
+
 // A child unshares its mount namespace, makes every mount in it a slave,
-// reports, and waits for the parent to open /proc/CHILD/ns/mnt before it
-// exits: the open descriptor then keeps the namespace alive on its own.
+// opens its own /proc/self/ns/mnt and sends that descriptor back over a
+// socket pair: the descriptor then keeps the namespace alive on its own.
+//
+// The child opens it, not the parent: PID 1 is not dumpable and neither is
+// its forked child, so opening /proc/CHILD/ns/mnt (a ptrace-mode check)
+// would need CAP_SYS_PTRACE, which Docker's default capabilities (and
+// compose.yaml) do not grant. A process may always open its own.
 UniqueFd CreatePrivateMountNamespace(std::string* error) {
-  int ready[2], release[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    *error = std::string("socketpair: ") + std::strerror(errno);
     return {};
   }
-  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
-  if (pipe2(release, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
-    return {};
-  }
-  UniqueFd release_read(release[0]), release_write(release[1]);
+  UniqueFd ours(pair[0]), theirs(pair[1]);
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -33,42 +87,37 @@ UniqueFd CreatePrivateMountNamespace(std::string* error) {
     return {};
   }
   if (pid == 0) {
-    // Our copy of the parent's end would keep the release pipe open forever.
-    release_write.Reset();
-    ready_read.Reset();
-    // Reports one byte: '0' on success, else the errno's step letter.
+    ours.Reset();
+    // Reports one byte: '0' on success (with the descriptor), else the
+    // failed step's letter.
     char status = '0';
+    int ns = -1;
     if (unshare(CLONE_NEWNS) != 0) status = 'u';
     else if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) status = 'm';
-    ssize_t ignored = write(ready_write.get(), &status, 1);
-    (void)ignored;
-    char byte;
-    ignored = read(release_read.get(), &byte, 1);  // returns when the parent closes its end
+    else if ((ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0) status = 'o';
+    SendStatus(theirs.get(), status, ns);
     _exit(status == '0' ? 0 : 1);
   }
-  ready_write.Reset();
-  release_read.Reset();
+  theirs.Reset();
 
   char status = 0;
-  ssize_t n;
-  do n = read(ready_read.get(), &status, 1);
-  while (n < 0 && errno == EINTR);
   UniqueFd ns;
+  const ssize_t n = ReceiveStatus(ours.get(), &status, &ns);
   if (n != 1) {
     *error = "the namespace child died before it reported";
   } else if (status == 'u') {
     *error = "unshare(CLONE_NEWNS) failed (the container needs CAP_SYS_ADMIN)";
   } else if (status == 'm') {
     *error = "cannot make the new namespace's mounts slaves";
-  } else {
-    const std::string path = "/proc/" + std::to_string(pid) + "/ns/mnt";
-    ns.Reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns) *error = "open " + path + ": " + std::strerror(errno);
+  } else if (status == 'o') {
+    *error = "the namespace child cannot open its /proc/self/ns/mnt";
+  } else if (!ns) {
+    *error = "the namespace child sent no descriptor";
   }
-  release_write.Reset();
   int child_status;
   while (waitpid(pid, &child_status, 0) < 0 && errno == EINTR) {
   }
+  if (n != 1 || status != '0') ns.Reset();
   return ns;
 }
 

@@ -3,8 +3,11 @@
 // namespace outlives the process that created it.
 #include "init/mount_namespace.h"
 
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,4 +66,31 @@ TEST_CASE("a mount in the private namespace is invisible outside it", "[namespac
 
   CHECK(InChild(ns.get(), [&] { return umount(path.c_str()) == 0 ? 0 : 1; }) == 0);
   rmdir(dir);
+}
+
+// PID 1 is not dumpable, and Docker's default capabilities (compose.yaml's
+// set) lack CAP_SYS_PTRACE: the namespace must still be made, as PID 1
+// would make it there. (Opening /proc/CHILD/ns/mnt of a non-dumpable child
+// would need CAP_SYS_PTRACE.)
+TEST_CASE("the namespace is made by a non-dumpable process without CAP_SYS_PTRACE", "[namespace]") {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    struct __user_cap_header_struct header {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] {};
+    if (syscall(SYS_capget, &header, data) != 0) _exit(90);
+    const unsigned bit = 1u << CAP_SYS_PTRACE;  // < 32: in the first word
+    data[0].effective &= ~bit;
+    data[0].permitted &= ~bit;
+    data[0].inheritable &= ~bit;
+    if (syscall(SYS_capset, &header, data) != 0) _exit(91);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(92);
+    std::string error;
+    tazpod::UniqueFd ns = tazpod::init::CreatePrivateMountNamespace(&error);
+    _exit(ns.valid() ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }

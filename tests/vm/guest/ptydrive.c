@@ -11,9 +11,13 @@
  *   timeout S      the time limit of later expects (default 60)
  *   hangup         close the terminal (the program sees a hangup)
  *   wait           wait for COMMAND to exit
+ *   mark PATH      write COMMAND's pid to PATH (created whole, by rename):
+ *                  tells the scenario that the steps before it are done
+ *   await PATH     wait (reading output) until PATH exists: the scenario
+ *                  says when to go on, e.g. after inspecting COMMAND
  * The whole transcript goes to stderr at the end. Exit status: COMMAND's
  * (128+N if killed by signal N) after `wait`, 0 without `wait`, 99 when an
- * expect timed out. */
+ * expect or await timed out, 98 when a mark could not be written. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -113,6 +117,26 @@ int main(int argc, char **argv) {
       while (now_ms() < until) pump((int)(until - now_ms()));
     } else if (!strcmp(line, "timeout")) {
       timeout_s = atoi(arg);
+    } else if (!strcmp(line, "mark")) {
+      char tmp[4200];
+      snprintf(tmp, sizeof tmp, "%s.tmp", arg);
+      FILE *f = fopen(tmp, "w");
+      if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, arg) != 0) {
+        perror("ptydrive: mark");
+        kill(pid, SIGKILL);
+        return 98;
+      }
+    } else if (!strcmp(line, "await")) {
+      long long deadline = now_ms() + timeout_s * 1000LL;
+      while (access(arg, F_OK) != 0) {
+        if (now_ms() > deadline) {
+          fprintf(stderr, "ptydrive: %s did not appear\n", arg);
+          dump();
+          kill(pid, SIGKILL);
+          return 99;
+        }
+        if (!pump(100)) usleep(50000);
+      }
     } else if (!strcmp(line, "hangup")) {
       close(master);
       master = -1;
