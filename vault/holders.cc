@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -50,8 +51,39 @@ bool MapsDevice(pid_t pid, dev_t dev) {
   return false;
 }
 
+// Looking into another user's /proc/PID/{fd,cwd,root,maps} passes the
+// kernel's ptrace access check with CAP_SYS_PTRACE, which Docker does not
+// grant by default, or with file-system ids equal to the process's. So the
+// look is taken with the owner's fsuid and fsgid (CAP_SETUID and CAP_SETGID
+// are in Docker's defaults), and root's are restored after it. The helper is
+// single-threaded: the ids are per thread.
+class LookingAs {
+ public:
+  explicit LookingAs(const std::string& proc_dir) {
+    struct stat st;
+    // A process that is not dumpable shows as root's: nothing to switch to.
+    if (stat(proc_dir.c_str(), &st) != 0 || st.st_uid == 0) return;
+    old_gid_ = static_cast<gid_t>(setfsgid(st.st_gid));
+    old_uid_ = static_cast<uid_t>(setfsuid(st.st_uid));
+    switched_ = true;
+  }
+  ~LookingAs() {
+    if (!switched_) return;
+    setfsuid(old_uid_);  // first: back to root gives CAP_SETGID back for the next
+    setfsgid(old_gid_);
+  }
+  LookingAs(const LookingAs&) = delete;
+  LookingAs& operator=(const LookingAs&) = delete;
+
+ private:
+  bool switched_ = false;
+  uid_t old_uid_ = 0;
+  gid_t old_gid_ = 0;
+};
+
 bool Holds(pid_t pid, dev_t dev) {
   std::string base = "/proc/" + std::to_string(pid);
+  LookingAs owner(base);
   if (OnDevice(base + "/cwd", dev) || OnDevice(base + "/root", dev)) return true;
   if (DIR* fds = opendir((base + "/fd").c_str())) {
     bool found = false;

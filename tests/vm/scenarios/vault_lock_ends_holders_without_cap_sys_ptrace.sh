@@ -1,0 +1,27 @@
+# Docker's default capabilities (and compose.yaml's: default + SYS_ADMIN) do
+# not include CAP_SYS_PTRACE, which root needs to look into another user's
+# /proc/PID/fd, cwd and maps. A lock run without it must still find the
+# user's processes that hold the vault and end them, and unmount cleanly.
+# timeout: 180
+# weight: 8
+no_ptrace() { setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace "$@"; }
+effective=$(no_ptrace awk '/^CapEff/ {print $2}' /proc/self/status)
+(( (0x$effective >> 19) & 1 )) && fail "CAP_SYS_PTRACE still effective: $effective"
+
+printf 'pw' | vault_expect 0 unlock
+as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" & cwd_holder=$!
+as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
+as_dev bash -c "exec 3<$VAULT_MNT; exec sleep 1000" & dir_holder=$!
+sleep 1
+vault_args
+rc=0
+out=$(no_ptrace "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null) || rc=$?
+echo "lock without CAP_SYS_PTRACE: $out (exit $rc)"
+expect_eq "$rc" 0 "lock's exit status"
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
+for pid in $cwd_holder $file_holder $dir_holder; do
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)
+  [[ $state == Z || $state == gone ]] || fail "holder $pid was not ended (state $state)"
+  wait "$pid" 2>/dev/null || true
+done
+vault_remove_enclave
