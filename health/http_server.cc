@@ -47,14 +47,6 @@ std::string Describe(const tcp::endpoint& endpoint) {
   return address + ":" + std::to_string(endpoint.port());
 }
 
-bool IsHttpParseError(const error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_method).category();
-}
-
-HttpResponse PlainResponse(unsigned status, std::string body) {
-  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body) + "\n"};
-}
-
 }  // namespace
 
 class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
@@ -68,7 +60,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
 
   // Read by the connections.
   const HttpLimits limits;
-  std::map<std::string, Handler, std::less<>> routes;
+  HttpRoutes routes;
   HttpServerStats stats;
   std::unordered_set<Connection*> open;  // every connection not yet closed
 
@@ -142,67 +134,23 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   void OnHeader(const error_code& ec) {
     if (closed_) return;
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      ++server_->stats.bad_requests;
-      return Respond(PlainResponse(431, "request header too large"), false, 11, false);
-    }
-    if (ec == http::error::end_of_stream || (ec && !IsHttpParseError(ec))) return Close();
-    if (ec) {
-      ++server_->stats.bad_requests;
-      return Respond(PlainResponse(400, "bad request"), false, 11, false);
-    }
     try {
-      Dispatch();
+      HttpAnswer answer = AnswerRequestHeader(ec, *parser_, server_->routes, ec ? requests_ : ++requests_,
+                                              server_->limits.max_requests_per_connection);
+      if (answer.close) return Close();
+      if (answer.bad_request) ++server_->stats.bad_requests;
+      Respond(std::move(answer));
     } catch (const std::exception& e) {
-      // A handler or an allocation failed: this connection ends, the loop goes on.
+      // An allocation failed: this connection ends, the loop goes on.
       Log(LogLevel::kWarn, "health.http.failed", {{"error", e.what()}});
       Close();
     }
   }
 
-  void Dispatch() {
-    const auto& request = parser_->get();
-    ++requests_;
-    // The body, if any, is never read: the connection must close after the answer.
-    const bool has_body = !parser_->is_done();
-    const bool head = request.method() == http::verb::head;
-    if (has_body) ++server_->stats.bad_requests;
-    HttpResponse answer;
-    if (request.method() != http::verb::get && !head) {
-      answer = PlainResponse(405, "method not allowed");
-    } else if (has_body) {
-      answer = PlainResponse(413, "a request body is not accepted");
-    } else {
-      answer = Route(request.target());
-    }
-    const bool keep_alive =
-        !has_body && request.keep_alive() && requests_ < server_->limits.max_requests_per_connection;
-    Respond(std::move(answer), head, request.version(), keep_alive);
-  }
-
-  HttpResponse Route(std::string_view target) {
-    const std::string_view path = target.substr(0, target.find('?'));
-    auto it = server_->routes.find(path);
-    if (it == server_->routes.end()) return PlainResponse(404, "not found");
-    try {
-      return it->second();
-    } catch (const std::exception& e) {
-      Log(LogLevel::kWarn, "health.http.handler_failed", {{"path", std::string(path)}, {"error", e.what()}});
-      return PlainResponse(500, "internal error");
-    }
-  }
-
-  void Respond(HttpResponse answer, bool head, unsigned version, bool keep_alive) {
+  void Respond(HttpAnswer answer) {
     phase_ = "write";
-    response_.emplace(static_cast<http::status>(answer.status), version);
-    response_->set(http::field::server, "tazpod");
-    response_->set(http::field::content_type, answer.content_type);
-    // A health answer is about now; a cache in between must not replay it.
-    response_->set(http::field::cache_control, "no-store");
-    if (answer.status == 405) response_->set(http::field::allow, "GET, HEAD");
-    response_->content_length(answer.body.size());
-    if (!head) response_->body() = std::move(answer.body);
-    response_->keep_alive(keep_alive);
+    const bool keep_alive = answer.keep_alive;
+    response_.emplace(BuildResponse(std::move(answer)));
     ArmDeadline(server_->limits.write_timeout);
     http::async_write(socket_, *response_, [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
       if (self->closed_) return;

@@ -18,7 +18,8 @@
 //
 // Routes are exact paths (the query string is ignored). A handler answers
 // synchronously from memory and must not block; only GET and HEAD reach it.
-// Unknown paths get 404, other methods 405.
+// Unknown paths get 404, other methods 405 (the whole decision, without
+// sockets, is in http_exchange.h).
 //
 // Errors never leave the loop: a failing connection (including a handler
 // that throws, which gets a 500) is closed and the server goes on; Start()
@@ -34,13 +35,9 @@
 #include <memory>
 #include <string>
 
-namespace tazpod::health {
+#include "health/http_exchange.h"
 
-struct HttpResponse {
-  unsigned status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-};
+namespace tazpod::health {
 
 struct HttpLimits {
   int max_connections = 16;
@@ -66,7 +63,7 @@ struct HttpServerStats {
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse()>;
+  using Handler = HttpHandler;
 
   // `address`: an IPv4 or IPv6 literal ("127.0.0.1", "::1", "0.0.0.0");
   // `port` 0 asks the kernel for a free port (see port()).

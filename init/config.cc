@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -80,6 +81,68 @@ std::optional<std::string> ReadWholeFile(const std::string& path) {
     if (n == 0) return text;
     text.append(buffer, static_cast<size_t>(n));
   }
+}
+
+// Where toml++ 3.3.0 (Debian 12's) would reach __builtin_unreachable(),
+// that is undefined behaviour, on a non-ASCII code point it checks for
+// whitespace (found by tests/fuzz/config_file.cc; upstream
+// marzer/tomlplusplus#190 and #295, fixed after 3.4): anywhere outside a
+// string or a comment, and after a backslash in a multi-line basic string
+// (past the spaces and line breaks a line-ending backslash skips). The
+// first is never valid TOML; the second is refused too, as the price of not
+// handing the text to toml++. Returns the offset of the first such byte, or
+// npos.
+size_t FirstUnsafeNonAscii(std::string_view text) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } in = In::kCode;
+  const auto at = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
+  const auto non_ascii = [&](size_t i) { return i < text.size() && static_cast<unsigned char>(text[i]) >= 0x80; };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    switch (in) {
+      case In::kCode:
+        if (non_ascii(i)) return i;
+        if (c == '#') in = In::kComment;
+        else if (at(i, "\"\"\"")) {
+          in = In::kMultiBasic;
+          i += 2;
+        } else if (at(i, "'''")) {
+          in = In::kMultiLiteral;
+          i += 2;
+        } else if (c == '"') in = In::kBasic;
+        else if (c == '\'') in = In::kLiteral;
+        break;
+      case In::kComment:
+        if (c == '\n') in = In::kCode;
+        break;
+      case In::kBasic:
+        if (c == '\\') ++i;  // an escaped quote does not end the string
+        else if (c == '"' || c == '\n') in = In::kCode;
+        break;
+      case In::kLiteral:
+        if (c == '\'' || c == '\n') in = In::kCode;
+        break;
+      case In::kMultiBasic:
+        if (c == '\\') {
+          size_t next = i + 1;
+          while (next < text.size() && std::string_view(" \t\r\n").find(text[next]) != std::string_view::npos) ++next;
+          if (non_ascii(next)) return next;
+          i = next > i + 1 ? next - 1 : next;  // past the skipped run, or the escaped character
+        } else if (at(i, "\"\"\"")) {
+          i += 2;
+          while (i + 1 < text.size() && text[i + 1] == '"') ++i;  // up to two quotes end the content
+          in = In::kCode;
+        }
+        break;
+      case In::kMultiLiteral:
+        if (at(i, "'''")) {
+          i += 2;
+          while (i + 1 < text.size() && text[i + 1] == '\'') ++i;
+          in = In::kCode;
+        }
+        break;
+    }
+  }
+  return std::string_view::npos;
 }
 
 // An unknown key is reported where the key is, not where its value is.
@@ -297,14 +360,17 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || value < 0) return std::nullopt;
   std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
-  std::int64_t ms = 0;
-  if (unit == "ms") ms = value;
-  else if (unit == "s") ms = value * 1000;
-  else if (unit == "m") ms = value * 60 * 1000;
-  else if (unit.empty() && value == 0) ms = 0;
+  std::int64_t unit_ms = 0;
+  if (unit == "ms") unit_ms = 1;
+  else if (unit == "s") unit_ms = 1000;
+  else if (unit == "m") unit_ms = 60 * 1000;
+  else if (unit.empty() && value == 0) unit_ms = 1;
   else return std::nullopt;
-  if (ms > 24LL * 3600 * 1000) return std::nullopt;  // a day: anything longer is a typo
-  return std::chrono::milliseconds(ms);
+  // A day: anything longer is a typo. Checked before multiplying, which
+  // would overflow for a huge count ("307445734561826m" wrapped to 8.4 s).
+  constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+  if (value > kDayMs / unit_ms) return std::nullopt;
+  return std::chrono::milliseconds(value * unit_ms);
 }
 
 std::optional<std::pair<int, int>> ParseRewrite(std::string_view text) {
@@ -329,9 +395,21 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
   // toml::parse_file()'s own words when the file cannot be read.
   std::optional<std::string> text = ReadWholeFile(path);
   if (!text) return path + ":0:0: File could not be opened for reading";
+  return ApplyConfigText(*text, path, config);
+}
+
+std::optional<std::string> ApplyConfigText(std::string_view text, const std::string& path, Config& config) {
+  if (const size_t bad = FirstUnsafeNonAscii(text); bad != std::string_view::npos) {
+    const std::string_view before = text.substr(0, bad);
+    const size_t line = static_cast<size_t>(std::count(before.begin(), before.end(), '\n')) + 1;
+    const size_t line_start = before.rfind('\n');
+    const size_t column = bad - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+    return path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+           ": non-ASCII text outside a string or comment (or after a backslash in a multi-line string)";
+  }
   toml::table root;
   try {
-    root = toml::parse(*text, path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Where(path, e.source()) + ": " + std::string(e.description());
   }

@@ -114,6 +114,10 @@ struct Config {
 std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_exist,
                                            Config& config);
 
+// The same on the file's text, already read; `path` names it in messages.
+// Never throws: a TOML syntax error is returned like any other.
+std::optional<std::string> ApplyConfigText(std::string_view text, const std::string& path, Config& config);
+
 // Applies the peers' environment variables (TINI_KILL_PROCESS_GROUP,
 // TINI_VERBOSITY, DUMB_INIT_SETSID), so swapping tini or dumb-init for
 // `tazpod init` keeps their meaning.

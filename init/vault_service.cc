@@ -28,35 +28,10 @@ using vault::VaultState;
 
 namespace {
 
-// The value of `key` in a helper's result line ("" when absent). Values
-// have no spaces, but for the message, which comes last.
-std::string FieldOf(const std::string& line, std::string_view key) {
-  size_t at = 0;
-  for (;;) {
-    at = line.find(key, at);
-    if (at == std::string::npos) return "";
-    const bool starts_token = at == 0 || line[at - 1] == ' ';
-    at += key.size();
-    if (starts_token && at < line.size() && line[at] == '=') break;
-  }
-  ++at;
-  return line.substr(at, line.find(' ', at) - at);
-}
-
 // The helper's timestamps and lock step durations, logged with
 // vault.helper.done (bench/vault reads them).
 constexpr const char* kHelperTimings[] = {"t_start_us", "t_end_us",  "probe_us",      "hooks_us", "holders_us",
                                           "sync_us",    "umount_us", "deactivate_us", "detach_us"};
-
-// The exit code a result line stands for (helper_main.cc's table).
-int ExitCodeOfResult(const std::string& line) {
-  if (line.starts_with("result=ok")) return 0;
-  const std::string kind = FieldOf(line, "kind");
-  if (kind == "wrong_passphrase") return 2;
-  if (kind == "busy") return 3;
-  if (kind == "invalid") return 4;
-  return 1;
-}
 
 }  // namespace
 
@@ -129,30 +104,6 @@ void VaultService::Transition(VaultEvent event, const std::string& reason) {
       {{"from", vault::Name(state_)}, {"to", vault::Name(*next)}, {"event", vault::Name(event)},
        {"reason", reason}, {"mono_us", MonoMicros()}});
   state_ = *next;
-}
-
-VaultOutcome VaultService::OutcomeOf(int exit_code, const std::string& line) {
-  VaultOutcome o;
-  o.ok = exit_code == 0;
-  if (o.ok) {
-    const std::string failed = FieldOf(line, "hooks_failed");
-    if (!failed.empty()) o.message = "a hook failed (hooks_failed=" + failed + "); see the logs";
-    return o;
-  }
-  switch (exit_code) {
-    case 2: o.kind = "wrong_passphrase"; break;
-    case 3: o.kind = "busy"; break;
-    case 4: o.kind = "invalid"; break;
-    default: o.kind = "system"; break;
-  }
-  auto at = line.find("message=\"");
-  if (at != std::string::npos) {
-    o.message = line.substr(at + 9);
-    if (!o.message.empty() && o.message.back() == '"') o.message.pop_back();
-  } else {
-    o.message = exit_code < 0 ? "the vault helper was killed" : "the vault helper failed (exit " + std::to_string(exit_code) + ")";
-  }
-  return o;
 }
 
 // A pre-started helper (`tazpod-vault-helper standby`): exec'd, linked and
@@ -300,7 +251,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     UniqueFd input;
     pid = SpawnHelper(operation, &input, &output);
     if (pid < 0) {
-      // What a helper that never started reports (OutcomeOf reads it).
+      // What a helper that never started reports (OutcomeOfResult reads it).
       return finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") +
                              std::strerror(errno) + "\"");
     }
@@ -340,13 +291,13 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
                                     {"handed_us", run->handed_us},
                                     {"mono_us", MonoMicros()}};
     for (const char* key : kHelperTimings) {
-      const std::string value = FieldOf(line, key);
+      const std::string value = ResultField(line, key);
       if (!value.empty()) fields.emplace_back(key, std::strtoll(value.c_str(), nullptr, 10));
     }
     LogFields(LogLevel::kInfo, "vault.helper.done", fields);
-    if (const std::string failed = FieldOf(line, "hooks_failed"); code == 0 && !failed.empty())
+    if (const std::string failed = ResultField(line, "hooks_failed"); code == 0 && !failed.empty())
       Log(LogLevel::kWarn, "vault.hook.failed", {{"operation", operation}, {"count", failed}});
-    if (observer_) observer_(operation, OutcomeOf(code, line), ms);
+    if (observer_) observer_(operation, OutcomeOfResult(code, line), ms);
     run->finished(code, line);
     RunIdleWaiters();
     // The next operation's helper, started now that this one is answered:
@@ -426,7 +377,7 @@ void VaultService::RunIdleWaiters() {
 void VaultService::Start(Done done) {
   Log(LogLevel::kInfo, "vault.recover.begin", {{"mapping", mapping_name_}});
   RunHelper("recover", SecretBuffer(1), [this, done](int code, std::string line) {
-    VaultOutcome o = OutcomeOf(code, line);
+    VaultOutcome o = OutcomeOfResult(code, line);
     if (!o.ok) {
       Log(LogLevel::kError, "vault.recover.failed", {{"error", o.message}});
       state_ = VaultState::kFailed;
@@ -466,7 +417,7 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   Transition(VaultEvent::kUnlockBegin);
   auto unlock = [this, done](SecretBuffer secret) {
     RunHelper("unlock", std::move(secret), [this, done](int code, std::string line) {
-      VaultOutcome o = OutcomeOf(code, line);
+      VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
       else Transition(VaultEvent::kUnlockFailed, o.message);
@@ -482,7 +433,7 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   // always: a vault that is attached is never handed over unproven.
   auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
   RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, std::string line) {
-    VaultOutcome o = OutcomeOf(code, line);
+    VaultOutcome o = OutcomeOfResult(code, line);
     if (!o.ok) {
       held->Clear();
       o.message = "recovery failed: " + o.message;
@@ -499,7 +450,7 @@ void VaultService::Lock(Done done) {
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
   Transition(VaultEvent::kLockBegin);
   RunHelper("lock", SecretBuffer(1), [this, done](int code, std::string line) {
-    VaultOutcome o = OutcomeOf(code, line);
+    VaultOutcome o = OutcomeOfResult(code, line);
     if (o.ok) Transition(VaultEvent::kLockDone);
     else Transition(VaultEvent::kLockFailed, o.message);
     done(o);
@@ -509,14 +460,14 @@ void VaultService::Lock(Done done) {
 void VaultService::Verify(SecretBuffer passphrase, Done done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
-  RunHelper("verify", std::move(passphrase), [done](int code, std::string line) { done(OutcomeOf(code, line)); });
+  RunHelper("verify", std::move(passphrase), [done](int code, std::string line) { done(OutcomeOfResult(code, line)); });
 }
 
 void VaultService::ChangePassphrase(SecretBuffer both, Done done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
   RunHelper("passwd", std::move(both), [done](int code, std::string line) {
-    VaultOutcome o = OutcomeOf(code, line);
+    VaultOutcome o = OutcomeOfResult(code, line);
     Log(o.ok ? LogLevel::kInfo : LogLevel::kWarn, "vault.passwd", {{"result", o.ok ? "ok" : o.kind}});
     done(o);
   });

@@ -34,16 +34,11 @@
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
 #include "init/config.h"
+#include "init/helper_result.h"
 #include "init/reaper.h"
 #include "vault/vault_state.h"
 
 namespace tazpod::init {
-
-struct VaultOutcome {
-  bool ok = false;
-  std::string kind;     // "", "wrong_passphrase", "busy", "invalid", "system", "refused"
-  std::string message;  // for the user; never a secret
-};
 
 class VaultService {
  public:
@@ -108,7 +103,6 @@ class VaultService {
   void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
   void Transition(vault::VaultEvent event, const std::string& reason = "");
   void RunIdleWaiters();
-  static VaultOutcome OutcomeOf(int exit_code, const std::string& result_line);
   std::vector<std::string> HelperArgs(const std::string& operation) const;
 
   boost::asio::io_context& io_;

@@ -43,7 +43,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->Close();
       std::uint32_t n = DecodeLength(self->length_.data());
-      if (n == 0 || n > kMaxHeaderBytes) return self->Fail("header size out of bounds");
+      if (const char* error = HeaderLengthError(n)) return self->Fail(error);
       self->header_.resize(n);
       self->ReadHeader();
     });
@@ -60,7 +60,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->Close();
       std::uint32_t n = DecodeLength(self->length_.data());
-      if (n > kMaxSecretBytes) return self->Fail("secret size out of bounds");
+      if (const char* error = SecretLengthError(n)) return self->Fail(error);
       if (n == 0) return self->Dispatch();
       self->request_.secret = SecretBuffer(kMaxSecretBytes);
       char* into = self->request_.secret.Extend(n);
@@ -76,12 +76,12 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   void Dispatch() {
     deadline_.cancel();
     std::string error;
-    std::optional<std::string> op = ParseRequestOp(header_, &error);
-    if (!op) return Fail(error);
-    auto it = server_.handlers_.find(*op);
-    if (it == server_.handlers_.end()) return Fail("unknown op \"" + *op + "\"");
-    request_.op = *op;
-    request_.header = nlohmann::json::parse(header_, nullptr, false);
+    std::optional<RequestHeader> parsed = ParseRequestHeader(header_, &error);
+    if (!parsed) return Fail(error);
+    auto it = server_.handlers_.find(parsed->op);
+    if (it == server_.handlers_.end()) return Fail("unknown op \"" + parsed->op + "\"");
+    request_.op = std::move(parsed->op);
+    request_.header = std::move(parsed->json);
     auto self = shared_from_this();
     it->second(request_, ControlReply([self](const nlohmann::json& reply, int descriptor) { self->Send(reply, descriptor); }));
   }

@@ -120,8 +120,14 @@ void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
     Refused(peer, "login", "no_passphrase");
     return reply(Refusal("invalid", "no passphrase"));
   }
+  std::string error;
+  const std::optional<bool> flag = RequestFlag(request.header, "create", &error);
+  if (!flag) {
+    Refused(peer, "login", "invalid_header");
+    return reply(Refusal("invalid", error));
+  }
   if (auto refusal = Throttled(peer)) return reply(*refusal);
-  const bool create = request.header.value("create", false);
+  const bool create = *flag;
   // Move-only secrets cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
   Log(LogLevel::kInfo, "gate.attempt", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"vault", vault_.State()}});
@@ -173,8 +179,11 @@ void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, Co
 }
 
 void Gate::LockRequest(ControlRequest& request, ControlServer::Reply reply) {
-  const bool force = request.header.value("force", false);
   const PeerCredentials peer = request.peer;
+  std::string error;
+  const std::optional<bool> flag = RequestFlag(request.header, "force", &error);
+  if (!flag) return reply(Refusal("invalid", error));
+  const bool force = *flag;
   vault_.WhenIdle([this, force, peer, reply] {
     const std::string state = vault_.State();
     if (state != "unlocked" && state != "failed") return reply(Done(state));

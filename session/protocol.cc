@@ -16,23 +16,42 @@ std::uint32_t DecodeLength(const unsigned char in[4]) {
          std::uint32_t{in[3]};
 }
 
-std::optional<std::string> ParseRequestOp(const std::string& header, std::string* error) {
+const char* HeaderLengthError(std::uint32_t length) {
+  return length == 0 || length > kMaxHeaderBytes ? "header size out of bounds" : nullptr;
+}
+
+const char* SecretLengthError(std::uint32_t length) {
+  return length > kMaxSecretBytes ? "secret size out of bounds" : nullptr;
+}
+
+std::optional<RequestHeader> ParseRequestHeader(std::string_view header, std::string* error) {
   nlohmann::json request = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
     *error = "the header is not a JSON object";
     return std::nullopt;
   }
   auto v = request.find("v");
-  if (v == request.end() || !v->is_number_integer() || v->get<int>() != kProtocolVersion) {
+  if (v == request.end() || !v->is_number_integer() || *v != kProtocolVersion) {
     *error = "unsupported protocol version (this supervisor speaks v" + std::to_string(kProtocolVersion) + ")";
     return std::nullopt;
   }
   auto op = request.find("op");
-  if (op == request.end() || !op->is_string() || op->get<std::string>().empty()) {
+  if (op == request.end() || !op->is_string() || op->get_ref<const std::string&>().empty()) {
     *error = "the request has no \"op\"";
     return std::nullopt;
   }
-  return op->get<std::string>();
+  std::string name = op->get<std::string>();
+  return RequestHeader{std::move(name), std::move(request)};
+}
+
+std::optional<bool> RequestFlag(const nlohmann::json& header, const char* key, std::string* error) {
+  auto field = header.find(key);
+  if (field == header.end()) return false;
+  if (!field->is_boolean()) {
+    *error = std::string("\"") + key + "\" must be true or false";
+    return std::nullopt;
+  }
+  return field->get<bool>();
 }
 
 }  // namespace tazpod::session

@@ -15,8 +15,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tazpod::session {
 
@@ -28,8 +30,25 @@ inline constexpr char kDefaultSocketPath[] = "/run/tazpod/control.sock";
 void EncodeLength(std::uint32_t length, unsigned char out[4]);
 std::uint32_t DecodeLength(const unsigned char in[4]);
 
-// Checks a request header: a JSON object with "v" == 1 and a string "op".
-// Returns the op, or nullopt and sets *error.
-std::optional<std::string> ParseRequestOp(const std::string& header, std::string* error);
+// The server's bounds on a request's two lengths, checked before anything
+// is read: nullptr when `length` is allowed, else the reason for the reply.
+const char* HeaderLengthError(std::uint32_t length);
+const char* SecretLengthError(std::uint32_t length);
+
+// A request header that passed ParseRequestHeader.
+struct RequestHeader {
+  std::string op;       // not empty
+  nlohmann::json json;  // the whole object, for the op's own fields
+};
+
+// Checks a request header: a JSON object with "v" == 1 and a non-empty
+// string "op". Returns it, or nullopt and sets *error. Never throws: the
+// header comes from any local client.
+std::optional<RequestHeader> ParseRequestHeader(std::string_view header, std::string* error);
+
+// An op's optional boolean field ("create", "force"): false when absent.
+// nullopt, and *error set, when present but not a boolean, so a handler
+// answers "invalid" rather than throwing from a JSON type check.
+std::optional<bool> RequestFlag(const nlohmann::json& header, const char* key, std::string* error);
 
 }  // namespace tazpod::session

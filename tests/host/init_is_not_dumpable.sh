@@ -16,7 +16,13 @@ setpriv --reuid=65534 --regid=65534 --clear-groups cat "/proc/$child/environ" >/
   fail "the main child should be dumpable as usual"
 expect_eq "$(awk '/Max core file size/ {print $5}' "/proc/$runner/limits")" 0 "init's core size limit"
 child_core=$(awk '/Max core file size/ {print $5}' "/proc/$child/limits")
-expect_eq "$child_core" "$(ulimit -c)" "the main child's core size limit (restored)"
+if [[ -n ${TAZPOD_SANITIZED:-} ]]; then
+  # ASan sets init's own soft core limit to 0 before main (disable_coredump),
+  # so the limit init saves and gives back is that 0, not this shell's.
+  echo "skipped under the sanitizers: the main child's core size limit (restored); it is $child_core"
+else
+  expect_eq "$child_core" "$(ulimit -c)" "the main child's core size limit (restored)"
+fi
 kill -TERM "$runner"
 wait "$runner" || true
 echo "ok: not dumpable, no core"

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <catch2/catch_test_macros.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -76,7 +77,12 @@ TEST_CASE("secret buffer: pages are locked, not dumped, not inherited") {
   getrlimit(RLIMIT_MEMLOCK, &lim);
   if (lim.rlim_cur >= 4096) {
     CHECK(b.locked());
-    CHECK(flags.find(" lo") != std::string::npos);  // mlock'ed
+    if (std::getenv("TAZPOD_SANITIZED")) {
+      // ASan's mlock() is a no-op that returns 0: nothing is locked there.
+      WARN("skipped under the sanitizers: the pages are mlock'ed (VmFlags 'lo')");
+    } else {
+      CHECK(flags.find(" lo") != std::string::npos);  // mlock'ed
+    }
   }
 }
 

@@ -131,6 +131,12 @@ TEST_CASE("config: durations") {
   CHECK_FALSE(ParseDuration("s").has_value());
   CHECK_FALSE(ParseDuration("1h").has_value());
   CHECK_FALSE(ParseDuration("99999m").has_value());  // more than a day is a typo
+  CHECK(ParseDuration("1440m") == 86400000ms);  // a day is still allowed
+  CHECK_FALSE(ParseDuration("1441m").has_value());
+  // Counts whose product in milliseconds overflows are refused, not wrapped
+  // (tests/fuzz/regressions/config_file/ keeps them for the fuzz target too).
+  CHECK_FALSE(ParseDuration("307445734561826m").has_value());
+  CHECK_FALSE(ParseDuration("9223372036854775807s").has_value());
 }
 
 TEST_CASE("config: signal rewrites") {
@@ -227,4 +233,25 @@ TEST_CASE("config: malformed TOML names the line") {
   auto err = ApplyConfigFile(file.path(), true, config);
   REQUIRE(err.has_value());
   CHECK(err->find(file.path() + ":2:") == 0);
+}
+
+// toml++ 3.3.0 reaches __builtin_unreachable() on some non-ASCII code points
+// where it checks for whitespace; such text is refused before it gets there.
+TEST_CASE("non-ASCII text outside strings and comments is refused with its line") {
+  for (const char* text : {"[he\xef\xbb\xbb" "alth]\n", "x = 1\n\xc2\xa7 = 2\n", "[init]\ngrace_period = \xc3\xa9\n",
+                           "s = \"\"\"\\\n\xc2\xa7\"\"\"\n", "s = \"\"\"\\  \n  \xc2\xa7\"\"\"\n"}) {
+    tazpod::init::Config config;
+    auto error = tazpod::init::ApplyConfigText(text, "/etc/t.toml", config);
+    REQUIRE(error);
+    CHECK(error->find("non-ASCII") != std::string::npos);
+    CHECK(error->starts_with("/etc/t.toml:"));
+  }
+  tazpod::init::Config config;
+  auto error = tazpod::init::ApplyConfigText("[init]\ngrace_period = \"3\xc2\xa7\"\n", "/etc/t.toml", config);
+  REQUIRE(error);
+  CHECK(error->find("non-ASCII") == std::string::npos);  // inside a string: toml++ reads it, the key refuses it
+  CHECK_FALSE(tazpod::init::ApplyConfigText(
+      "# \xc2\xa7 comment\n[vault]\nmountpoint = \"/home/d\xc3\xa9v/secrets\" # \xc3\xa9\n"
+      "image = '''/v/\xc3\xa9.img'''\n", "/etc/t.toml", config));
+  CHECK(config.vault.mountpoint == "/home/d\xc3\xa9v/secrets");
 }

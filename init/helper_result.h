@@ -1,0 +1,37 @@
+// The one line a tazpod-vault-helper writes on its stdout when its operation
+// ends (vault/helper_main.cc), and what PID 1 makes of it:
+//
+//   result=ok state=unlocked t_start_us=… t_end_us=… [probe_us=… …] [hooks_failed=N]
+//   result=error kind=wrong_passphrase step=open message="…"
+//
+// The helper runs as root and is ours, but its message carries text from
+// libcryptsetup and the kernel, and a helper killed mid-write leaves half a
+// line: these functions take any bytes and never read past them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tazpod::init {
+
+// How a vault operation ended, for the caller, the gate and the audit log.
+struct VaultOutcome {
+  bool ok = false;
+  std::string kind;     // "", "wrong_passphrase", "busy", "invalid", "system", "refused"
+  std::string message;  // for the user; never a secret
+};
+
+// The value of `key` in a result line ("" when absent): the text after
+// "key=" up to the next space. `key` (not empty) must start a
+// space-separated token.
+std::string ResultField(const std::string& line, std::string_view key);
+
+// The exit code a result line stands for (helper_main.cc's table): 0 for
+// result=ok, else by kind: 2 wrong_passphrase, 3 busy, 4 invalid, 1 other.
+int ExitCodeOfResult(const std::string& line);
+
+// The outcome of an operation whose helper exited with `exit_code` (-1:
+// killed) after writing `line` (possibly empty or cut short).
+VaultOutcome OutcomeOfResult(int exit_code, const std::string& line);
+
+}  // namespace tazpod::init

@@ -1,0 +1,39 @@
+#include "init/helper_result.h"
+
+#include <catch2/catch_test_macros.hpp>
+
+using namespace tazpod::init;
+
+TEST_CASE("fields of a result line are whole space-separated tokens") {
+  const std::string line = "result=ok state=unlocked t_start_us=12 xstate=no hooks_failed=2";
+  CHECK(ResultField(line, "state") == "unlocked");
+  CHECK(ResultField(line, "t_start_us") == "12");
+  CHECK(ResultField(line, "hooks_failed") == "2");
+  CHECK(ResultField(line, "kind").empty());
+  CHECK(ResultField("result=ok state", "state").empty());  // a key at the very end
+  CHECK(ResultField("xkind=busy kind=invalid", "kind") == "invalid");
+}
+
+TEST_CASE("a result line stands for the helper's exit code") {
+  CHECK(ExitCodeOfResult("result=ok state=locked") == 0);
+  CHECK(ExitCodeOfResult("result=error kind=wrong_passphrase message=\"x\"") == 2);
+  CHECK(ExitCodeOfResult("result=error kind=busy") == 3);
+  CHECK(ExitCodeOfResult("result=error kind=invalid") == 4);
+  CHECK(ExitCodeOfResult("result=error kind=system") == 1);
+  CHECK(ExitCodeOfResult("") == 1);
+}
+
+TEST_CASE("an outcome has a kind and a message, whatever the line") {
+  VaultOutcome ok = OutcomeOfResult(0, "result=ok state=unlocked hooks_failed=1");
+  CHECK(ok.ok);
+  CHECK(ok.message.find("hooks_failed=1") != std::string::npos);
+
+  VaultOutcome wrong = OutcomeOfResult(2, "result=error kind=wrong_passphrase step=open message=\"No key\"");
+  CHECK_FALSE(wrong.ok);
+  CHECK(wrong.kind == "wrong_passphrase");
+  CHECK(wrong.message == "No key");
+
+  CHECK(OutcomeOfResult(-1, "").message == "the vault helper was killed");
+  CHECK(OutcomeOfResult(64, "usage").message == "the vault helper failed (exit 64)");
+  CHECK(OutcomeOfResult(1, "result=error kind=system message=\"").kind == "system");
+}
