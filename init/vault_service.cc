@@ -138,6 +138,7 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]), in_read(in_pipe[0]), in_write(in_pipe[1]);
   std::vector<std::string> args = HelperArgs(operation);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -374,9 +375,9 @@ void VaultService::RunIdleWaiters() {
   }
 }
 
-void VaultService::Start(Done done) {
+void VaultService::Start(const Done& done) {
   Log(LogLevel::kInfo, "vault.recover.begin", {{"mapping", mapping_name_}});
-  RunHelper("recover", SecretBuffer(1), [this, done](int code, std::string line) {
+  RunHelper("recover", SecretBuffer(1), [this, done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     if (!o.ok) {
       Log(LogLevel::kError, "vault.recover.failed", {{"error", o.message}});
@@ -406,7 +407,7 @@ void VaultService::Start(Done done) {
   });
 }
 
-void VaultService::Unlock(SecretBuffer passphrase, Done done) {
+void VaultService::Unlock(SecretBuffer passphrase, const Done& done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
@@ -416,7 +417,7 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   const bool recover_first = state_ == VaultState::kFailed;
   Transition(VaultEvent::kUnlockBegin);
   auto unlock = [this, done](SecretBuffer secret) {
-    RunHelper("unlock", std::move(secret), [this, done](int code, std::string line) {
+    RunHelper("unlock", std::move(secret), [this, done](int code, const std::string& line) {
       VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
@@ -432,7 +433,7 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   // (unmounted, unmapped), and the unlock then proves the passphrase as
   // always: a vault that is attached is never handed over unproven.
   auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
-  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, std::string line) {
+  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     if (!o.ok) {
       held->Clear();
@@ -444,12 +445,12 @@ void VaultService::Unlock(SecretBuffer passphrase, Done done) {
   });
 }
 
-void VaultService::Lock(Done done) {
+void VaultService::Lock(const Done& done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kLockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
   Transition(VaultEvent::kLockBegin);
-  RunHelper("lock", SecretBuffer(1), [this, done](int code, std::string line) {
+  RunHelper("lock", SecretBuffer(1), [this, done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     if (o.ok) Transition(VaultEvent::kLockDone);
     else Transition(VaultEvent::kLockFailed, o.message);
@@ -457,16 +458,16 @@ void VaultService::Lock(Done done) {
   });
 }
 
-void VaultService::Verify(SecretBuffer passphrase, Done done) {
+void VaultService::Verify(SecretBuffer passphrase, const Done& done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
-  RunHelper("verify", std::move(passphrase), [done](int code, std::string line) { done(OutcomeOfResult(code, line)); });
+  RunHelper("verify", std::move(passphrase), [done](int code, const std::string& line) { done(OutcomeOfResult(code, line)); });
 }
 
-void VaultService::ChangePassphrase(SecretBuffer both, Done done) {
+void VaultService::ChangePassphrase(SecretBuffer both, const Done& done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
-  RunHelper("passwd", std::move(both), [done](int code, std::string line) {
+  RunHelper("passwd", std::move(both), [done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     Log(o.ok ? LogLevel::kInfo : LogLevel::kWarn, "vault.passwd", {{"result", o.ok ? "ok" : o.kind}});
     done(o);

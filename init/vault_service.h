@@ -59,15 +59,15 @@ class VaultService {
   // configured, the private namespace is created and every later operation
   // runs in it. If it cannot be created the vault fails: it is never
   // mounted where ungated processes would see it.
-  void Start(Done done);
+  void Start(const Done& done);
   ~VaultService();
 
-  void Unlock(SecretBuffer passphrase, Done done);
-  void Lock(Done done);
+  void Unlock(SecretBuffer passphrase, const Done& done);
+  void Lock(const Done& done);
   // Proves a passphrase without changing anything (every login does).
-  void Verify(SecretBuffer passphrase, Done done);
+  void Verify(SecretBuffer passphrase, const Done& done);
   // `both` is OLD, a NUL byte, NEW.
-  void ChangePassphrase(SecretBuffer both, Done done);
+  void ChangePassphrase(SecretBuffer both, const Done& done);
 
   // Calls `then` once no operation is running (now, or when the running one
   // ends): the shutdown's lock waits this way for an unlock in progress.
