@@ -21,6 +21,7 @@ echo "container A's loop device: $a_loop"
 VAULT_NAME=tazpod-clash-b VAULT_ENCLAVE=$enclave VAULT_MNT=/run/clash/secrets
 vault_args
 rc=0
+# shellcheck disable=SC2016  # the script runs in the inner bash, with its own $1 and $@
 unshare -m --propagation private bash -c '
   set -euo pipefail
   umount /run/clash/enclave   # the copy of the other container tmpfs

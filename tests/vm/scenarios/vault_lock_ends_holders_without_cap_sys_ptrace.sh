@@ -5,6 +5,7 @@
 # timeout: 180
 # weight: 8
 no_ptrace() { setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace "$@"; }
+# shellcheck disable=SC2016  # an awk program
 effective=$(no_ptrace awk '/^CapEff/ {print $2}' /proc/self/status)
 (( (0x$effective >> 19) & 1 )) && fail "CAP_SYS_PTRACE still effective: $effective"
 
