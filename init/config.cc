@@ -83,65 +83,17 @@ std::optional<std::string> ReadWholeFile(const std::string& path) {
   }
 }
 
-// Where toml++ 3.3.0 (Debian 12's) would reach __builtin_unreachable(),
-// that is undefined behaviour, on a non-ASCII code point it checks for
+// toml++ 3.3.0 (Debian 12's) reaches __builtin_unreachable(), that is
+// undefined behaviour, on some non-ASCII code points where it checks for
 // whitespace (found by tests/fuzz/config_file.cc; upstream
-// marzer/tomlplusplus#190 and #295, fixed after 3.4): anywhere outside a
-// string or a comment, and after a backslash in a multi-line basic string
-// (past the spaces and line breaks a line-ending backslash skips). The
-// first is never valid TOML; the second is refused too, as the price of not
-// handing the text to toml++. Returns the offset of the first such byte, or
-// npos.
-size_t FirstUnsafeNonAscii(std::string_view text) {
-  enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } in = In::kCode;
-  const auto at = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
-  const auto non_ascii = [&](size_t i) { return i < text.size() && static_cast<unsigned char>(text[i]) >= 0x80; };
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    switch (in) {
-      case In::kCode:
-        if (non_ascii(i)) return i;
-        if (c == '#') in = In::kComment;
-        else if (at(i, "\"\"\"")) {
-          in = In::kMultiBasic;
-          i += 2;
-        } else if (at(i, "'''")) {
-          in = In::kMultiLiteral;
-          i += 2;
-        } else if (c == '"') in = In::kBasic;
-        else if (c == '\'') in = In::kLiteral;
-        break;
-      case In::kComment:
-        if (c == '\n') in = In::kCode;
-        break;
-      case In::kBasic:
-        if (c == '\\') ++i;  // an escaped quote does not end the string
-        else if (c == '"' || c == '\n') in = In::kCode;
-        break;
-      case In::kLiteral:
-        if (c == '\'' || c == '\n') in = In::kCode;
-        break;
-      case In::kMultiBasic:
-        if (c == '\\') {
-          size_t next = i + 1;
-          while (next < text.size() && std::string_view(" \t\r\n").find(text[next]) != std::string_view::npos) ++next;
-          if (non_ascii(next)) return next;
-          i = next > i + 1 ? next - 1 : next;  // past the skipped run, or the escaped character
-        } else if (at(i, "\"\"\"")) {
-          i += 2;
-          while (i + 1 < text.size() && text[i + 1] == '"') ++i;  // up to two quotes end the content
-          in = In::kCode;
-        }
-        break;
-      case In::kMultiLiteral:
-        if (at(i, "'''")) {
-          i += 2;
-          while (i + 1 < text.size() && text[i + 1] == '\'') ++i;
-          in = In::kCode;
-        }
-        break;
-    }
-  }
+// marzer/tomlplusplus#190 and #295, fixed after 3.4). Its look-ahead runs
+// past strings and comments in invalid text, so no lexical guess of ours
+// about where such a code point is harmless holds: a configuration file is
+// ASCII only, until Debian has a toml++ without the bug. Returns the offset
+// of the first non-ASCII byte, or npos.
+size_t FirstNonAscii(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i)
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return i;
   return std::string_view::npos;
 }
 
@@ -399,13 +351,13 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
 }
 
 std::optional<std::string> ApplyConfigText(std::string_view text, const std::string& path, Config& config) {
-  if (const size_t bad = FirstUnsafeNonAscii(text); bad != std::string_view::npos) {
+  if (const size_t bad = FirstNonAscii(text); bad != std::string_view::npos) {
     const std::string_view before = text.substr(0, bad);
     const size_t line = static_cast<size_t>(std::count(before.begin(), before.end(), '\n')) + 1;
     const size_t line_start = before.rfind('\n');
     const size_t column = bad - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
     return path + ":" + std::to_string(line) + ":" + std::to_string(column) +
-           ": non-ASCII text outside a string or comment (or after a backslash in a multi-line string)";
+           ": non-ASCII text (a configuration file is ASCII only; docs/configuration.md)";
   }
   toml::table root;
   try {
