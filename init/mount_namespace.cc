@@ -10,60 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/descriptor_passing.h"
+
 namespace tazpod::init {
-
-namespace {
-
-// Sends one status byte, with `fd` attached when it is valid (SCM_RIGHTS).
-void SendStatus(int socket, char status, int fd) {
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control{};
-  struct iovec iov = {&status, 1};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control.buffer;
-    msg.msg_controllen = sizeof control.buffer;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
-  ssize_t ignored;
-  do ignored = sendmsg(socket, &msg, MSG_NOSIGNAL);
-  while (ignored < 0 && errno == EINTR);
-}
-
-// Receives the status byte and the descriptor that came with it (if any).
-ssize_t ReceiveStatus(int socket, char* status, UniqueFd* fd) {
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control{};
-  struct iovec iov = {status, 1};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buffer;
-  msg.msg_controllen = sizeof control.buffer;
-  ssize_t n;
-  do n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) return n;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    int passed;
-    std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
-    fd->Reset(passed);
-  }
-  return n;
-}
-
-}  // namespace
 
 // A child unshares its mount namespace, makes every mount in it a slave,
 // opens its own /proc/self/ns/mnt and sends that descriptor back over a
@@ -95,14 +44,16 @@ UniqueFd CreatePrivateMountNamespace(std::string* error) {
     if (unshare(CLONE_NEWNS) != 0) status = 'u';
     else if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) status = 'm';
     else if ((ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0) status = 'o';
-    SendStatus(theirs.get(), status, ns);
+    // If this fails the parent reads no status byte and says the child died
+    // before it reported: nothing more to do here.
+    (void)SendWithDescriptor(theirs.get(), &status, 1, ns);
     _exit(status == '0' ? 0 : 1);
   }
   theirs.Reset();
 
   char status = 0;
   UniqueFd ns;
-  const ssize_t n = ReceiveStatus(ours.get(), &status, &ns);
+  const ssize_t n = ReceiveWithDescriptor(ours.get(), &status, 1, &ns);
   if (n != 1) {
     *error = "the namespace child died before it reported";
   } else if (status == 'u') {

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/descriptor_passing.h"
 #include "common/unique_fd.h"
 #include "session/protocol.h"
 
@@ -23,34 +24,6 @@ int MillisLeft(Clock::time_point deadline) {
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
-// Reads some bytes with recvmsg, keeping a descriptor passed with them
-// (SCM_RIGHTS) in `*descriptor`. Any further descriptor is closed.
-ssize_t ReceiveSome(int fd, char* out, size_t n, UniqueFd* descriptor) {
-  union {
-    char buffer[CMSG_SPACE(sizeof(int) * 4)];
-    struct cmsghdr align;
-  } control{};
-  struct iovec iov = {out, n};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buffer;
-  msg.msg_controllen = sizeof control.buffer;
-  ssize_t r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  if (r < 0) return r;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int passed;
-      std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (!descriptor->valid()) descriptor->Reset(passed);
-      else close(passed);
-    }
-  }
-  return r;
-}
-
 // Reads exactly n bytes before the deadline.
 bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, std::string* error,
                UniqueFd* descriptor) {
@@ -63,7 +36,7 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, std::str
       *error = "the supervisor did not answer in time";
       return false;
     }
-    ssize_t r = ReceiveSome(fd, out + got, n - got, descriptor);
+    ssize_t r = ReceiveWithDescriptor(fd, out + got, n - got, descriptor);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
       *error = r == 0 ? "the supervisor closed the connection" : std::string("read: ") + std::strerror(errno);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/descriptor_passing.h"
 #include "common/log.h"
 #include "session/protocol.h"
 
@@ -109,11 +110,11 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     if (descriptor >= 0) {
       // The descriptor rides on the first byte of the reply. The socket's
       // buffer is empty (one request, one reply), so this cannot block.
-      skip = SendWithDescriptor(descriptor);
-      if (skip == 0) {
+      if (SendWithDescriptor(socket_.native_handle(), out_length_.data(), 1, descriptor) != 1) {
         Log(LogLevel::kError, "control.send_failed", {{"error", std::strerror(errno)}, {"pid", request_.peer.pid}});
         return Close();
       }
+      skip = 1;
     }
     std::array<asio::const_buffer, 3> parts = {asio::buffer(out_length_) + skip, asio::buffer(reply_),
                                                 asio::buffer(out_secret_length_)};
@@ -123,30 +124,6 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       self->socket_.shutdown(local::socket::shutdown_both, ignored);
       self->socket_.close(ignored);
     });
-  }
-
-  // Sends the first byte of the length with `descriptor` attached; returns
-  // the bytes sent (1), or 0 on failure.
-  size_t SendWithDescriptor(int descriptor) {
-    union {
-      char buffer[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } control{};
-    struct iovec iov = {out_length_.data(), 1};
-    struct msghdr msg {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buffer;
-    msg.msg_controllen = sizeof control.buffer;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &descriptor, sizeof(int));
-    ssize_t n;
-    do n = sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == 1 ? 1 : 0;
   }
 
   ControlServer& server_;
