@@ -27,6 +27,24 @@ def find_sleep(root):
     return None
 
 
+def eventually(condition, seconds=10.0):
+    """Polls `condition` until it holds or `seconds` pass: a loaded machine
+    may take a while to start, stop or end a job, and no sleep is long enough."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def gone_or_zombie(pid):
+    try:
+        return proc_state(pid) == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def test():
     env = dict(os.environ, PS1="tzp$ ", TERM="xterm")
     child = PtyChild(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init", "--",
@@ -34,9 +52,8 @@ def test():
     try:
         child.expect(PROMPT)
         child.send("sleep 100\n")
-        time.sleep(0.5)
+        check(eventually(lambda: find_sleep(child.pid) is not None), "the sleep job did not start")
         sleeper = find_sleep(child.pid)
-        check(sleeper is not None, "the sleep job did not start")
 
         child.send(b"\x1a")  # Ctrl+Z
         child.expect(r"Stopped\s+sleep 100")
@@ -45,14 +62,11 @@ def test():
 
         child.send("fg\n")
         child.expect(r"sleep 100")
-        time.sleep(0.3)
-        check(proc_state(sleeper) in ("S", "R"), "fg did not resume the job (state %s)" % proc_state(sleeper))
+        check(eventually(lambda: proc_state(sleeper) in ("S", "R")), "fg did not resume the job (state %s)" % proc_state(sleeper))
 
         child.send(b"\x03")  # Ctrl+C
         child.expect(PROMPT)
-        time.sleep(0.2)
-        check(not os.path.exists("/proc/%d" % sleeper) or proc_state(sleeper) == "Z",
-              "Ctrl+C did not end the job")
+        check(eventually(lambda: gone_or_zombie(sleeper)), "Ctrl+C did not end the job")
         check(b"init.shutdown" not in child.output, "Ctrl+C reached init and started a shutdown")
 
         child.send("exit 3\n")
