@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <iterator>
 
 #include "common/log.h"
 #include "init/main_child.h"
@@ -101,20 +102,26 @@ void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
 void Supervisor::WaitForSignal() {
   signal_fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted || finished_) return;
-    // Drain the signalfd: several signals may be pending, and SIGCHLD is
-    // coalesced (one read may stand for many exited children).
+    // Several signals may be pending, and SIGCHLD is coalesced (one may
+    // stand for many exited children). A read returns every pending signal
+    // that fits, so a short one leaves none behind: then the wait is armed
+    // again *before* acting, so that once the main child is signalled init
+    // has nothing left to do but sleep. (The woken child tends to take the
+    // CPU at once; every syscall init still owed was paid after it.)
     struct signalfd_siginfo info[16];
     for (;;) {
       ssize_t n = read(signal_fd_.native_handle(), info, sizeof info);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      for (size_t i = 0; i < static_cast<size_t>(n) / sizeof info[0]; ++i) {
-        int sig = static_cast<int>(info[i].ssi_signo);
-        pid_t sender = static_cast<pid_t>(info[i].ssi_pid);
-        Guarded("signals", [&] { OnSignal(sig, sender); });
+      const size_t count = n > 0 ? static_cast<size_t>(n) / sizeof info[0] : 0;
+      const bool maybe_more = count == std::size(info);
+      if (!maybe_more) WaitForSignal();
+      for (size_t i = 0; i < count; ++i) {
+        Guarded("signals", [this, &one = info[i]] {
+          OnSignal(static_cast<int>(one.ssi_signo), static_cast<pid_t>(one.ssi_pid));
+        });
       }
+      if (!maybe_more) return;
     }
-    WaitForSignal();
   });
 }
 
@@ -155,8 +162,11 @@ void Supervisor::Forward(int signal) {
         {{"signal", SignalName(to)}, {"target", target}, {"error", std::strerror(errno)}});
     return;
   }
-  Log(LogLevel::kDebug, "init.signal.forward",
-      {{"signal", SignalName(signal)}, {"sent", SignalName(to)}, {"target", target}});
+  // On the hot path of every forwarded signal: build the fields only when
+  // the line will be written.
+  if (LogEnabled(LogLevel::kDebug))
+    Log(LogLevel::kDebug, "init.signal.forward",
+        {{"signal", SignalName(signal)}, {"sent", SignalName(to)}, {"target", target}});
 }
 
 void Supervisor::OnMainChildExit(pid_t pid, int status) {

@@ -52,4 +52,30 @@ kill -INT "$NS_INIT"
 wait_exit "$NS_UNSHARE"
 expect_eq "$EXIT_STATUS" 137 "exit status of a child that survived SIGINT past the grace period"
 expect_eq "$(cat got3)" SIGINT "signal the main child saw at shutdown"
+# A burst larger than one read of the signalfd (16 signals): real-time
+# signals queue, so 40 sent while init is stopped are all pending when it
+# resumes, and every one must reach the child (none lost between batches).
+cat > counter.py <<'PY'
+import signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGRTMIN})
+open(sys.argv[1] + ".ready", "w").close()
+count = 0
+while True:
+    signal.sigwaitinfo({signal.SIGRTMIN})
+    count += 1
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(str(count))
+    __import__("os").replace(sys.argv[1] + ".tmp", sys.argv[1])
+PY
+rm -f got4 got4.ready
+start_init_ns init4.log -- python3 counter.py got4
+for _ in $(seq 200); do [[ -e got4.ready ]] && break; sleep 0.05; done
+[[ -e got4.ready ]] || fail "counter did not start: $(cat init4.log)"
+kill -STOP "$NS_INIT"
+for _ in $(seq 100); do [[ $(awk '{print $3}' "/proc/$NS_INIT/stat") == T ]] && break; sleep 0.02; done
+for _ in $(seq 40); do kill -s RTMIN "$NS_INIT"; done
+kill -CONT "$NS_INIT"
+for _ in $(seq 250); do [[ $(cat got4 2>/dev/null) == 40 ]] && break; sleep 0.02; done
+expect_eq "$(cat got4 2>/dev/null)" 40 "real-time signals the child got of 40 queued while init was stopped"
+kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
 echo "ok: forwarding and rewriting"
