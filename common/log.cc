@@ -18,9 +18,57 @@ struct LogSettings {
 };
 LogSettings g_settings;
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  size_t length;
+  unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) length = 2;
+  else if (c == 0xe0) length = 3, low = 0xa0;
+  else if (c == 0xed) length = 3, high = 0x9f;
+  else if (c >= 0xe1 && c <= 0xef) length = 3;
+  else if (c == 0xf0) length = 4, low = 0x90;
+  else if (c == 0xf4) length = 4, high = 0x8f;
+  else if (c >= 0xf1 && c <= 0xf3) length = 4;
+  else return 0;
+  if (i + length > s.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return length;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) { ++i; continue; }
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// A JSON string literal. Values come from outside (command names, paths,
+// error texts) and may hold any bytes; a JSON line must stay valid UTF-8
+// for log collectors, so each byte that is not part of a well-formed
+// sequence becomes U+FFFD.
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(s, i);
+      if (n == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(s, i, n);
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -47,6 +95,7 @@ void AppendTextValue(std::string& out, std::string_view s) {
   for (unsigned char c : s) {
     if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) plain = false;
   }
+  if (!IsValidUtf8(s)) plain = false;  // quoted, so the bad bytes become U+FFFD
   if (plain) {
     out += s;
   } else {

@@ -47,3 +47,25 @@ TEST_CASE("log: one line per event, whatever the values hold") {
                                    {{"v", "line1\nline2\r\n"}});
   CHECK(line.find('\n') == line.size() - 1);
 }
+
+TEST_CASE("log: JSON lines stay valid UTF-8 whatever bytes a value holds") {
+  auto json_of = [](std::string_view value) {
+    std::string line = FormatLogLine(LogFormat::kJson, kTime, LogLevel::kInfo, "e", {{"v", value}});
+    const std::string key = "\"v\":\"";
+    const size_t at = line.find(key) + key.size();
+    return line.substr(at, line.rfind("\"}") - at);
+  };
+  CHECK(json_of("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92");
+  CHECK(json_of("a\xff" "b") == "a\\ufffdb");                  // never valid
+  CHECK(json_of("\xc3") == "\\ufffd");                      // cut short
+  CHECK(json_of("\xc0\xaf") == "\\ufffd\\ufffd");           // overlong '/'
+  CHECK(json_of("\xed\xa0\x80") == "\\ufffd\\ufffd\\ufffd");  // a surrogate
+  CHECK(json_of("\xf4\x90\x80\x80") == "\\ufffd\\ufffd\\ufffd\\ufffd");  // above U+10FFFF
+  CHECK(json_of("\x80x") == "\\ufffdx");                    // a lone continuation byte
+}
+
+TEST_CASE("log: text values with bytes that are not UTF-8 are quoted and replaced") {
+  std::string line = FormatLogLine(LogFormat::kText, kTime, LogLevel::kInfo, "e",
+                                   {{"ok", "caf\xc3\xa9"}, {"bad", "a\xff" "b"}});
+  CHECK(line == "2026-11-29T00:00:00.123Z info e ok=caf\xc3\xa9 bad=\"a\\ufffdb\"\n");
+}
