@@ -233,6 +233,11 @@ std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level
   return FormatLine(format, unix_ms, level, event, std::span<const LogField>(fields.begin(), fields.size()));
 }
 
+std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level, std::string_view event,
+                          const std::vector<LogField>& fields) {
+  return FormatLine(format, unix_ms, level, event, std::span<const LogField>(fields.data(), fields.size()));
+}
+
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   Write(level, event, std::span<const LogField>(fields.begin(), fields.size()));
 }

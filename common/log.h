@@ -64,5 +64,7 @@ std::int64_t MonoMicros();
 // Formats one line (with its trailing newline) without writing it. For tests.
 std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,
                           std::string_view event, std::initializer_list<LogField> fields);
+std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level,
+                          std::string_view event, const std::vector<LogField>& fields);
 
 }  // namespace tazpod
