@@ -88,5 +88,30 @@ for f in tazpod-unlock manual-unlock tazpod-lock manual-lock exit-total exit-ker
          exit-gate exit-handoff exit-probe exit-hooks exit-holders exit-sync exit-report exit-collect exit-finish; do
   echo "bench $f $(median < $f)"
 done
+
+# Memory of what waits between operations: PID 1, and the standby helper it
+# keeps pre-started (exec'd, linked, blocked on its stdin). Private_Dirty
+# (relocations, heap, stacks) is what only swap or the exit gives back; USS
+# adds clean file pages no other process maps (here: its libraries), which
+# the kernel may drop under pressure; Pss splits shared pages among users.
+# smaps_rollup fields in kB; the standby is found by its command line.
+rollup() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
+standby=
+for _ in $(seq 100); do
+  for p in /proc/[0-9]*; do
+    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q 'tazpod-vault-helper.* standby'; then standby=${p#/proc/}; fi
+  done
+  [[ -n $standby ]] && break
+  sleep 0.1
+done
+[[ -n $standby ]] || fail "no standby vault helper found"
+for who in pid1:"$INIT_PID" standby:"$standby"; do
+  name=${who%%:*} pid=${who#*:}
+  uss=$(( $(rollup "$pid" Private_Clean) + $(rollup "$pid" Private_Dirty) ))
+  echo "bench mem-$name-uss-kb $uss"
+  echo "bench mem-$name-pss-kb $(rollup "$pid" Pss)"
+  echo "bench mem-$name-rss-kb $(rollup "$pid" Rss)"
+  echo "bench mem-$name-dirty-kb $(rollup "$pid" Private_Dirty)"
+done
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
 vault_remove_enclave
