@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -120,20 +121,63 @@ std::vector<pid_t> ProcessesHolding(const std::string& mountpoint) {
   return result;
 }
 
-std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace) {
-  std::vector<pid_t> holders = ProcessesHolding(mountpoint);
-  if (holders.empty()) return holders;
-  for (pid_t pid : holders) kill(pid, SIGTERM);
+std::vector<pid_t> ProcessesMounting(dev_t dev) {
+  std::vector<pid_t> result;
+  const pid_t self = getpid();
+  DIR* proc = opendir("/proc");
+  if (!proc) return result;
+  while (struct dirent* e = readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0' || pid == self) continue;
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", MAJ:MIN in decimal.
+    std::ifstream mountinfo(std::string("/proc/") + e->d_name + "/mountinfo");
+    std::string line;
+    while (std::getline(mountinfo, line)) {
+      const std::size_t third = line.find(' ', line.find(' ') + 1);
+      if (third == std::string::npos) continue;
+      const char* begin = line.data() + third + 1;
+      const char* last = line.data() + line.size();
+      unsigned maj = 0, min = 0;
+      auto [after_maj, e1] = std::from_chars(begin, last, maj);
+      if (e1 != std::errc() || after_maj == last || *after_maj != ':') continue;
+      auto [after_min, e2] = std::from_chars(after_maj + 1, last, min);
+      if (e2 != std::errc() || makedev(maj, min) != dev) continue;
+      result.push_back(static_cast<pid_t>(pid));
+      break;
+    }
+  }
+  closedir(proc);
+  return result;
+}
+
+namespace {
+
+// SIGTERM to what `find` returns, up to `grace` for them to go, SIGKILL to
+// the rest, then a moment for the kernel to let go of what they held.
+std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find, std::chrono::milliseconds grace) {
+  std::vector<pid_t> found = find();
+  if (found.empty()) return found;
+  for (pid_t pid : found) kill(pid, SIGTERM);
   // The helper runs off PID 1's loop, so a short sleep here blocks nobody.
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline && !ProcessesHolding(mountpoint).empty())
+  while (std::chrono::steady_clock::now() < deadline && !find().empty())
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  for (pid_t pid : ProcessesHolding(mountpoint)) kill(pid, SIGKILL);
+  for (pid_t pid : find()) kill(pid, SIGKILL);
   // SIGKILLed processes let go of their files when they are reaped or
   // become zombies; give the kernel a moment.
-  for (int i = 0; i < 50 && !ProcessesHolding(mountpoint).empty(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  return holders;
+  for (int i = 0; i < 50 && !find().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return found;
+}
+
+}  // namespace
+
+std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace) {
+  return EndProcesses([&] { return ProcessesHolding(mountpoint); }, grace);
+}
+
+std::vector<pid_t> EndMountCopies(dev_t dev, std::chrono::milliseconds grace) {
+  return EndProcesses([dev] { return ProcessesMounting(dev); }, grace);
 }
 
 std::string DescribeProcess(pid_t pid) {

@@ -19,6 +19,18 @@ std::vector<pid_t> ProcessesHolding(const std::string& mountpoint);
 // SIGKILLs the rest. Returns the holders that were found at first.
 std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace);
 
+// Every process (other than the caller) whose mount namespace mounts the
+// file system on device `dev`. A mount namespace copied while the vault was
+// mounted (`unshare -m`; in a privileged container any user can, inside a
+// user namespace of their own) keeps its own mount of it: after the
+// vault's unmount the mapping stays busy, and the plaintext stays reachable
+// there, until every process in that namespace is gone.
+std::vector<pid_t> ProcessesMounting(dev_t dev);
+
+// EndHolders for those: SIGTERM, the grace period, SIGKILL. A namespace
+// goes with its last process, and its mounts with it.
+std::vector<pid_t> EndMountCopies(dev_t dev, std::chrono::milliseconds grace);
+
 // "pid 123 (bash)" for messages.
 std::string DescribeProcess(pid_t pid);
 

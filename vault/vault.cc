@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "common/unique_fd.h"
 #include "vault/crash_point.h"
@@ -266,6 +267,8 @@ VaultStatus Vault::Lock() {
   // Only the mount matters here (DeactivateMapping checks the mapping).
   const bool mounted = IsMountPointFast(config_.mountpoint);
   lap(lock_timings_.probe_us);
+  dev_t file_system = 0;  // the vault's, for finding copies of its mount
+  if (struct stat st; mounted && stat(config_.mountpoint.c_str(), &st) == 0) file_system = st.st_dev;
   if (mounted) {
     RunHooksOf(config_.lock_hooks, "lock");
     lap(lock_timings_.hooks_us);
@@ -298,6 +301,10 @@ VaultStatus Vault::Lock() {
   }
   auto deactivated = DeactivateMapping(config_.mapping_name);
   lap(lock_timings_.deactivate_us);
+  if (deactivated && deactivated->kind == ErrorKind::kBusy) {
+    deactivated = DeactivateEndingMountCopies(file_system);
+    lap(lock_timings_.holders_us);
+  }
   if (deactivated) return deactivated;
   CrashPoint("lock.deactivate");
   // Autoclear detaches the loop device with the mapping; one left over from
@@ -305,6 +312,33 @@ VaultStatus Vault::Lock() {
   auto detached = DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
   lap(lock_timings_.detach_us);
   return detached;
+}
+
+// The vault's own mount is gone, yet its mapping is busy: another mount
+// namespace, copied while the vault was mounted, still mounts it. Ends the
+// processes in such namespaces and tries again; the namespace, and its
+// mount, go with the last of them (the kernel may take a moment).
+VaultStatus Vault::DeactivateEndingMountCopies(dev_t file_system) {
+  if (file_system == 0) {
+    // Not mounted here (a lock or recovery after one that failed half-way):
+    // the file system's device is the mapping's.
+    struct stat st;
+    const std::string node = "/dev/mapper/" + config_.mapping_name;
+    if (stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) file_system = st.st_rdev;
+  }
+  std::vector<pid_t> ended;
+  if (file_system != 0) ended = EndMountCopies(file_system, config_.holder_grace);
+  auto deactivated = DeactivateMapping(config_.mapping_name);
+  for (int i = 0; i < 50 && !ended.empty() && deactivated && deactivated->kind == ErrorKind::kBusy; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    deactivated = DeactivateMapping(config_.mapping_name);
+  }
+  if (deactivated && file_system != 0) {
+    std::string copies;
+    for (pid_t pid : ProcessesMounting(file_system)) copies += " " + DescribeProcess(pid);
+    if (!copies.empty()) deactivated->message += "; still mounted in the mount namespace of" + copies;
+  }
+  return deactivated;
 }
 
 VaultState Vault::StateAfterLock() const {
@@ -339,7 +373,9 @@ VaultStatus Vault::Recover() {
     EndHolders(config_.mountpoint, config_.holder_grace);
     if (auto e = Unmount(config_.mountpoint, "recover.umount")) return e;
   }
-  if (auto e = DeactivateMapping(config_.mapping_name)) {
+  auto deactivated = DeactivateMapping(config_.mapping_name);
+  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingMountCopies(0);
+  if (auto e = deactivated) {
     e->step = "recover." + e->step;
     return e;
   }

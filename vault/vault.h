@@ -110,6 +110,10 @@ class Vault {
   VaultStatus CreateImage(bool* created);
 
   void RunHooksOf(const std::vector<std::string>& hooks, const char* phase);
+  // DeactivateMapping after ending the processes whose mount namespaces
+  // still mount the vault's file system (`file_system`: its device, or 0
+  // to take the mapping's).
+  VaultStatus DeactivateEndingMountCopies(dev_t file_system);
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;
