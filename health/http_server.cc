@@ -35,7 +35,7 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // the client are read and dropped before closing. Closing a socket with
 // unread input sends a reset, which can destroy the response before the
 // client has read it (a refused body is exactly such unread input).
-constexpr std::size_t kMaxLingerBytes = 64 * 1024;
+constexpr std::size_t kMaxLingerBytes = std::size_t{64} * 1024;
 
 // Asio opens sockets without close-on-exec; PID 1 forks and execs, and a
 // listening socket inherited by a user's shell would keep the port bound.
@@ -289,7 +289,15 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
 HttpServer::HttpServer(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits)
     : impl_(std::make_shared<Impl>(io, std::move(address), port, limits)) {}
 
-HttpServer::~HttpServer() { impl_->Stop(); }
+HttpServer::~HttpServer() {
+  // Stop() throws only if memory runs out or asio fails to cancel a timer.
+  // Neither may escape a destructor (that would terminate PID 1), and a
+  // destructor has no one to tell.
+  try {
+    impl_->Stop();
+  } catch (...) {
+  }
+}
 
 void HttpServer::Route(const std::string& path, Handler handler) { impl_->routes[path] = std::move(handler); }
 

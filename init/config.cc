@@ -313,10 +313,9 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   if (ec != std::errc() || value < 0) return std::nullopt;
   std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
   std::int64_t unit_ms = 0;
-  if (unit == "ms") unit_ms = 1;
+  if (unit == "ms" || (unit.empty() && value == 0)) unit_ms = 1;  // a bare 0 needs no unit
   else if (unit == "s") unit_ms = 1000;
-  else if (unit == "m") unit_ms = 60 * 1000;
-  else if (unit.empty() && value == 0) unit_ms = 1;
+  else if (unit == "m") unit_ms = std::int64_t{60} * 1000;
   else return std::nullopt;
   // A day: anything longer is a typo. Checked before multiplying, which
   // would overflow for a huge count ("307445734561826m" wrapped to 8.4 s).
@@ -395,7 +394,10 @@ void ApplyEnvironment(Config& config) {
   }
   if (const char* v = std::getenv("TINI_VERBOSITY"); v && *v) {
     // tini: 0 errors only, 1 warnings (its default), 2 info, 3 debug.
-    int level = std::atoi(v);
+    // Leading digits, as tini's atoi() reads them ("x" is 0), but strtol is
+    // defined past the range of a long: it clamps, which the chain below
+    // maps to debug or errors only.
+    const long level = std::strtol(v, nullptr, 10);
     config.init.log_level = level >= 3   ? LogLevel::kDebug
                             : level == 2 ? LogLevel::kInfo
                             : level == 1 ? LogLevel::kWarn

@@ -104,7 +104,7 @@ health::HealthSnapshot HealthService::Snapshot() const {
 
 void HealthService::Start() {
   if (control_) {
-    control_->Handle("health.check", [this](session::ControlRequest&, session::ControlServer::Reply reply) {
+    control_->Handle("health.check", [this](session::ControlRequest&, const session::ControlServer::Reply& reply) {
       health::HealthSnapshot s = Snapshot();
       health::Verdict live = health::Liveness(s, policy_);
       health::Verdict ready = health::Readiness(s, policy_);

@@ -56,11 +56,13 @@ SpawnResult SpawnMainChild(const SpawnRequest& request) {
   // for each page it touches before exec (33 fewer page faults; exec ->
   // main child went from 1.15x to 1.06x tini, docs/benchmarks.md).
   volatile int exec_errno = 0;
+  // NOLINTNEXTLINE(clang-analyzer-security.insecureAPI.vfork): init is meant to wait for the exec (above)
   pid_t pid = vfork();
   if (pid < 0) {
     result.fork_errno = errno;
     return result;
   }
+  // NOLINTNEXTLINE(clang-analyzer-unix.Vfork): RunChild makes only async-signal-safe calls, then exec or _exit
   if (pid == 0) RunChild(request, argv.data(), &exec_errno, result.has_terminal);
 
   // The child has already made its process group (it ran first).

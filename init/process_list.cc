@@ -40,7 +40,7 @@ bool ReadStat(pid_t pid, ProcStat& out) {
   char* end = nullptr;
   out.ppid = static_cast<pid_t>(std::strtol(p + 1, &end, 10));  // field 4
   // fields 5..8 (pgrp, session, tty_nr, tpgid), then flags (field 9)
-  for (int i = 0; i < 4 && end; ++i) std::strtol(end, &end, 10);
+  for (int i = 0; i < 4 && end; ++i) (void)std::strtol(end, &end, 10);  // skips a field: its value is not needed
   if (end) out.flags = std::strtoul(end, &end, 10);
   return true;
 }

@@ -40,6 +40,11 @@ bool ReadPassphrases(SecretBuffer& out, bool two_lines) {
   return out.size() > 0;
 }
 
+// A failed write to stderr has nowhere to be reported; the exit status still is.
+void Complain(const char* action, const std::string& message) {
+  (void)std::fprintf(stderr, "tazpod vault %s: %s\n", action, message.c_str());
+}
+
 int ExitCodeOf(const nlohmann::json& reply) {
   if (reply.value("ok", false)) return 0;
   const std::string kind = reply.value("kind", "");
@@ -58,18 +63,16 @@ int RunVaultCommand(const VaultCommand& command) {
   // PID 1's too, build the standard streams and the locale first.
   const char* action = command.action.c_str();
   if (needs_secret && !ForbidCoreDumps(nullptr)) {
-    std::fprintf(stderr, "tazpod vault %s: cannot protect the passphrase from core dumps; refusing\n", action);
+    Complain(action, "cannot protect the passphrase from core dumps; refusing");
     return 1;
   }
   if (needs_secret) {
     if (!command.passphrase_stdin) {
-      std::fprintf(stderr,
-                   "tazpod vault %s: give the passphrase on stdin with --passphrase-stdin (people use `tazpod login`)\n",
-                   action);
+      Complain(action, "give the passphrase on stdin with --passphrase-stdin (people use `tazpod login`)");
       return 4;
     }
     if (!ReadPassphrases(secret, command.action == "passwd")) {
-      std::fprintf(stderr, "tazpod vault %s: no passphrase on stdin, or too long\n", action);
+      Complain(action, "no passphrase on stdin, or too long");
       return 4;
     }
   }
@@ -78,7 +81,7 @@ int RunVaultCommand(const VaultCommand& command) {
       session::Call(command.socket, header, needs_secret ? &secret : nullptr, command.timeout);
   secret.Clear();
   if (!result.delivered) {
-    std::fprintf(stderr, "tazpod vault %s: %s\n", action, result.error.c_str());
+    Complain(action, result.error);
     return kExitUnreachable;
   }
   const nlohmann::json& r = result.reply;
@@ -86,9 +89,9 @@ int RunVaultCommand(const VaultCommand& command) {
   if (r.contains("busy")) std::printf(" busy=%s", r.value("busy", false) ? "true" : "false");
   std::printf("\n");
   if (!r.value("ok", false))
-    std::fprintf(stderr, "tazpod vault %s: %s\n", action, r.value("error", "failed").c_str());
+    Complain(action, r.value("error", "failed"));
   else if (r.contains("warning"))
-    std::fprintf(stderr, "tazpod vault %s: %s\n", action, r.value("warning", "").c_str());
+    Complain(action, r.value("warning", ""));
   if (r.value("ok", false) && r.contains("last_error"))
     std::printf("last_error=%s\n", r.value("last_error", "").c_str());
   return ExitCodeOf(r);

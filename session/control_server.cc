@@ -141,7 +141,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)
     : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io) {
   // Answers as long as the loop does: the cheapest liveness check there is.
-  Handle("control.ping", [](ControlRequest&, Reply reply) { reply({{"v", kProtocolVersion}, {"ok", true}}); });
+  Handle("control.ping", [](ControlRequest&, const Reply& reply) { reply({{"v", kProtocolVersion}, {"ok", true}}); });
 }
 
 ControlServer::~ControlServer() {

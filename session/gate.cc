@@ -2,11 +2,10 @@
 
 #include <signal.h>
 
-#include <cstdio>
-
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "common/audit.h"
 #include "common/log.h"
@@ -34,12 +33,12 @@ std::string TtyOf(pid_t pid) {
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   auto close_paren = text.rfind(')');
   if (close_paren == std::string::npos) return "unknown";
-  // After ") ": state ppid pgrp session tty_nr
+  // After ") ": state ppid pgrp session tty_nr. A stream, unlike sscanf,
+  // says when a field is not a number.
+  std::istringstream fields(text.substr(close_paren + 1));
+  std::string state, ppid, pgrp, session;
   unsigned long tty_nr = 0;
-  char state;
-  long ppid, pgrp, session;
-  if (std::sscanf(text.c_str() + close_paren + 1, " %c %ld %ld %ld %lu", &state, &ppid, &pgrp, &session, &tty_nr) != 5)
-    return "unknown";
+  if (!(fields >> state >> ppid >> pgrp >> session >> tty_nr)) return "unknown";
   if (tty_nr == 0) return "none";
   const unsigned major = (tty_nr >> 8) & 0xfff;
   const unsigned minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
@@ -62,7 +61,7 @@ Gate::Gate(boost::asio::io_context& io, GateVault& vault, GateSettings settings)
       hangup_timer_(io) {}
 
 void Gate::Register(ControlServer& control) {
-  control.Handle("gate.status", [this](ControlRequest&, ControlServer::Reply reply) {
+  control.Handle("gate.status", [this](ControlRequest&, const ControlServer::Reply& reply) {
     reply({{"v", kProtocolVersion},
            {"ok", true},
            {"vault", vault_.State()},
@@ -73,9 +72,9 @@ void Gate::Register(ControlServer& control) {
            {"mountpoint", settings_.mountpoint},
            {"retry_after_ms", MillisUntil(next_attempt_)}});
   });
-  control.Handle("gate.login", [this](ControlRequest& request, ControlServer::Reply reply) { Login(request, reply); });
-  control.Handle("gate.lock", [this](ControlRequest& request, ControlServer::Reply reply) { LockRequest(request, reply); });
-  control.Handle("gate.passwd", [this](ControlRequest& request, ControlServer::Reply reply) { Passwd(request, reply); });
+  control.Handle("gate.login", [this](ControlRequest& request, const ControlServer::Reply& reply) { Login(request, reply); });
+  control.Handle("gate.lock", [this](ControlRequest& request, const ControlServer::Reply& reply) { LockRequest(request, reply); });
+  control.Handle("gate.passwd", [this](ControlRequest& request, const ControlServer::Reply& reply) { Passwd(request, reply); });
 }
 
 std::optional<nlohmann::json> Gate::Throttled(const PeerCredentials& peer) {
@@ -114,7 +113,7 @@ void Gate::Refused(const PeerCredentials& peer, const char* during, const std::s
 
 std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
 
-void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
+void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   const PeerCredentials peer = request.peer;
   if (request.secret.size() == 0) {
     Refused(peer, "login", "no_passphrase");
@@ -136,7 +135,7 @@ void Gate::Login(ControlRequest& request, ControlServer::Reply reply) {
   vault_.WhenIdle([this, passphrase, create, peer, reply] { Decide(std::move(*passphrase), create, peer, reply); });
 }
 
-void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, ControlServer::Reply reply) {
+void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, const ControlServer::Reply& reply) {
   const std::string state = vault_.State();
   if (state == "absent" && !create) {
     Refused(peer, "login", "no_vault");
@@ -178,7 +177,7 @@ void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, Co
   else vault_.Unlock(std::move(passphrase), finish);
 }
 
-void Gate::LockRequest(ControlRequest& request, ControlServer::Reply reply) {
+void Gate::LockRequest(ControlRequest& request, const ControlServer::Reply& reply) {
   const PeerCredentials peer = request.peer;
   std::string error;
   const std::optional<bool> flag = RequestFlag(request.header, "force", &error);
@@ -210,7 +209,7 @@ void Gate::LockRequest(ControlRequest& request, ControlServer::Reply reply) {
   });
 }
 
-void Gate::Passwd(ControlRequest& request, ControlServer::Reply reply) {
+void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
   const PeerCredentials peer = request.peer;
   const char* data = request.secret.data();
   const size_t size = request.secret.size();

@@ -93,10 +93,10 @@ class Gate {
   std::chrono::milliseconds retry_after() const;
 
  private:
-  void Login(ControlRequest& request, ControlServer::Reply reply);
-  void Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, ControlServer::Reply reply);
-  void LockRequest(ControlRequest& request, ControlServer::Reply reply);
-  void Passwd(ControlRequest& request, ControlServer::Reply reply);
+  void Login(ControlRequest& request, const ControlServer::Reply& reply);
+  void Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, const ControlServer::Reply& reply);
+  void LockRequest(ControlRequest& request, const ControlServer::Reply& reply);
+  void Passwd(ControlRequest& request, const ControlServer::Reply& reply);
   // A refusal when wrong passphrases are being throttled, else nullopt.
   std::optional<nlohmann::json> Throttled(const PeerCredentials& peer);
   // Counts a wrong passphrase and builds the refusal, with its delay.

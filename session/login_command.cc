@@ -53,6 +53,7 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct r
   }
   if (chdir(home.c_str()) != 0 && chdir("/") != 0) return kNoShell;
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string argv0 = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell

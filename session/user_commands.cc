@@ -22,7 +22,10 @@ constexpr std::chrono::seconds kQuick{10};
 // A forced lock waits for sessions to hang up, holders to end, the unmount.
 constexpr std::chrono::minutes kSlow{5};
 
-void Error(const char* command, const std::string& text) { std::fprintf(stderr, "tazpod %s: %s\n", command, text.c_str()); }
+// A failed write to stderr has nowhere to be reported; the exit status still is.
+void Error(const char* command, const std::string& text) {
+  (void)std::fprintf(stderr, "tazpod %s: %s\n", command, text.c_str());
+}
 
 void Say(int tty, const std::string& text) { SayOnTerminal(tty, text); }
 

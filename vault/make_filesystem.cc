@@ -16,7 +16,8 @@ VaultStatus MakeExt4(const std::string& device) {
   pid_t pid = fork();
   if (pid < 0) return SystemError("mkfs", std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
-    int devnull = open("/dev/null", O_RDWR);
+    // Close-on-exec: mkfs gets the copy on stdin (dup2 clears the flag), not a stray fd.
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     // stderr stays: mkfs's own message is the best explanation of a failure.
     dup2(STDERR_FILENO, STDOUT_FILENO);

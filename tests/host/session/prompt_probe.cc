@@ -7,10 +7,13 @@
 // "result=… length=N matches=yes|no echo=on|off icanon=on|off isig=on|off",
 // where `matches` compares with $PROBE_EXPECTED and the flags are the
 // terminal's mode after the prompt returned. Never prints the passphrase.
+// Exit status: 0 the prompt returned a passphrase, 1 it did not, 2 RESULT_FILE
+// could not be written, 64 bad arguments.
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,23 +24,39 @@
 
 int main(int argc, char** argv) {
   if (argc != 3) return 64;
+  // A whole number of milliseconds, at most a day: anything else is a typo.
+  char* end = nullptr;
+  errno = 0;
+  const long timeout_ms = std::strtol(argv[2], &end, 10);
+  if (errno != 0 || end == argv[2] || *end != '\0' || timeout_ms <= 0 || timeout_ms > 24L * 3600 * 1000) {
+    (void)std::fprintf(stderr, "prompt_probe: bad TIMEOUT_MS %s\n", argv[2]);  // the exit status says it too
+    return 64;
+  }
   int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (tty < 0) {
     std::perror("open /dev/tty");
     return 1;
   }
   tazpod::SecretBuffer pass(1024);
-  auto result = tazpod::session::ReadPassphrase(tty, "Passphrase: ", pass, std::chrono::milliseconds(std::atoi(argv[2])));
+  auto result = tazpod::session::ReadPassphrase(tty, "Passphrase: ", pass, std::chrono::milliseconds(timeout_ms));
   const char* expected = std::getenv("PROBE_EXPECTED");
   bool matches = expected && pass.view() == expected;
   struct termios t {};
   tcgetattr(tty, &t);
-  FILE* out = std::fopen(argv[1], "w");
-  if (!out) return 1;
-  std::fprintf(out, "result=%s length=%zu matches=%s echo=%s icanon=%s isig=%s\n",
-               std::string(tazpod::session::Describe(result)).c_str(), pass.size(), matches ? "yes" : "no",
-               (t.c_lflag & ECHO) ? "on" : "off", (t.c_lflag & ICANON) ? "on" : "off",
-               (t.c_lflag & ISIG) ? "on" : "off");
-  std::fclose(out);
+  // The result file is the probe's whole answer: a failed write exits 2,
+  // never passing as some other result.
+  FILE* out = std::fopen(argv[1], "we");
+  if (!out) {
+    std::perror("prompt_probe: result file");
+    return 2;
+  }
+  const int written = std::fprintf(out, "result=%s length=%zu matches=%s echo=%s icanon=%s isig=%s\n",
+                                   std::string(tazpod::session::Describe(result)).c_str(), pass.size(),
+                                   matches ? "yes" : "no", (t.c_lflag & ECHO) ? "on" : "off",
+                                   (t.c_lflag & ICANON) ? "on" : "off", (t.c_lflag & ISIG) ? "on" : "off");
+  if (std::fclose(out) != 0 || written < 0) {
+    std::perror("prompt_probe: result file");
+    return 2;
+  }
   return result == tazpod::session::PromptResult::kOk ? 0 : 1;
 }

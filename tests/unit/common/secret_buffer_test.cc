@@ -3,15 +3,29 @@
 #include <sys/resource.h>
 
 #include <catch2/catch_test_macros.hpp>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 
 using tazpod::SecretBuffer;
 
 namespace {
+
+// The range of a mapping's header line in smaps ("lo-hi perms ..."), or
+// nullopt for the other lines.
+std::optional<std::pair<unsigned long, unsigned long>> RangeOf(const std::string& line) {
+  const char* const end = line.data() + line.size();
+  unsigned long lo = 0, hi = 0;
+  auto [dash, lo_ec] = std::from_chars(line.data(), end, lo, 16);
+  if (lo_ec != std::errc() || dash == end || *dash != '-') return std::nullopt;
+  if (std::from_chars(dash + 1, end, hi, 16).ec != std::errc()) return std::nullopt;
+  return std::pair{lo, hi};
+}
 
 // The VmFlags line of the mapping that holds `p`, from /proc/self/smaps.
 std::string VmFlagsOf(const void* p) {
@@ -20,9 +34,8 @@ std::string VmFlagsOf(const void* p) {
   bool inside = false;
   auto addr = reinterpret_cast<unsigned long>(p);
   while (std::getline(smaps, line)) {
-    unsigned long lo = 0, hi = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2) {  // a mapping's header line
-      inside = addr >= lo && addr < hi;
+    if (auto range = RangeOf(line)) {
+      inside = addr >= range->first && addr < range->second;
     } else if (inside && line.rfind("VmFlags:", 0) == 0) {
       return line;
     }
@@ -90,6 +103,6 @@ TEST_CASE("secret buffer: moving leaves the source empty") {
   SecretBuffer a(16);
   a.Append("xyz", 3);
   SecretBuffer b(std::move(a));
-  CHECK_FALSE(a.valid());
+  CHECK_FALSE(a.valid());  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move): the state under test
   CHECK(b.view() == "xyz");
 }

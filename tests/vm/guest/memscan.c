@@ -17,6 +17,7 @@
  * scanned at all (gone, or its maps unreadable): a scan that read nothing
  * must never pass as "no hit". */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,36 @@ static char chunk[kChunk + sizeof needle];
 static void comm_of(const char *pid, char *out, size_t n) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%s/comm", pid);
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "re");
   out[0] = '\0';
   if (f) {
     if (fgets(out, (int)n, f)) out[strcspn(out, "\n")] = '\0';
-    fclose(f);
+    (void)fclose(f); /* read only: a failed close loses nothing */
   }
+}
+
+/* Skips blanks, then one field; returns what follows it. */
+static char *skip_field(char *p) {
+  p += strspn(p, " ");
+  return p + strcspn(p, " \n");
+}
+
+/* Reads a line of /proc/PID/maps, "START-END PERMS OFFSET DEV INODE  NAME",
+ * with strtoull, which (unlike sscanf) says when a number is not one.
+ * Returns 0 for a line it cannot read. */
+static int parse_maps_line(char *line, unsigned long long *start, unsigned long long *end, char **perms,
+                           char **name) {
+  char *after;
+  errno = 0;
+  *start = strtoull(line, &after, 16);
+  if (after == line || *after != '-') return 0;
+  char *at = after + 1;
+  *end = strtoull(at, &after, 16);
+  if (after == at || *after != ' ' || errno != 0) return 0;
+  *perms = after + 1;
+  *name = skip_field(skip_field(skip_field(skip_field(*perms)))); /* past PERMS OFFSET DEV INODE */
+  *name += strspn(*name, " ");
+  return 1;
 }
 
 /* Scans one process; returns 0 (no hit), 1 (hit) or 2 (not scanned). */
@@ -45,12 +70,12 @@ static int scan(const char *pid) {
   char path[64], comm[64], line[4096];
   comm_of(pid, comm, sizeof comm);
   snprintf(path, sizeof path, "/proc/%s/maps", pid);
-  FILE *maps = fopen(path, "r");
+  FILE *maps = fopen(path, "re");
   snprintf(path, sizeof path, "/proc/%s/mem", pid);
-  int mem = open(path, O_RDONLY);
+  int mem = open(path, O_RDONLY | O_CLOEXEC);
   if (!maps || mem < 0) {
     printf("error pid=%s comm=%s cannot open its maps or mem\n", pid, comm);
-    if (maps) fclose(maps);
+    if (maps) (void)fclose(maps); /* read only: a failed close loses nothing */
     if (mem >= 0) close(mem);
     return 2;
   }
@@ -59,11 +84,9 @@ static int scan(const char *pid) {
   unsigned long long bytes = 0;
   while (fgets(line, sizeof line, maps)) {
     unsigned long long start, end;
-    char perms[8] = "";
-    int name_at = 0;
-    if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms, &name_at) < 3) continue;
+    char *perms, *name;
+    if (!parse_maps_line(line, &start, &end, &perms, &name)) continue;
     if (perms[0] != 'r') continue;
-    char *name = line + name_at;
     name[strcspn(name, "\n")] = '\0';
     if (!*name) name = "anon";
     ++regions;
@@ -89,7 +112,7 @@ static int scan(const char *pid) {
     }
     if (!readable) ++unreadable;
   }
-  fclose(maps);
+  (void)fclose(maps); /* read only: a failed close loses nothing */
   close(mem);
   printf("scanned pid=%s comm=%s regions=%ld bytes=%llu unreadable=%ld\n", pid, comm, regions, bytes, unreadable);
   if (bytes == 0) return 2;
@@ -101,7 +124,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: memscan NEEDLE_FILE PID...\n");
     return 64;
   }
-  int fd = open(argv[1], O_RDONLY);
+  int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
   ssize_t n = fd >= 0 ? read(fd, needle, sizeof needle) : -1;
   if (n <= 0 || (size_t)n == sizeof needle) {
     fprintf(stderr, "memscan: cannot read a needle of 1..%zu bytes from %s\n", sizeof needle - 1, argv[1]);

@@ -9,17 +9,22 @@
  * after it has seen itself reparented (getppid() changed), so every one of
  * them dies as the reaper's child, never as ours. Prints "orphans N" when
  * all have been forked. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-  int n = argc > 1 ? atoi(argv[1]) : 0;
-  if (n <= 0) {
+  /* 1..1,000,000: a bad count must fail the scenario, never make 0 orphans. */
+  char *end = NULL;
+  errno = 0;
+  long count = argc == 2 ? strtol(argv[1], &end, 10) : 0;
+  if (argc != 2 || errno != 0 || end == argv[1] || *end != '\0' || count <= 0 || count > 1000000) {
     fprintf(stderr, "usage: orphans N\n");
     return 64;
   }
+  const int n = (int)count;
   for (int i = 0; i < n; ++i) {
     pid_t child = fork();
     if (child < 0) {

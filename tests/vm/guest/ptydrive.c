@@ -17,7 +17,8 @@
  *                  says when to go on, e.g. after inspecting COMMAND
  * The whole transcript goes to stderr at the end. Exit status: COMMAND's
  * (128+N if killed by signal N) after `wait`, 0 without `wait`, 99 when an
- * expect or await timed out, 98 when a mark could not be written. */
+ * expect or await timed out, 98 when a mark could not be written, 64 for a
+ * bad SCRIPT (a number that is not one). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -73,6 +74,16 @@ static size_t unescape(const char *in, char *out) {
   return n;
 }
 
+/* A whole number from 0 to `max`, or -1: a typo in a script must fail the
+ * scenario, not become 0 as with atoi. */
+static long number(const char *text, long max) {
+  char *end = NULL;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < 0 || value > max) return -1;
+  return value;
+}
+
 static void dump(void) {
   fprintf(stderr, "---- ptydrive transcript ----\n%s\n---- end ----\n", transcript);
 }
@@ -82,7 +93,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: ptydrive SCRIPT -- COMMAND [ARGS...]\n");
     return 64;
   }
-  FILE *script = fopen(argv[1], "r");
+  FILE *script = fopen(argv[1], "re");
   if (!script) { perror("ptydrive: script"); return 64; }
   pid_t pid = forkpty(&master, NULL, NULL, NULL);
   if (pid < 0) { perror("ptydrive: forkpty"); return 1; }
@@ -113,14 +124,26 @@ int main(int argc, char **argv) {
       size_t n = unescape(arg, text);
       if (write(master, text, n) != (ssize_t)n) perror("ptydrive: write");
     } else if (!strcmp(line, "sleep")) {
-      long long until = now_ms() + atoi(arg);
+      long ms = number(arg, 24L * 3600 * 1000);
+      if (ms < 0) {
+        fprintf(stderr, "ptydrive: bad sleep \"%s\"\n", arg);
+        kill(pid, SIGKILL);
+        return 64;
+      }
+      long long until = now_ms() + ms;
       while (now_ms() < until) pump((int)(until - now_ms()));
     } else if (!strcmp(line, "timeout")) {
-      timeout_s = atoi(arg);
+      long s = number(arg, 24L * 3600);
+      if (s < 0) {
+        fprintf(stderr, "ptydrive: bad timeout \"%s\"\n", arg);
+        kill(pid, SIGKILL);
+        return 64;
+      }
+      timeout_s = (int)s;
     } else if (!strcmp(line, "mark")) {
       char tmp[4200];
       snprintf(tmp, sizeof tmp, "%s.tmp", arg);
-      FILE *f = fopen(tmp, "w");
+      FILE *f = fopen(tmp, "we");
       if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, arg) != 0) {
         perror("ptydrive: mark");
         kill(pid, SIGKILL);
