@@ -13,6 +13,9 @@ E2E_REPO_DIR=$(cd "$E2E_HARNESS_DIR/../.." && pwd)
 E2E_CACHE=$TAZPOD_CACHE_DIR/e2e
 E2E_SUITE=bookworm
 E2E_MIRROR=${TAZPOD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The slim image's apt sources name the security archive too, as the
+# official image's do (slim-config).
+E2E_SECURITY_MIRROR=${TAZPOD_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # What the guest's root filesystem holds besides debootstrap's minbase: the
 # engine, the kernel-side tools the scenarios check with, and networking for
@@ -21,13 +24,13 @@ E2E_ROOTFS_PACKAGES=(docker.io containerd runc tini cryptsetup-bin dmsetup e2fsp
                      kmod iproute2 procps)
 
 # The cache key of the root filesystem: its packages and suite, the kernel
-# whose modules it carries, and the script that builds it (not this file:
+# whose modules it carries, and the scripts that build it (not this file:
 # a new helper here must not cost a rebuild of several minutes).
 e2e_rootfs_key() {
   {
-    printf '%s\n' "${E2E_ROOTFS_PACKAGES[@]}" "$E2E_SUITE" "$E2E_MIRROR"
+    printf '%s\n' "${E2E_ROOTFS_PACKAGES[@]}" "$E2E_SUITE" "$E2E_MIRROR" "$E2E_SECURITY_MIRROR"
     basename "$(vm_kernel_dir)"
-    cat "$E2E_HARNESS_DIR/prepare-rootfs"
+    cat "$E2E_HARNESS_DIR/prepare-rootfs" "$E2E_HARNESS_DIR/slim-config"
   } | sha256sum | cut -c1-16
 }
 

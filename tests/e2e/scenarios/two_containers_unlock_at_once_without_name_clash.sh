@@ -42,7 +42,10 @@ expect end-42
 send exit\\r
 wait" -- docker exec -it "$name" tazpod login
   expect_eq "$DRIVE_STATUS" 0 "exit status of the second login in $name"
-  expect_eq "$(tr -d '\r' < drive.transcript | grep -E '^from-[ab]$')" "${pair#*:}" "the file in $name's vault"
+  # Without the terminal's control sequences: the image's bash turns
+  # bracketed paste off (ESC [?2004l) at the start of the output's line.
+  expect_eq "$(sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' drive.transcript | grep -E '^from-[ab]$')" \
+    "${pair#*:}" "the file in $name's vault"
 done
 for name in twin_a twin_b; do
   wait_docker_log "$name" 'vault.state from=locking to=locked' 90 2
