@@ -101,13 +101,29 @@ bool Holds(pid_t pid, dev_t dev) {
   return MapsDevice(pid, dev);
 }
 
-}  // namespace
+// Whether the mount namespace of `pid` has a mount of the file system on
+// `dev` ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." in /proc/PID/mountinfo,
+// MAJ:MIN in decimal).
+bool MountsDevice(pid_t pid, dev_t dev) {
+  std::ifstream mountinfo("/proc/" + std::to_string(pid) + "/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    const std::size_t third = line.find(' ', line.find(' ') + 1);
+    if (third == std::string::npos) continue;
+    const char* begin = line.data() + third + 1;
+    const char* last = line.data() + line.size();
+    unsigned maj = 0, min = 0;
+    auto [after_maj, e1] = std::from_chars(begin, last, maj);
+    if (e1 != std::errc() || after_maj == last || *after_maj != ':') continue;
+    auto [after_min, e2] = std::from_chars(after_maj + 1, last, min);
+    if (e2 == std::errc() && makedev(maj, min) == dev) return true;
+  }
+  return false;
+}
 
-std::vector<pid_t> ProcessesHolding(const std::string& mountpoint) {
+// Every process but the caller for which `matches` holds.
+std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
   std::vector<pid_t> result;
-  struct stat st;
-  if (stat(mountpoint.c_str(), &st) != 0) return result;
-  const dev_t dev = st.st_dev;
   const pid_t self = getpid();
   DIR* proc = opendir("/proc");
   if (!proc) return result;
@@ -115,43 +131,11 @@ std::vector<pid_t> ProcessesHolding(const std::string& mountpoint) {
     char* end = nullptr;
     long pid = std::strtol(e->d_name, &end, 10);
     if (pid <= 0 || *end != '\0' || pid == self) continue;
-    if (Holds(static_cast<pid_t>(pid), dev)) result.push_back(static_cast<pid_t>(pid));
+    if (matches(static_cast<pid_t>(pid))) result.push_back(static_cast<pid_t>(pid));
   }
   closedir(proc);
   return result;
 }
-
-std::vector<pid_t> ProcessesMounting(dev_t dev) {
-  std::vector<pid_t> result;
-  const pid_t self = getpid();
-  DIR* proc = opendir("/proc");
-  if (!proc) return result;
-  while (struct dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (pid <= 0 || *end != '\0' || pid == self) continue;
-    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", MAJ:MIN in decimal.
-    std::ifstream mountinfo(std::string("/proc/") + e->d_name + "/mountinfo");
-    std::string line;
-    while (std::getline(mountinfo, line)) {
-      const std::size_t third = line.find(' ', line.find(' ') + 1);
-      if (third == std::string::npos) continue;
-      const char* begin = line.data() + third + 1;
-      const char* last = line.data() + line.size();
-      unsigned maj = 0, min = 0;
-      auto [after_maj, e1] = std::from_chars(begin, last, maj);
-      if (e1 != std::errc() || after_maj == last || *after_maj != ':') continue;
-      auto [after_min, e2] = std::from_chars(after_maj + 1, last, min);
-      if (e2 != std::errc() || makedev(maj, min) != dev) continue;
-      result.push_back(static_cast<pid_t>(pid));
-      break;
-    }
-  }
-  closedir(proc);
-  return result;
-}
-
-namespace {
 
 // SIGTERM to what `find` returns, up to `grace` for them to go, SIGKILL to
 // the rest, then a moment for the kernel to let go of what they held.
@@ -171,6 +155,17 @@ std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find,
 }
 
 }  // namespace
+
+std::vector<pid_t> ProcessesHolding(const std::string& mountpoint) {
+  struct stat st;
+  if (stat(mountpoint.c_str(), &st) != 0) return {};
+  const dev_t dev = st.st_dev;
+  return OtherProcessesWhere([dev](pid_t pid) { return Holds(pid, dev); });
+}
+
+std::vector<pid_t> ProcessesMounting(dev_t dev) {
+  return OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev); });
+}
 
 std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace) {
   return EndProcesses([&] { return ProcessesHolding(mountpoint); }, grace);
