@@ -25,20 +25,22 @@ bool OnDevice(const std::string& path, dev_t dev) {
   return stat(path.c_str(), &st) == 0 && st.st_dev == dev;
 }
 
-// The device of one /proc/PID/maps line ("address perms offset MAJ:MIN inode
-// path", in hex), or nullopt if the line is not in that shape.
-std::optional<dev_t> DeviceOfMapsLine(std::string_view line) {
+// The "MAJ:MIN" device number that follows the first `skip` spaces of a
+// /proc line, written in `base`, or nullopt if the line is not in that shape.
+// /proc/PID/maps: "address perms offset MAJ:MIN inode path" (hex);
+// /proc/PID/mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." (decimal).
+std::optional<dev_t> DeviceField(std::string_view line, int skip, int base) {
   std::size_t field = 0;
-  for (int skip = 0; skip < 3; ++skip) {
+  for (int i = 0; i < skip; ++i) {
     field = line.find(' ', field);
     if (field == std::string_view::npos) return std::nullopt;
     ++field;
   }
   const char* end = line.data() + line.size();
   unsigned maj = 0, min = 0;
-  auto [after_maj, e1] = std::from_chars(line.data() + field, end, maj, 16);
+  auto [after_maj, e1] = std::from_chars(line.data() + field, end, maj, base);
   if (e1 != std::errc() || after_maj == end || *after_maj != ':') return std::nullopt;
-  auto [after_min, e2] = std::from_chars(after_maj + 1, end, min, 16);
+  auto [after_min, e2] = std::from_chars(after_maj + 1, end, min, base);
   if (e2 != std::errc()) return std::nullopt;
   return makedev(maj, min);
 }
@@ -47,7 +49,7 @@ bool MapsDevice(pid_t pid, dev_t dev) {
   std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
   std::string line;
   while (std::getline(maps, line)) {
-    if (DeviceOfMapsLine(line) == dev) return true;
+    if (DeviceField(line, 3, 16) == dev) return true;
   }
   return false;
 }
@@ -102,21 +104,12 @@ bool Holds(pid_t pid, dev_t dev) {
 }
 
 // Whether the mount namespace of `pid` has a mount of the file system on
-// `dev` ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." in /proc/PID/mountinfo,
-// MAJ:MIN in decimal).
+// `dev`.
 bool MountsDevice(pid_t pid, dev_t dev) {
   std::ifstream mountinfo("/proc/" + std::to_string(pid) + "/mountinfo");
   std::string line;
   while (std::getline(mountinfo, line)) {
-    const std::size_t third = line.find(' ', line.find(' ') + 1);
-    if (third == std::string::npos) continue;
-    const char* begin = line.data() + third + 1;
-    const char* last = line.data() + line.size();
-    unsigned maj = 0, min = 0;
-    auto [after_maj, e1] = std::from_chars(begin, last, maj);
-    if (e1 != std::errc() || after_maj == last || *after_maj != ':') continue;
-    auto [after_min, e2] = std::from_chars(after_maj + 1, last, min);
-    if (e2 == std::errc() && makedev(maj, min) == dev) return true;
+    if (DeviceField(line, 2, 10) == dev) return true;
   }
   return false;
 }
