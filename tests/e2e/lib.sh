@@ -31,7 +31,18 @@ e2e_rootfs_key() {
     printf '%s\n' "${E2E_ROOTFS_PACKAGES[@]}" "$E2E_SUITE" "$E2E_MIRROR" "$E2E_SECURITY_MIRROR"
     basename "$(vm_kernel_dir)"
     cat "$E2E_HARNESS_DIR/prepare-rootfs" "$E2E_HARNESS_DIR/slim-config"
+    e2e_host_ca_files | xargs -r cat
   } | sha256sum | cut -c1-16
+}
+
+# The certificate authorities this machine adds to Debian's (the files
+# update-ca-certificates takes from /usr/local/share/ca-certificates), one
+# path per line, none when it adds none. Where the way out goes through a
+# TLS-inspecting proxy, its authority is among them, and HTTPS from inside
+# the guest (npm in Dockerfile.gemini's build) fails without it; apt uses
+# plain HTTP and signed lists, and needs nothing.
+e2e_host_ca_files() {
+  find "${TAZPOD_HOST_CA_DIR:-/usr/local/share/ca-certificates}" -type f -name '*.crt' 2>/dev/null | LC_ALL=C sort
 }
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
