@@ -2,19 +2,16 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstring>
-#include <memory>
 
 #include "common/log.h"
 #include "common/descriptors.h"
 #include "init/main_child.h"
-#include "init/signal_forwarder.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
 #include "init/supervisor.h"
@@ -47,29 +44,6 @@ void RegisterSubreaper() {
     return;
   }
   Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
-}
-
-// The main child's signals go to a thread of their own (signal_forwarder.h),
-// and the loop's signalfd keeps the rest. Should the thread not start, the
-// loop keeps every signal and forwards them itself: slower, not wrong.
-std::unique_ptr<SignalForwarder> StartForwarder(const InitConfig& config, pid_t main_child,
-                                                const UniqueFd& loop_signal_fd, const sigset_t& handled) {
-  auto forwarder = std::make_unique<SignalForwarder>(
-      SignalForwarder::Options{main_child, config.forward_to_process_group, config.signal_rewrite});
-  if (int err = forwarder->Start()) {
-    Log(LogLevel::kWarn, "init.forwarder.failed", {{"error", std::strerror(err)}, {"fallback", "event_loop"}});
-    return nullptr;
-  }
-  sigset_t rest = handled;
-  const sigset_t forwarded = SignalForwarder::Signals();
-  for (int s = 1; s < NSIG; ++s) {
-    if (sigismember(&forwarded, s) == 1) sigdelset(&rest, s);
-  }
-  // Should this fail, both descriptors hold the forwarded signals and
-  // whichever reads first forwards: still right, only two wake-ups.
-  if (signalfd(loop_signal_fd.get(), &rest, 0) < 0)
-    Log(LogLevel::kWarn, "init.forwarder.narrow_failed", {{"error", std::strerror(errno)}});
-  return forwarder;
 }
 
 }  // namespace
@@ -125,15 +99,9 @@ int RunInit(const InitOptions& options) {
 
   HardenProcess();
 
-  // Declared before the supervisor: its reaper refers to the forwarder's
-  // target until the end.
-  std::unique_ptr<SignalForwarder> forwarder;
-  if (main_child > 0) forwarder = StartForwarder(config, main_child, signal_fd, handled);
-
   boost::asio::io_context io(1);
   Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);
   if (main_child > 0) supervisor.AdoptMainChild(main_child);
-  if (forwarder) supervisor.reaper().Guard(&forwarder->target());
   Components components = WireComponents(io, supervisor, options.config);
 
   // Only now, so the main child still starts in the directory it was given

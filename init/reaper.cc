@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 #include "common/log.h"
 #include "init/main_child.h"
@@ -13,21 +12,11 @@ namespace tazpod::init {
 
 void Reaper::Watch(pid_t pid, ExitCallback on_exit) { watched_[pid] = std::move(on_exit); }
 
-// Only the event loop writes guarded_->pid, so it may read it unlocked: the
-// lock is taken only while the guarded process may still be reaped.
-pid_t Reaper::Wait(int* status) {
-  if (guarded_ == nullptr || guarded_->pid == 0) return waitpid(-1, status, WNOHANG);
-  std::lock_guard<std::mutex> hold(guarded_->lock);
-  pid_t pid = waitpid(-1, status, WNOHANG);
-  if (pid > 0 && pid == guarded_->pid) guarded_->pid = 0;
-  return pid;
-}
-
 int Reaper::ReapAll() {
   int reaped = 0;
   for (;;) {
     int status = 0;
-    pid_t pid = Wait(&status);
+    pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) break;  // 0: children left but none exited; ECHILD: none at all
     ++reaped;

@@ -3,7 +3,7 @@
 //
 // Components that start a process and need its exit status Watch() its pid;
 // every other reaped process is "foreign" and only logged. Not thread-safe:
-// used from the event loop only (a GuardedPid is what it shares).
+// used from the event loop only.
 #pragma once
 
 #include <sys/types.h>
@@ -11,18 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 
 namespace tazpod::init {
-
-// A pid that another thread signals while the event loop reaps. The Reaper
-// clears it under `lock` in the same step as the waitpid() that frees the
-// pid, so a thread that checks it and signals under the same lock can never
-// reach a pid the kernel has since given to another process.
-struct GuardedPid {
-  std::mutex lock;
-  pid_t pid = 0;  // 0: reaped (or none)
-};
 
 class Reaper {
  public:
@@ -33,10 +23,6 @@ class Reaper {
   // Calls `on_exit` from ReapAll() when `pid` is reaped.
   void Watch(pid_t pid, ExitCallback on_exit);
 
-  // Clears `guarded` when its pid is reaped (see GuardedPid). One at a time;
-  // it must outlive the Reaper.
-  void Guard(GuardedPid* guarded) { guarded_ = guarded; }
-
   // Reaps every child that has exited, without blocking. Returns how many.
   int ReapAll();
 
@@ -46,10 +32,7 @@ class Reaper {
   std::uint64_t total_reaped() const { return total_reaped_; }
 
  private:
-  pid_t Wait(int* status);
-
   bool warn_on_foreign_;
-  GuardedPid* guarded_ = nullptr;
   std::map<pid_t, ExitCallback> watched_;
   std::uint64_t total_reaped_ = 0;
 };

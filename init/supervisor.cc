@@ -373,10 +373,13 @@ void Supervisor::KillRemaining() {
 void Supervisor::Finish() {
   if (finished_) return;
   poll_timer_.cancel();
-  // Reaps the main child too if it is gone (its pidfd fired) but not yet
-  // reaped: its status decides the exit code. Through the reaper, which
-  // clears the pid the signal forwarder holds.
   reaper_.ReapAll();
+  if (main_child_alive_) {
+    // The main child may be gone (its pidfd fired) but not reaped yet: reap
+    // it before deciding the exit code.
+    int status = 0;
+    if (waitpid(main_child_, &status, WNOHANG) == main_child_) OnMainChildExit(main_child_, status);
+  }
   finished_ = true;
   int code = ExitCode();
   Log(LogLevel::kInfo, "init.exit",
