@@ -2,8 +2,9 @@
 # outside Debian and npm: a file whose SHA-256 differs from the manifest's
 # fails the build and installs nothing; a matching one is installed (as a
 # plain binary and from a tarball); a tool with no line for this
-# architecture fails; SKIP_EXTERNAL_DOWNLOADS=1 downloads nothing, warns
-# loudly and records what it skipped. The download itself is a stand-in
+# architecture fails; a whole package (`tree:`, for npm) is kept in its
+# folder with its programs linked; SKIP_EXTERNAL_DOWNLOADS=1 downloads
+# nothing but from npm's registry, warns loudly and records what it skipped. The download itself is a stand-in
 # `curl` that writes the test's content, so nothing leaves this machine.
 . "$TAZPOD_HOST_LIB"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -17,6 +18,14 @@ cp "$root/images/install-tool" tool/
 printf '#!/bin/sh\necho tool\n' > payload/good
 mkdir -p payload/tree/pkg && cp payload/good payload/tree/pkg/prog
 tar -czf payload/good.tar.gz -C payload/tree pkg/prog
+# An npm package: one top folder, a program that needs the rest of it.
+mkdir -p payload/npm/package/bin payload/npm/package/lib
+# shellcheck disable=SC2016 # the $(...) is for the installed program to run
+printf '#!/bin/sh\n. "$(dirname "$(readlink -f "$0")")/../lib/body"\n' > payload/npm/package/bin/cli
+chmod +x payload/npm/package/bin/cli
+echo 'echo whole-package' > payload/npm/package/lib/body
+tar -czf payload/good.tgz -C payload/npm package
+npmpkg=$(sha256sum payload/good.tgz | cut -d' ' -f1)
 good=$(sha256sum payload/good | cut -d' ' -f1)
 tgz=$(sha256sum payload/good.tar.gz | cut -d' ' -f1)
 wrong=$(printf 'x' | sha256sum | cut -d' ' -f1)
@@ -26,6 +35,7 @@ plain    1.0  $arch  $good   bin          https://example.invalid/plain-1.0
 packed   2.0  $arch  $tgz    tgz:pkg/prog https://example.invalid/packed-2.0.tar.gz
 tampered 1.0  $arch  $wrong  bin          https://example.invalid/tampered-1.0
 elsewhere 1.0 no-such-arch $good bin      https://example.invalid/elsewhere-1.0
+whole    3.0  all    $npmpkg tree:bin/cli=whole-cli https://registry.npmjs.org/whole/-/whole-3.0.tgz
 MANIFEST
 # The stand-in curl: serves payload/NAME for a URL ending in NAME-VERSION[.tar.gz].
 cat > fakebin/curl <<FAKE
@@ -37,17 +47,22 @@ while [ \$# -gt 0 ]; do
 done
 case \$url in
   *.tar.gz) cp "$work/payload/good.tar.gz" "\$out" ;;
+  *.tgz) cp "$work/payload/good.tgz" "\$out" ;;
   *) cp "$work/payload/good" "\$out" ;;
 esac
 FAKE
 chmod +x fakebin/curl
 
-run() { PATH="$work/fakebin:$PATH" INSTALL_TOOL_BINDIR="$work/bin" INSTALL_TOOL_SHAREDIR="$work/share" tool/install-tool "$@"; }
+run() { PATH="$work/fakebin:$PATH" INSTALL_TOOL_BINDIR="$work/bin" INSTALL_TOOL_LIBDIR="$work/lib" INSTALL_TOOL_SHAREDIR="$work/share" tool/install-tool "$@"; }
 
 run plain packed > out 2>&1 || fail "matching digests were refused: $(cat out)"
 cmp -s bin/plain payload/good || fail "plain binary not installed"
 cmp -s bin/packed payload/good || fail "program from the tarball not installed"
 [[ -x bin/plain && -x bin/packed ]] || fail "installed programs are not executable"
+
+run whole > out 2>&1 || fail "a whole package was refused: $(cat out)"
+[[ -f lib/whole/lib/body ]] || fail "the package was not kept whole under lib/whole: $(ls -R lib)"
+expect_eq "$(bin/whole-cli)" whole-package "the linked program, run from bin/"
 
 rc=0
 run tampered > out 2>&1 || rc=$?
@@ -60,12 +75,12 @@ run elsewhere > out 2>&1 || rc=$?
 (( rc != 0 )) || fail "a tool with no line for $arch did not fail"
 grep -q "no line for architecture $arch" out || fail "missing-architecture message: $(cat out)"
 
-rm -f bin/*
+rm -rf bin/* lib
 rc=0
-SKIP_EXTERNAL_DOWNLOADS=1 run plain tampered > out 2>&1 || rc=$?
+SKIP_EXTERNAL_DOWNLOADS=1 run plain whole tampered > out 2>&1 || rc=$?
 expect_eq "$rc" 0 "exit status with SKIP_EXTERNAL_DOWNLOADS=1"
 grep -q 'WARNING: SKIP_EXTERNAL_DOWNLOADS=1' out || fail "no loud warning: $(cat out)"
 grep -q 'NOT INSTALLED: plain tampered' out || fail "the warning does not name the tools: $(cat out)"
-[[ -z $(ls bin) ]] || fail "something was installed with downloads skipped"
+expect_eq "$(find bin -mindepth 1 -printf '%f ')" "whole-cli " "what was installed with downloads skipped (only npm's registry)"
 expect_eq "$(tr '\n' ' ' < share/skipped-tools)" "plain tampered " "skipped-tools"
 echo "ok: install-tool installs only what matches its SHA-256, and skips loudly"

@@ -47,8 +47,8 @@ function readManifest(file) {
     const [name, version, arch, sha256, kind, url] = f;
     if (!/^[0-9a-f]{64}$/.test(sha256)) { problems++; console.log(`${where}: ${name}: not a SHA-256: ${sha256}`); }
     if (!url.startsWith("https://")) { problems++; console.log(`${where}: ${name}: not an https URL: ${url}`); }
-    if (!/^(bin|deb|tgz:.+)$/.test(kind)) { problems++; console.log(`${where}: ${name}: unknown kind ${kind}`); }
-    if (!/^(amd64|arm64)$/.test(arch)) { problems++; console.log(`${where}: ${name}: unknown architecture ${arch}`); }
+    if (!/^(bin|deb|tgz:.+|tree:[^=,]+=[^=,]+(,[^=,]+=[^=,]+)*)$/.test(kind)) { problems++; console.log(`${where}: ${name}: unknown kind ${kind}`); }
+    if (!/^(amd64|arm64|all)$/.test(arch)) { problems++; console.log(`${where}: ${name}: unknown architecture ${arch}`); }
     if (!url.includes(version)) { problems++; console.log(`${where}: ${name}: the URL does not name version ${version}`); }
     if (!tools.has(name)) tools.set(name, []);
     tools.get(name).push({ version, arch, sha256, kind, url });
@@ -110,7 +110,7 @@ function checkDockerfile(file, root, manifest) {
       if (names.length === 0) problem(file, at(ins), "install-tool without tool names");
       for (const n of names) {
         if (!manifest.has(n)) problem(file, at(ins), `install-tool ${n}: no line in images/tools.manifest`);
-        else if (!manifest.get(n).some((t) => t.arch === "amd64")) problem(file, at(ins), `install-tool ${n}: no amd64 line in images/tools.manifest`);
+        else if (!manifest.get(n).some((t) => t.arch === "amd64" || t.arch === "all")) problem(file, at(ins), `install-tool ${n}: no amd64 line in images/tools.manifest`);
       }
       if (!/SKIP_EXTERNAL_DOWNLOADS=/.test(args(ins))) problem(file, at(ins), "install-tool without SKIP_EXTERNAL_DOWNLOADS passed through");
       const declared = all.some((a) => kw(a) === "ARG" && /^SKIP_EXTERNAL_DOWNLOADS(=|$)/.test(args(a)) && at(a) < at(ins));
