@@ -36,7 +36,18 @@ packed   2.0  $arch  $tgz    tgz:pkg/prog https://example.invalid/packed-2.0.tar
 tampered 1.0  $arch  $wrong  bin          https://example.invalid/tampered-1.0
 elsewhere 1.0 no-such-arch $good bin      https://example.invalid/elsewhere-1.0
 whole    3.0  all    $npmpkg tree:bin/cli=whole-cli https://registry.npmjs.org/whole/-/whole-3.0.tgz
+debpkg   1.0  $arch  $good   deb          https://example.invalid/debpkg-1.0
+debtwo   1.0  $arch  $good   deb          https://example.invalid/debtwo-1.0
 MANIFEST
+# The stand-in apt-get: records each call; `update` leaves a list behind.
+cat > fakebin/apt-get <<FAKE
+#!/bin/sh
+echo "\$1" >> "$work/apt-calls"
+[ "\$1" = update ] && touch "$work/lists/bookworm_Packages"
+exit 0
+FAKE
+chmod +x fakebin/apt-get
+mkdir -p lists
 # The stand-in curl: serves payload/NAME for a URL ending in NAME-VERSION[.tar.gz].
 cat > fakebin/curl <<FAKE
 #!/bin/sh
@@ -53,7 +64,7 @@ esac
 FAKE
 chmod +x fakebin/curl
 
-run() { PATH="$work/fakebin:$PATH" INSTALL_TOOL_BINDIR="$work/bin" INSTALL_TOOL_LIBDIR="$work/lib" INSTALL_TOOL_SHAREDIR="$work/share" tool/install-tool "$@"; }
+run() { PATH="$work/fakebin:$PATH" INSTALL_TOOL_BINDIR="$work/bin" INSTALL_TOOL_LIBDIR="$work/lib" INSTALL_TOOL_SHAREDIR="$work/share" INSTALL_TOOL_APT_LISTS="$work/lists" tool/install-tool "$@"; }
 
 run plain packed > out 2>&1 || fail "matching digests were refused: $(cat out)"
 cmp -s bin/plain payload/good || fail "plain binary not installed"
@@ -63,6 +74,15 @@ cmp -s bin/packed payload/good || fail "program from the tarball not installed"
 run whole > out 2>&1 || fail "a whole package was refused: $(cat out)"
 [[ -f lib/whole/lib/body ]] || fail "the package was not kept whole under lib/whole: $(ls -R lib)"
 expect_eq "$(bin/whole-cli)" whole-package "the linked program, run from bin/"
+
+# Packages from .debs: apt's lists fetched once, only then, and not left in
+# the layer; no .deb, no apt-get at all.
+run debpkg debtwo > out 2>&1 || fail "the .deb lines were refused: $(cat out)"
+expect_eq "$(tr '\n' ' ' < apt-calls)" "update install install " "apt-get calls for two .debs"
+[[ -z $(ls lists) ]] || fail "apt's lists were left behind: $(ls lists)"
+rm -f apt-calls
+run plain > out 2>&1 || fail "plain refused: $(cat out)"
+[[ ! -e apt-calls ]] || fail "apt-get ran without a .deb to install: $(cat apt-calls)"
 
 rc=0
 run tampered > out 2>&1 || rc=$?
