@@ -146,15 +146,6 @@ crash_add_chunk() {
   crash_record
 }
 
-# crash_wait_file FILE WHAT: waits (at most 60 s) until FILE exists.
-crash_wait_file() {
-  local deadline=$((SECONDS + 60))
-  until [[ -e $1 ]]; do
-    (( SECONDS < deadline )) || fail "waited 60 s for $2"
-    sleep 0.05
-  done
-}
-
 # crash_arm STEP: the next helper to reach STEP stops there.
 crash_arm() {
   rm -f "$CRASH_DIR/reached"
@@ -284,7 +275,7 @@ crash_lock_points() {
       # shellcheck disable=SC2016  # the inner shell's arguments
       in_vault sh -c 'cd "$1" && : > "$2" && exec sleep 1000' _ "$VAULT_MNT" "$PWD/holding" &
       holder_pid=$!
-      crash_wait_file holding "the holder to enter the vault"
+      wait_file holding 60 "the holder to enter the vault"
     fi
     crash_operation_at "$step" ctr_lock
     if (( i <= $2 )); then
@@ -386,7 +377,7 @@ crash_write_point() {
                     while :; do head -c 65536 /dev/urandom >> "$2"; done' \
       _ "$PWD/$CRASH_CHUNK" "$VAULT_MNT/stream" "$PWD/synced" &
     writer=$!
-    crash_wait_file synced "the writer to sync"
+    wait_file synced 60 "the writer to sync"
     # During the write: the file grows past its synced prefix.
     size=$(in_vault stat -c %s "$VAULT_MNT/stream")
     grown=$size

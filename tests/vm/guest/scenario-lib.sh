@@ -161,6 +161,18 @@ $(cat "$1")"
   done
 }
 
+# wait_file PATH SECONDS WHAT [FILE...]: waits until PATH exists (a marker
+# another process writes when it has done WHAT); after SECONDS fails naming
+# WHAT, with the FILEs' contents (a transcript, a log) for the reader.
+wait_file() {
+  local deadline=$(( SECONDS + $2 ))
+  until [[ -e $1 ]]; do
+    (( SECONDS < deadline )) || fail "waited $2 s for $3 ($1 never appeared)
+$(cat "${@:4}" 2>/dev/null)"
+    sleep 0.05
+  done
+}
+
 # drive SCRIPT_TEXT -- COMMAND...: type into COMMAND on a real PTY (see
 # ptydrive.c for the script language); the transcript goes to
 # drive.transcript. Sets DRIVE_STATUS.

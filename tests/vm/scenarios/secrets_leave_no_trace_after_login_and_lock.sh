@@ -32,15 +32,6 @@ audit=/tmp/hygiene-audit.log
 rm -f "$audit"
 trap '[[ $? -eq 0 ]] || { echo "---- init.log (last lines)"; tail -n 40 init.log; }' EXIT
 
-# await_file PATH: ptydrive's `mark` says the steps before it are done.
-await_file() {
-  local deadline=$(( SECONDS + 300 ))
-  until [[ -e $1 ]]; do
-    (( SECONDS < deadline )) || fail "$1 never appeared: $(cat ./*.transcript 2>/dev/null)"
-    sleep 0.1
-  done
-}
-
 # tazpod_pids: every process running our binaries (PID 1, helpers, a login
 # client before it becomes the shell).
 tazpod_pids() {
@@ -117,7 +108,7 @@ printf '%s\n' 'expect New vault passphrase:' "send $half" "mark $PWD/at-prompt" 
   "mark $PWD/in-shell" "await $PWD/go-exit" 'send exit\r' 'wait' > first.script
 "${nocap[@]}" "$LIB/ptydrive" first.script -- tazpod login 2> first.transcript &
 driver=$!
-await_file at-prompt
+wait_file at-prompt 300 "the login prompt (ptydrive's mark)" ./*.transcript
 client=$(cat at-prompt)
 echo "at the prompt: login client $client holds half the passphrase"
 vmlck=$(awk '/^VmLck:/ {print $2}' "/proc/$client/status")
@@ -132,7 +123,7 @@ expect_eq "$(grep -c '^hit' <<<"$out")" 1 "copies of the half typed in the login
 grep -q '^hit .* region=anon$' <<<"$out" || fail "the half typed is not in an anonymous mapping (SecretBuffer)"
 touch go-on
 
-await_file in-shell
+wait_file in-shell 300 "the shell (ptydrive's mark)" ./*.transcript
 shell=$(cat in-shell)
 expect_eq "$shell" "$client" "the shell is the login client after exec"
 expect_eq "$(in_vault_ns grep -cF -f "$PWD/plain.needle" "$VAULT_MNT/plain")" 1 "the plaintext canary in the open vault"
@@ -197,7 +188,7 @@ printf '%s\n' 'expect Vault passphrase:' "send $pass\\r" 'expect $ ' "mark $PWD/
   'send exit\r' 'wait' > second.script
 "${nocap[@]}" "$LIB/ptydrive" second.script -- tazpod login 2> second.transcript &
 driver=$!
-await_file in-shell2
+wait_file in-shell2 300 "the second shell (ptydrive's mark)" ./*.transcript
 mapfile -t pids < <(tazpod_pids)
 no_copy_in_memory pass.needle "second session open" "${pids[@]}" "$(cat in-shell2)"
 nowhere_in_logs_or_procs pass.needle "second session open"
