@@ -77,18 +77,18 @@ void Gate::Register(ControlServer& control) {
   control.Handle("gate.passwd", [this](ControlRequest& request, const ControlServer::Reply& reply) { Passwd(request, reply); });
 }
 
-std::optional<nlohmann::json> Gate::Throttled(const PeerCredentials& peer) {
+std::optional<nlohmann::json> Gate::Throttled(const Caller& caller) {
   if (Clock::now() >= next_attempt_) return std::nullopt;
   long long wait = MillisUntil(next_attempt_);
   ++stats_.logins_refused;
   Audit(LogLevel::kWarn, "gate.refused",
-        {{"reason", "throttled"}, {"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"retry_after_ms", wait}});
+        {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
   nlohmann::json r = Refusal("throttled", "too many wrong passphrases: wait before trying again");
   r["retry_after_ms"] = wait;
   return r;
 }
 
-nlohmann::json Gate::WrongPassphrase(const PeerCredentials& peer, const char* during) {
+nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during) {
   throttle_.RecordFailure();
   auto delay = throttle_.Delay();
   next_attempt_ = Clock::now() + delay;
@@ -96,76 +96,79 @@ nlohmann::json Gate::WrongPassphrase(const PeerCredentials& peer, const char* du
   ++stats_.throttle_delays;
   stats_.throttle_delay_seconds += static_cast<double>(delay.count()) / 1000.0;
   Audit(LogLevel::kWarn, "gate.refused",
-        {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid},
-         {"tty", TtyOf(peer.pid)}, {"failures", throttle_.consecutive_failures()},
+        {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid},
+         {"tty", caller.tty}, {"failures", throttle_.consecutive_failures()},
          {"delay_s", static_cast<long long>(delay.count() / 1000)}, {"delay_ms", static_cast<long long>(delay.count())}});
   nlohmann::json r = Refusal("wrong_passphrase", "wrong passphrase");
   r["retry_after_ms"] = static_cast<long long>(delay.count());
   return r;
 }
 
-void Gate::Refused(const PeerCredentials& peer, const char* during, const std::string& reason, const std::string& error) {
+void Gate::Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error) {
   ++stats_.logins_refused;
   Audit(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused",
-        {{"reason", reason}, {"during", during}, {"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)},
+        {{"reason", reason}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty},
          {"error", error}});
 }
 
 std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
 
+Gate::Caller Gate::CallerOf(const ControlRequest& request) {
+  return Caller{request.peer, TtyOf(request.peer.pid)};
+}
+
 void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
-  const PeerCredentials peer = request.peer;
+  const Caller caller = CallerOf(request);
   if (request.secret.size() == 0) {
-    Refused(peer, "login", "no_passphrase");
+    Refused(caller, "login", "no_passphrase");
     return reply(Refusal("invalid", "no passphrase"));
   }
   std::string error;
   const std::optional<bool> flag = RequestFlag(request.header, "create", &error);
   if (!flag) {
-    Refused(peer, "login", "invalid_header");
+    Refused(caller, "login", "invalid_header");
     return reply(Refusal("invalid", error));
   }
-  if (auto refusal = Throttled(peer)) return reply(*refusal);
+  if (auto refusal = Throttled(caller)) return reply(*refusal);
   const bool create = *flag;
   // Move-only secrets cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
-  Log(LogLevel::kInfo, "gate.attempt", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}, {"vault", vault_.State()}});
+  Log(LogLevel::kInfo, "gate.attempt", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"vault", vault_.State()}});
   // A login during another operation (an unlock by a racing login, a lock)
   // waits for it, then proves its own passphrase.
-  vault_.WhenIdle([this, passphrase, create, peer, reply] { Decide(std::move(*passphrase), create, peer, reply); });
+  vault_.WhenIdle([this, passphrase, create, caller, reply] { Decide(std::move(*passphrase), create, caller, reply); });
 }
 
-void Gate::Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, const ControlServer::Reply& reply) {
+void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const ControlServer::Reply& reply) {
   const std::string state = vault_.State();
   if (state == "absent" && !create) {
-    Refused(peer, "login", "no_vault");
+    Refused(caller, "login", "no_vault");
     return reply(Refusal("refused", "there is no vault yet: log in again to create it"));
   }
   if (state == "absent" && passphrase.size() < settings_.min_passphrase_length) {
-    Refused(peer, "login", "too_short");
+    Refused(caller, "login", "too_short");
     return reply(Refusal("invalid", "the passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
   }
   lock_timer_.cancel();
-  auto finish = [this, peer, reply](const GateVault::Result& result) {
+  auto finish = [this, caller, reply](const GateVault::Result& result) {
     if (result.wrong_passphrase) {
-      nlohmann::json r = WrongPassphrase(peer, "login");
+      nlohmann::json r = WrongPassphrase(caller, "login");
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(r);
     }
     if (!result.ok) {
-      Refused(peer, "login", "vault_error", result.error);
+      Refused(caller, "login", "vault_error", result.error);
       return reply(Refusal("vault", result.error));
     }
     throttle_.RecordSuccess();
-    const std::string tty = TtyOf(peer.pid);  // before Add: the process may be gone after
-    if (!registry_.Add(peer.pid, peer.uid)) {
-      Refused(peer, "login", "gone");
+    if (!registry_.Add(caller.peer.pid, caller.peer.uid)) {
+      Refused(caller, "login", "gone");
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("gone", "the login process is gone"));
     }
     ++stats_.logins_ok;
-    Audit(LogLevel::kInfo, "gate.accepted", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", tty}});
+    Audit(LogLevel::kInfo, "gate.accepted", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
     nlohmann::json r = {{"v", kProtocolVersion}, {"ok", true}, {"user", settings_.user},
                         {"mountpoint", settings_.mountpoint}, {"sessions", registry_.count()}};
     const int ns = vault_.MountNamespace();
@@ -210,35 +213,35 @@ void Gate::LockRequest(ControlRequest& request, const ControlServer::Reply& repl
 }
 
 void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
-  const PeerCredentials peer = request.peer;
+  const Caller caller = CallerOf(request);
   const char* data = request.secret.data();
   const size_t size = request.secret.size();
   const void* nul = size ? std::memchr(data, '\0', size) : nullptr;
   if (!nul) {
-    Refused(peer, "passwd", "malformed");
+    Refused(caller, "passwd", "malformed");
     return reply(Refusal("invalid", "expected the old and the new passphrase"));
   }
   const size_t new_length = size - (static_cast<const char*>(nul) - data) - 1;
   if (new_length < settings_.min_passphrase_length) {
-    Refused(peer, "passwd", "too_short");
+    Refused(caller, "passwd", "too_short");
     return reply(Refusal("invalid", "the new passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
   }
-  if (auto refusal = Throttled(peer)) return reply(*refusal);
+  if (auto refusal = Throttled(caller)) return reply(*refusal);
   auto both = std::make_shared<SecretBuffer>(std::move(request.secret));
-  vault_.WhenIdle([this, both, peer, reply] {
+  vault_.WhenIdle([this, both, caller, reply] {
     if (vault_.State() == "absent") {
-      Refused(peer, "passwd", "no_vault");
+      Refused(caller, "passwd", "no_vault");
       return reply(Refusal("refused", "there is no vault yet"));
     }
-    vault_.ChangePassphrase(std::move(*both), [this, peer, reply](const GateVault::Result& result) {
-      if (result.wrong_passphrase) return reply(WrongPassphrase(peer, "passwd"));
+    vault_.ChangePassphrase(std::move(*both), [this, caller, reply](const GateVault::Result& result) {
+      if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd"));
       if (!result.ok) {
-        Refused(peer, "passwd", "vault_error", result.error);
+        Refused(caller, "passwd", "vault_error", result.error);
         return reply(Refusal("vault", result.error));
       }
       throttle_.RecordSuccess();
-      Audit(LogLevel::kInfo, "gate.passwd", {{"pid", peer.pid}, {"uid", peer.uid}, {"tty", TtyOf(peer.pid)}});
+      Audit(LogLevel::kInfo, "gate.passwd", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
       reply(Done(vault_.State()));
     });
   });

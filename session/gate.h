@@ -93,16 +93,26 @@ class Gate {
   std::chrono::milliseconds retry_after() const;
 
  private:
+  // Who a login or passwd request comes from: its credentials (SO_PEERCRED)
+  // and its terminal, read from /proc once when the request arrives, so
+  // every line about the attempt names the same one (the process may be
+  // gone by the time its answer is logged).
+  struct Caller {
+    PeerCredentials peer;
+    std::string tty;
+  };
+  static Caller CallerOf(const ControlRequest& request);
+
   void Login(ControlRequest& request, const ControlServer::Reply& reply);
-  void Decide(SecretBuffer passphrase, bool create, PeerCredentials peer, const ControlServer::Reply& reply);
+  void Decide(SecretBuffer passphrase, bool create, Caller caller, const ControlServer::Reply& reply);
   void LockRequest(ControlRequest& request, const ControlServer::Reply& reply);
   void Passwd(ControlRequest& request, const ControlServer::Reply& reply);
   // A refusal when wrong passphrases are being throttled, else nullopt.
-  std::optional<nlohmann::json> Throttled(const PeerCredentials& peer);
+  std::optional<nlohmann::json> Throttled(const Caller& caller);
   // Counts a wrong passphrase and builds the refusal, with its delay.
-  nlohmann::json WrongPassphrase(const PeerCredentials& peer, const char* during);
+  nlohmann::json WrongPassphrase(const Caller& caller, const char* during);
   // Audits a refused login or passwd (gate.refused) and counts it.
-  void Refused(const PeerCredentials& peer, const char* during, const std::string& reason, const std::string& error = "");
+  void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   void OnLastSessionEnded();
   void LockNow(const char* reason);
 
