@@ -45,14 +45,19 @@ std::optional<dev_t> DeviceField(std::string_view line, int skip, int base) {
   return makedev(maj, min);
 }
 
-bool MapsDevice(pid_t pid, dev_t dev) {
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+// Whether any line of /proc/PID/`file` has `dev` in its device field (see
+// DeviceField for `skip` and `base`).
+bool ProcFileNamesDevice(pid_t pid, const char* file, int skip, int base, dev_t dev) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
   std::string line;
-  while (std::getline(maps, line)) {
-    if (DeviceField(line, 3, 16) == dev) return true;
+  while (std::getline(in, line)) {
+    if (DeviceField(line, skip, base) == dev) return true;
   }
   return false;
 }
+
+// Whether `pid` maps a file of the file system on `dev` (its text, a library).
+bool MapsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(pid, "maps", 3, 16, dev); }
 
 // Looking into another user's /proc/PID/{fd,cwd,root,maps} passes the
 // kernel's ptrace access check with CAP_SYS_PTRACE, which Docker does not
@@ -105,14 +110,7 @@ bool Holds(pid_t pid, dev_t dev) {
 
 // Whether the mount namespace of `pid` has a mount of the file system on
 // `dev`.
-bool MountsDevice(pid_t pid, dev_t dev) {
-  std::ifstream mountinfo("/proc/" + std::to_string(pid) + "/mountinfo");
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    if (DeviceField(line, 2, 10) == dev) return true;
-  }
-  return false;
-}
+bool MountsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(pid, "mountinfo", 2, 10, dev); }
 
 // Every process but the caller for which `matches` holds.
 std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
