@@ -6,6 +6,7 @@
 # A cold run builds them here (Node.js and npm from Debian, the CLI from npm):
 # under emulation that can take most of an hour.
 # timeout: 4000
+# lane: images (builds and runs images without a vault: guest/run-all)
 . /usr/lib/tazpod-test/e2e-lib.sh
 /mnt/e2e/guest/build-images gemini
 
