@@ -7,6 +7,16 @@ E2E_RESULTS=/mnt/e2e/results
 E2E_CONFIG=/usr/lib/tazpod-test/e2e-config.toml
 E2E_CONTAINERS=()
 
+# The e2e tier shares the machine's two cores with the other tiers
+# (scripts/test runs it in a lane beside them), and its scenarios then run
+# 2-3.5 times slower than alone (docs/testing.md). Every wait below, and
+# ptydrive's expects (DRIVE_TIMEOUT), allow E2E_WAIT_FACTOR times the
+# seconds a scenario names: a wait's limit is what a failure costs, not
+# what a pass takes.
+E2E_WAIT_FACTOR=${E2E_WAIT_FACTOR:-3}
+e2e_limit() { echo $(( $1 * E2E_WAIT_FACTOR )); }
+DRIVE_TIMEOUT=$(e2e_limit 60)
+
 # start_container NAME [DOCKER RUN OPTIONS...]: `docker run -d` of the image
 # under test, privileged (for loop devices and dm-crypt), without a network,
 # with cheap PBKDF settings mounted as /etc/tazpod/config.toml ($E2E_CONFIG,
@@ -49,11 +59,12 @@ health() { docker inspect -f '{{.State.Health.Status}}' "$1"; }
 
 # wait_healthy NAME [SECONDS]
 wait_healthy() {
-  local deadline=$(( SECONDS + ${2:-90} )) status
+  local limit; limit=$(e2e_limit "${2:-90}")
+  local deadline=$(( SECONDS + limit )) status
   while :; do
     status=$(health "$1")
     [[ $status == healthy ]] && return 0
-    (( SECONDS < deadline )) || fail "$1 is '$status', not healthy, after ${2:-90} s:
+    (( SECONDS < deadline )) || fail "$1 is '$status', not healthy, after $limit s:
 $(docker logs "$1" 2>&1 | tail -n 20)"
     sleep 2
   done
@@ -63,9 +74,10 @@ $(docker logs "$1" 2>&1 | tail -n 20)"
 # has COUNT lines (default 1) matching REGEX. A restarted container's logs
 # hold its earlier runs' lines too: count them in.
 wait_docker_log() {
-  local deadline=$(( SECONDS + ${3:-60} )) want=${4:-1}
+  local limit; limit=$(e2e_limit "${3:-60}")
+  local deadline=$(( SECONDS + limit )) want=${4:-1}
   until (( $(docker logs "$1" 2>&1 | grep -cE "$2") >= want )); do
-    (( SECONDS < deadline )) || fail "fewer than $want line(s) matching '$2' in docker logs $1 within ${3:-60} s:
+    (( SECONDS < deadline )) || fail "fewer than $want line(s) matching '$2' in docker logs $1 within $limit s:
 $(docker logs "$1" 2>&1 | tail -n 30)"
     sleep 2
   done
@@ -112,6 +124,7 @@ declare -A E2E_SESSIONS=()
 open_session() {
   local name=$1 tag=$2
   {
+    echo "timeout $DRIVE_TIMEOUT"
     login_script "$3"
     printf '%s\n' "expect \$ " "send $4; touch /tmp/ready-$tag; echo ready-\$((40+2))\\r" "expect ready-42" \
       "send while [ ! -e /tmp/release-$tag ]; do sleep 0.5; done; exit\\r" "timeout 600" "wait"
@@ -125,11 +138,12 @@ declare -A E2E_SESSION_CONTAINER=()
 
 # wait_session TAG [SECONDS]: until the session's commands ran (or it ended).
 wait_session() {
-  local tag=$1 deadline=$(( SECONDS + ${2:-120} ))
+  local tag=$1 limit; limit=$(e2e_limit "${2:-120}")
+  local deadline=$(( SECONDS + limit ))
   until docker exec "${E2E_SESSION_CONTAINER[$tag]}" test -e "/tmp/ready-$tag" 2>/dev/null; do
     kill -0 "${E2E_SESSIONS[$tag]}" 2>/dev/null || fail "session $tag ended before its commands ran:
 $(cat "session-$tag.transcript")"
-    (( SECONDS < deadline )) || fail "session $tag did not open within ${2:-120} s"
+    (( SECONDS < deadline )) || fail "session $tag did not open within $limit s"
     sleep 2
   done
 }

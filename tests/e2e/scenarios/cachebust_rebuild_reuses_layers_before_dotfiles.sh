@@ -3,7 +3,7 @@
 # dotfiles comes from the engine's cache ("Using cache" in the classic
 # builder's log), the RUN that records CACHEBUST runs again, and so does the
 # dotfiles COPY after it.
-# timeout: 300
+# timeout: 900
 # lane: images (builds and runs images without a vault: guest/run-all)
 . /usr/lib/tazpod-test/e2e-lib.sh
 cleanup_images() { docker rmi e2ecb/base:latest e2ecb/base:cachebust >/dev/null 2>&1 || true; }

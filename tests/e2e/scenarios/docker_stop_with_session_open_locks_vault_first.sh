@@ -4,7 +4,7 @@
 # with code 0 (docs/init.md: no main child, nobody SIGKILLed) rather than
 # Docker's 137 after its own 10 s, and nothing of the vault is left attached
 # on the (guest) kernel.
-# timeout: 300
+# timeout: 900
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container stop_c
 wait_docker_log stop_c 'control.listen' 90

@@ -2,7 +2,7 @@
 # is a child of the shim, outside the container's PID namespace, so its
 # orphans are re-parented to the namespace's init), and tazpod init reaps
 # them: after a burst of 60, none is left as a zombie.
-# timeout: 240
+# timeout: 720
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container reap_c
 wait_docker_log reap_c 'control.listen' 90
@@ -19,12 +19,12 @@ orphans=$(procs | awk '$2 == "(sleep)" && $4 == 1' | wc -l)
 echo "orphaned sleeps with parent PID 1: $orphans"
 (( orphans > 0 )) || fail "no orphan was re-parented to PID 1 (the burst did not happen?)"
 
-deadline=$(( SECONDS + 60 ))
+deadline=$(( SECONDS + $(e2e_limit 60) ))
 while :; do
   state=$(procs)
   # Done when no sleep runs any more; zombies among them are judged below.
   [[ -z $(awk '$2 == "(sleep)" && $3 != "Z"' <<<"$state") ]] && break
-  (( SECONDS < deadline )) || fail "the sleeps still run after 60 s: $state"
+  (( SECONDS < deadline )) || fail "the sleeps still run after $(e2e_limit 60) s: $state"
   sleep 2
 done
 zombies=$(awk '$3 == "Z"' <<<"$state")

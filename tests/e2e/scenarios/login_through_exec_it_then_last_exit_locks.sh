@@ -3,7 +3,7 @@
 # file written there; when that last session exits, the vault is locked: no
 # device-mapper mapping, no loop device and no mount left on the (guest)
 # kernel. The passphrase is never echoed.
-# timeout: 300
+# timeout: 900
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container login_c
 wait_docker_log login_c 'control.listen' 90

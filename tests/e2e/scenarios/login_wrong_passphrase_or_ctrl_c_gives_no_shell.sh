@@ -2,7 +2,7 @@
 # that already has a passphrase: Ctrl+C at the prompt and a wrong passphrase
 # each end the login without a shell (PID 1 accepts no session, the vault
 # stays locked); the right passphrase still opens it afterwards.
-# timeout: 300
+# timeout: 900
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container refuse_c
 wait_docker_log refuse_c 'control.listen' 90

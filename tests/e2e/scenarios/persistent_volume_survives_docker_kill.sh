@@ -3,7 +3,7 @@
 # `docker start` recovers (removes them, instead of failing on the name),
 # the same passphrase opens the vault again, and the data synced before the
 # kill is intact.
-# timeout: 360
+# timeout: 1080
 . /usr/lib/tazpod-test/e2e-lib.sh
 E2E_VOLUMES+=(persist_vol)
 docker volume create persist_vol >/dev/null

@@ -1,6 +1,6 @@
 # `docker run -d` of the image: tazpod init is PID 1 and the container turns
 # `healthy` through the image's own HEALTHCHECK (`tazpod health`).
-# timeout: 240
+# timeout: 720
 . /usr/lib/tazpod-test/e2e-lib.sh
 healthcheck=$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$E2E_IMAGE")
 echo "image HEALTHCHECK: $healthcheck"

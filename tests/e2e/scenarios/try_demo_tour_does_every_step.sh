@@ -3,7 +3,7 @@
 # passphrase, write a secret in the vault, leave, see the vault locked and
 # the container healthy, stop it. Every step checks what it claims; the
 # first that does not fails the tour.
-# timeout: 300
+# timeout: 900
 . /usr/lib/tazpod-test/e2e-lib.sh
 tour_step=0
 step() { tour_step=$((tour_step + 1)); printf '\n==> tour %d/6: %s\n' "$tour_step" "$*"; }

@@ -2,7 +2,7 @@
 # ids, as users get them), unlock at the same time: two logins running side
 # by side each get their own device-mapper mapping (tazpod-<hostname>), each
 # sees only its own vault, and both lock again at their last exit.
-# timeout: 360
+# timeout: 1080
 . /usr/lib/tazpod-test/e2e-lib.sh
 E2E_DEFAULT_HOSTNAME=1 start_container twin_a
 E2E_DEFAULT_HOSTNAME=1 start_container twin_b
