@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/descriptors.h"
+#include "init/fast_forward.h"
 #include "init/main_child.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
@@ -97,6 +98,22 @@ int RunInit(const InitOptions& options) {
     Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
   }
 
+  // The signals init only passes on are forwarded by a handler, the fast way
+  // (init/fast_forward.h), once the main child is on its way. At debug level
+  // the loop forwards them, so that it can log each one. Either way they stay
+  // in the signalfd's set too: one read by the loop is forwarded by the loop.
+  bool forward_by_handler = false;
+  if (!LogEnabled(LogLevel::kDebug)) {
+    if (int err = fast_forward::Install(SignalsOnlyForwarded(), config.signal_rewrite,
+                                        config.forward_to_process_group)) {
+      // Still blocked, so still read from the signalfd: slower, not lost.
+      Log(LogLevel::kError, "init.component.failed",
+          {{"component", "fast_forward"}, {"call", "sigaction"}, {"error", std::strerror(err)}});
+    } else {
+      forward_by_handler = true;
+    }
+  }
+
   HardenProcess();
 
   boost::asio::io_context io(1);
@@ -108,6 +125,13 @@ int RunInit(const InitOptions& options) {
   // (Docker's WORKDIR); init itself must not keep any mount busy.
   if (chdir("/") != 0) Log(LogLevel::kWarn, "init.chdir.failed", {{"error", std::strerror(errno)}});
 
+  // Before Run(), whose first act is to reap: a main child that has already
+  // exited gets nothing more, then.
+  if (forward_by_handler) {
+    if (int err = fast_forward::Start())
+      Log(LogLevel::kError, "init.component.failed",
+          {{"component", "fast_forward"}, {"call", "sigprocmask"}, {"error", std::strerror(err)}});
+  }
   return supervisor.Run();
 }
 

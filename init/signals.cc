@@ -55,4 +55,19 @@ bool IsForwardable(int signal) {
   return !IsSynchronousFault(signal);
 }
 
+sigset_t SignalsOnlyForwarded() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s = 1; s < NSIG; ++s) {
+    if (!IsForwardable(s)) continue;
+    switch (s) {
+      case SIGTERM: case SIGINT: case SIGPIPE: case SIGTTIN: case SIGTTOU:
+        break;
+      default:
+        sigaddset(&set, s);
+    }
+  }
+  return set;
+}
+
 }  // namespace tazpod::init

@@ -31,4 +31,13 @@ void ResetSignalsForChild(const sigset_t& original);
 // part of the shutdown sequence.
 bool IsForwardable(int signal);
 
+// The forwardable signals init does nothing with but pass on, which can be
+// forwarded from a signal handler (init/fast_forward.h). All but SIGTERM and
+// SIGINT (they start the shutdown), SIGPIPE (init raises it against itself
+// when it writes to a closed pipe), and SIGTTIN and SIGTTOU: the kernel
+// raises those against init itself when it writes to the terminal its main
+// child has in the foreground; blocked, the write just goes through, where a
+// handler would be run again and again by the restarted write.
+sigset_t SignalsOnlyForwarded();
+
 }  // namespace tazpod::init

@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "common/log.h"
+#include "init/fast_forward.h"
 #include "init/main_child.h"
 #include "init/process_list.h"
 #include "init/signal_names.h"
@@ -69,13 +70,14 @@ void Supervisor::AddShutdownStep(std::string name, ShutdownStep step) {
 void Supervisor::AdoptMainChild(pid_t pid) {
   main_child_ = pid;
   main_child_alive_ = true;
+  fast_forward::SetMainChild(pid);
   reaper_.Watch(pid, [this](pid_t p, int status) { OnMainChildExit(p, status); });
 }
 
 int Supervisor::Run() {
   WaitForSignal();
   // A child may have exited before the loop started: reap it now.
-  Guarded("reaper", [this] { reaper_.ReapAll(); });
+  Guarded("reaper", [this] { ReapAll(); });
   for (;;) {
     try {
       io_.run();
@@ -87,6 +89,17 @@ int Supervisor::Run() {
     }
   }
   return ExitCode();
+}
+
+void Supervisor::ReapAll() {
+  // The handler that forwards signals must not run between the main child's
+  // reaping and OnMainChildExit (its pid may be reused by then).
+  if (main_child_alive_) {
+    fast_forward::Pause pause;
+    reaper_.ReapAll();
+    return;
+  }
+  reaper_.ReapAll();
 }
 
 void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
@@ -127,7 +140,7 @@ void Supervisor::WaitForSignal() {
 
 void Supervisor::OnSignal(int signal, pid_t sender) {
   if (signal == SIGCHLD) {
-    reaper_.ReapAll();
+    ReapAll();
     return;
   }
   // A signal init raised against itself (SIGPIPE from a write to a closed
@@ -171,6 +184,7 @@ void Supervisor::Forward(int signal) {
 
 void Supervisor::OnMainChildExit(pid_t pid, int status) {
   main_child_alive_ = false;
+  fast_forward::SetMainChild(0);
   main_child_status_ = status;
   if (WIFSIGNALED(status)) {
     Log(LogLevel::kInfo, "init.child.exit",
@@ -314,7 +328,7 @@ void Supervisor::TerminateWithoutProc() {
 
 void Supervisor::PollUntilGone() {
   if (finished_) return;
-  reaper_.ReapAll();
+  ReapAll();
   if (!AnyProcessLeft()) {
     Finish();
     return;
@@ -373,10 +387,11 @@ void Supervisor::KillRemaining() {
 void Supervisor::Finish() {
   if (finished_) return;
   poll_timer_.cancel();
-  reaper_.ReapAll();
+  ReapAll();
   if (main_child_alive_) {
     // The main child may be gone (its pidfd fired) but not reaped yet: reap
     // it before deciding the exit code.
+    fast_forward::Pause pause;
     int status = 0;
     if (waitpid(main_child_, &status, WNOHANG) == main_child_) OnMainChildExit(main_child_, status);
   }

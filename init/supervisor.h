@@ -1,7 +1,9 @@
 // The PID 1 event loop (Boost.Asio, one thread).
 //
 // Owns everything init does after start: it reads signals from a signalfd,
-// reaps, forwards signals to the main child, and runs the ordered shutdown:
+// reaps, forwards signals to the main child (those it only passes on are
+// forwarded by init/fast_forward.h's handler instead, outside debug level),
+// and runs the ordered shutdown:
 //
 //   SIGTERM/SIGINT, or the main child exits
 //     → stop accepting new work (hooks)       [after forward_delay, if set]
@@ -70,6 +72,8 @@ class Supervisor {
   void WaitForSignal();
   void OnSignal(int signal, pid_t sender);
   void Forward(int signal);
+  // Reaps every exited child; OnMainChildExit for the main child.
+  void ReapAll();
   void OnMainChildExit(pid_t pid, int status);
 
   void BeginShutdown(const std::string& reason, int signal);

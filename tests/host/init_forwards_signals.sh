@@ -29,10 +29,47 @@ for sig in "${signals[@]}"; do
   for _ in $(seq 100); do grep -qx "$sig" got 2>/dev/null && break; sleep 0.02; done
   grep -qx "$sig" got || fail "$sig was not forwarded to the main child (got: $(tr '\n' ' ' < got))"
 done
+# They went the fast way: caught by init's handler and not blocked, where
+# SIGTERM (the shutdown's) stays blocked for the signalfd.
+caught=$((16#$(awk '/^SigCgt:/ {print $2}' "/proc/$NS_INIT/status")))
+blocked=$((16#$(awk '/^SigBlk:/ {print $2}' "/proc/$NS_INIT/status")))
+expect_eq "$(( caught >> 9 & 1 )):$(( blocked >> 9 & 1 ))" 1:0 "SIGUSR1 caught:blocked in init (forwarded by its handler)"
+expect_eq "$(( caught >> 14 & 1 )):$(( blocked >> 14 & 1 ))" 0:1 "SIGTERM caught:blocked in init (read by the loop)"
 kill -TERM "$NS_INIT"
 wait_exit "$NS_UNSHARE"
 expect_eq "$EXIT_STATUS" 143 "exit status after SIGTERM was forwarded to the main child (128+15)"
 echo "all ${#signals[@]} signals forwarded"
+
+# At debug level the loop forwards them instead, and logs each one.
+: > got5; rm -f got5.ready
+start_init_ns init5.log --log-level debug -- python3 recorder.py got5 SIGUSR1
+for _ in $(seq 200); do [[ -e got5.ready ]] && break; sleep 0.05; done
+blocked=$((16#$(awk '/^SigBlk:/ {print $2}' "/proc/$NS_INIT/status")))
+expect_eq "$(( blocked >> 9 & 1 ))" 1 "SIGUSR1 blocked in init at debug level (read by the loop)"
+kill -USR1 "$NS_INIT"
+for _ in $(seq 100); do grep -qx SIGUSR1 got5 2>/dev/null && break; sleep 0.02; done
+expect_eq "$(cat got5)" SIGUSR1 "signals the main child got at debug level"
+wait_for_log init5.log 'init\.signal\.forward.*signal=SIGUSR1'
+kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
+
+# A storm of forwarded signals while the main child exits: init reaps it,
+# stops forwarding, and exits with its code.
+cat > exits.py <<'PY'
+import signal, sys, time
+signal.signal(signal.SIGWINCH, lambda *_: None)
+open(sys.argv[1], "w").close()
+time.sleep(0.5)
+sys.exit(5)
+PY
+rm -f exits.ready
+start_init_ns init6.log -- python3 exits.py exits.ready
+for _ in $(seq 200); do [[ -e exits.ready ]] && break; sleep 0.05; done
+storm=0 deadline=$((SECONDS + 20))
+while kill -WINCH "$NS_INIT" 2>/dev/null && (( SECONDS < deadline )); do storm=$((storm + 1)); done
+wait_exit "$NS_UNSHARE"
+expect_eq "$EXIT_STATUS" 5 "exit status of init whose main child exited 5 during $storm SIGWINCH"
+(( storm > 20 )) || fail "only $storm signals were sent during the child's exit"
+if grep -q 'init.component.failed' init6.log; then fail "init logged a failure: $(cat init6.log)"; fi
 
 # --rewrite: SIGUSR1 arrives as SIGUSR2; SIGHUP:0 is dropped.
 : > got2; rm -f got2.ready

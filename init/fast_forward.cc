@@ -1,0 +1,84 @@
+#include "init/fast_forward.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+namespace tazpod::init::fast_forward {
+
+namespace {
+
+// Written before Start() or with the signals blocked; read by the handler.
+// Lock-free atomics are async-signal-safe.
+std::atomic<pid_t> g_target{0};
+std::atomic<pid_t> g_owner{0};
+int g_send_as[NSIG];  // written only before Start()
+bool g_to_group = false;
+sigset_t g_installed;
+bool g_any_installed = false;
+bool g_started = false;
+int g_pause_depth = 0;
+
+void Forward(int signal) {
+  const int saved_errno = errno;
+  // A forked child of init runs this until it resets its dispositions: the
+  // signal was meant for that child, not for the main child.
+  if (getpid() == g_owner.load(std::memory_order_relaxed)) {
+    const pid_t target = g_target.load(std::memory_order_relaxed);
+    const int send = g_send_as[signal];
+    // A failure goes unreported (a handler cannot log): ESRCH, the child has
+    // just exited, or EPERM, an unprivileged init whose child took another
+    // user. docs/init.md says so.
+    if (target > 0 && send != 0) kill(g_to_group ? -target : target, send);
+  }
+  errno = saved_errno;
+}
+
+}  // namespace
+
+int Install(const sigset_t& signals, const std::map<int, int>& rewrite, bool to_group) {
+  g_owner.store(getpid(), std::memory_order_relaxed);
+  g_to_group = to_group;
+  for (int s = 1; s < NSIG; ++s) g_send_as[s] = s;
+  for (const auto& [from, to] : rewrite)
+    if (from > 0 && from < NSIG) g_send_as[from] = to;
+
+  sigemptyset(&g_installed);
+  struct sigaction action {};
+  action.sa_handler = Forward;
+  // Restarted syscalls: the handler may run anywhere in init. Every
+  // forwarded signal blocked while it runs, so handlers never nest.
+  action.sa_flags = SA_RESTART;
+  action.sa_mask = signals;
+  for (int s = 1; s < NSIG; ++s) {
+    if (sigismember(&signals, s) != 1) continue;
+    if (sigaction(s, &action, nullptr) != 0) {
+      if (errno == EINVAL) continue;  // glibc's own real-time signals
+      return errno;
+    }
+    sigaddset(&g_installed, s);
+  }
+  g_any_installed = !sigisemptyset(&g_installed);
+  return 0;
+}
+
+void SetMainChild(pid_t pid) { g_target.store(pid, std::memory_order_relaxed); }
+
+int Start() {
+  if (!g_any_installed) return 0;
+  if (sigprocmask(SIG_UNBLOCK, &g_installed, nullptr) != 0) return errno;
+  g_started = true;
+  return 0;
+}
+
+// sigprocmask cannot fail with a valid `how` and set.
+Pause::Pause() {
+  if (g_started && g_pause_depth++ == 0) sigprocmask(SIG_BLOCK, &g_installed, nullptr);
+}
+
+Pause::~Pause() {
+  if (g_started && --g_pause_depth == 0) sigprocmask(SIG_UNBLOCK, &g_installed, nullptr);
+}
+
+}  // namespace tazpod::init::fast_forward
