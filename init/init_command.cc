@@ -63,6 +63,10 @@ int RunInit(const InitOptions& options) {
 
   sigset_t original_mask;
   const sigset_t handled = SignalsToHandle();
+  if (int err = TakeBackSigchld()) {
+    Log(LogLevel::kError, "init.start.failed", {{"call", "sigaction(SIGCHLD)"}, {"error", std::strerror(err)}});
+    return kExitStartFailed;
+  }
   if (int err = BlockSignals(handled, &original_mask)) {
     Log(LogLevel::kError, "init.start.failed", {{"call", "sigprocmask"}, {"error", std::strerror(err)}});
     return kExitStartFailed;

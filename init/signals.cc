@@ -30,6 +30,13 @@ sigset_t SignalsToHandle() {
   return set;
 }
 
+int TakeBackSigchld() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  return sigaction(SIGCHLD, &dfl, nullptr) == 0 ? 0 : errno;
+}
+
 int BlockSignals(const sigset_t& signals, sigset_t* old) {
   return sigprocmask(SIG_BLOCK, &signals, old) == 0 ? 0 : errno;
 }

@@ -15,6 +15,12 @@ namespace tazpod::init {
 // be blocked anyway.
 sigset_t SignalsToHandle();
 
+// SIGCHLD back to SIG_DFL, whatever init inherited. A parent that ignored it
+// (exec keeps SIG_IGN) would have the kernel reap init's children itself,
+// with no signal and no status: the main child's exit would go unseen.
+// Returns errno or 0.
+int TakeBackSigchld();
+
 // Blocks `signals`, saving the previous mask in `*old`. Returns errno or 0.
 int BlockSignals(const sigset_t& signals, sigset_t* old);
 

@@ -25,6 +25,16 @@ expect_eq "$(run --expect-exit 143 -- sh -c 'kill -TERM $$')" 0 "--expect-exit 1
 expect_eq "$(run -e 7 -- sh -c 'exit 7')" 0 "-e 7"
 expect_eq "$(run -e 7 -- sh -c 'exit 8')" 8 "-e 7 leaves 8 alone"
 
+# Started by a parent that ignores SIGCHLD (which exec keeps): the kernel
+# would reap init's children itself and never tell it, so the main child's
+# exit would go unseen. Init takes SIGCHLD back.
+rc=0
+timeout 10 unshare --pid --fork --mount-proc python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], [sys.argv[1], "init", "--", "sh", "-c", "exit 6"])' "$TAZPOD" 2>log || rc=$?
+expect_eq "$rc" 6 "exit status of init started with SIGCHLD ignored, main child exiting 6"
+
 # Without "--": tini's style, the first positional starts the command.
 expect_eq "$(run sh -c 'exit 4')" 4 "command without --"
 # Usage errors are 2, before anything starts.
