@@ -20,11 +20,15 @@ bool g_any_installed = false;
 bool g_started = false;
 int g_pause_depth = 0;
 
-void Forward(int signal) {
+void Forward(int signal, siginfo_t* info, void* /*context*/) {
   const int saved_errno = errno;
-  // A forked child of init runs this until it resets its dispositions: the
-  // signal was meant for that child, not for the main child.
-  if (getpid() == g_owner.load(std::memory_order_relaxed)) {
+  const pid_t owner = g_owner.load(std::memory_order_relaxed);
+  // Not for the main child: a signal the kernel raised against init itself
+  // (SIGXFSZ for a log write past RLIMIT_FSIZE comes "from" init), and any
+  // signal to a forked child of init that has not reset its dispositions
+  // yet, which was meant for that child.
+  const bool from_init = (info->si_code == SI_USER || info->si_code == SI_TKILL) && info->si_pid == owner;
+  if (!from_init && getpid() == owner) {
     const pid_t target = g_target.load(std::memory_order_relaxed);
     const int send = g_send_as[signal];
     // A failure goes unreported (a handler cannot log): ESRCH, the child has
@@ -46,10 +50,10 @@ int Install(const sigset_t& signals, const std::map<int, int>& rewrite, bool to_
 
   sigemptyset(&g_installed);
   struct sigaction action {};
-  action.sa_handler = Forward;
+  action.sa_sigaction = Forward;
   // Restarted syscalls: the handler may run anywhere in init. Every
   // forwarded signal blocked while it runs, so handlers never nest.
-  action.sa_flags = SA_RESTART;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;
   action.sa_mask = signals;
   for (int s = 1; s < NSIG; ++s) {
     if (sigismember(&signals, s) != 1) continue;

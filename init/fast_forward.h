@@ -12,9 +12,10 @@
 // loop keeps waiting on its descriptors (sockets, pidfds, timers) as before.
 // docs/benchmarks.md has the measurements.
 //
-// The handler does nothing but read two words and call kill(): it is
-// async-signal-safe, keeps errno, and ignores signals that reach a forked
-// child of init before that child resets its dispositions. Dispositions are
+// The handler does nothing but read a few words and call kill(): it is
+// async-signal-safe, keeps errno, and passes nothing on for a signal the
+// kernel raised against init itself, nor for one that reaches a forked child
+// of init before that child resets its dispositions. Dispositions are
 // process-wide, so this is process-wide state: used by PID 1's main thread
 // only (init has no other thread).
 #pragma once

@@ -52,6 +52,25 @@ expect_eq "$(cat got5)" SIGUSR1 "signals the main child got at debug level"
 wait_for_log init5.log 'init\.signal\.forward.*signal=SIGUSR1'
 kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
 
+# A signal the kernel raises against init itself is not the child's: past
+# RLIMIT_FSIZE each log write raises SIGXFSZ, sent "by" init. Orphans reaped
+# with -w make init write lines past a 400-byte limit.
+printf '#!/bin/sh\nexec prlimit --fsize=400 -- "%s" "$@"\n' "$TAZPOD" > limited
+chmod +x limited
+: > got7; rm -f got7.ready
+TAZPOD=$PWD/limited start_init_ns init7.log -w -- python3 recorder.py got7 SIGXFSZ
+for _ in $(seq 200); do [[ -e got7.ready ]] && break; sleep 0.05; done
+[[ -e got7.ready ]] || fail "recorder did not start: $(cat init7.log)"
+for _ in 1 2 3; do
+  nsenter --target "$NS_INIT" --pid -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.01 & done'
+done
+for _ in $(seq 100); do (( $(stat -c %s init7.log) >= 380 )) && break; sleep 0.05; done
+sleep 0.3
+(( $(stat -c %s init7.log) >= 380 )) || fail "init's log did not reach its size limit: $(cat init7.log)"
+expect_eq "$(cat got7)" "" "signals the main child got while init's own log writes raised SIGXFSZ"
+kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
+expect_eq "$EXIT_STATUS" 143 "exit status after SIGTERM (init survived its SIGXFSZ)"
+
 # A storm of forwarded signals while the main child exits: init reaps it,
 # stops forwarding, and exits with its code.
 cat > exits.py <<'PY'
