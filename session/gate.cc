@@ -3,12 +3,11 @@
 #include <signal.h>
 
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "common/audit.h"
 #include "common/log.h"
+#include "common/proc_stat.h"
 #include "session/protocol.h"
 
 namespace tazpod::session {
@@ -29,16 +28,9 @@ nlohmann::json Refusal(const std::string& kind, const std::string& error) {
 // The terminal of `pid` as the kernel knows it (/proc/PID/stat, tty_nr):
 // "pts/3", "tty1", or "none". Read here rather than trusted from the client.
 std::string TtyOf(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto close_paren = text.rfind(')');
-  if (close_paren == std::string::npos) return "unknown";
-  // After ") ": state ppid pgrp session tty_nr. A stream, unlike sscanf,
-  // says when a field is not a number.
-  std::istringstream fields(text.substr(close_paren + 1));
-  std::string state, ppid, pgrp, session;
-  unsigned long tty_nr = 0;
-  if (!(fields >> state >> ppid >> pgrp >> session >> tty_nr)) return "unknown";
+  const std::optional<ProcStat> stat = ReadProcStat(pid);
+  if (!stat) return "unknown";
+  const unsigned long tty_nr = stat->tty_nr;
   if (tty_nr == 0) return "none";
   const unsigned major = (tty_nr >> 8) & 0xfff;
   const unsigned minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
