@@ -15,7 +15,10 @@ E2E_CONTAINERS=()
 # what a pass takes.
 E2E_WAIT_FACTOR=${E2E_WAIT_FACTOR:-3}
 e2e_limit() { echo $(( $1 * E2E_WAIT_FACTOR )); }
+# ptydrive's default limit for its expects (a script's own `timeout` lines
+# still set their own).
 DRIVE_TIMEOUT=$(e2e_limit 60)
+export DRIVE_TIMEOUT
 
 # start_container NAME [DOCKER RUN OPTIONS...]: `docker run -d` of the image
 # under test, privileged (for loop devices and dm-crypt), without a network,
@@ -124,7 +127,6 @@ declare -A E2E_SESSIONS=()
 open_session() {
   local name=$1 tag=$2
   {
-    echo "timeout $DRIVE_TIMEOUT"
     login_script "$3"
     printf '%s\n' "expect \$ " "send $4; touch /tmp/ready-$tag; echo ready-\$((40+2))\\r" "expect ready-42" \
       "send while [ ! -e /tmp/release-$tag ]; do sleep 0.5; done; exit\\r" "timeout 600" "wait"

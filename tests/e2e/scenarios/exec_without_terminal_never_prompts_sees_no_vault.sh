@@ -18,8 +18,7 @@ echo "tazpod login without a terminal: exit $rc: $out"
 grep -qi 'passphrase:' <<<"$out" && fail "tazpod login without a terminal prompted: $out"
 
 # A gated session keeps the vault open with a file in it while we look.
-printf '%s\n' "timeout $DRIVE_TIMEOUT
-expect New vault passphrase:
+printf '%s\n' "expect New vault passphrase:
 send $E2E_PASSPHRASE\\r
 expect Repeat it:
 send $E2E_PASSPHRASE\\r

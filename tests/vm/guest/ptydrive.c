@@ -8,7 +8,8 @@
  *   expect TEXT    wait until the output since the last match contains TEXT
  *   send TEXT      type TEXT; \r \n \t \\ and \xHH escapes
  *   sleep MS
- *   timeout S      the time limit of later expects (default 60)
+ *   timeout S      the time limit of later expects (default: DRIVE_TIMEOUT
+ *                  from the environment, else 60; the e2e tier sets it)
  *   hangup         close the terminal (the program sees a hangup)
  *   wait           wait for COMMAND to exit
  *   mark PATH      write COMMAND's pid to PATH (created whole, by rename):
@@ -93,6 +94,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: ptydrive SCRIPT -- COMMAND [ARGS...]\n");
     return 64;
   }
+  int timeout_s = 60, status = 0, waited = 0;
+  const char *default_timeout = getenv("DRIVE_TIMEOUT");
+  if (default_timeout && *default_timeout) {
+    long s = number(default_timeout, 24L * 3600);
+    if (s < 0) {
+      fprintf(stderr, "ptydrive: bad DRIVE_TIMEOUT \"%s\"\n", default_timeout);
+      return 64;
+    }
+    timeout_s = (int)s;
+  }
   FILE *script = fopen(argv[1], "re");
   if (!script) { perror("ptydrive: script"); return 64; }
   pid_t pid = forkpty(&master, NULL, NULL, NULL);
@@ -101,7 +112,6 @@ int main(int argc, char **argv) {
     execvp(argv[3], argv + 3);
     _exit(127);
   }
-  int timeout_s = 60, status = 0, waited = 0;
   char line[4096], text[4096];
   while (fgets(line, sizeof line, script)) {
     line[strcspn(line, "\n")] = '\0';

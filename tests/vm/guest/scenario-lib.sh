@@ -180,8 +180,7 @@ $(cat "${@:4}" 2>/dev/null)"
 drive() {
   local script=$1
   shift 2
-  # DRIVE_TIMEOUT, when set, is the script's first line's expect time limit.
-  { [[ -z ${DRIVE_TIMEOUT:-} ]] || echo "timeout $DRIVE_TIMEOUT"; printf '%s\n' "$script"; } > drive.script
+  printf '%s\n' "$script" > drive.script
   DRIVE_STATUS=0
   /usr/lib/tazpod-test/ptydrive drive.script -- "$@" 2> drive.transcript || DRIVE_STATUS=$?
 }
