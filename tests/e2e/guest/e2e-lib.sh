@@ -27,24 +27,41 @@ export DRIVE_TIMEOUT
 # for a test (the command is the image's HEALTHCHECK). The hostname is NAME,
 # so the vault's mapping is tazpod-NAME; with E2E_DEFAULT_HOSTNAME=1 it is
 # Docker's default, the container id, as users get it.
+# The vault's image gets a file name of this container's own
+# (vault-NAME.img, in the enclave or on the volume): the kernel names a loop
+# device's backing file by its path inside the container (or, once the
+# container is gone, inside the enclave or volume), so this is how the checks
+# below tell this container's loop devices from those of a scenario running
+# beside it (guest/run-all's lanes).
 # At the scenario's exit it is stopped (so tazpod locks the vault as on any
 # `docker stop`, even when the scenario failed half-way), its `docker logs`
 # are kept in results/docker-logs/, and it is removed; so are the volumes
-# named in E2E_VOLUMES.
+# named in E2E_VOLUMES. Then nothing of its vault may be left on the kernel.
+declare -A E2E_MAPPING=() E2E_BACKING=()
 start_container() {
-  local name=$1 hostname=()
+  local name=$1 hostname=() config base id
   shift
   E2E_CONTAINERS+=("$name")
   trap e2e_cleanup EXIT
   [[ ${E2E_DEFAULT_HOSTNAME:-0} == 1 ]] || hostname=(--hostname "$name")
-  docker run -d --privileged --network none --name "$name" ${hostname[@]+"${hostname[@]}"} \
-    -v "${E2E_CONTAINER_CONFIG:-$E2E_CONFIG}:/etc/tazpod/config.toml:ro" \
-    --health-interval 2s --health-start-period 60s "$@" "$E2E_IMAGE" >/dev/null
+  config=$PWD/config-$name.toml base=${E2E_CONTAINER_CONFIG:-$E2E_CONFIG}
+  if grep -q '^image = ' "$base"; then
+    sed "s|^image = \"\(.*\)/vault.img\"$|image = \"\1/vault-$name.img\"|" "$base" > "$config"
+  else
+    sed "s|^\[vault\]$|[vault]\nimage = \"/run/tazpod/enclave/vault-$name.img\"|" "$base" > "$config"
+  fi
+  grep -q "^image = \".*/vault-$name.img\"$" "$config" || fail "start_container: no image path of $name's own in $config"
+  E2E_BACKING[$name]=/vault-$name.img
+  id=$(docker run -d --privileged --network none --name "$name" ${hostname[@]+"${hostname[@]}"} \
+    -v "$config:/etc/tazpod/config.toml:ro" \
+    --health-interval 2s --health-start-period 60s "$@" "$E2E_IMAGE")
+  # Docker's default hostname is the id's first 12 characters.
+  if [[ ${E2E_DEFAULT_HOSTNAME:-0} == 1 ]]; then E2E_MAPPING[$name]=tazpod-${id:0:12}; else E2E_MAPPING[$name]=tazpod-$name; fi
 }
 
 E2E_VOLUMES=()
 e2e_cleanup() {
-  local name pid
+  local rc=$? name pid
   for pid in ${E2E_SESSIONS[@]+"${E2E_SESSIONS[@]}"}; do kill "$pid" 2>/dev/null || true; done
   mkdir -p "$E2E_RESULTS/docker-logs"
   for name in "${E2E_CONTAINERS[@]}"; do
@@ -55,6 +72,36 @@ e2e_cleanup() {
   for name in ${E2E_VOLUMES[@]+"${E2E_VOLUMES[@]}"}; do
     docker volume rm -f "$name" >/dev/null 2>&1 || true
   done
+  e2e_leak_check || { [[ $rc -ne 0 ]] || rc=99; }
+  exit "$rc"
+}
+
+# e2e_leak_check: after the scenario's containers are gone, nothing of their
+# vaults is left on the kernel (a leak is reported and undone, so the next
+# scenario starts clean). The vm tier's run-scenario checks the whole kernel
+# when a scenario runs alone; this check holds beside other lanes too.
+e2e_leak_check() {
+  local name loop leaks=0
+  for name in "${E2E_CONTAINERS[@]}"; do
+    if dmsetup info "${E2E_MAPPING[$name]}" >/dev/null 2>&1; then
+      echo "e2e: LEAK: $name's mapping ${E2E_MAPPING[$name]} left behind"
+      dmsetup remove --force "${E2E_MAPPING[$name]}" || true
+      leaks=1
+    fi
+    for loop in $(e2e_loops "$name"); do
+      echo "e2e: LEAK: $name's loop device $loop left behind"
+      losetup -d "$loop" || true
+      leaks=1
+    done
+  done
+  return "$leaks"
+}
+
+# e2e_loops NAME: the loop devices whose backing file is NAME's vault image
+# (also while it is still being created, or once deleted).
+e2e_loops() {
+  losetup -l -n --raw -O NAME,BACK-FILE 2>/dev/null |
+    awk -v f="${E2E_BACKING[$1]}" 'index($2, f) {print $1}'
 }
 
 # health NAME: the container's health status as Docker reports it.
@@ -90,16 +137,18 @@ $(docker logs "$1" 2>&1 | tail -n 30)"
 log_count() { docker logs "$1" 2>&1 | grep -cE "$2" || true; }
 
 # kernel_attached NAME: what the guest kernel holds for container NAME's
-# vault (mapping tazpod-NAME), as "mapping=… loop=… mount=…": the container
+# vault, as "mapping=… loop=… mount=…": its mapping, loop devices backed by
+# its image, a mount of its mapping on /home/dev/secrets. The container
 # shares the guest's kernel, so its device-mapper table, loop devices and
-# mounts (in any namespace) are visible here.
+# mounts (in any namespace) are visible here; nothing of another
+# container's vault is counted.
 kernel_attached() {
   local m=no l=no t=no
-  dmsetup info "tazpod-$1" >/dev/null 2>&1 && m=yes
-  [[ -n $(losetup -n -O NAME 2>/dev/null) ]] && l=yes
+  dmsetup info "${E2E_MAPPING[$1]}" >/dev/null 2>&1 && m=yes
+  [[ -n $(e2e_loops "$1") ]] && l=yes
   # grep on the files, not `cat … | grep -q`: under pipefail an early match
   # makes cat die of SIGPIPE and the pipeline fail.
-  grep -qs ' /home/dev/secrets ' /proc/[0-9]*/mounts && t=yes
+  grep -qs "^/dev/mapper/${E2E_MAPPING[$1]} /home/dev/secrets " /proc/[0-9]*/mounts && t=yes
   echo "mapping=$m loop=$l mount=$t"
 }
 

@@ -5,6 +5,7 @@
 # Docker's 137 after its own 10 s, and nothing of the vault is left attached
 # on the (guest) kernel.
 # timeout: 900
+# weight: 30
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container stop_c
 wait_docker_log stop_c 'control.listen' 90

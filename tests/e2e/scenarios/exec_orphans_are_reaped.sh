@@ -3,6 +3,7 @@
 # orphans are re-parented to the namespace's init), and tazpod init reaps
 # them: after a burst of 60, none is left as a zombie.
 # timeout: 720
+# weight: 35
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container reap_c
 wait_docker_log reap_c 'control.listen' 90

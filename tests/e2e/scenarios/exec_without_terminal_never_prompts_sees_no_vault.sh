@@ -3,6 +3,7 @@
 # terminal, and even while a gated session has the vault open and a file in
 # it, the ungated exec sees an empty ~/secrets.
 # timeout: 900
+# weight: 35
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container ungated_c
 wait_docker_log ungated_c 'control.listen' 90

@@ -3,6 +3,7 @@
 # login's create, as the OOM killer might) turns `unhealthy`, and the reason
 # is in `docker inspect`'s health log.
 # timeout: 900
+# weight: 30
 . /usr/lib/tazpod-test/e2e-lib.sh
 # A PBKDF slow enough that the create lasts seconds even on an idle host:
 # with the cheap one, a first run saw the create done between two of the

@@ -4,6 +4,7 @@
 # device-mapper mapping, no loop device and no mount left on the (guest)
 # kernel. The passphrase is never echoed.
 # timeout: 900
+# weight: 20
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container login_c
 wait_docker_log login_c 'control.listen' 90

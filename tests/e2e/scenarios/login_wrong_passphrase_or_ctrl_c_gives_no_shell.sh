@@ -3,6 +3,7 @@
 # each end the login without a shell (PID 1 accepts no session, the vault
 # stays locked); the right passphrase still opens it afterwards.
 # timeout: 900
+# weight: 40
 . /usr/lib/tazpod-test/e2e-lib.sh
 start_container refuse_c
 wait_docker_log refuse_c 'control.listen' 90

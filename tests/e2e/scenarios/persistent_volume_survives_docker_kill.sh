@@ -4,6 +4,7 @@
 # the same passphrase opens the vault again, and the data synced before the
 # kill is intact.
 # timeout: 1080
+# weight: 40
 . /usr/lib/tazpod-test/e2e-lib.sh
 E2E_VOLUMES+=(persist_vol)
 docker volume create persist_vol >/dev/null

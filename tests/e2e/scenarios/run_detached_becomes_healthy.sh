@@ -1,6 +1,7 @@
 # `docker run -d` of the image: tazpod init is PID 1 and the container turns
 # `healthy` through the image's own HEALTHCHECK (`tazpod health`).
 # timeout: 720
+# weight: 25
 . /usr/lib/tazpod-test/e2e-lib.sh
 healthcheck=$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$E2E_IMAGE")
 echo "image HEALTHCHECK: $healthcheck"

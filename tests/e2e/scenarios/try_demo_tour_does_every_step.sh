@@ -4,6 +4,7 @@
 # the container healthy, stop it. Every step checks what it claims; the
 # first that does not fails the tour.
 # timeout: 900
+# weight: 35
 . /usr/lib/tazpod-test/e2e-lib.sh
 tour_step=0
 step() { tour_step=$((tour_step + 1)); printf '\n==> tour %d/6: %s\n' "$tour_step" "$*"; }
