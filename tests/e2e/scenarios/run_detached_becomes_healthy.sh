@@ -7,7 +7,7 @@ healthcheck=$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$E2E_
 echo "image HEALTHCHECK: $healthcheck"
 expect_eq "$healthcheck" '["CMD","tazpod","health"]' "the image's HEALTHCHECK"
 
-start_container healthy_c
+E2E_FAST_HEALTH=1 start_container healthy_c
 wait_healthy healthy_c 120
 echo "healthy after $SECONDS s"
 expect_eq "$(docker exec healthy_c cat /proc/1/comm)" tazpod "PID 1 of the container"
