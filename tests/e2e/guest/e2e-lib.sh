@@ -88,6 +88,8 @@ e2e_cleanup() {
 e2e_leak_check() {
   local name loop leaks=0
   for name in "${E2E_CONTAINERS[@]}"; do
+    # No mapping name when its `docker run` failed: nothing of it can be left.
+    [[ -n ${E2E_MAPPING[$name]-} ]] || continue
     if dmsetup info "${E2E_MAPPING[$name]}" >/dev/null 2>&1; then
       echo "e2e: LEAK: $name's mapping ${E2E_MAPPING[$name]} left behind"
       dmsetup remove --force "${E2E_MAPPING[$name]}" || true
