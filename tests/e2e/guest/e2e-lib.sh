@@ -40,7 +40,7 @@ export DRIVE_TIMEOUT
 # `docker stop`, even when the scenario failed half-way), its `docker logs`
 # are kept in results/docker-logs/, and it is removed; so are the volumes
 # named in E2E_VOLUMES. Then nothing of its vault may be left on the kernel.
-declare -A E2E_MAPPING=() E2E_BACKING=()
+declare -A E2E_MAPPING=()
 start_container() {
   local name=$1 hostname=() config base id
   shift
@@ -56,7 +56,6 @@ start_container() {
     sed "s|^\[vault\]$|[vault]\nimage = \"/run/tazpod/enclave/vault-$name.img\"|" "$base" > "$config"
   fi
   grep -q "^image = \".*/vault-$name.img\"$" "$config" || fail "start_container: no image path of $name's own in $config"
-  E2E_BACKING[$name]=/vault-$name.img
   id=$(docker run -d --privileged --network none --name "$name" ${hostname[@]+"${hostname[@]}"} \
     -v "$config:/etc/tazpod/config.toml:ro" \
     ${health[@]+"${health[@]}"} "$@" "$E2E_IMAGE")
@@ -104,11 +103,12 @@ e2e_leak_check() {
   return "$leaks"
 }
 
-# e2e_loops NAME: the loop devices whose backing file is NAME's vault image
-# (also while it is still being created, or once deleted).
+# e2e_loops NAME: the loop devices whose backing file is NAME's vault image,
+# /vault-NAME.img under whatever folder the kernel names it by (also while it
+# is still being created, or once deleted).
 e2e_loops() {
   losetup -l -n --raw -O NAME,BACK-FILE 2>/dev/null |
-    awk -v f="${E2E_BACKING[$1]}" 'index($2, f) {print $1}'
+    awk -v f="/vault-$1.img" 'index($2, f) {print $1}'
 }
 
 # health NAME: the container's health status as Docker reports it.
