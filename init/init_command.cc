@@ -38,13 +38,21 @@ void HardenProcess() {
 }
 
 // Not PID 1 (run from a shell, or under another init): become the reaper of
-// our orphaned descendants, as PID 1 would be.
-void RegisterSubreaper() {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-    Log(LogLevel::kWarn, "init.subreaper.failed", {{"error", std::strerror(errno)}});
-    return;
-  }
-  Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
+// our orphaned descendants, as PID 1 would be. Before the main child starts,
+// or its orphans could go to the real init. Returns 0 or an errno value.
+int RegisterSubreaper() { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : errno; }
+
+// Init's first lines. Written once the main child is on its way: the first
+// line a process formats runs cold code (page faults, snprintf), about
+// 40 µs of exec -> main child here (docs/benchmarks.md), which the child
+// need not wait for. Only a failure to start is logged before them.
+void LogStart(bool is_pid1, int subreaper_err) {
+  Log(LogLevel::kInfo, "init.start", {{"version", kVersion}, {"pid", getpid()}});
+  if (is_pid1) return;
+  if (subreaper_err != 0)
+    Log(LogLevel::kWarn, "init.subreaper.failed", {{"error", std::strerror(subreaper_err)}});
+  else
+    Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
 }
 
 }  // namespace
@@ -56,7 +64,6 @@ int RunInit(const InitOptions& options) {
   CloseAboveStderr();
   ConfigureLog(config.log_format, config.log_level);
   const bool is_pid1 = getpid() == 1;
-  Log(LogLevel::kInfo, "init.start", {{"version", kVersion}, {"pid", getpid()}});
 
   if (config.parent_death_signal != 0 && prctl(PR_SET_PDEATHSIG, config.parent_death_signal, 0, 0, 0) != 0)
     Log(LogLevel::kWarn, "init.pdeathsig.failed", {{"error", std::strerror(errno)}});
@@ -76,13 +83,14 @@ int RunInit(const InitOptions& options) {
     Log(LogLevel::kError, "init.start.failed", {{"call", "signalfd"}, {"error", std::strerror(errno)}});
     return kExitStartFailed;
   }
-  if (!is_pid1) RegisterSubreaper();
+  const int subreaper_err = is_pid1 ? 0 : RegisterSubreaper();
 
   // The main child first: it should not wait for the event loop to be built.
   // Its exit, if quick, stays pending in the signalfd until the loop runs.
   pid_t main_child = 0;
   if (!options.command.empty()) {
     SpawnResult child = SpawnMainChild({options.command, original_mask});
+    LogStart(is_pid1, subreaper_err);
     if (child.pid < 0) {
       Log(LogLevel::kError, "init.child.spawn_failed",
           {{"command", options.command[0]}, {"error", std::strerror(child.fork_errno)}});
@@ -99,6 +107,7 @@ int RunInit(const InitOptions& options) {
         {{"pid", child.pid}, {"command", options.command[0]}, {"terminal", child.has_terminal}});
     main_child = child.pid;
   } else {
+    LogStart(is_pid1, subreaper_err);
     Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
   }
 

@@ -18,6 +18,9 @@ rc=0
 "$TAZPOD" init -- sh child.sh 2>log || rc=$?
 expect_eq "$rc" 0 "exit status"
 expect_eq "$(grep -c 'init.subreaper ' log)" 1 "subreaper log lines"
+# Its first lines are written once the child is spawned, in their own order.
+expect_eq "$(awk '{print $3}' log | grep -E '^init\.(start|subreaper|child\.start)$' | tr '\n' ' ')" \
+  "init.start init.subreaper init.child.start " "the order of init's first lines"
 expect_eq "$(cat zombies)" 0 "zombie grandchildren of init"
 grep -q 'init.exit code=0 reaped=2' log || fail "expected init to reap the main child and the orphan: $(cat log)"
 
