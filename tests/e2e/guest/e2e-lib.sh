@@ -31,19 +31,21 @@ export DRIVE_TIMEOUT
 # so the vault's mapping is tazpod-NAME; with E2E_DEFAULT_HOSTNAME=1 it is
 # Docker's default, the container id, as users get it.
 # The vault's image gets a file name of this container's own
-# (vault-NAME.img, in the enclave or on the volume): the kernel names a loop
-# device's backing file by its path inside the container (or, once the
-# container is gone, inside the enclave or volume), so this is how the checks
-# below tell this container's loop devices from those of a scenario running
-# beside it (guest/run-all's lanes).
+# (vault_image_name: vault-NAME.img, in the enclave or on the volume): the
+# kernel names a loop device's backing file by its path inside the container
+# (or, once the container is gone, inside the enclave or volume), so this is
+# how the checks below tell this container's loop devices from those of a
+# scenario running beside it (guest/run-all's lanes).
 # At the scenario's exit it is stopped (so tazpod locks the vault as on any
 # `docker stop`, even when the scenario failed half-way), its `docker logs`
 # are kept in results/docker-logs/, and it is removed; so are the volumes
 # named in E2E_VOLUMES. Then nothing of its vault may be left on the kernel.
 declare -A E2E_MAPPING=()
+vault_image_name() { echo "vault-$1.img"; }
 start_container() {
-  local name=$1 hostname=() config base id
+  local name=$1 hostname=() config base id image
   shift
+  image=$(vault_image_name "$name")
   E2E_CONTAINERS+=("$name")
   trap e2e_cleanup EXIT
   [[ ${E2E_DEFAULT_HOSTNAME:-0} == 1 ]] || hostname=(--hostname "$name")
@@ -51,11 +53,11 @@ start_container() {
   [[ ${E2E_FAST_HEALTH:-0} == 1 ]] && health=(--health-interval 2s --health-start-period 60s)
   config=$PWD/config-$name.toml base=${E2E_CONTAINER_CONFIG:-$E2E_CONFIG}
   if grep -q '^image = ' "$base"; then
-    sed "s|^image = \"\(.*\)/vault.img\"$|image = \"\1/vault-$name.img\"|" "$base" > "$config"
+    sed "s|^image = \"\(.*\)/vault.img\"$|image = \"\1/$image\"|" "$base" > "$config"
   else
-    sed "s|^\[vault\]$|[vault]\nimage = \"/run/tazpod/enclave/vault-$name.img\"|" "$base" > "$config"
+    sed "s|^\[vault\]$|[vault]\nimage = \"/run/tazpod/enclave/$image\"|" "$base" > "$config"
   fi
-  grep -q "^image = \".*/vault-$name.img\"$" "$config" || fail "start_container: no image path of $name's own in $config"
+  grep -q "^image = \".*/$image\"$" "$config" || fail "start_container: no image path of $name's own in $config"
   id=$(docker run -d --privileged --network none --name "$name" ${hostname[@]+"${hostname[@]}"} \
     -v "$config:/etc/tazpod/config.toml:ro" \
     ${health[@]+"${health[@]}"} "$@" "$E2E_IMAGE")
@@ -108,7 +110,7 @@ e2e_leak_check() {
 # is still being created, or once deleted).
 e2e_loops() {
   losetup -l -n --raw -O NAME,BACK-FILE 2>/dev/null |
-    awk -v f="/vault-$1.img" 'index($2, f) {print $1}'
+    awk -v f="/$(vault_image_name "$1")" 'index($2, f) {print $1}'
 }
 
 # health NAME: the container's health status as Docker reports it.

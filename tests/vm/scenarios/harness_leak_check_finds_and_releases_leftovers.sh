@@ -8,7 +8,7 @@
 # weight: 3
 check=/usr/lib/tazpod-test/kernel-leftovers
 before=$PWD/mounts-before
-awk '{print $2}' /proc/self/mounts | sort -u > "$before"
+"$check" --record "$before"
 rc=0; out=$("$check" "$before") || rc=$?
 expect_eq "$rc $out" "0 nothing left on the kernel" "the check on a clean kernel"
 
