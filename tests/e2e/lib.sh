@@ -41,8 +41,9 @@ e2e_rootfs_key() {
 # TLS-inspecting proxy, its authority is among them, and HTTPS from inside
 # the guest (npm in Dockerfile.gemini's build) fails without it; apt uses
 # plain HTTP and signed lists, and needs nothing.
-# (A machine without the folder adds none: without the test, find's failure
-# would end the calling script silently under pipefail.)
+# (A machine without the folder adds none. The -d check is needed: find's
+# failure on a missing folder would end the calling script silently under
+# pipefail.)
 e2e_host_ca_files() {
   local dir=${TAZPOD_HOST_CA_DIR:-/usr/local/share/ca-certificates}
   [[ -d $dir ]] || return 0
