@@ -13,7 +13,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 arch=$(dpkg --print-architecture)
 
-mkdir -p tool fakebin payload bin share
+# No bin/: install-tool creates the folder it installs programs into.
+mkdir -p tool fakebin payload share
 cp "$root/images/install-tool" tool/
 printf '#!/bin/sh\necho tool\n' > payload/good
 mkdir -p payload/tree/pkg && cp payload/good payload/tree/pkg/prog
