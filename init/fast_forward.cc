@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 namespace tazpod::init::fast_forward {
 
@@ -19,6 +20,24 @@ sigset_t g_installed;
 bool g_any_installed = false;
 bool g_started = false;
 int g_pause_depth = 0;
+std::atomic<int> g_failure_fd{-1};
+std::atomic<int> g_failed_signal{0};
+std::atomic<pid_t> g_failed_target{0};
+std::atomic<int> g_failed_error{0};
+
+// Called by the handler: write() is async-signal-safe.
+void NoteFailure(int signal, pid_t target, int error) {
+  g_failed_signal.store(signal, std::memory_order_relaxed);
+  g_failed_target.store(target, std::memory_order_relaxed);
+  g_failed_error.store(error, std::memory_order_relaxed);
+  const int fd = g_failure_fd.load(std::memory_order_relaxed);
+  if (fd < 0) return;
+  // A failed write (only a counter at 2^64 - 2) leaves the loop unwoken;
+  // the failure stays noted for the next one.
+  const std::uint64_t one = 1;
+  const ssize_t written = write(fd, &one, sizeof one);
+  (void)written;
+}
 
 void Forward(int signal, siginfo_t* info, void* /*context*/) {
   const int saved_errno = errno;
@@ -31,10 +50,11 @@ void Forward(int signal, siginfo_t* info, void* /*context*/) {
   if (!from_init && getpid() == owner) {
     const pid_t target = g_target.load(std::memory_order_relaxed);
     const int send = g_send_as[signal];
-    // A failure goes unreported (a handler cannot log): ESRCH, the child has
-    // just exited, or EPERM, an unprivileged init whose child took another
-    // user. docs/init.md says so.
-    if (target > 0 && send != 0) kill(g_to_group ? -target : target, send);
+    // ESRCH: the child has just exited, as the loop's forwarding also
+    // ignores. Anything else (EPERM: init without CAP_KILL, and a child that
+    // took another user) is noted for the loop to log.
+    const pid_t to = g_to_group ? -target : target;
+    if (target > 0 && send != 0 && kill(to, send) != 0 && errno != ESRCH) NoteFailure(send, to, errno);
   }
   errno = saved_errno;
 }
@@ -68,6 +88,14 @@ int Install(const sigset_t& signals, const std::map<int, int>& rewrite, bool to_
 }
 
 void SetMainChild(pid_t pid) { g_target.store(pid, std::memory_order_relaxed); }
+
+void SetFailureFd(int fd) { g_failure_fd.store(fd, std::memory_order_relaxed); }
+
+Failure LastFailure() {
+  Pause pause;
+  return {g_failed_signal.load(std::memory_order_relaxed), g_failed_target.load(std::memory_order_relaxed),
+          g_failed_error.load(std::memory_order_relaxed)};
+}
 
 int Start() {
   if (!g_any_installed) return 0;

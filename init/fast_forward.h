@@ -38,6 +38,23 @@ int Install(const sigset_t& signals, const std::map<int, int>& rewrite, bool to_
 // they are dropped, as the loop drops them).
 void SetMainChild(pid_t pid);
 
+// A handler cannot log. When the handler's kill() fails for a reason other
+// than ESRCH (the child has just exited, which the loop ignores too), it
+// notes the failure and adds 1 to this eventfd's counter, so that the loop
+// wakes and logs it. Set before Start(); -1 (the default, and before the
+// descriptor is closed): failures are not noted.
+void SetFailureFd(int fd);
+
+// The last failure the handler noted: the signal it sent, to whom (negative:
+// a process group), and errno. Read with the signals held back, so the
+// three belong to the same failure.
+struct Failure {
+  int signal = 0;
+  pid_t target = 0;
+  int error = 0;
+};
+Failure LastFailure();
+
 // Unblocks the installed signals: from here on each one is forwarded as it
 // is delivered, including any that were pending. Returns 0 or errno.
 int Start();

@@ -1,5 +1,6 @@
 #include "init/init_command.h"
 
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -141,6 +142,11 @@ int RunInit(const InitOptions& options) {
   // Before Run(), whose first act is to reap: a main child that has already
   // exited gets nothing more, then.
   if (forward_by_handler) {
+    if (UniqueFd failures(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)); failures)
+      supervisor.WatchForwardFailures(std::move(failures));
+    else  // Forwarding works; only its failures would go unlogged.
+      Log(LogLevel::kWarn, "init.component.failed",
+          {{"component", "fast_forward"}, {"call", "eventfd"}, {"error", std::strerror(errno)}});
     if (int err = fast_forward::Start())
       Log(LogLevel::kError, "init.component.failed",
           {{"component", "fast_forward"}, {"call", "sigprocmask"}, {"error", std::strerror(err)}});

@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <iterator>
@@ -47,6 +48,7 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
       proc_usable_(ProcShowsOwnNamespace()),
       self_(getpid()),
       signal_fd_(io, signal_fd.Release()),
+      forward_failures_(io),
       reaper_(config.warn_on_foreign_reap),
       delay_timer_(io),
       step_timer_(io),
@@ -57,7 +59,9 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
         {{"reason", "/proc is not this PID namespace's"}, {"shutdown", is_pid1 ? "kill(-1)" : "main child only"}});
 }
 
-Supervisor::~Supervisor() = default;
+// The handler must not write to the eventfd once it is closed (its number
+// could be another file's by then).
+Supervisor::~Supervisor() { fast_forward::SetFailureFd(-1); }
 
 void Supervisor::OnStopAccepting(std::function<void()> hook) {
   stop_accepting_hooks_.push_back(std::move(hook));
@@ -110,6 +114,34 @@ void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
   } catch (...) {
     Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", "unknown"}});
   }
+}
+
+void Supervisor::WatchForwardFailures(UniqueFd failures) {
+  forward_failures_.assign(failures.Release());
+  fast_forward::SetFailureFd(forward_failures_.native_handle());
+  WaitForForwardFailure();
+}
+
+void Supervisor::WaitForForwardFailure() {
+  forward_failures_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || finished_) return;
+    std::uint64_t count = 0;
+    if (read(forward_failures_.native_handle(), &count, sizeof count) != sizeof count) {
+      if (errno != EAGAIN && errno != EINTR) {
+        // Readable but unreadable: stop watching rather than spin.
+        Log(LogLevel::kError, "init.component.failed",
+            {{"component", "fast_forward"}, {"call", "read(eventfd)"}, {"error", std::strerror(errno)}});
+        fast_forward::SetFailureFd(-1);
+        return;
+      }
+    } else {
+      const fast_forward::Failure failure = fast_forward::LastFailure();
+      Log(LogLevel::kWarn, "init.signal.forward_failed",
+          {{"signal", SignalName(failure.signal)}, {"target", failure.target},
+           {"error", std::strerror(failure.error)}, {"times", static_cast<long long>(count)}});
+    }
+    WaitForForwardFailure();
+  });
 }
 
 void Supervisor::WaitForSignal() {

@@ -13,7 +13,8 @@
 //     → SIGKILL what is left → reap → exit
 //
 // The grace period bounds the steps and the SIGTERM wait together. When idle,
-// the loop waits on the signalfd alone: no timers, no wake-ups.
+// the loop waits on descriptors alone (the signalfd, the forwarding handler's
+// eventfd, the components' sockets): no timers, no wake-ups.
 //
 // Nothing thrown by a handler or a component escapes the loop: it is logged
 // as init.component.failed and init carries on reaping.
@@ -65,11 +66,17 @@ class Supervisor {
   // starts the shutdown and decides init's exit code.
   void AdoptMainChild(pid_t pid);
 
+  // Logs what init/fast_forward.h's handler failed to forward
+  // (init.signal.forward_failed, as the loop's own forwarding logs it), when
+  // the handler wakes `failures`, the eventfd it was given.
+  void WatchForwardFailures(UniqueFd failures);
+
   // Runs the loop until the shutdown completes; returns init's exit code.
   int Run();
 
  private:
   void WaitForSignal();
+  void WaitForForwardFailure();
   void OnSignal(int signal, pid_t sender);
   void Forward(int signal);
   // Reaps every exited child; OnMainChildExit for the main child.
@@ -98,6 +105,7 @@ class Supervisor {
   bool proc_usable_;
   pid_t self_;
   boost::asio::posix::stream_descriptor signal_fd_;
+  boost::asio::posix::stream_descriptor forward_failures_;
   Reaper reaper_;
 
   pid_t main_child_ = 0;
