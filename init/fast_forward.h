@@ -12,12 +12,13 @@
 // loop keeps waiting on its descriptors (sockets, pidfds, timers) as before.
 // docs/benchmarks.md has the measurements.
 //
-// The handler does nothing but read a few words and call kill(): it is
-// async-signal-safe, keeps errno, and passes nothing on for a signal the
-// kernel raised against init itself, nor for one that reaches a forked child
-// of init before that child resets its dispositions. Dispositions are
-// process-wide, so this is process-wide state: used by PID 1's main thread
-// only (init has no other thread).
+// The handler does nothing but read a few words and call kill() (and, when
+// that fails, note why and write to an eventfd): it is async-signal-safe,
+// keeps errno, and passes nothing on for a signal the kernel raised against
+// init itself, nor for one that reaches a forked child of init before that
+// child resets its dispositions. Dispositions are process-wide, so this is
+// process-wide state: used by PID 1's main thread only (init has no other
+// thread).
 #pragma once
 
 #include <signal.h>

@@ -135,10 +135,12 @@ void Supervisor::WaitForForwardFailure() {
         return;
       }
     } else {
-      const fast_forward::Failure failure = fast_forward::LastFailure();
-      Log(LogLevel::kWarn, "init.signal.forward_failed",
-          {{"signal", SignalName(failure.signal)}, {"target", failure.target},
-           {"error", std::strerror(failure.error)}, {"times", static_cast<long long>(count)}});
+      Guarded("fast_forward", [count] {
+        const fast_forward::Failure failure = fast_forward::LastFailure();
+        Log(LogLevel::kWarn, "init.signal.forward_failed",
+            {{"signal", SignalName(failure.signal)}, {"target", failure.target},
+             {"error", std::strerror(failure.error)}, {"times", static_cast<long long>(count)}});
+      });
     }
     WaitForForwardFailure();
   });
