@@ -117,7 +117,14 @@ void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
 }
 
 void Supervisor::WatchForwardFailures(UniqueFd failures) {
-  forward_failures_.assign(failures.Release());
+  boost::system::error_code ec;
+  forward_failures_.assign(failures.get(), ec);
+  if (ec) {  // `failures` still owns the descriptor and closes it
+    Log(LogLevel::kWarn, "init.component.failed",
+        {{"component", "fast_forward"}, {"call", "epoll_ctl(eventfd)"}, {"error", ec.message()}});
+    return;
+  }
+  failures.Release();  // forward_failures_ owns it now
   fast_forward::SetFailureFd(forward_failures_.native_handle());
   WaitForForwardFailure();
 }
