@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <iterator>
+#include <vector>
 
 #include "common/log.h"
 #include "init/fast_forward.h"
@@ -36,6 +37,15 @@ UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pid
 
 long long MillisSince(steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - start).count();
+}
+
+// A forward that kill() refused, from the loop's own forwarding or from what
+// the signal handler noted (fast_forward.h). `times` is how many failures
+// the handler coalesced between two wake-ups; the loop's forward has none (0).
+void LogForwardFailed(int signal, pid_t target, int error, long long times) {
+  std::vector<LogField> fields{{"signal", SignalName(signal)}, {"target", target}, {"error", std::strerror(error)}};
+  if (times > 0) fields.emplace_back("times", times);
+  LogFields(LogLevel::kWarn, "init.signal.forward_failed", fields);
 }
 
 }  // namespace
@@ -144,9 +154,7 @@ void Supervisor::WaitForForwardFailure() {
     } else {
       Guarded("fast_forward", [count] {
         const fast_forward::Failure failure = fast_forward::LastFailure();
-        Log(LogLevel::kWarn, "init.signal.forward_failed",
-            {{"signal", SignalName(failure.signal)}, {"target", failure.target},
-             {"error", std::strerror(failure.error)}, {"times", static_cast<long long>(count)}});
+        LogForwardFailed(failure.signal, failure.target, failure.error, static_cast<long long>(count));
       });
     }
     WaitForForwardFailure();
@@ -212,8 +220,7 @@ void Supervisor::Forward(int signal) {
   }
   pid_t target = config_.forward_to_process_group ? -main_child_ : main_child_;
   if (kill(target, to) != 0 && errno != ESRCH) {
-    Log(LogLevel::kWarn, "init.signal.forward_failed",
-        {{"signal", SignalName(to)}, {"target", target}, {"error", std::strerror(errno)}});
+    LogForwardFailed(to, target, errno, 0);
     return;
   }
   // On the hot path of every forwarded signal: build the fields only when
