@@ -66,14 +66,13 @@ crash_start() {
   INIT_PID=''
   local deadline=$((SECONDS + 30))
   until [[ -n $INIT_PID ]]; do
-    INIT_PID=$(cat "/proc/$CRASH_UNSHARE/task/$CRASH_UNSHARE/children" 2>/dev/null || true)
-    INIT_PID=${INIT_PID%% *}
+    read -r INIT_PID _ 2>/dev/null <"/proc/$CRASH_UNSHARE/task/$CRASH_UNSHARE/children" || true
     (( SECONDS < deadline )) || fail "start $CRASH_STARTS: no PID 1 under unshare"
-    [[ -n $INIT_PID ]] || sleep 0.05
+    [[ -n $INIT_PID ]] || nap 0.05
   done
   wait_log "$CRASH_LOG" 'vault.recover.(done|failed)' 60
   wait_log "$CRASH_LOG" 'control.listen' 20
-  grep -q 'vault.recover.done' "$CRASH_LOG" || fail "start $CRASH_STARTS: recovery failed: $(cat "$CRASH_LOG")"
+  has_line_matching "$CRASH_LOG" 'vault.recover.done' || fail "start $CRASH_STARTS: recovery failed: $(cat "$CRASH_LOG")"
   expect_eq "$(crash_attached)" "mapping=no loop=no mount=no" "attached after start $CRASH_STARTS"
   [[ ! -e $CRASH_VOLUME/vault.img.creating ]] || fail "start $CRASH_STARTS: a half-made image survived recovery"
 }
@@ -84,9 +83,10 @@ crash_start() {
 # is the container's own).
 crash_attached() {
   local m=no l=no t=no
-  dmsetup info "$VAULT_NAME" >/dev/null 2>&1 && m=yes
-  [[ -n $(losetup -n -O NAME 2>/dev/null) ]] && l=yes
-  grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
+  mapping_exists "$VAULT_NAME" && m=yes
+  count_loops
+  (( LOOPS == 0 )) || l=yes
+  mounted_here "$VAULT_MNT" && t=yes
   if [[ -n ${INIT_PID:-} ]] && kill -0 "$INIT_PID" 2>/dev/null && in_vault grep -q " $VAULT_MNT " /proc/self/mounts; then
     t=yes
   fi
@@ -103,7 +103,10 @@ crash_stop() {
 ctr() { nsenter --target "$INIT_PID" --pid --mount -- "$@"; }
 
 # in_vault CMD...: runs CMD in the container, where the vault is mounted.
-in_vault() { nsenter --target "$INIT_PID" --pid --mount="$(vault_ns)" -- "$@"; }
+in_vault() {
+  find_vault_ns
+  nsenter --target "$INIT_PID" --pid --mount="$VAULT_NS" -- "$@"
+}
 
 ctr_unlock() { printf 'crash passphrase\n' | ctr tazpod vault unlock --passphrase-stdin; }
 ctr_lock() { ctr tazpod vault lock; }
@@ -116,13 +119,15 @@ crash_verify() {
   local got
   # shellcheck disable=SC2016  # $1 is the inner shell's argument
   got=$(in_vault sh -c 'cd "$1" && if ls chunk.* >/dev/null 2>&1; then sha256sum chunk.*; fi' _ "$VAULT_MNT")
-  expect_eq "$got" "$(cat sums)" "the synced chunks after start $CRASH_STARTS"
+  expect_eq "$got" "$(<sums)" "the synced chunks after start $CRASH_STARTS"
 }
 
 # crash_next_chunk: makes the next chunk of random data here; its name
 # (chunk.NNN, so that a glob lists them in order) in CRASH_CHUNK.
 crash_next_chunk() {
-  CRASH_CHUNK=$(printf 'chunk.%03d' $(( $(wc -l < sums) + 1 )))
+  local recorded=()
+  mapfile -t recorded <sums
+  printf -v CRASH_CHUNK 'chunk.%03d' $(( ${#recorded[@]} + 1 ))
   head -c "$CRASH_CHUNK_BYTES" /dev/urandom > "$CRASH_CHUNK"
 }
 
@@ -157,24 +162,29 @@ crash_disarm() { rm -f "$CRASH_DIR/point" "$CRASH_DIR/reached"; }
 # crash_wait_reached STEP: waits until a helper stopped at STEP; its pid
 # here (not in the container's namespace) in CRASH_STOPPED.
 crash_wait_reached() {
-  local deadline=$((SECONDS + 60)) pid stat
+  local deadline=$((SECONDS + 60)) f pid pids stat step=''
   until [[ -f $CRASH_DIR/reached ]]; do
     (( SECONDS < deadline )) || fail "no helper reached $1 within 60 s: $(cat "$CRASH_LOG")"
-    sleep 0.05
+    nap 0.05
   done
-  expect_eq "$(cut -d' ' -f1 "$CRASH_DIR/reached")" "$1" "the step the helper stopped at"
+  read -r step _ <"$CRASH_DIR/reached" || true
+  expect_eq "$step" "$1" "the step the helper stopped at"
   crash_disarm
   # The stopped helper is a child of PID 1, in state T.
   deadline=$((SECONDS + 10))
   for (( ;; )); do
-    # shellcheck disable=SC2013  # the files are lists of pids on one line
-    for pid in $(cat /proc/"$INIT_PID"/task/*/children 2>/dev/null); do
-      stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-      stat=${stat##*) }
-      if [[ ${stat%% *} == T ]]; then CRASH_STOPPED=$pid; return 0; fi
+    for f in /proc/"$INIT_PID"/task/*/children; do
+      pids=()
+      read -r -a pids 2>/dev/null <"$f" || true
+      for pid in ${pids[@]+"${pids[@]}"}; do
+        stat=''
+        read -r stat 2>/dev/null <"/proc/$pid/stat" || continue
+        stat=${stat##*) }
+        if [[ ${stat%% *} == T ]]; then CRASH_STOPPED=$pid; return 0; fi
+      done
     done
     (( SECONDS < deadline )) || fail "the helper that reached $1 is not stopped"
-    sleep 0.05
+    nap 0.05
   done
 }
 
@@ -212,8 +222,10 @@ crash_kill_helper() {
 # second loop device or mapping).
 crash_expect_one_vault() {
   expect_eq "$(crash_attached)" "mapping=yes loop=yes mount=yes" "attached after the recovering unlock"
-  expect_eq "$(losetup -n -O NAME | wc -l)" 1 "loop devices"
-  expect_eq "$(dmsetup ls | wc -l)" 1 "device-mapper mappings"
+  count_loops
+  count_mappings
+  expect_eq "$LOOPS" 1 "loop devices"
+  expect_eq "$MAPPINGS" 1 "device-mapper mappings"
 }
 
 # crash_unlock_points STEP PID1_RESTARTS HELPER_RESTARTS: a step of an
@@ -384,7 +396,7 @@ crash_write_point() {
     deadline=$((SECONDS + 60))
     until (( grown > size )); do
       (( SECONDS < deadline )) || fail "the writer did not append within 60 s"
-      sleep 0.05
+      nap 0.05
       grown=$(in_vault stat -c %s "$VAULT_MNT/stream")
     done
     crash_kill_pid1

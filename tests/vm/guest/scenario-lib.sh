@@ -71,32 +71,112 @@ vault_expect() {
   [[ $rc -eq $want ]] || fail "vault $1 exited $rc, expected $want: $out"
 }
 
+# Under software emulation every process a check starts costs 20–70 ms of
+# CPU (its ld.so runs translated), and the checks below run after every step
+# and in every wait loop. So where the kernel's answer is in a file, they
+# read it with bash's builtins rather than with losetup, grep or sleep: the
+# same facts (losetup reads the same sysfs files), a tenth of the cost.
+# Device-mapper devices are still asked of the kernel with dmsetup: one that
+# has no table yet is not in sysfs.
+
+# nap SECONDS: sleeps without starting a process: read's timeout on a FIFO
+# that nobody writes to.
+NAP_FIFO=/run/tazpod-test-nap
+nap() {
+  [[ -p $NAP_FIFO ]] || mkfifo -m 0600 "$NAP_FIFO" 2>/dev/null || [[ -p $NAP_FIFO ]]
+  read -rt "$1" <>"$NAP_FIFO" || true
+}
+
+# count_lines_matching FILE REGEX: sets MATCHING to how many lines of FILE
+# match the extended REGEX (what `grep -cE` counts); 0 when FILE is absent.
+# Above a few hundred lines bash's loop costs more than grep's start.
+count_lines_matching() {
+  local line lines=()
+  MATCHING=0
+  mapfile -t lines 2>/dev/null <"$1" || return 0
+  if (( ${#lines[@]} > 300 )); then
+    MATCHING=$(grep -cE -- "$2" "$1" || true)
+    return 0
+  fi
+  for line in "${lines[@]}"; do
+    if [[ $line =~ $2 ]]; then MATCHING=$((MATCHING + 1)); fi
+  done
+}
+
+# has_line_matching FILE REGEX: FILE has a line matching the extended REGEX.
+has_line_matching() {
+  count_lines_matching "$1" "$2"
+  (( MATCHING > 0 ))
+}
+
+# mapping_exists NAME: the kernel has a device-mapper device named NAME.
+mapping_exists() { dmsetup info "$1" >/dev/null 2>&1; }
+
+# count_mappings: sets MAPPINGS to how many device-mapper devices the kernel
+# has (`dmsetup ls` says "No devices found" when there are none).
+count_mappings() {
+  local line
+  MAPPINGS=0
+  while IFS= read -r line; do
+    if [[ $line =~ ^[^[:space:]]+[[:space:]]+\( ]]; then MAPPINGS=$((MAPPINGS + 1)); fi
+  done < <(dmsetup ls)
+}
+
+# count_loops: sets LOOPS to how many loop devices are bound (have a backing
+# file), as `losetup -n -O NAME | wc -l` counts them.
+count_loops() {
+  local f
+  LOOPS=0
+  for f in /sys/block/loop*/loop/backing_file; do [[ ! -e $f ]] || LOOPS=$((LOOPS + 1)); done
+}
+
+# mounted_here PATH: something is mounted on PATH in this mount namespace.
+mounted_here() {
+  local _ target
+  while read -r _ target _; do
+    [[ $target != "$1" ]] || return 0
+  done </proc/self/mounts
+  return 1
+}
+
 # What the kernel has attached for this vault, as "mapping loop mount" flags.
 vault_attached() {
   local m=no l=no t=no
-  dmsetup info "$VAULT_NAME" >/dev/null 2>&1 && m=yes
-  [[ -n $(losetup -n -O NAME 2>/dev/null) ]] && l=yes
-  grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
+  mapping_exists "$VAULT_NAME" && m=yes
+  count_loops
+  (( LOOPS == 0 )) || l=yes
+  mounted_here "$VAULT_MNT" && t=yes
   in_vault_ns grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
   echo "mapping=$m loop=$l mount=$t"
 }
 
-# vault_ns: the path of the private mount namespace PID 1 ($INIT_PID) holds
-# by a descriptor (init/mount_namespace.h); empty when it holds none.
-vault_ns() {
+# find_vault_ns: sets VAULT_NS to the path of the private mount namespace
+# PID 1 ($INIT_PID) holds by a descriptor (init/mount_namespace.h); empty
+# when it holds none. The descriptor found last time is looked at first:
+# each look is a readlink process.
+find_vault_ns() {
   local fd
+  VAULT_NS=''
   [[ -n ${INIT_PID:-} ]] || return 0
-  for fd in /proc/"$INIT_PID"/fd/*; do
-    if [[ $(readlink "$fd" 2>/dev/null) == mnt:* ]]; then echo "$fd"; return 0; fi
+  for fd in ${VAULT_NS_FD:+"/proc/$INIT_PID/fd/$VAULT_NS_FD"} /proc/"$INIT_PID"/fd/*; do
+    if [[ $(readlink "$fd" 2>/dev/null) == mnt:* ]]; then
+      VAULT_NS=$fd VAULT_NS_FD=${fd##*/}
+      return 0
+    fi
   done
+}
+
+# vault_ns: prints VAULT_NS (above).
+vault_ns() {
+  find_vault_ns
+  [[ -z $VAULT_NS ]] || echo "$VAULT_NS"
 }
 
 # in_vault_ns CMD...: runs CMD where the vault is mounted: in PID 1's
 # private namespace when it has one, else right here.
 in_vault_ns() {
-  local ns
-  ns=$(vault_ns)
-  if [[ -n $ns ]]; then nsenter --mount="$ns" "$@"; else "$@"; fi
+  find_vault_ns
+  if [[ -n $VAULT_NS ]]; then nsenter --mount="$VAULT_NS" "$@"; else "$@"; fi
 }
 
 # ungated CMD...: runs CMD the way `docker exec` would: in the mount
@@ -154,10 +234,10 @@ start_init() {
 # wait_log LOG REGEX [SECONDS]
 wait_log() {
   local deadline=$(( SECONDS + ${3:-30} ))
-  until grep -qE "$2" "$1"; do
+  until has_line_matching "$1" "$2"; do
     (( SECONDS < deadline )) || fail "no log line matching '$2' within ${3:-30}s:
 $(cat "$1")"
-    sleep 0.1
+    nap 0.1
   done
 }
 
@@ -169,7 +249,7 @@ wait_file() {
   until [[ -e $1 ]]; do
     (( SECONDS < deadline )) || fail "waited $2 s for $3 ($1 never appeared)
 $(cat "${@:4}" 2>/dev/null)"
-    sleep 0.05
+    nap 0.05
   done
 }
 
@@ -188,10 +268,10 @@ drive() {
 # wait_log_count LOG REGEX N [SECONDS]: waits until LOG has N lines matching.
 wait_log_count() {
   local deadline=$(( SECONDS + ${4:-30} ))
-  until (( $(grep -cE "$2" "$1" || true) >= $3 )); do
+  until count_lines_matching "$1" "$2"; (( MATCHING >= $3 )); do
     (( SECONDS < deadline )) || fail "fewer than $3 log lines matching '$2' within ${4:-30}s:
 $(cat "$1")"
-    sleep 0.1
+    nap 0.1
   done
 }
 

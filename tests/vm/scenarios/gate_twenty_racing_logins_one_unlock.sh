@@ -7,8 +7,13 @@ write_init_config init.toml
 start_init init.toml init.log
 printf 'racing passphrase\n' | tazpod vault unlock --passphrase-stdin
 tazpod vault lock
+# Each shell then waits for the release in bash's read (a timeout on a FIFO
+# nobody writes to), not in a sleep loop: under emulation 20 shells starting
+# /bin/sleep five times a second would take the guest's whole CPU from the
+# logins still racing.
+mkfifo -m 0666 /tmp/release-nap
 printf '%s\n' 'timeout 300' 'expect Vault passphrase:' 'send racing passphrase\r' 'expect $ ' \
-  'send while [ ! -e /tmp/release-all ]; do sleep 0.2; done; exit\r' 'wait' > login.script
+  'send while [ ! -e /tmp/release-all ]; do read -rt 0.2 <>/tmp/release-nap || :; done; exit\r' 'wait' > login.script
 pids=()
 for i in $(seq 20); do
   /usr/lib/tazpod-test/ptydrive login.script -- tazpod login 2> "login-$i.transcript" &
@@ -27,5 +32,5 @@ expect_eq "$(grep -c 'gate.accepted' init.log)" 20 "accepted logins"
 expect_eq "$(grep -c 'vault.helper.done operation=verify code=0' init.log)" 19 "passphrases proven by verify"
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the last of the 20 exited"
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
-rm -f /tmp/release-all
+rm -f /tmp/release-all /tmp/release-nap
 vault_remove_enclave
