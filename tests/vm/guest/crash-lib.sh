@@ -81,16 +81,12 @@ crash_start() {
 # scenario-lib.sh's vault_attached says, but with the mount looked for in
 # the container's vault namespace from inside its PID namespace (its /proc
 # is the container's own).
-crash_attached() {
-  local m=no l=no t=no
-  mapping_exists "$VAULT_NAME" && m=yes
-  count_loops
-  (( LOOPS == 0 )) || l=yes
-  mounted_here "$VAULT_MNT" && t=yes
-  if [[ -n ${INIT_PID:-} ]] && kill -0 "$INIT_PID" 2>/dev/null && in_vault grep -q " $VAULT_MNT " /proc/self/mounts; then
-    t=yes
-  fi
-  echo "mapping=$m loop=$l mount=$t"
+crash_attached() { vault_attached in_live_container_vault; }
+
+# in_live_container_vault CMD...: in_vault, when the container is running;
+# fails without running CMD when it is not.
+in_live_container_vault() {
+  [[ -n ${INIT_PID:-} ]] && kill -0 "$INIT_PID" 2>/dev/null && in_vault "$@"
 }
 
 # crash_stop: a clean shutdown (SIGTERM to PID 1).

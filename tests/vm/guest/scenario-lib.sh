@@ -139,14 +139,16 @@ mounted_here() {
   return 1
 }
 
-# What the kernel has attached for this vault, as "mapping loop mount" flags.
+# vault_attached [RUNNER]: what the kernel has attached for this vault, as
+# "mapping loop mount" flags. The mount is looked for here and, through
+# RUNNER (default in_vault_ns), where the vault is mounted.
 vault_attached() {
-  local m=no l=no t=no
+  local runner=${1:-in_vault_ns} m=no l=no t=no
   mapping_exists "$VAULT_NAME" && m=yes
   count_loops
   (( LOOPS == 0 )) || l=yes
   mounted_here "$VAULT_MNT" && t=yes
-  in_vault_ns grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
+  "$runner" grep -q " $VAULT_MNT " /proc/self/mounts && t=yes
   echo "mapping=$m loop=$l mount=$t"
 }
 
