@@ -1,6 +1,5 @@
 #include "init/init_command.h"
 
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -12,9 +11,9 @@
 
 #include "common/log.h"
 #include "common/descriptors.h"
-#include "init/fast_forward.h"
 #include "init/main_child.h"
 #include "init/signal_names.h"
+#include "init/signal_thread.h"
 #include "init/signals.h"
 #include "init/supervisor.h"
 #include "init/wiring.h"
@@ -56,6 +55,24 @@ void LogStart(bool is_pid1, int subreaper_err) {
     Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
 }
 
+// Starts init/signal_thread.h's thread; returns the descriptor the loop
+// reads the other signals from, or an invalid one (logged) if it could not.
+UniqueFd StartSignalThread(const sigset_t& handled, const InitConfig& config, pid_t main_child) {
+  signal_thread::Settings settings;
+  if (LogEnabled(LogLevel::kDebug))
+    sigemptyset(&settings.forward);
+  else
+    settings.forward = SignalsOnlyForwarded();
+  settings.rewrite = config.signal_rewrite;
+  settings.to_group = config.forward_to_process_group;
+  signal_thread::SetMainChild(main_child);
+  UniqueFd records = signal_thread::Start(handled, settings);
+  if (!records)
+    Log(LogLevel::kError, "init.component.failed",
+        {{"component", "signal_thread"}, {"error", std::strerror(errno)}, {"fallback", "signalfd"}});
+  return records;
+}
+
 }  // namespace
 
 int RunInit(const InitOptions& options) {
@@ -79,6 +96,8 @@ int RunInit(const InitOptions& options) {
     Log(LogLevel::kError, "init.start.failed", {{"call", "sigprocmask"}, {"error", std::strerror(err)}});
     return kExitStartFailed;
   }
+  // Made before anything starts, so that init can always read its signals:
+  // the signal thread's fallback (below).
   UniqueFd signal_fd = OpenSignalFd(handled);
   if (!signal_fd) {
     Log(LogLevel::kError, "init.start.failed", {{"call", "signalfd"}, {"error", std::strerror(errno)}});
@@ -87,7 +106,7 @@ int RunInit(const InitOptions& options) {
   const int subreaper_err = is_pid1 ? 0 : RegisterSubreaper();
 
   // The main child first: it should not wait for the event loop to be built.
-  // Its exit, if quick, stays pending in the signalfd until the loop runs.
+  // Its exit, if quick, stays pending (blocked) until init takes signals.
   pid_t main_child = 0;
   if (!options.command.empty()) {
     SpawnResult child = SpawnMainChild({options.command, original_mask});
@@ -112,26 +131,20 @@ int RunInit(const InitOptions& options) {
     Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
   }
 
-  // The signals init only passes on are forwarded by a handler, the fast way
-  // (init/fast_forward.h), once the main child is on its way. At debug level
-  // the loop forwards them, so that it can log each one. Either way they stay
-  // in the signalfd's set too: one read by the loop is forwarded by the loop.
-  bool forward_by_handler = false;
-  if (!LogEnabled(LogLevel::kDebug)) {
-    if (int err = fast_forward::Install(SignalsOnlyForwarded(), config.signal_rewrite,
-                                        config.forward_to_process_group)) {
-      // Still blocked, so still read from the signalfd: slower, not lost.
-      Log(LogLevel::kError, "init.component.failed",
-          {{"component", "fast_forward"}, {"call", "sigaction"}, {"error", std::strerror(err)}});
-    } else {
-      forward_by_handler = true;
-    }
-  }
+  // From here on a thread of init's own takes its signals: it forwards those
+  // init only passes on (outside debug level, where the loop forwards and
+  // logs each one) and hands the rest to the loop. Should the thread not
+  // start, the loop reads them all from the signalfd: slower, not lost.
+  UniqueFd signals = StartSignalThread(handled, config, main_child);
+  if (signals)
+    signal_fd.Reset();
+  else
+    signals = std::move(signal_fd);
 
   HardenProcess();
 
   boost::asio::io_context io(1);
-  Supervisor supervisor(io, config, std::move(signal_fd), is_pid1);
+  Supervisor supervisor(io, config, std::move(signals), is_pid1);
   if (main_child > 0) supervisor.AdoptMainChild(main_child);
   Components components = WireComponents(io, supervisor, options.config);
 
@@ -139,18 +152,6 @@ int RunInit(const InitOptions& options) {
   // (Docker's WORKDIR); init itself must not keep any mount busy.
   if (chdir("/") != 0) Log(LogLevel::kWarn, "init.chdir.failed", {{"error", std::strerror(errno)}});
 
-  // Before Run(), whose first act is to reap: a main child that has already
-  // exited gets nothing more, then.
-  if (forward_by_handler) {
-    if (UniqueFd failures(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)); failures)
-      supervisor.WatchForwardFailures(std::move(failures));
-    else  // Forwarding works; only its failures would go unlogged.
-      Log(LogLevel::kWarn, "init.component.failed",
-          {{"component", "fast_forward"}, {"call", "eventfd"}, {"error", std::strerror(errno)}});
-    if (int err = fast_forward::Start())
-      Log(LogLevel::kError, "init.component.failed",
-          {{"component", "fast_forward"}, {"call", "sigprocmask"}, {"error", std::strerror(err)}});
-  }
   return supervisor.Run();
 }
 

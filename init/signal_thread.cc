@@ -1,116 +1,151 @@
-#include "init/fast_forward.h"
+#include "init/signal_thread.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
 
-namespace tazpod::init::fast_forward {
+#include "common/log.h"
+#include "init/signal_names.h"
+
+namespace tazpod::init::signal_thread {
 
 namespace {
 
-// Written before Start() or with the signals blocked; read by the handler.
-// Lock-free atomics are async-signal-safe.
-std::atomic<pid_t> g_target{0};
-std::atomic<pid_t> g_owner{0};
-int g_send_as[NSIG];  // written only before Start()
-bool g_to_group = false;
-sigset_t g_installed;
-bool g_any_installed = false;
-bool g_started = false;
-int g_pause_depth = 0;
-std::atomic<int> g_failure_fd{-1};
-std::atomic<int> g_failed_signal{0};
-std::atomic<pid_t> g_failed_target{0};
-std::atomic<int> g_failed_error{0};
+// It sleeps in sigwaitinfo and calls kill(), write() and, on a failed
+// forward, the logger: a small stack is plenty (init's memory target).
+constexpr size_t kStackSize = size_t{64} * 1024;
 
-// Called by the handler: write() is async-signal-safe.
-void NoteFailure(int signal, pid_t target, int error) {
-  g_failed_signal.store(signal, std::memory_order_relaxed);
-  g_failed_target.store(target, std::memory_order_relaxed);
-  g_failed_error.store(error, std::memory_order_relaxed);
-  const int fd = g_failure_fd.load(std::memory_order_relaxed);
-  if (fd < 0) return;
-  // A failed write (only a counter at 2^64 - 2) leaves the loop unwoken;
-  // the failure stays noted for the next one.
-  const std::uint64_t one = 1;
-  const ssize_t written = write(fd, &one, sizeof one);
-  (void)written;
+// Written before the thread starts (pthread_create orders them before
+// anything it reads), then only read.
+sigset_t g_handled;
+sigset_t g_forward;
+int g_send_as[NSIG];
+bool g_to_group = false;
+pid_t g_self = 0;
+int g_first_realtime = SIGRTMAX;
+int g_pipe = -1;  // the write end, the thread's until init exits
+
+// Held by the thread around each forward, by the main thread for a Pause.
+std::mutex g_forwarding;
+int g_pause_depth = 0;  // the main thread's
+// Read by the thread with g_forwarding held; changed by the main thread (the
+// change to 0 with a Pause held, so no forward is under way).
+std::atomic<pid_t> g_target{0};
+
+// One bit per standard signal with a record in the pipe the loop has not
+// begun to read.
+std::atomic<std::uint64_t> g_in_pipe{0};
+
+std::uint64_t Bit(int signal) { return std::uint64_t{1} << signal; }
+bool IsStandard(int signal) { return signal < g_first_realtime && signal < 64; }
+
+void Forward(int signal, const siginfo_t& info) {
+  // Not the child's: a signal init raised against itself (SIGXFSZ for a log
+  // write past RLIMIT_FSIZE comes "from" init).
+  if ((info.si_code == SI_USER || info.si_code == SI_TKILL) && info.si_pid == g_self) return;
+  const int send = g_send_as[signal];
+  if (send == 0) return;
+  pid_t to = 0;
+  int error = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_forwarding);
+    const pid_t target = g_target.load();
+    if (target <= 0) return;
+    to = g_to_group ? -target : target;
+    // ESRCH: the child has just exited, which the loop ignores too.
+    if (kill(to, send) == 0 || errno == ESRCH) return;
+    error = errno;
+  }
+  LogForwardFailed(send, to, error);
 }
 
-void Forward(int signal, siginfo_t* info, void* /*context*/) {
-  const int saved_errno = errno;
-  const pid_t owner = g_owner.load(std::memory_order_relaxed);
-  // Not for the main child: a signal the kernel raised against init itself
-  // (SIGXFSZ for a log write past RLIMIT_FSIZE comes "from" init), and any
-  // signal to a forked child of init that has not reset its dispositions
-  // yet, which was meant for that child.
-  const bool from_init = (info->si_code == SI_USER || info->si_code == SI_TKILL) && info->si_pid == owner;
-  if (!from_init && getpid() == owner) {
-    const pid_t target = g_target.load(std::memory_order_relaxed);
-    const int send = g_send_as[signal];
-    // ESRCH: the child has just exited, as the loop's forwarding also
-    // ignores. Anything else (EPERM: init without CAP_KILL, and a child that
-    // took another user) is noted for the loop to log.
-    const pid_t to = g_to_group ? -target : target;
-    if (target > 0 && send != 0 && kill(to, send) != 0 && errno != ESRCH) NoteFailure(send, to, errno);
+void PassToLoop(int signal, const siginfo_t& info) {
+  if (IsStandard(signal) && (g_in_pipe.fetch_or(Bit(signal)) & Bit(signal)) != 0) return;
+  signalfd_siginfo record{};
+  record.ssi_signo = static_cast<std::uint32_t>(signal);
+  record.ssi_code = info.si_code;
+  record.ssi_pid = static_cast<std::uint32_t>(info.si_pid);
+  record.ssi_uid = info.si_uid;
+  // A record is smaller than PIPE_BUF, so it is written whole or not at all.
+  // The write blocks only while the loop has 512 records unread, which
+  // takes real-time signals at debug level: then they wait, as they would
+  // in the kernel's queue. EPIPE: the loop has closed its end, init is
+  // exiting.
+  while (write(g_pipe, &record, sizeof record) < 0 && errno == EINTR) {
   }
-  errno = saved_errno;
+}
+
+void* Run(void*) {
+  for (;;) {
+    siginfo_t info;
+    const int signal = sigwaitinfo(&g_handled, &info);
+    if (signal <= 0) continue;  // EINTR: init was stopped and continued
+    if (sigismember(&g_forward, signal) == 1)
+      Forward(signal, info);
+    else
+      PassToLoop(signal, info);
+  }
+  return nullptr;
 }
 
 }  // namespace
 
-int Install(const sigset_t& signals, const std::map<int, int>& rewrite, bool to_group) {
-  g_owner.store(getpid(), std::memory_order_relaxed);
-  g_to_group = to_group;
+UniqueFd Start(const sigset_t& handled, const Settings& settings) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return {};
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return {};
+
+  g_handled = handled;
+  g_forward = settings.forward;
   for (int s = 1; s < NSIG; ++s) g_send_as[s] = s;
-  for (const auto& [from, to] : rewrite)
+  for (const auto& [from, to] : settings.rewrite)
     if (from > 0 && from < NSIG) g_send_as[from] = to;
+  g_to_group = settings.to_group;
+  g_self = getpid();
+  g_first_realtime = SIGRTMIN;
+  g_pipe = write_end.get();
 
-  sigemptyset(&g_installed);
-  struct sigaction action {};
-  action.sa_sigaction = Forward;
-  // Restarted syscalls: the handler may run anywhere in init. Every
-  // forwarded signal blocked while it runs, so handlers never nest.
-  action.sa_flags = SA_SIGINFO | SA_RESTART;
-  action.sa_mask = signals;
-  for (int s = 1; s < NSIG; ++s) {
-    if (sigismember(&signals, s) != 1) continue;
-    if (sigaction(s, &action, nullptr) != 0) {
-      if (errno == EINVAL) continue;  // glibc's own real-time signals
-      return errno;
-    }
-    sigaddset(&g_installed, s);
+  pthread_attr_t attr;
+  int err = pthread_attr_init(&attr);
+  if (err == 0) err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (err == 0) err = pthread_attr_setstacksize(&attr, kStackSize);
+  pthread_t thread;
+  if (err == 0) err = pthread_create(&thread, &attr, Run, nullptr);
+  pthread_attr_destroy(&attr);
+  if (err != 0) {
+    g_pipe = -1;
+    read_end.Reset();
+    write_end.Reset();
+    errno = err;
+    return {};
   }
-  g_any_installed = !sigisemptyset(&g_installed);
-  return 0;
+  write_end.Release();  // the thread writes to it until init exits
+  return read_end;
 }
 
-void SetMainChild(pid_t pid) { g_target.store(pid, std::memory_order_relaxed); }
+void SetMainChild(pid_t pid) { g_target.store(pid); }
 
-void SetFailureFd(int fd) { g_failure_fd.store(fd, std::memory_order_relaxed); }
+void BeforeRead() { g_in_pipe.store(0); }
 
-Failure LastFailure() {
-  Pause pause;
-  return {g_failed_signal.load(std::memory_order_relaxed), g_failed_target.load(std::memory_order_relaxed),
-          g_failed_error.load(std::memory_order_relaxed)};
-}
-
-int Start() {
-  if (!g_any_installed) return 0;
-  if (sigprocmask(SIG_UNBLOCK, &g_installed, nullptr) != 0) return errno;
-  g_started = true;
-  return 0;
-}
-
-// sigprocmask cannot fail with a valid `how` and set.
 Pause::Pause() {
-  if (g_started && g_pause_depth++ == 0) sigprocmask(SIG_BLOCK, &g_installed, nullptr);
+  if (g_pause_depth++ == 0) g_forwarding.lock();
 }
 
 Pause::~Pause() {
-  if (g_started && --g_pause_depth == 0) sigprocmask(SIG_UNBLOCK, &g_installed, nullptr);
+  if (--g_pause_depth == 0) g_forwarding.unlock();
 }
 
-}  // namespace tazpod::init::fast_forward
+void LogForwardFailed(int signal, pid_t target, int error) {
+  Log(LogLevel::kWarn, "init.signal.forward_failed",
+      {{"signal", SignalName(signal)}, {"target", target}, {"error", std::strerror(error)}});
+}
+
+}  // namespace tazpod::init::signal_thread

@@ -1,24 +1,30 @@
-// Forwarding from a signal handler: the signals init only passes on to the
-// main child (SIGHUP, SIGUSR1, SIGWINCH, …) are sent on by a handler the
-// moment they are delivered, instead of being read from the signalfd by the
-// event loop.
+// How PID 1 takes its signals: one thread of its own, asleep in sigwaitinfo().
 //
-// Why, when everything else init does comes through the signalfd: a thread
-// asleep in epoll_wait on a signalfd is woken by way of the signalfd's wait
-// queue, and then still has to read the signal and dispatch it. tini and
-// dumb-init sleep in sigtimedwait, which signal delivery wakes directly; an
-// unblocked signal with a handler takes that same direct path into the
-// loop's epoll_wait, and the handler's one kill() is the whole forward. The
-// loop keeps waiting on its descriptors (sockets, pidfds, timers) as before.
-// docs/benchmarks.md has the measurements.
+// Every signal init handles is blocked in every thread (init/signals.h). The
+// signal thread waits for all of them in sigwaitinfo(), the way tini and
+// dumb-init wait, so a signal wakes it directly: no handler frame, no
+// signalfd wait queue, no event loop to go round.
 //
-// The handler does nothing but read a few words and call kill() (and, when
-// that fails, note why and write to an eventfd): it is async-signal-safe,
-// keeps errno, and passes nothing on for a signal the kernel raised against
-// init itself, nor for one that reaches a forked child of init before that
-// child resets its dispositions. Dispositions are process-wide, so this is
-// process-wide state: used by PID 1's main thread only (init has no other
-// thread).
+//  - The signals init only passes on (SignalsOnlyForwarded(); none at debug
+//    level, where the loop forwards and logs each one) are forwarded right
+//    there: one kill() to the main child, or its process group.
+//  - Every other one (SIGCHLD, SIGTERM, SIGINT, ...) is written to a pipe as
+//    a signalfd_siginfo record, which the event loop reads as it would read
+//    a signalfd. A standard signal already waiting in the pipe is not
+//    written twice (the kernel does not queue it twice either), so a burst
+//    of SIGCHLD cannot fill the pipe.
+//
+// Why a thread, when the loop could read a signalfd: a signalfd wakes its
+// reader through a wait queue, and any signal to the process (forwarded or
+// not) wakes it; the loop then reads, dispatches and re-arms. A handler
+// instead (sessions 7-13) cost a signal frame and the loop's wake from
+// epoll_wait for every forward. docs/benchmarks.md has the measurements.
+//
+// The thread shares little with the main thread: the forwarding settings
+// (fixed before Start), the main child's pid, and one mutex that Pause holds.
+// It never touches the event loop. It logs only a failed forward (common/log
+// is safe to call from any thread: one write() per line). It lives until
+// init exits.
 #pragma once
 
 #include <signal.h>
@@ -26,45 +32,41 @@
 
 #include <map>
 
-namespace tazpod::init::fast_forward {
+#include "common/unique_fd.h"
 
-// Installs the handler for every signal in `signals` that can take one (glibc
-// keeps two real-time signals to itself). `rewrite` maps a signal to the one
-// sent instead (0: dropped), as --rewrite; `to_group` sends to the main
-// child's process group. The signals stay blocked until Start(). Returns 0
-// or the errno of a failed sigaction other than EINVAL.
-int Install(const sigset_t& signals, const std::map<int, int>& rewrite, bool to_group);
+namespace tazpod::init::signal_thread {
 
-// Who gets the signals: the main child's pid, or 0 when there is none (then
-// they are dropped, as the loop drops them).
+struct Settings {
+  // Forwarded by the thread itself; the rest of `handled` goes to the pipe.
+  sigset_t forward;
+  // A signal mapped to the one sent instead (0: dropped), as --rewrite.
+  std::map<int, int> rewrite;
+  // Send to the main child's process group (-pid), as tini -g.
+  bool to_group = false;
+};
+
+// Starts the thread, waiting for every signal in `handled`, which must be
+// blocked in the calling thread (the new thread inherits the mask). Returns
+// the pipe's read end (non-blocking, close-on-exec), from which the loop
+// reads signalfd_siginfo records (ssi_signo and ssi_pid set); on failure an
+// invalid descriptor with errno set, and no thread.
+UniqueFd Start(const sigset_t& handled, const Settings& settings);
+
+// Who gets the forwarded signals: the main child's pid, or 0 when there is
+// none (then they are dropped, as the loop drops them). Set to 0 with a
+// Pause held.
 void SetMainChild(pid_t pid);
 
-// A handler cannot log. When the handler's kill() fails for a reason other
-// than ESRCH (the child has just exited, which the loop ignores too), it
-// notes the failure and adds 1 to this eventfd's counter, so that the loop
-// wakes and logs it. Set before Start(); -1 (the default, and before the
-// descriptor is closed): failures are not noted.
-void SetFailureFd(int fd);
+// The loop calls this before each read of the pipe: a standard signal that
+// arrives from then on is written again, even if its last record is among
+// those about to be read (at worst the loop sees it twice, never not at all).
+void BeforeRead();
 
-// The last failure the handler noted: the signal it sent, to whom (negative:
-// a process group), and errno. Read with the signals held back, so the
-// three belong to the same failure.
-struct Failure {
-  int signal = 0;
-  pid_t target = 0;
-  int error = 0;
-};
-Failure LastFailure();
-
-// Unblocks the installed signals: from here on each one is forwarded as it
-// is delivered, including any that were pending. Returns 0 or errno.
-int Start();
-
-// While one exists, the installed signals stay pending instead of being
-// handled. Init holds one while it reaps: between reaping the main child and
-// SetMainChild(0), its pid may already be someone else's, and the handler
-// must not kill() it. Pending signals are handled (or dropped) when the last
-// Pause ends. Costs nothing when no signal is installed.
+// While one exists, the thread forwards nothing: a signal it takes meanwhile
+// waits, and goes to whatever SetMainChild() said last when the last Pause
+// ends. Init holds one while it reaps: between reaping the main child and
+// SetMainChild(0), its pid may already be someone else's. For the main
+// thread only; Pauses nest.
 class Pause {
  public:
   Pause();
@@ -73,4 +75,8 @@ class Pause {
   Pause& operator=(const Pause&) = delete;
 };
 
-}  // namespace tazpod::init::fast_forward
+// The line for a forward that kill() refused: init.signal.forward_failed.
+// The thread's forwards and the loop's are logged alike.
+void LogForwardFailed(int signal, pid_t target, int error);
+
+}  // namespace tazpod::init::signal_thread

@@ -1,6 +1,7 @@
-// How PID 1 takes signals: all of them blocked and read from a signalfd, so a
-// signal is one more readable descriptor in the event loop (as catatonit
-// does), with no handler running at an arbitrary point.
+// Which signals PID 1 takes, and how it sets them up: all of them blocked in
+// every thread, so that no handler runs at an arbitrary point; the signal
+// thread (init/signal_thread.h) waits for them, or, should it not start, the
+// event loop reads them from a signalfd (as catatonit does).
 #pragma once
 
 #include <signal.h>
@@ -25,6 +26,7 @@ int TakeBackSigchld();
 int BlockSignals(const sigset_t& signals, sigset_t* old);
 
 // A non-blocking, close-on-exec signalfd for `signals`; invalid on error.
+// The loop's way to read signals when the signal thread cannot start.
 UniqueFd OpenSignalFd(const sigset_t& signals);
 
 // For the main child between fork and exec: every disposition back to
@@ -37,13 +39,13 @@ void ResetSignalsForChild(const sigset_t& original);
 // part of the shutdown sequence.
 bool IsForwardable(int signal);
 
-// The forwardable signals init does nothing with but pass on, which can be
-// forwarded from a signal handler (init/fast_forward.h). All but SIGTERM and
-// SIGINT (they start the shutdown), SIGPIPE (init raises it against itself
-// when it writes to a closed pipe), and SIGTTIN and SIGTTOU: the kernel
-// raises those against init itself when it writes to the terminal its main
-// child has in the foreground; blocked, the write just goes through, where a
-// handler would be run again and again by the restarted write.
+// The forwardable signals init does nothing with but pass on, which the
+// signal thread forwards itself (init/signal_thread.h). All but SIGTERM and
+// SIGINT (they start the shutdown), and SIGPIPE, SIGTTIN and SIGTTOU, which
+// can come from init itself (SIGPIPE from a write to a closed pipe; the
+// other two from a write to the terminal its main child has in the
+// foreground, were they not blocked): the loop sees who sent them and drops
+// init's own.
 sigset_t SignalsOnlyForwarded();
 
 }  // namespace tazpod::init

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "common/log.h"
-#include "init/fast_forward.h"
 #include "init/main_child.h"
 #include "init/process_list.h"
 #include "init/signal_names.h"
+#include "init/signal_thread.h"
 #include "init/signals.h"
 
 namespace tazpod::init {
@@ -39,26 +39,16 @@ long long MillisSince(steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - start).count();
 }
 
-// A forward that kill() refused, from the loop's own forwarding or from what
-// the signal handler noted (fast_forward.h). `times` is how many failures
-// the handler coalesced between two wake-ups; the loop's forward has none (0).
-void LogForwardFailed(int signal, pid_t target, int error, long long times) {
-  std::vector<LogField> fields{{"signal", SignalName(signal)}, {"target", target}, {"error", std::strerror(error)}};
-  if (times > 0) fields.emplace_back("times", times);
-  LogFields(LogLevel::kWarn, "init.signal.forward_failed", fields);
-}
-
 }  // namespace
 
-Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd signal_fd,
+Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd signals,
                        bool is_pid1)
     : io_(io),
       config_(config),
       is_pid1_(is_pid1),
       proc_usable_(ProcShowsOwnNamespace()),
       self_(getpid()),
-      signal_fd_(io, signal_fd.Release()),
-      forward_failures_(io),
+      signals_(io, signals.Release()),
       reaper_(config.warn_on_foreign_reap),
       delay_timer_(io),
       step_timer_(io),
@@ -69,9 +59,7 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
         {{"reason", "/proc is not this PID namespace's"}, {"shutdown", is_pid1 ? "kill(-1)" : "main child only"}});
 }
 
-// The handler must not write to the eventfd once it is closed (its number
-// could be another file's by then).
-Supervisor::~Supervisor() { fast_forward::SetFailureFd(-1); }
+Supervisor::~Supervisor() = default;
 
 void Supervisor::OnStopAccepting(std::function<void()> hook) {
   stop_accepting_hooks_.push_back(std::move(hook));
@@ -84,7 +72,7 @@ void Supervisor::AddShutdownStep(std::string name, ShutdownStep step) {
 void Supervisor::AdoptMainChild(pid_t pid) {
   main_child_ = pid;
   main_child_alive_ = true;
-  fast_forward::SetMainChild(pid);
+  signal_thread::SetMainChild(pid);
   reaper_.Watch(pid, [this](pid_t p, int status) { OnMainChildExit(p, status); });
 }
 
@@ -106,10 +94,10 @@ int Supervisor::Run() {
 }
 
 void Supervisor::ReapAll() {
-  // The handler that forwards signals must not run between the main child's
-  // reaping and OnMainChildExit (its pid may be reused by then).
+  // The signal thread must not forward between the main child's reaping and
+  // OnMainChildExit (its pid may be reused by then).
   if (main_child_alive_) {
-    fast_forward::Pause pause;
+    signal_thread::Pause pause;
     reaper_.ReapAll();
     return;
   }
@@ -126,53 +114,19 @@ void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
   }
 }
 
-void Supervisor::WatchForwardFailures(UniqueFd failures) {
-  boost::system::error_code ec;
-  forward_failures_.assign(failures.get(), ec);
-  if (ec) {  // `failures` still owns the descriptor and closes it
-    Log(LogLevel::kWarn, "init.component.failed",
-        {{"component", "fast_forward"}, {"call", "epoll_ctl(eventfd)"}, {"error", ec.message()}});
-    return;
-  }
-  failures.Release();  // forward_failures_ owns it now
-  fast_forward::SetFailureFd(forward_failures_.native_handle());
-  WaitForForwardFailure();
-}
-
-void Supervisor::WaitForForwardFailure() {
-  forward_failures_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted || finished_) return;
-    std::uint64_t count = 0;
-    if (read(forward_failures_.native_handle(), &count, sizeof count) != sizeof count) {
-      if (errno != EAGAIN && errno != EINTR) {
-        // Readable but unreadable: stop watching rather than spin.
-        Log(LogLevel::kError, "init.component.failed",
-            {{"component", "fast_forward"}, {"call", "read(eventfd)"}, {"error", std::strerror(errno)}});
-        fast_forward::SetFailureFd(-1);
-        return;
-      }
-    } else {
-      Guarded("fast_forward", [count] {
-        const fast_forward::Failure failure = fast_forward::LastFailure();
-        LogForwardFailed(failure.signal, failure.target, failure.error, static_cast<long long>(count));
-      });
-    }
-    WaitForForwardFailure();
-  });
-}
-
 void Supervisor::WaitForSignal() {
-  signal_fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
+  signals_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted || finished_) return;
-    // Several signals may be pending, and SIGCHLD is coalesced (one may
-    // stand for many exited children). A read returns every pending signal
-    // that fits, so a short one leaves none behind: then the wait is armed
-    // again *before* acting, so that once the main child is signalled init
-    // has nothing left to do but sleep. (The woken child tends to take the
-    // CPU at once; every syscall init still owed was paid after it.)
+    // Several signals may be waiting, and SIGCHLD is coalesced (one may
+    // stand for many exited children). A read returns every record that
+    // fits, so a short one leaves none behind: then the wait is armed again
+    // *before* acting, so that once the main child is signalled init has
+    // nothing left to do but sleep. (The woken child tends to take the CPU
+    // at once; every syscall init still owed was paid after it.)
     struct signalfd_siginfo info[16];
     for (;;) {
-      ssize_t n = read(signal_fd_.native_handle(), info, sizeof info);
+      signal_thread::BeforeRead();
+      ssize_t n = read(signals_.native_handle(), info, sizeof info);
       if (n < 0 && errno == EINTR) continue;
       const size_t count = n > 0 ? static_cast<size_t>(n) / sizeof info[0] : 0;
       const bool maybe_more = count == std::size(info);
@@ -220,7 +174,7 @@ void Supervisor::Forward(int signal) {
   }
   pid_t target = config_.forward_to_process_group ? -main_child_ : main_child_;
   if (kill(target, to) != 0 && errno != ESRCH) {
-    LogForwardFailed(to, target, errno, 0);
+    signal_thread::LogForwardFailed(to, target, errno);
     return;
   }
   // On the hot path of every forwarded signal: build the fields only when
@@ -232,7 +186,7 @@ void Supervisor::Forward(int signal) {
 
 void Supervisor::OnMainChildExit(pid_t pid, int status) {
   main_child_alive_ = false;
-  fast_forward::SetMainChild(0);
+  signal_thread::SetMainChild(0);
   main_child_status_ = status;
   if (WIFSIGNALED(status)) {
     Log(LogLevel::kInfo, "init.child.exit",
@@ -439,7 +393,7 @@ void Supervisor::Finish() {
   if (main_child_alive_) {
     // The main child may be gone (its pidfd fired) but not reaped yet: reap
     // it before deciding the exit code.
-    fast_forward::Pause pause;
+    signal_thread::Pause pause;
     int status = 0;
     if (waitpid(main_child_, &status, WNOHANG) == main_child_) OnMainChildExit(main_child_, status);
   }

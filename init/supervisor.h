@@ -1,9 +1,9 @@
-// The PID 1 event loop (Boost.Asio, one thread).
+// The PID 1 event loop (Boost.Asio, on init's main thread).
 //
-// Owns everything init does after start: it reads signals from a signalfd,
-// reaps, forwards signals to the main child (those it only passes on are
-// forwarded by init/fast_forward.h's handler instead, outside debug level),
-// and runs the ordered shutdown:
+// Owns everything init does after start: it reads the signals the signal
+// thread passes on (init/signal_thread.h), reaps, forwards signals to the
+// main child (those it only passes on are forwarded by the signal thread
+// itself, outside debug level), and runs the ordered shutdown:
 //
 //   SIGTERM/SIGINT, or the main child exits
 //     → stop accepting new work (hooks)       [after forward_delay, if set]
@@ -13,8 +13,8 @@
 //     → SIGKILL what is left → reap → exit
 //
 // The grace period bounds the steps and the SIGTERM wait together. When idle,
-// the loop waits on descriptors alone (the signalfd, the forwarding handler's
-// eventfd, the components' sockets): no timers, no wake-ups.
+// the loop waits on descriptors alone (the signal thread's pipe, the
+// components' sockets): no timers, no wake-ups.
 //
 // Nothing thrown by a handler or a component escapes the loop: it is logged
 // as init.component.failed and init carries on reaping.
@@ -53,7 +53,9 @@ class Supervisor {
   using StepDone = std::function<void(const std::string& error)>;
   using ShutdownStep = std::function<void(StepDone done)>;
 
-  Supervisor(boost::asio::io_context& io, const InitConfig& config, UniqueFd signal_fd,
+  // `signals` gives signalfd_siginfo records: the signal thread's pipe, or a
+  // signalfd when that thread could not start.
+  Supervisor(boost::asio::io_context& io, const InitConfig& config, UniqueFd signals,
              bool is_pid1);
   ~Supervisor();
 
@@ -66,17 +68,11 @@ class Supervisor {
   // starts the shutdown and decides init's exit code.
   void AdoptMainChild(pid_t pid);
 
-  // Logs what init/fast_forward.h's handler failed to forward
-  // (init.signal.forward_failed, as the loop's own forwarding logs it), when
-  // the handler wakes `failures`, the eventfd it was given.
-  void WatchForwardFailures(UniqueFd failures);
-
   // Runs the loop until the shutdown completes; returns init's exit code.
   int Run();
 
  private:
   void WaitForSignal();
-  void WaitForForwardFailure();
   void OnSignal(int signal, pid_t sender);
   void Forward(int signal);
   // Reaps every exited child; OnMainChildExit for the main child.
@@ -104,8 +100,7 @@ class Supervisor {
   bool is_pid1_;
   bool proc_usable_;
   pid_t self_;
-  boost::asio::posix::stream_descriptor signal_fd_;
-  boost::asio::posix::stream_descriptor forward_failures_;
+  boost::asio::posix::stream_descriptor signals_;
   Reaper reaper_;
 
   pid_t main_child_ = 0;

@@ -29,12 +29,20 @@ for sig in "${signals[@]}"; do
   for _ in $(seq 100); do grep -qx "$sig" got 2>/dev/null && break; sleep 0.02; done
   grep -qx "$sig" got || fail "$sig was not forwarded to the main child (got: $(tr '\n' ' ' < got))"
 done
-# They went the fast way: caught by init's handler and not blocked, where
-# SIGTERM (the shutdown's) stays blocked for the signalfd.
-caught=$((16#$(awk '/^SigCgt:/ {print $2}' "/proc/$NS_INIT/status")))
-blocked=$((16#$(awk '/^SigBlk:/ {print $2}' "/proc/$NS_INIT/status")))
-expect_eq "$(( caught >> 9 & 1 )):$(( blocked >> 9 & 1 ))" 1:0 "SIGUSR1 caught:blocked in init (forwarded by its handler)"
-expect_eq "$(( caught >> 14 & 1 )):$(( blocked >> 14 & 1 ))" 0:1 "SIGTERM caught:blocked in init (read by the loop)"
+# They went the fast way: init's signal thread sleeps in sigwaitinfo() with
+# them (the kernel unblocks the waited-for signals while it sleeps), where
+# the main thread, the event loop's, keeps every one blocked.
+blocked_in() { echo $((16#$(awk '/^SigBlk:/ {print $2}' "/proc/$NS_INIT/task/$1/status"))); }
+signal_thread=
+for task in /proc/"$NS_INIT"/task/*; do
+  [[ ${task##*/} != "$NS_INIT" ]] && signal_thread=${task##*/}
+done
+[[ -n $signal_thread ]] || fail "init has no second thread: $(ls /proc/"$NS_INIT"/task)"
+wchan=$(cat "/proc/$NS_INIT/task/$signal_thread/wchan")
+[[ $wchan == do_sigtimedwait* ]] || fail "init's signal thread sleeps in $wchan, not in sigtimedwait"
+main=$(blocked_in "$NS_INIT") waiting=$(blocked_in "$signal_thread")
+expect_eq "$(( main >> 9 & 1 )):$(( waiting >> 9 & 1 ))" 1:0 "SIGUSR1 blocked in init's main thread:signal thread"
+expect_eq "$(( main >> 14 & 1 )):$(( waiting >> 14 & 1 ))" 1:0 "SIGTERM blocked in init's main thread:signal thread"
 kill -TERM "$NS_INIT"
 wait_exit "$NS_UNSHARE"
 expect_eq "$EXIT_STATUS" 143 "exit status after SIGTERM was forwarded to the main child (128+15)"
