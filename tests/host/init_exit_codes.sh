@@ -13,13 +13,24 @@ expect_eq "$(run -- sh -c 'exit 255')" 255 "exit 255"
 expect_eq "$(run -- sh -c 'kill -USR1 $$')" 138 "killed by SIGUSR1 (128+10)"
 expect_eq "$(run -- sh -c 'kill -KILL $$')" 137 "killed by SIGKILL (128+9)"
 
+# The messages need init to see its vfork child's exec fail, which
+# ThreadSanitizer's runtime prevents: it turns vfork into fork.
+messages=1
+if [[ ${TAZPOD_SANITIZED:-} == tsan ]]; then
+  messages=0
+  echo "skipped under TSan: the exec_failed messages (its runtime turns vfork into fork)"
+fi
 expect_eq "$(run -- no-such-command-tazpod)" 127 "command not found"
-grep -q 'init.child.exec_failed command=no-such-command-tazpod' log || fail "no message naming the missing command: $(cat log)"
-expect_eq "$(grep -c exec_failed log)" 1 "lines about the missing command"
+if (( messages )); then
+  grep -q 'init.child.exec_failed command=no-such-command-tazpod' log || fail "no message naming the missing command: $(cat log)"
+  expect_eq "$(grep -c exec_failed log)" 1 "lines about the missing command"
+fi
 
 printf 'not a program\n' > notexec && chmod 0644 notexec
 expect_eq "$(run -- ./notexec)" 126 "file not executable"
-grep -q 'command=./notexec' log || fail "no message naming the non-executable command: $(cat log)"
+if (( messages )); then
+  grep -q 'command=./notexec' log || fail "no message naming the non-executable command: $(cat log)"
+fi
 
 expect_eq "$(run --expect-exit 143 -- sh -c 'kill -TERM $$')" 0 "--expect-exit 143 remaps SIGTERM's 143 to 0"
 expect_eq "$(run -e 7 -- sh -c 'exit 7')" 0 "-e 7"

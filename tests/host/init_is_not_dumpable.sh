@@ -17,8 +17,9 @@ setpriv --reuid=65534 --regid=65534 --clear-groups cat "/proc/$child/environ" >/
 expect_eq "$(awk '/Max core file size/ {print $5}' "/proc/$runner/limits")" 0 "init's core size limit"
 child_core=$(awk '/Max core file size/ {print $5}' "/proc/$child/limits")
 if [[ -n ${TAZPOD_SANITIZED:-} ]]; then
-  # ASan sets init's own soft core limit to 0 before main (disable_coredump),
-  # so the limit init saves and gives back is that 0, not this shell's.
+  # ASan and TSan set init's own soft core limit to 0 before main
+  # (disable_coredump), so the limit init saves and gives back is that 0,
+  # not this shell's.
   echo "skipped under the sanitizers: the main child's core size limit (restored); it is $child_core"
 else
   expect_eq "$child_core" "$(ulimit -c)" "the main child's core size limit (restored)"
