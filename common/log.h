@@ -48,7 +48,10 @@ class LogField {
 };
 
 // Chooses the format, the minimum level and the descriptor (default stderr).
-// Call once at start; before it, lines go to stderr as text at info level.
+// Call once at start, before any other thread exists; before it, lines go to
+// stderr as text at info level. From then on Log may be called from any
+// thread: it only reads the settings, builds the line in its own string and
+// writes it with one write() (lines longer than PIPE_BUF may interleave).
 void ConfigureLog(LogFormat format, LogLevel min_level, int fd = 2);
 bool LogEnabled(LogLevel level);
 

@@ -16,15 +16,17 @@
 //
 // Why a thread, when the loop could read a signalfd: a signalfd wakes its
 // reader through a wait queue, and any signal to the process (forwarded or
-// not) wakes it; the loop then reads, dispatches and re-arms. A handler
-// instead (sessions 7-13) cost a signal frame and the loop's wake from
-// epoll_wait for every forward. docs/benchmarks.md has the measurements.
+// not) wakes it; the loop then reads, dispatches and re-arms. A signal
+// handler instead costs a frame and the loop's wake from epoll_wait for
+// every forward. For the same reason no signalfd stays open beside the
+// thread (one would still be woken by every signal): init opens one before
+// anything starts, as the fallback should the thread not start, and closes
+// it once the thread runs. docs/benchmarks.md has the measurements.
 //
 // The thread shares little with the main thread: the forwarding settings
 // (fixed before Start), the main child's pid, and one mutex that Pause holds.
 // It never touches the event loop. It logs only a failed forward (common/log
-// is safe to call from any thread: one write() per line). It lives until
-// init exits.
+// may be called from any thread). It lives until init exits.
 #pragma once
 
 #include <signal.h>
