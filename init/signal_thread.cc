@@ -101,7 +101,15 @@ UniqueFd Start(const sigset_t& handled, const Settings& settings) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return {};
   UniqueFd read_end(fds[0]), write_end(fds[1]);
-  if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return {};
+  // Closed before errno is set: close() may change it.
+  const auto fail = [&](int err) {
+    g_pipe = -1;
+    read_end.Reset();
+    write_end.Reset();
+    errno = err;
+    return UniqueFd();
+  };
+  if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return fail(errno);
 
   g_handled = handled;
   g_forward = settings.forward;
@@ -120,13 +128,7 @@ UniqueFd Start(const sigset_t& handled, const Settings& settings) {
   pthread_t thread;
   if (err == 0) err = pthread_create(&thread, &attr, Run, nullptr);
   pthread_attr_destroy(&attr);
-  if (err != 0) {
-    g_pipe = -1;
-    read_end.Reset();
-    write_end.Reset();
-    errno = err;
-    return {};
-  }
+  if (err != 0) return fail(err);
   write_end.Release();  // the thread writes to it until init exits
   return read_end;
 }
