@@ -29,7 +29,7 @@ sigset_t g_forward;
 int g_send_as[NSIG];
 bool g_to_group = false;
 pid_t g_self = 0;
-int g_first_realtime = SIGRTMAX;
+int g_first_realtime = SIGRTMAX;  // SIGRTMIN, which glibc computes at run time
 int g_pipe = -1;  // the write end, the thread's until init exits
 
 // Held by the thread around each forward, by the main thread for a Pause.
@@ -39,12 +39,17 @@ int g_pause_depth = 0;  // the main thread's
 // change to 0 with a Pause held, so no forward is under way).
 std::atomic<pid_t> g_target{0};
 
-// One bit per standard signal with a record in the pipe the loop has not
-// begun to read.
-std::atomic<std::uint64_t> g_in_pipe{0};
+// One bit per standard signal whose record is in the pipe and not yet taken
+// by the loop: set by the thread as it writes the record, cleared by the
+// loop (Taken) before it acts on it. While set, the same signal gets no
+// second record: the kernel does not queue a pending standard signal twice
+// either, and for SIGCHLD the reap to come takes every exited child.
+std::atomic<std::uint64_t> g_waiting{0};
 
-std::uint64_t Bit(int signal) { return std::uint64_t{1} << signal; }
-bool IsStandard(int signal) { return signal < g_first_realtime && signal < 64; }
+// 0 for a real-time signal: those are queued, one record each.
+std::uint64_t Bit(int signal) {
+  return signal < g_first_realtime && signal < 64 ? std::uint64_t{1} << signal : 0;
+}
 
 void Forward(int signal, const siginfo_t& info) {
   // Not the child's: a signal init raised against itself (SIGXFSZ for a log
@@ -67,17 +72,18 @@ void Forward(int signal, const siginfo_t& info) {
 }
 
 void PassToLoop(int signal, const siginfo_t& info) {
-  if (IsStandard(signal) && (g_in_pipe.fetch_or(Bit(signal)) & Bit(signal)) != 0) return;
+  const std::uint64_t bit = Bit(signal);
+  if (bit != 0 && (g_waiting.fetch_or(bit) & bit) != 0) return;
   signalfd_siginfo record{};
   record.ssi_signo = static_cast<std::uint32_t>(signal);
   record.ssi_code = info.si_code;
   record.ssi_pid = static_cast<std::uint32_t>(info.si_pid);
   record.ssi_uid = info.si_uid;
   // A record is smaller than PIPE_BUF, so it is written whole or not at all.
-  // The write blocks only while the loop has 512 records unread, which
-  // takes real-time signals at debug level: then they wait, as they would
-  // in the kernel's queue. EPIPE: the loop has closed its end, init is
-  // exiting.
+  // The write blocks only while the loop has 512 records unread (a flood of
+  // signals sent to init): the thread then waits for the loop, and the
+  // signals in the kernel's queue. EPIPE: the loop has closed its end, init
+  // is exiting.
   while (write(g_pipe, &record, sizeof record) < 0 && errno == EINTR) {
   }
 }
@@ -135,7 +141,7 @@ UniqueFd Start(const sigset_t& handled, const Settings& settings) {
 
 void SetMainChild(pid_t pid) { g_target.store(pid); }
 
-void BeforeRead() { g_in_pipe.store(0); }
+void Taken(int signal) { g_waiting.fetch_and(~Bit(signal)); }
 
 Pause::Pause() {
   if (g_pause_depth++ == 0) g_forwarding.lock();

@@ -10,9 +10,10 @@
 //    there: one kill() to the main child, or its process group.
 //  - Every other one (SIGCHLD, SIGTERM, SIGINT, ...) is written to a pipe as
 //    a signalfd_siginfo record, which the event loop reads as it would read
-//    a signalfd. A standard signal already waiting in the pipe is not
-//    written twice (the kernel does not queue it twice either), so a burst
-//    of SIGCHLD cannot fill the pipe.
+//    a signalfd. A standard signal whose record the loop has not taken yet
+//    is not written again (the kernel does not queue a pending one twice
+//    either; one reap takes every exited child), so a burst of SIGCHLD
+//    cannot fill the pipe.
 //
 // Why a thread, when the loop could read a signalfd: a signalfd wakes its
 // reader through a wait queue, and any signal to the process (forwarded or
@@ -59,10 +60,12 @@ UniqueFd Start(const sigset_t& handled, const Settings& settings);
 // Pause held.
 void SetMainChild(pid_t pid);
 
-// The loop calls this before each read of the pipe: a standard signal that
-// arrives from then on is written again, even if its last record is among
-// those about to be read (at worst the loop sees it twice, never not at all).
-void BeforeRead();
+// The loop calls this for each record it reads, before acting on it: the
+// same signal arriving from then on gets a record again. (One that arrived
+// before is merged into the one about to be acted on, as the kernel merges
+// a pending standard signal: a SIGCHLD's child has exited already, so the
+// reap that follows takes it.)
+void Taken(int signal);
 
 // While one exists, the thread forwards nothing: a signal it takes meanwhile
 // waits, and goes to whatever SetMainChild() said last when the last Pause

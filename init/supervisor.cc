@@ -125,13 +125,14 @@ void Supervisor::WaitForSignal() {
     // at once; every syscall init still owed was paid after it.)
     struct signalfd_siginfo info[16];
     for (;;) {
-      signal_thread::BeforeRead();
       ssize_t n = read(signals_.native_handle(), info, sizeof info);
       if (n < 0 && errno == EINTR) continue;
       const size_t count = n > 0 ? static_cast<size_t>(n) / sizeof info[0] : 0;
       const bool maybe_more = count == std::size(info);
       if (!maybe_more) WaitForSignal();
       for (size_t i = 0; i < count; ++i) {
+        // Before acting: a SIGCHLD from now on gets a record of its own.
+        signal_thread::Taken(static_cast<int>(info[i].ssi_signo));
         Guarded("signals", [this, &one = info[i]] {
           OnSignal(static_cast<int>(one.ssi_signo), static_cast<pid_t>(one.ssi_pid));
         });
