@@ -65,6 +65,9 @@ UniqueFd StartSignalThread(const sigset_t& handled, const InitConfig& config, pi
     settings.forward = SignalsOnlyForwarded();
   settings.rewrite = config.signal_rewrite;
   settings.to_group = config.forward_to_process_group;
+  // Now, not only in AdoptMainChild(): the thread forwards from the moment
+  // it starts, before the Supervisor exists, and a signal in between must
+  // reach the child.
   signal_thread::SetMainChild(main_child);
   UniqueFd records = signal_thread::Start(handled, settings);
   if (!records)

@@ -57,18 +57,11 @@ void Forward(int signal, const siginfo_t& info) {
   if ((info.si_code == SI_USER || info.si_code == SI_TKILL) && info.si_pid == g_self) return;
   const int send = g_send_as[signal];
   if (send == 0) return;
-  pid_t to = 0;
-  int error = 0;
-  {
-    std::lock_guard<std::mutex> lock(g_forwarding);
-    const pid_t target = g_target.load();
-    if (target <= 0) return;
-    to = g_to_group ? -target : target;
-    // ESRCH: the child has just exited, which the loop ignores too.
-    if (kill(to, send) == 0 || errno == ESRCH) return;
-    error = errno;
-  }
-  LogForwardFailed(send, to, error);
+  std::lock_guard<std::mutex> lock(g_forwarding);
+  const pid_t child = g_target.load();
+  if (child <= 0) return;
+  pid_t target = 0;
+  SendToMainChild(child, send, g_to_group, &target);
 }
 
 void PassToLoop(int signal, const siginfo_t& info) {
@@ -151,9 +144,15 @@ Pause::~Pause() {
   if (--g_pause_depth == 0) g_forwarding.unlock();
 }
 
-void LogForwardFailed(int signal, pid_t target, int error) {
+bool SendToMainChild(pid_t child, int signal, bool to_group, pid_t* target) {
+  *target = to_group ? -child : child;
+  if (kill(*target, signal) == 0 || errno == ESRCH) return true;
+  const int error = errno;
+  // Rare (EPERM: a child that changed its credentials), so logged right
+  // here, with the thread's mutex held if the thread is the caller.
   Log(LogLevel::kWarn, "init.signal.forward_failed",
-      {{"signal", SignalName(signal)}, {"target", target}, {"error", std::strerror(error)}});
+      {{"signal", SignalName(signal)}, {"target", *target}, {"error", std::strerror(error)}});
+  return false;
 }
 
 }  // namespace tazpod::init::signal_thread

@@ -80,8 +80,12 @@ class Pause {
   Pause& operator=(const Pause&) = delete;
 };
 
-// The line for a forward that kill() refused: init.signal.forward_failed.
-// The thread's forwards and the loop's are logged alike.
-void LogForwardFailed(int signal, pid_t target, int error);
+// The kill() of one forward, the thread's and the loop's alike: `signal` to
+// the main child `child`, or to its process group (-child) when `to_group`.
+// ESRCH is not a failure: the child has just exited, and its reaping is on
+// its way to the loop. Any other refusal is logged
+// (init.signal.forward_failed). Returns whether the signal was sent, and
+// the target it went to in *target.
+bool SendToMainChild(pid_t child, int signal, bool to_group, pid_t* target);
 
 }  // namespace tazpod::init::signal_thread

@@ -173,11 +173,8 @@ void Supervisor::Forward(int signal) {
     Log(LogLevel::kDebug, "init.signal.dropped", {{"signal", SignalName(signal)}});
     return;
   }
-  pid_t target = config_.forward_to_process_group ? -main_child_ : main_child_;
-  if (kill(target, to) != 0 && errno != ESRCH) {
-    signal_thread::LogForwardFailed(to, target, errno);
-    return;
-  }
+  pid_t target = 0;
+  if (!signal_thread::SendToMainChild(main_child_, to, config_.forward_to_process_group, &target)) return;
   // On the hot path of every forwarded signal: build the fields only when
   // the line will be written.
   if (LogEnabled(LogLevel::kDebug))
