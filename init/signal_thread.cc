@@ -57,11 +57,17 @@ void Forward(int signal, const siginfo_t& info) {
   if ((info.si_code == SI_USER || info.si_code == SI_TKILL) && info.si_pid == g_self) return;
   const int send = g_send_as[signal];
   if (send == 0) return;
-  std::lock_guard<std::mutex> lock(g_forwarding);
-  const pid_t child = g_target.load();
-  if (child <= 0) return;
   pid_t target = 0;
-  SendToMainChild(child, send, g_to_group, &target);
+  int error = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_forwarding);
+    const pid_t child = g_target.load();
+    if (child <= 0) return;
+    error = SendToMainChild(child, send, g_to_group, &target);
+  }
+  // Logged with the mutex released: a log write that blocks (a stalled
+  // stderr) must not hold up the loop's next Pause.
+  if (error != 0) LogForwardFailed(send, target, error);
 }
 
 void PassToLoop(int signal, const siginfo_t& info) {
@@ -144,15 +150,15 @@ Pause::~Pause() {
   if (--g_pause_depth == 0) g_forwarding.unlock();
 }
 
-bool SendToMainChild(pid_t child, int signal, bool to_group, pid_t* target) {
+int SendToMainChild(pid_t child, int signal, bool to_group, pid_t* target) {
   *target = to_group ? -child : child;
-  if (kill(*target, signal) == 0 || errno == ESRCH) return true;
-  const int error = errno;
-  // Rare (EPERM: a child that changed its credentials), so logged right
-  // here, with the thread's mutex held if the thread is the caller.
+  if (kill(*target, signal) == 0 || errno == ESRCH) return 0;
+  return errno;
+}
+
+void LogForwardFailed(int signal, pid_t target, int error) {
   Log(LogLevel::kWarn, "init.signal.forward_failed",
-      {{"signal", SignalName(signal)}, {"target", *target}, {"error", std::strerror(error)}});
-  return false;
+      {{"signal", SignalName(signal)}, {"target", target}, {"error", std::strerror(error)}});
 }
 
 }  // namespace tazpod::init::signal_thread

@@ -81,11 +81,13 @@ class Pause {
 };
 
 // The kill() of one forward, the thread's and the loop's alike: `signal` to
-// the main child `child`, or to its process group (-child) when `to_group`.
+// the main child `child`, or to its process group (-child) when `to_group`;
+// the target goes in *target. Returns 0, or the errno of a refused kill().
 // ESRCH is not a failure: the child has just exited, and its reaping is on
-// its way to the loop. Any other refusal is logged
-// (init.signal.forward_failed). Returns whether the signal was sent, and
-// the target it went to in *target.
-bool SendToMainChild(pid_t child, int signal, bool to_group, pid_t* target);
+// its way to the loop.
+int SendToMainChild(pid_t child, int signal, bool to_group, pid_t* target);
+
+// The line for a forward that kill() refused: init.signal.forward_failed.
+void LogForwardFailed(int signal, pid_t target, int error);
 
 }  // namespace tazpod::init::signal_thread

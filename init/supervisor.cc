@@ -174,7 +174,10 @@ void Supervisor::Forward(int signal) {
     return;
   }
   pid_t target = 0;
-  if (!signal_thread::SendToMainChild(main_child_, to, config_.forward_to_process_group, &target)) return;
+  if (int error = signal_thread::SendToMainChild(main_child_, to, config_.forward_to_process_group, &target)) {
+    signal_thread::LogForwardFailed(to, target, error);
+    return;
+  }
   // On the hot path of every forwarded signal: build the fields only when
   // the line will be written.
   if (LogEnabled(LogLevel::kDebug))
