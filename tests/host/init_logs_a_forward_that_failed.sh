@@ -1,8 +1,7 @@
 # A signal init cannot pass on is logged, not lost in silence: init without
 # CAP_KILL, whose main child took another user, gets EPERM from kill().
-# Outside debug level the forwarding handler meets the failure (a handler
-# cannot log: it wakes the loop, which logs); at debug level the loop
-# forwards, and logs, itself. Either way: init.signal.forward_failed naming
+# Outside debug level the signal thread forwards, and logs the failure
+# itself; at debug level the loop forwards, and logs, itself. Either way: init.signal.forward_failed naming
 # the signal and the error, the child untouched, and init carries on.
 . "$TAZPOD_HOST_LIB"
 dir=$(mktemp -d)
@@ -47,4 +46,4 @@ for level in info debug; do
   wait_exit "$NS_UNSHARE"
   expect_eq "$EXIT_STATUS" 137 "$level: init's exit status after its child was killed (128+9)"
 done
-echo "failed forwards logged by the handler's path and by the loop's"
+echo "failed forwards logged by the signal thread and by the loop"
