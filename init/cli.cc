@@ -72,9 +72,8 @@ void PrintInitHelp() {
         "                              Configuration file\n"
         "  -g,--pgroup                 Forward signals to the main child's process group (tini -g)\n"
         "  -c,--single-child           Forward signals to the main child only (the default; dumb-init -c)\n"
-        "  -r,--rewrite TEXT ...       Rewrite signal S to R before forwarding, as S:R (dumb-init -r; R=0 drops)\n"
-        "  -e,--expect-exit INT:INT in [0 - 255] ...\n"
-        "                              Report this exit code of the main child as 0 (tini -e)\n"
+        "  -r,--rewrite S:R            Rewrite signal S to R before forwarding (dumb-init -r; R=0 drops; repeatable)\n"
+        "  -e,--expect-exit CODE       Report this exit code (0-255) of the main child as 0 (tini -e; repeatable)\n"
         "  -p,--pdeathsig TEXT         Signal init receives when its parent dies (tini -p)\n"
         "  -s,--subreaper              Accepted for tini compatibility: init always registers as subreaper when not PID 1\n"
         "  -w,--warn-on-reap           Warn about reaped processes that were not init's own (tini -w)\n"
@@ -227,33 +226,31 @@ Outcome ParseInitArgs(Args& args, InitFlags& f) {
       case 'P': f.pause = true; continue;
       default: break;
     }
-    // An option with a value. -r and -e, like CLI11's vector options, also
-    // take the values that follow, up to the next option or "--".
-    std::vector<std::string_view> values;
-    if (attached) values.push_back(*attached);
-    else if (args.value_next()) values.push_back(args.take());
-    if (values.empty()) {
+    // An option with one value, as getopt gives tini's and dumb-init's: -e
+    // and -r are repeated for more, and `-e 143 cmd` runs cmd.
+    std::string_view v;
+    if (attached) {
+      v = *attached;
+    } else if (args.value_next()) {
+      v = args.take();
+    } else {
       std::string_view type = short_name == 'e' ? "INT:INT in [0 - 255]" : "TEXT";
       return Exit(UsageError(name + ": 1 required " + std::string(type) + " missing"));
     }
-    if (short_name == 'r' || short_name == 'e')
-      while (args.value_next()) values.push_back(args.take());
-    for (std::string_view v : values) {
-      switch (short_name) {
-        case 'r': f.rewrites.emplace_back(v); break;
-        case 'e': {
-          auto code = ParseIntInRange(v, 0, 255);
-          if (!code) return Exit(UsageError("--expect-exit: Value " + std::string(v) + " not in range 0 to 255"));
-          f.expect_exit.push_back(*code);
-          break;
-        }
-        case 'p': f.pdeathsig = v; break;
-        case '1': f.config_path = v; f.config_given = true; break;
-        case '2': f.grace_period = v; break;
-        case '3': f.forward_delay = v; break;
-        case '4': f.log_format = v; break;
-        case '5': f.log_level = v; break;
+    switch (short_name) {
+      case 'r': f.rewrites.emplace_back(v); break;
+      case 'e': {
+        auto code = ParseIntInRange(v, 0, 255);
+        if (!code) return Exit(UsageError("--expect-exit: Value " + std::string(v) + " not in range 0 to 255"));
+        f.expect_exit.push_back(*code);
+        break;
       }
+      case 'p': f.pdeathsig = v; break;
+      case '1': f.config_path = v; f.config_given = true; break;
+      case '2': f.grace_period = v; break;
+      case '3': f.forward_delay = v; break;
+      case '4': f.log_format = v; break;
+      case '5': f.log_level = v; break;
     }
   }
   f.command = args.rest();

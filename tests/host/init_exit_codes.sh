@@ -35,6 +35,11 @@ fi
 expect_eq "$(run --expect-exit 143 -- sh -c 'kill -TERM $$')" 0 "--expect-exit 143 remaps SIGTERM's 143 to 0"
 expect_eq "$(run -e 7 -- sh -c 'exit 7')" 0 "-e 7"
 expect_eq "$(run -e 7 -- sh -c 'exit 8')" 8 "-e 7 leaves 8 alone"
+# One value per -e, as tini's getopt reads it: repeated for more, and the
+# command may follow without "--".
+expect_eq "$(run -e 7 -e 9 sh -c 'exit 9')" 0 "-e 7 -e 9, the command without --"
+expect_eq "$(run -e 7 sh -c 'exit 9')" 9 "-e 7 takes one value: the command is the next word"
+expect_eq "$(run -r USR1:USR2 sh -c 'exit 4')" 4 "-r S:R, the command without --"
 
 # Started by a parent that ignores SIGCHLD (which exec keeps): the kernel
 # would reap init's children itself and never tell it, so the main child's
