@@ -143,7 +143,7 @@ std::pair<std::string_view, std::optional<std::string_view>> SplitLong(std::stri
 // flags actually given override the file and the environment.
 struct InitFlags {
   std::string config_path = DefaultConfigPath();
-  bool config_given = false;
+  bool config_given = ConfigPathFromEnvironment();  // then it must exist
   bool group = false;
   bool single_child = false;
   std::vector<std::string> rewrites;

@@ -293,6 +293,11 @@ std::string DefaultConfigPath() {
   return env && *env ? env : kDefaultConfigPath;
 }
 
+bool ConfigPathFromEnvironment() {
+  const char* env = std::getenv("TAZPOD_CONFIG");
+  return env && *env;
+}
+
 std::optional<std::uint64_t> ParseSize(std::string_view text) {
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -26,6 +26,12 @@ inline constexpr char kDefaultConfigPath[] = "/etc/tazpod/config.toml";
 // if set, else kDefaultConfigPath.
 std::string DefaultConfigPath();
 
+// True when $TAZPOD_CONFIG names the file. Such a file must exist, as one
+// named by --config must: a variable that points nowhere (a ConfigMap that
+// was not mounted) is a mistake to report, not a reason to run on defaults.
+// Only kDefaultConfigPath may be absent.
+bool ConfigPathFromEnvironment();
+
 struct InitConfig {
   // How long the whole shutdown (steps, then SIGTERM) may take before the
   // rest is killed. Below Docker's 10 s stop timeout.

@@ -25,6 +25,13 @@ rc=0
 "$TAZPOD" init --config /nonexistent/tazpod.toml -- true 2>err || rc=$?
 expect_eq "$rc" 2 "missing --config file"
 grep -q '/nonexistent/tazpod.toml' err || fail "missing file not named: $(cat err)"
+# Named by $TAZPOD_CONFIG instead (a Kubernetes ConfigMap that was not
+# mounted, say): as explicit as --config, so just as fatal.
+rc=0
+TAZPOD_CONFIG=/nonexistent/from-env.toml "$TAZPOD" init -- touch started-from-env 2>err || rc=$?
+expect_eq "$rc" 2 "missing \$TAZPOD_CONFIG file"
+grep -q '/nonexistent/from-env.toml: configuration file not found' err || fail "missing file not named: $(cat err)"
+[[ ! -e started-from-env ]] || fail "the command ran although the file named by \$TAZPOD_CONFIG is missing"
 
 # A good file is applied: log_format = "json" gives JSON lines.
 printf '[init]\nlog_format = "json"\ngrace_period = "2s"\n' > good.toml
