@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <toml++/toml.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "common/unique_fd.h"
 #include "init/signal_names.h"
 
@@ -271,8 +273,19 @@ std::optional<std::string> ApplyHealthSection(const std::string& path, const tom
       if (!err && (colon == std::string::npos || colon == 0 || ec != std::errc() ||
                    end != listen.data() + listen.size() || port > 65535))
         err = KeyError(path, node, key, "expected ADDRESS:PORT, e.g. \"127.0.0.1:9090\"");
+      std::string address = colon == std::string::npos ? "" : listen.substr(0, colon);
+      // "[::1]:9090", the usual way to write an IPv6 address with a port.
+      if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+        address = address.substr(1, address.size() - 2);
+      // Checked here, by the function the endpoint binds with, so that a
+      // name or a typo stops init at start rather than leaving it without
+      // health checks (a host name is not resolved: PID 1 does no DNS).
+      boost::system::error_code bad;
+      if (!err) (void)boost::asio::ip::make_address(address, bad);
+      if (!err && bad)
+        err = KeyError(path, node, key, "\"" + address + "\" is not an IP address (e.g. \"0.0.0.0:9090\", \"[::]:9090\")");
       if (!err) {
-        h.address = listen.substr(0, colon);
+        h.address = address;
         h.port = static_cast<std::uint16_t>(port);
       }
     } else if (k == "max_connections") err = ReadCount(path, node, key, h.max_connections);

@@ -104,6 +104,17 @@ audit_log = "/data/audit.log"
   CHECK(config.health.audit_log == "/data/audit.log");
 }
 
+TEST_CASE("config: health.listen takes IPv6 with or without brackets") {
+  for (const char* listen : {"[::1]:9191", "::1:9191"}) {
+    INFO(listen);
+    TempConfig file(std::string("[health]\nlisten = \"") + listen + "\"\n");
+    Config config;
+    REQUIRE_FALSE(ApplyConfigFile(file.path(), true, config).has_value());
+    CHECK(config.health.address == "::1");
+    CHECK(config.health.port == 9191);
+  }
+}
+
 TEST_CASE("config: defaults of the vault's namespace and of health") {
   Config config;
   CHECK(config.vault.private_mount_namespace);
@@ -213,6 +224,9 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[nonsense]\n", ":1:", "nonsense"},
       {"[health]\nlisten = \"9090\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"127.0.0.1:99999\"\n", ":2:", "health.listen"},
+      {"[health]\nlisten = \"localhost:9090\"\n", ":2:", "health.listen"},
+      {"[health]\nlisten = \"10.0.0.300:9090\"\n", ":2:", "health.listen"},
+      {"[health]\nlisten = \"[127.0.0.1:9090\"\n", ":2:", "health.listen"},
       {"[health]\naudit_log = \"relative.log\"\n", ":2:", "health.audit_log"},
       {"[vault]\nprivate_mount_namespace = \"yes\"\n", ":2:", "vault.private_mount_namespace"},
   };
