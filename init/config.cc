@@ -163,11 +163,23 @@ std::optional<std::string> ReadString(const std::string& path, const toml::node&
   return std::nullopt;
 }
 
+// An absolute path, or "" for the keys where empty means "the default" or
+// "off" (`may_be_empty`).
 std::optional<std::string> ReadPath(const std::string& path, const toml::node& node, std::string_view key,
-                                    std::string& out) {
-  if (!node.is_string() || (!node.value<std::string>()->empty() && node.value<std::string>()->front() != '/'))
-    return KeyError(path, node, key, "expected an absolute path");
-  out = *node.value<std::string>();
+                                    std::string& out, bool may_be_empty = false) {
+  if (!node.is_string()) return KeyError(path, node, key, "expected an absolute path");
+  std::string text = *node.value<std::string>();  // value() returns a copy
+  if (text.empty() ? !may_be_empty : text.front() != '/') return KeyError(path, node, key, "expected an absolute path");
+  out = std::move(text);
+  return std::nullopt;
+}
+
+// A duration that must not be zero: a timeout of 0 would end every request
+// or operation as it starts.
+std::optional<std::string> ReadTimeout(const std::string& path, const toml::node& node, std::string_view key,
+                                       std::chrono::milliseconds& out) {
+  if (auto err = ReadDuration(path, node, key, out)) return err;
+  if (out.count() == 0) return KeyError(path, node, key, "must be more than 0");
   return std::nullopt;
 }
 
@@ -200,14 +212,16 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
       if (!err && mode != "ram" && mode != "persistent") err = KeyError(path, node, key, "expected \"ram\" or \"persistent\"");
       v.ram_mode = mode == "ram";
     } else if (k == "enclave_dir") err = ReadPath(path, node, key, v.enclave_dir);
-    else if (k == "enclave_size") err = ReadSize(path, node, key, v.enclave_size);
-    else if (k == "image") err = ReadPath(path, node, key, v.image);
+    else if (k == "enclave_size") {
+      err = ReadSize(path, node, key, v.enclave_size);
+      if (!err && v.enclave_size == 0) err = KeyError(path, node, key, "must be more than 0");
+    } else if (k == "image") err = ReadPath(path, node, key, v.image, /*may_be_empty=*/true);
     else if (k == "image_size") err = ReadSize(path, node, key, v.image_size);
     else if (k == "mapping_name") {
       err = ReadString(path, node, key, v.mapping_name);
       if (!err && v.mapping_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
         err = KeyError(path, node, key, "letters, digits, '-', '_' and '.' only");
-    } else if (k == "mountpoint") err = ReadPath(path, node, key, v.mountpoint);
+    } else if (k == "mountpoint") err = ReadPath(path, node, key, v.mountpoint, /*may_be_empty=*/true);
     else if (k == "pbkdf") {
       err = ReadString(path, node, key, v.pbkdf);
       if (!err && v.pbkdf != "argon2id" && v.pbkdf != "argon2i" && v.pbkdf != "pbkdf2")
@@ -218,7 +232,7 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
     else if (k == "pbkdf_time") err = ReadDuration(path, node, key, v.pbkdf_time);
     else if (k == "luks2_keyslots_size") err = ReadSize(path, node, key, v.luks2_keyslots_size);
     else if (k == "holder_grace") err = ReadDuration(path, node, key, v.holder_grace);
-    else if (k == "operation_timeout") err = ReadDuration(path, node, key, v.operation_timeout);
+    else if (k == "operation_timeout") err = ReadTimeout(path, node, key, v.operation_timeout);
     else if (k == "helper") err = ReadPath(path, node, key, v.helper);
     else if (k == "unlock_hooks" || k == "lock_hooks") {
       const toml::array* list = node.as_array();
@@ -227,7 +241,6 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
       for (const toml::node& h : *list) {
         std::string hook;
         if (auto e = ReadPath(path, h, key, hook)) return e;
-        if (hook.empty()) return KeyError(path, h, key, "expected an absolute path");
         hooks.push_back(hook);
       }
     } else if (k == "hook_timeout") err = ReadDuration(path, node, key, v.hook_timeout);
@@ -237,6 +250,14 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
   }
   if (!v.ram_mode && v.image.empty())
     return path + ": vault.image: persistent mode needs the image's path on the volume";
+  // Argon2's limits, checked once the whole section (pbkdf may come last)
+  // is read: libcryptsetup would refuse them only when a vault is made.
+  if (v.pbkdf != "pbkdf2") {
+    if (v.pbkdf_iterations != 0 && v.pbkdf_iterations < 4)
+      return path + ": vault.pbkdf_iterations: argon2 takes at least 4 passes (0: benchmark for pbkdf_time)";
+    if (v.pbkdf_memory_kib == 0) return path + ": vault.pbkdf_memory_kib: must be more than 0";
+    if (v.pbkdf_parallel == 0) return path + ": vault.pbkdf_parallel: must be at least 1";
+  }
   return std::nullopt;
 }
 
@@ -289,9 +310,9 @@ std::optional<std::string> ApplyHealthSection(const std::string& path, const tom
         h.port = static_cast<std::uint16_t>(port);
       }
     } else if (k == "max_connections") err = ReadCount(path, node, key, h.max_connections);
-    else if (k == "read_timeout") err = ReadDuration(path, node, key, h.read_timeout);
-    else if (k == "max_vault_operation") err = ReadDuration(path, node, key, h.max_vault_operation);
-    else if (k == "audit_log") err = ReadPath(path, node, key, h.audit_log);
+    else if (k == "read_timeout") err = ReadTimeout(path, node, key, h.read_timeout);
+    else if (k == "max_vault_operation") err = ReadTimeout(path, node, key, h.max_vault_operation);
+    else if (k == "audit_log") err = ReadPath(path, node, key, h.audit_log, /*may_be_empty=*/true);
     else err = UnknownKey(path, k, key);
     if (err) return err;
   }

@@ -225,6 +225,13 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[health]\nlisten = \"9090\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"127.0.0.1:99999\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"localhost:9090\"\n", ":2:", "health.listen"},
+      {"[health]\nread_timeout = \"0\"\n", ":2:", "health.read_timeout"},
+      {"[health]\nmax_vault_operation = \"0s\"\n", ":2:", "health.max_vault_operation"},
+      {"[vault]\noperation_timeout = 0\n", ":2:", "vault.operation_timeout"},
+      {"[vault]\nenclave_size = 0\n", ":2:", "vault.enclave_size"},
+      {"[vault]\nenclave_dir = \"\"\n", ":2:", "vault.enclave_dir"},
+      {"[vault]\nhelper = \"\"\n", ":2:", "vault.helper"},
+      {"[session]\nsocket = \"\"\n", ":2:", "session.socket"},
       {"[health]\nlisten = \"10.0.0.300:9090\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"[127.0.0.1:9090\"\n", ":2:", "health.listen"},
       {"[health]\naudit_log = \"relative.log\"\n", ":2:", "health.audit_log"},
@@ -239,6 +246,30 @@ TEST_CASE("config: errors name the file, the line and the key") {
     CHECK(err->find(file.path() + c.line) == 0);
     CHECK(err->find(c.key) != std::string::npos);
   }
+}
+
+TEST_CASE("config: argon2's limits are checked at start, whatever the order of the keys") {
+  const char* cases[][2] = {
+      {"[vault]\npbkdf_iterations = 3\n", "vault.pbkdf_iterations"},
+      {"[vault]\npbkdf_iterations = 2\npbkdf = \"argon2i\"\n", "vault.pbkdf_iterations"},
+      {"[vault]\npbkdf_memory_kib = 0\n", "vault.pbkdf_memory_kib"},
+      {"[vault]\npbkdf_parallel = 0\n", "vault.pbkdf_parallel"},
+  };
+  for (const auto& [text, key] : cases) {
+    INFO(text);
+    TempConfig file(text);
+    Config config;
+    auto err = ApplyConfigFile(file.path(), true, config);
+    REQUIRE(err.has_value());
+    CHECK(err->find(key) != std::string::npos);
+  }
+  // pbkdf2 has no passes or memory: its iterations are a count of its own.
+  TempConfig pbkdf2("[vault]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 3\npbkdf_parallel = 0\n");
+  Config config;
+  CHECK_FALSE(ApplyConfigFile(pbkdf2.path(), true, config).has_value());
+  // 0 passes: benchmark for pbkdf_time; 4 is the least argon2 takes.
+  TempConfig argon2("[vault]\npbkdf_iterations = 4\n");
+  CHECK_FALSE(ApplyConfigFile(argon2.path(), true, config).has_value());
 }
 
 TEST_CASE("config: malformed TOML names the line") {
