@@ -132,6 +132,10 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
 }
 
 void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const ControlServer::Reply& reply) {
+  // Again, now that its turn has come: logins that arrived together all
+  // passed the check on arrival, and one of those ahead of it may have been
+  // a wrong passphrase. Otherwise parallel guesses would each be tried.
+  if (auto refusal = Throttled(caller)) return reply(*refusal);
   const std::string state = vault_.State();
   if (state == "absent" && !create) {
     Refused(caller, "login", "no_vault");
@@ -151,9 +155,11 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
     }
     if (!result.ok) {
       Refused(caller, "login", "vault_error", result.error);
+      // The lock timer was stopped for this login: start it again.
+      if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("vault", result.error));
     }
-    throttle_.RecordSuccess();
+    RightPassphrase();
     if (!registry_.Add(caller.peer.pid, caller.peer.uid)) {
       Refused(caller, "login", "gone");
       if (registry_.count() == 0) OnLastSessionEnded();
@@ -222,6 +228,7 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
   if (auto refusal = Throttled(caller)) return reply(*refusal);
   auto both = std::make_shared<SecretBuffer>(std::move(request.secret));
   vault_.WhenIdle([this, both, caller, reply] {
+    if (auto refusal = Throttled(caller)) return reply(*refusal);  // as in Decide
     if (vault_.State() == "absent") {
       Refused(caller, "passwd", "no_vault");
       return reply(Refusal("refused", "there is no vault yet"));
@@ -232,11 +239,16 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
         Refused(caller, "passwd", "vault_error", result.error);
         return reply(Refusal("vault", result.error));
       }
-      throttle_.RecordSuccess();
+      RightPassphrase();
       Audit(LogLevel::kInfo, "gate.passwd", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
       reply(Done(vault_.State()));
     });
   });
+}
+
+void Gate::RightPassphrase() {
+  throttle_.RecordSuccess();
+  next_attempt_ = {};  // a wrong guess that raced it leaves no wait behind
 }
 
 void Gate::OnLastSessionEnded() {

@@ -111,6 +111,8 @@ class Gate {
   std::optional<nlohmann::json> Throttled(const Caller& caller);
   // Counts a wrong passphrase and builds the refusal, with its delay.
   nlohmann::json WrongPassphrase(const Caller& caller, const char* during);
+  // A right passphrase ends the throttling: the count and the wait.
+  void RightPassphrase();
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   void OnLastSessionEnded();
