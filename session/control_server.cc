@@ -151,10 +151,17 @@ ControlServer::~ControlServer() {
 
 std::string ControlServer::Listen() {
   const std::string dir = path_.substr(0, path_.rfind('/'));
-  if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return "mkdir " + dir + ": " + std::strerror(errno);
+  // The socket's directory, 0750 root:GROUP, is the first gate to it. One
+  // that exists already is used as it is, and only if nobody but root can
+  // write to it: its mode is never changed, so a socket configured in a
+  // shared directory (/tmp, /run) cannot make that directory ours.
+  const bool made = mkdir(dir.c_str(), 0750) == 0;
+  if (!made && errno != EEXIST) return "mkdir " + dir + ": " + std::strerror(errno);
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a directory";
-  if (chown(dir.c_str(), 0, group_) != 0 || chmod(dir.c_str(), 0750) != 0)
+  if (!made && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+    return dir + " may be written by others than root: give session.socket a directory of its own";
+  if (made && (chown(dir.c_str(), 0, group_) != 0 || chmod(dir.c_str(), 0750) != 0))
     return "chown/chmod " + dir + ": " + std::strerror(errno);
   unlink(path_.c_str());  // a stale socket from an earlier run
   boost::system::error_code ec;
