@@ -49,7 +49,13 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, std::str
 
 bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
   while (count > 0) {
-    ssize_t w = writev(fd, iov, count);
+    // sendmsg, not writev, for MSG_NOSIGNAL: PID 1 may close the connection
+    // first (too many connections, shutting down), and that is an error to
+    // report (exit 69), not a SIGPIPE that kills the client.
+    struct msghdr msg {};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) {
       *error = std::string("write: ") + std::strerror(errno);

@@ -43,6 +43,10 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct r
   std::vector<std::string> env = {"HOME=" + home, "USER=" + user_name, "LOGNAME=" + user_name, "SHELL=" + shell,
                                   "PATH=/usr/local/bin:/usr/bin:/bin"};
   if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  // While still root: once the user, the process could not raise the hard
+  // limit back (ForbidCoreDumps lowered both). It stays undumpable until the
+  // exec all the same (PR_SET_DUMPABLE), and holds no secret by now.
+  setrlimit(RLIMIT_CORE, &core_limit);  // the user's shell gets the limit the login found
   if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
     Say(tty, std::string("tazpod login: cannot become ") + user_name + ": " + std::strerror(errno));
     return kNoShell;
@@ -57,7 +61,6 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct r
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string argv0 = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell
-  setrlimit(RLIMIT_CORE, &core_limit);  // the user's shell gets the limit the login found
   char* argv[] = {argv0.data(), nullptr};
   execve(shell.c_str(), argv, envp.data());
   Say(tty, "tazpod login: cannot run " + shell + ": " + std::strerror(errno));
