@@ -112,7 +112,7 @@ std::string MetricsText(const HealthSnapshot& snapshot, const HealthPolicy& poli
 
   w.Family("tazpod_component_failed", MetricType::kGauge, "1 when the component has failed.");
   for (const ComponentHealth& c : snapshot.components) w.Sample(c.failed ? 1 : 0, {{"component", c.name}});
-  w.Counter("tazpod_component_failures_total", "Times a component entered the failed state.",
+  w.Counter("tazpod_component_failures_total", "Vault operations that failed with a system error.",
             static_cast<double>(n.component_failures));
 
   w.Family("tazpod_vault_state", MetricType::kGauge, "1 for the state the vault is in, 0 for the others.");
