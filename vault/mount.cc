@@ -39,20 +39,39 @@ std::string SyscallError(libmnt_context* cxt, const char* what, const std::strin
 
 }  // namespace
 
-VaultStatus MountFs(const std::string& source, const std::string& target, const std::string& fstype,
-                    const std::string& options, const char* step) {
+namespace {
+
+// `target` is what mount(2) gets; `shown` names it in errors.
+VaultStatus Mount(const std::string& source, const std::string& target, const std::string& shown,
+                  const std::string& fstype, const std::string& options, bool canonicalize, const char* step) {
   Context cxt = NewContext();
   if (!cxt) return SystemError(step, "mnt_new_context failed");
+  if (!canonicalize) mnt_context_disable_canonicalize(cxt.get(), 1);
   mnt_context_set_source(cxt.get(), source.c_str());
   mnt_context_set_target(cxt.get(), target.c_str());
   mnt_context_set_fstype(cxt.get(), fstype.c_str());
   mnt_context_set_options(cxt.get(), options.c_str());
   int rc = mnt_context_mount(cxt.get());
   if (rc != 0 || mnt_context_get_status(cxt.get()) != 1) {
-    if (mnt_context_syscall_called(cxt.get())) return SystemError(step, SyscallError(cxt.get(), "mount", target));
-    return SystemError(step, "mount " + target + ": libmount error " + std::to_string(rc));
+    if (mnt_context_syscall_called(cxt.get())) return SystemError(step, SyscallError(cxt.get(), "mount", shown));
+    return SystemError(step, "mount " + shown + ": libmount error " + std::to_string(rc));
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+VaultStatus MountFs(const std::string& source, const std::string& target, const std::string& fstype,
+                    const std::string& options, const char* step) {
+  return Mount(source, target, target, fstype, options, /*canonicalize=*/true, step);
+}
+
+VaultStatus MountFsAt(const std::string& source, int target_dir, const std::string& shown, const std::string& fstype,
+                      const std::string& options, const char* step) {
+  // The kernel resolves /proc/self/fd/N to the directory itself; libmount
+  // must not turn it back into a path first (its canonicalization would).
+  return Mount(source, "/proc/self/fd/" + std::to_string(target_dir), shown, fstype, options,
+               /*canonicalize=*/false, step);
 }
 
 VaultStatus Unmount(const std::string& target, const char* step) {

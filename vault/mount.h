@@ -13,6 +13,13 @@ namespace tazpod::vault {
 VaultStatus MountFs(const std::string& source, const std::string& target, const std::string& fstype,
                     const std::string& options, const char* step);
 
+// The same on the directory `target_dir` (a descriptor, O_PATH will do)
+// rather than on a path: for a mount point in a directory someone else
+// owns, who could swap it for a symbolic link between a check and the
+// mount. `shown` names the target in errors.
+VaultStatus MountFsAt(const std::string& source, int target_dir, const std::string& shown, const std::string& fstype,
+                      const std::string& options, const char* step);
+
 // umount(2) of `target`. Busy is reported as kBusy, never forced or lazy:
 // a lazy unmount would leave the file system (and the key) alive.
 VaultStatus Unmount(const std::string& target, const char* step);

@@ -76,11 +76,36 @@ VaultStatus MakeDirectory(const std::string& path, mode_t mode, uid_t uid, gid_t
     if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) return SystemError(step, Errno("mkdir " + parent));
   }
   if (mkdir(path.c_str(), mode) == 0) {
-    if (chown(path.c_str(), uid, gid) != 0) return SystemError(step, Errno("chown " + path));
+    // Through a descriptor opened without following links: the directory
+    // it is in may be the user's (~), who could put a symbolic link in its
+    // place between the mkdir and a chown by path, and get the link's
+    // target (say /etc/shadow) given to them.
+    UniqueFd dir(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir || fchown(dir.get(), uid, gid) != 0) return SystemError(step, Errno("chown " + path));
     return std::nullopt;
   }
   if (errno == EEXIST) return std::nullopt;
   return SystemError(step, Errno("mkdir " + path));
+}
+
+// The new file system's root to the workstation user, and only to it (mode
+// 0700), without lost+found: through a descriptor checked to be that root
+// (inode 2 of the file system on `device`), never a path the user could
+// have swapped since the mount.
+VaultStatus GiveFsRootTo(const std::string& mountpoint, const std::string& device, uid_t uid, gid_t gid) {
+  struct stat mapping {};
+  if (stat(device.c_str(), &mapping) != 0) return SystemError("mount", Errno("stat " + device));
+  UniqueFd root(open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) return SystemError("mount", Errno("open " + mountpoint));
+  struct stat st {};
+  if (fstat(root.get(), &st) != 0) return SystemError("mount", Errno("fstat " + mountpoint));
+  constexpr ino_t kExt4RootInode = 2;
+  if (st.st_dev != mapping.st_rdev || st.st_ino != kExt4RootInode)
+    return VaultError{ErrorKind::kInvalid, "mount", mountpoint + " was replaced during the unlock"};
+  if (fchown(root.get(), uid, gid) != 0 || fchmod(root.get(), 0700) != 0)
+    return SystemError("mount", Errno("chown " + mountpoint));
+  unlinkat(root.get(), "lost+found", AT_REMOVEDIR);
+  return std::nullopt;
 }
 
 // Detaches the loop devices still backing `image`. The kernel's autoclear
@@ -224,15 +249,18 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
     if (!dir_fd || fsync(dir_fd.get()) != 0) return SystemError("image", Errno("fsync " + dir));
   }
   if (auto e = MakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount")) return e;
-  if (auto e = MountFs(device, config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
+  // The mount point is in the user's home, where the user may swap it for a
+  // symbolic link at any moment (in another mount namespace, where it is no
+  // mount point): mounted through a descriptor of the directory, opened
+  // without following links, the vault cannot land on the link's target
+  // (over /etc, say, where a login would then read the user's passwd).
+  UniqueFd target(open(config_.mountpoint.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!target) return SystemError("mount", Errno("open " + config_.mountpoint));
+  if (auto e = MountFsAt(device, target.get(), config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
   MountGuard mount_guard(config_.mountpoint);
   CrashPoint("unlock.mount");
   if (created) {
-    // The file system's root belongs to the workstation user, and only to it.
-    if (chown(config_.mountpoint.c_str(), config_.owner_uid, config_.owner_gid) != 0 ||
-        chmod(config_.mountpoint.c_str(), 0700) != 0)
-      return SystemError("mount", Errno("chown " + config_.mountpoint));
-    rmdir((config_.mountpoint + "/lost+found").c_str());
+    if (auto e = GiveFsRootTo(config_.mountpoint, device, config_.owner_uid, config_.owner_gid)) return e;
   }
   mount_guard.Release();
   mapping_guard.Release();
