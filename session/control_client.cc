@@ -1,5 +1,6 @@
 #include "session/control_client.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "common/descriptor_passing.h"
 #include "common/unique_fd.h"
@@ -45,6 +47,26 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, std::str
     got += static_cast<size_t>(r);
   }
   return true;
+}
+
+// connect() before `deadline`. A blocking one waits for as long as a PID 1
+// that has stopped accepting keeps its backlog full, and a health probe
+// must not hang: non-blocking, a Unix socket says EAGAIN at once, so it is
+// tried again every 10 ms. The socket is blocking again afterwards.
+bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point deadline) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
+  for (;;) {
+    if (connect(fd, reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0) break;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return false;
+    if (Clock::now() >= deadline) {
+      errno = ETIMEDOUT;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return fcntl(fd, F_SETFL, flags) == 0;
 }
 
 bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
@@ -93,7 +115,7 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, co
     return result;
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
+  if (!ConnectBefore(fd.get(), addr, deadline)) {
     result.error = "cannot reach the TazPod supervisor at " + socket_path + ": " + std::strerror(errno) +
                    " (is `tazpod init` running as this container's PID 1?)";
     return result;

@@ -5,7 +5,8 @@ TAZPOD_PROMTOOL names one, as scripts/test arranges); 404 and 405; an
 oversized header; a slow-loris client dropped while others are served; a
 flood of connections from loopback bounded in count and in time while init
 goes on reaping a stream of orphans; and `tazpod health`: 0 with a healthy
-supervisor, 1 without one, 1 (not a hang) with one that never answers."""
+supervisor, 1 without one, 1 (not a hang) with one that never answers, and
+with one whose backlog is full (connect() would wait)."""
 import faulthandler
 import json
 import os
@@ -196,6 +197,27 @@ def test():
         check(rc == 1 and "did not answer" in out, "tazpod health with a hung supervisor: %d %r" % (rc, out))
         check(took < 10, "tazpod health took %.1f s against a hung supervisor" % took)
         hung.close()
+        # One that does not even accept, its backlog full: connect() itself
+        # would wait for ever, so the timeout must cover it too.
+        os.unlink(sock_path)
+        stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stalled.bind(sock_path)
+        stalled.listen(0)
+        queued = []
+        for _ in range(2):  # the first fills a backlog of 0; the second makes sure
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect(sock_path)
+            except BlockingIOError:
+                pass
+            queued.append(c)
+        rc, out, took = tazpod_health("--socket", sock_path, "--timeout", "1")
+        check(rc == 1 and "cannot reach" in out, "tazpod health with a full backlog: %d %r" % (rc, out))
+        check(took < 10, "tazpod health took %.1f s against a full backlog" % took)
+        for c in queued:
+            c.close()
+        stalled.close()
         log.seek(0)
         check("init.component.failed" not in log.read(), "a component failed")
     finally:
