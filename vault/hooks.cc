@@ -20,6 +20,9 @@ namespace {
 // calls; the environment was built before fork.
 [[noreturn]] void ExecAsUser(const std::string& hook, const HookUser& user, const std::string& dir,
                              char* const* envp) {
+  // A process group of its own, so that a timeout ends the hook's children
+  // too: left running, they could hold the vault (and its key) open.
+  setpgid(0, 0);
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);  // its dup2 copy stays open
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
   dup2(STDERR_FILENO, STDOUT_FILENO);  // the helper's stdout is its result line
@@ -53,12 +56,14 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
       continue;
     }
     if (pid == 0) ExecAsUser(hook, user, vault_dir, envp.data());
+    setpgid(pid, pid);  // as the child does: whichever runs first, the group exists
     int status = 0;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     pid_t done = 0;
     while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (done == 0) {
+      kill(-pid, SIGKILL);  // the hook's group (ExecAsUser); its pid if it had none yet
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       failures.push_back(hook + ": killed after the hook timeout");

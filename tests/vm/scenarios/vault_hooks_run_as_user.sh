@@ -1,6 +1,7 @@
 # Unlock hooks run as the workstation user after the mount (in the vault,
 # with TAZPOD_VAULT set), lock hooks before the unmount; a failing hook is
-# reported but leaves the vault unlocked and usable.
+# reported but leaves the vault unlocked and usable; one past its timeout is
+# killed with its children.
 # timeout: 240
 # weight: 7
 mkdir -p /opt/hooks
@@ -29,5 +30,22 @@ expect_eq "$(stat -c %U "$VAULT_MNT/fetched")" dev "owner of the hook's file"
 vault_expect 0 lock
 printf 'pw' | vault_expect 0 unlock
 expect_eq "$(cat "$VAULT_MNT/farewell")" "locked by dev (uid 1000)" "what the lock hook wrote before the unmount"
+vault_expect 0 lock
+
+# A hook past its timeout is killed with its children (its own process
+# group): a child left behind could hold the vault open.
+cat > /opt/hooks/stuck <<'SH'
+#!/bin/bash
+(cd "$TAZPOD_VAULT" && exec sleep 1001) &
+sleep 1002
+SH
+chmod 0755 /opt/hooks/stuck
+VAULT_MODE_ARGS+=(--unlock-hook /opt/hooks/stuck --hook-timeout-ms 1500)
+out=$(printf 'pw' | vault unlock 2>stuck-errors) || fail "unlock with a stuck hook: $out $(cat stuck-errors)"
+grep -q '/opt/hooks/stuck: killed after the hook timeout' stuck-errors || fail "the stuck hook was not reported: $(cat stuck-errors)"
+sleep 0.5
+# From /proc, not pgrep: the guest's may be busybox's, without -a.
+left=$(for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done | grep -c '^sleep 100[12]' || true)
+expect_eq "$left" 0 "the stuck hook's processes left after its timeout"
 vault_expect 0 lock
 vault_remove_enclave
