@@ -2,7 +2,7 @@
 # for a new passphrase twice, creates the vault and gives a login shell as
 # dev with ~/secrets mounted; the passphrase is never echoed; when that last
 # session exits the vault is locked. The next login proves the passphrase
-# and finds the data.
+# and finds the data; its shell gets back the core limits the login found.
 # timeout: 300
 # weight: 10
 write_init_config init.toml
@@ -25,13 +25,19 @@ wait_log init.log 'gate.lock reason=last_session_exit' 30
 wait_log init.log 'vault.state from=locking to=locked' 60
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the last session exited"
 
+# Started with a core limit of 0 and a hard one of 1 MiB (ulimit counts
+# 1 KiB blocks): the shell gets both back, though the login lowered them
+# to 0 to keep the passphrase out of core files.
+# shellcheck disable=SC2016  # a script for ptydrive, not for this shell
 drive 'expect Vault passphrase:
 send correct horse battery\r
 expect $ 
 send cat ~/secrets/who\r
 expect dev:/home/dev
+send echo "core=$(ulimit -Sc)/$(ulimit -Hc)"\r
+expect core=0/1024
 send exit\r
-wait' -- tazpod login
+wait' -- bash -c 'ulimit -Hc 1024 && ulimit -Sc 0 && exec tazpod login'
 cat drive.transcript
 expect_eq "$DRIVE_STATUS" 0 "second login"
 grep -c 'gate.accepted' init.log | grep -qx 2 || fail "expected two accepted logins"
