@@ -155,8 +155,11 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
     }
     if (!result.ok) {
       Refused(caller, "login", "vault_error", result.error);
-      // The lock timer was stopped for this login: start it again.
-      if (registry_.count() == 0) OnLastSessionEnded();
+      // The lock timer was stopped for this login: start it again, for an
+      // unlocked vault only. A failed one stays failed (and unhealthy) until
+      // someone locks it: a lock here would report a vault whose first
+      // unlock failed, with no image, as locked.
+      if (registry_.count() == 0 && vault_.State() == "unlocked") OnLastSessionEnded();
       return reply(Refusal("vault", result.error));
     }
     RightPassphrase();
