@@ -407,20 +407,28 @@ void VaultService::Start(const Done& done) {
   });
 }
 
-void VaultService::Unlock(SecretBuffer passphrase, const Done& done) {
+void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image, const Done& done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
+  if (state_ == VaultState::kAbsent && if_no_image == vault::IfNoImage::kRefuse)
+    return done({false, "refused", "there is no vault yet"});
   // Fail closed: never mount where every ungated process would see it.
   if (settings_.private_mount_namespace && !mount_namespace_)
     return done({false, "system", "the vault's private mount namespace is missing (" + last_error_ + ")"});
   const bool recover_first = state_ == VaultState::kFailed;
   Transition(VaultEvent::kUnlockBegin);
-  auto unlock = [this, done](SecretBuffer secret) {
-    RunHelper("unlock", std::move(secret), [this, done](int code, const std::string& line) {
+  // The helper's `unlock` creates a missing image, `unlock-existing` never
+  // does: after a failed first unlock (which deletes the image it made) the
+  // state is `failed`, and a login that then skipped the first unlock's
+  // checks must not make a vault of whatever passphrase it brings.
+  const char* operation = if_no_image == vault::IfNoImage::kCreate ? "unlock" : "unlock-existing";
+  auto unlock = [this, done, operation](SecretBuffer secret) {
+    RunHelper(operation, std::move(secret), [this, done](int code, const std::string& line) {
       VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
+      else if (ResultField(line, "step") == "no_image") Transition(VaultEvent::kFoundNoImage, o.message);
       else Transition(VaultEvent::kUnlockFailed, o.message);
       done(o);
     });
@@ -452,7 +460,8 @@ void VaultService::Lock(const Done& done) {
   Transition(VaultEvent::kLockBegin);
   RunHelper("lock", SecretBuffer(1), [this, done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
-    if (o.ok) Transition(VaultEvent::kLockDone);
+    if (o.ok && ResultField(line, "state") == "absent") Transition(VaultEvent::kFoundNoImage, "there is no vault yet");
+    else if (o.ok) Transition(VaultEvent::kLockDone);
     else Transition(VaultEvent::kLockFailed, o.message);
     done(o);
   });

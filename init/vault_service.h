@@ -62,7 +62,11 @@ class VaultService {
   void Start(const Done& done);
   ~VaultService();
 
-  void Unlock(SecretBuffer passphrase, const Done& done);
+  // Only an unlock that passed the first unlock's checks may create the
+  // vault (`if_no_image`); any other that finds no image leaves it absent.
+  void Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image, const Done& done);
+  // A lock that finds no image (what a failed first unlock left) leaves
+  // the vault absent, not locked.
   void Lock(const Done& done);
   // Proves a passphrase without changing anything (every login does).
   void Verify(SecretBuffer passphrase, const Done& done);

@@ -61,7 +61,9 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
-    vault.Unlock(std::move(req.secret), with_vault(reply));
+    // Root's unlock creates the vault when there is none (scripts, the
+    // image's tooling; docs/cli.md): root needs no first-login checks.
+    vault.Unlock(std::move(req.secret), vault::IfNoImage::kCreate, with_vault(reply));
   });
   control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
@@ -86,8 +88,9 @@ session::GateVault::Result ToGate(const VaultOutcome& o) {
 
 std::string GateVaultAdapter::State() const { return std::string(vault::Name(vault_.state())); }
 void GateVaultAdapter::WhenIdle(std::function<void()> then) { vault_.WhenIdle(std::move(then)); }
-void GateVaultAdapter::Unlock(SecretBuffer p, Done done) {
-  vault_.Unlock(std::move(p), [done](const VaultOutcome& o) { done(ToGate(o)); });
+void GateVaultAdapter::Unlock(SecretBuffer p, bool may_create, Done done) {
+  vault_.Unlock(std::move(p), may_create ? vault::IfNoImage::kCreate : vault::IfNoImage::kRefuse,
+                [done](const VaultOutcome& o) { done(ToGate(o)); });
 }
 void GateVaultAdapter::Verify(SecretBuffer p, Done done) {
   vault_.Verify(std::move(p), [done](const VaultOutcome& o) { done(ToGate(o)); });

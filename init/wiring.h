@@ -22,7 +22,7 @@ class GateVaultAdapter : public session::GateVault {
   explicit GateVaultAdapter(VaultService& vault) : vault_(vault) {}
   std::string State() const override;
   void WhenIdle(std::function<void()> then) override;
-  void Unlock(SecretBuffer passphrase, Done done) override;
+  void Unlock(SecretBuffer passphrase, bool may_create, Done done) override;
   void Verify(SecretBuffer passphrase, Done done) override;
   void Lock(Done done) override;
   void ChangePassphrase(SecretBuffer both, Done done) override;

@@ -137,11 +137,12 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
   if (auto refusal = Throttled(caller)) return reply(*refusal);
   const std::string state = vault_.State();
-  if (state == "absent" && !create) {
-    Refused(caller, "login", "no_vault");
-    return reply(Refusal("refused", "there is no vault yet: log in again to create it"));
-  }
-  if (state == "absent" && passphrase.size() < settings_.min_passphrase_length) {
+  if (state == "absent" && !create) return NoVaultYet(caller, reply);
+  // A first login (the client asked twice: `create`) may make the vault
+  // when there is none: in an absent vault, or a failed one, whose failed
+  // first unlock left no image. Any other unlock never creates one.
+  const bool may_create = create && (state == "absent" || state == "failed");
+  if (may_create && passphrase.size() < settings_.min_passphrase_length) {
     Refused(caller, "login", "too_short");
     return reply(Refusal("invalid", "the passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
@@ -153,6 +154,9 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(r);
     }
+    // The unlock found no image and may not create one: the next login is
+    // a first login, asked twice.
+    if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);
     if (!result.ok) {
       Refused(caller, "login", "vault_error", result.error);
       // The lock timer was stopped for this login: start it again, for an
@@ -178,7 +182,12 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
     reply(r);
   };
   if (state == "unlocked") vault_.Verify(std::move(passphrase), finish);
-  else vault_.Unlock(std::move(passphrase), finish);
+  else vault_.Unlock(std::move(passphrase), may_create, finish);
+}
+
+void Gate::NoVaultYet(const Caller& caller, const ControlServer::Reply& reply) {
+  Refused(caller, "login", "no_vault");
+  reply(Refusal("refused", "there is no vault yet: log in again to create it"));
 }
 
 void Gate::LockRequest(ControlRequest& request, const ControlServer::Reply& reply) {

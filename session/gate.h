@@ -51,7 +51,10 @@ class GateVault {
   virtual ~GateVault() = default;
   virtual std::string State() const = 0;  // "absent", "locked", "unlocked", ...
   virtual void WhenIdle(std::function<void()> then) = 0;
-  virtual void Unlock(SecretBuffer passphrase, Done done) = 0;
+  // `may_create`: the login passed the first login's checks, so the vault
+  // may be created with this passphrase when there is none; otherwise an
+  // unlock that finds no image fails and leaves the vault "absent".
+  virtual void Unlock(SecretBuffer passphrase, bool may_create, Done done) = 0;
   virtual void Verify(SecretBuffer passphrase, Done done) = 0;
   virtual void Lock(Done done) = 0;
   // `both` is OLD, a NUL byte, NEW.
@@ -115,6 +118,8 @@ class Gate {
   void RightPassphrase();
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
+  // Refuses a login that found no vault and may not create one.
+  void NoVaultYet(const Caller& caller, const ControlServer::Reply& reply);
   void OnLastSessionEnded();
   void LockNow(const char* reason);
 

@@ -1,7 +1,8 @@
 // tazpod-vault-helper: runs one vault operation in its own process.
 //
 //   tazpod-vault-helper OPERATION [OPTIONS]
-//   OPERATION: unlock | lock | verify | passwd | recover | probe | standby
+//   OPERATION: unlock | unlock-existing | lock | verify | passwd | recover
+//              | probe | standby
 //
 // PID 1 forks this program for every vault operation, as systemd-homed forks
 // systemd-homework: PBKDF, mkfs and device-mapper calls can take seconds or
@@ -11,6 +12,10 @@
 //
 // Passphrases arrive on stdin, never in argv or the environment: unlock and
 // verify read one; passwd reads the old one, a NUL byte, and the new one.
+// `unlock` creates the vault when there is no image yet (the first unlock);
+// `unlock-existing` never does: it fails with step=no_image instead. PID 1
+// runs the latter for every unlock that did not pass the first unlock's
+// checks.
 //
 // `standby` is the pre-started form: PID 1 starts the next helper ahead of
 // time, and it waits, exec'd and linked, for its operation's name as the
@@ -169,9 +174,9 @@ static int Main(int argc, char** argv) {
   unsigned holder_grace_ms = 3000;
   unsigned hook_timeout_ms = 60000;
   CLI::App app{"Runs one TazPod vault operation (PID 1 starts it; see docs/vault.md)", "tazpod-vault-helper"};
-  app.add_option("operation", operation, "unlock, lock, verify, passwd, recover, probe or standby")
+  app.add_option("operation", operation, "unlock, unlock-existing, lock, verify, passwd, recover, probe or standby")
       ->required()
-      ->check(CLI::IsMember({"unlock", "lock", "verify", "passwd", "recover", "probe", "standby"}));
+      ->check(CLI::IsMember({"unlock", "unlock-existing", "lock", "verify", "passwd", "recover", "probe", "standby"}));
   app.add_option("--mode", mode, "ram or persistent")->check(CLI::IsMember({"ram", "persistent"}));
   app.add_option("--enclave", config.enclave_dir, "RAM mode: the tmpfs enclave's directory");
   app.add_option("--enclave-size", config.enclave_bytes, "RAM mode: enclave size in bytes");
@@ -222,8 +227,8 @@ static int Main(int argc, char** argv) {
     }
     if (operation.empty()) return 0;  // dismissed
     operation_started_us = MonoMicros();
-    if (operation != "unlock" && operation != "lock" && operation != "verify" && operation != "passwd" &&
-        operation != "recover" && operation != "probe") {
+    if (operation != "unlock" && operation != "unlock-existing" && operation != "lock" && operation != "verify" &&
+        operation != "passwd" && operation != "recover" && operation != "probe") {
       std::cerr << "tazpod-vault-helper: standby: unknown operation\n";
       return kExitUsage;
     }
@@ -265,7 +270,7 @@ static int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (operation == "verify") return Report(vault.Verify(secrets), vault);
-  return Report(vault.Unlock(secrets), vault);
+  return Report(vault.Unlock(secrets, operation == "unlock" ? IfNoImage::kCreate : IfNoImage::kRefuse), vault);
 }
 
 // An exception that escapes (out of memory, a library's bug) ends the helper

@@ -213,12 +213,16 @@ VaultStatus Vault::CreateImage(bool* created) {
   return std::nullopt;
 }
 
-VaultStatus Vault::Unlock(const SecretBuffer& passphrase) {
+VaultStatus Vault::Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image) {
   VaultProbe probe = Probe();
   if (probe.state() == VaultState::kUnlocked)
     return VaultError{ErrorKind::kBusy, "unlock", "the vault is already unlocked"};
   if (probe.state() == VaultState::kFailed) {
     if (auto e = Recover()) return e;
+  }
+  if (if_no_image == IfNoImage::kRefuse) {
+    if (auto e = RefuseSymlink(config_.ResolvedImagePath(), "image")) return e;
+    if (!probe.image_exists) return VaultError{ErrorKind::kInvalid, "no_image", "there is no vault yet"};
   }
   if (auto e = EnsureEnclave()) return e;
   bool created = false;

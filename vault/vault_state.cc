@@ -15,6 +15,7 @@ std::optional<VaultState> NextState(VaultState from, VaultEvent event) {
       // A refused passphrase can only happen when an image already exists.
       if (event == E::kUnlockRefused) return S::kLocked;
       if (event == E::kUnlockFailed) return S::kFailed;
+      if (event == E::kFoundNoImage) return S::kAbsent;
       break;
     case S::kUnlocked:
       if (event == E::kLockBegin) return S::kLocking;
@@ -22,6 +23,7 @@ std::optional<VaultState> NextState(VaultState from, VaultEvent event) {
     case S::kLocking:
       if (event == E::kLockDone) return S::kLocked;
       if (event == E::kLockFailed) return S::kFailed;
+      if (event == E::kFoundNoImage) return S::kAbsent;
       break;
     case S::kFailed:
       if (event == E::kUnlockBegin) return S::kUnlocking;
@@ -52,6 +54,7 @@ std::string_view Name(VaultEvent event) {
     case VaultEvent::kLockBegin: return "lock_begin";
     case VaultEvent::kLockDone: return "lock_done";
     case VaultEvent::kLockFailed: return "lock_failed";
+    case VaultEvent::kFoundNoImage: return "found_no_image";
   }
   return "unknown";
 }

@@ -11,10 +11,13 @@
 //   unlocked ──lock_begin──▶ locking ──lock_done──▶ locked
 //                            locking ──lock_failed──▶ failed
 //   failed ──unlock_begin──▶ unlocking     failed ──lock_begin──▶ locking
+//   unlocking ──found_no_image──▶ absent    locking ──found_no_image──▶ absent
 //
 // "failed" keeps both doors open on purpose: a lock that stopped half way is
 // finished by the next lock, and an unlock that failed (say, a full tmpfs)
-// may be retried once the cause is fixed.
+// may be retried once the cause is fixed. A failed first unlock deletes the
+// image it made, so the operation that follows may find none: the vault is
+// then absent again, and the next unlock is a first one, with its checks.
 #pragma once
 
 #include <optional>
@@ -39,6 +42,17 @@ enum class VaultEvent {
   kLockBegin,
   kLockDone,
   kLockFailed,
+  // An unlock that may not create the vault, or a lock, found no image:
+  // what failed before was a first unlock, and nothing is left of it.
+  kFoundNoImage,
+};
+
+// What an unlock does when there is no image yet. Only an unlock that ran
+// the first unlock's checks (a confirmed passphrase of the minimum length,
+// or root's own `tazpod vault unlock`) may create one.
+enum class IfNoImage {
+  kCreate,
+  kRefuse,
 };
 
 // Returns the state after `event` in `from`, or nullopt when the event is not

@@ -17,7 +17,7 @@ namespace {
 const S kAllStates[] = {S::kAbsent, S::kUnlocking, S::kUnlocked,
                         S::kLocking, S::kLocked, S::kFailed};
 const E kAllEvents[] = {E::kUnlockBegin, E::kUnlockDone, E::kUnlockRefused, E::kUnlockFailed,
-                        E::kLockBegin, E::kLockDone, E::kLockFailed};
+                        E::kLockBegin, E::kLockDone, E::kLockFailed, E::kFoundNoImage};
 
 // The design's transition table (docs/vault.md), written out independently
 // of the implementation. Every pair not listed must be refused.
@@ -32,6 +32,8 @@ const std::map<std::pair<S, E>, S> kAllowed = {
     {{S::kLocking, E::kLockFailed}, S::kFailed},
     {{S::kFailed, E::kUnlockBegin}, S::kUnlocking},
     {{S::kFailed, E::kLockBegin}, S::kLocking},
+    {{S::kUnlocking, E::kFoundNoImage}, S::kAbsent},
+    {{S::kLocking, E::kFoundNoImage}, S::kAbsent},
 };
 
 }  // namespace
@@ -76,10 +78,23 @@ TEST_CASE("vault state machine: a failed lock can be finished by the next lock")
   CHECK(NextState(*locking, E::kLockDone) == S::kLocked);
 }
 
+TEST_CASE("vault state machine: what a failed first unlock left is absent again, by unlock or by lock") {
+  for (E begin : {E::kUnlockBegin, E::kLockBegin}) {
+    INFO("event=" << Name(begin));
+    auto running = NextState(S::kFailed, begin);
+    REQUIRE(running.has_value());
+    CHECK(NextState(*running, E::kFoundNoImage) == S::kAbsent);
+  }
+  // Never from a state that is not running an operation.
+  for (S idle : {S::kAbsent, S::kLocked, S::kUnlocked, S::kFailed})
+    CHECK_FALSE(NextState(idle, E::kFoundNoImage).has_value());
+}
+
 TEST_CASE("vault state machine: names are unique and stable") {
   std::set<std::string_view> names;
   for (S state : kAllStates) names.insert(Name(state));
   CHECK(names.size() == std::size(kAllStates));
   CHECK(Name(S::kUnlocked) == "unlocked");
   CHECK(Name(E::kLockFailed) == "lock_failed");
+  CHECK(Name(E::kFoundNoImage) == "found_no_image");
 }
