@@ -67,7 +67,7 @@ void PrintInitHelp() {
         "\n"
         "Options:\n"
         "  -h,--help                   Print this help message and exit\n");
-  Print(stdout, "  --config TEXT=" + DefaultConfigPath() + "\n");
+  Print(stdout, "  --config TEXT=" + DefaultConfigLocation().path + "\n");
   Print(stdout,
         "                              Configuration file\n"
         "  -g,--pgroup                 Forward signals to the main child's process group (tini -g)\n"
@@ -142,8 +142,7 @@ std::pair<std::string_view, std::optional<std::string_view>> SplitLong(std::stri
 // Flags of `tazpod init`, kept apart from the configuration so that only the
 // flags actually given override the file and the environment.
 struct InitFlags {
-  std::string config_path = DefaultConfigPath();
-  bool config_given = ConfigPathFromEnvironment();  // then it must exist
+  ConfigLocation config = DefaultConfigLocation();
   bool group = false;
   bool single_child = false;
   std::vector<std::string> rewrites;
@@ -246,7 +245,7 @@ Outcome ParseInitArgs(Args& args, InitFlags& f) {
         break;
       }
       case 'p': f.pdeathsig = v; break;
-      case '1': f.config_path = v; f.config_given = true; break;
+      case '1': f.config = {std::string(v), true}; break;
       case '2': f.grace_period = v; break;
       case '3': f.forward_delay = v; break;
       case '4': f.log_format = v; break;
@@ -304,7 +303,7 @@ std::string ApplyFlags(const InitFlags& f, Config& config) {
 
 int RunInitCommand(const InitFlags& flags) {
   InitOptions options;
-  if (auto err = ApplyConfigFile(flags.config_path, flags.config_given, options.config)) {
+  if (auto err = ApplyConfigFile(flags.config.path, flags.config.must_exist, options.config)) {
     Print(stderr, "tazpod init: " + *err + "\n");
     return kExitUsage;
   }

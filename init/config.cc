@@ -322,14 +322,10 @@ std::optional<std::string> ApplyHealthSection(const std::string& path, const tom
 
 }  // namespace
 
-std::string DefaultConfigPath() {
+ConfigLocation DefaultConfigLocation() {
   const char* env = std::getenv("TAZPOD_CONFIG");
-  return env && *env ? env : kDefaultConfigPath;
-}
-
-bool ConfigPathFromEnvironment() {
-  const char* env = std::getenv("TAZPOD_CONFIG");
-  return env && *env;
+  if (env && *env) return {env, true};
+  return {kDefaultConfigPath, false};
 }
 
 std::optional<std::uint64_t> ParseSize(std::string_view text) {

@@ -22,15 +22,18 @@ namespace tazpod::init {
 
 inline constexpr char kDefaultConfigPath[] = "/etc/tazpod/config.toml";
 
-// The configuration file to read when --config is not given: $TAZPOD_CONFIG
-// if set, else kDefaultConfigPath.
-std::string DefaultConfigPath();
+// Which configuration file to read, and whether it must exist.
+struct ConfigLocation {
+  std::string path;
+  bool must_exist = false;
+};
 
-// True when $TAZPOD_CONFIG names the file. Such a file must exist, as one
-// named by --config must: a variable that points nowhere (a ConfigMap that
-// was not mounted) is a mistake to report, not a reason to run on defaults.
-// Only kDefaultConfigPath may be absent.
-bool ConfigPathFromEnvironment();
+// The file to read when --config is not given: $TAZPOD_CONFIG if set, else
+// kDefaultConfigPath. A file the variable names must exist, as one named by
+// --config must: a variable that points nowhere (a ConfigMap that was not
+// mounted) is a mistake to report, not a reason to run on defaults. Only
+// kDefaultConfigPath may be absent.
+ConfigLocation DefaultConfigLocation();
 
 struct InitConfig {
   // How long the whole shutdown (steps, then SIGTERM) may take before the

@@ -63,8 +63,9 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
     while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (done == 0) {
-      kill(-pid, SIGKILL);  // the hook's group (ExecAsUser); its pid if it had none yet
-      kill(pid, SIGKILL);
+      // The whole group, so the hook's own children die with it; the group
+      // exists, since both sides call setpgid before the hook execs.
+      kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
       failures.push_back(hook + ": killed after the hook timeout");
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -37,10 +37,6 @@ std::string SyscallError(libmnt_context* cxt, const char* what, const std::strin
   return std::string(what) + " " + path + ": " + (err ? std::strerror(err) : "failed");
 }
 
-}  // namespace
-
-namespace {
-
 // `target` is what mount(2) gets; `shown` names it in errors.
 VaultStatus Mount(const std::string& source, const std::string& target, const std::string& shown,
                   const std::string& fstype, const std::string& options, bool canonicalize, const char* step) {
