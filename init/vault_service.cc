@@ -387,17 +387,15 @@ void VaultService::Start(const Done& done) {
       state_ = line.find("state=absent") != std::string::npos ? VaultState::kAbsent : VaultState::kLocked;
       Log(LogLevel::kInfo, "vault.recover.done", {{"state", vault::Name(state_)}});
     }
-    if (settings_.private_mount_namespace && state_ != VaultState::kFailed) {
+    // After a failed recovery, PID 1's namespace may still hold the vault's
+    // mount: a copy made now would hold it too. The unlock or lock that puts
+    // it right makes the namespace then (below).
+    if (state_ != VaultState::kFailed) {
       std::string error;
-      mount_namespace_ = CreatePrivateMountNamespace(&error);
-      if (!mount_namespace_) {
-        Log(LogLevel::kError, "vault.namespace.failed", {{"error", error}});
+      if (!EnsurePrivateNamespace(&error)) {
         state_ = VaultState::kFailed;
-        last_error_ = "no private mount namespace: " + error;
+        last_error_ = error;
         o = {false, "system", last_error_};
-      } else {
-        ++namespace_generation_;
-        Log(LogLevel::kInfo, "vault.namespace.created", {});
       }
     }
     ready_ = true;
@@ -407,16 +405,31 @@ void VaultService::Start(const Done& done) {
   });
 }
 
+bool VaultService::EnsurePrivateNamespace(std::string* error) {
+  if (!settings_.private_mount_namespace || mount_namespace_) return true;
+  std::string why;
+  mount_namespace_ = CreatePrivateMountNamespace(&why);
+  if (!mount_namespace_) {
+    Log(LogLevel::kError, "vault.namespace.failed", {{"error", why}});
+    *error = "no private mount namespace: " + why;
+    return false;
+  }
+  ++namespace_generation_;
+  Log(LogLevel::kInfo, "vault.namespace.created", {});
+  return true;
+}
+
 void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image, const Done& done) {
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
   if (state_ == VaultState::kAbsent && if_no_image == vault::IfNoImage::kRefuse)
     return done({false, "refused", "there is no vault yet"});
-  // Fail closed: never mount where every ungated process would see it.
-  if (settings_.private_mount_namespace && !mount_namespace_)
-    return done({false, "system", "the vault's private mount namespace is missing (" + last_error_ + ")"});
+  // Fail closed: never mount where every ungated process would see it. A
+  // failed vault is recovered first, and gets its namespace then.
   const bool recover_first = state_ == VaultState::kFailed;
+  if (settings_.private_mount_namespace && !mount_namespace_ && !recover_first)
+    return done({false, "system", "the vault's private mount namespace is missing (" + last_error_ + ")"});
   Transition(VaultEvent::kUnlockBegin);
   // The helper's `unlock` creates a missing image, `unlock-existing` never
   // does: after a failed first unlock (which deletes the image it made) the
@@ -439,13 +452,17 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   // a vault that is already attached ("already unlocked"), which would
   // leave it failed for good. So recovery first puts it back to locked
   // (unmounted, unmapped), and the unlock then proves the passphrase as
-  // always: a vault that is attached is never handed over unproven.
+  // always: a vault that is attached is never handed over unproven. When
+  // start-up recovery failed there is no private namespace yet: this
+  // recovery then runs in PID 1's own, where that one left the vault, and
+  // the namespace is made once it is clean.
   auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
   RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
+    if (!o.ok) o.message = "recovery failed: " + o.message;
+    else if (std::string error; !EnsurePrivateNamespace(&error)) o = {false, "system", error};
     if (!o.ok) {
       held->Clear();
-      o.message = "recovery failed: " + o.message;
       Transition(VaultEvent::kUnlockFailed, o.message);
       return done(o);
     }
@@ -460,6 +477,9 @@ void VaultService::Lock(const Done& done) {
   Transition(VaultEvent::kLockBegin);
   RunHelper("lock", SecretBuffer(1), [this, done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
+    // A lock of a vault that start-up recovery could not clean ran in PID
+    // 1's namespace: now that it is clean, the private one can be made.
+    if (std::string error; o.ok && !EnsurePrivateNamespace(&error)) o = {false, "system", error};
     if (o.ok && ResultField(line, "state") == "absent") Transition(VaultEvent::kFoundNoImage, "there is no vault yet");
     else if (o.ok) Transition(VaultEvent::kLockDone);
     else Transition(VaultEvent::kLockFailed, o.message);

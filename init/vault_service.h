@@ -58,7 +58,9 @@ class VaultService {
   // this container without a private namespace left its mount); then, when
   // configured, the private namespace is created and every later operation
   // runs in it. If it cannot be created the vault fails: it is never
-  // mounted where ungated processes would see it.
+  // mounted where ungated processes would see it. If recovery fails, the
+  // vault is failed, and the unlock (which recovers first) or lock that
+  // later succeeds in PID 1's namespace creates the private one.
   void Start(const Done& done);
   ~VaultService();
 
@@ -106,6 +108,10 @@ class VaultService {
                    std::shared_ptr<Standby>* taken);
   void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
   void Transition(vault::VaultEvent event, const std::string& reason = "");
+  // Creates the private mount namespace when it is configured and missing.
+  // Only when PID 1's own namespace holds no vault mount: after a recovery
+  // or a lock that succeeded. False, with the reason, if it cannot be made.
+  bool EnsurePrivateNamespace(std::string* error);
   void RunIdleWaiters();
   std::vector<std::string> HelperArgs(const std::string& operation) const;
 
