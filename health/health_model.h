@@ -108,7 +108,7 @@ Verdict Liveness(const HealthSnapshot& snapshot, const HealthPolicy& policy);
 // waits for the operation and then proves its passphrase).
 Verdict Readiness(const HealthSnapshot& snapshot, const HealthPolicy& policy);
 
-// /status: one JSON object (docs/health.md lists the fields).
+// /status: one JSON object and a newline (docs/health.md lists the fields).
 std::string StatusJson(const HealthSnapshot& snapshot, const HealthPolicy& policy);
 
 // /metrics: the Prometheus page (docs/health.md lists the metrics).

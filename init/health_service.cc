@@ -120,7 +120,7 @@ void HealthService::Start() {
   http->Route("/healthz", [this] { return Probe(health::Liveness(Snapshot(), policy_)); });
   http->Route("/readyz", [this] { return Probe(health::Readiness(Snapshot(), policy_)); });
   http->Route("/status", [this] {
-    return health::HttpResponse{200, "application/json", health::StatusJson(Snapshot(), policy_) + "\n"};
+    return health::HttpResponse{200, "application/json", health::StatusJson(Snapshot(), policy_)};
   });
   http->Route("/metrics", [this] {
     return health::HttpResponse{200, health::kMetricsContentType, health::MetricsText(Snapshot(), policy_)};

@@ -110,6 +110,8 @@ def test():
         check(status == 503 and "not accepting logins" in body(text), "/readyz without a vault: %r" % text)
         status, text = get("/status")
         check(status == 200 and "application/json" in text, "/status: %r" % text)
+        check(body(text).endswith("}\n") and not body(text).endswith("\n\n"),
+              "/status must end in one newline: %r" % body(text)[-20:])
         doc = json.loads(body(text))
         for key in ("healthy", "ready", "version", "uptime_seconds", "vault", "sessions", "components", "counters"):
             check(key in doc, "/status lacks %s: %r" % (key, doc))
