@@ -209,7 +209,12 @@ VaultStatus Vault::CreateImage(bool* created) {
                                               : "the volume")};
     return SystemError("image", "posix_fallocate " + image + ": " + std::strerror(rc));
   }
-  if (fsync(fd.get()) != 0) return SystemError("image", Errno("fsync " + image));
+  if (fsync(fd.get()) != 0) {
+    VaultError error = SystemError("image", Errno("fsync " + image));
+    unlink(image.c_str());  // as above: nothing half made stays behind
+    *created = false;
+    return error;
+  }
   return std::nullopt;
 }
 
