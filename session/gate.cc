@@ -123,15 +123,27 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   }
   if (auto refusal = Throttled(caller)) return reply(*refusal);
   const bool create = *flag;
-  // Move-only secrets cannot live in a std::function: share them.
+  // The session is this process: named by a pidfd now, not by its pid once
+  // the unlock is done, when a client that died meanwhile may have left
+  // its pid to another process.
+  UniqueFd process = OpenProcess(caller.peer.pid);
+  if (!process) {
+    Refused(caller, "login", "gone");
+    return reply(Refusal("gone", "the login process is gone"));
+  }
+  // Move-only values cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
+  auto pidfd = std::make_shared<UniqueFd>(std::move(process));
   Log(LogLevel::kInfo, "gate.attempt", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"vault", vault_.State()}});
   // A login during another operation (an unlock by a racing login, a lock)
   // waits for it, then proves its own passphrase.
-  vault_.WhenIdle([this, passphrase, create, caller, reply] { Decide(std::move(*passphrase), create, caller, reply); });
+  vault_.WhenIdle([this, passphrase, pidfd, create, caller, reply] {
+    Decide(std::move(*passphrase), std::move(*pidfd), create, caller, reply);
+  });
 }
 
-void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const ControlServer::Reply& reply) {
+void Gate::Decide(SecretBuffer passphrase, UniqueFd process, bool create, Caller caller,
+                  const ControlServer::Reply& reply) {
   // Again, now that its turn has come: logins that arrived together all
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
@@ -148,7 +160,8 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
   }
   lock_timer_.cancel();
-  auto finish = [this, caller, reply](const GateVault::Result& result) {
+  auto pidfd = std::make_shared<UniqueFd>(std::move(process));
+  auto finish = [this, caller, reply, pidfd](const GateVault::Result& result) {
     if (result.wrong_passphrase) {
       nlohmann::json r = WrongPassphrase(caller, "login");
       if (registry_.count() == 0) OnLastSessionEnded();
@@ -167,7 +180,7 @@ void Gate::Decide(SecretBuffer passphrase, bool create, Caller caller, const Con
       return reply(Refusal("vault", result.error));
     }
     RightPassphrase();
-    if (!registry_.Add(caller.peer.pid, caller.peer.uid)) {
+    if (!registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
       Refused(caller, "login", "gone");
       if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("gone", "the login process is gone"));

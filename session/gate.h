@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 #include "session/control_server.h"
 #include "session/session_registry.h"
 #include "session/throttle.h"
@@ -107,7 +108,9 @@ class Gate {
   static Caller CallerOf(const ControlRequest& request);
 
   void Login(ControlRequest& request, const ControlServer::Reply& reply);
-  void Decide(SecretBuffer passphrase, bool create, Caller caller, const ControlServer::Reply& reply);
+  // `process`: a pidfd of the login, opened when its request arrived.
+  void Decide(SecretBuffer passphrase, UniqueFd process, bool create, Caller caller,
+              const ControlServer::Reply& reply);
   void LockRequest(ControlRequest& request, const ControlServer::Reply& reply);
   void Passwd(ControlRequest& request, const ControlServer::Reply& reply);
   // A refusal when wrong passphrases are being throttled, else nullopt.

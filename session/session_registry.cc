@@ -1,5 +1,6 @@
 #include "session/session_registry.h"
 
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,14 +14,17 @@ namespace tazpod::session {
 SessionRegistry::SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty)
     : io_(io), on_empty_(std::move(on_empty)) {}
 
-bool SessionRegistry::Add(pid_t pid, uid_t uid) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) {
-    Log(LogLevel::kWarn, "session.refused", {{"pid", pid}, {"error", std::strerror(errno)}});
+UniqueFd OpenProcess(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
+  // A pidfd turns readable when its process exits.
+  struct pollfd exited = {pidfd.get(), POLLIN, 0};
+  if (const int ready = poll(&exited, 1, 0); ready != 0) {
+    Log(LogLevel::kWarn, "session.refused", {{"pid", pid}, {"error", ready > 0 ? "it has exited" : std::strerror(errno)}});
     return false;
   }
   auto session = std::make_unique<Session>(io_);
-  session->pidfd.assign(fd);
+  session->pidfd.assign(pidfd.Release());
   session->uid = uid;
   session->opened = std::chrono::steady_clock::now();
   session->pidfd.async_wait(boost::asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {

@@ -16,15 +16,23 @@
 #include <map>
 #include <memory>
 
+#include "common/unique_fd.h"
+
 namespace tazpod::session {
+
+// A pidfd of `pid`; invalid (errno set) when it has exited or pidfds are
+// not available. Opened when a login arrives: from then on it names that
+// process, however long the unlock takes, and a pid recycled meanwhile
+// cannot take its place.
+UniqueFd OpenProcess(pid_t pid);
 
 class SessionRegistry {
  public:
   SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty);
 
-  // Registers `pid` as a session. False when it has already exited (or
-  // pidfds are not available): it must then not get a shell.
-  bool Add(pid_t pid, uid_t uid);
+  // Registers the process `pidfd` names (OpenProcess(pid)) as a session.
+  // False when it has already exited: it must then not get a shell.
+  bool Add(UniqueFd pidfd, pid_t pid, uid_t uid);
 
   size_t count() const { return sessions_.size(); }
 
