@@ -270,6 +270,7 @@ std::optional<std::string> ApplySessionSection(const std::string& path, const to
     else if (k == "user") err = ReadString(path, node, key, s.user);
     else if (k == "min_passphrase_length") err = ReadCount(path, node, key, s.min_passphrase_length);
     else if (k == "lock_grace") err = ReadDuration(path, node, key, s.lock_grace);
+    else if (k == "hangup_grace") err = ReadDuration(path, node, key, s.hangup_grace);
     else if (k == "throttle_base") err = ReadDuration(path, node, key, s.throttle_base);
     else if (k == "throttle_cap") err = ReadDuration(path, node, key, s.throttle_cap);
     else err = UnknownKey(path, k, key);

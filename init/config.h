@@ -92,6 +92,8 @@ struct SessionSettings {
   std::string user = "dev";
   std::uint32_t min_passphrase_length = 8;  // for a new vault
   std::chrono::milliseconds lock_grace{0};  // after the last session exits
+  // `tazpod lock --force`: from SIGHUP to SIGKILL of the sessions left.
+  std::chrono::milliseconds hangup_grace{3000};
   std::chrono::milliseconds throttle_base{1000};
   std::chrono::milliseconds throttle_cap{60000};
 };

@@ -147,6 +147,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     gate.throttle_base = config.session.throttle_base;
     gate.throttle_cap = config.session.throttle_cap;
     gate.lock_grace = config.session.lock_grace;
+    gate.hangup_grace = config.session.hangup_grace;
     gate.user = config.session.user;
     gate.mountpoint = mountpoint;
     c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate);

@@ -148,6 +148,13 @@ void Gate::Decide(SecretBuffer passphrase, UniqueFd process, bool create, Caller
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
   if (auto refusal = Throttled(caller)) return reply(*refusal);
+  // A forced lock is hanging the sessions up (a lock waits while sessions
+  // are open only then), and will kill those left: a login let in now would
+  // be killed with them, or keep the vault open.
+  if (!lock_waiters_.empty() && registry_.count() > 0) {
+    Refused(caller, "login", "locking");
+    return reply(Refusal("refused", "the vault is being locked: log in again once it is"));
+  }
   const std::string state = vault_.State();
   if (state == "absent" && !create) return NoVaultYet(caller, reply);
   // A first login (the client asked twice: `create`) may make the vault

@@ -66,6 +66,7 @@ private_mount_namespace = false
 [session]
 user = "alice"
 socket = "/tmp/t.sock"
+hangup_grace = "10s"
 )");
   Config config;
   REQUIRE_FALSE(ApplyConfigFile(file.path(), true, config).has_value());
@@ -81,6 +82,7 @@ socket = "/tmp/t.sock"
   CHECK_FALSE(config.vault.private_mount_namespace);
   CHECK(config.session.user == "alice");
   CHECK(config.session.socket == "/tmp/t.sock");
+  CHECK(config.session.hangup_grace == 10000ms);
 }
 
 TEST_CASE("config: [health] is applied") {
