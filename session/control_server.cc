@@ -200,8 +200,8 @@ void ControlServer::Accept() {
       Log(LogLevel::kWarn, "control.refused", {{"reason", "no_peer_credentials"}});
     } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
       Log(LogLevel::kWarn, "control.refused", {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
-    } else if (active_ >= kMaxConnections) {
-      Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}});
+    } else if (active_ >= kMaxConnections || (cred.uid != 0 && active_ >= kMaxConnections - kReservedForRoot)) {
+      Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
     } else {
       ++active_;
       auto connection = std::make_shared<Connection>(*this, std::move(socket));

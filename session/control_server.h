@@ -2,9 +2,10 @@
 //
 // Runs on PID 1's event loop and never blocks it: every read has a deadline
 // (a slow or silent client is dropped), sizes are checked before anything is
-// read, and at most kMaxConnections are served at once. Only root and the
-// workstation user may connect: the directory is 0750 root:GROUP, the socket
-// 0660 root:GROUP, and every connection's SO_PEERCRED is checked as well.
+// read, and at most kMaxConnections are served at once, some of them kept
+// for root. Only root and the workstation user may connect: the directory
+// is 0750 root:GROUP, the socket 0660 root:GROUP, and every connection's
+// SO_PEERCRED is checked as well.
 //
 // One request per connection; a handler answers through its Reply exactly
 // once, now or later (after a vault operation, say).
@@ -60,6 +61,10 @@ class ControlServer {
   using Handler = std::function<void(ControlRequest& request, Reply reply)>;
 
   static constexpr int kMaxConnections = 32;
+  // Of those, the workstation user may hold all but these: filling the
+  // socket (or queueing that many logins) must not shut out root's
+  // `tazpod health` (Docker's HEALTHCHECK) and `tazpod vault lock`.
+  static constexpr int kReservedForRoot = 8;
   static constexpr int kReadTimeoutMs = 5000;
 
   // `allowed_uid`: the workstation user (root is always allowed);
