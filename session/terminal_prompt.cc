@@ -112,6 +112,12 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
       ssize_t ignored = read(signals.get(), &info, sizeof info);
       (void)ignored;
       if (info.ssi_signo == SIGHUP) result = PromptResult::kHangup;
+      // The others already pending go too: this answer is for all of them.
+      // Left pending, the next would be delivered as the mask is restored,
+      // and its default action would end the login before its message.
+      struct signalfd_siginfo more;
+      while (read(signals.get(), &more, sizeof more) == static_cast<ssize_t>(sizeof more)) {
+      }
       break;
     }
     if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL) && !(fds[0].revents & POLLIN)) {

@@ -1,7 +1,7 @@
 """The passphrase prompt on a real PTY: typed text is never echoed, editing
-works, and Ctrl+C, Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM, a hangup, a timeout and
-an over-long input all end it without a passphrase, the terminal's mode
-restored every time."""
+works, and Ctrl+C, Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM (alone, or with more
+signals pending), a hangup, a timeout and an over-long input all end it
+without a passphrase, the terminal's mode restored every time."""
 import os
 import signal
 import sys
@@ -30,6 +30,7 @@ def run(keys, expect_result, timeout_ms=10000, after=None, expected=SECRET):
         if after:
             after(child)
         code = child.wait(timeout=15)
+        check(os.path.exists(result_file), "the probe wrote no result (exit status %d)" % code)
         with open(result_file) as f:
             line = f.read().strip()
         check(line.startswith("result=%s " % expect_result), "expected result=%s, probe said: %s" % (expect_result, line))
@@ -58,6 +59,22 @@ def sigterm(child):
     os.kill(child.pid, signal.SIGTERM)
 
 
+def many_signals_at_once(child):
+    """SIGTERM, SIGINT and SIGUSR1 all pending when the prompt wakes up: the
+    probe is stopped while they are sent. One answer for all of them; before,
+    the second killed the probe as the prompt restored the signal mask."""
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGSTOP)
+    for _ in range(100):
+        with open("/proc/%d/stat" % child.pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                break
+        time.sleep(0.02)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+        os.kill(child.pid, sig)
+    os.kill(child.pid, signal.SIGCONT)
+
+
 def test():
     line = run(SECRET + "\r", "ok")
     check("matches=yes" in line and "length=11" in line, line)
@@ -68,6 +85,7 @@ def test():
     run("s3c\x1a", "interrupted")
     run("\x04", "end of input")
     run("s3c", "interrupted", after=sigterm)
+    run("s3c", "interrupted", after=many_signals_at_once)
     run("s3c", "timed out", timeout_ms=800)
     run("x" * 1100 + "\r", "passphrase too long")
     run("s3c", "terminal hung up", after=hang_up)
