@@ -64,6 +64,10 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       if (const char* error = SecretLengthError(n)) return self->Fail(error);
       if (n == 0) return self->Dispatch();
       self->request_.secret = SecretBuffer(kMaxSecretBytes);
+      // A passphrase in memory that may be swapped out is refused, not
+      // taken: PID 1 needs CAP_IPC_LOCK (a privileged container has it).
+      if (self->request_.secret.valid() && !self->request_.secret.locked())
+        return self->Fail("cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)");
       char* into = self->request_.secret.Extend(n);
       if (!into) return self->Fail("cannot allocate locked memory");
       asio::async_read(self->socket_, asio::buffer(into, n),

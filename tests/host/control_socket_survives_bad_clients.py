@@ -2,7 +2,8 @@
 header that is not JSON, a wrong version, an unknown op, a half-closed or
 silent (slow-loris) connection, and a flood of connections. Each gets an
 error or is dropped; PID 1 keeps answering, keeps reaping, and nobody but
-root and the configured user may connect."""
+root and the configured user may connect. A PID 1 that cannot lock memory
+refuses passphrases."""
 import faulthandler
 import json
 import os
@@ -28,11 +29,11 @@ def frame(header, secret=b""):
     return struct.pack(">I", len(h)) + h + struct.pack(">I", len(secret)) + secret
 
 
-def call(data, shutdown=True, timeout=10):
+def call(data, shutdown=True, timeout=10, path=None):
     """Sends raw bytes; returns the decoded reply header, or None if closed."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
-    s.connect(sock_path)
+    s.connect(path or sock_path)
     s.sendall(data)
     if shutdown:
         s.shutdown(socket.SHUT_WR)
@@ -43,6 +44,8 @@ def call(data, shutdown=True, timeout=10):
             if not chunk:
                 break
             buf += chunk
+    except ConnectionResetError:
+        pass  # after its reply, PID 1 closed with part of the request unread
     finally:
         s.close()
     if len(buf) < 4:
@@ -141,5 +144,34 @@ def test():
             init.kill()
 
 
+def secrets_refused_without_locked_memory():
+    """Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0, PID 1 cannot lock a
+    passphrase's pages: it refuses the secret, clearly, and keeps serving."""
+    path = os.path.join(work, "nolock", "control.sock")
+    config = os.path.join(work, "nolock.toml")
+    with open(config, "w") as f:
+        f.write('[vault]\nenabled = false\n[session]\nuser = "root"\nsocket = "%s"\n' % path)
+    init = subprocess.Popen(["prlimit", "--memlock=0:0", "setpriv", "--bounding-set=-ipc_lock", "unshare", "--pid",
+                             "--fork", "--mount-proc", "--kill-child", TAZPOD, "init", "--config", config, "--",
+                             "sleep", "1000"], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(path):
+                break
+            time.sleep(0.05)
+        r = call(frame({"v": 1, "op": "control.ping"}, b"a passphrase"), path=path)
+        check(r and r["ok"] is False and "cannot lock memory" in r["error"], "a secret in unlockable memory: %r" % r)
+        r = call(frame({"v": 1, "op": "control.ping"}), path=path)
+        check(r == {"v": 1, "ok": True}, "ping after the refused secret: %r" % r)
+    finally:
+        init.kill()
+        init.wait()
+
+
+def tests():
+    test()
+    secrets_refused_without_locked_memory()
+
+
 faulthandler.dump_traceback_later(60, exit=True)
-main(test)
+main(tests)
