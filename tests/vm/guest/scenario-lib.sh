@@ -255,6 +255,23 @@ $(cat "${@:4}" 2>/dev/null)"
   done
 }
 
+# first_login_steps PASSPHRASE: the ptydrive steps of a first login that
+# chooses PASSPHRASE (asked twice), for the start of a drive script.
+first_login_steps() {
+  printf 'expect New vault passphrase:\nsend %s\\r\nexpect Repeat it:\nsend %s\\r' "$1" "$1"
+}
+
+# with_held_unlocks CONFIG: every unlock of the vault CONFIG configures
+# waits in an unlock hook until /tmp/release-unlock exists (a slow unlock,
+# on cue). Removes that file; the scenario creates it to let unlocks end.
+with_held_unlocks() {
+  mkdir -p /opt/hooks
+  printf '#!/bin/sh\nwhile [ ! -e /tmp/release-unlock ]; do sleep 0.1; done\n' > /opt/hooks/hold
+  chmod 0755 /opt/hooks/hold
+  sed -i '/^\[vault\]$/a unlock_hooks = ["/opt/hooks/hold"]' "$1"
+  rm -f /tmp/release-unlock
+}
+
 # drive SCRIPT_TEXT -- COMMAND...: type into COMMAND on a real PTY (see
 # ptydrive.c for the script language); the transcript goes to
 # drive.transcript. Sets DRIVE_STATUS.

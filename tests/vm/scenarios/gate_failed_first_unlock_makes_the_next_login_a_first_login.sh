@@ -17,10 +17,7 @@ fail_first_login() {
   rm -rf "$VAULT_MNT"
   : > "$VAULT_MNT"
   chown 1000:1000 "$VAULT_MNT"
-  drive 'expect New vault passphrase:
-send correct horse battery\r
-expect Repeat it:
-send correct horse battery\r
+  drive "$(first_login_steps 'correct horse battery')"'
 expect tazpod login: 
 wait' -- tazpod login
   cat drive.transcript
@@ -50,10 +47,7 @@ expect_eq "$(tazpod vault status)" "state=absent busy=false" "state after lockin
 grep -q 'vault.state from=locking to=absent event=found_no_image' init.log || fail "no found_no_image transition after the lock"
 
 # shellcheck disable=SC2016  # a script for ptydrive, not for this shell
-drive 'expect New vault passphrase:
-send correct horse battery\r
-expect Repeat it:
-send correct horse battery\r
+drive "$(first_login_steps 'correct horse battery')"'
 expect Vault open at /home/dev/secrets
 expect $ 
 send echo ok-$((40+2))\r

@@ -8,10 +8,7 @@
 write_init_config init.toml
 start_init init.toml init.log
 # shellcheck disable=SC2016  # a script for ptydrive, not for this shell
-drive 'expect New vault passphrase:
-send correct horse battery\r
-expect Repeat it:
-send correct horse battery\r
+drive "$(first_login_steps 'correct horse battery')"'
 expect Vault open at /home/dev/secrets
 expect $ 
 send echo "$(id -un):$(pwd)" > ~/secrets/who; echo ok-$((40+2))\r

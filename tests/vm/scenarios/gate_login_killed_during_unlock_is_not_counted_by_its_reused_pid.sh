@@ -9,14 +9,8 @@
 # timeout: 240
 # weight: 10
 [[ -w /proc/sys/kernel/ns_last_pid ]] || fail "the guest kernel has no writable ns_last_pid (CONFIG_CHECKPOINT_RESTORE)"
-mkdir -p /opt/hooks
-cat > /opt/hooks/hold <<'SH'
-#!/bin/sh
-while [ ! -e /tmp/release-unlock ]; do sleep 0.1; done
-SH
-chmod 0755 /opt/hooks/hold
 write_init_config init.toml
-sed -i '/^\[vault\]$/a unlock_hooks = ["/opt/hooks/hold"]' init.toml
+with_held_unlocks init.toml
 start_init init.toml init.log
 touch /tmp/release-unlock
 printf 'the right passphrase\n' | tazpod vault unlock --passphrase-stdin

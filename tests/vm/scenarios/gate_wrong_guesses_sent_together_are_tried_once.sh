@@ -7,14 +7,8 @@
 # one delay).
 # timeout: 300
 # weight: 15
-mkdir -p /opt/hooks
-cat > /opt/hooks/hold <<'SH'
-#!/bin/sh
-while [ ! -e /tmp/release-unlock ]; do sleep 0.1; done
-SH
-chmod 0755 /opt/hooks/hold
 write_init_config init.toml 'throttle_base = "60s"'
-sed -i '/^\[vault\]$/a unlock_hooks = ["/opt/hooks/hold"]' init.toml
+with_held_unlocks init.toml
 start_init init.toml init.log
 touch /tmp/release-unlock
 printf 'the right passphrase\n' | tazpod vault unlock --passphrase-stdin
