@@ -415,7 +415,7 @@ Outcome ParseClientArgs(Args& args, const ClientSpec& spec, ClientArgs& out) {
 
 int RunClientCommand(std::string_view name, Args& args) {
   static const ClientSpec kLogin{"login", "Prove the vault's passphrase and get a shell as the workstation user", 3600, 120,
-                                 "Seconds to type the passphrase", {}};
+                                 "Seconds to type each passphrase", {}};
   static const ClientSpec kStatus{"status", "Show the vault's state and the open sessions", 0, 0, "",
                                   {{"--json", "One JSON object instead of text"}}};
   static const ClientSpec kLock{"lock", "Lock the vault now (refused while sessions are open)", 0, 0, "",

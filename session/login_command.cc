@@ -105,7 +105,7 @@ int RunLogin(const LoginCommand& command) {
   const bool first = status.reply.value("first_login", false);
   const size_t min_length = status.reply.value("min_length", 8u);
 
-  SecretBuffer passphrase(kMaxSecretBytes);
+  SecretBuffer passphrase(kMaxPassphraseBytes);
   if (first) {
     Say(tty.get(), "This vault is new: choose its passphrase (at least " + std::to_string(min_length) + " characters).");
     PromptResult r;

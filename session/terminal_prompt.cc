@@ -54,6 +54,7 @@ class SignalMaskGuard {
 std::string_view Describe(PromptResult result) {
   switch (result) {
     case PromptResult::kOk: return "ok";
+    case PromptResult::kEmpty: return "no passphrase";
     case PromptResult::kInterrupted: return "interrupted";
     case PromptResult::kEndOfInput: return "end of input";
     case PromptResult::kHangup: return "terminal hung up";
@@ -138,8 +139,13 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
     switch (c) {
       case '\r':
       case '\n':
-        result = PromptResult::kOk;
+        result = out.size() == 0 ? PromptResult::kEmpty : PromptResult::kOk;
         done = true;
+        break;
+      case '\0':
+        // Ctrl+@ (Ctrl+Space on many terminals). A NUL cannot be part of a
+        // passphrase: `tazpod passwd` sends OLD, a NUL, NEW, and one with a
+        // NUL in it could never be changed. So it is not taken.
         break;
       case kCtrlC:
       case kCtrlBackslash:

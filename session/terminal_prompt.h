@@ -23,7 +23,8 @@
 namespace tazpod::session {
 
 enum class PromptResult {
-  kOk,           // Enter: the passphrase is in `out`
+  kOk,           // Enter: the passphrase (never empty) is in `out`
+  kEmpty,        // Enter on an empty line: no passphrase was typed
   kInterrupted,  // Ctrl+C, Ctrl+\, Ctrl+Z, or a terminating signal
   kEndOfInput,   // Ctrl+D on an empty line, or the terminal's input ended
   kHangup,       // the terminal went away

@@ -99,8 +99,8 @@ int RunPasswd(const UserCommand& command) {
   }
   const size_t min_length = status.reply.value("min_length", 8u);
   // OLD \0 NEW, as the gate expects; the confirmation is compared here.
-  SecretBuffer both(kMaxSecretBytes), fresh(kMaxSecretBytes);
-  PromptResult p = ReadPassphrase(tty.get(), "Current passphrase: ", both, command.prompt_timeout);
+  SecretBuffer both(kMaxSecretBytes), old(kMaxPassphraseBytes), fresh(kMaxPassphraseBytes);
+  PromptResult p = ReadPassphrase(tty.get(), "Current passphrase: ", old, command.prompt_timeout);
   NewPassphrase verdict = NewPassphrase::kPromptFailed;
   if (p == PromptResult::kOk)
     verdict = ReadNewPassphrase(tty.get(), "New passphrase: ", fresh, min_length, command.prompt_timeout, &p);
@@ -116,10 +116,12 @@ int RunPasswd(const UserCommand& command) {
       Say(tty.get(), "tazpod passwd: too short (at least " + std::to_string(min_length) + " characters); nothing changed.");
       return kFailed;
   }
-  if (!both.PushBack('\0') || !both.Append(fresh.data(), fresh.size())) {
+  // Each is at most kMaxPassphraseBytes: together with the NUL they fit.
+  if (!both.Append(old.data(), old.size()) || !both.PushBack('\0') || !both.Append(fresh.data(), fresh.size())) {
     Say(tty.get(), "tazpod passwd: the passphrases are too long together; nothing changed.");
     return kFailed;
   }
+  old.Clear();
   fresh.Clear();
   Say(tty.get(), "Changing the passphrase...");
   CallResult r = Call(command.socket, Request("gate.passwd"), &both, kSlow);

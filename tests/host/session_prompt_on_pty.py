@@ -1,7 +1,8 @@
 """The passphrase prompt on a real PTY: typed text is never echoed, editing
-works, and Ctrl+C, Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM (alone, or with more
-signals pending), a hangup, a timeout and an over-long input all end it
-without a passphrase, the terminal's mode restored every time."""
+works, a NUL (Ctrl+@) is not taken, and Enter on an empty line, Ctrl+C,
+Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM (alone, or with more signals pending), a
+hangup, a timeout and an over-long input all end it without a passphrase,
+the terminal's mode restored every time."""
 import os
 import signal
 import sys
@@ -80,6 +81,9 @@ def test():
     check("matches=yes" in line and "length=11" in line, line)
     check("matches=yes" in run("s3cX\x7fret pass\r", "ok"), "backspace did not edit")
     check("matches=yes" in run("garbage\x15" + SECRET + "\r", "ok"), "Ctrl+U did not clear")
+    check("matches=yes" in run("s3c\x00ret pass\r", "ok"), "a NUL (Ctrl+@) was taken into the passphrase")
+    run("\r", "no passphrase")
+    run("\x00\r", "no passphrase")
     run("s3c\x03", "interrupted")
     run("s3c\x1c", "interrupted")
     run("s3c\x1a", "interrupted")

@@ -1,7 +1,7 @@
 # No shell without the passphrase: a wrong one is refused (exit 1) and
-# throttled with a visible delay; Ctrl+C and Ctrl+D at the prompt end the
-# login (exit 4) with no shell; without a terminal it says to use
-# `docker exec -it` (exit 3). The vault stays locked throughout.
+# throttled with a visible delay; Ctrl+C, Ctrl+D and Enter on an empty line
+# at the prompt end the login (exit 4) with no shell; without a terminal it
+# says to use `docker exec -it` (exit 3). The vault stays locked throughout.
 # timeout: 300
 # weight: 15
 write_init_config init.toml
@@ -36,6 +36,12 @@ send \x04
 expect end of input; no shell.
 wait' -- tazpod login
 expect_eq "$DRIVE_STATUS" 4 "exit status after Ctrl+D"
+
+drive 'expect Vault passphrase:
+send \r
+expect no passphrase; no shell.
+wait' -- tazpod login
+expect_eq "$DRIVE_STATUS" 4 "exit status after Enter on an empty line"
 
 rc=0; setsid -w tazpod login </dev/null 2>err || rc=$?
 expect_eq "$rc" 3 "exit status without a terminal"
