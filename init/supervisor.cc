@@ -104,14 +104,16 @@ void Supervisor::ReapAll() {
   reaper_.ReapAll();
 }
 
-void Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
+bool Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
   try {
     fn();
+    return true;
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", e.what()}});
   } catch (...) {
     Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", "unknown"}});
   }
+  return false;
 }
 
 void Supervisor::WaitForSignal() {
@@ -196,7 +198,10 @@ void Supervisor::OnMainChildExit(pid_t pid, int status) {
     Log(LogLevel::kInfo, "init.child.exit", {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
   }
   if (!shutting_down_) BeginShutdown("main_child_exit", 0);
-  else OnProcessGone(pid);
+  // Gone during the forward delay or the steps: the sequence goes on as
+  // planned (steps, then SIGTERM to the rest). Only once the SIGTERM round
+  // is out does its exit count among the processes awaited.
+  else if (term_sent_) OnProcessGone(pid);
 }
 
 void Supervisor::BeginShutdown(const std::string& reason, int signal) {
@@ -260,7 +265,9 @@ void Supervisor::RunStep(size_t index) {
       RunStep(index + 1);
     });
   };
-  Guarded(name.c_str(), [&] { steps_[index].second(done); });
+  // A step that throws will never call `done`: it has failed now, not at
+  // the deadline (which would leave the rest no grace at all).
+  if (!Guarded(name.c_str(), [&] { steps_[index].second(done); })) done("the step threw an exception");
 }
 
 void Supervisor::TerminateProcesses() {

@@ -92,8 +92,9 @@ class Supervisor {
   void Finish();
   int ExitCode() const;
 
-  // Runs `fn`, logging anything it throws instead of letting it stop the loop.
-  void Guarded(const char* what, const std::function<void()>& fn);
+  // Runs `fn`, logging anything it throws (init.component.failed) instead
+  // of letting it stop the loop. False when it threw.
+  bool Guarded(const char* what, const std::function<void()>& fn);
 
   boost::asio::io_context& io_;
   InitConfig config_;

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <stdexcept>
 #include <string>
@@ -89,7 +90,21 @@ TEST_CASE("shutdown: a failed step is reported, the next still runs; exit 3") {
   CHECK(h.order == std::vector<std::string>{"lock", "after"});
 }
 
-TEST_CASE("shutdown: a hung step is abandoned at the grace period; a throwing one does not stop init") {
+TEST_CASE("shutdown: a hung step is abandoned at the grace period") {
+  Harness h;
+  h.supervisor->AddShutdownStep("hangs", [&](const Supervisor::StepDone&) { h.order.push_back("hangs"); });
+  h.supervisor->AddShutdownStep("after", [&](const Supervisor::StepDone& done) {
+    h.order.push_back("after");
+    done("");
+  });
+  Harness::SendTermFromChild();
+  auto start = std::chrono::steady_clock::now();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitShutdownStepFailed);
+  CHECK(std::chrono::steady_clock::now() - start >= 400ms);  // waited for the step, up to the deadline
+  CHECK(h.order == std::vector<std::string>{"hangs", "after"});
+}
+
+TEST_CASE("shutdown: a throwing step fails at once; the rest keep their grace") {
   Harness h;
   h.supervisor->AddShutdownStep("throws", [&](const Supervisor::StepDone&) {
     h.order.push_back("throws");
@@ -99,10 +114,21 @@ TEST_CASE("shutdown: a hung step is abandoned at the grace period; a throwing on
     h.order.push_back("after");
     done("");
   });
+  // A main child that ends cleanly on SIGTERM. Had the throwing step held
+  // the sequence to the deadline, it would get SIGTERM and SIGKILL at once.
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    int signal = 0;
+    sigwait(&term, &signal);  // SIGTERM is blocked here, as in the harness
+    _exit(0);
+  }
+  h.supervisor->AdoptMainChild(child);
   Harness::SendTermFromChild();
-  auto start = std::chrono::steady_clock::now();
-  CHECK(h.supervisor->Run() == tazpod::init::kExitShutdownStepFailed);
-  CHECK(std::chrono::steady_clock::now() - start >= 400ms);  // waited for the step, up to the deadline
+  CHECK(h.supervisor->Run() == 0);  // its own exit, not 137
   CHECK(h.order == std::vector<std::string>{"throws", "after"});
 }
 
@@ -118,6 +144,39 @@ TEST_CASE("shutdown: the main child's exit starts it, and decides the exit code"
   h.supervisor->AdoptMainChild(child);
   CHECK(h.supervisor->Run() == 9);
   CHECK(h.order == std::vector<std::string>{"lock"});
+}
+
+TEST_CASE("shutdown: a main child that exits during the steps does not cut them short") {
+  Harness h;
+  pid_t worker = fork();  // waits for SIGTERM, which must come after the steps
+  REQUIRE(worker >= 0);
+  if (worker == 0) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    pause();
+    _exit(0);
+  }
+  pid_t child = fork();  // exits on its own while the step runs
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    usleep(100 * 1000);
+    _exit(0);
+  }
+  h.supervisor->AdoptMainChild(child);
+  bool worker_alive_at_step_end = false;
+  boost::asio::steady_timer step_work(h.io);
+  h.supervisor->AddShutdownStep("lock", [&](const Supervisor::StepDone& done) {
+    step_work.expires_after(300ms);  // the main child exits meanwhile
+    step_work.async_wait([&, done](boost::system::error_code) {
+      worker_alive_at_step_end = kill(worker, 0) == 0;
+      done("");
+    });
+  });
+  Harness::SendTermFromChild();
+  CHECK(h.supervisor->Run() == 0);  // the main child's status
+  CHECK(worker_alive_at_step_end);
+  CHECK(kill(worker, 0) != 0);  // ended by SIGTERM after the step, and reaped
 }
 
 TEST_CASE("shutdown: descendants get SIGTERM only after the steps") {
