@@ -150,7 +150,7 @@ def secrets_refused_without_locked_memory():
     path = os.path.join(work, "nolock", "control.sock")
     config = os.path.join(work, "nolock.toml")
     with open(config, "w") as f:
-        f.write('[vault]\nenabled = false\n[session]\nuser = "root"\nsocket = "%s"\n' % path)
+        f.write('[vault]\nenabled = false\n[session]\nuser = "root"\nsocket = "%s"\n[health]\nhttp = false\n' % path)
     init = subprocess.Popen(["prlimit", "--memlock=0:0", "setpriv", "--bounding-set=-ipc_lock", "unshare", "--pid",
                              "--fork", "--mount-proc", "--kill-child", TAZPOD, "init", "--config", config, "--",
                              "sleep", "1000"], stderr=subprocess.DEVNULL)
