@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "common/log.h"
 #include "init/main_child.h"
@@ -25,7 +26,16 @@ int Reaper::ReapAll() {
     if (it != watched_.end()) {
       ExitCallback callback = std::move(it->second);
       watched_.erase(it);
-      callback(pid, status);
+      // A callback that throws must not end this loop: children that have
+      // already exited would stay zombies until some other child's SIGCHLD
+      // (theirs is spent), and the main child's exit could go unnoticed.
+      try {
+        callback(pid, status);
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", e.what()}});
+      } catch (...) {
+        Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", "unknown"}});
+      }
       continue;
     }
     // Checked first: a burst of thousands of orphans must not build a log

@@ -20,7 +20,8 @@ class Reaper {
 
   explicit Reaper(bool warn_on_foreign) : warn_on_foreign_(warn_on_foreign) {}
 
-  // Calls `on_exit` from ReapAll() when `pid` is reaped.
+  // Calls `on_exit` from ReapAll() when `pid` is reaped. What it throws is
+  // logged (init.component.failed), and the reaping goes on.
   void Watch(pid_t pid, ExitCallback on_exit);
 
   // Reaps every child that has exited, without blocking. Returns how many.
