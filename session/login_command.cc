@@ -43,10 +43,10 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct r
   std::vector<std::string> env = {"HOME=" + home, "USER=" + user_name, "LOGNAME=" + user_name, "SHELL=" + shell,
                                   "PATH=/usr/local/bin:/usr/bin:/bin"};
   if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
-  // While still root: once the user, the process could not raise the hard
-  // limit back (ForbidCoreDumps lowered both). It stays undumpable until the
-  // exec all the same (PR_SET_DUMPABLE), and holds no secret by now.
-  setrlimit(RLIMIT_CORE, &core_limit);  // the user's shell gets the limit the login found
+  // The user's shell gets the limit the login found (ForbidCoreDumps lowered
+  // only the soft one, so no capability is needed). The process stays
+  // undumpable until the exec all the same, and holds no secret by now.
+  setrlimit(RLIMIT_CORE, &core_limit);
   if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
     Say(tty, std::string("tazpod login: cannot become ") + user_name + ": " + std::strerror(errno));
     return kNoShell;
