@@ -61,6 +61,7 @@ std::string_view Describe(PromptResult result) {
     case PromptResult::kTimeout: return "timed out";
     case PromptResult::kTooLong: return "passphrase too long";
     case PromptResult::kError: return "terminal error";
+    case PromptResult::kNoLockedMemory: return "cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)";
   }
   return "terminal error";
 }
@@ -83,6 +84,7 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
                             std::chrono::milliseconds timeout) {
   out.Clear();
   if (!isatty(tty_fd) || !out.valid()) return PromptResult::kError;
+  if (!out.locked()) return PromptResult::kNoLockedMemory;
   const sigset_t stops = PromptSignals();
   SignalMaskGuard mask(stops);
   UniqueFd signals(signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK));

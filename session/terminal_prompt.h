@@ -31,6 +31,8 @@ enum class PromptResult {
   kTimeout,      // nothing complete within the timeout
   kTooLong,      // more than the buffer holds
   kError,        // the terminal could not be used (not a tty, termios failed)
+  kNoLockedMemory,  // `out` is not locked in memory (no CAP_IPC_LOCK, RLIMIT_MEMLOCK):
+                    // nothing is read into pages that may be swapped out
 };
 
 std::string_view Describe(PromptResult result);

@@ -76,6 +76,29 @@ def many_signals_at_once(child):
     os.kill(child.pid, signal.SIGCONT)
 
 
+def refused_without_locked_memory():
+    """Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0 the buffer cannot be
+    locked: the prompt is not even shown, and nothing is read."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    child = PtyChild(["prlimit", "--memlock=0:0", "setpriv", "--bounding-set=-ipc_lock", PROBE, result_file, "10000"],
+                     dict(os.environ, PROBE_EXPECTED=SECRET))
+    try:
+        code = child.wait(timeout=15)
+        check(os.path.exists(result_file), "the probe wrote no result (exit status %d)" % code)
+        with open(result_file) as f:
+            line = f.read().strip()
+        check(line.startswith("result=cannot lock memory"), "without locked memory, the probe said: " + line)
+        check(b"Passphrase:" not in child.output, "the prompt was shown: %r" % child.output)
+        check(code == 1, "probe exit status %d" % code)
+        print("without locked memory -> %s" % line)
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+
+
 def test():
     line = run(SECRET + "\r", "ok")
     check("matches=yes" in line and "length=11" in line, line)
@@ -93,6 +116,7 @@ def test():
     run("s3c", "timed out", timeout_ms=800)
     run("x" * 1100 + "\r", "passphrase too long")
     run("s3c", "terminal hung up", after=hang_up)
+    refused_without_locked_memory()
 
 
 main(test)
