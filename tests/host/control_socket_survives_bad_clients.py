@@ -170,7 +170,11 @@ def secrets_refused_without_locked_memory():
 
 def tests():
     test()
-    secrets_refused_without_locked_memory()
+    if os.environ.get("TAZPOD_SANITIZED") == "1":
+        # ASan's mlock() is a no-op that returns 0: nothing to refuse there.
+        print("skipped under the sanitizers: a secret refused without locked memory")
+    else:
+        secrets_refused_without_locked_memory()
 
 
 faulthandler.dump_traceback_later(60, exit=True)

@@ -116,7 +116,11 @@ def test():
     run("s3c", "timed out", timeout_ms=800)
     run("x" * 1100 + "\r", "passphrase too long")
     run("s3c", "terminal hung up", after=hang_up)
-    refused_without_locked_memory()
+    if os.environ.get("TAZPOD_SANITIZED") == "1":
+        # ASan's mlock() is a no-op that returns 0: nothing to refuse there.
+        print("skipped under the sanitizers: no prompt without locked memory")
+    else:
+        refused_without_locked_memory()
 
 
 main(test)
