@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "init/signal_names.h"
+#include "init/signals.h"
 
 namespace tazpod::init::signal_thread {
 
@@ -52,9 +53,7 @@ std::uint64_t Bit(int signal) {
 }
 
 void Forward(int signal, const siginfo_t& info) {
-  // Not the child's: a signal init raised against itself (SIGXFSZ for a log
-  // write past RLIMIT_FSIZE comes "from" init).
-  if ((info.si_code == SI_USER || info.si_code == SI_TKILL) && info.si_pid == g_self) return;
+  if (RaisedAgainstInit(signal, info.si_code, info.si_pid, g_self)) return;
   const int send = g_send_as[signal];
   if (send == 0) return;
   pid_t target = 0;

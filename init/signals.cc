@@ -62,6 +62,11 @@ bool IsForwardable(int signal) {
   return !IsSynchronousFault(signal);
 }
 
+bool RaisedAgainstInit(int signal, int code, pid_t sender, pid_t self) {
+  if ((code == SI_USER || code == SI_TKILL) && sender == self) return true;
+  return signal == SIGXCPU && code == SI_KERNEL;
+}
+
 sigset_t SignalsOnlyForwarded() {
   sigset_t set;
   sigemptyset(&set);

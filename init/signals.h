@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include "common/unique_fd.h"
 
@@ -38,6 +39,14 @@ void ResetSignalsForChild(const sigset_t& original);
 // the synchronous fault signals. SIGTERM and SIGINT are passed on too, as
 // part of the shutdown sequence.
 bool IsForwardable(int signal);
+
+// True for a signal the kernel raised against init itself, which is never
+// the main child's business: one init caused with its own write or kill
+// (SIGPIPE; SIGXFSZ past RLIMIT_FSIZE), which comes "from" init, and
+// SIGXCPU past init's own RLIMIT_CPU, which comes from the kernel
+// (SI_KERNEL). Forwarded, the last would end a main child that never asked
+// for it (its default action is to dump core).
+bool RaisedAgainstInit(int signal, int code, pid_t sender, pid_t self);
 
 // The forwardable signals init does nothing with but pass on, which the
 // signal thread forwards itself (init/signal_thread.h). All but SIGTERM and

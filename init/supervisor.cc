@@ -136,7 +136,7 @@ void Supervisor::WaitForSignal() {
         // Before acting: a SIGCHLD from now on gets a record of its own.
         signal_thread::Taken(static_cast<int>(info[i].ssi_signo));
         Guarded("signals", [this, &one = info[i]] {
-          OnSignal(static_cast<int>(one.ssi_signo), static_cast<pid_t>(one.ssi_pid));
+          OnSignal(static_cast<int>(one.ssi_signo), one.ssi_code, static_cast<pid_t>(one.ssi_pid));
         });
       }
       if (!maybe_more) return;
@@ -144,14 +144,12 @@ void Supervisor::WaitForSignal() {
   });
 }
 
-void Supervisor::OnSignal(int signal, pid_t sender) {
+void Supervisor::OnSignal(int signal, int code, pid_t sender) {
   if (signal == SIGCHLD) {
     ReapAll();
     return;
   }
-  // A signal init raised against itself (SIGPIPE from a write to a closed
-  // pipe) is init's own business, never the child's.
-  if (sender == self_) return;
+  if (RaisedAgainstInit(signal, code, sender, self_)) return;
 
   if (signal == SIGTERM || signal == SIGINT) {
     if (shutting_down_) {

@@ -73,7 +73,8 @@ class Supervisor {
 
  private:
   void WaitForSignal();
-  void OnSignal(int signal, pid_t sender);
+  // `code` and `sender`: the record's ssi_code and ssi_pid.
+  void OnSignal(int signal, int code, pid_t sender);
   void Forward(int signal);
   // Reaps every exited child; OnMainChildExit for the main child.
   void ReapAll();
