@@ -12,9 +12,11 @@
 #include <cstring>
 #include <exception>
 #include <iterator>
+#include <optional>
 #include <vector>
 
 #include "common/log.h"
+#include "common/proc_stat.h"
 #include "init/main_child.h"
 #include "init/process_list.h"
 #include "init/signal_names.h"
@@ -33,7 +35,18 @@ namespace {
 // container up forever. The kernel kills what is left when PID 1 exits.
 constexpr std::chrono::seconds kAfterKillWait{2};
 
+// How often a process init has no pidfd for is looked at during shutdown.
+constexpr std::chrono::milliseconds kPollInterval{50};
+
 UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+// Still there to be stopped: not gone, not a zombie (which its parent, init
+// or another, has yet to reap).
+bool IsRunning(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::optional<ProcStat> stat = ReadProcStat(pid);
+  return !stat || (stat->state != 'Z' && stat->state != 'X');
+}
 
 long long MillisSince(steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - start).count();
@@ -305,13 +318,44 @@ void Supervisor::TerminateProcesses() {
 
 void Supervisor::WatchUntilGone(pid_t pid) {
   UniqueFd fd = OpenPidFd(pid);
-  if (!fd) return;  // gone already (ESRCH), or no pidfd support: the grace timer covers it
+  if (!fd) {
+    if (errno == ESRCH) return;  // gone already
+    // No pidfd for it: pidfd_open is missing (ENOSYS, before Linux 5.3),
+    // refused by a seccomp profile that predates it (EPERM), or init is out
+    // of descriptors (EMFILE). The process still counts: it is looked at
+    // every kPollInterval until it is gone, shutdown only.
+    if (!polling_) {
+      Log(LogLevel::kWarn, "init.shutdown.no_pidfd", {{"pid", pid}, {"error", std::strerror(errno)}});
+      PollUnwatched();
+    }
+    waiting_for_[pid] = nullptr;
+    return;
+  }
   auto desc = std::make_unique<asio::posix::stream_descriptor>(io_, fd.Release());
   desc->async_wait(asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted) return;
     OnProcessGone(pid);
   });
   waiting_for_[pid] = std::move(desc);
+}
+
+void Supervisor::PollUnwatched() {
+  polling_ = true;
+  poll_timer_.expires_after(kPollInterval);
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || finished_) return;
+    polling_ = false;
+    ReapAll();
+    std::vector<pid_t> gone;
+    bool left = false;
+    for (const auto& [pid, desc] : waiting_for_) {
+      if (desc) continue;
+      if (IsRunning(pid)) left = true;
+      else gone.push_back(pid);
+    }
+    if (left) PollUnwatched();
+    for (pid_t pid : gone) OnProcessGone(pid);
+  });
 }
 
 void Supervisor::OnProcessGone(pid_t pid) {
@@ -342,7 +386,7 @@ void Supervisor::PollUntilGone() {
     return;
   }
   // Shutdown only, never when idle: without /proc there are no pidfds to wait on.
-  poll_timer_.expires_after(std::chrono::milliseconds(50));
+  poll_timer_.expires_after(kPollInterval);
   poll_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) PollUntilGone();
   });
@@ -401,7 +445,16 @@ void Supervisor::Finish() {
     // it before deciding the exit code.
     signal_thread::Pause pause;
     int status = 0;
-    if (waitpid(main_child_, &status, WNOHANG) == main_child_) OnMainChildExit(main_child_, status);
+    if (waitpid(main_child_, &status, WNOHANG) == main_child_) {
+      OnMainChildExit(main_child_, status);
+    } else {
+      // Not reapable: stuck in the kernel, or its exit held by a tracer.
+      // When it was SIGKILLed after the grace period, it dies of that
+      // SIGKILL (the kernel's, at the latest, when PID 1 exits): that is
+      // the status init reports, not the one of having no main child.
+      Log(LogLevel::kError, "init.child.unreaped", {{"pid", main_child_}});
+      if (killed_after_grace_) main_child_status_ = SIGKILL;  // the wait status of a death by SIGKILL
+    }
   }
   finished_ = true;
   int code = ExitCode();

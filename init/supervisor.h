@@ -83,7 +83,10 @@ class Supervisor {
   void BeginShutdown(const std::string& reason, int signal);
   void RunStep(size_t index);
   void TerminateProcesses();
+  // Calls OnProcessGone(pid) once the process is gone: woken by its pidfd,
+  // or polled when the kernel gives none.
   void WatchUntilGone(pid_t pid);
+  void PollUnwatched();
   void OnProcessGone(pid_t pid);
   void KillRemaining();
   // Without a usable /proc: signal by kill(-1) or the main child, and poll.
@@ -124,7 +127,9 @@ class Supervisor {
   boost::asio::steady_timer step_timer_;
   boost::asio::steady_timer grace_timer_;
   boost::asio::steady_timer poll_timer_;
+  // The processes the shutdown waits for, each with its pidfd (null: polled).
   std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
+  bool polling_ = false;
 };
 
 }  // namespace tazpod::init

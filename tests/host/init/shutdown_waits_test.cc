@@ -1,0 +1,198 @@
+// What the shutdown waits for, when the kernel makes waiting hard: no
+// pidfds (pidfd_open refused, as before Linux 5.3 or under a seccomp
+// profile that predates it), and a main child that cannot be reaped (its
+// exit held by a tracer, as one stuck in the kernel would be).
+//
+// Each case runs in a forked process of its own: a seccomp filter cannot be
+// taken back, and the supervisor must own the children it stops. That
+// process reports through its exit status (0: as expected).
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <iterator>
+#include <memory>
+
+#include "init/config.h"
+#include "init/signals.h"
+#include "init/supervisor.h"
+
+using namespace std::chrono_literals;
+using tazpod::init::InitConfig;
+using tazpod::init::Supervisor;
+
+namespace {
+
+// Runs `body` in a child process and returns its exit status (or 128+N for
+// a signal). Catch2's assertions do not reach back from there: the body
+// returns the status instead.
+int InChild(const std::function<int()>& body) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int code = 99;
+    try {
+      code = body();
+    } catch (const std::exception&) {
+      code = 98;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// For the processes the cases start: a test that fails must not leave one
+// behind holding CTest's output open, so each keeps none of it and ends
+// itself within a minute.
+void LeaveOutputAndLimitLife() {
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDOUT_FILENO);
+  dup2(null, STDERR_FILENO);
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_UNBLOCK, &all, nullptr);
+  (void)signal(SIGALRM, SIG_DFL);
+  alarm(60);
+}
+
+// A child that ignores SIGTERM and waits to be killed; returns once it
+// ignores it.
+pid_t StartStubborn() {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    LeaveOutputAndLimitLife();
+    (void)signal(SIGTERM, SIG_IGN);
+    (void)!write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte = 0;
+  (void)!read(ready[0], &byte, 1);
+  close(ready[0]);
+  return pid;
+}
+
+// From here on, pidfd_open fails with ENOSYS in this process. (No check of
+// the architecture: a test filter, not a security boundary.)
+bool DenyPidfdOpen() {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0 &&
+         syscall(SYS_pidfd_open, getpid(), 0) < 0 && errno == ENOSYS;
+}
+
+// The supervisor as in shutdown_steps_test, with SIGTERM on its way.
+struct Shutdown {
+  explicit Shutdown(std::chrono::milliseconds grace = 500ms) {
+    config.grace_period = grace;
+    sigset_t handled = tazpod::init::SignalsToHandle();
+    tazpod::init::BlockSignals(handled, nullptr);
+    supervisor = std::make_unique<Supervisor>(io, config, tazpod::init::OpenSignalFd(handled), false);
+    if (fork() == 0) {
+      kill(getppid(), SIGTERM);
+      _exit(0);
+    }
+  }
+  InitConfig config;
+  boost::asio::io_context io;
+  std::unique_ptr<Supervisor> supervisor;
+};
+
+}  // namespace
+
+TEST_CASE("shutdown without pidfds: a process is still waited for, then killed after the grace period") {
+  const int status = InChild([] {
+    pid_t stubborn = StartStubborn();
+    if (stubborn < 0) return 10;
+    if (!DenyPidfdOpen()) return 11;
+    Shutdown s;
+    const auto start = std::chrono::steady_clock::now();
+    const int code = s.supervisor->Run();
+    const bool waited = std::chrono::steady_clock::now() - start >= 400ms;
+    const bool reaped = kill(stubborn, 0) != 0 && errno == ESRCH;  // killed and reaped
+    kill(stubborn, SIGKILL);
+    if (!waited) return 12;
+    if (!reaped) return 13;
+    return code == tazpod::init::kExitKilledAfterGrace ? 0 : 20 + code;
+  });
+  // 12 or 20 (exit 0 at once, the process left running): the code before.
+  CHECK(status == 0);
+}
+
+TEST_CASE("shutdown without pidfds: a process that obeys SIGTERM ends the wait early") {
+  const int status = InChild([] {
+    if (!DenyPidfdOpen()) return 11;
+    pid_t obedient = fork();
+    if (obedient == 0) {
+      LeaveOutputAndLimitLife();
+      for (;;) pause();
+    }
+    Shutdown s(30s);
+    const auto start = std::chrono::steady_clock::now();
+    const int code = s.supervisor->Run();
+    const bool early = std::chrono::steady_clock::now() - start < 20s;  // not the grace period
+    const bool reaped = kill(obedient, 0) != 0 && errno == ESRCH;
+    kill(obedient, SIGKILL);
+    if (!early) return 12;
+    if (!reaped) return 13;
+    return code == tazpod::init::kExitClean ? 0 : 20 + code;
+  });
+  CHECK(status == 0);
+}
+
+TEST_CASE("shutdown: a main child killed after the grace period but not reapable still gives 137") {
+  const int status = InChild([] {
+    pid_t child = StartStubborn();
+    if (child < 0) return 10;
+    // A tracer outside this process's descendants (so the shutdown leaves
+    // it alone) seizes the child and never waits for it: the child's exit
+    // is the tracer's to collect, and this process cannot reap it.
+    int seized[2];
+    if (pipe2(seized, O_CLOEXEC) != 0) return 10;
+    pid_t middle = fork();
+    if (middle == 0) {
+      if (fork() == 0) {
+        // Its pid when it holds the child, 0 when it could not seize it.
+        const pid_t self = ptrace(PTRACE_SEIZE, child, nullptr, nullptr) == 0 ? getpid() : 0;
+        (void)!write(seized[1], &self, sizeof self);
+        if (self == 0) _exit(1);
+        LeaveOutputAndLimitLife();
+        for (;;) pause();
+      }
+      _exit(0);
+    }
+    waitpid(middle, nullptr, 0);
+    close(seized[1]);
+    pid_t tracer = 0;
+    if (read(seized[0], &tracer, sizeof tracer) != sizeof tracer || tracer <= 0) return 14;
+    Shutdown s;
+    s.supervisor->AdoptMainChild(child);
+    const int code = s.supervisor->Run();
+    kill(tracer, SIGKILL);
+    kill(child, SIGKILL);
+    return code == 128 + SIGKILL ? 0 : 20 + code;  // 24: kExitKilledAfterGrace, the code before
+  });
+  CHECK(status == 0);
+}
