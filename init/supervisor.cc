@@ -304,7 +304,10 @@ void Supervisor::TerminateProcesses() {
   int signalled = 0;
   for (pid_t pid : ProcessesToStop(self_, is_pid1_)) {
     if (waiting_for_.count(pid)) continue;
-    bool in_main_group = main_child_alive_ &&
+    // The main child (its group with -g) got the shutdown signal above. A
+    // process found in a later round is new, also in that group: it came
+    // after the signal, and gets SIGTERM like any other.
+    bool in_main_group = first_round && main_child_alive_ &&
                          (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
     if (!in_main_group) {
       if (kill(pid, SIGTERM) != 0) continue;  // already gone
