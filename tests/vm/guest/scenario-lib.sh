@@ -272,6 +272,21 @@ with_held_unlocks() {
   rm -f /tmp/release-unlock
 }
 
+# create_locked_vault PASSPHRASE: creates the vault as root with
+# PASSPHRASE and locks it, so that the next login is asked for it once.
+# Under with_held_unlocks, this one unlock is let through and the hold put
+# back.
+create_locked_vault() {
+  local held=''
+  if [[ ! -e /tmp/release-unlock ]]; then
+    held=yes
+    touch /tmp/release-unlock
+  fi
+  printf '%s\n' "$1" | tazpod vault unlock --passphrase-stdin
+  tazpod vault lock
+  if [[ -n $held ]]; then rm /tmp/release-unlock; fi
+}
+
 # drive SCRIPT_TEXT -- COMMAND...: type into COMMAND on a real PTY (see
 # ptydrive.c for the script language); the transcript goes to
 # drive.transcript. Sets DRIVE_STATUS.

@@ -8,8 +8,7 @@
 # weight: 10
 write_init_config init.toml 'hangup_grace = "120s"'
 start_init init.toml init.log
-printf 'a lockable passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'a lockable passphrase'
 
 printf '%s\n' 'timeout 250' 'expect Vault passphrase:' 'send a lockable passphrase\r' 'expect $ ' \
   "send trap '' HUP; echo armed-\$((40+2))\\r" 'expect armed-42' "mark $PWD/armed.pid" 'wait' > s.script

@@ -12,10 +12,7 @@
 write_init_config init.toml
 with_held_unlocks init.toml
 start_init init.toml init.log
-touch /tmp/release-unlock
-printf 'the right passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
-rm /tmp/release-unlock
+create_locked_vault 'the right passphrase'
 
 printf '%s\n' 'timeout 200' 'expect Vault passphrase:' 'send the right passphrase\r' 'wait' > login.script
 /usr/lib/tazpod-test/ptydrive login.script -- tazpod login 2> login.transcript & driver=$!

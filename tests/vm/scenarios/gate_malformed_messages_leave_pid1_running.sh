@@ -34,7 +34,6 @@ poke silent '' silent
 grep -q 'control.refused reason=read_timeout' init.log || fail "the silent client was not timed out"
 expect_eq "$(grep -c 'control.refused' init.log)" 8 "refusals logged (the half-closed one is just dropped)"
 expect_eq "$(tazpod status --json | grep -o '"vault":"[a-z]*"')" '"vault":"absent"' "the gate answers afterwards"
-printf 'after the abuse\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'after the abuse'
 kill -TERM "$INIT_PID"; rc=0; wait "$INIT_PID" || rc=$?
 expect_eq "$rc" 0 "PID 1's exit status at the end"

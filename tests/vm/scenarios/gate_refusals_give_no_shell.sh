@@ -7,8 +7,7 @@
 write_init_config init.toml
 sed -i 's/^user = "dev"/user = "dev"\nthrottle_base = "4s"/' init.toml
 start_init init.toml init.log
-printf 'the real passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'the real passphrase'
 
 drive 'expect Vault passphrase:
 send not the passphrase\r

@@ -5,8 +5,7 @@
 # weight: 45
 write_init_config init.toml
 start_init init.toml init.log
-printf 'racing passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'racing passphrase'
 # Each shell then waits for the release in bash's read (a timeout on a FIFO
 # nobody writes to), not in a sleep loop: under emulation 20 shells starting
 # /bin/sleep five times a second would take the guest's whole CPU from the

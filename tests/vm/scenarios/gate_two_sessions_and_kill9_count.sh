@@ -4,8 +4,7 @@
 # weight: 10
 write_init_config init.toml
 start_init init.toml init.log
-printf 'shared passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'shared passphrase'
 session() {  # session N: log in, wait for /tmp/release-N, exit
   printf '%s\n' 'expect Vault passphrase:' 'send shared passphrase\r' 'expect $ ' \
     "send while [ ! -e /tmp/release-$1 ]; do sleep 0.2; done; exit\\r" 'wait' > "s$1.script"

@@ -10,10 +10,7 @@
 write_init_config init.toml 'throttle_base = "60s"'
 with_held_unlocks init.toml
 start_init init.toml init.log
-touch /tmp/release-unlock
-printf 'the right passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
-rm /tmp/release-unlock
+create_locked_vault 'the right passphrase'
 
 # The unlock the guesses queue behind: it waits in its hook.
 printf 'the right passphrase\n' | tazpod vault unlock --passphrase-stdin > unlock.out & unlocking=$!

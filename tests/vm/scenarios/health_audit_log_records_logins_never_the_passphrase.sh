@@ -6,8 +6,7 @@
 # weight: 10
 write_init_config init.toml 'throttle_base = "200ms"' '[health]' 'audit_log = "/tmp/audit.log"'
 start_init init.toml init.log
-printf 'audited passphrase 1\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'audited passphrase 1'
 drive 'expect Vault passphrase:
 send the wrong one 2\r
 expect Wrong passphrase.

@@ -7,8 +7,7 @@
 # weight: 10
 write_init_config init.toml
 start_init init.toml init.log
-printf 'keys passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'keys passphrase'
 try_key() {  # try_key NAME ESCAPE
   drive "expect T> 
 send stty -g > /tmp/before; tazpod login; echo rc=\$?; stty -g > /tmp/after\\r

@@ -7,8 +7,7 @@
 # weight: 10
 write_init_config init.toml
 start_init init.toml init.log
-printf 'a lockable passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'a lockable passphrase'
 rc=0; tazpod lock || rc=$?
 expect_eq "$rc" 0 "tazpod lock of a locked vault"
 

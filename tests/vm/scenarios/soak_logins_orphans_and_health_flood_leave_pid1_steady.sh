@@ -42,8 +42,7 @@ start_init init.toml init.log -- bash -c \
   "read -r _ < $PWD/go-orphans; $LIB/orphans $orphans > $PWD/orphans.out 2>&1; read -r _ < $PWD/hold"
 main_child=$(procstat | awk -v p="$INIT_PID" '$4 == p && $2 == "(bash)" {print $1}')
 [[ -n $main_child ]] || fail "no main child under PID 1"
-printf 'soak passphrase\n' | tazpod vault unlock --passphrase-stdin
-tazpod vault lock
+create_locked_vault 'soak passphrase'
 locks=1
 
 # ---- the health flood: bash /dev/tcp only (no exec per request), counted.
