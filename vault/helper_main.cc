@@ -43,11 +43,21 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "common/secret_buffer.h"
 #include "vault/vault.h"
 
 namespace {
+
+// What a helper can be asked to do; `standby` reads one of these from stdin.
+const std::vector<std::string> kOperations = {"unlock", "unlock-existing", "lock", "verify", "passwd", "recover", "probe"};
+
+bool IsOperation(const std::string& name) {
+  for (const std::string& known : kOperations)
+    if (name == known) return true;
+  return false;
+}
 
 using tazpod::SecretBuffer;
 using namespace tazpod::vault;
@@ -174,9 +184,11 @@ static int Main(int argc, char** argv) {
   unsigned holder_grace_ms = 3000;
   unsigned hook_timeout_ms = 60000;
   CLI::App app{"Runs one TazPod vault operation (PID 1 starts it; see docs/vault.md)", "tazpod-vault-helper"};
-  app.add_option("operation", operation, "unlock, unlock-existing, lock, verify, passwd, recover, probe or standby")
+  std::vector<std::string> operations = kOperations;
+  operations.emplace_back("standby");
+  app.add_option("operation", operation, "The operation to run")  // the help lists them
       ->required()
-      ->check(CLI::IsMember({"unlock", "unlock-existing", "lock", "verify", "passwd", "recover", "probe", "standby"}));
+      ->check(CLI::IsMember(operations));
   app.add_option("--mode", mode, "ram or persistent")->check(CLI::IsMember({"ram", "persistent"}));
   app.add_option("--enclave", config.enclave_dir, "RAM mode: the tmpfs enclave's directory");
   app.add_option("--enclave-size", config.enclave_bytes, "RAM mode: enclave size in bytes");
@@ -227,8 +239,7 @@ static int Main(int argc, char** argv) {
     }
     if (operation.empty()) return 0;  // dismissed
     operation_started_us = MonoMicros();
-    if (operation != "unlock" && operation != "unlock-existing" && operation != "lock" && operation != "verify" &&
-        operation != "passwd" && operation != "recover" && operation != "probe") {
+    if (!IsOperation(operation)) {
       std::cerr << "tazpod-vault-helper: standby: unknown operation\n";
       return kExitUsage;
     }
