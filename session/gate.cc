@@ -138,11 +138,11 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   // A login during another operation (an unlock by a racing login, a lock)
   // waits for it, then proves its own passphrase.
   vault_.WhenIdle([this, passphrase, pidfd, create, caller, reply] {
-    Decide(std::move(*passphrase), std::move(*pidfd), create, caller, reply);
+    Decide(std::move(*passphrase), pidfd, create, caller, reply);
   });
 }
 
-void Gate::Decide(SecretBuffer passphrase, UniqueFd process, bool create, Caller caller,
+void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidfd, bool create, Caller caller,
                   const ControlServer::Reply& reply) {
   // Again, now that its turn has come: logins that arrived together all
   // passed the check on arrival, and one of those ahead of it may have been
@@ -167,7 +167,6 @@ void Gate::Decide(SecretBuffer passphrase, UniqueFd process, bool create, Caller
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
   }
   lock_timer_.cancel();
-  auto pidfd = std::make_shared<UniqueFd>(std::move(process));
   auto finish = [this, caller, reply, pidfd](const GateVault::Result& result) {
     if (result.wrong_passphrase) {
       nlohmann::json r = WrongPassphrase(caller, "login");

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -108,8 +109,9 @@ class Gate {
   static Caller CallerOf(const ControlRequest& request);
 
   void Login(ControlRequest& request, const ControlServer::Reply& reply);
-  // `process`: a pidfd of the login, opened when its request arrived.
-  void Decide(SecretBuffer passphrase, UniqueFd process, bool create, Caller caller,
+  // `pidfd`: the login's, opened when its request arrived; shared, since
+  // it waits in std::functions until the unlock is done.
+  void Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidfd, bool create, Caller caller,
               const ControlServer::Reply& reply);
   void LockRequest(ControlRequest& request, const ControlServer::Reply& reply);
   void Passwd(ControlRequest& request, const ControlServer::Reply& reply);
