@@ -197,11 +197,15 @@ VaultStatus Vault::CreateImage(bool* created) {
     return SystemError("image", Errno("create " + image));
   }
   *created = true;
+  // Nothing half made stays behind when the file cannot be made whole.
+  const auto discard = [&] {
+    unlink(image.c_str());
+    *created = false;
+  };
   const std::uint64_t bytes = config_.ResolvedImageBytes();
   int rc = posix_fallocate(fd.get(), 0, static_cast<off_t>(bytes));
   if (rc != 0) {
-    unlink(image.c_str());
-    *created = false;
+    discard();
     if (rc == ENOSPC)
       return VaultError{ErrorKind::kInvalid, "image",
                         "no room for a " + std::to_string(bytes >> 20) + " MiB image in " +
@@ -211,8 +215,7 @@ VaultStatus Vault::CreateImage(bool* created) {
   }
   if (fsync(fd.get()) != 0) {
     VaultError error = SystemError("image", Errno("fsync " + image));
-    unlink(image.c_str());  // as above: nothing half made stays behind
-    *created = false;
+    discard();
     return error;
   }
   return std::nullopt;
