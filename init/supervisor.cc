@@ -288,6 +288,12 @@ void Supervisor::TerminateProcesses() {
     return;
   }
   const bool first_round = !term_sent_;
+  // Listed before the shutdown signal goes to the main child's group: a
+  // member of the group in this list had that signal. A process forked into
+  // the group after the forward, while /proc was being read, would pass for
+  // one that had it, and get nothing before the SIGKILL. Anything started
+  // after the list is found in a later round.
+  const std::vector<pid_t> processes = ProcessesToStop(self_, is_pid1_);
   if (first_round) {
     term_sent_ = true;
     if (main_child_alive_) {
@@ -302,7 +308,7 @@ void Supervisor::TerminateProcesses() {
   }
 
   int signalled = 0;
-  for (pid_t pid : ProcessesToStop(self_, is_pid1_)) {
+  for (pid_t pid : processes) {
     if (waiting_for_.count(pid)) continue;
     // The main child (its group with -g) got the shutdown signal above. A
     // process found in a later round is new, also in that group: it came
