@@ -3,7 +3,7 @@
 # the group, then reads /proc: a group member it finds there may have been
 # forked after the forward, and never had the signal. Here 1,500 sleeping
 # processes in another group make the listing slow, and the main child, on
-# SIGTERM, forks at once a process that ends on SIGTERM, and exits. On the
+# SIGTERM, forks at once a process that dies of SIGTERM, and exits. On the
 # code before, init took that process for one the forward had reached, and
 # it got only the SIGKILL at the end of the grace period.
 . "$TAZPOD_HOST_LIB"
@@ -27,7 +27,9 @@ def on_term(num, frame):
     # Blocked across the fork: the new process must not run this handler.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     if os.fork() == 0:
-        signal.signal(signal.SIGTERM, lambda num, frame: os._exit(0))
+        # Ended by the kernel's default action, not a Python handler: one
+        # set up in a process forked inside a handler can miss the signal.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         time.sleep(100)
         os._exit(1)
