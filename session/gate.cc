@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 
@@ -128,8 +129,20 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   // its pid to another process.
   UniqueFd process = OpenProcess(caller.peer.pid);
   if (!process) {
-    Refused(caller, "login", "gone");
-    return reply(Refusal("gone", "the login process is gone"));
+    const int open_error = errno;
+    if (open_error == ESRCH) {
+      Refused(caller, "login", "gone");
+      return reply(Refusal("gone", "the login process is gone"));
+    }
+    // pidfd_open missing (ENOSYS, before Linux 5.3), refused by a seccomp
+    // profile that predates it (EPERM), or PID 1 out of descriptors: the
+    // session could not be tracked, so no login may be let in. Every login
+    // would fail so: the message names the cause, not the caller.
+    const std::string cause = std::string("pidfd_open: ") + std::strerror(open_error);
+    Refused(caller, "login", "no_pidfd", cause);
+    return reply(Refusal("refused", "the login process cannot be tracked (" + cause +
+                                        "): sessions need pidfd_open, from Linux 5.3, allowed by the "
+                                        "container's seccomp profile"));
   }
   // Move-only values cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));

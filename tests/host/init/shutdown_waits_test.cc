@@ -7,27 +7,22 @@
 // taken back, and the supervisor must own the children it stops. That
 // process reports through its exit status (0: as expected).
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
-#include <cstddef>
 #include <exception>
 #include <functional>
-#include <iterator>
 #include <memory>
 
 #include "init/config.h"
 #include "init/signals.h"
 #include "init/supervisor.h"
+#include "tests/host/deny_pidfd_open.h"
 
 using namespace std::chrono_literals;
 using tazpod::init::InitConfig;
@@ -88,21 +83,6 @@ pid_t StartStubborn() {
   return pid;
 }
 
-// From here on, pidfd_open fails with ENOSYS in this process. (No check of
-// the architecture: a test filter, not a security boundary.)
-bool DenyPidfdOpen() {
-  struct sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  struct sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
-  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0 &&
-         syscall(SYS_pidfd_open, getpid(), 0) < 0 && errno == ENOSYS;
-}
-
 // The supervisor as in shutdown_steps_test, with SIGTERM on its way.
 struct Shutdown {
   explicit Shutdown(std::chrono::milliseconds grace = 500ms) {
@@ -126,7 +106,7 @@ TEST_CASE("shutdown without pidfds: a process is still waited for, then killed a
   const int status = InChild([] {
     pid_t stubborn = StartStubborn();
     if (stubborn < 0) return 10;
-    if (!DenyPidfdOpen()) return 11;
+    if (!tazpod::testing::DenyPidfdOpen(ENOSYS)) return 11;
     Shutdown s;
     const auto start = std::chrono::steady_clock::now();
     const int code = s.supervisor->Run();
@@ -143,7 +123,7 @@ TEST_CASE("shutdown without pidfds: a process is still waited for, then killed a
 
 TEST_CASE("shutdown without pidfds: a process that obeys SIGTERM ends the wait early") {
   const int status = InChild([] {
-    if (!DenyPidfdOpen()) return 11;
+    if (!tazpod::testing::DenyPidfdOpen(ENOSYS)) return 11;
     pid_t obedient = fork();
     if (obedient == 0) {
       LeaveOutputAndLimitLife();
