@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch_test_macros.hpp>
@@ -14,43 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "init/config.h"
-#include "init/signals.h"
 #include "init/supervisor.h"
+#include "tests/host/init/supervisor_harness.h"
 
 using namespace std::chrono_literals;
-using tazpod::UniqueFd;
-using tazpod::init::InitConfig;
 using tazpod::init::Supervisor;
 
 namespace {
 
-// A Supervisor on its own loop, with signals blocked and read from a signalfd
-// as in `tazpod init`. This process is not PID 1, so it only ever signals its
-// own descendants.
-struct Harness {
-  Harness() {
-    config.grace_period = 500ms;
-    sigset_t handled = tazpod::init::SignalsToHandle();
-    tazpod::init::BlockSignals(handled, nullptr);
-    UniqueFd fd = tazpod::init::OpenSignalFd(handled);
-    REQUIRE(fd.valid());
-    supervisor = std::make_unique<Supervisor>(io, config, std::move(fd), false);
-  }
-
-  // Sends SIGTERM to this process from another process, as `docker stop` would.
-  static void SendTermFromChild() {
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      kill(getppid(), SIGTERM);
-      _exit(0);
-    }
-  }
-
-  InitConfig config;
-  boost::asio::io_context io;
-  std::unique_ptr<Supervisor> supervisor;
+// The shared harness, and the order in which the hooks and steps ran.
+struct Harness : tazpod::testing::SupervisorHarness {
   std::vector<std::string> order;
 };
 

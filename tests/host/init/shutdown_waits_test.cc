@@ -12,21 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
 #include <exception>
 #include <functional>
-#include <memory>
 
-#include "init/config.h"
-#include "init/signals.h"
 #include "init/supervisor.h"
 #include "tests/host/deny_pidfd_open.h"
+#include "tests/host/init/supervisor_harness.h"
 
 using namespace std::chrono_literals;
-using tazpod::init::InitConfig;
-using tazpod::init::Supervisor;
+using tazpod::testing::SupervisorHarness;
 
 namespace {
 
@@ -83,23 +79,6 @@ pid_t StartStubborn() {
   return pid;
 }
 
-// The supervisor as in shutdown_steps_test, with SIGTERM on its way.
-struct Shutdown {
-  explicit Shutdown(std::chrono::milliseconds grace = 500ms) {
-    config.grace_period = grace;
-    sigset_t handled = tazpod::init::SignalsToHandle();
-    tazpod::init::BlockSignals(handled, nullptr);
-    supervisor = std::make_unique<Supervisor>(io, config, tazpod::init::OpenSignalFd(handled), false);
-    if (fork() == 0) {
-      kill(getppid(), SIGTERM);
-      _exit(0);
-    }
-  }
-  InitConfig config;
-  boost::asio::io_context io;
-  std::unique_ptr<Supervisor> supervisor;
-};
-
 }  // namespace
 
 TEST_CASE("shutdown without pidfds: a process is still waited for, then killed after the grace period") {
@@ -107,7 +86,8 @@ TEST_CASE("shutdown without pidfds: a process is still waited for, then killed a
     pid_t stubborn = StartStubborn();
     if (stubborn < 0) return 10;
     if (!tazpod::testing::DenyPidfdOpen(ENOSYS)) return 11;
-    Shutdown s;
+    SupervisorHarness s;
+    SupervisorHarness::SendTermFromChild();
     const auto start = std::chrono::steady_clock::now();
     const int code = s.supervisor->Run();
     const bool waited = std::chrono::steady_clock::now() - start >= 400ms;
@@ -129,7 +109,8 @@ TEST_CASE("shutdown without pidfds: a process that obeys SIGTERM ends the wait e
       LeaveOutputAndLimitLife();
       for (;;) pause();
     }
-    Shutdown s(30s);
+    SupervisorHarness s(30s);
+    SupervisorHarness::SendTermFromChild();
     const auto start = std::chrono::steady_clock::now();
     const int code = s.supervisor->Run();
     const bool early = std::chrono::steady_clock::now() - start < 20s;  // not the grace period
@@ -167,7 +148,8 @@ TEST_CASE("shutdown: a main child killed after the grace period but not reapable
     close(seized[1]);
     pid_t tracer = 0;
     if (read(seized[0], &tracer, sizeof tracer) != sizeof tracer || tracer <= 0) return 14;
-    Shutdown s;
+    SupervisorHarness s;
+    SupervisorHarness::SendTermFromChild();
     s.supervisor->AdoptMainChild(child);
     const int code = s.supervisor->Run();
     kill(tracer, SIGKILL);
