@@ -1,6 +1,7 @@
 #include "init/supervisor.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,7 +39,21 @@ constexpr std::chrono::seconds kAfterKillWait{2};
 // How often a process init has no pidfd for is looked at during shutdown.
 constexpr std::chrono::milliseconds kPollInterval{50};
 
+// Descriptors the shutdown leaves free when it watches processes by pidfd:
+// for reading /proc (the next rounds, the SIGKILL at the end of the grace
+// period), the shutdown steps' helpers and the last clients of the sockets.
+// A process past that is polled, like one the kernel gives no pidfd for.
+constexpr rlim_t kDescriptorsKeptFree = 128;
+
 UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+// The kernel hands out the lowest free descriptor, so all below `fd` are in
+// use: at or past the limit less the reserve, fewer than it are left.
+bool TooFewDescriptorsLeft(int fd) {
+  struct rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+  return static_cast<rlim_t>(fd) + kDescriptorsKeptFree >= limit.rlim_cur;
+}
 
 // Still there to be stopped: not gone, not a zombie (which its parent, init
 // or another, has yet to reap).
@@ -327,12 +342,16 @@ void Supervisor::TerminateProcesses() {
 
 void Supervisor::WatchUntilGone(pid_t pid) {
   UniqueFd fd = OpenPidFd(pid);
+  if (fd && TooFewDescriptorsLeft(fd.get())) {
+    fd.Reset();
+    errno = EMFILE;
+  }
   if (!fd) {
     if (errno == ESRCH) return;  // gone already
     // No pidfd for it: pidfd_open is missing (ENOSYS, before Linux 5.3),
-    // refused by a seccomp profile that predates it (EPERM), or init is out
-    // of descriptors (EMFILE). The process still counts: it is looked at
-    // every kPollInterval until it is gone, shutdown only.
+    // refused by a seccomp profile that predates it (EPERM), or init is
+    // (nearly) out of descriptors (EMFILE). The process still counts: it is
+    // looked at every kPollInterval until it is gone, shutdown only.
     if (!polling_) {
       Log(LogLevel::kWarn, "init.shutdown.no_pidfd", {{"pid", pid}, {"error", std::strerror(errno)}});
       PollUnwatched();
