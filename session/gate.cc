@@ -140,9 +140,10 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
     // would fail so: the message names the cause, not the caller.
     const std::string cause = std::string("pidfd_open: ") + std::strerror(open_error);
     Refused(caller, "login", "no_pidfd", cause);
-    return reply(Refusal("refused", "the login process cannot be tracked (" + cause +
-                                        "): sessions need pidfd_open, from Linux 5.3, allowed by the "
-                                        "container's seccomp profile"));
+    std::string text = "the login process cannot be tracked (" + cause + ")";
+    if (open_error == ENOSYS || open_error == EPERM)
+      text += ": sessions need pidfd_open, from Linux 5.3, allowed by the container's seccomp profile";
+    return reply(Refusal("refused", text));
   }
   // Move-only values cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
