@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 
@@ -16,17 +17,26 @@ constexpr unsigned long kPfKthread = 0x00200000;  // PF_KTHREAD in /proc/PID/sta
 
 }  // namespace
 
-std::vector<pid_t> ProcessesToStop(pid_t self, bool is_pid1) {
+std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1) {
   std::map<pid_t, ProcStat> procs;
-  if (DIR* dir = opendir("/proc")) {
-    while (struct dirent* e = readdir(dir)) {
-      char* end = nullptr;
-      long pid = std::strtol(e->d_name, &end, 10);
-      if (pid <= 0 || *end != '\0') continue;
-      if (auto st = ReadProcStat(static_cast<pid_t>(pid))) procs[static_cast<pid_t>(pid)] = *st;
+  DIR* dir = opendir("/proc");
+  if (!dir) return std::nullopt;
+  while (struct dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    errno = 0;
+    if (auto st = ReadProcStat(static_cast<pid_t>(pid))) {
+      procs[static_cast<pid_t>(pid)] = *st;
+    } else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+      // Not gone: unread.
+      const int error = errno;
+      closedir(dir);
+      errno = error;
+      return std::nullopt;
     }
-    closedir(dir);
   }
+  closedir(dir);
 
   auto stoppable = [&](pid_t pid, const ProcStat& st) {
     return pid != self && st.state != 'Z' && st.state != 'X' && !(st.flags & kPfKthread);

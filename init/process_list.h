@@ -9,12 +9,15 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <vector>
 
 namespace tazpod::init {
 
-// `self` is init's pid as seen in /proc.
-std::vector<pid_t> ProcessesToStop(pid_t self, bool is_pid1);
+// `self` is init's pid as seen in /proc. nullopt when /proc could not be
+// read whole (out of descriptors, say): a process that could not be read
+// is not a process gone, so no list is better than a short one.
+std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1);
 
 // True when the /proc mounted here shows init's own PID namespace. When it
 // does not (say `unshare --pid --fork` without --mount-proc), the pids in it

@@ -298,17 +298,18 @@ void Supervisor::RunStep(size_t index) {
 
 void Supervisor::TerminateProcesses() {
   if (finished_) return;
-  if (!proc_usable_) {
-    TerminateWithoutProc();
-    return;
-  }
-  const bool first_round = !term_sent_;
   // Listed before the shutdown signal goes to the main child's group: a
   // member of the group in this list had that signal. A process forked into
   // the group after the forward, while /proc was being read, would pass for
   // one that had it, and get nothing before the SIGKILL. Anything started
   // after the list is found in a later round.
-  const std::vector<pid_t> processes = ProcessesToStop(self_, is_pid1_);
+  std::vector<pid_t> processes;
+  if (proc_usable_) processes = ListProcesses();
+  if (!proc_usable_) {
+    TerminateWithoutProc();
+    return;
+  }
+  const bool first_round = !term_sent_;
   if (first_round) {
     term_sent_ = true;
     if (main_child_alive_) {
@@ -394,16 +395,27 @@ void Supervisor::OnProcessGone(pid_t pid) {
 }
 
 void Supervisor::TerminateWithoutProc() {
-  if (term_sent_) return;
-  term_sent_ = true;
-  if (main_child_alive_) Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
-  if (is_pid1_) kill(-1, SIGTERM);  // every process in the namespace but init
-  Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", is_pid1_ ? "all" : "main_child"}});
-  grace_timer_.expires_at(deadline_);
-  grace_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) KillRemaining();
-  });
+  // Also after a SIGTERM round that could read /proc (it became unreadable
+  // since): what that round signalled is polled like the rest.
+  if (!term_sent_) {
+    term_sent_ = true;
+    if (main_child_alive_) Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
+    if (is_pid1_) kill(-1, SIGTERM);  // every process in the namespace but init
+    Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", is_pid1_ ? "all" : "main_child"}});
+    grace_timer_.expires_at(deadline_);
+    grace_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) KillRemaining();
+    });
+  }
   PollUntilGone();
+}
+
+std::vector<pid_t> Supervisor::ListProcesses() {
+  if (std::optional<std::vector<pid_t>> listed = ProcessesToStop(self_, is_pid1_)) return std::move(*listed);
+  Log(LogLevel::kWarn, "init.proc.unreadable",
+      {{"error", std::strerror(errno)}, {"shutdown", is_pid1_ ? "kill(-1)" : "main child only"}});
+  proc_usable_ = false;
+  return {};
 }
 
 void Supervisor::PollUntilGone() {
@@ -421,7 +433,6 @@ void Supervisor::PollUntilGone() {
 }
 
 bool Supervisor::AnyProcessLeft() const {
-  if (proc_usable_) return !ProcessesToStop(self_, is_pid1_).empty();
   // As PID 1, kill(-1, 0) succeeds while any other process is in the namespace.
   if (is_pid1_) return kill(-1, 0) == 0;
   return main_child_alive_;
@@ -429,6 +440,8 @@ bool Supervisor::AnyProcessLeft() const {
 
 void Supervisor::KillRemaining() {
   if (finished_) return;
+  std::vector<pid_t> left;
+  if (proc_usable_) left = ListProcesses();
   if (!proc_usable_) {
     if (!AnyProcessLeft()) return;
     killed_after_grace_ = true;
@@ -441,7 +454,6 @@ void Supervisor::KillRemaining() {
     });
     return;
   }
-  std::vector<pid_t> left = ProcessesToStop(self_, is_pid1_);
   if (left.empty()) return;
   killed_after_grace_ = true;
   Log(LogLevel::kWarn, "init.shutdown.kill",

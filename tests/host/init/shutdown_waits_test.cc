@@ -189,3 +189,32 @@ TEST_CASE("shutdown with few descriptors: pidfds for all would leave none to rea
   // processes ended themselves a minute later.
   CHECK(status == 0);
 }
+
+TEST_CASE("shutdown when /proc cannot be read (no descriptor left): the main child is still killed after the grace period") {
+  const int status = InChild([] {
+    pid_t child = StartStubborn();
+    if (child < 0) return 10;
+    SupervisorHarness s(300ms);
+    s.supervisor->AdoptMainChild(child);
+    // Every descriptor taken: opendir("/proc") fails with EMFILE.
+    struct rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
+    limit.rlim_cur = 64;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
+    while (open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0) {
+    }
+    if (errno != EMFILE) return 10;
+    SupervisorHarness::SendTermFromChild();
+    const auto start = std::chrono::steady_clock::now();
+    const int code = s.supervisor->Run();
+    const bool waited = std::chrono::steady_clock::now() - start >= 250ms;
+    const bool reaped = kill(child, 0) != 0 && errno == ESRCH;
+    kill(child, SIGKILL);
+    if (!waited) return 12;
+    if (!reaped) return 13;
+    return code == 128 + SIGKILL ? 0 : 20 + code;
+  });
+  // 12 on the code before: it read no process, so none was left to wait
+  // for, and it exited at once with its main child running.
+  CHECK(status == 0);
+}
