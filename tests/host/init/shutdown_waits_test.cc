@@ -81,6 +81,27 @@ pid_t StartStubborn() {
   return pid;
 }
 
+// The status a case reports once its shutdown has run: 12 when it did not
+// take as long as it should (`timed_right`), 13 when `pid` is still there
+// (not killed, or not reaped), 20 + init's exit code when that is not
+// `expected`, and 0 when all is as it should be. Then `pid` is killed, so
+// that a failed case leaves nothing behind.
+int Verdict(bool timed_right, pid_t pid, int code, int expected) {
+  const bool reaped = kill(pid, 0) != 0 && errno == ESRCH;
+  kill(pid, SIGKILL);
+  if (!timed_right) return 12;
+  if (!reaped) return 13;
+  return code == expected ? 0 : 20 + code;
+}
+
+// Lowers this process's RLIMIT_NOFILE to `descriptors`.
+bool LimitDescriptors(rlim_t descriptors) {
+  struct rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+  limit.rlim_cur = descriptors;
+  return setrlimit(RLIMIT_NOFILE, &limit) == 0;
+}
+
 }  // namespace
 
 TEST_CASE("shutdown without pidfds: a process is still waited for, then killed after the grace period") {
@@ -93,11 +114,7 @@ TEST_CASE("shutdown without pidfds: a process is still waited for, then killed a
     const auto start = std::chrono::steady_clock::now();
     const int code = s.supervisor->Run();
     const bool waited = std::chrono::steady_clock::now() - start >= 400ms;
-    const bool reaped = kill(stubborn, 0) != 0 && errno == ESRCH;  // killed and reaped
-    kill(stubborn, SIGKILL);
-    if (!waited) return 12;
-    if (!reaped) return 13;
-    return code == tazpod::init::kExitKilledAfterGrace ? 0 : 20 + code;
+    return Verdict(waited, stubborn, code, tazpod::init::kExitKilledAfterGrace);
   });
   // 12 or 20 (exit 0 at once, the process left running): the code before.
   CHECK(status == 0);
@@ -116,11 +133,7 @@ TEST_CASE("shutdown without pidfds: a process that obeys SIGTERM ends the wait e
     const auto start = std::chrono::steady_clock::now();
     const int code = s.supervisor->Run();
     const bool early = std::chrono::steady_clock::now() - start < 20s;  // not the grace period
-    const bool reaped = kill(obedient, 0) != 0 && errno == ESRCH;
-    kill(obedient, SIGKILL);
-    if (!early) return 12;
-    if (!reaped) return 13;
-    return code == tazpod::init::kExitClean ? 0 : 20 + code;
+    return Verdict(early, obedient, code, tazpod::init::kExitClean);
   });
   CHECK(status == 0);
 }
@@ -163,10 +176,7 @@ TEST_CASE("shutdown: a main child killed after the grace period but not reapable
 
 TEST_CASE("shutdown with few descriptors: pidfds for all would leave none to read /proc; the grace kill still comes") {
   const int status = InChild([] {
-    struct rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
-    limit.rlim_cur = 200;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
+    if (!LimitDescriptors(200)) return 10;
     std::vector<pid_t> stubborn;
     for (int i = 0; i < 250; ++i) {
       const pid_t pid = StartStubborn();
@@ -197,10 +207,7 @@ TEST_CASE("shutdown when /proc cannot be read (no descriptor left): the main chi
     SupervisorHarness s(300ms);
     s.supervisor->AdoptMainChild(child);
     // Every descriptor taken: opendir("/proc") fails with EMFILE.
-    struct rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
-    limit.rlim_cur = 64;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return 10;
+    if (!LimitDescriptors(64)) return 10;
     while (open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0) {
     }
     if (errno != EMFILE) return 10;
@@ -208,11 +215,7 @@ TEST_CASE("shutdown when /proc cannot be read (no descriptor left): the main chi
     const auto start = std::chrono::steady_clock::now();
     const int code = s.supervisor->Run();
     const bool waited = std::chrono::steady_clock::now() - start >= 250ms;
-    const bool reaped = kill(child, 0) != 0 && errno == ESRCH;
-    kill(child, SIGKILL);
-    if (!waited) return 12;
-    if (!reaped) return 13;
-    return code == 128 + SIGKILL ? 0 : 20 + code;
+    return Verdict(waited, child, code, 128 + SIGKILL);
   });
   // 12 on the code before: it read no process, so none was left to wait
   // for, and it exited at once with its main child running.
