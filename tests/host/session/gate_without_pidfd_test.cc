@@ -27,7 +27,7 @@
 #include "session/control_client.h"
 #include "session/control_server.h"
 #include "session/gate.h"
-#include "tests/host/deny_pidfd_open.h"
+#include "tests/host/seccomp_deny.h"
 
 using namespace std::chrono_literals;
 using tazpod::SecretBuffer;

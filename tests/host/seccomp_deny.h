@@ -1,0 +1,39 @@
+// Seccomp filters that make a system call fail, for the host tests of what
+// TazPod does when the kernel refuses it: no pidfd_open (before Linux 5.3,
+// or under seccomp profiles that predate it), no descriptor left.
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <iterator>
+
+namespace tazpod::testing {
+
+// From here on, system call `number` fails with `error` in this process and
+// those it starts. A filter cannot be taken back, so call it in a process
+// of its own. (No check of the architecture: a test filter, not a security
+// boundary.) Returns whether the filter is in place.
+inline bool DenySyscall(long number, int error) {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(number), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(error)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// pidfd_open fails with `error`: ENOSYS as before Linux 5.3, EPERM as an
+// old seccomp profile answers. Returns whether it does.
+inline bool DenyPidfdOpen(int error) {
+  return DenySyscall(SYS_pidfd_open, error) && syscall(SYS_pidfd_open, getpid(), 0) < 0 && errno == error;
+}
+
+}  // namespace tazpod::testing
