@@ -303,9 +303,8 @@ void Supervisor::TerminateProcesses() {
   // the group after the forward, while /proc was being read, would pass for
   // one that had it, and get nothing before the SIGKILL. Anything started
   // after the list is found in a later round.
-  std::vector<pid_t> processes;
-  if (proc_usable_) processes = ListProcesses();
-  if (!proc_usable_) {
+  const std::optional<std::vector<pid_t>> processes = ListProcesses();
+  if (!processes) {
     TerminateWithoutProc();
     return;
   }
@@ -324,7 +323,7 @@ void Supervisor::TerminateProcesses() {
   }
 
   int signalled = 0;
-  for (pid_t pid : processes) {
+  for (pid_t pid : *processes) {
     if (waiting_for_.count(pid)) continue;
     // The main child (its group with -g) got the shutdown signal above. A
     // process found in a later round is new, also in that group: it came
@@ -410,12 +409,15 @@ void Supervisor::TerminateWithoutProc() {
   PollUntilGone();
 }
 
-std::vector<pid_t> Supervisor::ListProcesses() {
-  if (std::optional<std::vector<pid_t>> listed = ProcessesToStop(self_, is_pid1_)) return std::move(*listed);
-  Log(LogLevel::kWarn, "init.proc.unreadable",
-      {{"error", std::strerror(errno)}, {"shutdown", is_pid1_ ? "kill(-1)" : "main child only"}});
-  proc_usable_ = false;
-  return {};
+std::optional<std::vector<pid_t>> Supervisor::ListProcesses() {
+  if (!proc_usable_) return std::nullopt;
+  std::optional<std::vector<pid_t>> listed = ProcessesToStop(self_, is_pid1_);
+  if (!listed) {
+    Log(LogLevel::kWarn, "init.proc.unreadable",
+        {{"error", std::strerror(errno)}, {"shutdown", is_pid1_ ? "kill(-1)" : "main child only"}});
+    proc_usable_ = false;
+  }
+  return listed;
 }
 
 void Supervisor::PollUntilGone() {
@@ -440,9 +442,8 @@ bool Supervisor::AnyProcessLeft() const {
 
 void Supervisor::KillRemaining() {
   if (finished_) return;
-  std::vector<pid_t> left;
-  if (proc_usable_) left = ListProcesses();
-  if (!proc_usable_) {
+  const std::optional<std::vector<pid_t>> listed = ListProcesses();
+  if (!listed) {
     if (!AnyProcessLeft()) return;
     killed_after_grace_ = true;
     Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", is_pid1_ ? "all" : "main_child"}});
@@ -454,6 +455,7 @@ void Supervisor::KillRemaining() {
     });
     return;
   }
+  const std::vector<pid_t>& left = *listed;
   if (left.empty()) return;
   killed_after_grace_ = true;
   Log(LogLevel::kWarn, "init.shutdown.kill",

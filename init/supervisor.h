@@ -89,9 +89,10 @@ class Supervisor {
   void PollUnwatched();
   void OnProcessGone(pid_t pid);
   void KillRemaining();
-  // The processes to stop (process_list.h). When /proc cannot be read, logs
-  // it, and the rest of the shutdown goes on without /proc: empty.
-  std::vector<pid_t> ListProcesses();
+  // The processes to stop (process_list.h); nullopt without a usable /proc.
+  // When /proc cannot be read, logs it, and the rest of the shutdown goes on
+  // without /proc.
+  std::optional<std::vector<pid_t>> ListProcesses();
   // Without a usable /proc: signal by kill(-1) or the main child, and poll.
   void TerminateWithoutProc();
   void PollUntilGone();
