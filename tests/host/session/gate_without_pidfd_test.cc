@@ -19,7 +19,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -84,6 +84,7 @@ nlohmann::json LoginReply(int error) {
   kill(server, SIGKILL);
   int status = 0;
   waitpid(server, &status, 0);
+  std::filesystem::remove_all(dir_template);
   INFO("server exit: " << (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) << ", call error: "
                        << result.error);
   REQUIRE(result.delivered);
