@@ -1,7 +1,14 @@
 /* launch: starts an init as PID 1 of a fresh PID and mount namespace with its
  * own /proc, the way a container runtime would, and reports when it exec'd it.
  *
- *   launch STAMP_FIFO INIT [ARGS...]
+ *   launch [--cgroup PROCS_FILE] STAMP_FIFO INIT [ARGS...]
+ *
+ * With --cgroup, launch first moves itself into the cgroup whose cgroup.procs
+ * is PROCS_FILE, so the init and all it starts run there, as in a container.
+ * It matters for the scheduler: in the root cgroup the kernel's autogroup
+ * gives each session a task group of its own, so an init whose child calls
+ * setsid() (dumb-init's default) gets a placement no container gets
+ * (docs/benchmarks.md, session 19).
  *
  * Writes "pid <host pid of init>" and, just before exec, the CLOCK_MONOTONIC
  * time in ns as "t0 <ns>" to STAMP_FIFO (a path: an init may close inherited
@@ -12,6 +19,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,9 +31,26 @@ static long long now_ns(void) {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int join_cgroup(const char *procs_file) {
+  int fd = open(procs_file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    perror("launch: open cgroup.procs");
+    return -1;
+  }
+  int ok = dprintf(fd, "%d\n", (int)getpid()) > 0;
+  if (!ok) perror("launch: join cgroup");
+  close(fd);
+  return ok ? 0 : -1;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "--cgroup") == 0) {
+    if (join_cgroup(argv[2]) != 0) return 1;
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 3) {
-    fprintf(stderr, "usage: launch STAMP_FIFO INIT [ARGS...]\n");
+    fprintf(stderr, "usage: launch [--cgroup PROCS_FILE] STAMP_FIFO INIT [ARGS...]\n");
     return 2;
   }
   int stamp_fd = open(argv[1], O_WRONLY | O_CLOEXEC);
