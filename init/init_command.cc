@@ -1,5 +1,6 @@
 #include "init/init_command.h"
 
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -113,6 +114,13 @@ int RunInit(const InitOptions& options) {
   pid_t main_child = 0;
   if (!options.command.empty()) {
     SpawnResult child = SpawnMainChild({options.command, original_mask});
+    // The kernel wakes init as soon as the child's exec no longer needs our
+    // memory, and the woken init may take the CPU from the child before its
+    // exec is done. Where the two share a CPU, the building below (a thread,
+    // the loop, the components: some 200 us) then runs before the user's
+    // program does. One yield hands the CPU back (docs/benchmarks.md,
+    // session 19); where the child runs on another CPU it returns at once.
+    if (child.pid > 0 && child.exec_errno == 0) sched_yield();
     LogStart(is_pid1, subreaper_err);
     if (child.pid < 0) {
       Log(LogLevel::kError, "init.child.spawn_failed",
