@@ -131,6 +131,11 @@ class Supervisor {
   boost::asio::steady_timer delay_timer_;
   boost::asio::steady_timer step_timer_;
   boost::asio::steady_timer grace_timer_;
+  // PollUnwatched's while /proc can be read, PollUntilGone's once it cannot:
+  // re-armed by PollUntilGone, it cancels a PollUnwatched wait for good
+  // (polling_ stays set; no process is watched again). AnyProcessLeft then
+  // stands for those processes: as PID 1 it sees them all; otherwise only
+  // the main child is waited for, as docs/init.md says.
   boost::asio::steady_timer poll_timer_;
   // The processes the shutdown waits for, each with its pidfd (null: polled).
   std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
