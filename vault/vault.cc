@@ -252,13 +252,6 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image)
   if (created) {
     if (auto e = MakeExt4(device)) return e;
     CrashPoint("unlock.mkfs");
-    // Complete: from now on it is the vault (the loop device follows the rename).
-    if (rename(Creating(image).c_str(), image.c_str()) != 0)
-      return SystemError("image", Errno("rename " + Creating(image)));
-    image_guard.Renamed(image);
-    const std::string dir = image.substr(0, image.rfind('/'));
-    UniqueFd dir_fd(open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_fd || fsync(dir_fd.get()) != 0) return SystemError("image", Errno("fsync " + dir));
   }
   if (auto e = MakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount")) return e;
   // The mount point is in the user's home, where the user may swap it for a
@@ -273,6 +266,17 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image)
   CrashPoint("unlock.mount");
   if (created) {
     if (auto e = GiveFsRootTo(config_.mountpoint, device, config_.owner_uid, config_.owner_gid)) return e;
+    // Complete only now, its root the user's: from here on it is the vault
+    // (the loop device follows the rename). Killed any earlier, the image
+    // still has its temporary name, and recovery removes it; renamed before
+    // the chown, a kill in between would leave a vault whose root the user
+    // can never write to.
+    if (rename(Creating(image).c_str(), image.c_str()) != 0)
+      return SystemError("image", Errno("rename " + Creating(image)));
+    image_guard.Renamed(image);
+    const std::string dir = image.substr(0, image.rfind('/'));
+    UniqueFd dir_fd(open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd || fsync(dir_fd.get()) != 0) return SystemError("image", Errno("fsync " + dir));
   }
   mount_guard.Release();
   mapping_guard.Release();

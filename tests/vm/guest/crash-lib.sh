@@ -315,36 +315,38 @@ crash_lock_points() {
   crash_teardown
 }
 
-# crash_mkfs_point PID1_RESTARTS HELPER_RESTARTS: the first unlock, stopped
-# after mkfs and before the new image takes the vault's name. After each
-# crash the vault is absent again (no vault.img, no half-made image, nothing
-# attached), and the next first unlock creates it. Nothing was synced into
+# crash_first_unlock_point STEP PID1_RESTARTS HELPER_RESTARTS: the first
+# unlock, stopped at STEP (unlock.mkfs, unlock.mount), before the new image
+# takes the vault's name. After each crash the vault is absent again (no
+# vault.img, no half-made image, nothing attached), and the next first
+# unlock creates it, its root the user's (0700). Nothing was synced into
 # that vault yet: what is checked is that no half vault survives.
-crash_mkfs_point() {
-  local i
+crash_first_unlock_point() {
+  local step=$1 i
   crash_setup
   crash_start
-  for (( i = 1; i <= $1; i++ )); do
+  for (( i = 1; i <= $2; i++ )); do
     expect_eq "$(crash_status)" "state=absent busy=false" "state before crash $i"
-    crash_operation_at unlock.mkfs ctr_unlock
+    crash_operation_at "$step" ctr_unlock
     [[ -e $CRASH_VOLUME/vault.img.creating && ! -e $CRASH_VOLUME/vault.img ]] ||
-      fail "at unlock.mkfs the image must still be vault.img.creating: $(ls -l "$CRASH_VOLUME")"
+      fail "at $step the image must still be vault.img.creating: $(ls -l "$CRASH_VOLUME")"
     crash_kill_pid1
     crash_start
     [[ ! -e $CRASH_VOLUME/vault.img ]] || fail "restart $i: a vault.img after a crash before it was complete"
-    echo "[${SECONDS}s] restart $i after SIGKILL of PID 1 at unlock.mkfs: absent again"
+    echo "[${SECONDS}s] restart $i after SIGKILL of PID 1 at $step: absent again"
   done
-  for (( i = 1; i <= $2; i++ )); do
+  for (( i = 1; i <= $3; i++ )); do
     expect_eq "$(crash_status)" "state=absent busy=false" "state before helper crash $i"
-    crash_operation_at unlock.mkfs ctr_unlock
+    crash_operation_at "$step" ctr_unlock
     crash_kill_helper
     [[ $(crash_status) == state=failed* ]] || fail "state after the helper was killed: $(crash_status)"
     ctr_unlock
     crash_expect_one_vault
+    crash_expect_root_is_the_users
     crash_add_chunk
     ctr_lock
     crash_verify_locked_cycle
-    echo "[${SECONDS}s] helper SIGKILLed at unlock.mkfs ($i): the next unlock recovered and created the vault"
+    echo "[${SECONDS}s] helper SIGKILLed at $step ($i): the next unlock recovered and created the vault"
     # Absent again for the next round: a new container on an empty volume.
     crash_stop
     rm "$CRASH_VOLUME/vault.img"
@@ -353,10 +355,17 @@ crash_mkfs_point() {
   done
   ctr_unlock
   crash_expect_one_vault
+  crash_expect_root_is_the_users
   crash_add_chunk
   ctr_lock
   crash_verify_locked_cycle
   crash_teardown
+}
+
+# crash_expect_root_is_the_users: the unlocked vault's root belongs to the
+# session user, dev, and to no one else.
+crash_expect_root_is_the_users() {
+  expect_eq "$(in_vault stat -c '%U %a' "$VAULT_MNT")" "dev 700" "the owner and mode of the vault's root"
 }
 
 # crash_verify_locked_cycle: the vault is locked; unlocked again, every

@@ -7,4 +7,4 @@
 # timeout: 900
 # weight: 310
 . /usr/lib/tazpod-test/crash-lib.sh
-crash_mkfs_point "${CRASH_RESTARTS:-10}" "${CRASH_HELPER_KILLS:-3}"
+crash_first_unlock_point unlock.mkfs "${CRASH_RESTARTS:-10}" "${CRASH_HELPER_KILLS:-3}"
