@@ -172,6 +172,10 @@ Outcome ParseInitArgs(Args& args, InitFlags& f) {
   while (!args.done()) {
     std::string_view arg = args.peek();
     if (arg.size() < 2 || arg[0] != '-') break;
+    if (arg == "--") {  // the end of init's options; what follows is the command's
+      args.take();
+      break;
+    }
     std::string name;  // the option's long name, for messages
     char short_name = 0;
     std::optional<std::string_view> attached;  // "--x=v" or "-xv"
@@ -457,21 +461,10 @@ int RunClientCommand(std::string_view name, Args& args) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
-  // "--" ends tazpod's own arguments: what follows is the main child's
-  // command line, passed on untouched.
-  std::vector<std::string_view> own;
-  std::vector<std::string_view> after_dashes;
-  bool dashes = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg(argv[i]);
-    if (!dashes && arg == "--") dashes = true;
-    else (dashes ? after_dashes : own).push_back(arg);
-  }
-
   // Top-level options come before the subcommand.
-  size_t i = 0;
-  for (; i < own.size(); ++i) {
-    std::string_view arg = own[i];
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string_view arg(argv[i]);
     if (arg == "--version") {
       Print(stdout, std::string("tazpod ") + kVersion + "\n");
       return 0;
@@ -482,35 +475,38 @@ int RunCli(int argc, char** argv) {
     }
     break;
   }
-  if (i == own.size()) {
-    if (!after_dashes.empty()) {
-      Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
-      return kExitUsage;
-    }
+  if (i == argc || (std::string_view(argv[i]) == "--" && i + 1 == argc)) {
     Print(stderr, kTopHelp);
     return kExitUsage;
   }
-  std::string_view subcommand = own[i];
-  Args args(std::vector<std::string_view>(own.begin() + static_cast<std::ptrdiff_t>(i) + 1, own.end()));
+  std::string_view subcommand = argv[i];
   if (subcommand == "init") {
+    // Everything after `init` as it is: a "--" where an option could stand
+    // ends init's options, and any later "--" belongs to the main child's
+    // command line (`npm run dev -- --host`), as with tini.
+    Args args(std::vector<std::string_view>(argv + i + 1, argv + argc));
     InitFlags flags;
     Outcome o = ParseInitArgs(args, flags);
-    if (!o.run) return o.exit_code;
-    if (!flags.command.empty() && !after_dashes.empty()) {
-      Print(stderr, "tazpod init: a command both before and after \"--\"\n");
-      return kExitUsage;
-    }
-    if (flags.command.empty()) flags.command.assign(after_dashes.begin(), after_dashes.end());
-    return RunInitCommand(flags);
+    return o.run ? RunInitCommand(flags) : o.exit_code;
   }
+  // Every other subcommand takes no command line: "--" ends its arguments,
+  // and nothing may follow.
+  std::vector<std::string_view> own;
+  bool after_dashes = false;
+  for (int a = i + 1; a < argc && !after_dashes; ++a) {
+    std::string_view arg(argv[a]);
+    if (arg == "--") after_dashes = a + 1 < argc;
+    else own.push_back(arg);
+  }
+  if (subcommand == "--" || after_dashes) {
+    Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
+    return kExitUsage;
+  }
+  Args args(std::move(own));
   const bool client = subcommand == "login" || subcommand == "status" || subcommand == "lock" ||
                       subcommand == "passwd" || subcommand == "health";
   if (subcommand != "vault" && !client)
     return UsageError("The following argument was not expected: " + std::string(subcommand));
-  if (!after_dashes.empty()) {
-    Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
-    return kExitUsage;
-  }
   if (client) return RunClientCommand(subcommand, args);
   VaultCommand vault;
   Outcome o = ParseVaultArgs(args, vault);

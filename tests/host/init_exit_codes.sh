@@ -56,4 +56,10 @@ expect_eq "$(run sh -c 'exit 4')" 4 "command without --"
 # Usage errors are 2, before anything starts.
 expect_eq "$(run --pause -- true)" 2 "--pause with a command"
 expect_eq "$(run --grace-period soon -- true)" 2 "bad --grace-period"
+# A "--" inside the command is the command's own (`npm run dev -- --host`):
+# only a "--" where an option of init could stand ends init's options.
+expect_eq "$(run sh -c 'exit $#' x -- a b)" 3 "a -- after the command started is one of its arguments"
+expect_eq "$(run sh -c 'exit $#' x a --)" 2 "a trailing -- is one of the command's arguments"
+expect_eq "$(run -- sh -c 'exit $#' x -- a)" 2 "the first -- ends init's options, the second is the command's"
 echo "ok: exit codes"
+
