@@ -213,6 +213,11 @@ void Supervisor::Forward(int signal) {
         {{"signal", SignalName(signal)}, {"sent", SignalName(to)}, {"target", target}});
 }
 
+void Supervisor::ContinueMainChild() {
+  pid_t target = 0;
+  signal_thread::SendToMainChild(main_child_, SIGCONT, config_.forward_to_process_group, &target);
+}
+
 void Supervisor::OnMainChildExit(pid_t pid, int status) {
   main_child_alive_ = false;
   signal_thread::SetMainChild(0);
@@ -315,6 +320,7 @@ void Supervisor::TerminateProcesses() {
       // The main child gets the signal that started the shutdown (rewritten
       // if so configured); SIGTERM when the shutdown had another cause.
       Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
+      ContinueMainChild();
     }
     grace_timer_.expires_at(deadline_);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
@@ -332,6 +338,9 @@ void Supervisor::TerminateProcesses() {
                          (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
     if (!in_main_group) {
       if (kill(pid, SIGTERM) != 0) continue;  // already gone
+      // A stopped process (a job suspended with Ctrl+Z) would keep the
+      // SIGTERM pending until the SIGKILL: it is woken to act on it.
+      kill(pid, SIGCONT);
       ++signalled;
     }
     WatchUntilGone(pid);
@@ -398,8 +407,14 @@ void Supervisor::TerminateWithoutProc() {
   // since): what that round signalled is polled like the rest.
   if (!term_sent_) {
     term_sent_ = true;
-    if (main_child_alive_) Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
-    if (is_pid1_) kill(-1, SIGTERM);  // every process in the namespace but init
+    if (main_child_alive_) {
+      Forward(shutdown_signal_ != 0 ? shutdown_signal_ : SIGTERM);
+      ContinueMainChild();
+    }
+    if (is_pid1_) {
+      kill(-1, SIGTERM);  // every process in the namespace but init
+      kill(-1, SIGCONT);  // and the stopped ones woken to act on it
+    }
     Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", is_pid1_ ? "all" : "main_child"}});
     grace_timer_.expires_at(deadline_);
     grace_timer_.async_wait([this](boost::system::error_code ec) {

@@ -6,9 +6,11 @@
 // itself, outside debug level), and runs the ordered shutdown:
 //
 //   SIGTERM/SIGINT, or the main child exits
-//     → stop accepting new work (hooks)       [after forward_delay, if set]
+//     → stop accepting new work (hooks)
+//     → wait forward_delay, if set and a signal started it
 //     → run the shutdown steps in order (the vault's "lock" first)
-//     → the main child gets the (rewritten) signal; every other process SIGTERM
+//     → the main child gets the (rewritten) signal; every other process
+//       SIGTERM; then each SIGCONT, so that a stopped one acts on it
 //     → wait, on pidfds, until all are gone or the grace period ends
 //     → SIGKILL what is left → reap → exit
 //
@@ -76,6 +78,9 @@ class Supervisor {
   // `code` and `sender`: the record's ssi_code and ssi_pid.
   void OnSignal(int signal, int code, pid_t sender);
   void Forward(int signal);
+  // SIGCONT after the shutdown signal, to the main child (its group with
+  // -g): stopped, it would hold that signal pending until the SIGKILL.
+  void ContinueMainChild();
   // Reaps every exited child; OnMainChildExit for the main child.
   void ReapAll();
   void OnMainChildExit(pid_t pid, int status);

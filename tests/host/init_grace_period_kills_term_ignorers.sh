@@ -1,7 +1,8 @@
 # SIGTERM to init: a main child that ignores SIGTERM, and a process beside it
 # that does too, are both SIGKILLed when the grace period ends; init exits
 # with the main child's status (137). Without a main child, init exits 4 when
-# it had to kill, and 0 when every process left in time.
+# it had to kill, and 0 when every process left in time. Stopped processes
+# are woken to act on their SIGTERM.
 . "$TAZPOD_HOST_LIB"
 cd "$(mktemp -d)"
 
@@ -35,4 +36,30 @@ wait_exit "$NS_UNSHARE"
 expect_eq "$EXIT_STATUS" 0 "exit status of a clean shutdown"
 (( SECONDS - start < 20 )) || fail "clean shutdown waited for the grace period"
 grep -q 'init.shutdown.term processes=1' c.log || fail "expected 1 process sent SIGTERM: $(cat c.log)"
+
+# Stopped processes, the main child and one beside it (jobs suspended with
+# Ctrl+Z), are woken to act on their SIGTERM: none waits for the SIGKILL.
+# The one beside is an orphan of a `docker exec`, init's child: nsenter
+# would stop itself with a stopped child, and never reap it.
+start_init_ns d.log --grace-period 30s -- sleep 1000
+nsenter --target "$NS_INIT" --pid --mount -- sh -c 'sleep 1001 & exit 0'
+main_child='' beside=''
+for _ in $(seq 100); do
+  main_child=$(pgrep -P "$NS_INIT" -fx 'sleep 1000') || true
+  beside=$(pgrep -P "$NS_INIT" -fx 'sleep 1001') || true
+  [[ -n $main_child && -n $beside ]] && break
+  sleep 0.05
+done
+[[ -n $main_child && -n $beside ]] || fail "the two sleeps did not start"
+kill -STOP "$main_child" "$beside"
+for pid in "$main_child" "$beside"; do
+  for _ in $(seq 100); do grep -q '^State:.*T' "/proc/$pid/status" && break; sleep 0.05; done
+  grep -q '^State:.*T' "/proc/$pid/status" || fail "process $pid did not stop"
+done
+start=$SECONDS
+kill -TERM "$NS_INIT"
+wait_exit "$NS_UNSHARE"
+expect_eq "$EXIT_STATUS" 143 "exit status of a stopped main child woken to die of SIGTERM"
+(( SECONDS - start < 20 )) || fail "stopped processes waited for the grace period"
+grep -q 'init.shutdown.kill' d.log && fail "stopped processes were SIGKILLed: $(cat d.log)"
 echo "ok: grace period and exit codes"
