@@ -459,11 +459,22 @@ void Supervisor::KillRemaining() {
   if (finished_) return;
   const std::optional<std::vector<pid_t>> listed = ListProcesses();
   if (!listed) {
-    if (!AnyProcessLeft()) return;
+    // Without /proc: the processes this shutdown already waits for (an
+    // earlier round listed them) are known still, and must not outlive the
+    // grace period either, or nothing would ever end the wait.
+    if (!AnyProcessLeft() && waiting_for_.empty()) return;
     killed_after_grace_ = true;
     Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", is_pid1_ ? "all" : "main_child"}});
-    if (is_pid1_) kill(-1, SIGKILL);
-    else if (main_child_alive_) kill(config_.forward_to_process_group ? -main_child_ : main_child_, SIGKILL);
+    if (is_pid1_) {
+      kill(-1, SIGKILL);
+    } else {
+      if (main_child_alive_) kill(config_.forward_to_process_group ? -main_child_ : main_child_, SIGKILL);
+      for (const auto& [pid, pidfd] : waiting_for_) {
+        // Through its pidfd where there is one: that cannot reach a reused pid.
+        if (pidfd) syscall(SYS_pidfd_send_signal, pidfd->native_handle(), SIGKILL, nullptr, 0);
+        else kill(pid, SIGKILL);
+      }
+    }
     grace_timer_.expires_after(kAfterKillWait);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) Finish();

@@ -14,8 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <vector>
@@ -220,5 +222,34 @@ TEST_CASE("shutdown when /proc cannot be read (no descriptor to open it): the ma
   });
   // 12 on the code before: it read no process, so none was left to wait
   // for, and it exited at once with its main child running.
+  CHECK(status == 0);
+}
+
+TEST_CASE("shutdown when /proc becomes unreadable during the grace period: the processes it waits for are still killed") {
+  const int status = InChild([] {
+    // Not the main child: found in /proc when the shutdown begins, then
+    // waited for on its pidfd.
+    pid_t stubborn = StartStubborn();
+    if (stubborn < 0) return 10;
+    SupervisorHarness s(500ms);
+    // Halfway through the grace period every open starts to fail, as when
+    // no descriptor is left: the listing at its end cannot read /proc.
+    bool denied = false;
+    boost::asio::steady_timer halfway(s.io, 250ms);
+    halfway.async_wait([&](boost::system::error_code) { denied = tazpod::testing::DenySyscall(SYS_openat, EMFILE); });
+    // The code before waited for good: this ends the case instead.
+    boost::asio::steady_timer give_up(s.io, 10s);
+    give_up.async_wait([&](boost::system::error_code ec) {
+      if (!ec) s.io.stop();
+    });
+    SupervisorHarness::SendTermFromChild();
+    const auto start = std::chrono::steady_clock::now();
+    const int code = s.supervisor->Run();
+    const auto took = std::chrono::steady_clock::now() - start;
+    if (!denied) return 11;
+    return Verdict(took >= 400ms && took < 10s, stubborn, code, tazpod::init::kExitKilledAfterGrace);
+  });
+  // 13 on the code before: with no main child and no /proc, it sent no
+  // SIGKILL, and the process was still there when the case gave up.
   CHECK(status == 0);
 }
