@@ -1,5 +1,6 @@
 #include "common/descriptors.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
@@ -20,6 +21,20 @@ long DescriptorLimit() {
 void CloseOnExecAboveStderr() {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
   for (long fd = 3, max = DescriptorLimit(); fd < max; ++fd) fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+}
+
+bool OpenMissingStandardDescriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    // The lowest free number: this one, since those below it are open.
+    // Without O_CLOEXEC: a standard descriptor is there to be inherited.
+    int opened = open("/dev/null", O_RDWR);  // NOLINT(android-cloexec-open)
+    if (opened != fd) {
+      if (opened >= 0) close(opened);
+      return false;
+    }
+  }
+  return true;
 }
 
 void CloseAboveStderr() {

@@ -12,4 +12,11 @@ void CloseOnExecAboveStderr();
 // Closes every descriptor from 3 up.
 void CloseAboveStderr();
 
+// Opens /dev/null on whichever of stdin, stdout and stderr is closed. A
+// process started without one would otherwise hand that number to the next
+// file it opens: a pipe or socket would then receive what is written to
+// stderr, or be taken for stdin by a child. Returns false if one stays
+// closed.
+bool OpenMissingStandardDescriptors();
+
 }  // namespace tazpod

@@ -1,6 +1,7 @@
 #include "init/init_command.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "common/log.h"
 #include "common/descriptors.h"
@@ -84,7 +86,10 @@ int RunInit(const InitOptions& options) {
   // Whatever the runtime or a parent left open above stderr would keep files
   // or mounts busy for the container's whole life. Init needs none of it.
   CloseAboveStderr();
+  const bool standard_open = OpenMissingStandardDescriptors();
   ConfigureLog(config.log_format, config.log_level);
+  if (!standard_open)
+    Log(LogLevel::kWarn, "init.stdio.closed", {{"error", "cannot open /dev/null on a closed stdin, stdout or stderr"}});
   const bool is_pid1 = getpid() == 1;
 
   if (config.parent_death_signal != 0 && prctl(PR_SET_PDEATHSIG, config.parent_death_signal, 0, 0, 0) != 0)
@@ -154,16 +159,31 @@ int RunInit(const InitOptions& options) {
 
   HardenProcess();
 
-  boost::asio::io_context io(1);
-  Supervisor supervisor(io, config, std::move(signals), is_pid1);
-  if (main_child > 0) supervisor.AdoptMainChild(main_child);
-  Components components = WireComponents(io, supervisor, options.config);
+  try {
+    boost::asio::io_context io(1);
+    Supervisor supervisor(io, config, std::move(signals), is_pid1);
+    if (main_child > 0) supervisor.AdoptMainChild(main_child);
+    Components components = WireComponents(io, supervisor, options.config);
 
-  // Only now, so the main child still starts in the directory it was given
-  // (Docker's WORKDIR); init itself must not keep any mount busy.
-  if (chdir("/") != 0) Log(LogLevel::kWarn, "init.chdir.failed", {{"error", std::strerror(errno)}});
+    // Only now, so the main child still starts in the directory it was given
+    // (Docker's WORKDIR); init itself must not keep any mount busy.
+    if (chdir("/") != 0) Log(LogLevel::kWarn, "init.chdir.failed", {{"error", std::strerror(errno)}});
 
-  return supervisor.Run();
+    return supervisor.Run();
+  } catch (const std::exception& e) {
+    // No event loop (out of descriptors or memory for epoll, its eventfd,
+    // the supervisor's timers): init cannot supervise, so it does not
+    // pretend to. The main child would be left without signals, reaping or
+    // a shutdown: it is killed, and init exits 1 with the reason.
+    Log(LogLevel::kError, "init.start.failed", {{"call", "event loop"}, {"error", e.what()}});
+    if (main_child > 0) {
+      signal_thread::Pause pause;  // nothing forwarded to its pid once reaped
+      kill(config.forward_to_process_group ? -main_child : main_child, SIGKILL);
+      waitpid(main_child, nullptr, 0);
+      signal_thread::SetMainChild(0);
+    }
+    return kExitStartFailed;
+  }
 }
 
 }  // namespace tazpod::init
