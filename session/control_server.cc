@@ -24,9 +24,14 @@ using local = asio::local::stream_protocol;
 class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(ControlServer& server, local::socket socket)
-      : server_(server), socket_(std::move(socket)), deadline_(server.io_) {}
+      : server_(server), active_(server.active_), socket_(std::move(socket)), deadline_(server.io_) {
+    ++*active_;
+  }
 
-  ~Connection() { --server_.active_; }
+  // Not through server_: a connection can outlive the server, when PID 1
+  // exits with one still open (its handlers, or a queued login's reply,
+  // are destroyed after the components).
+  ~Connection() { --*active_; }
 
   void Start(const PeerCredentials& peer) {
     request_.peer = peer;
@@ -130,7 +135,8 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     });
   }
 
-  ControlServer& server_;
+  ControlServer& server_;  // used only from handlers, which the loop runs while the server lives
+  std::shared_ptr<int> active_;
   local::socket socket_;
   asio::steady_timer deadline_;
   std::array<unsigned char, 4> length_{};
@@ -204,10 +210,9 @@ void ControlServer::Accept() {
       Log(LogLevel::kWarn, "control.refused", {{"reason", "no_peer_credentials"}});
     } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
       Log(LogLevel::kWarn, "control.refused", {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
-    } else if (active_ >= kMaxConnections || (cred.uid != 0 && active_ >= kMaxConnections - kReservedForRoot)) {
+    } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
       Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
     } else {
-      ++active_;
       auto connection = std::make_shared<Connection>(*this, std::move(socket));
       connection->Start({cred.pid, cred.uid, cred.gid});
     }

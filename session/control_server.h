@@ -82,7 +82,7 @@ class ControlServer {
   // served are answered.
   void StopAccepting();
 
-  int active_connections() const { return active_; }
+  int active_connections() const { return *active_; }
 
  private:
   class Connection;
@@ -94,7 +94,8 @@ class ControlServer {
   gid_t group_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::map<std::string, Handler> handlers_;
-  int active_ = 0;
+  // Shared with each connection, which counts itself out when it ends.
+  std::shared_ptr<int> active_ = std::make_shared<int>(0);
   bool accepting_ = false;
 };
 
