@@ -180,31 +180,26 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     return reply(Refusal("invalid", "the passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
   }
-  lock_timer_.cancel();
+  // A pending lock (the last session's lock_grace) is left to run: only a
+  // session that opens stops it. A login that fails must not restart the
+  // grace period, or guessing would keep the vault unlocked; one that
+  // succeeds is safe either way, since the lock waits for the vault to be
+  // idle and then finds the session.
   auto finish = [this, caller, reply, pidfd](const GateVault::Result& result) {
-    if (result.wrong_passphrase) {
-      nlohmann::json r = WrongPassphrase(caller, "login");
-      if (registry_.count() == 0) OnLastSessionEnded();
-      return reply(r);
-    }
+    if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login"));
     // The unlock found no image and may not create one: the next login is
     // a first login, asked twice.
     if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);
     if (!result.ok) {
       Refused(caller, "login", "vault_error", result.error);
-      // The lock timer was stopped for this login: start it again, for an
-      // unlocked vault only. A failed one stays failed (and unhealthy) until
-      // someone locks it: a lock here would report a vault whose first
-      // unlock failed, with no image, as locked.
-      if (registry_.count() == 0 && vault_.State() == "unlocked") OnLastSessionEnded();
       return reply(Refusal("vault", result.error));
     }
     RightPassphrase();
     if (!registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
       Refused(caller, "login", "gone");
-      if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("gone", "the login process is gone"));
     }
+    lock_timer_.cancel();
     ++stats_.logins_ok;
     Audit(LogLevel::kInfo, "gate.accepted", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
     nlohmann::json r = {{"v", kProtocolVersion}, {"ok", true}, {"user", settings_.user},
