@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <toml++/toml.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -318,6 +319,10 @@ std::optional<std::string> ApplyHealthSection(const std::string& path, const tom
     if (err) return err;
   }
   if (h.max_connections == 0) return path + ": health.max_connections: must be at least 1";
+  // The HTTP server counts in an int: a larger value would wrap, negative,
+  // and refuse every connection.
+  if (h.max_connections > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
+    return path + ": health.max_connections: must be at most " + std::to_string(std::numeric_limits<int>::max());
   return std::nullopt;
 }
 

@@ -274,6 +274,22 @@ TEST_CASE("config: argon2's limits are checked at start, whatever the order of t
   CHECK_FALSE(ApplyConfigFile(argon2.path(), true, config).has_value());
 }
 
+TEST_CASE("config: health.max_connections is from 1 to what an int holds") {
+  for (const char* text : {"[health]\nmax_connections = 0\n", "[health]\nmax_connections = 2147483648\n",
+                           "[health]\nmax_connections = 4294967295\n"}) {
+    INFO(text);
+    TempConfig file(text);
+    Config config;
+    auto err = ApplyConfigFile(file.path(), true, config);
+    REQUIRE(err.has_value());
+    CHECK(err->find("health.max_connections") != std::string::npos);
+  }
+  TempConfig most("[health]\nmax_connections = 2147483647\n");
+  Config config;
+  CHECK_FALSE(ApplyConfigFile(most.path(), true, config).has_value());
+  CHECK(config.health.max_connections == 2147483647U);
+}
+
 TEST_CASE("config: malformed TOML names the line") {
   TempConfig file("[init]\ngrace_period = \n");
   Config config;
