@@ -251,6 +251,14 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
   }
   if (!v.ram_mode && v.image.empty())
     return path + ": vault.image: persistent mode needs the image's path on the volume";
+  // The hooks run inside the helper, one after another, before it answers:
+  // if they alone may outlast operation_timeout, PID 1 kills an unlock that
+  // succeeded, and every retry runs them again.
+  const size_t hooks = std::max(v.unlock_hooks.size(), v.lock_hooks.size());
+  if (hooks > 0 && v.hook_timeout * static_cast<long>(hooks) >= v.operation_timeout)
+    return path + ": vault.hook_timeout: " + std::to_string(hooks) + " hook(s) of " +
+           std::to_string(v.hook_timeout.count()) + " ms each may outlast vault.operation_timeout (" +
+           std::to_string(v.operation_timeout.count()) + " ms): lower the one or raise the other";
   // Argon2's limits, checked once the whole section (pbkdf may come last)
   // is read: libcryptsetup would refuse them only when a vault is made.
   if (v.pbkdf != "pbkdf2") {

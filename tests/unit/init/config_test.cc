@@ -250,6 +250,28 @@ TEST_CASE("config: errors name the file, the line and the key") {
   }
 }
 
+TEST_CASE("config: the hooks of one operation must end within vault.operation_timeout") {
+  for (const char* text : {"[vault]\nunlock_hooks = [\"/a\", \"/b\"]\n",  // 2 x 60 s, the default 120 s
+                           "[vault]\nlock_hooks = [\"/a\"]\nhook_timeout = \"2m\"\n",
+                           "[vault]\noperation_timeout = \"30s\"\nunlock_hooks = [\"/a\"]\n"}) {
+    INFO(text);
+    TempConfig file(text);
+    Config config;
+    auto err = ApplyConfigFile(file.path(), true, config);
+    REQUIRE(err.has_value());
+    CHECK(err->find("vault.hook_timeout") != std::string::npos);
+    CHECK(err->find("vault.operation_timeout") != std::string::npos);
+  }
+  for (const char* text : {"[vault]\nunlock_hooks = [\"/a\"]\nlock_hooks = [\"/b\"]\n",
+                           "[vault]\nunlock_hooks = [\"/a\", \"/b\"]\nhook_timeout = \"30s\"\n",
+                           "[vault]\nhook_timeout = \"10m\"\n"}) {  // no hooks: nothing to outlast
+    INFO(text);
+    TempConfig file(text);
+    Config config;
+    CHECK_FALSE(ApplyConfigFile(file.path(), true, config).has_value());
+  }
+}
+
 TEST_CASE("config: argon2's limits are checked at start, whatever the order of the keys") {
   const char* cases[][2] = {
       {"[vault]\npbkdf_iterations = 3\n", "vault.pbkdf_iterations"},
