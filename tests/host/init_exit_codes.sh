@@ -61,22 +61,28 @@ expect_eq "$(run --grace-period soon -- true)" 2 "bad --grace-period"
 # saying why; it never aborts, and never leaves the child behind. (Not PID
 # 1 here, so that a child left running would show.) With a few more
 # descriptors it runs, without the components that found none.
-marker="2.$$"  # the main child's sleep, told apart from any other
-start_failed=0
-for limit in 5 6 7 8 9; do
-  rc=0
-  prlimit --nofile=$limit "$TAZPOD" init -- sleep "$marker" 2>log || rc=$?
-  # Too few for the dynamic loader itself (a sanitizer's runtime takes more):
-  # init never ran.
-  [[ $rc -eq 127 ]] && grep -q 'error while loading shared libraries' log && continue
-  [[ $rc -eq 0 || $rc -eq 1 ]] || fail "RLIMIT_NOFILE $limit: exit $rc: $(cat log)"
-  if [[ $rc -eq 1 ]]; then
-    grep -q 'init.start.failed' log || fail "RLIMIT_NOFILE $limit: exit 1 without init.start.failed: $(cat log)"
-    pgrep -fx "sleep $marker" >/dev/null && fail "RLIMIT_NOFILE $limit: the main child was left running"
-    grep -q 'init.start.failed call="event loop"' log && start_failed=1
-  fi
-done
-(( start_failed )) || fail "no RLIMIT_NOFILE from 5 to 9 made the event loop fail"
+if [[ -n ${TAZPOD_SANITIZED:-} ]]; then
+  # Their runtimes test memory through a pipe: without descriptors to
+  # spare, UBSan reports every virtual call as a bad one.
+  echo "skipped under the sanitizers: init with too few descriptors"
+else
+  marker="2.$$"  # the main child's sleep, told apart from any other
+  start_failed=0
+  for limit in 5 6 7 8 9; do
+    rc=0
+    prlimit --nofile=$limit "$TAZPOD" init -- sleep "$marker" 2>log || rc=$?
+    # Too few for the dynamic loader itself:
+    # init never ran.
+    [[ $rc -eq 127 ]] && grep -q 'error while loading shared libraries' log && continue
+    [[ $rc -eq 0 || $rc -eq 1 ]] || fail "RLIMIT_NOFILE $limit: exit $rc: $(cat log)"
+    if [[ $rc -eq 1 ]]; then
+      grep -q 'init.start.failed' log || fail "RLIMIT_NOFILE $limit: exit 1 without init.start.failed: $(cat log)"
+      pgrep -fx "sleep $marker" >/dev/null && fail "RLIMIT_NOFILE $limit: the main child was left running"
+      grep -q 'init.start.failed call="event loop"' log && start_failed=1
+    fi
+  done
+  (( start_failed )) || fail "no RLIMIT_NOFILE from 5 to 9 made the event loop fail"
+fi
 
 # A "--" inside the command is the command's own (`npm run dev -- --host`):
 # only a "--" where an option of init could stand ends init's options.
