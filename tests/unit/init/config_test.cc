@@ -35,6 +35,14 @@ class TempConfig {
   std::string path_;
 };
 
+// What ApplyConfigFile says of a file holding `text`: its error, or "" when
+// it takes the file.
+std::string ErrorFor(const std::string& text) {
+  TempConfig file(text);
+  tazpod::init::Config config;
+  return ApplyConfigFile(file.path(), true, config).value_or("");
+}
+
 }  // namespace
 
 TEST_CASE("config: sizes") {
@@ -255,20 +263,15 @@ TEST_CASE("config: the hooks of one operation must end within vault.operation_ti
                            "[vault]\nlock_hooks = [\"/a\"]\nhook_timeout = \"2m\"\n",
                            "[vault]\noperation_timeout = \"30s\"\nunlock_hooks = [\"/a\"]\n"}) {
     INFO(text);
-    TempConfig file(text);
-    Config config;
-    auto err = ApplyConfigFile(file.path(), true, config);
-    REQUIRE(err.has_value());
-    CHECK(err->find("vault.hook_timeout") != std::string::npos);
-    CHECK(err->find("vault.operation_timeout") != std::string::npos);
+    const std::string err = ErrorFor(text);
+    CHECK(err.find("vault.hook_timeout") != std::string::npos);
+    CHECK(err.find("vault.operation_timeout") != std::string::npos);
   }
   for (const char* text : {"[vault]\nunlock_hooks = [\"/a\"]\nlock_hooks = [\"/b\"]\n",
                            "[vault]\nunlock_hooks = [\"/a\", \"/b\"]\nhook_timeout = \"30s\"\n",
                            "[vault]\nhook_timeout = \"10m\"\n"}) {  // no hooks: nothing to outlast
     INFO(text);
-    TempConfig file(text);
-    Config config;
-    CHECK_FALSE(ApplyConfigFile(file.path(), true, config).has_value());
+    CHECK(ErrorFor(text).empty());
   }
 }
 
@@ -281,11 +284,7 @@ TEST_CASE("config: argon2's limits are checked at start, whatever the order of t
   };
   for (const auto& [text, key] : cases) {
     INFO(text);
-    TempConfig file(text);
-    Config config;
-    auto err = ApplyConfigFile(file.path(), true, config);
-    REQUIRE(err.has_value());
-    CHECK(err->find(key) != std::string::npos);
+    CHECK(ErrorFor(text).find(key) != std::string::npos);
   }
   // pbkdf2 has no passes or memory: its iterations are a count of its own.
   TempConfig pbkdf2("[vault]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 3\npbkdf_parallel = 0\n");
@@ -300,11 +299,7 @@ TEST_CASE("config: health.max_connections is from 1 to what an int holds") {
   for (const char* text : {"[health]\nmax_connections = 0\n", "[health]\nmax_connections = 2147483648\n",
                            "[health]\nmax_connections = 4294967295\n"}) {
     INFO(text);
-    TempConfig file(text);
-    Config config;
-    auto err = ApplyConfigFile(file.path(), true, config);
-    REQUIRE(err.has_value());
-    CHECK(err->find("health.max_connections") != std::string::npos);
+    CHECK(ErrorFor(text).find("health.max_connections") != std::string::npos);
   }
   TempConfig most("[health]\nmax_connections = 2147483647\n");
   Config config;
