@@ -17,12 +17,17 @@ namespace {
 constexpr char kCtrlC = 0x03, kCtrlD = 0x04, kCtrlH = 0x08, kCtrlU = 0x15, kCtrlZ = 0x1a,
                kCtrlBackslash = 0x1c, kDelete = 0x7f;
 
-// The signals that ask a process to stop, or that a terminal sends.
+// Every signal whose default action would end or stop the process with the
+// terminal in raw mode, echo off: those a terminal sends, SIGTERM, and the
+// rest (SIGPWR, SIGXCPU, SIGPROF, the real-time signals...). Not the faults,
+// which the kernel raises for a bug of this process and which cannot wait
+// in a signalfd, nor those that cannot be caught or do nothing by default.
 sigset_t PromptSignals() {
   sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2})
-    sigaddset(&set, s);
+  sigfillset(&set);
+  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT, SIGCHLD, SIGCONT,
+                SIGURG, SIGWINCH})
+    sigdelset(&set, s);
   return set;
 }
 

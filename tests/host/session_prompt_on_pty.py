@@ -1,8 +1,9 @@
 """The passphrase prompt on a real PTY: typed text is never echoed, editing
 works, a NUL (Ctrl+@) is not taken, and Enter on an empty line, Ctrl+C,
-Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM (alone, or with more signals pending), a
-hangup, a timeout and an over-long input all end it without a passphrase,
-the terminal's mode restored every time."""
+Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM (alone, or with more signals pending),
+any other signal that would end the process, a hangup, a timeout and an
+over-long input all end it without a passphrase, the terminal's mode
+restored every time."""
 import os
 import signal
 import sys
@@ -60,6 +61,13 @@ def sigterm(child):
     os.kill(child.pid, signal.SIGTERM)
 
 
+def send_after_a_moment(sig):
+    def send(child):
+        time.sleep(0.2)
+        os.kill(child.pid, sig)
+    return send
+
+
 def many_signals_at_once(child):
     """SIGTERM, SIGINT and SIGUSR1 all pending when the prompt wakes up: the
     probe is stopped while they are sent. One answer for all of them; before,
@@ -113,6 +121,10 @@ def test():
     run("\x04", "end of input")
     run("s3c", "interrupted", after=sigterm)
     run("s3c", "interrupted", after=many_signals_at_once)
+    # Any signal that would end the process: once, SIGPWR (and the others
+    # here) killed the prompt with echo left off.
+    for sig in (signal.SIGPWR, signal.SIGXCPU, signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO, signal.SIGRTMIN + 3):
+        run("s3c", "interrupted", after=send_after_a_moment(sig))
     run("s3c", "timed out", timeout_ms=800)
     run("x" * 1100 + "\r", "passphrase too long")
     run("s3c", "terminal hung up", after=hang_up)
