@@ -197,6 +197,10 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     RightPassphrase();
     if (!registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
       Refused(caller, "login", "gone");
+      // It may have unlocked the vault itself, with no lock pending then:
+      // the vault must not stay open for nobody. (It proved the passphrase,
+      // so this restart of the grace period is no guesser's.)
+      if (registry_.count() == 0) OnLastSessionEnded();
       return reply(Refusal("gone", "the login process is gone"));
     }
     lock_timer_.cancel();
