@@ -147,10 +147,7 @@ std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find,
 
 }  // namespace
 
-std::vector<pid_t> ProcessesHolding(const std::string& mountpoint) {
-  struct stat st;
-  if (stat(mountpoint.c_str(), &st) != 0) return {};
-  const dev_t dev = st.st_dev;
+std::vector<pid_t> ProcessesHolding(dev_t dev) {
   return OtherProcessesWhere([dev](pid_t pid) { return Holds(pid, dev); });
 }
 
@@ -158,12 +155,14 @@ std::vector<pid_t> ProcessesMounting(dev_t dev) {
   return OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev); });
 }
 
-std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace) {
-  return EndProcesses([&] { return ProcessesHolding(mountpoint); }, grace);
+std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace) {
+  return EndProcesses([dev] { return ProcessesHolding(dev); }, grace);
 }
 
-std::vector<pid_t> EndMountCopies(dev_t dev, std::chrono::milliseconds grace) {
-  return EndProcesses([dev] { return ProcessesMounting(dev); }, grace);
+std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds grace) {
+  return EndProcesses(
+      [dev] { return OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev) || Holds(pid, dev); }); },
+      grace);
 }
 
 std::string DescribeProcess(pid_t pid) {

@@ -12,12 +12,13 @@
 namespace tazpod::vault {
 
 // Every process (other than the caller) with anything on the file system
-// mounted at `mountpoint`.
-std::vector<pid_t> ProcessesHolding(const std::string& mountpoint);
+// on device `dev` (its st_dev), wherever that is mounted, or if it is no
+// longer mounted anywhere (a detached mount lives on while it is held).
+std::vector<pid_t> ProcessesHolding(dev_t dev);
 
 // Sends SIGTERM to the holders, waits up to `grace` for them to let go, then
 // SIGKILLs the rest. Returns the holders that were found at first.
-std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::milliseconds grace);
+std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace);
 
 // Every process (other than the caller) whose mount namespace mounts the
 // file system on device `dev`. A mount namespace copied while the vault was
@@ -27,9 +28,10 @@ std::vector<pid_t> EndHolders(const std::string& mountpoint, std::chrono::millis
 // there, until every process in that namespace is gone.
 std::vector<pid_t> ProcessesMounting(dev_t dev);
 
-// EndHolders for those: SIGTERM, the grace period, SIGKILL. A namespace
-// goes with its last process, and its mounts with it.
-std::vector<pid_t> EndMountCopies(dev_t dev, std::chrono::milliseconds grace);
+// EndHolders for those and for the holders together: SIGTERM, the grace
+// period, SIGKILL. A namespace goes with its last process, and its mounts
+// with it; a detached mount goes with the last process that held it.
+std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds grace);
 
 // "pid 123 (bash)" for messages.
 std::string DescribeProcess(pid_t pid);

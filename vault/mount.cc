@@ -3,8 +3,12 @@
 #include <fcntl.h>
 #include <libmount/libmount.h>
 #include <linux/stat.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 
@@ -55,7 +59,54 @@ VaultStatus Mount(const std::string& source, const std::string& target, const st
   return std::nullopt;
 }
 
+// `path` split into its directory, opened, and its last name, when that
+// name is the root of a mount of the file system on `dev`.
+MountLocation LocateIfMountOf(const std::string& path, dev_t dev) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash + 1 == path.size()) return {};
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  MountLocation where{UniqueFd(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), path.substr(slash + 1), path};
+  if (!where) return {};
+  struct statx stx;
+  if (statx(where.parent.get(), where.name.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) != 0 ||
+      !S_ISDIR(stx.stx_mode) || makedev(stx.stx_dev_major, stx.stx_dev_minor) != dev)
+    return {};
+  // Before Linux 5.8 the attribute is unknown: umount(2) itself then
+  // refuses what is not the root of a mount.
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) return {};
+  return where;
+}
+
 }  // namespace
+
+MountLocation FindMountOf(dev_t dev, const std::string& expected) {
+  if (MountLocation where = LocateIfMountOf(expected, dev)) return where;
+  // Moved: the table says where to. It may move again before the look, so a
+  // few tries (a user who renames it in a loop only delays their own lock).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Table table(mnt_new_table_from_file("/proc/self/mountinfo"));
+    if (!table) return {};
+    libmnt_fs* fs = mnt_table_find_devno(table.get(), dev, MNT_ITER_BACKWARD);
+    const char* target = fs ? mnt_fs_get_target(fs) : nullptr;
+    if (!target) return {};
+    if (MountLocation where = LocateIfMountOf(target, dev)) return where;
+  }
+  return {};
+}
+
+VaultStatus UnmountAt(const MountLocation& where, const char* step) {
+  // umount(2) takes no directory descriptor: the directory becomes the
+  // working directory for a moment (the helper is single-threaded), then
+  // "/" again, where the helper works (init's, which it inherits).
+  if (fchdir(where.parent.get()) != 0)
+    return SystemError(step, "chdir to unmount " + where.path + ": " + std::strerror(errno));
+  const int rc = umount2(where.name.c_str(), UMOUNT_NOFOLLOW);
+  const int err = errno;
+  if (chdir("/") != 0 && rc == 0) return SystemError(step, std::string("chdir /: ") + std::strerror(errno));
+  if (rc == 0) return std::nullopt;
+  if (err == EBUSY) return VaultError{ErrorKind::kBusy, step, "umount " + where.path + ": still in use"};
+  return SystemError(step, "umount " + where.path + ": " + std::strerror(err));
+}
 
 VaultStatus MountFs(const std::string& source, const std::string& target, const std::string& fstype,
                     const std::string& options, const char* step) {
@@ -85,15 +136,6 @@ VaultStatus Unmount(const std::string& target, const char* step) {
 }
 
 bool IsMountPoint(const std::string& path) { return !MountSource(path).empty(); }
-
-bool IsMountPointFast(const std::string& path) {
-  struct statx stx;
-  // No automount and no symlink followed: the question is about `path` itself.
-  if (statx(AT_FDCWD, path.c_str(), AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) != 0 ||
-      !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-    return IsMountPoint(path);  // an error is answered by the mount table, as before
-  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
-}
 
 std::string MountSource(const std::string& path) {
   Table table(mnt_new_table_from_file("/proc/self/mountinfo"));

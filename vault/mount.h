@@ -2,8 +2,11 @@
 // and ask the mount table. MountGuard undoes a mount on an error path.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
+#include "common/unique_fd.h"
 #include "vault/vault_error.h"
 
 namespace tazpod::vault {
@@ -27,14 +30,35 @@ VaultStatus Unmount(const std::string& target, const char* step);
 // True when `path` is a mount point in this mount namespace.
 bool IsMountPoint(const std::string& path);
 
-// The same answer from one statx(2) (STATX_ATTR_MOUNT_ROOT, Linux 5.8)
-// instead of parsing the mount table, which costs milliseconds: the lock
-// asks it on its critical path. Falls back to IsMountPoint() on a kernel
-// that does not report the attribute.
-bool IsMountPointFast(const std::string& path);
-
 // The source (device) mounted at `path`, or empty.
 std::string MountSource(const std::string& path);
+
+// Where, in this mount namespace, a file system is mounted: the directory
+// that holds the mount point (an O_PATH descriptor) and the mount point's
+// name in it.
+struct MountLocation {
+  UniqueFd parent;
+  std::string name;
+  std::string path;  // the whole path, for messages
+  explicit operator bool() const { return parent.valid(); }
+};
+
+// The mount, in this mount namespace, of the file system on device `dev`:
+// at `expected` when it is mounted there, else wherever the mount table
+// says it is. A user may rename or remove the mount point in another mount
+// namespace, where it is an ordinary directory of theirs, and the kernel
+// moves (or detaches) the mount here with it: a lock that looked only at
+// `expected` would leave the file system, and its key, in the kernel.
+// What is found is checked to be a mount root on `dev`, so a path swapped
+// between the table and the look is not taken for it. Empty when the file
+// system is not mounted here (a detached mount is in no table).
+MountLocation FindMountOf(dev_t dev, const std::string& expected);
+
+// umount(2) of the mount point `where.name`, looked up in `where.parent`
+// without following a symbolic link: whoever owns the directories above it
+// cannot swap one of them between FindMountOf and the unmount. Busy is
+// reported as kBusy, never forced or lazy, as by Unmount.
+VaultStatus UnmountAt(const MountLocation& where, const char* step);
 
 // Unmounts `target` in its destructor unless Release()d.
 class MountGuard {

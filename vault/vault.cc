@@ -308,36 +308,38 @@ VaultStatus Vault::Lock() {
     into += std::chrono::duration_cast<std::chrono::microseconds>(now - clock).count();
     clock = now;
   };
-  // Only the mount matters here (DeactivateMapping checks the mapping).
-  const bool mounted = IsMountPointFast(config_.mountpoint);
+  // The mount is found by the file system's device, not by its path: the
+  // user may have renamed or removed the mount point (see FindMountOf).
+  // DeactivateMapping checks the mapping itself.
+  const dev_t file_system = FileSystemDevice();
+  const MountLocation mount = file_system != 0 ? FindMountOf(file_system, config_.mountpoint) : MountLocation{};
   lap(lock_timings_.probe_us);
-  dev_t file_system = 0;  // the vault's, for finding copies of its mount
-  if (struct stat st; mounted && stat(config_.mountpoint.c_str(), &st) == 0) file_system = st.st_dev;
-  if (mounted) {
+  if (mount) {
     RunHooksOf(config_.lock_hooks, "lock");
     lap(lock_timings_.hooks_us);
     // Unmount first: it fails with EBUSY exactly when a process holds the
     // file system, and only then are the holders looked for (a scan of
     // every process's files and mappings, the slowest part of a lock
     // nobody holds) and ended. An unmount writes everything back itself.
-    auto unmounted = Unmount(config_.mountpoint, "umount");
+    auto unmounted = UnmountAt(mount, "umount");
     lap(lock_timings_.umount_us);
     if (unmounted && unmounted->kind == ErrorKind::kBusy) {
       // Flush first, so that what was written reaches the device even if
       // a holder outlives its SIGKILL and the lock fails.
-      UniqueFd root(open(config_.mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + config_.mountpoint));
+      UniqueFd root(
+          openat(mount.parent.get(), mount.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (root && syncfs(root.get()) != 0) return SystemError("sync", Errno("syncfs " + mount.path));
       root.Reset();
       lap(lock_timings_.sync_us);
       CrashPoint("lock.sync");
-      EndHolders(config_.mountpoint, config_.holder_grace);
+      EndHolders(file_system, config_.holder_grace);
       lap(lock_timings_.holders_us);
-      unmounted = Unmount(config_.mountpoint, "umount");
+      unmounted = UnmountAt(mount, "umount");
       lap(lock_timings_.umount_us);
     }
     if (auto e = unmounted) {
       std::string holders;
-      for (pid_t pid : ProcessesHolding(config_.mountpoint)) holders += " " + DescribeProcess(pid);
+      for (pid_t pid : ProcessesHolding(file_system)) holders += " " + DescribeProcess(pid);
       if (!holders.empty()) e->message += "; held by" + holders;
       return e;
     }
@@ -346,7 +348,7 @@ VaultStatus Vault::Lock() {
   auto deactivated = DeactivateMapping(config_.mapping_name);
   lap(lock_timings_.deactivate_us);
   if (deactivated && deactivated->kind == ErrorKind::kBusy) {
-    deactivated = DeactivateEndingMountCopies(file_system);
+    deactivated = DeactivateEndingHoldersAndCopies();
     lap(lock_timings_.holders_us);
   }
   if (deactivated) return deactivated;
@@ -358,20 +360,23 @@ VaultStatus Vault::Lock() {
   return detached;
 }
 
-// The vault's own mount is gone, yet its mapping is busy: another mount
-// namespace, copied while the vault was mounted, still mounts it. Ends the
-// processes in such namespaces and tries again; the namespace, and its
-// mount, go with the last of them (the kernel may take a moment).
-VaultStatus Vault::DeactivateEndingMountCopies(dev_t file_system) {
-  if (file_system == 0) {
-    // Not mounted here (a lock or recovery after one that failed half-way):
-    // the file system's device is the mapping's.
-    struct stat st;
-    const std::string node = "/dev/mapper/" + config_.mapping_name;
-    if (stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) file_system = st.st_rdev;
-  }
+dev_t Vault::FileSystemDevice() const {
+  struct stat st;
+  const std::string node = "/dev/mapper/" + config_.mapping_name;
+  if (stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) return st.st_rdev;
+  return 0;
+}
+
+// The vault's mount here is gone, yet its mapping is busy. Either another
+// mount namespace, copied while the vault was mounted, still mounts it, or
+// the mount was detached (its mount point removed in another namespace)
+// while a process held a file in it. Ends those processes and tries again;
+// a namespace, or a detached mount, goes with the last of them (the kernel
+// may take a moment).
+VaultStatus Vault::DeactivateEndingHoldersAndCopies() {
+  const dev_t file_system = FileSystemDevice();
   std::vector<pid_t> ended;
-  if (file_system != 0) ended = EndMountCopies(file_system, config_.holder_grace);
+  if (file_system != 0) ended = EndHoldersAndMountCopies(file_system, config_.holder_grace);
   auto deactivated = DeactivateMapping(config_.mapping_name);
   for (int i = 0; i < 50 && !ended.empty() && deactivated && deactivated->kind == ErrorKind::kBusy; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -381,6 +386,9 @@ VaultStatus Vault::DeactivateEndingMountCopies(dev_t file_system) {
     std::string copies;
     for (pid_t pid : ProcessesMounting(file_system)) copies += " " + DescribeProcess(pid);
     if (!copies.empty()) deactivated->message += "; still mounted in the mount namespace of" + copies;
+    std::string holders;
+    for (pid_t pid : ProcessesHolding(file_system)) holders += " " + DescribeProcess(pid);
+    if (!holders.empty()) deactivated->message += "; held by" + holders;
   }
   return deactivated;
 }
@@ -412,13 +420,14 @@ VaultStatus Vault::ChangePassphrase(const SecretBuffer& old_passphrase, const Se
 
 VaultStatus Vault::Recover() {
   // Order matters: the mount holds the mapping, the mapping holds the loop.
-  if (IsMountPoint(config_.mountpoint) &&
-      MountSource(config_.mountpoint).find(config_.mapping_name) != std::string::npos) {
-    EndHolders(config_.mountpoint, config_.holder_grace);
-    if (auto e = Unmount(config_.mountpoint, "recover.umount")) return e;
+  if (const dev_t file_system = FileSystemDevice()) {
+    if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
+      EndHolders(file_system, config_.holder_grace);
+      if (auto e = UnmountAt(mount, "recover.umount")) return e;
+    }
   }
   auto deactivated = DeactivateMapping(config_.mapping_name);
-  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingMountCopies(0);
+  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingHoldersAndCopies();
   if (auto e = deactivated) {
     e->step = "recover." + e->step;
     return e;

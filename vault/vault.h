@@ -111,10 +111,12 @@ class Vault {
   VaultStatus CreateImage(bool* created);
 
   void RunHooksOf(const std::vector<std::string>& hooks, const char* phase);
-  // DeactivateMapping after ending the processes whose mount namespaces
-  // still mount the vault's file system (`file_system`: its device, or 0
-  // to take the mapping's).
-  VaultStatus DeactivateEndingMountCopies(dev_t file_system);
+  // The device of the vault's file system (the mapping's), or 0 when the
+  // mapping is not active.
+  dev_t FileSystemDevice() const;
+  // DeactivateMapping after ending the processes that still hold the
+  // vault's file system or whose mount namespaces still mount it.
+  VaultStatus DeactivateEndingHoldersAndCopies();
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;
