@@ -420,6 +420,7 @@ bool VaultService::EnsurePrivateNamespace(std::string* error) {
 }
 
 void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image, const Done& done) {
+  if (!unlocking_) return done({false, "refused", "the container is stopping"});
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
@@ -494,6 +495,7 @@ void VaultService::Verify(SecretBuffer passphrase, const Done& done) {
 }
 
 void VaultService::ChangePassphrase(SecretBuffer both, const Done& done) {
+  if (!unlocking_) return done({false, "refused", "the container is stopping"});
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
   RunHelper("passwd", std::move(both), [done](int code, const std::string& line) {

@@ -83,6 +83,12 @@ class VaultService {
   bool busy() const { return running_ != nullptr || !ready_; }
   const std::string& last_error() const { return last_error_; }
 
+  // Shutdown, first thing: every later unlock or passphrase change is
+  // refused. A client whose connection was accepted before would otherwise
+  // unlock the vault after the shutdown's lock, and init would exit with it
+  // unlocked (or kill the helper half-way). A lock, a verify and the status
+  // still answer.
+  void StopUnlocking() { unlocking_ = false; }
   // Shutdown: no helper is pre-started any more (the one waiting may still
   // run the shutdown's lock) …
   void StopPrestarting();
@@ -131,6 +137,7 @@ class VaultService {
   unsigned namespace_generation_ = 0;  // bumped when the private namespace is created
   std::shared_ptr<Standby> standby_;
   bool prestart_ = true;
+  bool unlocking_ = true;
   Observer observer_;
 };
 

@@ -152,6 +152,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     gate.mountpoint = mountpoint;
     c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate);
     VaultService* vault = c.vault.get();
+    supervisor.OnStopAccepting([vault] { vault->StopUnlocking(); });
     // First shutdown step: lock, after any operation in progress.
     supervisor.AddShutdownStep("vault.lock", [vault](const Supervisor::StepDone& done) {
       vault->WhenIdle([vault, done] {

@@ -2,10 +2,12 @@
  * 1's control socket malformed messages (the guest has no Python).
  * Test-only; never part of an image.
  *
- *   ctlpoke SOCKET HEX [half-close|silent]
+ *   ctlpoke SOCKET HEX [half-close|silent|wait-for FILE]
  *
  * HEX is the bytes to send ("" for none). half-close shuts down the writing
- * side after sending; silent sends nothing and just waits. Reads until the
+ * side after sending; silent sends nothing and just waits; wait-for
+ * connects, then sends only once FILE exists (a request that arrives after
+ * something the scenario does, on a connection made before it). Reads until the
  * server closes the connection (at most 20 s) and prints what came back,
  * non-printable bytes as '.', then "closed after N ms". Exit status: 0 when
  * the server closed the connection, 1 on a local error, 2 on our timeout. */
@@ -27,16 +29,23 @@ static long long now_ms(void) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: ctlpoke SOCKET HEX [half-close|silent]\n");
+    fprintf(stderr, "usage: ctlpoke SOCKET HEX [half-close|silent|wait-for FILE]\n");
     return 1;
   }
   const char *mode = argc > 3 ? argv[3] : "";
+  if (strcmp(mode, "wait-for") == 0 && argc < 5) {
+    fprintf(stderr, "ctlpoke: wait-for needs a FILE\n");
+    return 1;
+  }
   int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   strncpy(addr.sun_path, argv[1], sizeof addr.sun_path - 1);
   if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
     perror("ctlpoke: connect");
     return 1;
+  }
+  if (strcmp(mode, "wait-for") == 0) {
+    while (access(argv[4], F_OK) != 0) usleep(20000);
   }
   long long start = now_ms();
   if (strcmp(mode, "silent") != 0) {

@@ -1,0 +1,43 @@
+# A client connected to the control socket before `docker stop` sends its
+# unlock after the shutdown's lock, while init waits out the grace period
+# for a main child that ignores SIGTERM. The unlock is refused ("the
+# container is stopping"): init must not exit with the vault unlocked, nor
+# kill a helper half-way through an unlock.
+# timeout: 240
+# weight: 6
+write_init_config init.toml
+start_init init.toml init.log -- sh -c "trap '' TERM; exec sleep 1000"
+create_locked_vault 'a late passphrase'
+sock=/run/tazpod/control.sock
+hex() {  # the bytes of $1, in hex
+  local s=$1 i c out=
+  for (( i = 0; i < ${#s}; i++ )); do printf -v c '%02x' "'${s:i:1}"; out+=$c; done
+  echo "$out"
+}
+header='{"v":1,"op":"vault.unlock"}'
+secret='a late passphrase'
+message=$(printf '%08x%s%08x%s' "${#header}" "$(hex "$header")" "${#secret}" "$(hex "$secret")")
+sockets() {  # how many sockets PID 1 has open
+  local fd n=0
+  for fd in /proc/"$INIT_PID"/fd/*; do [[ $(readlink "$fd") != socket:* ]] || n=$((n + 1)); done
+  echo "$n"
+}
+before=$(sockets)
+rm -f /tmp/send
+/usr/lib/tazpod-test/ctlpoke "$sock" "$message" wait-for /tmp/send > poke.out & poke=$!
+for _ in $(seq 100); do (( $(sockets) > before )) && break; sleep 0.1; done
+(( $(sockets) > before )) || fail "PID 1 did not accept the connection"
+kill -TERM "$INIT_PID"
+wait_log init.log 'init.shutdown.term' 30
+grep -q 'init.shutdown.step.done step=vault.lock' init.log || fail "the shutdown did not lock first: $(cat init.log)"
+touch /tmp/send
+rc=0; wait "$poke" || rc=$?
+cat poke.out
+expect_eq "$rc" 0 "the connection was answered and closed"
+grep -q '"ok":false' poke.out || fail "the unlock was not refused: $(cat poke.out)"
+grep -q 'the container is stopping' poke.out || fail "no reason given: $(cat poke.out)"
+rc=0; wait "$INIT_PID" || rc=$?
+expect_eq "$rc" 137 "init's exit status (the main child ignored SIGTERM and was killed)"
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after shutdown"
+rm -f /tmp/send
+vault_remove_enclave
