@@ -269,6 +269,7 @@ std::string ApplyFlags(const InitFlags& f, Config& config) {
   for (const std::string& r : f.rewrites) {
     auto rw = ParseRewrite(r);
     if (!rw) return "--rewrite " + r + ": expected SIGNAL:SIGNAL, e.g. 15:3 or SIGTERM:SIGQUIT";
+    if (const char* why = RewriteSourceError(rw->first)) return "--rewrite " + r + ": " + why;
     c.signal_rewrite[rw->first] = rw->second;
   }
   for (int code : f.expect_exit) c.expect_exit.insert(code);

@@ -15,6 +15,7 @@
 
 #include "common/unique_fd.h"
 #include "init/signal_names.h"
+#include "init/signals.h"
 
 namespace tazpod::init {
 
@@ -146,6 +147,8 @@ std::optional<std::string> ApplyInitSection(const std::string& path, const toml:
         auto from_sig = ParseSignal(from.str());
         int to_sig = 0;
         if (!from_sig) return KeyError(path, to, key + "." + std::string(from.str()), "unknown signal");
+        if (const char* why = RewriteSourceError(*from_sig))
+          return KeyError(path, to, key + "." + std::string(from.str()), why);
         if (auto e = ReadSignal(path, to, key + "." + std::string(from.str()), to_sig, true)) return e;
         init.signal_rewrite[*from_sig] = to_sig;
       }
@@ -371,6 +374,12 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
   if (value > kDayMs / unit_ms) return std::nullopt;
   return std::chrono::milliseconds(value * unit_ms);
+}
+
+const char* RewriteSourceError(int signal) {
+  if (IsForwardable(signal)) return nullptr;
+  return "init never forwards this signal (it handles it itself, or it cannot be caught), so a rewrite of it would "
+         "do nothing";
 }
 
 std::optional<std::pair<int, int>> ParseRewrite(std::string_view text) {

@@ -143,4 +143,10 @@ std::optional<std::uint64_t> ParseSize(std::string_view text);
 // "15:3" or "SIGTERM:SIGQUIT" (dumb-init --rewrite); "SIGHUP:0" drops SIGHUP.
 std::optional<std::pair<int, int>> ParseRewrite(std::string_view text);
 
+// Why a rewrite of `signal` is refused, or nullptr when it is allowed. Init
+// never forwards SIGCHLD (its own), SIGKILL and SIGSTOP (they cannot be
+// caught) or a fault signal, so such a rewrite would do nothing; dumb-init
+// accepts it silently, which hides the mistake.
+const char* RewriteSourceError(int signal);
+
 }  // namespace tazpod::init

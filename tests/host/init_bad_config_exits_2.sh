@@ -20,6 +20,8 @@ check "malformed TOML" $'[init\n' "cfg.toml:1:"
 check "unknown section" $'[inits]\n' "cfg.toml:1:2: inits: unknown section"
 check "unknown vault key" $'[vault]\nsize = 5\n' "vault.size: unknown key"
 check "reserved section key" $'[health]\nport = 5\n' "health.port: unknown key"
+check "rewrite of a signal never forwarded" $'[init]\nsignal_rewrite = { SIGSTOP = "SIGTERM" }\n' \
+  "cfg.toml:2:30: init.signal_rewrite.SIGSTOP: init never forwards this signal"
 
 rc=0
 "$TAZPOD" init --config /nonexistent/tazpod.toml -- true 2>err || rc=$?

@@ -56,6 +56,11 @@ expect_eq "$(run sh -c 'exit 4')" 4 "command without --"
 # Usage errors are 2, before anything starts.
 expect_eq "$(run --pause -- true)" 2 "--pause with a command"
 expect_eq "$(run --grace-period soon -- true)" 2 "bad --grace-period"
+# A rewrite of a signal init never forwards would silently do nothing.
+expect_eq "$(run -r SIGCHLD:SIGTERM -- touch started)" 2 "-r of SIGCHLD"
+grep -q -- '--rewrite SIGCHLD:SIGTERM: init never forwards this signal' log || fail "no reason given: $(cat log)"
+[[ ! -e started ]] || fail "the command ran after a refused --rewrite"
+expect_eq "$(run -r 9:15 -- true)" 2 "-r of SIGKILL"
 # Too few descriptors for init's event loop (a tiny RLIMIT_NOFILE): init
 # cannot supervise, so it kills the main child it started and exits 1,
 # saying why; it never aborts, and never leaves the child behind. (Not PID

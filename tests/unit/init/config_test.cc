@@ -14,6 +14,7 @@ using tazpod::LogFormat;
 using tazpod::LogLevel;
 using tazpod::init::ParseDuration;
 using tazpod::init::ParseRewrite;
+using tazpod::init::RewriteSourceError;
 
 namespace {
 
@@ -168,6 +169,16 @@ TEST_CASE("config: signal rewrites") {
   CHECK_FALSE(ParseRewrite("SIGNOPE:1").has_value());
 }
 
+TEST_CASE("config: rewrites of signals init never forwards are refused") {
+  CHECK(RewriteSourceError(SIGTERM) == nullptr);
+  CHECK(RewriteSourceError(SIGHUP) == nullptr);
+  CHECK(RewriteSourceError(SIGRTMIN) == nullptr);
+  for (int never : {SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGABRT}) {
+    CAPTURE(never);
+    CHECK(RewriteSourceError(never) != nullptr);
+  }
+}
+
 TEST_CASE("config: a full [init] section is applied") {
   TempConfig file(R"(
 [init]
@@ -225,6 +236,8 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[init]\nforward_to_process_group = \"yes\"\n", ":2:", "init.forward_to_process_group"},
       {"[init]\nexpect_exit = [300]\n", ":2:", "init.expect_exit"},
       {"[init]\nsignal_rewrite = { SIGBOGUS = 1 }\n", ":2:", "init.signal_rewrite.SIGBOGUS"},
+      {"[init]\nsignal_rewrite = { SIGCHLD = \"SIGTERM\" }\n", ":2:", "init.signal_rewrite.SIGCHLD"},
+      {"[init]\nsignal_rewrite = { SIGKILL = 0 }\n", ":2:", "init.signal_rewrite.SIGKILL"},
       {"[vault]\nsize = \"1G\"\n", ":2:", "vault.size"},
       {"[vault]\nenclave_size = \"lots\"\n", ":2:", "vault.enclave_size"},
       {"[vault]\nmode = \"disk\"\n", ":2:", "vault.mode"},
