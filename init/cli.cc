@@ -1,5 +1,6 @@
 #include "init/cli.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <string>
@@ -492,18 +493,14 @@ int RunCli(int argc, char** argv) {
   }
   // Every other subcommand takes no command line: "--" ends its arguments,
   // and nothing may follow.
-  std::vector<std::string_view> own;
-  bool after_dashes = false;
-  for (int a = i + 1; a < argc && !after_dashes; ++a) {
-    std::string_view arg(argv[a]);
-    if (arg == "--") after_dashes = a + 1 < argc;
-    else own.push_back(arg);
-  }
-  if (subcommand == "--" || after_dashes) {
+  char** const rest = argv + i + 1;
+  char** const end = argv + argc;
+  char** const dashes = std::find_if(rest, end, [](const char* arg) { return std::string_view(arg) == "--"; });
+  if (subcommand == "--" || (dashes != end && dashes + 1 != end)) {
     Print(stderr, "tazpod: arguments after \"--\" are only for `tazpod init`\n");
     return kExitUsage;
   }
-  Args args(std::move(own));
+  Args args(std::vector<std::string_view>(rest, dashes));
   const bool client = subcommand == "login" || subcommand == "status" || subcommand == "lock" ||
                       subcommand == "passwd" || subcommand == "health";
   if (subcommand != "vault" && !client)

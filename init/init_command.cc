@@ -178,7 +178,8 @@ int RunInit(const InitOptions& options) {
     Log(LogLevel::kError, "init.start.failed", {{"call", "event loop"}, {"error", e.what()}});
     if (main_child > 0) {
       signal_thread::Pause pause;  // nothing forwarded to its pid once reaped
-      kill(config.forward_to_process_group ? -main_child : main_child, SIGKILL);
+      pid_t target = 0;
+      signal_thread::SendToMainChild(main_child, SIGKILL, config.forward_to_process_group, &target);
       waitpid(main_child, nullptr, 0);
       signal_thread::SetMainChild(0);
     }

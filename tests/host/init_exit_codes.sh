@@ -56,6 +56,15 @@ expect_eq "$(run sh -c 'exit 4')" 4 "command without --"
 # Usage errors are 2, before anything starts.
 expect_eq "$(run --pause -- true)" 2 "--pause with a command"
 expect_eq "$(run --grace-period soon -- true)" 2 "bad --grace-period"
+# Only `tazpod init` takes a command after "--"; another subcommand may end
+# its arguments with one, and nothing may follow it.
+rc=0; "$TAZPOD" status -- x 2>err || rc=$?
+expect_eq "$rc" 2 "tazpod status -- x"
+grep -qF 'arguments after "--" are only for' err || fail "no reason given: $(cat err)"
+rc=0; "$TAZPOD" -- status 2>err || rc=$?
+expect_eq "$rc" 2 "tazpod -- status"
+rc=0; "$TAZPOD" vault --help -- >/dev/null 2>err || rc=$?
+expect_eq "$rc" 0 "tazpod vault --help -- (a last \"--\" is allowed): $(cat err)"
 # A rewrite of a signal init never forwards would silently do nothing.
 expect_eq "$(run -r SIGCHLD:SIGTERM -- touch started)" 2 "-r of SIGCHLD"
 grep -q -- '--rewrite SIGCHLD:SIGTERM: init never forwards this signal' log || fail "no reason given: $(cat log)"
