@@ -61,6 +61,16 @@ std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1) {
   return result;
 }
 
+bool IsDescendant(pid_t pid, pid_t ancestor) {
+  for (int depth = 0; pid > 0 && depth < 4096; ++depth) {
+    const std::optional<ProcStat> st = ReadProcStat(pid);
+    if (!st) return false;
+    if (st->ppid == ancestor) return true;
+    pid = st->ppid;
+  }
+  return false;
+}
+
 bool ProcShowsOwnNamespace() {
   char buf[32];
   ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);

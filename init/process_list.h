@@ -25,4 +25,9 @@ std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1);
 // back to kill(-1) as PID 1, or to the main child alone.
 bool ProcShowsOwnNamespace();
 
+// True when `pid` is, as /proc shows it now, a descendant of `ancestor`.
+// A pid listed by ProcessesToStop may have been freed and given to another
+// process since: checked again once the process is pinned by a pidfd.
+bool IsDescendant(pid_t pid, pid_t ancestor);
+
 }  // namespace tazpod::init

@@ -47,6 +47,13 @@ constexpr rlim_t kDescriptorsKeptFree = 128;
 
 UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
 
+// `signal` to `pid`, through `pidfd` when there is one: a pidfd cannot
+// reach a later holder of the pid. Returns 0, or the errno.
+int SendSignal(pid_t pid, const UniqueFd& pidfd, int signal) {
+  const long rc = pidfd ? syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) : kill(pid, signal);
+  return rc == 0 ? 0 : errno;
+}
+
 // The kernel hands out the lowest free descriptor, so all below `fd` are in
 // use: at or past the limit less the reserve, fewer than it are left.
 bool TooFewDescriptorsLeft(int fd) {
@@ -331,26 +338,39 @@ void Supervisor::TerminateProcesses() {
   int signalled = 0;
   for (pid_t pid : *processes) {
     if (waiting_for_.count(pid)) continue;
+    UniqueFd pidfd;
+    if (!PinListed(pid, &pidfd)) continue;
     // The main child (its group with -g) got the shutdown signal above. A
     // process found in a later round is new, also in that group: it came
     // after the signal, and gets SIGTERM like any other.
     bool in_main_group = first_round && main_child_alive_ &&
                          (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
     if (!in_main_group) {
-      if (kill(pid, SIGTERM) != 0) continue;  // already gone
+      if (SendSignal(pid, pidfd, SIGTERM) != 0) continue;  // already gone
       // A stopped process (a job suspended with Ctrl+Z) would keep the
       // SIGTERM pending until the SIGKILL: it is woken to act on it.
-      kill(pid, SIGCONT);
+      SendSignal(pid, pidfd, SIGCONT);
       ++signalled;
     }
-    WatchUntilGone(pid);
+    WatchUntilGone(pid, std::move(pidfd));
   }
   if (first_round) Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}});
   if (waiting_for_.empty()) Finish();
 }
 
-void Supervisor::WatchUntilGone(pid_t pid) {
-  UniqueFd fd = OpenPidFd(pid);
+bool Supervisor::PinListed(pid_t pid, UniqueFd* pidfd) {
+  *pidfd = OpenPidFd(pid);
+  if (!*pidfd && errno == ESRCH) return false;  // gone
+  // As PID 1 every process in the namespace is init's to stop. Otherwise
+  // the pid, listed a moment ago, may belong to another process by now:
+  // pinned by the pidfd, it is checked again. Without a pidfd (before
+  // Linux 5.3, an old seccomp profile, no descriptor left) the pid is all
+  // there is, as before pidfds.
+  return is_pid1_ || IsDescendant(pid, self_);
+}
+
+void Supervisor::WatchUntilGone(pid_t pid, UniqueFd fd) {
+  if (!fd) fd = OpenPidFd(pid);
   if (fd && TooFewDescriptorsLeft(fd.get())) {
     fd.Reset();
     errno = EMFILE;
@@ -491,11 +511,22 @@ void Supervisor::KillRemaining() {
     // As PID 1, kill(-1) reaches every process in the namespace but init,
     // including any started after the list above was read.
     kill(-1, SIGKILL);
+    for (pid_t pid : left)
+      if (!waiting_for_.count(pid)) WatchUntilGone(pid);
   } else {
-    for (pid_t pid : left) kill(pid, SIGKILL);
+    for (pid_t pid : left) {
+      auto watched = waiting_for_.find(pid);
+      if (watched != waiting_for_.end() && watched->second) {
+        // Watched since an earlier round: its pidfd is the process listed then.
+        syscall(SYS_pidfd_send_signal, watched->second->native_handle(), SIGKILL, nullptr, 0);
+        continue;
+      }
+      UniqueFd pidfd;
+      if (!PinListed(pid, &pidfd)) continue;
+      SendSignal(pid, pidfd, SIGKILL);
+      if (watched == waiting_for_.end()) WatchUntilGone(pid, std::move(pidfd));
+    }
   }
-  for (pid_t pid : left)
-    if (!waiting_for_.count(pid)) WatchUntilGone(pid);
   grace_timer_.expires_after(kAfterKillWait);
   grace_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;

@@ -88,9 +88,14 @@ class Supervisor {
   void BeginShutdown(const std::string& reason, int signal);
   void RunStep(size_t index);
   void TerminateProcesses();
-  // Calls OnProcessGone(pid) once the process is gone: woken by its pidfd,
-  // or polled when the kernel gives none.
-  void WatchUntilGone(pid_t pid);
+  // Opens a pidfd of a process ListProcesses() found (into *pidfd; left
+  // invalid when the kernel gives none) and tells whether it is still one
+  // to stop: false when it is gone, or, when init is not PID 1, when the pid
+  // now belongs to a process that is not init's descendant.
+  bool PinListed(pid_t pid, UniqueFd* pidfd);
+  // Calls OnProcessGone(pid) once the process is gone: woken by its pidfd
+  // (`pidfd`, or one opened here), or polled when the kernel gives none.
+  void WatchUntilGone(pid_t pid, UniqueFd pidfd = UniqueFd());
   void PollUnwatched();
   void OnProcessGone(pid_t pid);
   void KillRemaining();
