@@ -516,11 +516,11 @@ void Supervisor::KillRemaining() {
   } else {
     for (pid_t pid : left) {
       auto watched = waiting_for_.find(pid);
-      if (watched != waiting_for_.end() && watched->second) {
-        // Watched since an earlier round: its pidfd is the process listed then.
-        syscall(SYS_pidfd_send_signal, watched->second->native_handle(), SIGKILL, nullptr, 0);
+      // Watched since an earlier round: its pidfd is the process listed
+      // then. If that one is gone, the pid may be a new descendant's.
+      if (watched != waiting_for_.end() && watched->second &&
+          syscall(SYS_pidfd_send_signal, watched->second->native_handle(), SIGKILL, nullptr, 0) == 0)
         continue;
-      }
       UniqueFd pidfd;
       if (!PinListed(pid, &pidfd)) continue;
       SendSignal(pid, pidfd, SIGKILL);
