@@ -47,10 +47,10 @@ constexpr rlim_t kDescriptorsKeptFree = 128;
 
 UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
 
-// `signal` to `pid`, through `pidfd` when there is one: a pidfd cannot
-// reach a later holder of the pid. Returns 0, or the errno.
-int SendSignal(pid_t pid, const UniqueFd& pidfd, int signal) {
-  const long rc = pidfd ? syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) : kill(pid, signal);
+// `signal` to `pid`, through `pidfd` when there is one (-1 when not): a
+// pidfd cannot reach a later holder of the pid. Returns 0, or the errno.
+int SendSignal(pid_t pid, int pidfd, int signal) {
+  const long rc = pidfd >= 0 ? syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0) : kill(pid, signal);
   return rc == 0 ? 0 : errno;
 }
 
@@ -346,10 +346,10 @@ void Supervisor::TerminateProcesses() {
     bool in_main_group = first_round && main_child_alive_ &&
                          (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
     if (!in_main_group) {
-      if (SendSignal(pid, pidfd, SIGTERM) != 0) continue;  // already gone
+      if (SendSignal(pid, pidfd.get(), SIGTERM) != 0) continue;  // already gone
       // A stopped process (a job suspended with Ctrl+Z) would keep the
       // SIGTERM pending until the SIGKILL: it is woken to act on it.
-      SendSignal(pid, pidfd, SIGCONT);
+      SendSignal(pid, pidfd.get(), SIGCONT);
       ++signalled;
     }
     WatchUntilGone(pid, std::move(pidfd));
@@ -488,12 +488,11 @@ void Supervisor::KillRemaining() {
     if (is_pid1_) {
       kill(-1, SIGKILL);
     } else {
-      if (main_child_alive_) kill(config_.forward_to_process_group ? -main_child_ : main_child_, SIGKILL);
-      for (const auto& [pid, pidfd] : waiting_for_) {
-        // Through its pidfd where there is one: that cannot reach a reused pid.
-        if (pidfd) syscall(SYS_pidfd_send_signal, pidfd->native_handle(), SIGKILL, nullptr, 0);
-        else kill(pid, SIGKILL);
-      }
+      pid_t target = 0;
+      if (main_child_alive_)
+        signal_thread::SendToMainChild(main_child_, SIGKILL, config_.forward_to_process_group, &target);
+      // Through its pidfd where there is one: that cannot reach a reused pid.
+      for (const auto& [pid, pidfd] : waiting_for_) SendSignal(pid, pidfd ? pidfd->native_handle() : -1, SIGKILL);
     }
     grace_timer_.expires_after(kAfterKillWait);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
@@ -519,11 +518,11 @@ void Supervisor::KillRemaining() {
       // Watched since an earlier round: its pidfd is the process listed
       // then. If that one is gone, the pid may be a new descendant's.
       if (watched != waiting_for_.end() && watched->second &&
-          syscall(SYS_pidfd_send_signal, watched->second->native_handle(), SIGKILL, nullptr, 0) == 0)
+          SendSignal(pid, watched->second->native_handle(), SIGKILL) == 0)
         continue;
       UniqueFd pidfd;
       if (!PinListed(pid, &pidfd)) continue;
-      SendSignal(pid, pidfd, SIGKILL);
+      SendSignal(pid, pidfd.get(), SIGKILL);
       if (watched == waiting_for_.end()) WatchUntilGone(pid, std::move(pidfd));
     }
   }
