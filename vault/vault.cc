@@ -348,7 +348,7 @@ VaultStatus Vault::Lock() {
   auto deactivated = DeactivateMapping(config_.mapping_name);
   lap(lock_timings_.deactivate_us);
   if (deactivated && deactivated->kind == ErrorKind::kBusy) {
-    deactivated = DeactivateEndingHoldersAndCopies();
+    deactivated = DeactivateEndingHoldersAndCopies(file_system);
     lap(lock_timings_.holders_us);
   }
   if (deactivated) return deactivated;
@@ -373,8 +373,7 @@ dev_t Vault::FileSystemDevice() const {
 // while a process held a file in it. Ends those processes and tries again;
 // a namespace, or a detached mount, goes with the last of them (the kernel
 // may take a moment).
-VaultStatus Vault::DeactivateEndingHoldersAndCopies() {
-  const dev_t file_system = FileSystemDevice();
+VaultStatus Vault::DeactivateEndingHoldersAndCopies(dev_t file_system) {
   std::vector<pid_t> ended;
   if (file_system != 0) ended = EndHoldersAndMountCopies(file_system, config_.holder_grace);
   auto deactivated = DeactivateMapping(config_.mapping_name);
@@ -420,14 +419,15 @@ VaultStatus Vault::ChangePassphrase(const SecretBuffer& old_passphrase, const Se
 
 VaultStatus Vault::Recover() {
   // Order matters: the mount holds the mapping, the mapping holds the loop.
-  if (const dev_t file_system = FileSystemDevice()) {
+  const dev_t file_system = FileSystemDevice();
+  if (file_system != 0) {
     if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
       EndHolders(file_system, config_.holder_grace);
       if (auto e = UnmountAt(mount, "recover.umount")) return e;
     }
   }
   auto deactivated = DeactivateMapping(config_.mapping_name);
-  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingHoldersAndCopies();
+  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingHoldersAndCopies(file_system);
   if (auto e = deactivated) {
     e->step = "recover." + e->step;
     return e;

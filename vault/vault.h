@@ -115,8 +115,9 @@ class Vault {
   // mapping is not active.
   dev_t FileSystemDevice() const;
   // DeactivateMapping after ending the processes that still hold the
-  // vault's file system or whose mount namespaces still mount it.
-  VaultStatus DeactivateEndingHoldersAndCopies();
+  // vault's file system (on `file_system`, from FileSystemDevice(); 0 ends
+  // none) or whose mount namespaces still mount it.
+  VaultStatus DeactivateEndingHoldersAndCopies(dev_t file_system);
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;
