@@ -145,11 +145,11 @@ std::optional<std::string> ApplyInitSection(const std::string& path, const toml:
       if (!rewrites) return KeyError(path, node, key, "expected a table such as { SIGTERM = \"SIGQUIT\" }");
       for (auto&& [from, to] : *rewrites) {
         auto from_sig = ParseSignal(from.str());
+        const std::string entry = key + "." + std::string(from.str());
         int to_sig = 0;
-        if (!from_sig) return KeyError(path, to, key + "." + std::string(from.str()), "unknown signal");
-        if (const char* why = RewriteSourceError(*from_sig))
-          return KeyError(path, to, key + "." + std::string(from.str()), why);
-        if (auto e = ReadSignal(path, to, key + "." + std::string(from.str()), to_sig, true)) return e;
+        if (!from_sig) return KeyError(path, to, entry, "unknown signal");
+        if (const char* why = RewriteSourceError(*from_sig)) return KeyError(path, to, entry, why);
+        if (auto e = ReadSignal(path, to, entry, to_sig, true)) return e;
         init.signal_rewrite[*from_sig] = to_sig;
       }
     } else {
