@@ -192,6 +192,13 @@ vault_remove_enclave() { umount "$VAULT_ENCLAVE" 2>/dev/null || true; }
 # guest has no PAM, so su is not an option.
 as_dev() { setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
 
+# text_hex TEXT: the bytes of TEXT in hex, for ctlpoke (ASCII text).
+text_hex() {
+  local s=$1 i c out=
+  for (( i = 0; i < ${#s}; i++ )); do printf -v c '%02x' "'${s:i:1}"; out+=$c; done
+  echo "$out"
+}
+
 # write_init_config FILE [EXTRA TOML LINES...]: a configuration for `tazpod
 # init` in the guest with the scenario's vault names and cheap PBKDF.
 write_init_config() {

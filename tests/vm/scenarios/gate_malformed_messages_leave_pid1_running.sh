@@ -6,13 +6,8 @@
 write_init_config init.toml
 start_init init.toml init.log
 sock=/run/tazpod/control.sock
-hex() {  # the bytes of $1, in hex
-  local s=$1 i c out=
-  for (( i = 0; i < ${#s}; i++ )); do printf -v c '%02x' "'${s:i:1}"; out+=$c; done
-  echo "$out"
-}
 frame() {  # frame HEADER [SECRET_LENGTH]: a message whose secret part is announced only
-  printf '%08x%s%08x' "${#1}" "$(hex "$1")" "${2:-0}"
+  printf '%08x%s%08x' "${#1}" "$(text_hex "$1")" "${2:-0}"
 }
 poke() {  # poke NAME HEX [MODE] EXPECTED_REPLY_TEXT
   local out rc=0
@@ -22,7 +17,7 @@ poke() {  # poke NAME HEX [MODE] EXPECTED_REPLY_TEXT
   [[ -z ${4:-} ]] || grep -q "$4" <<<"$out" || fail "$1: expected a reply with '$4', got: $out"
   kill -0 "$INIT_PID" || fail "$1: PID 1 died"
 }
-poke text "$(hex 'hello, world')"
+poke text "$(text_hex 'hello, world')"
 poke zero_length 0000000000000000
 poke oversized_header ffffffff '' 'header size out of bounds'
 poke not_json "$(frame 'abc{')" '' 'ok":false'

@@ -9,14 +9,9 @@ write_init_config init.toml
 start_init init.toml init.log -- sh -c "trap '' TERM; exec sleep 1000"
 create_locked_vault 'a late passphrase'
 sock=/run/tazpod/control.sock
-hex() {  # the bytes of $1, in hex
-  local s=$1 i c out=
-  for (( i = 0; i < ${#s}; i++ )); do printf -v c '%02x' "'${s:i:1}"; out+=$c; done
-  echo "$out"
-}
 header='{"v":1,"op":"vault.unlock"}'
 secret='a late passphrase'
-message=$(printf '%08x%s%08x%s' "${#header}" "$(hex "$header")" "${#secret}" "$(hex "$secret")")
+message=$(printf '%08x%s%08x%s' "${#header}" "$(text_hex "$header")" "${#secret}" "$(text_hex "$secret")")
 sockets() {  # how many sockets PID 1 has open
   local fd n=0
   for fd in /proc/"$INIT_PID"/fd/*; do [[ $(readlink "$fd") != socket:* ]] || n=$((n + 1)); done
