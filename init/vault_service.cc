@@ -18,6 +18,7 @@
 #include "init/main_child.h"
 #include "init/mount_namespace.h"
 #include "init/signals.h"
+#include "vault/passphrase_limits.h"
 
 namespace tazpod::init {
 
@@ -32,6 +33,26 @@ namespace {
 // vault.helper.done (bench/vault reads them).
 constexpr const char* kHelperTimings[] = {"t_start_us", "t_end_us",  "probe_us",      "hooks_us", "holders_us",
                                           "sync_us",    "umount_us", "deactivate_us", "detach_us"};
+
+// Why the helper would refuse `size` bytes as the passphrase `what`, or "".
+// Checked before a helper starts: the helper refuses such input as a usage
+// error, with no result line, and that would leave the vault failed (and
+// PID 1 unhealthy) because someone sent 2 kB.
+std::string PassphraseProblem(size_t size, const char* what) {
+  if (size == 0) return std::string("no ") + what;
+  if (size > vault::kMaxPassphraseBytes)
+    return std::string("the ") + what + " is longer than " + std::to_string(vault::kMaxPassphraseBytes) + " bytes";
+  return "";
+}
+
+// passwd's input, OLD, a NUL byte, NEW: as the helper reads it.
+std::string PassphrasePairProblem(const SecretBuffer& both) {
+  const void* nul = both.size() ? std::memchr(both.data(), '\0', both.size()) : nullptr;
+  if (!nul) return "expected the old and the new passphrase";
+  const size_t old_size = static_cast<size_t>(static_cast<const char*>(nul) - both.data());
+  if (old_size > vault::kMaxPassphraseBytes) return PassphraseProblem(old_size, "old passphrase");
+  return PassphraseProblem(both.size() - old_size - 1, "new passphrase");
+}
 
 }  // namespace
 
@@ -421,6 +442,8 @@ bool VaultService::EnsurePrivateNamespace(std::string* error) {
 
 void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image, const Done& done) {
   if (!unlocking_) return done({false, "refused", "the container is stopping"});
+  if (std::string problem = PassphraseProblem(passphrase.size(), "passphrase"); !problem.empty())
+    return done({false, "invalid", problem});
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
@@ -489,6 +512,8 @@ void VaultService::Lock(const Done& done) {
 }
 
 void VaultService::Verify(SecretBuffer passphrase, const Done& done) {
+  if (std::string problem = PassphraseProblem(passphrase.size(), "passphrase"); !problem.empty())
+    return done({false, "invalid", problem});
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
   RunHelper("verify", std::move(passphrase), [done](int code, const std::string& line) { done(OutcomeOfResult(code, line)); });
@@ -496,6 +521,7 @@ void VaultService::Verify(SecretBuffer passphrase, const Done& done) {
 
 void VaultService::ChangePassphrase(SecretBuffer both, const Done& done) {
   if (!unlocking_) return done({false, "refused", "the container is stopping"});
+  if (std::string problem = PassphrasePairProblem(both); !problem.empty()) return done({false, "invalid", problem});
   if (busy()) return done({false, "busy", "another vault operation is running"});
   if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
   RunHelper("passwd", std::move(both), [done](int code, const std::string& line) {

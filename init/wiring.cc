@@ -8,8 +8,13 @@
 #include "common/audit.h"
 #include "common/log.h"
 #include "session/protocol.h"
+#include "vault/passphrase_limits.h"
 
 namespace tazpod::init {
+
+// The prompts stop where the helper does: a passphrase typed in full is one
+// the vault can take.
+static_assert(session::kMaxPassphraseBytes == vault::kMaxPassphraseBytes);
 
 namespace {
 

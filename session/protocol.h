@@ -25,7 +25,8 @@ namespace tazpod::session {
 inline constexpr int kProtocolVersion = 1;
 inline constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 inline constexpr std::uint32_t kMaxSecretBytes = 4 * 1024;
-// One passphrase: the most the vault helper takes (vault/helper_main.cc);
+// One passphrase: the most the vault helper takes (vault/passphrase_limits.h;
+// init/wiring.cc checks that the two agree);
 // the prompts stop there, so a longer one is refused as it is typed.
 inline constexpr std::uint32_t kMaxPassphraseBytes = 1024;
 inline constexpr char kDefaultSocketPath[] = "/run/tazpod/control.sock";

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/secret_buffer.h"
+#include "vault/passphrase_limits.h"
 #include "vault/vault.h"
 
 namespace {
@@ -62,7 +63,7 @@ bool IsOperation(const std::string& name) {
 using tazpod::SecretBuffer;
 using namespace tazpod::vault;
 
-constexpr size_t kMaxPassphrase = 1024;
+constexpr size_t kMaxPassphrase = kMaxPassphraseBytes;
 constexpr int kExitUsage = 64;
 
 // CLOCK_MONOTONIC in microseconds: the clock PID 1 logs as `mono_us`.

@@ -30,5 +30,22 @@ grep -q 'control.refused reason=read_timeout' init.log || fail "the silent clien
 expect_eq "$(grep -c 'control.refused' init.log)" 8 "refusals logged (the half-closed one is just dropped)"
 expect_eq "$(tazpod status --json | grep -o '"vault":"[a-z]*"')" '"vault":"absent"' "the gate answers afterwards"
 create_locked_vault 'after the abuse'
+
+# A passphrase longer than the vault takes (1,024 bytes) is invalid input on
+# every path: refused before a helper starts, the vault left locked, not
+# failed (a helper given one exits with a usage error and no result).
+long=$(printf '%02000d' 0 | tr 0 a)
+long_hex=$(text_hex "$long")
+rc=0; printf '%s\n' "$long" | tazpod vault unlock --passphrase-stdin > long.out 2>&1 || rc=$?
+cat long.out
+expect_eq "$rc" 4 "tazpod vault unlock with a 2,000-byte passphrase (invalid input)"
+grep -q 'longer than 1024 bytes' long.out || fail "no message naming the limit"
+poke long_login "$(frame '{"v":1,"op":"gate.login"}' 2000)$long_hex" '' 'longer than 1024 bytes'
+poke long_verify "$(frame '{"v":1,"op":"vault.verify"}' 2000)$long_hex" '' 'longer than 1024 bytes'
+poke long_passwd "$(frame '{"v":1,"op":"gate.passwd"}' 2016)$(text_hex 'after the abuse')00$long_hex" '' \
+  'new passphrase is longer than 1024 bytes'
+expect_eq "$(tazpod status --json | grep -o '"vault":"[a-z]*"')" '"vault":"locked"' "the vault after the long passphrases"
+printf '%s\n' 'after the abuse' | tazpod vault unlock --passphrase-stdin
+tazpod vault lock
 kill -TERM "$INIT_PID"; rc=0; wait "$INIT_PID" || rc=$?
 expect_eq "$rc" 0 "PID 1's exit status at the end"
