@@ -121,20 +121,6 @@ VaultStatus MountFsAt(const std::string& source, int target_dir, const std::stri
                /*canonicalize=*/false, step);
 }
 
-VaultStatus Unmount(const std::string& target, const char* step) {
-  Context cxt = NewContext();
-  if (!cxt) return SystemError(step, "mnt_new_context failed");
-  mnt_context_set_target(cxt.get(), target.c_str());
-  int rc = mnt_context_umount(cxt.get());
-  if (rc != 0 || mnt_context_get_status(cxt.get()) != 1) {
-    int err = mnt_context_get_syscall_errno(cxt.get());
-    if (err == EBUSY) return VaultError{ErrorKind::kBusy, step, "umount " + target + ": still in use"};
-    if (mnt_context_syscall_called(cxt.get())) return SystemError(step, SyscallError(cxt.get(), "umount", target));
-    return SystemError(step, "umount " + target + ": libmount error " + std::to_string(rc));
-  }
-  return std::nullopt;
-}
-
 bool IsMountPoint(const std::string& path) { return !MountSource(path).empty(); }
 
 std::string MountSource(const std::string& path) {

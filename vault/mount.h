@@ -23,10 +23,6 @@ VaultStatus MountFs(const std::string& source, const std::string& target, const 
 VaultStatus MountFsAt(const std::string& source, int target_dir, const std::string& shown, const std::string& fstype,
                       const std::string& options, const char* step);
 
-// umount(2) of `target`. Busy is reported as kBusy, never forced or lazy:
-// a lazy unmount would leave the file system (and the key) alive.
-VaultStatus Unmount(const std::string& target, const char* step);
-
 // True when `path` is a mount point in this mount namespace.
 bool IsMountPoint(const std::string& path);
 
@@ -57,22 +53,30 @@ MountLocation FindMountOf(dev_t dev, const std::string& expected);
 // umount(2) of the mount point `where.name`, looked up in `where.parent`
 // without following a symbolic link: whoever owns the directories above it
 // cannot swap one of them between FindMountOf and the unmount. Busy is
-// reported as kBusy, never forced or lazy, as by Unmount.
+// reported as kBusy, never forced or lazy: a lazy unmount would leave the
+// file system (and the key) alive.
 VaultStatus UnmountAt(const MountLocation& where, const char* step);
 
-// Unmounts `target` in its destructor unless Release()d.
+// Undoes a mount on an error path, in its destructor unless Release()d: the
+// mount of the file system on `dev`, found as FindMountOf finds it. Not by
+// the path: the mount point is the user's directory, which the user may
+// rename and replace with a symbolic link meanwhile; an unmount by path
+// would follow the link and unmount what it points to, and leave the new
+// file system mounted where the directory went.
 class MountGuard {
  public:
-  explicit MountGuard(std::string target) : target_(std::move(target)) {}
+  MountGuard(dev_t dev, std::string expected) : dev_(dev), expected_(std::move(expected)) {}
   ~MountGuard() {
-    if (!target_.empty()) Unmount(target_, "rollback");
+    if (dev_ == 0) return;
+    if (const MountLocation where = FindMountOf(dev_, expected_)) UnmountAt(where, "rollback");
   }
   MountGuard(const MountGuard&) = delete;
   MountGuard& operator=(const MountGuard&) = delete;
-  void Release() { target_.clear(); }
+  void Release() { dev_ = 0; }
 
  private:
-  std::string target_;
+  dev_t dev_;
+  std::string expected_;
 };
 
 }  // namespace tazpod::vault

@@ -262,7 +262,7 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image)
   UniqueFd target(open(config_.mountpoint.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!target) return SystemError("mount", Errno("open " + config_.mountpoint));
   if (auto e = MountFsAt(device, target.get(), config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
-  MountGuard mount_guard(config_.mountpoint);
+  MountGuard mount_guard(FileSystemDevice(), config_.mountpoint);
   CrashPoint("unlock.mount");
   if (created) {
     if (auto e = GiveFsRootTo(config_.mountpoint, device, config_.owner_uid, config_.owner_gid)) return e;
