@@ -172,6 +172,11 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    // A session of its own, before its signals are unblocked: on a terminal
+    // (`docker run -it`) PID 1's group is the foreground one, and a Ctrl+C
+    // that init ignores during the shutdown would kill the lock half-way.
+    // (It cannot fail: a new child leads no process group.)
+    (void)setsid();
     // The helper must not inherit PID 1's blocked signals (a killed helper
     // must die), nor any descriptor but its pipes and stderr.
     ResetSignalsForChild(empty);
