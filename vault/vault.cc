@@ -105,6 +105,10 @@ VaultStatus GiveFsRootTo(const std::string& mountpoint, const std::string& devic
   if (fchown(root.get(), uid, gid) != 0 || fchmod(root.get(), 0700) != 0)
     return SystemError("mount", Errno("chown " + mountpoint));
   unlinkat(root.get(), "lost+found", AT_REMOVEDIR);
+  // On the volume before the image takes the vault's name: the change sits
+  // in ext4's journal for up to 5 s, and a host that crashed meanwhile
+  // would come back with a vault whose root is root's for good.
+  if (syncfs(root.get()) != 0) return SystemError("mount", Errno("syncfs " + mountpoint));
   return std::nullopt;
 }
 
