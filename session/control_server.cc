@@ -37,7 +37,10 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     request_.peer = peer;
     deadline_.expires_after(std::chrono::milliseconds(kReadTimeoutMs));
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec) return;
+      // Expired in the same turn of the loop as the last read completed:
+      // cancel() came too late to stop this handler, and the request is
+      // already being answered.
+      if (ec || !self->reading_) return;
       Log(LogLevel::kWarn, "control.refused", {{"reason", "read_timeout"}, {"pid", self->request_.peer.pid}});
       self->socket_.close();
     });
@@ -84,6 +87,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   }
 
   void Dispatch() {
+    reading_ = false;
     deadline_.cancel();
     std::string error;
     std::optional<RequestHeader> parsed = ParseRequestHeader(header_, &error);
@@ -99,6 +103,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   // A client that went away (or sent half a message) gets nothing; its
   // connection is released at once, not when the read deadline fires.
   void Close() {
+    reading_ = false;
     deadline_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
@@ -142,6 +147,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   std::array<unsigned char, 4> length_{};
   std::string header_;
   ControlRequest request_;
+  bool reading_ = true;  // until the request is whole, or the client gone
   bool sent_ = false;
   std::string reply_;
   std::array<unsigned char, 4> out_length_{};
