@@ -1,20 +1,30 @@
 #include "vault/holders.h"
 
 #include <dirent.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <thread>
+
+#include "common/unique_fd.h"
 
 namespace tazpod::vault {
 
@@ -56,6 +66,52 @@ bool ProcFileNamesDevice(pid_t pid, const char* file, int skip, int base, dev_t 
   return false;
 }
 
+// The inodes of the Unix sockets bound to a name on the file system on
+// `dev`, as the kernel's sock_diag lists them (`ss -x` asks the same). The
+// kernel keeps the bound name's path, which pins the mount, yet the
+// process's descriptor is a socket, on sockfs: an agent that binds its
+// socket in the vault (gpg-agent with GNUPGHOME in ~/secrets, `ssh-agent
+// -a ~/secrets/agent.sock`) and leaves everything else would hold the vault
+// unseen. Empty when the kernel cannot tell (no unix_diag): those holders
+// then go unfound, as before. Sockets of this network namespace only.
+std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
+  std::set<ino_t> found;
+  UniqueFd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (!nl) return found;
+  struct {
+    nlmsghdr header;
+    unix_diag_req request;
+  } ask{};
+  ask.header.nlmsg_len = sizeof ask;
+  ask.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  ask.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  ask.request.sdiag_family = AF_UNIX;
+  ask.request.udiag_states = ~0u;  // listening, connected, any
+  ask.request.udiag_show = UDIAG_SHOW_VFS;
+  if (send(nl.get(), &ask, sizeof ask, 0) != static_cast<ssize_t>(sizeof ask)) return found;
+  alignas(nlmsghdr) char buffer[32 * 1024];
+  for (;;) {
+    ssize_t n = recv(nl.get(), buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return found;
+    int unread = static_cast<int>(n);  // signed: NLMSG_NEXT may take it below 0, and NLMSG_OK must see that
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, unread); h = NLMSG_NEXT(h, unread)) {
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return found;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg))) continue;
+      const auto* socket_info = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
+      int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(unix_diag_msg)));
+      for (auto* a = reinterpret_cast<rtattr*>(const_cast<unix_diag_msg*>(socket_info) + 1); RTA_OK(a, left);
+           a = RTA_NEXT(a, left)) {
+        if (a->rta_type != UNIX_DIAG_VFS || RTA_PAYLOAD(a) < sizeof(unix_diag_vfs)) continue;
+        unix_diag_vfs vfs;
+        std::memcpy(&vfs, RTA_DATA(a), sizeof vfs);
+        // The kernel's own device encoding: 12 bits of major above 20 of minor.
+        if (makedev(vfs.udiag_vfs_dev >> 20, vfs.udiag_vfs_dev & 0xfffff) == dev) found.insert(socket_info->udiag_ino);
+      }
+    }
+  }
+}
+
 // Whether `pid` maps a file of the file system on `dev` (its text, a library).
 bool MapsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(pid, "maps", 3, 16, dev); }
 
@@ -89,7 +145,8 @@ class LookingAs {
   gid_t old_gid_ = 0;
 };
 
-bool Holds(pid_t pid, dev_t dev) {
+// `sockets`: UnixSocketsBoundOn(dev).
+bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
   std::string base = "/proc/" + std::to_string(pid);
   LookingAs owner(base);
   if (OnDevice(base + "/cwd", dev) || OnDevice(base + "/root", dev)) return true;
@@ -97,7 +154,9 @@ bool Holds(pid_t pid, dev_t dev) {
     bool found = false;
     while (struct dirent* e = readdir(fds)) {
       if (e->d_name[0] == '.') continue;
-      if (OnDevice(base + "/fd/" + e->d_name, dev)) {
+      struct stat st;
+      if (stat((base + "/fd/" + e->d_name).c_str(), &st) != 0) continue;
+      if (st.st_dev == dev || (S_ISSOCK(st.st_mode) && sockets.count(st.st_ino) != 0)) {
         found = true;
         break;
       }
@@ -148,7 +207,8 @@ std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find,
 }  // namespace
 
 std::vector<pid_t> ProcessesHolding(dev_t dev) {
-  return OtherProcessesWhere([dev](pid_t pid) { return Holds(pid, dev); });
+  const std::set<ino_t> sockets = UnixSocketsBoundOn(dev);
+  return OtherProcessesWhere([dev, &sockets](pid_t pid) { return Holds(pid, dev, sockets); });
 }
 
 std::vector<pid_t> ProcessesMounting(dev_t dev) {
@@ -161,7 +221,11 @@ std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace) {
 
 std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds grace) {
   return EndProcesses(
-      [dev] { return OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev) || Holds(pid, dev); }); },
+      [dev] {
+        const std::set<ino_t> sockets = UnixSocketsBoundOn(dev);
+        return OtherProcessesWhere(
+            [dev, &sockets](pid_t pid) { return MountsDevice(pid, dev) || Holds(pid, dev, sockets); });
+      },
       grace);
 }
 

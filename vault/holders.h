@@ -1,5 +1,6 @@
 // Processes that hold something in a mounted file system: an open file, a
-// current or root directory, or a memory mapping. The lock ends them (TERM,
+// current or root directory, a memory mapping, or a Unix socket bound to a
+// name in it (found through the kernel's sock_diag, where it has unix_diag). The lock ends them (TERM,
 // a grace period, KILL) so that the unmount is clean and never lazy.
 #pragma once
 

@@ -1,16 +1,19 @@
 # Lock with processes holding the vault (an open file, a working directory,
-# one that ignores SIGTERM): they are ended, the unmount is clean (never
-# lazy), and everything is detached.
+# one that ignores SIGTERM, an agent whose only hold is the Unix socket it
+# bound in the vault, as gpg-agent's is with GNUPGHOME in ~/secrets): they
+# are ended, the unmount is clean (never lazy), and everything is detached.
 # timeout: 180
 # weight: 8
 printf 'pw' | vault_expect 0 unlock
 as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" & cwd_holder=$!
 as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
 as_dev bash -c "cd $VAULT_MNT && trap '' TERM && sleep 1000" & stubborn=$!
+as_dev /usr/lib/tazpod-test/sockbind "$VAULT_MNT/agent.sock" & socket_holder=$!
 sleep 1
+[[ -S $VAULT_MNT/agent.sock ]] || fail "the agent did not bind its socket in the vault"
 vault_expect 0 lock
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
-for pid in $cwd_holder $file_holder $stubborn; do
+for pid in $cwd_holder $file_holder $stubborn $socket_holder; do
   wait "$pid" 2>/dev/null || true
 done
 printf 'pw' | vault_expect 0 unlock
