@@ -151,8 +151,12 @@ std::string MetricsText(const HealthSnapshot& snapshot, const HealthPolicy& poli
 
   w.Counter("tazpod_http_requests_total", "Requests answered by the health endpoint.",
             static_cast<double>(n.http_requests));
-  w.Counter("tazpod_http_connections_refused_total", "Connections closed at once: over the connection limit.",
+  w.Counter("tazpod_http_connections_refused_total",
+            "Connections closed at once: over the connection limit, every open one being answered.",
             static_cast<double>(n.http_connections_refused));
+  w.Counter("tazpod_http_connections_evicted_total",
+            "Connections closed to make room for a new one: the one waiting longest on its client.",
+            static_cast<double>(n.http_connections_evicted));
   w.Counter("tazpod_http_timeouts_total", "Connections dropped by a read, write or idle deadline.",
             static_cast<double>(n.http_timeouts));
   w.Counter("tazpod_http_bad_requests_total", "Requests refused as malformed, oversized or with a body.",

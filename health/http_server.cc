@@ -66,6 +66,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
 
  private:
   void Accept();
+  // The open connection that has waited longest on its client, or null.
+  Connection* LongestWaiting() const;
   void OnAccept(const error_code& ec, tcp::socket socket);
 
   std::string address_;
@@ -97,6 +99,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   void Start() { ReadRequest(); }
 
+  // Since when it waits on its client (for a request, or idle after one), or
+  // nullopt while the server answers.
+  std::optional<std::chrono::steady_clock::time_point> waiting_since() const { return waiting_since_; }
+
   // Idempotent; pending operations complete with an error and release the
   // connection.
   void Close() {
@@ -124,6 +130,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   void ReadRequest() {
     phase_ = "read";
+    WaitOnClient();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
     ArmDeadline(server_->limits.read_timeout);
@@ -147,8 +154,15 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
+  // From the start of a wait on the client; a request read into the buffer
+  // already (pipelined) does not restart it.
+  void WaitOnClient() {
+    if (!waiting_since_) waiting_since_ = std::chrono::steady_clock::now();
+  }
+
   void Respond(HttpAnswer answer) {
     phase_ = "write";
+    waiting_since_.reset();
     const bool keep_alive = answer.keep_alive;
     response_.emplace(BuildResponse(std::move(answer)));
     ArmDeadline(server_->limits.write_timeout);
@@ -166,6 +180,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   void WaitForNextRequest() {
     if (buffer_.size() > 0) return ReadRequest();  // pipelined: already here
     phase_ = "idle";
+    WaitOnClient();
     ArmDeadline(server_->limits.idle_timeout);
     socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
       if (self->closed_) return;
@@ -178,6 +193,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   // closes too, up to a byte count and the read deadline.
   void LingerThenClose() {
     phase_ = "linger";
+    WaitOnClient();
     error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
@@ -202,6 +218,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::response<http::string_body>> response_;
   std::array<char, 4096> scratch_{};
   const char* phase_ = "read";  // for the timeout log line
+  std::optional<std::chrono::steady_clock::time_point> waiting_since_;
   int requests_ = 0;
   std::size_t lingered_ = 0;
   bool closed_ = false;
@@ -248,6 +265,13 @@ void HttpServer::Impl::Stop() {
   for (Connection* connection : connections) connection->Close();
 }
 
+HttpServer::Connection* HttpServer::Impl::LongestWaiting() const {
+  Connection* oldest = nullptr;
+  for (Connection* c : open)
+    if (c->waiting_since() && (!oldest || *c->waiting_since() < *oldest->waiting_since())) oldest = c;
+  return oldest;
+}
+
 void HttpServer::Impl::Accept() {
   acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
     self->OnAccept(ec, std::move(socket));
@@ -264,6 +288,13 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
       if (!wait_ec && self->accepting_) self->Accept();
     });
     return;
+  }
+  if (static_cast<int>(open.size()) >= limits.max_connections) {
+    if (Connection* oldest = LongestWaiting()) {
+      ++stats.connections_evicted;
+      Log(LogLevel::kDebug, "health.http.evicted", {{"reason", "too_many_connections"}});
+      oldest->Close();
+    }
   }
   if (static_cast<int>(open.size()) >= limits.max_connections) {
     ++stats.connections_refused;
