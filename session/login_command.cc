@@ -32,7 +32,23 @@ void Say(int tty, const std::string& text) { SayOnTerminal(tty, text); }
 std::string Seconds(long long ms) { return std::to_string((ms + 999) / 1000) + " s"; }
 
 // Becomes the user for good and execs the login shell. Returns only on failure.
-int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct rlimit& core_limit) {
+// Where the session's shell history and the image's tools keep credentials,
+// when they are not told: in the home directory, on the container's disk in
+// plain text, where they outlive the lock and any ungated `docker exec`
+// reads them. The gated shell is told to keep them in the vault instead.
+struct VaultFile {
+  const char* variable;
+  const char* path;  // under the vault's mount point
+};
+constexpr VaultFile kVaultFiles[] = {
+    {"HISTFILE", "/.bash_history"},                          // bash (an `export TOKEN=…` typed)
+    {"KUBECONFIG", "/.kube/config"},                         // kubectl, helm (else ~/.kube/config)
+    {"TALOSCONFIG", "/.talos/config"},                       // talosctl (else ~/.talos/config)
+    {"SOPS_AGE_KEY_FILE", "/.config/sops/age/keys.txt"},     // sops (else ~/.config/sops/age/keys.txt)
+};
+
+int BecomeUserAndExecShell(const std::string& user_name, const std::string& mountpoint, int tty,
+                           const struct rlimit& core_limit) {
   struct passwd* pw = getpwnam(user_name.c_str());
   if (!pw) {
     Say(tty, "tazpod login: no user " + user_name + " in this container");
@@ -43,6 +59,8 @@ int BecomeUserAndExecShell(const std::string& user_name, int tty, const struct r
   std::vector<std::string> env = {"HOME=" + home, "USER=" + user_name, "LOGNAME=" + user_name, "SHELL=" + shell,
                                   "PATH=/usr/local/bin:/usr/bin:/bin"};
   if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  if (!mountpoint.empty() && mountpoint[0] == '/')
+    for (const VaultFile& file : kVaultFiles) env.push_back(std::string(file.variable) + "=" + mountpoint + file.path);
   // The user's shell gets the limit the login found (ForbidCoreDumps lowered
   // only the soft one, so no capability is needed). The process stays
   // undumpable until the exec all the same, and holds no secret by now.
@@ -154,8 +172,9 @@ int RunLogin(const LoginCommand& command) {
   }
   login.descriptor.Reset();
   const std::string user = r.value("user", std::string());
-  Say(tty.get(), "Vault open at " + r.value("mountpoint", std::string("~/secrets")) + ".");
-  return BecomeUserAndExecShell(user, tty.get(), core_limit);
+  const std::string mountpoint = r.value("mountpoint", std::string());
+  Say(tty.get(), "Vault open at " + (mountpoint.empty() ? std::string("~/secrets") : mountpoint) + ".");
+  return BecomeUserAndExecShell(user, mountpoint, tty.get(), core_limit);
 }
 
 }  // namespace tazpod::session

@@ -1,8 +1,10 @@
 # `tazpod login` on a real terminal: the first login of an absent vault asks
 # for a new passphrase twice, creates the vault and gives a login shell as
 # dev with ~/secrets mounted; the passphrase is never echoed; when that last
-# session exits the vault is locked. The next login proves the passphrase
-# and finds the data; its shell gets back the core limits the login found.
+# session exits the vault is locked. The session's shell history goes into
+# the vault, not onto the home's disk. The next login proves the passphrase
+# and finds the data and the history; its shell gets back the core limits
+# the login found.
 # timeout: 300
 # weight: 10
 write_init_config init.toml
@@ -13,10 +15,16 @@ expect Vault open at /home/dev/secrets
 expect $ 
 send echo "$(id -un):$(pwd)" > ~/secrets/who; echo ok-$((40+2))\r
 expect ok-42
+send echo "files:$HISTFILE:$KUBECONFIG:$TALOSCONFIG:$SOPS_AGE_KEY_FILE:"\r
+expect files:/home/dev/secrets/.bash_history:/home/dev/secrets/.kube/config:/home/dev/secrets/.talos/config:/home/dev/secrets/.config/sops/age/keys.txt:
+send echo canary-$((6*7))\r
+expect canary-42
 send exit 3\r
 wait' -- tazpod login
 cat drive.transcript
 expect_eq "$DRIVE_STATUS" 3 "exit status of the login (the shell's)"
+# The session's history went into the vault, not onto the home's disk.
+if grep -rs canary /home/dev; then fail "the session's history is on disk outside the vault"; fi
 grep -q 'correct horse' drive.transcript && fail "the passphrase was echoed"
 wait_log init.log 'gate.lock reason=last_session_exit' 30
 wait_log init.log 'vault.state from=locking to=locked' 60
@@ -32,6 +40,8 @@ send correct horse battery\r
 expect $ 
 send cat ~/secrets/who\r
 expect dev:/home/dev
+send echo "history:$(grep -c canary ~/secrets/.bash_history)"\r
+expect history:1
 send echo "core=$(ulimit -Sc)/$(ulimit -Hc)"\r
 expect core=0/1024
 send exit\r
