@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -60,6 +61,13 @@ class NewImageGuard {
 
 // A configured path must be what it says: a symlink could point the vault
 // (or the enclave) anywhere.
+// "0644" for messages.
+std::string ModeText(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
 VaultStatus RefuseSymlink(const std::string& path, const char* step) {
   struct stat st;
   if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
@@ -179,7 +187,19 @@ VaultProbe Vault::Probe() const {
 
 VaultStatus Vault::EnsureEnclave() {
   if (!config_.ram_mode) return std::nullopt;
-  if (IsMountPoint(config_.enclave_dir)) return std::nullopt;
+  // Mounted by someone else (Kubernetes mounts a memory emptyDir 1777, as a
+  // shared /tmp): root's and 0700 from now on, or anyone could fill it or
+  // put a vault.img of theirs there before the first unlock.
+  if (IsMountPoint(config_.enclave_dir)) {
+    UniqueFd dir(open(config_.enclave_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!dir || fstat(dir.get(), &st) != 0) return SystemError("enclave", Errno("open " + config_.enclave_dir));
+    if ((st.st_uid != 0 || st.st_gid != 0) && fchown(dir.get(), 0, 0) != 0)
+      return SystemError("enclave", Errno("chown " + config_.enclave_dir));
+    if ((st.st_mode & 07777) != 0700 && fchmod(dir.get(), 0700) != 0)
+      return SystemError("enclave", Errno("chmod " + config_.enclave_dir));
+    return std::nullopt;
+  }
   if (auto e = MakeDirectory(config_.enclave_dir, 0700, 0, 0, "enclave")) return e;
   const std::string options = "size=" + std::to_string(config_.enclave_bytes) + ",mode=0700,nosuid,nodev,noexec";
   return MountFs("tazpod-enclave", config_.enclave_dir, "tmpfs", options, "enclave");
@@ -190,7 +210,17 @@ VaultStatus Vault::CreateImage(bool* created) {
   const std::string final_image = config_.ResolvedImagePath();
   if (auto e = RefuseSymlink(final_image, "image")) return e;
   struct stat st;
-  if (lstat(final_image.c_str(), &st) == 0) return std::nullopt;
+  if (lstat(final_image.c_str(), &st) == 0) {
+    // Only a vault this helper made is used: root's, readable by no one
+    // else. Another user's file there (in an enclave that was open to all
+    // before EnsureEnclave closed it) would be unlocked with the user's
+    // passphrase, and its owner could read it back.
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0)
+      return VaultError{ErrorKind::kInvalid, "image",
+                        final_image + " is not a vault image of TazPod's (owned by uid " + std::to_string(st.st_uid) +
+                            ", mode " + ModeText(st.st_mode) + "; a vault is root's, 0600): remove it, or make it so"};
+    return std::nullopt;
+  }
   // What an earlier, interrupted creation left (recovery removes it too).
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::string image = Creating(final_image);
