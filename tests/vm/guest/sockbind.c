@@ -21,13 +21,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: sockbind PATH (shorter than %zu bytes)\n", sizeof address.sun_path);
     return 64;
   }
-  strcpy(address.sun_path, argv[1]);
+  memcpy(address.sun_path, argv[1], strlen(argv[1]) + 1);
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   if (s < 0 || bind(s, (struct sockaddr *)&address, sizeof address) != 0 || listen(s, 1) != 0) {
     perror("sockbind");
     return 1;
   }
-  int null = open("/dev/null", O_RDWR);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (chdir("/") != 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) {
     perror("sockbind: /, /dev/null");
     return 1;
