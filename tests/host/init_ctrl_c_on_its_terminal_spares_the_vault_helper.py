@@ -8,10 +8,9 @@ whose lock takes a while; it records what it got."""
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import PtyChild, check, main  # noqa: E402
+from ptyexpect import PtyChild, check, eventually, main  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 
@@ -31,15 +30,6 @@ case $op in
   *) cat > /dev/null; echo "result=ok state=unlocked" ;;
 esac
 """
-
-
-def eventually(condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test():

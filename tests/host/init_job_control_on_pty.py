@@ -3,10 +3,9 @@ working job control: Ctrl+Z stops the job, `fg` resumes it, Ctrl+C reaches
 the job and not init, and `exit 3` makes init exit 3."""
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import PtyChild, check, children, main, proc_state  # noqa: E402
+from ptyexpect import PtyChild, check, children, eventually, main, proc_state  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 PROMPT = r"tzp\$ $"
@@ -25,17 +24,6 @@ def find_sleep(root):
             continue
         todo.extend(children(pid))
     return None
-
-
-def eventually(condition, seconds=10.0):
-    """Polls `condition` until it holds or `seconds` pass: a loaded machine
-    may take a while to start, stop or end a job, and no sleep is long enough."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def gone_or_zombie(pid):

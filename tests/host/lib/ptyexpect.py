@@ -116,6 +116,17 @@ def children(pid):
         return []
 
 
+def eventually(condition, seconds=10.0):
+    """Polls `condition` until it holds or `seconds` pass: a loaded machine
+    may take a while to start, stop or end a process, and no sleep is long enough."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def check(cond, message):
     if not cond:
         raise Fail(message)
