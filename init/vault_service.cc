@@ -175,8 +175,13 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
     // A session of its own, before its signals are unblocked: on a terminal
     // (`docker run -it`) PID 1's group is the foreground one, and a Ctrl+C
     // that init ignores during the shutdown would kill the lock half-way.
-    // (It cannot fail: a new child leads no process group.)
+    // (It cannot fail: a new child leads no process group.) A Ctrl+C that
+    // reached PID 1's group before it is pending here, blocked as in PID 1:
+    // ignoring a pending signal discards it, before the reset unblocks it.
     (void)setsid();
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    for (int terminal_signal : {SIGINT, SIGQUIT, SIGTSTP, SIGHUP}) sigaction(terminal_signal, &ignore, nullptr);
     // The helper must not inherit PID 1's blocked signals (a killed helper
     // must die), nor any descriptor but its pipes and stderr.
     ResetSignalsForChild(empty);
