@@ -366,28 +366,33 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   } else {
     reaper_.Watch(pid, [on_exit](pid_t, int status) { on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : -1); });
   }
-  auto reader = std::make_shared<std::function<void()>>();
-  *reader = [run, maybe_finish, reader] {
-    run->output.async_read_some(asio::buffer(run->chunk), [run, maybe_finish, reader](boost::system::error_code ec, size_t n) {
-      if (!ec && run->text.size() < 4096) {
-        run->text.append(run->chunk, n);
-        maybe_finish();  // the result line may be complete
-        (*reader)();
-        return;
-      }
-      run->eof = true;
-      boost::system::error_code ignored;
-      run->output.close(ignored);
-      *reader = nullptr;  // it held itself: free it, and what it holds, with this handler
-      maybe_finish();
-    });
-  };
-  (*reader)();
+  ReadOutput(run, maybe_finish);
   run->timeout.expires_after(settings_.operation_timeout);
   run->timeout.async_wait([run, operation](boost::system::error_code ec) {
     if (ec || run->exited) return;
     Log(LogLevel::kError, "vault.helper.timeout", {{"operation", operation}, {"pid", run->pid}});
     kill(run->pid, SIGKILL);
+  });
+}
+
+// Only the pending read holds the run and `progress`: should the loop stop
+// with the helper's output still open (init exiting right after the result
+// line, before its end of file), destroying the read frees them. A reader
+// that held itself would leak them, which the sanitizers report.
+void VaultService::ReadOutput(std::shared_ptr<Run> run, std::function<void()> progress) {
+  Run& r = *run;
+  r.output.async_read_some(asio::buffer(r.chunk), [run = std::move(run), progress = std::move(progress)](
+                                                      boost::system::error_code ec, size_t n) mutable {
+    if (!ec && run->text.size() < 4096) {
+      run->text.append(run->chunk, n);
+      progress();  // the result line may be complete
+      ReadOutput(std::move(run), std::move(progress));
+      return;
+    }
+    run->eof = true;
+    boost::system::error_code ignored;
+    run->output.close(ignored);
+    progress();
   });
 }
 

@@ -113,6 +113,9 @@ class VaultService {
   bool TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid, UniqueFd* output,
                    std::shared_ptr<Standby>* taken);
   void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
+  // Reads the helper's stdout into `run->text` until its end, calling
+  // `progress` after each read and at the end.
+  static void ReadOutput(std::shared_ptr<Run> run, std::function<void()> progress);
   void Transition(vault::VaultEvent event, const std::string& reason = "");
   // Creates the private mount namespace when it is configured and missing.
   // Only when PID 1's own namespace holds no vault mount: after a recovery
