@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/descriptors.h"
 #include "init/main_child.h"
+#include "init/sanitizer_exit.h"
 #include "init/signal_names.h"
 #include "init/signal_thread.h"
 #include "init/signals.h"
@@ -91,6 +92,7 @@ int RunInit(const InitOptions& options) {
   if (!standard_open)
     Log(LogLevel::kWarn, "init.stdio.closed", {{"error", "cannot open /dev/null on a closed stdin, stdout or stderr"}});
   const bool is_pid1 = getpid() == 1;
+  if (is_pid1) ExitOnSanitizerReport();
 
   if (config.parent_death_signal != 0 && prctl(PR_SET_PDEATHSIG, config.parent_death_signal, 0, 0, 0) != 0)
     Log(LogLevel::kWarn, "init.pdeathsig.failed", {{"error", std::strerror(errno)}});

@@ -93,7 +93,8 @@ class PtyChild:
             if pid == self.pid:
                 self.status = status
                 return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-        raise Fail("child %d did not exit within %ss" % (self.pid, timeout))
+        raise Fail("child %d did not exit within %ss; terminal showed:\n%s"
+                   % (self.pid, timeout, self.output.decode(errors="replace")))
 
     def kill(self):
         try:
