@@ -19,8 +19,14 @@ health::HttpResponse Probe(const health::Verdict& verdict) {
 }  // namespace
 
 HealthService::HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper, VaultService* vault,
-                             session::Gate* gate, session::ControlServer* control)
-    : io_(io), config_(config), reaper_(reaper), vault_(vault), gate_(gate), control_(control) {
+                             session::Gate* gate, session::ControlServer* control, std::string control_error)
+    : io_(io),
+      config_(config),
+      reaper_(reaper),
+      vault_(vault),
+      gate_(gate),
+      control_(control),
+      control_error_(std::move(control_error)) {
   policy_.max_vault_operation = config.health.max_vault_operation;
   if (vault_) {
     vault_->SetObserver([this](const std::string& operation, const VaultOutcome& outcome,
@@ -57,7 +63,7 @@ health::HealthSnapshot HealthService::Snapshot() const {
   s.components.push_back({"reaper", "running", false, ""});
   if (config_.session.control)
     s.components.push_back(control_ ? health::ComponentHealth{"control_socket", "running", false, ""}
-                                    : health::ComponentHealth{"control_socket", "failed", true, "not listening (see the log)"});
+                                    : health::ComponentHealth{"control_socket", "failed", true, control_error_});
   if (config_.vault.enabled && !vault_)
     s.components.push_back({"vault", "failed", true, "not started: no workstation user " + config_.session.user});
   if (config_.health.http)

@@ -27,10 +27,11 @@ namespace tazpod::init {
 
 class HealthService {
  public:
-  // Any component pointer may be null (disabled, or failed to start).
-  // `control_wanted`/`vault_wanted`: configured, so a null one has failed.
+  // Any component pointer may be null (disabled, or failed to start); a
+  // configured one that is null has failed, and `control_error` says why
+  // the control socket did.
   HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper, VaultService* vault,
-                session::Gate* gate, session::ControlServer* control);
+                session::Gate* gate, session::ControlServer* control, std::string control_error);
 
   // Starts the HTTP endpoint when configured and registers "health.check";
   // an endpoint that cannot listen is logged and reported as a failed
@@ -51,6 +52,7 @@ class HealthService {
   VaultService* vault_;
   session::Gate* gate_;
   session::ControlServer* control_;
+  std::string control_error_;
   health::HealthPolicy policy_;
   std::unique_ptr<health::HttpServer> http_;
   std::string http_error_;

@@ -112,7 +112,7 @@ int GateVaultAdapter::MountNamespace() const { return vault_.mount_namespace(); 
 // so that probes see the failure.
 void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, Components& c) {
   c.health = std::make_unique<HealthService>(io, config, supervisor.reaper(), c.vault.get(), c.gate.get(),
-                                             c.control.get());
+                                             c.control.get(), c.control_error);
   c.health->Start();
   HealthService* health = c.health.get();
   supervisor.OnStopAccepting([health] { health->StopAccepting(); });
@@ -134,6 +134,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
   if (!user) {
     Log(LogLevel::kError, "init.component.failed",
         {{"component", "session"}, {"error", "no such user: " + config.session.user}});
+    c.control_error = "not started: no workstation user " + config.session.user;
     AddHealth(io, supervisor, config, c);
     return c;
   }
@@ -179,6 +180,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     if (std::string err = c.control->Listen(); !err.empty()) {
       Log(LogLevel::kError, "init.component.failed", {{"component", "control"}, {"error", err}});
       c.control.reset();
+      c.control_error = err;
     } else {
       Log(LogLevel::kInfo, "control.listen", {{"socket", config.session.socket}});
       if (c.vault) RegisterVaultOps(*c.control, *c.vault);

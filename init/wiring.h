@@ -37,6 +37,7 @@ struct Components {
   std::unique_ptr<GateVaultAdapter> gate_vault;
   std::unique_ptr<session::Gate> gate;            // null without a vault
   std::unique_ptr<session::ControlServer> control;  // null when disabled or failed
+  std::string control_error;                      // why it failed, for the health reason
   std::unique_ptr<HealthService> health;           // always; serves HTTP when configured
 };
 

@@ -10,13 +10,23 @@ config() {
   printf '[vault]\nenabled = false\n[session]\nuser = "root"\nsocket = "%s"\n[health]\nhttp = false\n' "$1" > "$2"
 }
 
-# Shared, like /tmp: refused, and left 1777.
+# Shared, like /tmp: refused, and left 1777. The probes give the reason.
 mkdir -m 1777 shared
 config "$dir/shared/control.sock" shared.toml
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '[health]\nhttp = true\nlisten = "127.0.0.1:%s"\n' "$port" > shared.toml.health
+sed -i '/^\[health\]/,$d' shared.toml && cat shared.toml.health >> shared.toml
 start_init_ns shared.log --config shared.toml -- sleep 1000
 wait_for_log shared.log 'init\.component\.failed component=control .*may be written by others than root'
 expect_eq "$(stat -c %a shared)" 1777 "mode of the shared directory"
 [[ ! -e shared/control.sock ]] || fail "a socket was made in the shared directory"
+wait_for_log shared.log 'health\.http\.listen'
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3
+healthz=$(cat <&3)
+exec 3<&-
+[[ $healthz == *"control_socket failed: $dir/shared may be written by others than root"* ]] ||
+  fail "/healthz does not give the control socket's reason: $healthz"
 kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
 
 # Root's and not writable by others: used, its mode kept.
