@@ -162,10 +162,12 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
   if (auto refusal = Throttled(caller)) return reply(*refusal);
-  // A forced lock is hanging the sessions up (a lock waits while sessions
-  // are open only then), and will kill those left: a login let in now would
-  // be killed with them, or keep the vault open.
-  if (!lock_waiters_.empty() && registry_.count() > 0) {
+  // A lock was asked for and has not run yet: a forced one hanging the
+  // sessions up (it kills those left), or one about to run, the sessions
+  // gone. A login let in now would be killed or locked under, or would make
+  // the lock fail ("a new session opened meanwhile"); it may log in again
+  // once the lock is done.
+  if (!lock_waiters_.empty()) {
     Refused(caller, "login", "locking");
     return reply(Refusal("refused", "the vault is being locked: log in again once it is"));
   }

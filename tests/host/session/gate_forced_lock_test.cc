@@ -1,0 +1,182 @@
+// `tazpod lock --force` against a login that was waiting for the vault: the
+// gate with a real control socket and real client processes (sessions are
+// tracked by their pidfds), on a vault double whose operations the test
+// holds and releases, so that the order of events is staged, not hoped for.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "common/secret_buffer.h"
+#include "session/control_client.h"
+#include "session/control_server.h"
+#include "session/gate.h"
+
+using namespace std::chrono_literals;
+using tazpod::SecretBuffer;
+namespace session = tazpod::session;
+
+namespace {
+
+// An unlocked vault whose passphrase changes the test holds: while one is
+// held the vault is busy, and what waits for it runs when it is released.
+class HeldVault : public session::GateVault {
+ public:
+  std::string State() const override { return state_; }
+  void WhenIdle(std::function<void()> then) override {
+    waiting_.push_back(std::move(then));
+    RunWaiting();
+  }
+  void Unlock(SecretBuffer, bool, Done done) override {
+    state_ = "unlocked";
+    done({true, false, ""});
+  }
+  void Verify(SecretBuffer, Done done) override { done({true, false, ""}); }
+  void Lock(Done done) override {
+    state_ = "locked";
+    done({true, false, ""});
+  }
+  void ChangePassphrase(SecretBuffer, Done done) override { held_ = std::move(done); }
+  int MountNamespace() const override { return -1; }
+
+  size_t waiting() const { return waiting_.size(); }
+  bool holding() const { return static_cast<bool>(held_); }
+  void Release() {
+    Done done = std::move(held_);
+    held_ = nullptr;
+    done({true, false, ""});
+    RunWaiting();
+  }
+
+ private:
+  void RunWaiting() {
+    while (!held_ && !waiting_.empty()) {
+      std::function<void()> next = std::move(waiting_.front());
+      waiting_.pop_front();
+      next();
+    }
+  }
+  std::string state_ = "unlocked";
+  std::deque<std::function<void()>> waiting_;
+  Done held_;
+};
+
+// A client process: sends `header` (with `secret`), then exits 0 if the
+// reply is ok, 3 if it was refused for open sessions, 4 for "refused", 2
+// for anything else. With `stay`, an accepted one then waits to be killed,
+// SIGHUP blocked (the test sees it pending), as a shell busy with a job
+// would be for a while.
+pid_t Client(const std::string& socket_path, const nlohmann::json& header, const std::string& secret,
+             bool stay = false) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  alarm(60);  // a failed test must not leave it behind
+  if (stay) {
+    sigset_t hangup;
+    sigemptyset(&hangup);
+    sigaddset(&hangup, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hangup, nullptr);
+  }
+  SecretBuffer buffer;
+  buffer.Append(secret.data(), secret.size());
+  session::CallResult result = session::Call(socket_path, header, secret.empty() ? nullptr : &buffer, 30s);
+  if (!result.delivered) _exit(5);
+  if (result.reply.value("ok", false)) {
+    if (stay)
+      for (;;) pause();
+    _exit(0);
+  }
+  const std::string kind = result.reply.value("kind", "");
+  _exit(kind == "sessions" ? 3 : kind == "refused" ? 4 : 2);
+}
+
+// Runs the loop until `condition` holds (or 20 s pass).
+bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.restart();
+    io.run_for(10ms);
+  }
+  return true;
+}
+
+// True once `pid` has SIGHUP pending (blocked, not yet taken): sent to the
+// process, so in its shared pending set.
+bool HangupPending(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("ShdPnd:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGHUP - 1)) & 1;
+  return false;
+}
+
+int ExitCodeOf(boost::asio::io_context& io, pid_t pid) {
+  int status = 0;
+  RunUntil(io, [&] { return waitpid(pid, &status, WNOHANG) == pid; });
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+// The forced lock hangs the sessions up; a login that was waiting behind
+// another operation must not slip in between the last session's end and
+// the lock: it would get a shell to be locked under, or make the forced
+// lock fail with "a new session opened meanwhile" (exit 3).
+TEST_CASE("gate: a login waiting for the vault does not slip in before a forced lock") {
+  char dir_template[] = "/tmp/tazpod-gate-lock-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string socket_path = std::string(dir_template) + "/run/control.sock";
+  boost::asio::io_context io;
+  HeldVault vault;
+  session::GateSettings settings;
+  settings.user = "root";
+  settings.mountpoint = std::string(dir_template) + "/secrets";
+  // The session holds SIGHUP off: this long until its SIGKILL, time enough
+  // to stage the rest on a loaded machine.
+  settings.hangup_grace = 5s;
+  session::Gate gate(io, vault, settings);
+  session::ControlServer control(io, socket_path, 0, 0);
+  REQUIRE(control.Listen().empty());
+  gate.Register(control);
+  const nlohmann::json login = {{"v", 1}, {"op", "gate.login"}};
+
+  // A session that will take the hang-up's whole grace to end.
+  const pid_t shell = Client(socket_path, login, "correct horse", true);
+  REQUIRE(RunUntil(io, [&] { return gate.sessions() == 1; }));
+  // `tazpod lock --force`: the session is hung up, the lock waits for it.
+  const pid_t lock = Client(socket_path, {{"v", 1}, {"op", "gate.lock"}, {"force", true}}, "");
+  REQUIRE(RunUntil(io, [&] { return HangupPending(shell); }));
+  // Meanwhile the vault is busy (a passphrase change), and a login waits.
+  const pid_t passwd = Client(socket_path, {{"v", 1}, {"op", "gate.passwd"}}, std::string("correct horse\0battery staple", 28));
+  REQUIRE(RunUntil(io, [&] { return vault.holding(); }));
+  const pid_t late = Client(socket_path, login, "correct horse");
+  // Queued behind the passphrase change, while the session still holds
+  // the forced lock off.
+  REQUIRE(RunUntil(io, [&] { return vault.waiting() == 1; }));
+  REQUIRE(gate.sessions() == 1);
+  // The session is killed after the grace; then the vault is free again.
+  const int shell_code = ExitCodeOf(io, shell);
+  REQUIRE(RunUntil(io, [&] { return gate.sessions() == 0; }));
+  vault.Release();
+
+  const int late_code = ExitCodeOf(io, late);
+  const int lock_code = ExitCodeOf(io, lock);
+  const int passwd_code = ExitCodeOf(io, passwd);
+  std::filesystem::remove_all(dir_template);
+  CHECK(shell_code == 128 + SIGKILL);
+  CHECK(passwd_code == 0);
+  CHECK(late_code == 4);  // refused: the vault is being locked
+  CHECK(lock_code == 0);
+  CHECK(vault.State() == "locked");
+  CHECK(gate.sessions() == 0);
+}
