@@ -148,17 +148,21 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
     c.vault->Start([](const VaultOutcome&) {});
     c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
-    session::GateSettings gate;
-    gate.min_passphrase_length = config.session.min_passphrase_length;
-    gate.throttle_base = config.session.throttle_base;
-    gate.throttle_cap = config.session.throttle_cap;
-    gate.lock_grace = config.session.lock_grace;
-    gate.hangup_grace = config.session.hangup_grace;
-    gate.user = config.session.user;
-    gate.mountpoint = mountpoint;
-    c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate);
+    session::GateSettings gate_settings;
+    gate_settings.min_passphrase_length = config.session.min_passphrase_length;
+    gate_settings.throttle_base = config.session.throttle_base;
+    gate_settings.throttle_cap = config.session.throttle_cap;
+    gate_settings.lock_grace = config.session.lock_grace;
+    gate_settings.hangup_grace = config.session.hangup_grace;
+    gate_settings.user = config.session.user;
+    gate_settings.mountpoint = mountpoint;
+    c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate_settings);
     VaultService* vault = c.vault.get();
-    supervisor.OnStopAccepting([vault] { vault->StopUnlocking(); });
+    session::Gate* gate = c.gate.get();
+    supervisor.OnStopAccepting([vault, gate] {
+      vault->StopUnlocking();
+      gate->StopAdmitting();
+    });
     // First shutdown step: lock, after any operation in progress.
     supervisor.AddShutdownStep("vault.lock", [vault](const Supervisor::StepDone& done) {
       vault->WhenIdle([vault, done] {

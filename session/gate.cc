@@ -162,6 +162,10 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
   if (auto refusal = Throttled(caller)) return reply(*refusal);
+  if (!admitting_) {
+    Refused(caller, "login", "stopping");
+    return reply(Refusal("refused", "the container is stopping"));
+  }
   // A lock was asked for and has not run yet: a forced one hanging the
   // sessions up (it kills those left), or one about to run, the sessions
   // gone. A login let in now would be killed or locked under, or would make

@@ -92,6 +92,11 @@ class Gate {
   // the control server.
   void Register(ControlServer& control);
 
+  // The container is stopping: from now on no login is let in, including
+  // one already waiting for the vault (it would get a shell that the
+  // shutdown ends moments later).
+  void StopAdmitting() { admitting_ = false; }
+
   size_t sessions() const { return registry_.count(); }
   const GateStats& stats() const { return stats_; }
   // How long until the next passphrase is heard (0 when not throttled).
@@ -139,6 +144,7 @@ class Gate {
   // `tazpod lock` callers waiting for the lock to end.
   std::vector<ControlServer::Reply> lock_waiters_;
   GateStats stats_;
+  bool admitting_ = true;
 };
 
 }  // namespace tazpod::session

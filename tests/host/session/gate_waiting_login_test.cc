@@ -1,7 +1,8 @@
-// `tazpod lock --force` against a login that was waiting for the vault: the
-// gate with a real control socket and real client processes (sessions are
-// tracked by their pidfds), on a vault double whose operations the test
-// holds and releases, so that the order of events is staged, not hoped for.
+// A login that was waiting for the vault when a lock was asked for, or the
+// container began to stop: the gate with a real control socket and real
+// client processes (sessions are tracked by their pidfds), on a vault
+// double whose operations the test holds and releases, so that the order
+// of events is staged, not hoped for.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -178,5 +179,36 @@ TEST_CASE("gate: a login waiting for the vault does not slip in before a forced 
   CHECK(late_code == 4);  // refused: the vault is being locked
   CHECK(lock_code == 0);
   CHECK(vault.State() == "locked");
+  CHECK(gate.sessions() == 0);
+}
+
+// `docker stop` while a login waits behind another operation: the shutdown
+// locks the vault next, so a shell let in now would be ended at once.
+TEST_CASE("gate: a login waiting for the vault is refused once the container stops") {
+  char dir_template[] = "/tmp/tazpod-gate-stop-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string socket_path = std::string(dir_template) + "/run/control.sock";
+  boost::asio::io_context io;
+  HeldVault vault;
+  session::GateSettings settings;
+  settings.user = "root";
+  settings.mountpoint = std::string(dir_template) + "/secrets";
+  session::Gate gate(io, vault, settings);
+  session::ControlServer control(io, socket_path, 0, 0);
+  REQUIRE(control.Listen().empty());
+  gate.Register(control);
+
+  const pid_t passwd = Client(socket_path, {{"v", 1}, {"op", "gate.passwd"}}, std::string("correct horse\0battery staple", 28));
+  REQUIRE(RunUntil(io, [&] { return vault.holding(); }));
+  const pid_t waiting = Client(socket_path, {{"v", 1}, {"op", "gate.login"}}, "correct horse");
+  REQUIRE(RunUntil(io, [&] { return vault.waiting() == 1; }));
+  gate.StopAdmitting();
+  vault.Release();
+
+  const int waiting_code = ExitCodeOf(io, waiting);
+  const int passwd_code = ExitCodeOf(io, passwd);
+  std::filesystem::remove_all(dir_template);
+  CHECK(passwd_code == 0);
+  CHECK(waiting_code == 4);  // refused: the container is stopping
   CHECK(gate.sessions() == 0);
 }
