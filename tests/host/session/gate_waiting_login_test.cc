@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "common/secret_buffer.h"
@@ -100,6 +101,9 @@ pid_t Client(const std::string& socket_path, const nlohmann::json& header, const
   _exit(kind == "sessions" ? 3 : kind == "refused" ? 4 : 2);
 }
 
+// The old passphrase, a NUL byte, the new one: as `tazpod passwd` sends them.
+std::string ChangeOfPassphrase() { return std::string("correct horse\0battery staple", 28); }
+
 // Runs the loop until `condition` holds (or 20 s pass).
 bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& condition) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -127,6 +131,31 @@ int ExitCodeOf(boost::asio::io_context& io, pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// The gate, served on a control socket in a directory of its own, over a
+// HeldVault; the test runs the loop.
+struct ServedGate {
+  explicit ServedGate(std::chrono::milliseconds hangup_grace) {
+    REQUIRE(mkdtemp(dir) != nullptr);
+    socket_path = std::string(dir) + "/run/control.sock";
+    session::GateSettings settings;
+    settings.user = "root";
+    settings.mountpoint = std::string(dir) + "/secrets";
+    settings.hangup_grace = hangup_grace;
+    gate = std::make_unique<session::Gate>(io, vault, settings);
+    control = std::make_unique<session::ControlServer>(io, socket_path, 0, 0);
+    REQUIRE(control->Listen().empty());
+    gate->Register(*control);
+  }
+  ~ServedGate() { std::filesystem::remove_all(dir); }
+
+  char dir[64] = "/tmp/tazpod-gate-XXXXXX";
+  std::string socket_path;
+  boost::asio::io_context io;
+  HeldVault vault;
+  std::unique_ptr<session::Gate> gate;
+  std::unique_ptr<session::ControlServer> control;
+};
+
 }  // namespace
 
 // The forced lock hangs the sessions up; a login that was waiting behind
@@ -134,81 +163,56 @@ int ExitCodeOf(boost::asio::io_context& io, pid_t pid) {
 // the lock: it would get a shell to be locked under, or make the forced
 // lock fail with "a new session opened meanwhile" (exit 3).
 TEST_CASE("gate: a login waiting for the vault does not slip in before a forced lock") {
-  char dir_template[] = "/tmp/tazpod-gate-lock-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  const std::string socket_path = std::string(dir_template) + "/run/control.sock";
-  boost::asio::io_context io;
-  HeldVault vault;
-  session::GateSettings settings;
-  settings.user = "root";
-  settings.mountpoint = std::string(dir_template) + "/secrets";
   // The session holds SIGHUP off: this long until its SIGKILL, time enough
   // to stage the rest on a loaded machine.
-  settings.hangup_grace = 5s;
-  session::Gate gate(io, vault, settings);
-  session::ControlServer control(io, socket_path, 0, 0);
-  REQUIRE(control.Listen().empty());
-  gate.Register(control);
+  ServedGate served(5s);
   const nlohmann::json login = {{"v", 1}, {"op", "gate.login"}};
 
   // A session that will take the hang-up's whole grace to end.
-  const pid_t shell = Client(socket_path, login, "correct horse", true);
-  REQUIRE(RunUntil(io, [&] { return gate.sessions() == 1; }));
+  const pid_t shell = Client(served.socket_path, login, "correct horse", true);
+  REQUIRE(RunUntil(served.io, [&] { return served.gate->sessions() == 1; }));
   // `tazpod lock --force`: the session is hung up, the lock waits for it.
-  const pid_t lock = Client(socket_path, {{"v", 1}, {"op", "gate.lock"}, {"force", true}}, "");
-  REQUIRE(RunUntil(io, [&] { return HangupPending(shell); }));
+  const pid_t lock = Client(served.socket_path, {{"v", 1}, {"op", "gate.lock"}, {"force", true}}, "");
+  REQUIRE(RunUntil(served.io, [&] { return HangupPending(shell); }));
   // Meanwhile the vault is busy (a passphrase change), and a login waits.
-  const pid_t passwd = Client(socket_path, {{"v", 1}, {"op", "gate.passwd"}}, std::string("correct horse\0battery staple", 28));
-  REQUIRE(RunUntil(io, [&] { return vault.holding(); }));
-  const pid_t late = Client(socket_path, login, "correct horse");
+  const pid_t passwd = Client(served.socket_path, {{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.holding(); }));
+  const pid_t late = Client(served.socket_path, login, "correct horse");
   // Queued behind the passphrase change, while the session still holds
   // the forced lock off.
-  REQUIRE(RunUntil(io, [&] { return vault.waiting() == 1; }));
-  REQUIRE(gate.sessions() == 1);
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.waiting() == 1; }));
+  REQUIRE(served.gate->sessions() == 1);
   // The session is killed after the grace; then the vault is free again.
-  const int shell_code = ExitCodeOf(io, shell);
-  REQUIRE(RunUntil(io, [&] { return gate.sessions() == 0; }));
-  vault.Release();
+  const int shell_code = ExitCodeOf(served.io, shell);
+  REQUIRE(RunUntil(served.io, [&] { return served.gate->sessions() == 0; }));
+  served.vault.Release();
 
-  const int late_code = ExitCodeOf(io, late);
-  const int lock_code = ExitCodeOf(io, lock);
-  const int passwd_code = ExitCodeOf(io, passwd);
-  std::filesystem::remove_all(dir_template);
+  const int late_code = ExitCodeOf(served.io, late);
+  const int lock_code = ExitCodeOf(served.io, lock);
+  const int passwd_code = ExitCodeOf(served.io, passwd);
   CHECK(shell_code == 128 + SIGKILL);
   CHECK(passwd_code == 0);
   CHECK(late_code == 4);  // refused: the vault is being locked
   CHECK(lock_code == 0);
-  CHECK(vault.State() == "locked");
-  CHECK(gate.sessions() == 0);
+  CHECK(served.vault.State() == "locked");
+  CHECK(served.gate->sessions() == 0);
 }
 
 // `docker stop` while a login waits behind another operation: the shutdown
 // locks the vault next, so a shell let in now would be ended at once.
 TEST_CASE("gate: a login waiting for the vault is refused once the container stops") {
-  char dir_template[] = "/tmp/tazpod-gate-stop-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  const std::string socket_path = std::string(dir_template) + "/run/control.sock";
-  boost::asio::io_context io;
-  HeldVault vault;
-  session::GateSettings settings;
-  settings.user = "root";
-  settings.mountpoint = std::string(dir_template) + "/secrets";
-  session::Gate gate(io, vault, settings);
-  session::ControlServer control(io, socket_path, 0, 0);
-  REQUIRE(control.Listen().empty());
-  gate.Register(control);
+  ServedGate served(3s);
 
-  const pid_t passwd = Client(socket_path, {{"v", 1}, {"op", "gate.passwd"}}, std::string("correct horse\0battery staple", 28));
-  REQUIRE(RunUntil(io, [&] { return vault.holding(); }));
-  const pid_t waiting = Client(socket_path, {{"v", 1}, {"op", "gate.login"}}, "correct horse");
-  REQUIRE(RunUntil(io, [&] { return vault.waiting() == 1; }));
-  gate.StopAdmitting();
-  vault.Release();
+  const pid_t passwd = Client(served.socket_path, {{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.holding(); }));
+  const pid_t waiting = Client(served.socket_path, {{"v", 1}, {"op", "gate.login"}}, "correct horse");
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.waiting() == 1; }));
+  served.gate->StopAdmitting();
+  served.vault.Release();
 
-  const int waiting_code = ExitCodeOf(io, waiting);
-  const int passwd_code = ExitCodeOf(io, passwd);
-  std::filesystem::remove_all(dir_template);
+  const int waiting_code = ExitCodeOf(served.io, waiting);
+  const int passwd_code = ExitCodeOf(served.io, passwd);
   CHECK(passwd_code == 0);
   CHECK(waiting_code == 4);  // refused: the container is stopping
-  CHECK(gate.sessions() == 0);
+  CHECK(served.gate->sessions() == 0);
 }
