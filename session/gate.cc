@@ -201,6 +201,11 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
       return reply(Refusal("vault", result.error));
     }
     RightPassphrase();
+    // The container began to stop while the passphrase was checked.
+    if (!admitting_) {
+      Refused(caller, "login", "stopping");
+      return reply(Refusal("refused", "the container is stopping"));
+    }
     if (!registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
       Refused(caller, "login", "gone");
       // It may have unlocked the vault itself, with no lock pending then:

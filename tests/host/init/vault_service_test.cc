@@ -42,7 +42,8 @@ pid_t ReadPid(const std::string& path) {
 // freed with the loop, or the sanitize tier's leak check fails PID 1.
 TEST_CASE("vault service: a helper run whose output is still open is freed with the loop") {
   char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
-  const std::string dir = mkdtemp(dir_template);
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
   // It answers, then keeps its stdout open: it does not exit for 30 s.
   VaultSettings settings;
   settings.helper = WriteScript(dir + "/helper",

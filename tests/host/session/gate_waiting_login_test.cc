@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/secret_buffer.h"
 #include "session/control_client.h"
@@ -29,8 +30,9 @@ namespace session = tazpod::session;
 
 namespace {
 
-// An unlocked vault whose passphrase changes the test holds: while one is
-// held the vault is busy, and what waits for it runs when it is released.
+// An unlocked vault whose passphrase changes (and, when asked, verifies) the
+// test holds: while one is held the vault is busy, and what waits for it
+// runs when it is released.
 class HeldVault : public session::GateVault {
  public:
   std::string State() const override { return state_; }
@@ -42,7 +44,10 @@ class HeldVault : public session::GateVault {
     state_ = "unlocked";
     done({true, false, ""});
   }
-  void Verify(SecretBuffer, Done done) override { done({true, false, ""}); }
+  void Verify(SecretBuffer, Done done) override {
+    if (hold_verify) held_ = std::move(done);
+    else done({true, false, ""});
+  }
   void Lock(Done done) override {
     state_ = "locked";
     done({true, false, ""});
@@ -50,6 +55,7 @@ class HeldVault : public session::GateVault {
   void ChangePassphrase(SecretBuffer, Done done) override { held_ = std::move(done); }
   int MountNamespace() const override { return -1; }
 
+  bool hold_verify = false;  // a login's verify is held too
   size_t waiting() const { return waiting_.size(); }
   bool holding() const { return static_cast<bool>(held_); }
   void Release() {
@@ -125,12 +131,6 @@ bool HangupPending(pid_t pid) {
   return false;
 }
 
-int ExitCodeOf(boost::asio::io_context& io, pid_t pid) {
-  int status = 0;
-  RunUntil(io, [&] { return waitpid(pid, &status, WNOHANG) == pid; });
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // The gate, served on a control socket in a directory of its own, over a
 // HeldVault; the test runs the loop.
 struct ServedGate {
@@ -146,7 +146,30 @@ struct ServedGate {
     REQUIRE(control->Listen().empty());
     gate->Register(*control);
   }
-  ~ServedGate() { std::filesystem::remove_all(dir); }
+  // Clients still running (a failed REQUIRE left them) are killed and reaped.
+  ~ServedGate() {
+    for (pid_t pid : clients) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir);
+  }
+
+  pid_t Start(const nlohmann::json& header, const std::string& secret, bool stay = false) {
+    const pid_t pid = Client(socket_path, header, secret, stay);
+    REQUIRE(pid > 0);
+    clients.push_back(pid);
+    return pid;
+  }
+
+  // The client's exit code once it has exited, running the loop meanwhile;
+  // -1 if it has not within 20 s (it is then killed by the destructor).
+  int ExitCodeOf(pid_t pid) {
+    int status = 0;
+    if (!RunUntil(io, [&] { return waitpid(pid, &status, WNOHANG) == pid; })) return -1;
+    std::erase(clients, pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
 
   char dir[64] = "/tmp/tazpod-gate-XXXXXX";
   std::string socket_path;
@@ -154,6 +177,7 @@ struct ServedGate {
   HeldVault vault;
   std::unique_ptr<session::Gate> gate;
   std::unique_ptr<session::ControlServer> control;
+  std::vector<pid_t> clients;
 };
 
 }  // namespace
@@ -169,27 +193,27 @@ TEST_CASE("gate: a login waiting for the vault does not slip in before a forced 
   const nlohmann::json login = {{"v", 1}, {"op", "gate.login"}};
 
   // A session that will take the hang-up's whole grace to end.
-  const pid_t shell = Client(served.socket_path, login, "correct horse", true);
+  const pid_t shell = served.Start(login, "correct horse", true);
   REQUIRE(RunUntil(served.io, [&] { return served.gate->sessions() == 1; }));
   // `tazpod lock --force`: the session is hung up, the lock waits for it.
-  const pid_t lock = Client(served.socket_path, {{"v", 1}, {"op", "gate.lock"}, {"force", true}}, "");
+  const pid_t lock = served.Start({{"v", 1}, {"op", "gate.lock"}, {"force", true}}, "");
   REQUIRE(RunUntil(served.io, [&] { return HangupPending(shell); }));
   // Meanwhile the vault is busy (a passphrase change), and a login waits.
-  const pid_t passwd = Client(served.socket_path, {{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
+  const pid_t passwd = served.Start({{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
   REQUIRE(RunUntil(served.io, [&] { return served.vault.holding(); }));
-  const pid_t late = Client(served.socket_path, login, "correct horse");
+  const pid_t late = served.Start(login, "correct horse");
   // Queued behind the passphrase change, while the session still holds
   // the forced lock off.
   REQUIRE(RunUntil(served.io, [&] { return served.vault.waiting() == 1; }));
   REQUIRE(served.gate->sessions() == 1);
   // The session is killed after the grace; then the vault is free again.
-  const int shell_code = ExitCodeOf(served.io, shell);
+  const int shell_code = served.ExitCodeOf(shell);
   REQUIRE(RunUntil(served.io, [&] { return served.gate->sessions() == 0; }));
   served.vault.Release();
 
-  const int late_code = ExitCodeOf(served.io, late);
-  const int lock_code = ExitCodeOf(served.io, lock);
-  const int passwd_code = ExitCodeOf(served.io, passwd);
+  const int late_code = served.ExitCodeOf(late);
+  const int lock_code = served.ExitCodeOf(lock);
+  const int passwd_code = served.ExitCodeOf(passwd);
   CHECK(shell_code == 128 + SIGKILL);
   CHECK(passwd_code == 0);
   CHECK(late_code == 4);  // refused: the vault is being locked
@@ -203,16 +227,30 @@ TEST_CASE("gate: a login waiting for the vault does not slip in before a forced 
 TEST_CASE("gate: a login waiting for the vault is refused once the container stops") {
   ServedGate served(3s);
 
-  const pid_t passwd = Client(served.socket_path, {{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
+  const pid_t passwd = served.Start({{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
   REQUIRE(RunUntil(served.io, [&] { return served.vault.holding(); }));
-  const pid_t waiting = Client(served.socket_path, {{"v", 1}, {"op", "gate.login"}}, "correct horse");
+  const pid_t waiting = served.Start({{"v", 1}, {"op", "gate.login"}}, "correct horse");
   REQUIRE(RunUntil(served.io, [&] { return served.vault.waiting() == 1; }));
   served.gate->StopAdmitting();
   served.vault.Release();
 
-  const int waiting_code = ExitCodeOf(served.io, waiting);
-  const int passwd_code = ExitCodeOf(served.io, passwd);
+  const int waiting_code = served.ExitCodeOf(waiting);
+  const int passwd_code = served.ExitCodeOf(passwd);
   CHECK(passwd_code == 0);
   CHECK(waiting_code == 4);  // refused: the container is stopping
+  CHECK(served.gate->sessions() == 0);
+}
+
+// `docker stop` while a login's own verify runs: the passphrase is right,
+// but the container is stopping by the time it is known.
+TEST_CASE("gate: a login whose verify ends after the container stops is refused") {
+  ServedGate served(3s);
+  served.vault.hold_verify = true;
+  const pid_t login = served.Start({{"v", 1}, {"op", "gate.login"}}, "correct horse");
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.holding(); }));
+  served.gate->StopAdmitting();
+  served.vault.Release();
+
+  CHECK(served.ExitCodeOf(login) == 4);  // refused: the container is stopping
   CHECK(served.gate->sessions() == 0);
 }
