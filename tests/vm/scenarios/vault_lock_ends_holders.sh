@@ -5,12 +5,18 @@
 # timeout: 180
 # weight: 8
 printf 'pw' | vault_expect 0 unlock
-as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" & cwd_holder=$!
+# Each holder leaves a mark once it holds the vault; the lock waits for all
+# of them (a fixed sleep was too short for a loaded guest).
+as_dev bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & cwd_holder=$!
 as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
-as_dev bash -c "cd $VAULT_MNT && trap '' TERM && sleep 1000" & stubborn=$!
+as_dev bash -c "cd $VAULT_MNT && trap '' TERM && : > stubborn.ready && sleep 1000" & stubborn=$!
 as_dev /usr/lib/tazpod-test/sockbind "$VAULT_MNT/agent.sock" & socket_holder=$!
-sleep 1
+holders_ready() {
+  [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/stubborn.ready && -S $VAULT_MNT/agent.sock ]]
+}
+for _ in $(seq 600); do holders_ready && break; nap 0.1; done
 [[ -S $VAULT_MNT/agent.sock ]] || fail "the agent did not bind its socket in the vault"
+holders_ready || fail "the holders did not all start within 60 s"
 vault_expect 0 lock
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
 for pid in $cwd_holder $file_holder $stubborn $socket_holder; do

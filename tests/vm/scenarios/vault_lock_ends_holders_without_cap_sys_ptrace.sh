@@ -10,10 +10,14 @@ effective=$(no_ptrace awk '/^CapEff/ {print $2}' /proc/self/status)
 (( (0x$effective >> 19) & 1 )) && fail "CAP_SYS_PTRACE still effective: $effective"
 
 printf 'pw' | vault_expect 0 unlock
-as_dev bash -c "cd $VAULT_MNT && exec sleep 1000" & cwd_holder=$!
+# Each holder leaves a mark once it holds the vault; the lock waits for all
+# of them (a fixed sleep was too short for a loaded guest).
+as_dev bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & cwd_holder=$!
 as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
-as_dev bash -c "exec 3<$VAULT_MNT; exec sleep 1000" & dir_holder=$!
-sleep 1
+as_dev bash -c "exec 3<$VAULT_MNT; : > $VAULT_MNT/dir.ready; exec sleep 1000" & dir_holder=$!
+holders_ready() { [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/dir.ready ]]; }
+for _ in $(seq 600); do holders_ready && break; nap 0.1; done
+holders_ready || fail "the holders did not all start within 60 s"
 vault_args
 rc=0
 out=$(no_ptrace "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null) || rc=$?
