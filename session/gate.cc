@@ -162,10 +162,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
   if (auto refusal = Throttled(caller)) return reply(*refusal);
-  if (!admitting_) {
-    Refused(caller, "login", "stopping");
-    return reply(Refusal("refused", "the container is stopping"));
-  }
+  if (!admitting_) return RefuseStopping(caller, reply);
   // A lock was asked for and has not run yet: a forced one hanging the
   // sessions up (it kills those left), or one about to run, the sessions
   // gone. A login let in now would be killed or locked under, or would make
@@ -202,10 +199,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     }
     RightPassphrase();
     // The container began to stop while the passphrase was checked.
-    if (!admitting_) {
-      Refused(caller, "login", "stopping");
-      return reply(Refusal("refused", "the container is stopping"));
-    }
+    if (!admitting_) return RefuseStopping(caller, reply);
     if (!registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
       Refused(caller, "login", "gone");
       // It may have unlocked the vault itself, with no lock pending then:
@@ -231,6 +225,11 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
 void Gate::NoVaultYet(const Caller& caller, const ControlServer::Reply& reply) {
   Refused(caller, "login", "no_vault");
   reply(Refusal("refused", "there is no vault yet: log in again to create it"));
+}
+
+void Gate::RefuseStopping(const Caller& caller, const ControlServer::Reply& reply) {
+  Refused(caller, "login", "stopping");
+  reply(Refusal("refused", "the container is stopping"));
 }
 
 void Gate::LockRequest(ControlRequest& request, const ControlServer::Reply& reply) {

@@ -130,6 +130,8 @@ class Gate {
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   // Refuses a login that found no vault and may not create one.
   void NoVaultYet(const Caller& caller, const ControlServer::Reply& reply);
+  // Refuses a login once the container is stopping (StopAdmitting).
+  void RefuseStopping(const Caller& caller, const ControlServer::Reply& reply);
   void OnLastSessionEnded();
   void LockNow(const char* reason);
 
