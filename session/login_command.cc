@@ -38,13 +38,14 @@ std::string Seconds(long long ms) { return std::to_string((ms + 999) / 1000) + "
 // reads them. The gated shell is told to keep them in the vault instead.
 struct VaultFile {
   const char* variable;
-  const char* path;  // under the vault's mount point
+  const char* path;  // under the vault's mount point ("": the mount point)
 };
 constexpr VaultFile kVaultFiles[] = {
     {"HISTFILE", "/.bash_history"},                          // bash (an `export TOKEN=…` typed)
     {"KUBECONFIG", "/.kube/config"},                         // kubectl, helm (else ~/.kube/config)
     {"TALOSCONFIG", "/.talos/config"},                       // talosctl (else ~/.talos/config)
     {"SOPS_AGE_KEY_FILE", "/.config/sops/age/keys.txt"},     // sops (else ~/.config/sops/age/keys.txt)
+    {"GEMINI_CLI_HOME", ""},                                 // Gemini CLI: ~/.gemini, its OAuth credentials
 };
 
 int BecomeUserAndExecShell(const std::string& user_name, const std::string& mountpoint, int tty,

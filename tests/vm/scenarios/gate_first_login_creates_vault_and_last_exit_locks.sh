@@ -15,8 +15,8 @@ expect Vault open at /home/dev/secrets
 expect $ 
 send echo "$(id -un):$(pwd)" > ~/secrets/who; echo ok-$((40+2))\r
 expect ok-42
-send echo "files:$HISTFILE:$KUBECONFIG:$TALOSCONFIG:$SOPS_AGE_KEY_FILE:"\r
-expect files:/home/dev/secrets/.bash_history:/home/dev/secrets/.kube/config:/home/dev/secrets/.talos/config:/home/dev/secrets/.config/sops/age/keys.txt:
+send echo "files:$HISTFILE:$KUBECONFIG:$TALOSCONFIG:$SOPS_AGE_KEY_FILE:$GEMINI_CLI_HOME:"\r
+expect files:/home/dev/secrets/.bash_history:/home/dev/secrets/.kube/config:/home/dev/secrets/.talos/config:/home/dev/secrets/.config/sops/age/keys.txt:/home/dev/secrets:
 send echo canary-$((6*7))\r
 expect canary-42
 send exit 3\r
