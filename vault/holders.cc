@@ -1,10 +1,12 @@
 #include "vault/holders.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/fsuid.h>
@@ -23,6 +25,7 @@
 #include <set>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/unique_fd.h"
 
@@ -66,18 +69,18 @@ bool ProcFileNamesDevice(pid_t pid, const char* file, int skip, int base, dev_t 
   return false;
 }
 
-// The inodes of the Unix sockets bound to a name on the file system on
-// `dev`, as the kernel's sock_diag lists them (`ss -x` asks the same). The
-// kernel keeps the bound name's path, which pins the mount, yet the
-// process's descriptor is a socket, on sockfs: an agent that binds its
-// socket in the vault (gpg-agent with GNUPGHOME in ~/secrets, `ssh-agent
-// -a ~/secrets/agent.sock`) and leaves everything else would hold the vault
-// unseen. Empty when the kernel cannot tell (no unix_diag): those holders
-// then go unfound, as before. Sockets of this network namespace only.
-std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
-  std::set<ino_t> found;
+// Adds to `found` the inodes of the Unix sockets of this thread's network
+// namespace that are bound to a name on the file system on `dev`, as the
+// kernel's sock_diag lists them (`ss -x` asks the same). The kernel keeps
+// the bound name's path, which pins the mount, yet the process's descriptor
+// is a socket, on sockfs: an agent that binds its socket in the vault
+// (gpg-agent with GNUPGHOME in ~/secrets, `ssh-agent -a
+// ~/secrets/agent.sock`) and leaves everything else would hold the vault
+// unseen. Adds nothing when the kernel cannot tell (no unix_diag): those
+// holders then go unfound, as before.
+void AddUnixSocketsBoundOn(dev_t dev, std::set<ino_t>* found) {
   UniqueFd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!nl) return found;
+  if (!nl) return;
   struct {
     nlmsghdr header;
     unix_diag_req request;
@@ -88,15 +91,15 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
   ask.request.sdiag_family = AF_UNIX;
   ask.request.udiag_states = ~0u;  // listening, connected, any
   ask.request.udiag_show = UDIAG_SHOW_VFS;
-  if (send(nl.get(), &ask, sizeof ask, 0) != static_cast<ssize_t>(sizeof ask)) return found;
+  if (send(nl.get(), &ask, sizeof ask, 0) != static_cast<ssize_t>(sizeof ask)) return;
   alignas(nlmsghdr) char buffer[32 * 1024];
   for (;;) {
     ssize_t n = recv(nl.get(), buffer, sizeof buffer, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return found;
+    if (n <= 0) return;
     int unread = static_cast<int>(n);  // signed: NLMSG_NEXT may take it below 0, and NLMSG_OK must see that
     for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, unread); h = NLMSG_NEXT(h, unread)) {
-      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return found;
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return;
       if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg))) continue;
       const auto* socket_info = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
       int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(unix_diag_msg)));
@@ -106,7 +109,7 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
         unix_diag_vfs vfs;
         std::memcpy(&vfs, RTA_DATA(a), sizeof vfs);
         // The kernel's own device encoding: 12 bits of major above 20 of minor.
-        if (makedev(vfs.udiag_vfs_dev >> 20, vfs.udiag_vfs_dev & 0xfffff) == dev) found.insert(socket_info->udiag_ino);
+        if (makedev(vfs.udiag_vfs_dev >> 20, vfs.udiag_vfs_dev & 0xfffff) == dev) found->insert(socket_info->udiag_ino);
       }
     }
   }
@@ -185,6 +188,48 @@ std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches
   }
   closedir(proc);
   return result;
+}
+
+// One descriptor for each network namespace another process is in, other
+// than this thread's. /proc/PID/ns asks for the same access as
+// /proc/PID/fd, so each is opened with its process's file-system ids.
+std::vector<UniqueFd> OtherNetworkNamespaces() {
+  std::vector<UniqueFd> result;
+  struct stat own;
+  if (stat("/proc/thread-self/ns/net", &own) != 0) return result;
+  std::set<ino_t> seen = {own.st_ino};
+  OtherProcessesWhere([&result, &seen](pid_t pid) {
+    const std::string base = "/proc/" + std::to_string(pid);
+    LookingAs owner(base);
+    UniqueFd ns(open((base + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st;
+    if (ns && fstat(ns.get(), &st) == 0 && seen.insert(st.st_ino).second) result.push_back(std::move(ns));
+    return false;
+  });
+  return result;
+}
+
+// The inodes of the Unix sockets bound on `dev` (AddUnixSocketsBoundOn) in
+// every network namespace a process is in. sock_diag lists a namespace's
+// sockets only, and an agent in a namespace of its own (`unshare -Urn`,
+// open to any user in a privileged container) would otherwise hold the
+// vault unseen. Each namespace is entered for its query and left again
+// (the helper is single-threaded; setns moves only this thread).
+std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
+  std::set<ino_t> found;
+  AddUnixSocketsBoundOn(dev, &found);
+  std::vector<UniqueFd> others = OtherNetworkNamespaces();
+  if (others.empty()) return found;
+  UniqueFd own(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!own) return found;
+  for (const UniqueFd& ns : others) {
+    if (setns(ns.get(), CLONE_NEWNET) != 0) continue;
+    AddUnixSocketsBoundOn(dev, &found);
+    // The way back, with the rights that came in: should it fail, no other
+    // namespace is entered from a foreign one.
+    if (setns(own.get(), CLONE_NEWNET) != 0) break;
+  }
+  return found;
 }
 
 // SIGTERM to what `find` returns, up to `grace` for them to go, SIGKILL to

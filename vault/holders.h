@@ -1,7 +1,8 @@
 // Processes that hold something in a mounted file system: an open file, a
 // current or root directory, a memory mapping, or a Unix socket bound to a
-// name in it (found through the kernel's sock_diag, where it has unix_diag). The lock ends them (TERM,
-// a grace period, KILL) so that the unmount is clean and never lazy.
+// name in it (found through the kernel's sock_diag, where it has unix_diag,
+// in every network namespace a process is in). The lock ends them (TERM, a
+// grace period, KILL) so that the unmount is clean and never lazy.
 #pragma once
 
 #include <sys/types.h>

@@ -1,7 +1,9 @@
 # Lock with processes holding the vault (an open file, a working directory,
 # one that ignores SIGTERM, an agent whose only hold is the Unix socket it
-# bound in the vault, as gpg-agent's is with GNUPGHOME in ~/secrets): they
-# are ended, the unmount is clean (never lazy), and everything is detached.
+# bound in the vault, as gpg-agent's is with GNUPGHOME in ~/secrets, and one
+# such agent in a network namespace of its own, whose socket the kernel
+# lists only there): they are ended, the unmount is clean (never lazy), and
+# everything is detached.
 # timeout: 180
 # weight: 8
 printf 'pw' | vault_expect 0 unlock
@@ -11,15 +13,20 @@ as_dev bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & cwd_holder=
 as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
 as_dev bash -c "cd $VAULT_MNT && trap '' TERM && : > stubborn.ready && sleep 1000" & stubborn=$!
 as_dev /usr/lib/tazpod-test/sockbind "$VAULT_MNT/agent.sock" & socket_holder=$!
+as_dev unshare --user --map-root-user --net /usr/lib/tazpod-test/sockbind "$VAULT_MNT/netns-agent.sock" & netns_holder=$!
 holders_ready() {
-  [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/stubborn.ready && -S $VAULT_MNT/agent.sock ]]
+  [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/stubborn.ready && -S $VAULT_MNT/agent.sock &&
+     -S $VAULT_MNT/netns-agent.sock ]]
 }
 for _ in $(seq 600); do holders_ready && break; nap 0.1; done
 [[ -S $VAULT_MNT/agent.sock ]] || fail "the agent did not bind its socket in the vault"
+[[ -S $VAULT_MNT/netns-agent.sock ]] || fail "the agent in its own network namespace did not bind its socket"
 holders_ready || fail "the holders did not all start within 60 s"
 vault_expect 0 lock
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
-for pid in $cwd_holder $file_holder $stubborn $socket_holder; do
+for pid in $cwd_holder $file_holder $stubborn $socket_holder $netns_holder; do
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)
+  [[ $state == Z || $state == gone ]] || fail "holder $pid was not ended (state $state)"
   wait "$pid" 2>/dev/null || true
 done
 printf 'pw' | vault_expect 0 unlock
