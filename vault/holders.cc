@@ -25,6 +25,7 @@
 #include <set>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -120,7 +121,9 @@ bool MapsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(pid, "maps", 
 
 // Looking into another user's /proc/PID/{fd,cwd,root,maps} passes the
 // kernel's ptrace access check with CAP_SYS_PTRACE, which Docker does not
-// grant by default, or with file-system ids equal to the process's. So the
+// grant by default, or with file-system ids equal to the process's (not
+// for a process in a user namespace of its own: only CAP_SYS_PTRACE
+// passes there, and without it such a process goes unseen). So the
 // look is taken with the owner's fsuid and fsgid (CAP_SETUID and CAP_SETGID
 // are in Docker's defaults), and root's are restored after it. The helper is
 // single-threaded: the ids are per thread.
@@ -190,45 +193,44 @@ std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches
   return result;
 }
 
-// One descriptor for each network namespace another process is in, other
-// than this thread's. /proc/PID/ns asks for the same access as
-// /proc/PID/fd, so each is opened with its process's file-system ids.
-std::vector<UniqueFd> OtherNetworkNamespaces() {
-  std::vector<UniqueFd> result;
-  struct stat own;
-  if (stat("/proc/thread-self/ns/net", &own) != 0) return result;
-  std::set<ino_t> seen = {own.st_ino};
-  OtherProcessesWhere([&result, &seen](pid_t pid) {
-    const std::string base = "/proc/" + std::to_string(pid);
-    LookingAs owner(base);
-    UniqueFd ns(open((base + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st;
-    if (ns && fstat(ns.get(), &st) == 0 && seen.insert(st.st_ino).second) result.push_back(std::move(ns));
-    return false;
-  });
-  return result;
+// A descriptor of the network namespace of `pid`, opened with its owner's
+// file-system ids: /proc/PID/ns asks for the same access as /proc/PID/fd
+// (so, for a process in a user namespace of its own, CAP_SYS_PTRACE).
+UniqueFd OpenNetworkNamespaceOf(pid_t pid) {
+  const std::string base = "/proc/" + std::to_string(pid);
+  LookingAs owner(base);
+  return UniqueFd(open((base + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
 }
 
 // The inodes of the Unix sockets bound on `dev` (AddUnixSocketsBoundOn) in
-// every network namespace a process is in. sock_diag lists a namespace's
-// sockets only, and an agent in a namespace of its own (`unshare -Urn`,
-// open to any user in a privileged container) would otherwise hold the
-// vault unseen. Each namespace is entered for its query and left again
-// (the helper is single-threaded; setns moves only this thread).
+// this thread's network namespace and in every one another process is in.
+// sock_diag lists a namespace's sockets only, and an agent in a namespace
+// of its own (`unshare -Urn`, open to any user in a privileged container)
+// would otherwise hold the vault unseen. Each namespace is entered once
+// for its query and left at once, one descriptor at a time, so that many
+// namespaces cannot use up the descriptors the search needs. The helper is
+// single-threaded; setns moves only this thread.
 std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
   std::set<ino_t> found;
   AddUnixSocketsBoundOn(dev, &found);
-  std::vector<UniqueFd> others = OtherNetworkNamespaces();
-  if (others.empty()) return found;
   UniqueFd own(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!own) return found;
-  for (const UniqueFd& ns : others) {
-    if (setns(ns.get(), CLONE_NEWNET) != 0) continue;
+  struct stat own_stat;
+  if (!own || fstat(own.get(), &own_stat) != 0) return found;
+  std::set<std::pair<dev_t, ino_t>> seen = {{own_stat.st_dev, own_stat.st_ino}};
+  bool home = true;
+  // A walk over the other processes: the predicate does the work.
+  OtherProcessesWhere([dev, &found, &own, &seen, &home](pid_t pid) {
+    if (!home) return false;
+    UniqueFd ns = OpenNetworkNamespaceOf(pid);
+    struct stat st;
+    if (!ns || fstat(ns.get(), &st) != 0 || !seen.insert({st.st_dev, st.st_ino}).second) return false;
+    if (setns(ns.get(), CLONE_NEWNET) != 0) return false;
     AddUnixSocketsBoundOn(dev, &found);
-    // The way back, with the rights that came in: should it fail, no other
-    // namespace is entered from a foreign one.
-    if (setns(own.get(), CLONE_NEWNET) != 0) break;
-  }
+    // The way back needs the rights the way in had, so it fails only for
+    // want of memory; then no namespace is entered from a foreign one.
+    home = setns(own.get(), CLONE_NEWNET) == 0;
+    return false;
+  });
   return found;
 }
 
