@@ -262,6 +262,20 @@ $(cat "${@:4}" 2>/dev/null)"
   done
 }
 
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds;
+# returns 1 if it still fails after SECONDS, for the caller to say why.
+wait_until() {
+  local deadline=$(( SECONDS + $1 )); shift
+  until "$@"; do
+    (( SECONDS < deadline )) || return 1
+    nap 0.1
+  done
+}
+
+# gone PID: whether PID no longer runs a program (ended, or on its way out:
+# the exe link goes early in a process's exit).
+gone() { [[ ! -e /proc/$1/exe ]]; }
+
 # first_login_steps PASSPHRASE: the ptydrive steps of a first login that
 # chooses PASSPHRASE (asked twice), for the start of a drive script.
 first_login_steps() {

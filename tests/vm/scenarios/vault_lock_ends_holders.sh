@@ -18,17 +18,17 @@ holders_ready() {
   [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/stubborn.ready && -S $VAULT_MNT/agent.sock &&
      -S $VAULT_MNT/netns-agent.sock ]]
 }
-for _ in $(seq 600); do holders_ready && break; nap 0.1; done
-[[ -S $VAULT_MNT/agent.sock ]] || fail "the agent did not bind its socket in the vault"
-[[ -S $VAULT_MNT/netns-agent.sock ]] || fail "the agent in its own network namespace did not bind its socket"
-holders_ready || fail "the holders did not all start within 60 s"
+if ! wait_until 60 holders_ready; then
+  [[ -S $VAULT_MNT/agent.sock ]] || fail "the agent did not bind its socket in the vault"
+  [[ -S $VAULT_MNT/netns-agent.sock ]] || fail "the agent in its own network namespace did not bind its socket"
+  fail "the holders did not all start within 60 s"
+fi
 vault_expect 0 lock
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
 # Each was ended by the lock. (A background job is the shell's copy
 # running as_dev, which may outlive its command for a moment.)
 for pid in $cwd_holder $file_holder $stubborn $socket_holder $netns_holder; do
-  for _ in $(seq 50); do [[ -e /proc/$pid/exe ]] || break; nap 0.1; done
-  [[ -e /proc/$pid/exe ]] && fail "holder $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
+  wait_until 5 gone "$pid" || fail "holder $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   wait "$pid" 2>/dev/null || true
 done
 printf 'pw' | vault_expect 0 unlock

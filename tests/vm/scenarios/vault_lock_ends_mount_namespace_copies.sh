@@ -9,12 +9,15 @@
 printf 'pw' | vault_expect 0 unlock
 echo secret > "$VAULT_MNT/note.txt"
 # Working directory outside the vault: only the copied mount holds it.
-as_dev unshare --user --map-root-user --mount sh -c 'cd /; exec sleep 1000' & copier=$!
-for _ in $(seq 100); do
+# (setpriv itself, not as_dev: a function in the background is a shell of
+# its own, and $! would name that shell, not the copier.)
+setpriv --reuid=1000 --regid=1000 --clear-groups unshare --user --map-root-user --mount sh -c 'cd /; exec sleep 1000' &
+copier=$!
+copier_ready() {
   [[ $(readlink "/proc/$copier/ns/mnt" 2>/dev/null) != "$(readlink /proc/self/ns/mnt)" ]] &&
-    [[ $(awk '{print $1}' "/proc/$copier/comm" 2>/dev/null) == sleep ]] && break
-  sleep 0.1
-done
+    [[ $(awk '{print $1}' "/proc/$copier/comm" 2>/dev/null) == sleep ]]
+}
+wait_until 10 copier_ready || fail "the copier did not start sleeping in a mount namespace of its own"
 grep -q " $VAULT_MNT " "/proc/$copier/mountinfo" || fail "the copy does not mount the vault: $(cat "/proc/$copier/mountinfo")"
 vault_expect 0 lock
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"

@@ -31,10 +31,8 @@ expect_eq "$(in_vault_ns cat /home/dev/secrets/note)" kept "the file after the r
 find_vault_ns
 nsenter --mount="$VAULT_NS" setpriv --reuid=1000 --regid=1000 --clear-groups \
   sh -c 'cd /home/dev/secrets && exec sleep 1000' & holder=$!
-for _ in $(seq 100); do
-  [[ $(cat "/proc/$holder/comm" 2>/dev/null) == sleep ]] && break
-  sleep 0.1
-done
+holder_sleeps() { [[ $(cat "/proc/$holder/comm" 2>/dev/null) == sleep ]]; }
+wait_until 10 holder_sleeps || fail "the holder did not start sleeping in the vault"
 [[ $(stat -L -c %d "/proc/$holder/cwd") == $(stat -L -c %d "/proc/$holder/root/home/dev/secrets") ]] ||
   fail "the holder does not work in the vault"
 ungated setpriv --reuid=1000 --regid=1000 --clear-groups rmdir /home/dev/secrets

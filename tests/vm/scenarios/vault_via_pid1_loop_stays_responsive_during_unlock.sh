@@ -20,8 +20,7 @@ start=$SECONDS
 status=$(tazpod vault status)
 expect_eq "$status" "state=unlocking busy=true" "status while unlocking"
 kill -USR1 "$INIT_PID"
-for _ in $(seq 50); do grep -q USR1 /tmp/child-got 2>/dev/null && break; sleep 0.1; done
-grep -q USR1 /tmp/child-got || fail "SIGUSR1 was not forwarded while the unlock ran"
+wait_until 5 grep -q USR1 /tmp/child-got 2>/dev/null || fail "SIGUSR1 was not forwarded while the unlock ran"
 grep -q 'vault.state from=unlocking to=unlocked' init.log && fail "the unlock finished too fast to prove anything: make the PBKDF slower"
 echo "status and a forwarded signal answered within $(( SECONDS - start )) s while unlocking"
 rc=0; wait "$unlocker" || rc=$?

@@ -15,8 +15,7 @@ in_vault_ns setpriv --reuid=1000 --regid=1000 --clear-groups bash -c "echo secre
 # nothing to end.
 in_vault_ns setpriv --reuid=1000 --regid=1000 --clear-groups bash -c "cd $VAULT_MNT && : > holder.ready && exec sleep 1000" &
 holder=$!
-for _ in $(seq 600); do in_vault_ns test -e "$VAULT_MNT/holder.ready" && break; nap 0.1; done
-in_vault_ns test -e "$VAULT_MNT/holder.ready" || fail "the user's process did not start working in the vault within 60 s"
+wait_until 60 in_vault_ns test -e "$VAULT_MNT/holder.ready" || fail "the user's process did not start working in the vault within 60 s"
 kill -TERM "$INIT_PID"
 rc=0; wait "$INIT_PID" || rc=$?
 cat init.log
@@ -26,8 +25,7 @@ term_line=$(grep -n 'init.shutdown.term' init.log | cut -d: -f1)
 [[ -n $lock_line && -n $term_line && $lock_line -lt $term_line ]] || fail "the vault was not locked before the other processes were terminated"
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after shutdown"
 # The lock ended it: it held the vault by its working directory.
-for _ in $(seq 100); do [[ -e /proc/$holder/exe ]] || break; nap 0.1; done
-[[ -e /proc/$holder/exe ]] && fail "the user's process in the vault outlived the shutdown"
+wait_until 10 gone "$holder" || fail "the user's process in the vault outlived the shutdown"
 wait "$holder" || true
 grep -q 'secret' init.log && fail "vault contents in the log"
 vault_remove_enclave

@@ -20,8 +20,8 @@ sockets() {  # how many sockets PID 1 has open
 before=$(sockets)
 rm -f /tmp/send
 /usr/lib/tazpod-test/ctlpoke "$sock" "$message" wait-for /tmp/send > poke.out & poke=$!
-for _ in $(seq 100); do (( $(sockets) > before )) && break; sleep 0.1; done
-(( $(sockets) > before )) || fail "PID 1 did not accept the connection"
+more_sockets() { (( $(sockets) > before )); }
+wait_until 10 more_sockets || fail "PID 1 did not accept the connection"
 kill -TERM "$INIT_PID"
 wait_log init.log 'init.shutdown.term' 30
 grep -q 'init.shutdown.step.done step=vault.lock' init.log || fail "the shutdown did not lock first: $(cat init.log)"
