@@ -151,11 +151,53 @@ class LookingAs {
   gid_t old_gid_ = 0;
 };
 
+// Whether `pid` runs as a user other than root: its real uid, as this
+// process's user namespace sees it (a process in a user namespace of its
+// own shows its owner's uid here, not its own namespace's 0).
+bool RunByUser(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Uid:", 0) != 0) continue;
+    const std::size_t first = line.find_first_not_of(" \t", 4);
+    if (first == std::string::npos) return false;
+    unsigned long uid = 0;
+    const auto parsed = std::from_chars(line.data() + first, line.data() + line.size(), uid);
+    return parsed.ec == std::errc() && uid != 0;
+  }
+  return false;
+}
+
+// Says on stderr (PID 1's, so in its log), once per process, that the
+// search could not look into `pid` (its files, its network namespace), so
+// that the log tells why the lock's last resort (EndUserProcessesMounting)
+// ran. The grace loop searches every 20 ms, hence once. Nothing is said
+// for a process that ended meanwhile. Only the pid: a process's name is
+// its own to choose, newlines included, and this line is not escaped.
+void SayUnseen(pid_t pid, int error) {
+  static std::set<pid_t> said;
+  // Root's processes (kernel threads, PID 1: more capabilities than the
+  // helper has without CAP_SYS_PTRACE) are no business of the last resort.
+  if (error == ENOENT || error == ESRCH || !RunByUser(pid) || !said.insert(pid).second) return;
+  (void)std::fprintf(stderr, "tazpod-vault-helper: cannot look into pid %d (%s)%s\n", static_cast<int>(pid),
+                     std::strerror(error),
+                     error == EACCES || error == EPERM
+                         ? ": without CAP_SYS_PTRACE, a process that is not dumpable or is in a user namespace of "
+                           "its own cannot be seen"
+                         : "");
+}
+
 // `sockets`: UnixSocketsBoundOn(dev).
 bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
   std::string base = "/proc/" + std::to_string(pid);
   LookingAs owner(base);
-  if (OnDevice(base + "/cwd", dev) || OnDevice(base + "/root", dev)) return true;
+  struct stat cwd;
+  if (stat((base + "/cwd").c_str(), &cwd) != 0) {
+    SayUnseen(pid, errno);
+  } else if (cwd.st_dev == dev) {
+    return true;
+  }
+  if (OnDevice(base + "/root", dev)) return true;
   if (DIR* fds = opendir((base + "/fd").c_str())) {
     bool found = false;
     while (struct dirent* e = readdir(fds)) {
@@ -222,9 +264,16 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
   OtherProcessesWhere([dev, &found, &own, &seen, &home](pid_t pid) {
     if (!home) return false;
     UniqueFd ns = OpenNetworkNamespaceOf(pid);
+    if (!ns) {
+      SayUnseen(pid, errno);
+      return false;
+    }
     struct stat st;
-    if (!ns || fstat(ns.get(), &st) != 0 || !seen.insert({st.st_dev, st.st_ino}).second) return false;
-    if (setns(ns.get(), CLONE_NEWNET) != 0) return false;
+    if (fstat(ns.get(), &st) != 0 || !seen.insert({st.st_dev, st.st_ino}).second) return false;
+    if (setns(ns.get(), CLONE_NEWNET) != 0) {
+      SayUnseen(pid, errno);
+      return false;
+    }
     AddUnixSocketsBoundOn(dev, &found);
     // The way back needs the rights the way in had, so it fails only for
     // want of memory; then no namespace is entered from a foreign one.
@@ -273,6 +322,12 @@ std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds
         return OtherProcessesWhere(
             [dev, &sockets](pid_t pid) { return MountsDevice(pid, dev) || Holds(pid, dev, sockets); });
       },
+      grace);
+}
+
+std::vector<pid_t> EndUserProcessesMounting(dev_t dev, std::chrono::milliseconds grace) {
+  return EndProcesses(
+      [dev] { return OtherProcessesWhere([dev](pid_t pid) { return RunByUser(pid) && MountsDevice(pid, dev); }); },
       grace);
 }
 

@@ -35,6 +35,18 @@ std::vector<pid_t> ProcessesMounting(dev_t dev);
 // with it; a detached mount goes with the last process that held it.
 std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds grace);
 
+// The last resort of a lock whose unmount is still busy once EndHolders is
+// done: something holds the file system where the search cannot see. A
+// process it may not look into (one that made itself not dumpable, as
+// ssh-agent does, or one in a user namespace of its own, each seen only
+// with CAP_SYS_PTRACE, which Docker does not grant by default), or a
+// descriptor sent over a Unix socket and never received. Ends, as
+// EndHolders does, every process not run by root whose mount namespace
+// mounts the file system on `dev`: the user's processes where the vault
+// is, holders or not. Root's are left (PID 1, its helpers): root is
+// trusted with the container. Returns the processes it found.
+std::vector<pid_t> EndUserProcessesMounting(dev_t dev, std::chrono::milliseconds grace);
+
 // "pid 123 (bash)" for messages.
 std::string DescribeProcess(pid_t pid);
 

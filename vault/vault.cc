@@ -370,6 +370,11 @@ VaultStatus Vault::Lock() {
       lap(lock_timings_.holders_us);
       unmounted = UnmountAt(mount, "umount");
       lap(lock_timings_.umount_us);
+      if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system)) {
+        lap(lock_timings_.holders_us);
+        unmounted = UnmountAt(mount, "umount");
+        lap(lock_timings_.umount_us);
+      }
     }
     if (auto e = unmounted) {
       std::string holders;
@@ -399,6 +404,20 @@ dev_t Vault::FileSystemDevice() const {
   const std::string node = "/dev/mapper/" + config_.mapping_name;
   if (stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) return st.st_rdev;
   return 0;
+}
+
+bool Vault::EndUnseenHolders(dev_t file_system) {
+  const std::vector<pid_t> ended = EndUserProcessesMounting(file_system, config_.holder_grace);
+  if (ended.empty()) return false;
+  // On PID 1's stderr, as libcryptsetup's messages are: a user's process
+  // ended without holding anything visible in the vault deserves a line.
+  std::string pids;
+  for (pid_t pid : ended) pids += " " + std::to_string(pid);
+  (void)std::fprintf(stderr,
+                     "tazpod-vault-helper: the vault was still in use once its holders were ended: ended the "
+                     "user's processes in its mount namespace:%s\n",
+                     pids.c_str());
+  return true;
 }
 
 // The vault's mount here is gone, yet its mapping is busy. Either another
@@ -457,7 +476,10 @@ VaultStatus Vault::Recover() {
   if (file_system != 0) {
     if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
       EndHolders(file_system, config_.holder_grace);
-      if (auto e = UnmountAt(mount, "recover.umount")) return e;
+      auto unmounted = UnmountAt(mount, "recover.umount");
+      if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system))
+        unmounted = UnmountAt(mount, "recover.umount");
+      if (unmounted) return unmounted;
     }
   }
   auto deactivated = DeactivateMapping(config_.mapping_name);

@@ -118,6 +118,10 @@ class Vault {
   // vault's file system (on `file_system`, from FileSystemDevice(); 0 ends
   // none) or whose mount namespaces still mount it.
   VaultStatus DeactivateEndingHoldersAndCopies(dev_t file_system);
+  // When the unmount is still busy once the holders were ended: the last
+  // resort, EndUserProcessesMounting (holders.h), said on stderr. Whether
+  // it ended any process (and the unmount is worth trying again).
+  bool EndUnseenHolders(dev_t file_system);
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;

@@ -276,6 +276,19 @@ wait_until() {
 # the exe link goes early in a process's exit).
 gone() { [[ ! -e /proc/$1/exe ]]; }
 
+# start_outsider: starts `sleep 1000` as dev in a mount namespace without
+# the vault (as an ungated `docker exec` sees the container), for a lock
+# to leave alone; sets OUTSIDER to its pid once it sleeps there.
+start_outsider() {
+  unshare --mount --propagation private sh -c \
+    "umount $VAULT_MNT && exec setpriv --reuid=1000 --regid=1000 --clear-groups sleep 1000" &
+  OUTSIDER=$!
+  outsider_sleeps() { [[ $(cat "/proc/$OUTSIDER/comm" 2>/dev/null) == sleep ]]; }
+  wait_until 60 outsider_sleeps || fail "the process outside the vault's namespace did not start"
+  grep -q " $VAULT_MNT " "/proc/$OUTSIDER/mountinfo" && fail "the outsider's namespace still mounts the vault"
+  return 0
+}
+
 # first_login_steps PASSPHRASE: the ptydrive steps of a first login that
 # chooses PASSPHRASE (asked twice), for the start of a drive script.
 first_login_steps() {

@@ -2,7 +2,10 @@
  * an agent does (gpg-agent's S.gpg-agent, ssh-agent -a PATH), for the vault
  * holder scenarios. Test-only; never part of an image.
  *
- *   sockbind PATH
+ *   sockbind [--not-dumpable] PATH
+ *
+ * --not-dumpable makes it not dumpable first, as ssh-agent makes itself:
+ * then only CAP_SYS_PTRACE may look into its /proc/PID/fd.
  *
  * After the bind it works in "/" and keeps no other descriptor on PATH's
  * file system (stdin and stdout become /dev/null), so the socket is the
@@ -11,17 +14,24 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
   struct sockaddr_un address = {.sun_family = AF_UNIX};
-  if (argc != 2 || strlen(argv[1]) >= sizeof address.sun_path) {
-    fprintf(stderr, "usage: sockbind PATH (shorter than %zu bytes)\n", sizeof address.sun_path);
+  int not_dumpable = argc == 3 && strcmp(argv[1], "--not-dumpable") == 0;
+  const char *path = argv[argc - 1];
+  if (argc != 2 + not_dumpable || strlen(path) >= sizeof address.sun_path) {
+    fprintf(stderr, "usage: sockbind [--not-dumpable] PATH (shorter than %zu bytes)\n", sizeof address.sun_path);
     return 64;
   }
-  memcpy(address.sun_path, argv[1], strlen(argv[1]) + 1);
+  if (not_dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    perror("sockbind: prctl(PR_SET_DUMPABLE)");
+    return 1;
+  }
+  memcpy(address.sun_path, path, strlen(path) + 1);
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   if (s < 0 || bind(s, (struct sockaddr *)&address, sizeof address) != 0 || listen(s, 1) != 0) {
     perror("sockbind");
@@ -33,6 +43,6 @@ int main(int argc, char **argv) {
     return 1;
   }
   close(null);
-  fprintf(stderr, "bound %s\n", argv[1]);
+  fprintf(stderr, "bound %s\n", path);
   for (;;) pause();
 }

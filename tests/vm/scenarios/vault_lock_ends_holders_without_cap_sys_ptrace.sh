@@ -2,6 +2,10 @@
 # not include CAP_SYS_PTRACE, which root needs to look into another user's
 # /proc/PID/fd, cwd and maps. A lock run without it must still find the
 # user's processes that hold the vault and end them, and unmount cleanly.
+# Two agents hold it where it cannot look (one not dumpable, as ssh-agent
+# makes itself, one in a user namespace of its own): the unmount stays
+# busy, and the last resort ends the user's processes whose mount
+# namespace mounts the vault, and only those.
 # timeout: 180
 # weight: 8
 no_ptrace() { setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace "$@"; }
@@ -10,25 +14,40 @@ effective=$(no_ptrace awk '/^CapEff/ {print $2}' /proc/self/status)
 (( (0x$effective >> 19) & 1 )) && fail "CAP_SYS_PTRACE still effective: $effective"
 
 printf 'pw' | vault_expect 0 unlock
+# The user's process in a mount namespace without the vault: the last
+# resort leaves it alone.
+start_outsider
 # Each holder leaves a mark once it holds the vault; the lock waits for all
 # of them (a fixed sleep was too short for a loaded guest).
 as_dev bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & cwd_holder=$!
 as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
 as_dev bash -c "exec 3<$VAULT_MNT; : > $VAULT_MNT/dir.ready; exec sleep 1000" & dir_holder=$!
-holders_ready() { [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/dir.ready ]]; }
-for _ in $(seq 600); do holders_ready && break; nap 0.1; done
-holders_ready || fail "the holders did not all start within 60 s"
+as_dev /usr/lib/tazpod-test/sockbind --not-dumpable "$VAULT_MNT/agent.sock" & agent=$!
+as_dev unshare --user --map-root-user --net /usr/lib/tazpod-test/sockbind "$VAULT_MNT/netns-agent.sock" & netns_agent=$!
+# Holds nothing in the vault, yet lives where it is mounted.
+as_dev sleep 1000 & idle=$!
+holders_ready() {
+  [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/dir.ready && -S $VAULT_MNT/agent.sock &&
+     -S $VAULT_MNT/netns-agent.sock ]]
+}
+wait_until 60 holders_ready || fail "the holders did not all start within 60 s"
 vault_args
 rc=0
-out=$(no_ptrace "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null) || rc=$?
+out=$(no_ptrace "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null 2>lock.err) || rc=$?
 echo "lock without CAP_SYS_PTRACE: $out (exit $rc)"
+cat lock.err
 expect_eq "$rc" 0 "lock's exit status"
+grep -Eq 'cannot look into pid [0-9]+ \((Operation not permitted|Permission denied)\)' lock.err ||
+  fail "the helper did not say which process it could not look into"
+grep -q "ended the user's processes in its mount namespace" lock.err || fail "the last resort was not said"
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
 # Each was ended by the lock. (A background job is the shell's copy
 # running as_dev, which may outlive its command for a moment.)
-for pid in $cwd_holder $file_holder $dir_holder; do
-  for _ in $(seq 50); do [[ -e /proc/$pid/exe ]] || break; nap 0.1; done
-  [[ -e /proc/$pid/exe ]] && fail "holder $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
+for pid in $cwd_holder $file_holder $dir_holder $agent $netns_agent $idle; do
+  wait_until 5 gone "$pid" || fail "holder $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   wait "$pid" 2>/dev/null || true
 done
+[[ -e /proc/$OUTSIDER/exe ]] || fail "the user's process outside the vault's namespace was ended"
+kill "$OUTSIDER"
+wait "$OUTSIDER" 2>/dev/null || true
 vault_remove_enclave
