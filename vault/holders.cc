@@ -59,10 +59,32 @@ std::optional<dev_t> DeviceField(std::string_view line, int skip, int base) {
   return makedev(maj, min);
 }
 
-// Whether any line of /proc/PID/`file` has `dev` in its device field (see
-// DeviceField for `skip` and `base`).
-bool ProcFileNamesDevice(pid_t pid, const char* file, int skip, int base, dev_t dev) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
+std::string ProcDir(pid_t pid) { return "/proc/" + std::to_string(pid); }
+
+// The /proc directories of the threads of `pid` (/proc/PID/task/TID). A
+// thread may have a working directory, a root, a descriptor table, and a
+// mount or network namespace of its own (unshare(2) in one thread), and
+// once the main thread has exited /proc/PID shows none of the others'.
+// Just /proc/PID when the thread list cannot be read. Threads that share
+// their descriptor table are searched once each: the search runs only when
+// the vault is busy, and thoroughness is the point.
+std::vector<std::string> ThreadDirs(pid_t pid) {
+  const std::string base = ProcDir(pid);
+  std::vector<std::string> dirs;
+  if (DIR* tasks = opendir((base + "/task").c_str())) {
+    while (struct dirent* e = readdir(tasks)) {
+      if (e->d_name[0] != '.') dirs.push_back(base + "/task/" + e->d_name);
+    }
+    closedir(tasks);
+  }
+  if (dirs.empty()) dirs.push_back(base);
+  return dirs;
+}
+
+// Whether any line of `dir`/`file` (a /proc directory) has `dev` in its
+// device field (see DeviceField for `skip` and `base`).
+bool ProcFileNamesDevice(const std::string& dir, const char* file, int skip, int base, dev_t dev) {
+  std::ifstream in(dir + "/" + file);
   std::string line;
   while (std::getline(in, line)) {
     if (DeviceField(line, skip, base) == dev) return true;
@@ -117,7 +139,8 @@ void AddUnixSocketsBoundOn(dev_t dev, std::set<ino_t>* found) {
 }
 
 // Whether `pid` maps a file of the file system on `dev` (its text, a library).
-bool MapsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(pid, "maps", 3, 16, dev); }
+// (Its threads share one memory: the process's maps are theirs.)
+bool MapsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(ProcDir(pid), "maps", 3, 16, dev); }
 
 // Looking into another user's /proc/PID/{fd,cwd,root,maps} passes the
 // kernel's ptrace access check with CAP_SYS_PTRACE, which Docker does not
@@ -187,37 +210,52 @@ void SayUnseen(pid_t pid, int error) {
                          : "");
 }
 
-// `sockets`: UnixSocketsBoundOn(dev).
-bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
-  std::string base = "/proc/" + std::to_string(pid);
-  LookingAs owner(base);
+// Whether the thread whose /proc directory is `dir` (of process `pid`)
+// works or is rooted on `dev`, or has a descriptor on it. `sockets`:
+// UnixSocketsBoundOn(dev).
+bool ThreadHolds(pid_t pid, const std::string& dir, dev_t dev, const std::set<ino_t>& sockets) {
   struct stat cwd;
-  if (stat((base + "/cwd").c_str(), &cwd) != 0) {
-    SayUnseen(pid, errno);
+  if (stat((dir + "/cwd").c_str(), &cwd) != 0) {
+    SayUnseen(pid, errno);  // ENOENT (an exited main thread) is said by no one
   } else if (cwd.st_dev == dev) {
     return true;
   }
-  if (OnDevice(base + "/root", dev)) return true;
-  if (DIR* fds = opendir((base + "/fd").c_str())) {
-    bool found = false;
-    while (struct dirent* e = readdir(fds)) {
-      if (e->d_name[0] == '.') continue;
-      struct stat st;
-      if (stat((base + "/fd/" + e->d_name).c_str(), &st) != 0) continue;
-      if (st.st_dev == dev || (S_ISSOCK(st.st_mode) && sockets.count(st.st_ino) != 0)) {
-        found = true;
-        break;
-      }
+  if (OnDevice(dir + "/root", dev)) return true;
+  DIR* fds = opendir((dir + "/fd").c_str());
+  if (!fds) return false;
+  bool found = false;
+  while (struct dirent* e = readdir(fds)) {
+    if (e->d_name[0] == '.') continue;
+    struct stat st;
+    if (stat((dir + "/fd/" + e->d_name).c_str(), &st) != 0) continue;
+    if (st.st_dev == dev || (S_ISSOCK(st.st_mode) && sockets.count(st.st_ino) != 0)) {
+      found = true;
+      break;
     }
-    closedir(fds);
-    if (found) return true;
+  }
+  closedir(fds);
+  return found;
+}
+
+// `sockets`: UnixSocketsBoundOn(dev).
+bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
+  LookingAs owner(ProcDir(pid));
+  for (const std::string& dir : ThreadDirs(pid)) {
+    if (ThreadHolds(pid, dir, dev, sockets)) return true;
   }
   return MapsDevice(pid, dev);
 }
 
-// Whether the mount namespace of `pid` has a mount of the file system on
-// `dev`.
-bool MountsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(pid, "mountinfo", 2, 10, dev); }
+// Whether the mount namespace of any thread of `pid` has a mount of the
+// file system on `dev`. /proc/PID/mountinfo is open to everyone: this
+// sees the processes the holder search may not look into. It lists only
+// the mounts under the thread's root, though.
+bool MountsDevice(pid_t pid, dev_t dev) {
+  for (const std::string& dir : ThreadDirs(pid)) {
+    if (ProcFileNamesDevice(dir, "mountinfo", 2, 10, dev)) return true;
+  }
+  return false;
+}
 
 // Every process but the caller for which `matches` holds.
 std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
@@ -235,17 +273,21 @@ std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches
   return result;
 }
 
-// A descriptor of the network namespace of `pid`, opened with its owner's
-// file-system ids: /proc/PID/ns asks for the same access as /proc/PID/fd
-// (so, for a process in a user namespace of its own, CAP_SYS_PTRACE).
-UniqueFd OpenNetworkNamespaceOf(pid_t pid) {
-  const std::string base = "/proc/" + std::to_string(pid);
-  LookingAs owner(base);
-  return UniqueFd(open((base + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+// A descriptor of the network namespace of the thread whose /proc directory
+// is `dir`, of process `pid`, opened with the owner's file-system ids:
+// /proc/PID/ns asks for the same access as /proc/PID/fd (so, for a process
+// that is not dumpable or is in a user namespace of its own,
+// CAP_SYS_PTRACE). On failure, `error` is open(2)'s errno.
+UniqueFd OpenNetworkNamespaceOf(pid_t pid, const std::string& dir, int* error) {
+  LookingAs owner(ProcDir(pid));
+  UniqueFd ns(open((dir + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  *error = errno;
+  return ns;
 }
 
 // The inodes of the Unix sockets bound on `dev` (AddUnixSocketsBoundOn) in
-// this thread's network namespace and in every one another process is in.
+// this thread's network namespace and in every one another process's
+// thread is in.
 // sock_diag lists a namespace's sockets only, and an agent in a namespace
 // of its own (`unshare -Urn`, open to any user in a privileged container)
 // would otherwise hold the vault unseen. Each namespace is entered once
@@ -260,24 +302,27 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
   if (!own || fstat(own.get(), &own_stat) != 0) return found;
   std::set<std::pair<dev_t, ino_t>> seen = {{own_stat.st_dev, own_stat.st_ino}};
   bool home = true;
-  // A walk over the other processes: the predicate does the work.
+  // A walk over the other processes' threads: the predicate does the work.
   OtherProcessesWhere([dev, &found, &own, &seen, &home](pid_t pid) {
-    if (!home) return false;
-    UniqueFd ns = OpenNetworkNamespaceOf(pid);
-    if (!ns) {
-      SayUnseen(pid, errno);
-      return false;
+    for (const std::string& dir : ThreadDirs(pid)) {
+      if (!home) return false;
+      int error = 0;
+      UniqueFd ns = OpenNetworkNamespaceOf(pid, dir, &error);
+      if (!ns) {
+        SayUnseen(pid, error);
+        continue;
+      }
+      struct stat st;
+      if (fstat(ns.get(), &st) != 0 || !seen.insert({st.st_dev, st.st_ino}).second) continue;
+      if (setns(ns.get(), CLONE_NEWNET) != 0) {
+        SayUnseen(pid, errno);
+        continue;
+      }
+      AddUnixSocketsBoundOn(dev, &found);
+      // The way back needs the rights the way in had, so it fails only for
+      // want of memory; then no namespace is entered from a foreign one.
+      home = setns(own.get(), CLONE_NEWNET) == 0;
     }
-    struct stat st;
-    if (fstat(ns.get(), &st) != 0 || !seen.insert({st.st_dev, st.st_ino}).second) return false;
-    if (setns(ns.get(), CLONE_NEWNET) != 0) {
-      SayUnseen(pid, errno);
-      return false;
-    }
-    AddUnixSocketsBoundOn(dev, &found);
-    // The way back needs the rights the way in had, so it fails only for
-    // want of memory; then no namespace is entered from a foreign one.
-    home = setns(own.get(), CLONE_NEWNET) == 0;
     return false;
   });
   return found;
@@ -293,10 +338,15 @@ std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find,
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline && !find().empty())
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  for (pid_t pid : find()) kill(pid, SIGKILL);
   // SIGKILLed processes let go of their files when they are reaped or
-  // become zombies; give the kernel a moment.
-  for (int i = 0; i < 50 && !find().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // become zombies; give the kernel a moment. Each look SIGKILLs what it
+  // finds: a process may have started another meanwhile.
+  for (int i = 0; i < 50; ++i) {
+    const std::vector<pid_t> left = find();
+    if (left.empty()) break;
+    for (pid_t pid : left) kill(pid, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   return found;
 }
 

@@ -156,6 +156,19 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   return std::nullopt;
 }
 
+// UnmountAt, tried again for up to a second while it is busy: a process
+// just ended lets go of its last files a moment after /proc stops showing
+// them (the kernel defers a file's final release), and a descriptor in
+// flight on a socket goes only when that socket is released.
+VaultStatus UnmountWhileLettingGo(const MountLocation& mount, const char* step) {
+  auto unmounted = UnmountAt(mount, step);
+  for (int i = 0; i < 50 && unmounted && unmounted->kind == ErrorKind::kBusy; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    unmounted = UnmountAt(mount, step);
+  }
+  return unmounted;
+}
+
 }  // namespace
 
 std::string VaultConfig::ResolvedImagePath() const {
@@ -368,11 +381,11 @@ VaultStatus Vault::Lock() {
       CrashPoint("lock.sync");
       EndHolders(file_system, config_.holder_grace);
       lap(lock_timings_.holders_us);
-      unmounted = UnmountAt(mount, "umount");
+      unmounted = UnmountWhileLettingGo(mount, "umount");
       lap(lock_timings_.umount_us);
       if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system)) {
         lap(lock_timings_.holders_us);
-        unmounted = UnmountAt(mount, "umount");
+        unmounted = UnmountWhileLettingGo(mount, "umount");
         lap(lock_timings_.umount_us);
       }
     }
@@ -476,9 +489,9 @@ VaultStatus Vault::Recover() {
   if (file_system != 0) {
     if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
       EndHolders(file_system, config_.holder_grace);
-      auto unmounted = UnmountAt(mount, "recover.umount");
+      auto unmounted = UnmountWhileLettingGo(mount, "recover.umount");
       if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system))
-        unmounted = UnmountAt(mount, "recover.umount");
+        unmounted = UnmountWhileLettingGo(mount, "recover.umount");
       if (unmounted) return unmounted;
     }
   }

@@ -191,6 +191,22 @@ vault_remove_enclave() { umount "$VAULT_ENCLAVE" 2>/dev/null || true; }
 # as_dev CMD...: run a command as the workstation user (uid/gid 1000). The
 # guest has no PAM, so su is not an option.
 as_dev() { setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
+# as_dev_exec CMD...: runs CMD as dev in place of the calling (sub)shell,
+# so that `as_dev_exec CMD &` makes $! the command itself (with `as_dev
+# CMD &`, $! is a shell of root's that waits for it).
+as_dev_exec() { exec setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
+# runs_as_dev PID COMM: whether PID runs COMM as dev yet.
+runs_as_dev() {
+  [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] && grep -Eq '^Uid:[[:space:]]+1000[[:space:]]' "/proc/$1/status" 2>/dev/null
+}
+# last_resort_pids FILE: the pids the lock's last resort ended, by the
+# helper's stderr in FILE, each between spaces (empty if it did not run).
+last_resort_pids() {
+  local pids
+  pids=$(sed -n "s/.*ended the user's processes in its mount namespace://p" "$1")
+  [[ -n $pids ]] && echo "$pids "
+  return 0
+}
 
 # text_hex TEXT: the bytes of TEXT in hex, for ctlpoke (ASCII text).
 text_hex() {
@@ -279,11 +295,11 @@ gone() { [[ ! -e /proc/$1/exe ]]; }
 # start_outsider: starts `sleep 1000` as dev in a mount namespace without
 # the vault (as an ungated `docker exec` sees the container), for a lock
 # to leave alone; sets OUTSIDER to its pid once it sleeps there.
+outsider_sleeps() { runs_as_dev "$OUTSIDER" sleep; }
 start_outsider() {
   unshare --mount --propagation private sh -c \
     "umount $VAULT_MNT && exec setpriv --reuid=1000 --regid=1000 --clear-groups sleep 1000" &
   OUTSIDER=$!
-  outsider_sleeps() { [[ $(cat "/proc/$OUTSIDER/comm" 2>/dev/null) == sleep ]]; }
   wait_until 60 outsider_sleeps || fail "the process outside the vault's namespace did not start"
   grep -q " $VAULT_MNT " "/proc/$OUTSIDER/mountinfo" && fail "the outsider's namespace still mounts the vault"
   return 0

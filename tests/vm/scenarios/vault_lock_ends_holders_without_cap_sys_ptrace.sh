@@ -19,16 +19,17 @@ printf 'pw' | vault_expect 0 unlock
 start_outsider
 # Each holder leaves a mark once it holds the vault; the lock waits for all
 # of them (a fixed sleep was too short for a loaded guest).
-as_dev bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & cwd_holder=$!
-as_dev bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
-as_dev bash -c "exec 3<$VAULT_MNT; : > $VAULT_MNT/dir.ready; exec sleep 1000" & dir_holder=$!
-as_dev /usr/lib/tazpod-test/sockbind --not-dumpable "$VAULT_MNT/agent.sock" & agent=$!
-as_dev unshare --user --map-root-user --net /usr/lib/tazpod-test/sockbind "$VAULT_MNT/netns-agent.sock" & netns_agent=$!
+as_dev_exec bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & cwd_holder=$!
+as_dev_exec bash -c "exec 3>$VAULT_MNT/open.txt; exec sleep 1000" & file_holder=$!
+as_dev_exec bash -c "exec 3<$VAULT_MNT; : > $VAULT_MNT/dir.ready; exec sleep 1000" & dir_holder=$!
+as_dev_exec /usr/lib/tazpod-test/sockbind --not-dumpable "$VAULT_MNT/agent.sock" & agent=$!
+as_dev_exec unshare --user --map-root-user --net /usr/lib/tazpod-test/sockbind "$VAULT_MNT/netns-agent.sock" &
+netns_agent=$!
 # Holds nothing in the vault, yet lives where it is mounted.
-as_dev sleep 1000 & idle=$!
+as_dev_exec sleep 1000 & idle=$!
 holders_ready() {
   [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/dir.ready && -S $VAULT_MNT/agent.sock &&
-     -S $VAULT_MNT/netns-agent.sock ]]
+     -S $VAULT_MNT/netns-agent.sock ]] && runs_as_dev "$idle" sleep
 }
 wait_until 60 holders_ready || fail "the holders did not all start within 60 s"
 vault_args
@@ -37,14 +38,23 @@ out=$(no_ptrace "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null 2>lock.err) |
 echo "lock without CAP_SYS_PTRACE: $out (exit $rc)"
 cat lock.err
 expect_eq "$rc" 0 "lock's exit status"
-grep -Eq 'cannot look into pid [0-9]+ \((Operation not permitted|Permission denied)\)' lock.err ||
-  fail "the helper did not say which process it could not look into"
-grep -q "ended the user's processes in its mount namespace" lock.err || fail "the last resort was not said"
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
-# Each was ended by the lock. (A background job is the shell's copy
-# running as_dev, which may outlive its command for a moment.)
+for pid in $agent $netns_agent; do
+  grep -Eq "cannot look into pid $pid \\((Operation not permitted|Permission denied)\\)" lock.err ||
+    fail "the helper did not say that it could not look into $pid"
+done
+# The search found and ended the holders it may look into (through the
+# owner's file-system ids); the last resort ended the rest.
+ended=$(last_resort_pids lock.err)
+[[ -n $ended ]] || fail "the last resort was not said"
+for pid in $agent $netns_agent $idle; do
+  [[ $ended == *" $pid "* ]] || fail "the last resort did not end $pid (it ended:$ended)"
+done
+for pid in $cwd_holder $file_holder $dir_holder; do
+  [[ $ended == *" $pid "* ]] && fail "holder $pid was left to the last resort: the search did not find it"
+done
 for pid in $cwd_holder $file_holder $dir_holder $agent $netns_agent $idle; do
-  wait_until 5 gone "$pid" || fail "holder $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
+  wait_until 5 gone "$pid" || fail "process $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   wait "$pid" 2>/dev/null || true
 done
 [[ -e /proc/$OUTSIDER/exe ]] || fail "the user's process outside the vault's namespace was ended"
