@@ -59,17 +59,15 @@ std::optional<dev_t> DeviceField(std::string_view line, int skip, int base) {
   return makedev(maj, min);
 }
 
-std::string ProcDir(pid_t pid) { return "/proc/" + std::to_string(pid); }
-
 // The /proc directories of the threads of `pid` (/proc/PID/task/TID). A
 // thread may have a working directory, a root, a descriptor table, and a
 // mount or network namespace of its own (unshare(2) in one thread), and
 // once the main thread has exited /proc/PID shows none of the others'.
 // Just /proc/PID when the thread list cannot be read. Threads that share
-// their descriptor table are searched once each: the search runs only when
-// the vault is busy, and thoroughness is the point.
+// one descriptor table each have it searched: the search runs only when the
+// vault is busy, and thoroughness is the point.
 std::vector<std::string> ThreadDirs(pid_t pid) {
-  const std::string base = ProcDir(pid);
+  const std::string base = "/proc/" + std::to_string(pid);
   std::vector<std::string> dirs;
   if (DIR* tasks = opendir((base + "/task").c_str())) {
     while (struct dirent* e = readdir(tasks)) {
@@ -79,17 +77,6 @@ std::vector<std::string> ThreadDirs(pid_t pid) {
   }
   if (dirs.empty()) dirs.push_back(base);
   return dirs;
-}
-
-// Whether any line of `dir`/`file` (a /proc directory) has `dev` in its
-// device field (see DeviceField for `skip` and `base`).
-bool ProcFileNamesDevice(const std::string& dir, const char* file, int skip, int base, dev_t dev) {
-  std::ifstream in(dir + "/" + file);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (DeviceField(line, skip, base) == dev) return true;
-  }
-  return false;
 }
 
 // Adds to `found` the inodes of the Unix sockets of this thread's network
@@ -138,24 +125,38 @@ void AddUnixSocketsBoundOn(dev_t dev, std::set<ino_t>* found) {
   }
 }
 
-// Whether `pid` maps a file of the file system on `dev` (its text, a library).
-// (Its threads share one memory: the process's maps are theirs.)
-bool MapsDevice(pid_t pid, dev_t dev) { return ProcFileNamesDevice(ProcDir(pid), "maps", 3, 16, dev); }
+// Whether the thread whose /proc directory is `dir` maps a file of the
+// file system on `dev` (its text, a library), or nullopt when its maps show
+// nothing: the threads of a process share one memory, yet an exited main
+// thread shows none of it.
+std::optional<bool> MapsDevice(const std::string& dir, dev_t dev) {
+  std::ifstream in(dir + "/maps");
+  std::string line;
+  bool any = false;
+  while (std::getline(in, line)) {
+    any = true;
+    if (DeviceField(line, 3, 16) == dev) return true;
+  }
+  return any ? std::optional<bool>(false) : std::nullopt;
+}
 
-// Looking into another user's /proc/PID/{fd,cwd,root,maps} passes the
+// Looking into another user's /proc/PID/{fd,cwd,root,maps,ns} passes the
 // kernel's ptrace access check with CAP_SYS_PTRACE, which Docker does not
 // grant by default, or with file-system ids equal to the process's (not
-// for a process in a user namespace of its own: only CAP_SYS_PTRACE
-// passes there, and without it such a process goes unseen). So the
-// look is taken with the owner's fsuid and fsgid (CAP_SETUID and CAP_SETGID
-// are in Docker's defaults), and root's are restored after it. The helper is
-// single-threaded: the ids are per thread.
+// for a process that is not dumpable or is in a user namespace of its own:
+// only CAP_SYS_PTRACE passes there, and without it such a process goes
+// unseen). So the look at a thread (its /proc directory: `dir`) is taken
+// with the fsuid and fsgid that own its fd directory (CAP_SETUID and
+// CAP_SETGID are in Docker's defaults), and root's are restored after it.
+// That directory is root's, mode 0500, when the process is not dumpable:
+// then root looks, since root's fsuid keeps CAP_DAC_READ_SEARCH, which a
+// switched one drops. (/proc/PID itself, mode 0555, keeps the process's
+// uid either way.) The helper is single-threaded: the ids are per thread.
 class LookingAs {
  public:
-  explicit LookingAs(const std::string& proc_dir) {
+  explicit LookingAs(const std::string& dir) {
     struct stat st;
-    // A process that is not dumpable shows as root's: nothing to switch to.
-    if (stat(proc_dir.c_str(), &st) != 0 || st.st_uid == 0) return;
+    if (stat((dir + "/fd").c_str(), &st) != 0 || st.st_uid == 0) return;
     old_gid_ = static_cast<gid_t>(setfsgid(st.st_gid));
     old_uid_ = static_cast<uid_t>(setfsuid(st.st_uid));
     switched_ = true;
@@ -239,11 +240,13 @@ bool ThreadHolds(pid_t pid, const std::string& dir, dev_t dev, const std::set<in
 
 // `sockets`: UnixSocketsBoundOn(dev).
 bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
-  LookingAs owner(ProcDir(pid));
+  std::optional<bool> maps;
   for (const std::string& dir : ThreadDirs(pid)) {
+    LookingAs owner(dir);
     if (ThreadHolds(pid, dir, dev, sockets)) return true;
+    if (!maps) maps = MapsDevice(dir, dev);
   }
-  return MapsDevice(pid, dev);
+  return maps.value_or(false);
 }
 
 // Whether the mount namespace of any thread of `pid` has a mount of the
@@ -252,7 +255,11 @@ bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
 // the mounts under the thread's root, though.
 bool MountsDevice(pid_t pid, dev_t dev) {
   for (const std::string& dir : ThreadDirs(pid)) {
-    if (ProcFileNamesDevice(dir, "mountinfo", 2, 10, dev)) return true;
+    std::ifstream in(dir + "/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (DeviceField(line, 2, 10) == dev) return true;
+    }
   }
   return false;
 }
@@ -274,12 +281,12 @@ std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches
 }
 
 // A descriptor of the network namespace of the thread whose /proc directory
-// is `dir`, of process `pid`, opened with the owner's file-system ids:
-// /proc/PID/ns asks for the same access as /proc/PID/fd (so, for a process
-// that is not dumpable or is in a user namespace of its own,
-// CAP_SYS_PTRACE). On failure, `error` is open(2)'s errno.
-UniqueFd OpenNetworkNamespaceOf(pid_t pid, const std::string& dir, int* error) {
-  LookingAs owner(ProcDir(pid));
+// is `dir`, opened as LookingAs says: /proc/PID/ns asks for the same access
+// as /proc/PID/fd (so, for a process that is not dumpable or is in a user
+// namespace of its own, CAP_SYS_PTRACE). On failure, `error` is open(2)'s
+// errno.
+UniqueFd OpenNetworkNamespaceOf(const std::string& dir, int* error) {
+  LookingAs owner(dir);
   UniqueFd ns(open((dir + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
   *error = errno;
   return ns;
@@ -307,7 +314,7 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
     for (const std::string& dir : ThreadDirs(pid)) {
       if (!home) return false;
       int error = 0;
-      UniqueFd ns = OpenNetworkNamespaceOf(pid, dir, &error);
+      UniqueFd ns = OpenNetworkNamespaceOf(dir, &error);
       if (!ns) {
         SayUnseen(pid, error);
         continue;

@@ -379,9 +379,9 @@ VaultStatus Vault::Lock() {
       root.Reset();
       lap(lock_timings_.sync_us);
       CrashPoint("lock.sync");
-      EndHolders(file_system, config_.holder_grace);
+      const bool ended = !EndHolders(file_system, config_.holder_grace).empty();
       lap(lock_timings_.holders_us);
-      unmounted = UnmountWhileLettingGo(mount, "umount");
+      unmounted = ended ? UnmountWhileLettingGo(mount, "umount") : UnmountAt(mount, "umount");
       lap(lock_timings_.umount_us);
       if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system)) {
         lap(lock_timings_.holders_us);
@@ -488,8 +488,8 @@ VaultStatus Vault::Recover() {
   const dev_t file_system = FileSystemDevice();
   if (file_system != 0) {
     if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
-      EndHolders(file_system, config_.holder_grace);
-      auto unmounted = UnmountWhileLettingGo(mount, "recover.umount");
+      const bool ended = !EndHolders(file_system, config_.holder_grace).empty();
+      auto unmounted = ended ? UnmountWhileLettingGo(mount, "recover.umount") : UnmountAt(mount, "recover.umount");
       if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system))
         unmounted = UnmountWhileLettingGo(mount, "recover.umount");
       if (unmounted) return unmounted;

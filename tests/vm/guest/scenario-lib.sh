@@ -142,6 +142,7 @@ mounted_here() {
 # vault_attached [RUNNER]: what the kernel has attached for this vault, as
 # "mapping loop mount" flags. The mount is looked for here and, through
 # RUNNER (default in_vault_ns), where the vault is mounted.
+# shellcheck disable=SC2120  # scenarios pass a runner; the library does not
 vault_attached() {
   local runner=${1:-in_vault_ns} m=no l=no t=no
   mapping_exists "$VAULT_NAME" && m=yes
@@ -198,6 +199,19 @@ as_dev_exec() { exec setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
 # runs_as_dev PID COMM: whether PID runs COMM as dev yet.
 runs_as_dev() {
   [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] && grep -Eq '^Uid:[[:space:]]+1000[[:space:]]' "/proc/$1/status" 2>/dev/null
+}
+# lock_keeping_stderr [PREFIX...]: locks this scenario's vault (the helper
+# run under PREFIX, such as a setpriv that drops a capability), keeps the
+# helper's stderr in lock.err, shows both, and fails unless the lock exits
+# 0 with nothing left attached.
+lock_keeping_stderr() {
+  local rc=0 out
+  vault_args
+  out=$("$@" "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null 2>lock.err) || rc=$?
+  echo "lock: $out (exit $rc)"
+  cat lock.err
+  expect_eq "$rc" 0 "lock's exit status"
+  expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
 }
 # last_resort_pids FILE: the pids the lock's last resort ended, by the
 # helper's stderr in FILE, each between spaces (empty if it did not run).

@@ -14,13 +14,7 @@ as_dev_exec /usr/lib/tazpod-test/inflight "$VAULT_MNT/in-flight.txt" 2>inflight.
 as_dev_exec sleep 1000 & idle=$!
 ready() { grep -q 'in flight' inflight.err && runs_as_dev "$idle" sleep; }
 wait_until 60 ready || fail "the descriptor was not sent: $(cat inflight.err)"
-vault_args
-rc=0
-out=$("$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null 2>lock.err) || rc=$?
-echo "lock: $out (exit $rc)"
-cat lock.err
-expect_eq "$rc" 0 "lock's exit status"
-expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
+lock_keeping_stderr
 ended=$(last_resort_pids lock.err)
 for pid in $sender $idle; do
   [[ $ended == *" $pid "* ]] || fail "the last resort did not end $pid (it ended:${ended:- nothing})"

@@ -32,13 +32,7 @@ holders_ready() {
      -S $VAULT_MNT/netns-agent.sock ]] && runs_as_dev "$idle" sleep
 }
 wait_until 60 holders_ready || fail "the holders did not all start within 60 s"
-vault_args
-rc=0
-out=$(no_ptrace "$VAULT_HELPER" lock "${VAULT_ARGS[@]}" </dev/null 2>lock.err) || rc=$?
-echo "lock without CAP_SYS_PTRACE: $out (exit $rc)"
-cat lock.err
-expect_eq "$rc" 0 "lock's exit status"
-expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after lock"
+lock_keeping_stderr no_ptrace
 for pid in $agent $netns_agent; do
   grep -Eq "cannot look into pid $pid \\((Operation not permitted|Permission denied)\\)" lock.err ||
     fail "the helper did not say that it could not look into $pid"
