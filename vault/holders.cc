@@ -148,10 +148,11 @@ std::optional<bool> MapsDevice(const std::string& dir, dev_t dev) {
 // unseen). So the look at a thread (its /proc directory: `dir`) is taken
 // with the fsuid and fsgid that own its fd directory (CAP_SETUID and
 // CAP_SETGID are in Docker's defaults), and root's are restored after it.
-// That directory is root's, mode 0500, when the process is not dumpable:
-// then root looks, since root's fsuid keeps CAP_DAC_READ_SEARCH, which a
-// switched one drops. (/proc/PID itself, mode 0555, keeps the process's
-// uid either way.) The helper is single-threaded: the ids are per thread.
+// That directory is root's, mode 0500, when the process is not dumpable
+// (or the thread has no memory left: it has exited): then root looks,
+// since root's fsuid keeps CAP_DAC_OVERRIDE, which a switched one drops.
+// (/proc/PID itself, mode 0555, keeps the process's uid either way.) The
+// helper is single-threaded: the ids are per thread.
 class LookingAs {
  public:
   explicit LookingAs(const std::string& dir) {
@@ -163,7 +164,7 @@ class LookingAs {
   }
   ~LookingAs() {
     if (!switched_) return;
-    setfsuid(old_uid_);  // first: back to root gives CAP_SETGID back for the next
+    setfsuid(old_uid_);
     setfsgid(old_gid_);
   }
   LookingAs(const LookingAs&) = delete;
@@ -192,17 +193,30 @@ bool RunByUser(pid_t pid) {
   return false;
 }
 
+// Whether the thread whose /proc directory is `dir` still has its memory:
+// one that has exited (a main thread before the others, a zombie, one on
+// its way out) shows none, and nothing of it can be looked into.
+bool HasMemory(const std::string& dir) {
+  std::ifstream in(dir + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return true;
+  }
+  return false;
+}
+
 // Says on stderr (PID 1's, so in its log), once per process, that the
-// search could not look into `pid` (its files, its network namespace), so
-// that the log tells why the lock's last resort (EndUserProcessesMounting)
-// ran. The grace loop searches every 20 ms, hence once. Nothing is said
-// for a process that ended meanwhile. Only the pid: a process's name is
-// its own to choose, newlines included, and this line is not escaped.
-void SayUnseen(pid_t pid, int error) {
+// search could not look into `pid` (its thread whose /proc directory is
+// `dir`: its files, its network namespace), so that the log tells why the
+// lock's last resort (EndUserProcessesMounting) ran. The grace loop
+// searches every 20 ms, hence once. Nothing is said for a thread that has
+// exited. Only the pid: a process's name is its own to choose, newlines
+// included, and this line is not escaped.
+void SayUnseen(pid_t pid, const std::string& dir, int error) {
   static std::set<pid_t> said;
   // Root's processes (kernel threads, PID 1: more capabilities than the
   // helper has without CAP_SYS_PTRACE) are no business of the last resort.
-  if (error == ENOENT || error == ESRCH || !RunByUser(pid) || !said.insert(pid).second) return;
+  if (error == ENOENT || error == ESRCH || !RunByUser(pid) || !HasMemory(dir) || !said.insert(pid).second) return;
   (void)std::fprintf(stderr, "tazpod-vault-helper: cannot look into pid %d (%s)%s\n", static_cast<int>(pid),
                      std::strerror(error),
                      error == EACCES || error == EPERM
@@ -217,7 +231,7 @@ void SayUnseen(pid_t pid, int error) {
 bool ThreadHolds(pid_t pid, const std::string& dir, dev_t dev, const std::set<ino_t>& sockets) {
   struct stat cwd;
   if (stat((dir + "/cwd").c_str(), &cwd) != 0) {
-    SayUnseen(pid, errno);  // ENOENT (an exited main thread) is said by no one
+    SayUnseen(pid, dir, errno);
   } else if (cwd.st_dev == dev) {
     return true;
   }
@@ -316,13 +330,13 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
       int error = 0;
       UniqueFd ns = OpenNetworkNamespaceOf(dir, &error);
       if (!ns) {
-        SayUnseen(pid, error);
+        SayUnseen(pid, dir, error);
         continue;
       }
       struct stat st;
       if (fstat(ns.get(), &st) != 0 || !seen.insert({st.st_dev, st.st_ino}).second) continue;
       if (setns(ns.get(), CLONE_NEWNET) != 0) {
-        SayUnseen(pid, errno);
+        SayUnseen(pid, dir, errno);
         continue;
       }
       AddUnixSocketsBoundOn(dev, &found);

@@ -159,7 +159,9 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
 // UnmountAt, tried again for up to a second while it is busy: a process
 // just ended lets go of its last files a moment after /proc stops showing
 // them (the kernel defers a file's final release), and a descriptor in
-// flight on a socket goes only when that socket is released.
+// flight on a socket goes only when that socket is released. Also when the
+// search ended no one: a holder may have ended by itself just before it,
+// and the last resort must not run for that.
 VaultStatus UnmountWhileLettingGo(const MountLocation& mount, const char* step) {
   auto unmounted = UnmountAt(mount, step);
   for (int i = 0; i < 50 && unmounted && unmounted->kind == ErrorKind::kBusy; ++i) {
@@ -379,9 +381,9 @@ VaultStatus Vault::Lock() {
       root.Reset();
       lap(lock_timings_.sync_us);
       CrashPoint("lock.sync");
-      const bool ended = !EndHolders(file_system, config_.holder_grace).empty();
+      EndHolders(file_system, config_.holder_grace);
       lap(lock_timings_.holders_us);
-      unmounted = ended ? UnmountWhileLettingGo(mount, "umount") : UnmountAt(mount, "umount");
+      unmounted = UnmountWhileLettingGo(mount, "umount");
       lap(lock_timings_.umount_us);
       if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system)) {
         lap(lock_timings_.holders_us);
@@ -488,8 +490,8 @@ VaultStatus Vault::Recover() {
   const dev_t file_system = FileSystemDevice();
   if (file_system != 0) {
     if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
-      const bool ended = !EndHolders(file_system, config_.holder_grace).empty();
-      auto unmounted = ended ? UnmountWhileLettingGo(mount, "recover.umount") : UnmountAt(mount, "recover.umount");
+      EndHolders(file_system, config_.holder_grace);
+      auto unmounted = UnmountWhileLettingGo(mount, "recover.umount");
       if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system))
         unmounted = UnmountWhileLettingGo(mount, "recover.umount");
       if (unmounted) return unmounted;

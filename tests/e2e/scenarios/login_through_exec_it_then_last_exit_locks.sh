@@ -32,10 +32,12 @@ grep -q "$E2E_PASSPHRASE" drive.transcript && fail "the passphrase was echoed"
 
 wait_docker_log login_c 'vault.state from=locking to=locked' 90
 expect_eq "$(kernel_attached login_c)" "mapping=no loop=no mount=no" "after the last session exited"
-# Ended by the lock, and reaped by PID 1 a moment later.
-agent_left() { docker exec login_c pgrep -x ssh-agent; }
-for _ in 1 2 3 4 5 6 7 8 9 10; do agent_left || break; sleep 1; done
-agent_left && fail "the ssh-agent holding the vault outlived the lock"
+# Ended by the lock, and reaped by PID 1 a moment later: pgrep exits 1
+# when it finds none (other statuses: the exec or pgrep failed).
+agents() { local rc=0; docker exec login_c pgrep -x ssh-agent >&2 || rc=$?; echo "$rc"; }
+for _ in 1 2 3 4 5 6 7 8 9 10; do [[ $(agents) == 1 ]] && break; sleep 1; done
+rc=$(agents)
+expect_eq "$rc" 1 "pgrep -x ssh-agent's exit status after the lock (0: the agent holding the vault outlived it)"
 docker logs login_c 2>&1 | grep -q 'ended the user.s processes' &&
   fail "the search missed the ssh-agent (privileged: it may look into it), which the last resort ended"
 true

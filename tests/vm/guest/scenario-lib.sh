@@ -302,6 +302,10 @@ wait_until() {
   done
 }
 
+# threads_left PID: whether a thread of PID still runs (its main thread may
+# have exited before the others: then /proc/PID/exe is gone already).
+threads_left() { grep -q '^State:[[:space:]]*[RSD]' /proc/"$1"/task/*/status 2>/dev/null; }
+
 # gone PID: whether PID no longer runs a program (ended, or on its way out:
 # the exe link goes early in a process's exit).
 gone() { [[ ! -e /proc/$1/exe ]]; }

@@ -21,12 +21,9 @@ as_dev_exec /usr/lib/tazpod-test/sockbind --not-dumpable "$VAULT_MNT/ssh-agent.s
 as_dev_exec /usr/lib/tazpod-test/threadcwd "$VAULT_MNT" 2>threadcwd.err & thread_holder=$!
 holders_ready() {
   [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/stubborn.ready && -S $VAULT_MNT/agent.sock &&
-     -S $VAULT_MNT/netns-agent.sock && -S $VAULT_MNT/ssh-agent.sock ]] &&
+     -S $VAULT_MNT/netns-agent.sock && -S $VAULT_MNT/ssh-agent.sock ]] && grep -q 'thread in' threadcwd.err &&
     grep -q '^State:[[:space:]]*Z' "/proc/$thread_holder/status"  # its main thread has exited
 }
-# threads_left PID: whether any thread of PID still runs (its main thread
-# has exited: /proc/PID/exe is gone while the other thread lives).
-threads_left() { grep -q '^State:[[:space:]]*[RSD]' /proc/"$1"/task/*/status 2>/dev/null; }
 if ! wait_until 60 holders_ready; then
   [[ -S $VAULT_MNT/agent.sock ]] || fail "the agent did not bind its socket in the vault"
   [[ -S $VAULT_MNT/netns-agent.sock ]] || fail "the agent in its own network namespace did not bind its socket"

@@ -25,11 +25,16 @@ as_dev_exec bash -c "exec 3<$VAULT_MNT; : > $VAULT_MNT/dir.ready; exec sleep 100
 as_dev_exec /usr/lib/tazpod-test/sockbind --not-dumpable "$VAULT_MNT/agent.sock" & agent=$!
 as_dev_exec unshare --user --map-root-user --net /usr/lib/tazpod-test/sockbind "$VAULT_MNT/netns-agent.sock" &
 netns_agent=$!
+# Its main thread has exited (what is left of it is root's to look at, and
+# shows nothing: no reason to say it is unseen); its other thread, which
+# works in the vault, is the owner's to look at.
+as_dev_exec /usr/lib/tazpod-test/threadcwd "$VAULT_MNT" 2>threadcwd.err & thread_holder=$!
 # Holds nothing in the vault, yet lives where it is mounted.
 as_dev_exec sleep 1000 & idle=$!
 holders_ready() {
   [[ -e $VAULT_MNT/cwd.ready && -e $VAULT_MNT/open.txt && -e $VAULT_MNT/dir.ready && -S $VAULT_MNT/agent.sock &&
-     -S $VAULT_MNT/netns-agent.sock ]] && runs_as_dev "$idle" sleep
+     -S $VAULT_MNT/netns-agent.sock ]] && runs_as_dev "$idle" sleep && grep -q 'thread in' threadcwd.err &&
+    grep -q '^State:[[:space:]]*Z' "/proc/$thread_holder/status"
 }
 wait_until 60 holders_ready || fail "the holders did not all start within 60 s"
 lock_keeping_stderr no_ptrace
@@ -44,9 +49,13 @@ ended=$(last_resort_pids lock.err)
 for pid in $agent $netns_agent $idle; do
   [[ $ended == *" $pid "* ]] || fail "the last resort did not end $pid (it ended:$ended)"
 done
-for pid in $cwd_holder $file_holder $dir_holder; do
+for pid in $cwd_holder $file_holder $dir_holder $thread_holder; do
   [[ $ended == *" $pid "* ]] && fail "holder $pid was left to the last resort: the search did not find it"
 done
+grep -q "cannot look into pid $thread_holder " lock.err && fail "the exited main thread of $thread_holder was said unseen"
+thread_holder_ended() { ! threads_left "$thread_holder"; }
+wait_until 5 thread_holder_ended || fail "the thread working in the vault was not ended"
+wait "$thread_holder" 2>/dev/null || true
 for pid in $cwd_holder $file_holder $dir_holder $agent $netns_agent $idle; do
   wait_until 5 gone "$pid" || fail "process $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   wait "$pid" 2>/dev/null || true
