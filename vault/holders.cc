@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -278,19 +279,54 @@ bool MountsDevice(pid_t pid, dev_t dev) {
   return false;
 }
 
-// Every process but the caller for which `matches` holds.
-std::vector<pid_t> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
-  std::vector<pid_t> result;
+// Calls `visit` with every process but the caller.
+void ForEachOtherProcess(const std::function<void(pid_t)>& visit) {
   const pid_t self = getpid();
   DIR* proc = opendir("/proc");
-  if (!proc) return result;
+  if (!proc) return;
   while (struct dirent* e = readdir(proc)) {
     char* end = nullptr;
     long pid = std::strtol(e->d_name, &end, 10);
     if (pid <= 0 || *end != '\0' || pid == self) continue;
-    if (matches(static_cast<pid_t>(pid))) result.push_back(static_cast<pid_t>(pid));
+    visit(static_cast<pid_t>(pid));
   }
   closedir(proc);
+}
+
+// A process a search found, pinned by a pidfd opened before it was looked
+// at: a signal through it reaches that process or, if it has ended since,
+// no one; never one that was given its pid meanwhile. Without a pidfd
+// (pidfd_open is missing before Linux 5.3, refused by a seccomp profile
+// older than it, or the descriptors ran out) the signal goes by pid.
+struct FoundProcess {
+  pid_t pid;
+  UniqueFd pidfd;
+};
+
+void Signal(const FoundProcess& process, int signal) {
+  if (process.pidfd) {
+    (void)syscall(SYS_pidfd_send_signal, process.pidfd.get(), signal, nullptr, 0);  // ESRCH: it has ended
+  } else {
+    (void)kill(process.pid, signal);
+  }
+}
+
+std::vector<pid_t> Pids(const std::vector<FoundProcess>& processes) {
+  std::vector<pid_t> pids;
+  pids.reserve(processes.size());
+  for (const FoundProcess& process : processes) pids.push_back(process.pid);
+  return pids;
+}
+
+// Every process but the caller for which `matches` holds, each pinned
+// (FoundProcess).
+std::vector<FoundProcess> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
+  std::vector<FoundProcess> result;
+  ForEachOtherProcess([&matches, &result](pid_t pid) {
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd && errno == ESRCH) return;  // ended since /proc was read
+    if (matches(pid)) result.push_back(FoundProcess{pid, std::move(pidfd)});
+  });
   return result;
 }
 
@@ -323,10 +359,9 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
   if (!own || fstat(own.get(), &own_stat) != 0) return found;
   std::set<std::pair<dev_t, ino_t>> seen = {{own_stat.st_dev, own_stat.st_ino}};
   bool home = true;
-  // A walk over the other processes' threads: the predicate does the work.
-  OtherProcessesWhere([dev, &found, &own, &seen, &home](pid_t pid) {
+  ForEachOtherProcess([dev, &found, &own, &seen, &home](pid_t pid) {
     for (const std::string& dir : ThreadDirs(pid)) {
-      if (!home) return false;
+      if (!home) return;
       int error = 0;
       UniqueFd ns = OpenNetworkNamespaceOf(dir, &error);
       if (!ns) {
@@ -344,17 +379,17 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
       // want of memory; then no namespace is entered from a foreign one.
       home = setns(own.get(), CLONE_NEWNET) == 0;
     }
-    return false;
   });
   return found;
 }
 
 // SIGTERM to what `find` returns, up to `grace` for them to go, SIGKILL to
 // the rest, then a moment for the kernel to let go of what they held.
-std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find, std::chrono::milliseconds grace) {
-  std::vector<pid_t> found = find();
-  if (found.empty()) return found;
-  for (pid_t pid : found) kill(pid, SIGTERM);
+std::vector<pid_t> EndProcesses(const std::function<std::vector<FoundProcess>()>& find,
+                                std::chrono::milliseconds grace) {
+  const std::vector<FoundProcess> found = find();
+  if (found.empty()) return {};
+  for (const FoundProcess& process : found) Signal(process, SIGTERM);
   // The helper runs off PID 1's loop, so a short sleep here blocks nobody.
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline && !find().empty())
@@ -363,27 +398,29 @@ std::vector<pid_t> EndProcesses(const std::function<std::vector<pid_t>()>& find,
   // become zombies; give the kernel a moment. Each look SIGKILLs what it
   // finds: a process may have started another meanwhile.
   for (int i = 0; i < 50; ++i) {
-    const std::vector<pid_t> left = find();
+    const std::vector<FoundProcess> left = find();
     if (left.empty()) break;
-    for (pid_t pid : left) kill(pid, SIGKILL);
+    for (const FoundProcess& process : left) Signal(process, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return found;
+  return Pids(found);
 }
 
-}  // namespace
-
-std::vector<pid_t> ProcessesHolding(dev_t dev) {
+std::vector<FoundProcess> Holding(dev_t dev) {
   const std::set<ino_t> sockets = UnixSocketsBoundOn(dev);
   return OtherProcessesWhere([dev, &sockets](pid_t pid) { return Holds(pid, dev, sockets); });
 }
 
+}  // namespace
+
+std::vector<pid_t> ProcessesHolding(dev_t dev) { return Pids(Holding(dev)); }
+
 std::vector<pid_t> ProcessesMounting(dev_t dev) {
-  return OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev); });
+  return Pids(OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev); }));
 }
 
 std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace) {
-  return EndProcesses([dev] { return ProcessesHolding(dev); }, grace);
+  return EndProcesses([dev] { return Holding(dev); }, grace);
 }
 
 std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds grace) {

@@ -19,7 +19,10 @@ namespace tazpod::vault {
 std::vector<pid_t> ProcessesHolding(dev_t dev);
 
 // Sends SIGTERM to the holders, waits up to `grace` for them to let go, then
-// SIGKILLs the rest. Returns the holders that were found at first.
+// SIGKILLs the rest. Returns the holders that were found at first. Each
+// signal goes through a pidfd opened before the process was looked at, so
+// a pid that a process ended and another was given meanwhile is never
+// signalled (by pid only where the kernel gives no pidfds).
 std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace);
 
 // Every process (other than the caller) whose mount namespace mounts the

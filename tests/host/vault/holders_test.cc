@@ -1,0 +1,131 @@
+// The holder search and its ending (vault/holders.h) on the host: a tmpfs
+// mounted in a mount namespace of the case's own stands for the vault's
+// file system, and the case's own children hold it. Each case runs in a
+// child process, so that its namespace and any seccomp filter stay there.
+// (The vm tier runs the same code on a real vault, with agents, threads
+// and namespaces: tests/vm/scenarios/vault_lock_*.)
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/host/seccomp_deny.h"
+#include "vault/holders.h"
+
+namespace vault = tazpod::vault;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs `body` in a child with a private mount namespace and a tmpfs
+// mounted on a fresh directory, given to it as (path, device). Returns the
+// child's exit status: `body`'s return value, or 90s for the setup.
+int WithFileSystem(const std::function<int(const std::string& path, dev_t dev)>& body) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    char dir[] = "/tmp/tazpod-holders-XXXXXX";
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(90);
+    if (mkdtemp(dir) == nullptr || mount("tazpod-test", dir, "tmpfs", 0, "size=1m") != 0) _exit(91);
+    struct stat st;
+    if (stat(dir, &st) != 0) _exit(92);
+    const int code = body(dir, st.st_dev);
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
+    _exit(code);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Starts a process that works in `path`, ignoring SIGTERM if asked, and
+// ends itself within a minute should a case fail; returns its pid once it
+// is there.
+pid_t StartHolder(const std::string& path, bool ignore_term) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (ignore_term) (void)signal(SIGTERM, SIG_IGN);
+    alarm(60);
+    if (chdir(path.c_str()) != 0) _exit(1);
+    (void)!write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte;
+  const bool there = pid > 0 && read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  return there ? pid : -1;
+}
+
+// How `pid`, a child, ended: the signal that killed it, or 0.
+int KilledBy(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+// The common body: a process that obeys SIGTERM and one that ignores it
+// hold `path`; EndHolders must name both, end the first with SIGTERM and
+// the second with SIGKILL after the grace period, and leave the file
+// system free to unmount.
+int EndsBothHolders(const std::string& path, dev_t dev) {
+  const pid_t obedient = StartHolder(path, false);
+  const pid_t stubborn = StartHolder(path, true);
+  if (obedient < 0 || stubborn < 0) return 10;
+  if (vault::ProcessesHolding(dev).size() != 2) return 11;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<pid_t> ended = vault::EndHolders(dev, 300ms);
+  const bool waited = std::chrono::steady_clock::now() - start >= 300ms;
+  const bool named = ended.size() == 2 && ((ended[0] == obedient && ended[1] == stubborn) ||
+                                           (ended[0] == stubborn && ended[1] == obedient));
+  if (!named) return 12;
+  if (!waited) return 13;
+  if (KilledBy(obedient) != SIGTERM) return 14;
+  if (KilledBy(stubborn) != SIGKILL) return 15;
+  if (!vault::ProcessesHolding(dev).empty()) return 16;
+  if (umount2(path.c_str(), 0) != 0) return 17;
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("holders: the processes working in a file system are named, then ended: SIGTERM, grace, SIGKILL") {
+  CHECK(WithFileSystem(EndsBothHolders) == 0);
+}
+
+TEST_CASE("holders: without pidfd_open (before Linux 5.3, old seccomp profiles) they are still ended, by pid") {
+  CHECK(WithFileSystem([](const std::string& path, dev_t dev) {
+          if (!tazpod::testing::DenyPidfdOpen(ENOSYS)) return 20;
+          return EndsBothHolders(path, dev);
+        }) == 0);
+}
+
+TEST_CASE("holders: a process outside the file system is neither named nor ended") {
+  CHECK(WithFileSystem([](const std::string& path, dev_t dev) {
+          const pid_t outside = StartHolder("/", false);
+          if (outside < 0) return 30;
+          const bool named = !vault::ProcessesHolding(dev).empty() || !vault::EndHolders(dev, 100ms).empty();
+          const bool alive = kill(outside, 0) == 0;
+          kill(outside, SIGKILL);
+          KilledBy(outside);
+          if (named) return 31;
+          if (!alive) return 32;
+          return umount2(path.c_str(), 0) == 0 ? 0 : 33;
+        }) == 0);
+}
