@@ -4,10 +4,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace tazpod {
+
+bool LeavesFewerThan(int newest, unsigned long kept_free) {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+  return static_cast<rlim_t>(newest) + kept_free >= limit.rlim_cur;
+}
 
 namespace {
 

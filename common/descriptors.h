@@ -1,10 +1,16 @@
 // Descriptors above stderr, all at once: for a process about to exec a
 // program that must inherit nothing but stdin, stdout and stderr, and for
 // PID 1 dropping what its parent left open. Async-signal-safe (usable between
-// fork and exec).
+// fork and exec). And how many are left.
 #pragma once
 
 namespace tazpod {
+
+// Whether `newest`, a descriptor just opened, leaves fewer than `kept_free`
+// under RLIMIT_NOFILE (the kernel hands out the lowest free number, so all
+// below it are in use). For a process that pins others with pidfds and
+// must keep some free to go on reading /proc.
+bool LeavesFewerThan(int newest, unsigned long kept_free);
 
 // Marks every descriptor from 3 up close-on-exec.
 void CloseOnExecAboveStderr();

@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/descriptors.h"
 #include "common/log.h"
 #include "common/proc_stat.h"
 #include "init/main_child.h"
@@ -52,14 +53,6 @@ UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pid
 int SendSignal(pid_t pid, int pidfd, int signal) {
   const long rc = pidfd >= 0 ? syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0) : kill(pid, signal);
   return rc == 0 ? 0 : errno;
-}
-
-// The kernel hands out the lowest free descriptor, so all below `fd` are in
-// use: at or past the limit less the reserve, fewer than it are left.
-bool TooFewDescriptorsLeft(int fd) {
-  struct rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
-  return static_cast<rlim_t>(fd) + kDescriptorsKeptFree >= limit.rlim_cur;
 }
 
 // Still there to be stopped: not gone, not a zombie (which its parent, init
@@ -371,7 +364,7 @@ bool Supervisor::PinListed(pid_t pid, UniqueFd* pidfd) {
 
 void Supervisor::WatchUntilGone(pid_t pid, UniqueFd fd) {
   if (!fd) fd = OpenPidFd(pid);
-  if (fd && TooFewDescriptorsLeft(fd.get())) {
+  if (fd && LeavesFewerThan(fd.get(), kDescriptorsKeptFree)) {
     fd.Reset();
     errno = EMFILE;
   }

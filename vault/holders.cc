@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/descriptors.h"
 #include "common/unique_fd.h"
 
 namespace tazpod::vault {
@@ -297,7 +298,8 @@ void ForEachOtherProcess(const std::function<void(pid_t)>& visit) {
 // at: a signal through it reaches that process or, if it has ended since,
 // no one; never one that was given its pid meanwhile. Without a pidfd
 // (pidfd_open is missing before Linux 5.3, refused by a seccomp profile
-// older than it, or the descriptors ran out) the signal goes by pid.
+// older than it, or kept descriptors would run short) the signal goes by
+// pid.
 struct FoundProcess {
   pid_t pid;
   UniqueFd pidfd;
@@ -318,6 +320,12 @@ std::vector<pid_t> Pids(const std::vector<FoundProcess>& processes) {
   return pids;
 }
 
+// Descriptors a search leaves free when it pins what it finds: for its own
+// reading of /proc (a directory, a file, the netlink socket, a namespace,
+// each one at a time) and the unmount after it. A lock with thousands of
+// the user's processes to end must not be left unable to look.
+constexpr unsigned long kDescriptorsKeptFree = 64;
+
 // Every process but the caller for which `matches` holds, each pinned
 // (FoundProcess).
 std::vector<FoundProcess> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
@@ -325,7 +333,9 @@ std::vector<FoundProcess> OtherProcessesWhere(const std::function<bool(pid_t)>& 
   ForEachOtherProcess([&matches, &result](pid_t pid) {
     UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
     if (!pidfd && errno == ESRCH) return;  // ended since /proc was read
-    if (matches(pid)) result.push_back(FoundProcess{pid, std::move(pidfd)});
+    if (!matches(pid)) return;
+    if (pidfd && LeavesFewerThan(pidfd.get(), kDescriptorsKeptFree)) pidfd.Reset();
+    result.push_back(FoundProcess{pid, std::move(pidfd)});
   });
   return result;
 }
@@ -387,9 +397,11 @@ std::set<ino_t> UnixSocketsBoundOn(dev_t dev) {
 // the rest, then a moment for the kernel to let go of what they held.
 std::vector<pid_t> EndProcesses(const std::function<std::vector<FoundProcess>()>& find,
                                 std::chrono::milliseconds grace) {
-  const std::vector<FoundProcess> found = find();
+  std::vector<FoundProcess> found = find();
   if (found.empty()) return {};
   for (const FoundProcess& process : found) Signal(process, SIGTERM);
+  std::vector<pid_t> ended = Pids(found);
+  found.clear();  // their pidfds: each look below pins what it finds anew
   // The helper runs off PID 1's loop, so a short sleep here blocks nobody.
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline && !find().empty())
@@ -403,7 +415,7 @@ std::vector<pid_t> EndProcesses(const std::function<std::vector<FoundProcess>()>
     for (const FoundProcess& process : left) Signal(process, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return Pids(found);
+  return ended;
 }
 
 std::vector<FoundProcess> Holding(dev_t dev) {
