@@ -18,6 +18,7 @@
 
 #include "common/descriptors.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "common/proc_stat.h"
 #include "init/main_child.h"
 #include "init/process_list.h"
@@ -46,14 +47,6 @@ constexpr std::chrono::milliseconds kPollInterval{50};
 // A process past that is polled, like one the kernel gives no pidfd for.
 constexpr rlim_t kDescriptorsKeptFree = 128;
 
-UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
-
-// `signal` to `pid`, through `pidfd` when there is one (-1 when not): a
-// pidfd cannot reach a later holder of the pid. Returns 0, or the errno.
-int SendSignal(pid_t pid, int pidfd, int signal) {
-  const long rc = pidfd >= 0 ? syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0) : kill(pid, signal);
-  return rc == 0 ? 0 : errno;
-}
 
 // Still there to be stopped: not gone, not a zombie (which its parent, init
 // or another, has yet to reap).

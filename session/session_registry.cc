@@ -8,13 +8,14 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/pidfd.h"
 
 namespace tazpod::session {
 
 SessionRegistry::SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty)
     : io_(io), on_empty_(std::move(on_empty)) {}
 
-UniqueFd OpenProcess(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+UniqueFd OpenProcess(pid_t pid) { return OpenPidFd(pid); }
 
 bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
   // A pidfd turns readable when its process exits.
