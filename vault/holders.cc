@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -30,6 +29,7 @@
 #include <vector>
 
 #include "common/descriptors.h"
+#include "common/pidfd.h"
 #include "common/unique_fd.h"
 
 namespace tazpod::vault {
@@ -127,19 +127,37 @@ void AddUnixSocketsBoundOn(dev_t dev, std::set<ino_t>* found) {
   }
 }
 
+// Whether any line of the /proc file `path` has `dev` in its device field
+// (see DeviceField for `skip` and `base`), or nullopt when the file shows
+// no line (unreadable, or nothing to show).
+std::optional<bool> ProcFileNamesDevice(const std::string& path, int skip, int base, dev_t dev) {
+  std::ifstream in(path);
+  std::string line;
+  bool any = false;
+  while (std::getline(in, line)) {
+    any = true;
+    if (DeviceField(line, skip, base) == dev) return true;
+  }
+  return any ? std::optional<bool>(false) : std::nullopt;
+}
+
+// The rest of the line of `dir`/status (a /proc directory) that starts
+// with `key` ("Uid:"), or nullopt.
+std::optional<std::string> StatusLine(const std::string& dir, std::string_view key) {
+  std::ifstream in(dir + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  return std::nullopt;
+}
+
 // Whether the thread whose /proc directory is `dir` maps a file of the
 // file system on `dev` (its text, a library), or nullopt when its maps show
 // nothing: the threads of a process share one memory, yet an exited main
 // thread shows none of it.
 std::optional<bool> MapsDevice(const std::string& dir, dev_t dev) {
-  std::ifstream in(dir + "/maps");
-  std::string line;
-  bool any = false;
-  while (std::getline(in, line)) {
-    any = true;
-    if (DeviceField(line, 3, 16) == dev) return true;
-  }
-  return any ? std::optional<bool>(false) : std::nullopt;
+  return ProcFileNamesDevice(dir + "/maps", 3, 16, dev);
 }
 
 // Looking into another user's /proc/PID/{fd,cwd,root,maps,ns} passes the
@@ -182,30 +200,19 @@ class LookingAs {
 // process's user namespace sees it (a process in a user namespace of its
 // own shows its owner's uid here, not its own namespace's 0).
 bool RunByUser(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("Uid:", 0) != 0) continue;
-    const std::size_t first = line.find_first_not_of(" \t", 4);
-    if (first == std::string::npos) return false;
-    unsigned long uid = 0;
-    const auto parsed = std::from_chars(line.data() + first, line.data() + line.size(), uid);
-    return parsed.ec == std::errc() && uid != 0;
-  }
-  return false;
+  const std::optional<std::string> uids = StatusLine("/proc/" + std::to_string(pid), "Uid:");
+  if (!uids) return false;
+  const std::size_t first = uids->find_first_not_of(" \t");
+  if (first == std::string::npos) return false;
+  unsigned long uid = 0;
+  const auto parsed = std::from_chars(uids->data() + first, uids->data() + uids->size(), uid);
+  return parsed.ec == std::errc() && uid != 0;
 }
 
 // Whether the thread whose /proc directory is `dir` still has its memory:
 // one that has exited (a main thread before the others, a zombie, one on
 // its way out) shows none, and nothing of it can be looked into.
-bool HasMemory(const std::string& dir) {
-  std::ifstream in(dir + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmSize:", 0) == 0) return true;
-  }
-  return false;
-}
+bool HasMemory(const std::string& dir) { return StatusLine(dir, "VmSize:").has_value(); }
 
 // Says on stderr (PID 1's, so in its log), once per process, that the
 // search could not look into `pid` (its thread whose /proc directory is
@@ -271,11 +278,7 @@ bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
 // the mounts under the thread's root, though.
 bool MountsDevice(pid_t pid, dev_t dev) {
   for (const std::string& dir : ThreadDirs(pid)) {
-    std::ifstream in(dir + "/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (DeviceField(line, 2, 10) == dev) return true;
-    }
+    if (ProcFileNamesDevice(dir + "/mountinfo", 2, 10, dev).value_or(false)) return true;
   }
   return false;
 }
@@ -305,13 +308,8 @@ struct FoundProcess {
   UniqueFd pidfd;
 };
 
-void Signal(const FoundProcess& process, int signal) {
-  if (process.pidfd) {
-    (void)syscall(SYS_pidfd_send_signal, process.pidfd.get(), signal, nullptr, 0);  // ESRCH: it has ended
-  } else {
-    (void)kill(process.pid, signal);
-  }
-}
+// ESRCH (it has ended) is no failure here.
+void Signal(const FoundProcess& process, int signal) { (void)SendSignal(process.pid, process.pidfd.get(), signal); }
 
 std::vector<pid_t> Pids(const std::vector<FoundProcess>& processes) {
   std::vector<pid_t> pids;
@@ -331,7 +329,7 @@ constexpr unsigned long kDescriptorsKeptFree = 64;
 std::vector<FoundProcess> OtherProcessesWhere(const std::function<bool(pid_t)>& matches) {
   std::vector<FoundProcess> result;
   ForEachOtherProcess([&matches, &result](pid_t pid) {
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    UniqueFd pidfd = OpenPidFd(pid);
     if (!pidfd && errno == ESRCH) return;  // ended since /proc was read
     if (!matches(pid)) return;
     if (pidfd && LeavesFewerThan(pidfd.get(), kDescriptorsKeptFree)) pidfd.Reset();
