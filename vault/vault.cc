@@ -381,15 +381,7 @@ VaultStatus Vault::Lock() {
       root.Reset();
       lap(lock_timings_.sync_us);
       CrashPoint("lock.sync");
-      EndHolders(file_system, config_.holder_grace);
-      lap(lock_timings_.holders_us);
-      unmounted = UnmountWhileLettingGo(mount, "umount");
-      lap(lock_timings_.umount_us);
-      if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system)) {
-        lap(lock_timings_.holders_us);
-        unmounted = UnmountWhileLettingGo(mount, "umount");
-        lap(lock_timings_.umount_us);
-      }
+      unmounted = EndHoldersAndUnmount(mount, file_system, "umount", lap);
     }
     if (auto e = unmounted) {
       std::string holders;
@@ -421,9 +413,16 @@ dev_t Vault::FileSystemDevice() const {
   return 0;
 }
 
-bool Vault::EndUnseenHolders(dev_t file_system) {
+VaultStatus Vault::EndHoldersAndUnmount(const MountLocation& mount, dev_t file_system, const char* step,
+                                        const std::function<void(long long&)>& lap) {
+  EndHolders(file_system, config_.holder_grace);
+  lap(lock_timings_.holders_us);
+  auto unmounted = UnmountWhileLettingGo(mount, step);
+  lap(lock_timings_.umount_us);
+  if (!unmounted || unmounted->kind != ErrorKind::kBusy) return unmounted;
   const std::vector<pid_t> ended = EndUserProcessesMounting(file_system, config_.holder_grace);
-  if (ended.empty()) return false;
+  lap(lock_timings_.holders_us);
+  if (ended.empty()) return unmounted;
   // On PID 1's stderr, as libcryptsetup's messages are: a user's process
   // ended without holding anything visible in the vault deserves a line.
   std::string pids;
@@ -432,7 +431,9 @@ bool Vault::EndUnseenHolders(dev_t file_system) {
                      "tazpod-vault-helper: the vault was still in use once its holders were ended: ended the "
                      "user's processes in its mount namespace:%s\n",
                      pids.c_str());
-  return true;
+  unmounted = UnmountWhileLettingGo(mount, step);
+  lap(lock_timings_.umount_us);
+  return unmounted;
 }
 
 // The vault's mount here is gone, yet its mapping is busy. Either another
@@ -490,11 +491,7 @@ VaultStatus Vault::Recover() {
   const dev_t file_system = FileSystemDevice();
   if (file_system != 0) {
     if (const MountLocation mount = FindMountOf(file_system, config_.mountpoint)) {
-      EndHolders(file_system, config_.holder_grace);
-      auto unmounted = UnmountWhileLettingGo(mount, "recover.umount");
-      if (unmounted && unmounted->kind == ErrorKind::kBusy && EndUnseenHolders(file_system))
-        unmounted = UnmountWhileLettingGo(mount, "recover.umount");
-      if (unmounted) return unmounted;
+      if (auto e = EndHoldersAndUnmount(mount, file_system, "recover.umount", [](long long&) {})) return e;
     }
   }
   auto deactivated = DeactivateMapping(config_.mapping_name);

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@
 #include "vault/vault_state.h"
 
 namespace tazpod::vault {
+
+struct MountLocation;
 
 struct VaultConfig {
   bool ram_mode = true;
@@ -118,10 +121,13 @@ class Vault {
   // vault's file system (on `file_system`, from FileSystemDevice(); 0 ends
   // none) or whose mount namespaces still mount it.
   VaultStatus DeactivateEndingHoldersAndCopies(dev_t file_system);
-  // When the unmount is still busy once the holders were ended: the last
-  // resort, EndUserProcessesMounting (holders.h), said on stderr. Whether
-  // it ended any process (and the unmount is worth trying again).
-  bool EndUnseenHolders(dev_t file_system);
+  // For an unmount that was busy: ends the processes holding the vault's
+  // file system (on `file_system`) and unmounts `mount` again; if it is
+  // still busy, the last resort (EndUserProcessesMounting, holders.h, said
+  // on stderr) and once more. `lap` is given lock_timings_'s holders_us or
+  // umount_us after each part (a lock's clock; a no-op for recovery).
+  VaultStatus EndHoldersAndUnmount(const MountLocation& mount, dev_t file_system, const char* step,
+                                   const std::function<void(long long&)>& lap);
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;
