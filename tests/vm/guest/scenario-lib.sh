@@ -302,13 +302,10 @@ wait_until() {
   done
 }
 
-# threads_left PID: whether a thread of PID still runs (its main thread may
-# have exited before the others: then /proc/PID/exe is gone already).
-threads_left() { grep -q '^State:[[:space:]]*[RSD]' /proc/"$1"/task/*/status 2>/dev/null; }
-
-# gone PID: whether PID no longer runs a program (ended, or on its way out:
-# the exe link goes early in a process's exit).
-gone() { [[ ! -e /proc/$1/exe ]]; }
+# gone PID: whether PID has ended: each of its threads is a zombie, or it
+# was reaped. (Not /proc/PID/exe: that goes with the main thread, which
+# may exit before the others.)
+gone() { ! grep -q '^State:[[:space:]]*[^ZX[:space:]]' /proc/"$1"/task/*/status 2>/dev/null; }
 
 # start_outsider: starts `sleep 1000` as dev in a mount namespace without
 # the vault (as an ungated `docker exec` sees the container), for a lock

@@ -31,12 +31,9 @@ if ! wait_until 60 holders_ready; then
 fi
 lock_keeping_stderr
 [[ -z $(last_resort_pids lock.err) ]] || fail "the search missed a holder, which the last resort ended"
-thread_holder_ended() { ! threads_left "$thread_holder"; }
-wait_until 5 thread_holder_ended || fail "the thread working in the vault was not ended"
-wait "$thread_holder" 2>/dev/null || true
 # Each was ended by the lock. (A background job is the shell's copy
 # running as_dev, which may outlive its command for a moment.)
-for pid in $cwd_holder $file_holder $stubborn $socket_holder $netns_holder $not_dumpable_holder; do
+for pid in $cwd_holder $file_holder $stubborn $socket_holder $netns_holder $not_dumpable_holder $thread_holder; do
   wait_until 5 gone "$pid" || fail "holder $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   wait "$pid" 2>/dev/null || true
 done

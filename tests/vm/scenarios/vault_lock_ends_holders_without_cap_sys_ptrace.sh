@@ -53,10 +53,7 @@ for pid in $cwd_holder $file_holder $dir_holder $thread_holder; do
   [[ $ended == *" $pid "* ]] && fail "holder $pid was left to the last resort: the search did not find it"
 done
 grep -q "cannot look into pid $thread_holder " lock.err && fail "the exited main thread of $thread_holder was said unseen"
-thread_holder_ended() { ! threads_left "$thread_holder"; }
-wait_until 5 thread_holder_ended || fail "the thread working in the vault was not ended"
-wait "$thread_holder" 2>/dev/null || true
-for pid in $cwd_holder $file_holder $dir_holder $agent $netns_agent $idle; do
+for pid in $cwd_holder $file_holder $dir_holder $agent $netns_agent $idle $thread_holder; do
   wait_until 5 gone "$pid" || fail "process $pid was not ended: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
   wait "$pid" 2>/dev/null || true
 done
