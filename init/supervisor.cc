@@ -90,6 +90,10 @@ void Supervisor::AddShutdownStep(std::string name, ShutdownStep step) {
   steps_.emplace_back(std::move(name), std::move(step));
 }
 
+void Supervisor::AddFinalStep(std::string name, ShutdownStep step) {
+  final_steps_.emplace_back(std::move(name), std::move(step));
+}
+
 void Supervisor::AdoptMainChild(pid_t pid) {
   main_child_ = pid;
   main_child_alive_ = true;
@@ -254,44 +258,54 @@ void Supervisor::BeginShutdown(const std::string& reason, int signal) {
 }
 
 void Supervisor::RunStep(size_t index) {
-  if (index >= steps_.size()) {
-    TerminateProcesses();
+  RunStepOf(steps_, index, "init.shutdown.step", [this](size_t next) { RunStep(next); },
+            [this] { TerminateProcesses(); });
+}
+
+void Supervisor::RunFinalStep(size_t index) {
+  RunStepOf(final_steps_, index, "init.shutdown.final", [this](size_t next) { RunFinalStep(next); },
+            [this] { Exit(); });
+}
+
+void Supervisor::RunStepOf(const std::vector<NamedStep>& steps, size_t index, const std::string& event,
+                           const std::function<void(size_t)>& run_next, const std::function<void()>& after) {
+  if (index >= steps.size()) {
+    after();
     return;
   }
-  const std::string& name = steps_[index].first;
+  const std::string& name = steps[index].first;
   const std::uint64_t generation = ++step_generation_;
   const auto started = steady_clock::now();
-  Log(LogLevel::kInfo, "init.shutdown.step.begin", {{"step", name}});
+  Log(LogLevel::kInfo, event + ".begin", {{"step", name}});
 
   // Whichever comes first, the step's `done` or the deadline, moves on; the
   // other is ignored thanks to the generation number.
   step_timer_.expires_at(deadline_);
-  step_timer_.async_wait([this, index, generation, name](boost::system::error_code ec) {
+  step_timer_.async_wait([this, index, generation, name, event, run_next](boost::system::error_code ec) {
     if (ec || generation != step_generation_) return;
     ++step_generation_;
     step_failed_ = true;
-    Log(LogLevel::kError, "init.shutdown.step.failed", {{"step", name}, {"error", "grace period exceeded"}});
-    RunStep(index + 1);
+    Log(LogLevel::kError, event + ".failed", {{"step", name}, {"error", "grace period exceeded"}});
+    run_next(index + 1);
   });
-  StepDone done = [this, index, generation, name, started](const std::string& error) {
+  StepDone done = [this, index, generation, name, event, run_next, started](const std::string& error) {
     // `done` may be called from inside the step; continue from the loop.
-    asio::post(io_, [this, index, generation, name, started, error] {
+    asio::post(io_, [this, index, generation, name, event, run_next, started, error] {
       if (generation != step_generation_) return;
       ++step_generation_;
       step_timer_.cancel();
       if (error.empty()) {
-        Log(LogLevel::kInfo, "init.shutdown.step.done", {{"step", name}, {"duration_ms", MillisSince(started)}});
+        Log(LogLevel::kInfo, event + ".done", {{"step", name}, {"duration_ms", MillisSince(started)}});
       } else {
         step_failed_ = true;
-        Log(LogLevel::kError, "init.shutdown.step.failed",
-            {{"step", name}, {"error", error}, {"duration_ms", MillisSince(started)}});
+        Log(LogLevel::kError, event + ".failed", {{"step", name}, {"error", error}, {"duration_ms", MillisSince(started)}});
       }
-      RunStep(index + 1);
+      run_next(index + 1);
     });
   };
   // A step that throws will never call `done`: it has failed now, not at
   // the deadline (which would leave the rest no grace at all).
-  if (!Guarded(name.c_str(), [&] { steps_[index].second(done); })) done("the step threw an exception");
+  if (!Guarded(name.c_str(), [&] { steps[index].second(done); })) done("the step threw an exception");
 }
 
 void Supervisor::TerminateProcesses() {
@@ -541,6 +555,14 @@ void Supervisor::Finish() {
     }
   }
   finished_ = true;
+  // The processes are gone (every other one as PID 1, init's descendants
+  // otherwise), or the wait for them is over: what they stood in the way
+  // of can be done now, within a grace period of its own.
+  deadline_ = steady_clock::now() + config_.grace_period;
+  RunFinalStep(0);
+}
+
+void Supervisor::Exit() {
   int code = ExitCode();
   Log(LogLevel::kInfo, "init.exit",
       {{"code", code}, {"reaped", static_cast<long long>(reaper_.total_reaped())},

@@ -12,7 +12,9 @@
 //     → the main child gets the (rewritten) signal; every other process
 //       SIGTERM; then each SIGCONT, so that a stopped one acts on it
 //     → wait, on pidfds, until all are gone or the grace period ends
-//     → SIGKILL what is left → reap → exit
+//     → SIGKILL what is left → reap
+//     → run the final steps (the vault's lock again, if it is not locked)
+//     → exit
 //
 // The grace period bounds the steps and the SIGTERM wait together. When idle,
 // the loop waits on descriptors alone (the signal thread's pipe, the
@@ -65,6 +67,11 @@ class Supervisor {
 
   void OnStopAccepting(std::function<void()> hook);
   void AddShutdownStep(std::string name, ShutdownStep step);
+  // A final step runs once every other process is gone, just before init
+  // exits, for what those processes could stand in the way of: the vault
+  // locks again if its shutdown step left it unlocked. The final steps run
+  // in the order they were added, within a grace period of their own.
+  void AddFinalStep(std::string name, ShutdownStep step);
 
   // Takes charge of the main child: forwards signals to it, and its exit
   // starts the shutdown and decides init's exit code.
@@ -86,7 +93,13 @@ class Supervisor {
   void OnMainChildExit(pid_t pid, int status);
 
   void BeginShutdown(const std::string& reason, int signal);
+  using NamedStep = std::pair<std::string, ShutdownStep>;
   void RunStep(size_t index);
+  void RunFinalStep(size_t index);
+  // Runs steps[index] until its `done` or deadline_, logging `event`.begin,
+  // .done or .failed; then run_next(index + 1), or `after` past the last.
+  void RunStepOf(const std::vector<NamedStep>& steps, size_t index, const std::string& event,
+                 const std::function<void(size_t)>& run_next, const std::function<void()>& after);
   void TerminateProcesses();
   // Opens a pidfd of a process ListProcesses() found (into *pidfd; left
   // invalid when the kernel gives none) and tells whether it is still one
@@ -108,7 +121,9 @@ class Supervisor {
   void PollUntilGone();
   // Without a usable /proc: as PID 1, any process but init; else the main child.
   bool AnyProcessLeft() const;
+  // Every process gone (or the wait for them over): the final steps, then Exit.
   void Finish();
+  void Exit();
   int ExitCode() const;
 
   // Runs `fn`, logging anything it throws (init.component.failed) instead
@@ -128,7 +143,8 @@ class Supervisor {
   std::optional<int> main_child_status_;
 
   std::vector<std::function<void()>> stop_accepting_hooks_;
-  std::vector<std::pair<std::string, ShutdownStep>> steps_;
+  std::vector<NamedStep> steps_;
+  std::vector<NamedStep> final_steps_;
 
   bool shutting_down_ = false;
   bool finished_ = false;

@@ -178,6 +178,18 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
         });
       });
     });
+    // And again once every other process is gone, if that lock could not
+    // finish: a hold that only the SIGTERM to every process ended, or a
+    // lock that outlasted the grace period and whose helper was ended with
+    // the rest. PID 1 must not exit with the key in the kernel: dm-crypt's
+    // mapping outlives the container.
+    supervisor.AddFinalStep("vault.lock", [vault](const Supervisor::StepDone& done) {
+      vault->WhenIdle([vault, done] {
+        auto state = vault->state();
+        if (state != vault::VaultState::kUnlocked && state != vault::VaultState::kFailed) return done("");
+        vault->Lock([done](const VaultOutcome& o) { done(o.ok ? "" : o.message); });
+      });
+    });
   }
   if (config.session.control) {
     c.control = std::make_unique<ControlServer>(io, config.session.socket, uid, gid);

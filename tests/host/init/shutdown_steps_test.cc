@@ -173,3 +173,58 @@ TEST_CASE("shutdown: descendants get SIGTERM only after the steps") {
   CHECK(alive_during_step);
   CHECK(kill(worker, 0) != 0);  // ended by SIGTERM and reaped
 }
+
+TEST_CASE("shutdown: final steps run once the descendants are gone, in order, then init exits") {
+  Harness h;
+  // A descendant that ignores SIGTERM: SIGKILLed at the grace period. The
+  // final steps must not run before it is gone and reaped.
+  pid_t stubborn = fork();
+  REQUIRE(stubborn >= 0);
+  if (stubborn == 0) {
+    (void)signal(SIGTERM, SIG_IGN);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    for (;;) pause();
+  }
+  h.supervisor->AddShutdownStep("lock", [&](const Supervisor::StepDone& done) {
+    h.order.push_back("lock");
+    done("");
+  });
+  bool gone_at_final_step = false;
+  h.supervisor->AddFinalStep("lock again", [&](const Supervisor::StepDone& done) {
+    h.order.push_back("lock again");
+    gone_at_final_step = kill(stubborn, 0) != 0 && errno == ESRCH;  // reaped, not a zombie
+    boost::asio::post(h.io, [done] { done(""); });
+  });
+  h.supervisor->AddFinalStep("last", [&](const Supervisor::StepDone& done) {
+    h.order.push_back("last");
+    done("");
+  });
+  Harness::SendTermFromChild();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitKilledAfterGrace);
+  CHECK(gone_at_final_step);
+  CHECK(h.order == std::vector<std::string>{"lock", "lock again", "last"});
+}
+
+TEST_CASE("shutdown: a failed, hung or throwing final step is reported, the next still runs; exit 3") {
+  Harness h;
+  h.supervisor->AddFinalStep("fails", [&](const Supervisor::StepDone& done) {
+    h.order.push_back("fails");
+    done("device busy");
+  });
+  h.supervisor->AddFinalStep("throws", [&](const Supervisor::StepDone&) {
+    h.order.push_back("throws");
+    throw std::runtime_error("component bug");
+  });
+  h.supervisor->AddFinalStep("hangs", [&](const Supervisor::StepDone&) { h.order.push_back("hangs"); });
+  h.supervisor->AddFinalStep("after", [&](const Supervisor::StepDone& done) {
+    h.order.push_back("after");
+    done("");
+  });
+  Harness::SendTermFromChild();
+  auto start = std::chrono::steady_clock::now();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitShutdownStepFailed);
+  CHECK(std::chrono::steady_clock::now() - start >= 400ms);  // waited for the hung step, up to its deadline
+  CHECK(h.order == std::vector<std::string>{"fails", "throws", "hangs", "after"});
+}
