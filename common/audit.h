@@ -23,7 +23,10 @@ namespace tazpod {
 std::string OpenAuditFile(const std::string& path);
 
 // Logs `event` at `level`, and appends it to the audit file. Which events
-// are audit events is listed in docs/logging.md.
+// are audit events is listed in docs/logging.md. An event the file cannot
+// take (a full disk) is dropped: the first logs audit.write_failed, the
+// next one appended logs audit.write_resumed with how many are missing.
+// From one thread only (PID 1's loop): it keeps that count.
 void Audit(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
 
 }  // namespace tazpod
