@@ -20,6 +20,30 @@ namespace tazpod::session {
 namespace asio = boost::asio;
 using local = asio::local::stream_protocol;
 
+namespace {
+
+#ifndef SO_PEERPIDFD
+constexpr int SO_PEERPIDFD = 77;  // Linux 6.5; newer than Debian 12's headers
+#endif
+
+// Fills peer->pidfd, or peer->gone, from SO_PEERPIDFD. Where the kernel
+// does not know the option (ENOPROTOOPT), or PID 1 is out of descriptors,
+// neither: the gate names the process by its pid, as before Linux 6.5.
+void NamePeerProcess(int connection, PeerCredentials* peer) {
+  int pidfd = -1;
+  socklen_t len = sizeof pidfd;
+  if (getsockopt(connection, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
+    // Close-on-exec, as every pidfd is.
+    peer->pidfd = std::make_shared<const UniqueFd>(pidfd);
+    return;
+  }
+  // ESRCH, EINVAL (6.5 to 6.15, once the process has exited), ENODATA: the
+  // process that connected is gone.
+  if (errno != ENOPROTOOPT && errno != EMFILE && errno != ENFILE && errno != ENOMEM) peer->gone = true;
+}
+
+}  // namespace
+
 // One client: read [len][header][len][secret], dispatch, write the reply, close.
 class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -219,8 +243,13 @@ void ControlServer::Accept() {
     } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
       Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
     } else {
+      PeerCredentials peer;
+      peer.pid = cred.pid;
+      peer.uid = cred.uid;
+      peer.gid = cred.gid;
+      NamePeerProcess(socket.native_handle(), &peer);
       auto connection = std::make_shared<Connection>(*this, std::move(socket));
-      connection->Start({cred.pid, cred.uid, cred.gid});
+      connection->Start(peer);
     }
     Accept();
   });

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 
 namespace tazpod::session {
 
@@ -29,6 +30,14 @@ struct PeerCredentials {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // The process that connected, as the kernel recorded it at connect()
+  // (SO_PEERPIDFD, Linux 6.5): it names that process even once its pid has
+  // gone to another, which `pid` would then name. Null where the kernel has
+  // no SO_PEERPIDFD (only `pid` names it then), or when `gone`. Shared by
+  // the copies of these credentials; closed with the last.
+  std::shared_ptr<const UniqueFd> pidfd;
+  // The kernel has SO_PEERPIDFD, and the process that connected is gone.
+  bool gone = false;
 };
 
 struct ControlRequest {

@@ -1,5 +1,6 @@
 #include "session/gate.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <cerrno>
@@ -16,6 +17,18 @@ namespace tazpod::session {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A pidfd of the process that connected: the one the kernel recorded at
+// connect() where it has SO_PEERPIDFD, else the process with its pid now.
+// Invalid, with errno set, when there is none (ESRCH: it is gone).
+UniqueFd OpenPeerProcess(const PeerCredentials& peer) {
+  if (peer.gone) {
+    errno = ESRCH;
+    return UniqueFd();
+  }
+  if (!peer.pidfd) return OpenProcess(peer.pid);
+  return UniqueFd(fcntl(peer.pidfd->get(), F_DUPFD_CLOEXEC, 0));
+}
 
 long long MillisUntil(Clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
@@ -126,8 +139,10 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   const bool create = *flag;
   // The session is this process: named by a pidfd now, not by its pid once
   // the unlock is done, when a client that died meanwhile may have left
-  // its pid to another process.
-  UniqueFd process = OpenProcess(caller.peer.pid);
+  // its pid to another process. Better still, by the pidfd the kernel gave
+  // for the connection: the request may come long after the connect(), from
+  // a process that inherited the socket, once the pid went to another.
+  UniqueFd process = OpenPeerProcess(caller.peer);
   if (!process) {
     const int open_error = errno;
     if (open_error == ESRCH) {

@@ -1,0 +1,207 @@
+// A login is the process that connected, as the kernel recorded it at
+// connect() (SO_PEERPIDFD, Linux 6.5), not whatever process has that pid
+// when the request is read. A connection outlives its maker when the
+// socket is inherited or passed on: here the process that connected forks,
+// exits and is reaped, its pid goes to an unrelated process (through
+// ns_last_pid, in a PID namespace of the test's own), and the child sends
+// the login with the right passphrase. Named by pid, the unrelated process
+// was counted as the session, and would have kept the vault unlocked for
+// as long as it lived; named by the connection, the login is refused as
+// gone.
+//
+// The gate is real, with a real control socket; the vault is a test double
+// that accepts any passphrase.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "common/secret_buffer.h"
+#include "common/unique_fd.h"
+#include "session/control_server.h"
+#include "session/gate.h"
+#include "session/protocol.h"
+
+namespace session = tazpod::session;
+using tazpod::SecretBuffer;
+
+namespace {
+
+#ifndef SO_PEERPIDFD
+constexpr int SO_PEERPIDFD = 77;  // Linux 6.5; newer than Debian 12's headers
+#endif
+
+bool KernelGivesPeerPidfd() {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  int pidfd = -1;
+  socklen_t len = sizeof pidfd;
+  const bool given = getsockopt(pair[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0;
+  if (given) close(pidfd);
+  close(pair[0]);
+  close(pair[1]);
+  return given;
+}
+
+// A vault that takes any passphrase.
+class AcceptingVault : public session::GateVault {
+ public:
+  std::string State() const override { return state_; }
+  void WhenIdle(std::function<void()> then) override { then(); }
+  void Unlock(SecretBuffer, bool, Done done) override {
+    state_ = "unlocked";
+    done({true, false, ""});
+  }
+  void Verify(SecretBuffer, Done done) override { done({true, false, ""}); }
+  void Lock(Done done) override {
+    state_ = "locked";
+    done({true, false, ""});
+  }
+  void ChangePassphrase(SecretBuffer, Done done) override { done({true, false, ""}); }
+  int MountNamespace() const override { return -1; }
+
+ private:
+  std::string state_ = "locked";
+};
+
+[[noreturn]] void ServeGate(const std::string& socket_path) {
+  const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDERR_FILENO);  // the gate's log lines
+  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+  boost::asio::io_context io;
+  AcceptingVault vault;
+  session::GateSettings settings;
+  settings.user = "root";
+  settings.mountpoint = "/home/root";
+  session::Gate gate(io, vault, settings);
+  session::ControlServer control(io, socket_path, 0, 0);
+  if (!control.Listen().empty()) _exit(11);
+  gate.Register(control);
+  io.run();
+  _exit(0);
+}
+
+// In the process that inherited the connection: once `go` is readable,
+// sends a login with a passphrase, and exits 0 if it is refused as gone,
+// 1 if it is let in, 2 otherwise.
+[[noreturn]] void SendLoginWhenTold(int connection, int go) {
+  char byte = 0;
+  if (read(go, &byte, 1) != 1) _exit(3);
+  const std::string header = R"({"v":1,"op":"gate.login"})";
+  const std::string secret = "correct horse";
+  std::string message;
+  unsigned char length[4];
+  session::EncodeLength(static_cast<std::uint32_t>(header.size()), length);
+  message.append(reinterpret_cast<char*>(length), 4).append(header);
+  session::EncodeLength(static_cast<std::uint32_t>(secret.size()), length);
+  message.append(reinterpret_cast<char*>(length), 4).append(secret);
+  if (write(connection, message.data(), message.size()) != static_cast<ssize_t>(message.size())) _exit(4);
+  std::string reply;
+  char buf[512];
+  for (ssize_t n; (n = read(connection, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<size_t>(n));
+  if (reply.find(R"("kind":"gone")") != std::string::npos) _exit(0);
+  _exit(reply.find(R"("ok":true)") != std::string::npos ? 1 : 2);
+}
+
+// Runs as PID 1 of a new PID namespace: returns 0 when the login was
+// refused as gone and the process given the pid was left alone.
+int HandedOnLogin() {
+  char dir[] = "/tmp/tazpod-gate-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return 20;
+  const std::string socket_path = std::string(dir) + "/control.sock";
+  const pid_t server = fork();
+  if (server < 0) return 21;
+  if (server == 0) ServeGate(socket_path);
+  struct stat st {};
+  for (int i = 0; i < 200 && stat(socket_path.c_str(), &st) != 0; ++i) usleep(25000);
+
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) return 22;
+  const pid_t maker = fork();
+  if (maker < 0) return 23;
+  if (maker == 0) {
+    const int connection = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+    if (connection < 0 || connect(connection, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(1);
+    const pid_t heir = fork();
+    if (heir < 0) _exit(2);
+    if (heir == 0) SendLoginWhenTold(connection, go[0]);
+    _exit(0);
+  }
+  int status = 0;
+  if (waitpid(maker, &status, 0) != maker || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 24;
+  close(go[0]);
+
+  // The maker's pid, to a process that never asked for anything.
+  pid_t given = -1;
+  for (int attempt = 0; attempt < 20 && given != maker; ++attempt) {
+    const int last = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+    if (last < 0) return 25;
+    const std::string previous = std::to_string(maker - 1);
+    const bool set = write(last, previous.data(), previous.size()) == static_cast<ssize_t>(previous.size());
+    close(last);
+    if (!set) return 26;
+    given = fork();
+    if (given < 0) return 27;
+    if (given == 0) {
+      (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+      for (;;) pause();
+    }
+    if (given != maker) kill(given, SIGKILL);
+  }
+  if (given != maker) return 28;
+
+  if (write(go[1], "x", 1) != 1) return 29;
+  // The heir is an orphan, reparented to this process (PID 1 here).
+  int result = 30;
+  for (pid_t pid; (pid = wait(&status)) > 0;) {
+    if (WIFEXITED(status) && pid != given && pid != server) result = WEXITSTATUS(status);
+    if (pid != given && pid != server) break;
+  }
+  const bool given_alive = kill(given, 0) == 0;
+  kill(given, SIGKILL);
+  kill(server, SIGKILL);
+  while (wait(nullptr) > 0) {
+  }
+  std::filesystem::remove_all(dir);
+  if (!given_alive) return 31;
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("gate: a login sent on a connection whose maker is gone is not counted for the process given its pid") {
+  if (!KernelGivesPeerPidfd()) SKIP("the kernel gives no SO_PEERPIDFD (before Linux 6.5): a login is named by pid");
+  const pid_t outer = fork();
+  REQUIRE(outer >= 0);
+  if (outer == 0) {
+    if (unshare(CLONE_NEWPID) != 0) _exit(40);
+    const pid_t init = fork();  // PID 1 of the new namespace
+    if (init < 0) _exit(41);
+    if (init == 0) _exit(HandedOnLogin());
+    int status = 0;
+    if (waitpid(init, &status, 0) != init) _exit(42);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+  int status = 0;
+  REQUIRE(waitpid(outer, &status, 0) == outer);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  INFO("0: refused as gone; 1: the login was let in, counted for the process given its pid; 2: another answer");
+  CHECK(code == 0);
+}
