@@ -143,7 +143,9 @@ bool Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
 
 void Supervisor::WaitForSignal() {
   signals_.async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted || finished_) return;
+    // Until the exit, not only until the processes are gone: the final
+    // steps' helpers must be reaped too.
+    if (ec == asio::error::operation_aborted || exiting_) return;
     // Several signals may be waiting, and SIGCHLD is coalesced (one may
     // stand for many exited children). A read returns every record that
     // fits, so a short one leaves none behind: then the wait is armed again
@@ -258,17 +260,18 @@ void Supervisor::BeginShutdown(const std::string& reason, int signal) {
 }
 
 void Supervisor::RunStep(size_t index) {
-  RunStepOf(steps_, index, "init.shutdown.step", [this](size_t next) { RunStep(next); },
+  RunStepOf(steps_, index, "init.shutdown.step", "grace period exceeded", [this](size_t next) { RunStep(next); },
             [this] { TerminateProcesses(); });
 }
 
 void Supervisor::RunFinalStep(size_t index) {
-  RunStepOf(final_steps_, index, "init.shutdown.final", [this](size_t next) { RunFinalStep(next); },
-            [this] { Exit(); });
+  RunStepOf(final_steps_, index, "init.shutdown.final", "final steps' time exceeded",
+            [this](size_t next) { RunFinalStep(next); }, [this] { Exit(); });
 }
 
 void Supervisor::RunStepOf(const std::vector<NamedStep>& steps, size_t index, const std::string& event,
-                           const std::function<void(size_t)>& run_next, const std::function<void()>& after) {
+                           const char* overrun, const std::function<void(size_t)>& run_next,
+                           const std::function<void()>& after) {
   if (index >= steps.size()) {
     after();
     return;
@@ -281,11 +284,11 @@ void Supervisor::RunStepOf(const std::vector<NamedStep>& steps, size_t index, co
   // Whichever comes first, the step's `done` or the deadline, moves on; the
   // other is ignored thanks to the generation number.
   step_timer_.expires_at(deadline_);
-  step_timer_.async_wait([this, index, generation, name, event, run_next](boost::system::error_code ec) {
+  step_timer_.async_wait([this, index, generation, name, event, overrun, run_next](boost::system::error_code ec) {
     if (ec || generation != step_generation_) return;
     ++step_generation_;
     step_failed_ = true;
-    Log(LogLevel::kError, event + ".failed", {{"step", name}, {"error", "grace period exceeded"}});
+    Log(LogLevel::kError, event + ".failed", {{"step", name}, {"error", overrun}});
     run_next(index + 1);
   });
   StepDone done = [this, index, generation, name, event, run_next, started](const std::string& error) {
@@ -557,12 +560,15 @@ void Supervisor::Finish() {
   finished_ = true;
   // The processes are gone (every other one as PID 1, init's descendants
   // otherwise), or the wait for them is over: what they stood in the way
-  // of can be done now, within a grace period of its own.
-  deadline_ = steady_clock::now() + config_.grace_period;
+  // of can be done now. In a time of their own, not the grace period's: a
+  // lock with nothing left to end takes a fraction of a second, and it
+  // must have that even with grace_period = 0.
+  deadline_ = steady_clock::now() + kFinalStepsTime;
   RunFinalStep(0);
 }
 
 void Supervisor::Exit() {
+  exiting_ = true;
   int code = ExitCode();
   Log(LogLevel::kInfo, "init.exit",
       {{"code", code}, {"reaped", static_cast<long long>(reaper_.total_reaped())},

@@ -49,6 +49,9 @@ inline constexpr int kExitClean = 0;
 inline constexpr int kExitShutdownStepFailed = 3;
 inline constexpr int kExitKilledAfterGrace = 4;
 
+// How long the final steps may take together (Supervisor::AddFinalStep).
+inline constexpr std::chrono::seconds kFinalStepsTime{5};
+
 class Supervisor {
  public:
   // A shutdown step calls `done` once, with an empty string on success or
@@ -67,10 +70,11 @@ class Supervisor {
 
   void OnStopAccepting(std::function<void()> hook);
   void AddShutdownStep(std::string name, ShutdownStep step);
-  // A final step runs once every other process is gone, just before init
-  // exits, for what those processes could stand in the way of: the vault
-  // locks again if its shutdown step left it unlocked. The final steps run
-  // in the order they were added, within a grace period of their own.
+  // A final step runs once every other process is gone (or the wait for
+  // them is over), just before init exits, for what those processes could
+  // stand in the way of: the vault locks again if its shutdown step left it
+  // unlocked. The final steps run in the order they were added, within
+  // kFinalStepsTime together; signals are still read, and children reaped.
   void AddFinalStep(std::string name, ShutdownStep step);
 
   // Takes charge of the main child: forwards signals to it, and its exit
@@ -96,9 +100,10 @@ class Supervisor {
   using NamedStep = std::pair<std::string, ShutdownStep>;
   void RunStep(size_t index);
   void RunFinalStep(size_t index);
-  // Runs steps[index] until its `done` or deadline_, logging `event`.begin,
-  // .done or .failed; then run_next(index + 1), or `after` past the last.
-  void RunStepOf(const std::vector<NamedStep>& steps, size_t index, const std::string& event,
+  // Runs steps[index] until its `done` or deadline_ (then it failed with
+  // `overrun`), logging `event`.begin, .done or .failed; then
+  // run_next(index + 1), or `after` past the last.
+  void RunStepOf(const std::vector<NamedStep>& steps, size_t index, const std::string& event, const char* overrun,
                  const std::function<void(size_t)>& run_next, const std::function<void()>& after);
   void TerminateProcesses();
   // Opens a pidfd of a process ListProcesses() found (into *pidfd; left
@@ -147,7 +152,8 @@ class Supervisor {
   std::vector<NamedStep> final_steps_;
 
   bool shutting_down_ = false;
-  bool finished_ = false;
+  bool finished_ = false;  // the processes are gone: the final steps run
+  bool exiting_ = false;   // the final steps are done: the loop stops
   int shutdown_signal_ = 0;
   bool step_failed_ = false;
   bool killed_after_grace_ = false;

@@ -209,6 +209,8 @@ TEST_CASE("shutdown: final steps run once the descendants are gone, in order, th
 
 TEST_CASE("shutdown: a failed, hung or throwing final step is reported, the next still runs; exit 3") {
   Harness h;
+  // Hung to the grace period: the final steps still get a time of their own.
+  h.supervisor->AddShutdownStep("hangs too", [&](const Supervisor::StepDone&) { h.order.push_back("hangs too"); });
   h.supervisor->AddFinalStep("fails", [&](const Supervisor::StepDone& done) {
     h.order.push_back("fails");
     done("device busy");
@@ -225,6 +227,27 @@ TEST_CASE("shutdown: a failed, hung or throwing final step is reported, the next
   Harness::SendTermFromChild();
   auto start = std::chrono::steady_clock::now();
   CHECK(h.supervisor->Run() == tazpod::init::kExitShutdownStepFailed);
-  CHECK(std::chrono::steady_clock::now() - start >= 400ms);  // waited for the hung step, up to its deadline
-  CHECK(h.order == std::vector<std::string>{"fails", "throws", "hangs", "after"});
+  // The grace period (500 ms) for the first, then the final steps' own time.
+  CHECK(std::chrono::steady_clock::now() - start >= 400ms + tazpod::init::kFinalStepsTime);
+  CHECK(h.order == std::vector<std::string>{"hangs too", "fails", "throws", "hangs", "after"});
+}
+
+TEST_CASE("shutdown: children of the final steps are reaped, and their exit seen") {
+  Harness h;
+  bool seen = false;
+  h.supervisor->AddFinalStep("runs a helper", [&](const Supervisor::StepDone& done) {
+    const pid_t helper = fork();
+    if (helper < 0) return done("fork failed");
+    if (helper == 0) {
+      usleep(50 * 1000);
+      _exit(7);
+    }
+    h.supervisor->reaper().Watch(helper, [&seen, done](pid_t, int status) {
+      seen = WIFEXITED(status) && WEXITSTATUS(status) == 7;
+      done("");
+    });
+  });
+  Harness::SendTermFromChild();
+  CHECK(h.supervisor->Run() == tazpod::init::kExitClean);
+  CHECK(seen);
 }
