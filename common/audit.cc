@@ -1,6 +1,7 @@
 #include "common/audit.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,23 +13,47 @@ namespace tazpod {
 namespace {
 
 int audit_fd = -1;  // lives as long as the process; closed on exec
-// Since the last write that failed or fell short (a full disk): how many
-// events the file lacks. Said on stderr when it starts and when it ends.
+// Since an event could not be appended (a full disk): how many the file
+// lacks. Said when the gap opens, and when it closes.
 bool failing = false;
 long long dropped = 0;
-// The last write fell short: the file ends inside a line.
+// The file ends inside a line: a write fell short.
 bool torn = false;
+
+// Appends `text`, whole lines, to the audit file, after ending a torn line
+// (so that it spoils no other: a reader skips one line that is not JSON).
+// One write; after a short one, the rest, until a write fails: that one
+// gives the real error (ENOSPC, EDQUOT, EFBIG), in *error. True when all
+// of it went out.
+bool Append(std::string text, int* error) {
+  if (torn) text.insert(0, 1, '\n');
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = write(audit_fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      *error = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (done > 0) torn = text[done - 1] != '\n';
+  return done == text.size();
+}
 
 }  // namespace
 
 std::string OpenAuditFile(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return "open " + path + ": " + std::strerror(errno);
   if (audit_fd >= 0) close(audit_fd);
   audit_fd = fd;
   failing = false;
   dropped = 0;
-  torn = false;
+  // The file is kept across restarts: an earlier run's full disk may have
+  // left it ending inside a line.
+  struct stat st {};
+  char last = '\n';
+  torn = fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
   return "";
 }
 
@@ -38,23 +63,21 @@ void Audit(LogLevel level, std::string_view event, std::initializer_list<LogFiel
   struct timespec now {};
   clock_gettime(CLOCK_REALTIME, &now);
   const std::int64_t unix_ms = static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
-  std::string line = FormatLogLine(LogFormat::kJson, unix_ms, level, event, fields);
-  // A line cut short by a full disk is ended first, so that it spoils no
-  // other: a reader skips one line that is not JSON.
-  if (torn) line.insert(0, 1, '\n');
-  // One append: lines never interleave. An event that cannot be written is
-  // dropped (it is on stderr still): the trail must not stop PID 1. But
-  // the gap is said, when it opens and when it closes, with its size.
-  const ssize_t written = write(audit_fd, line.data(), line.size());
-  if (written == static_cast<ssize_t>(line.size())) {
-    torn = false;
-    if (failing) Log(LogLevel::kInfo, "audit.write_resumed", {{"dropped", dropped}});
-    failing = false;
-    dropped = 0;
-    return;
+  // An event that cannot be appended is dropped (it is on stderr, if the
+  // log level lets it through): the trail must not stop PID 1. But the gap
+  // is said: on stderr when it opens; when it closes, there and in the file
+  // itself (audit.gap, before the next event), with its size.
+  int error = 0;
+  if (failing) {
+    const std::string gap =
+        FormatLogLine(LogFormat::kJson, unix_ms, LogLevel::kWarn, "audit.gap", {{"dropped", dropped}});
+    if (Append(gap, &error)) {
+      Log(LogLevel::kInfo, "audit.write_resumed", {{"dropped", dropped}});
+      failing = false;
+      dropped = 0;
+    }
   }
-  const int error = written < 0 ? errno : ENOSPC;  // short: the disk filled up
-  if (written > 0) torn = true;
+  if (!failing && Append(FormatLogLine(LogFormat::kJson, unix_ms, level, event, fields), &error)) return;
   if (!failing) Log(LogLevel::kError, "audit.write_failed", {{"error", std::strerror(error)}});
   failing = true;
   ++dropped;

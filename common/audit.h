@@ -19,13 +19,16 @@
 namespace tazpod {
 
 // Opens (creates, mode 0600) `path` for appending. Returns an error message,
-// or "" on success. Without a call, audit events go to the log alone.
+// or "" on success. Without a call, audit events go to the log alone. A
+// file that ends inside a line (a full disk in an earlier run) gets its
+// next event on a line of its own.
 std::string OpenAuditFile(const std::string& path);
 
 // Logs `event` at `level`, and appends it to the audit file. Which events
 // are audit events is listed in docs/logging.md. An event the file cannot
-// take (a full disk) is dropped: the first logs audit.write_failed, the
-// next one appended logs audit.write_resumed with how many are missing.
+// take (a full disk) is dropped: the first logs audit.write_failed; before
+// the next one appended, an audit.gap line in the file says how many are
+// missing, as audit.write_resumed does in the log.
 // From one thread only (PID 1's loop): it keeps that count.
 void Audit(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
 

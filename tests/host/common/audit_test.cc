@@ -113,7 +113,8 @@ TEST_CASE("audit: a full disk drops events without stopping the caller, says so 
           if (Count(said, "audit.write_failed error=\"No space left on device\"") != 1) return 7;
           if (Count(said, "audit.write_resumed") != 0) return 8;
 
-          // Room again: the next event is appended whole, after the torn line.
+          // Room again: the gap is recorded, then the next event, each on a
+          // line of its own after the torn one.
           if (unlink((dir + "/filler").c_str()) != 0) return 9;
           AuditPadded(50);
           said = ReadAll(log);
@@ -129,14 +130,34 @@ TEST_CASE("audit: a full disk drops events without stopping the caller, says so 
           size_t start = 0;
           for (size_t end; (end = trail.find('\n', start)) != std::string::npos; start = end + 1) {
             const std::string line = trail.substr(start, end - start);
-            if (line.front() == '{' && line.back() == '}') {
+            if (!line.empty() && line.front() == '{' && line.back() == '}') {
               ++json;
             } else {
               ++other;
             }
           }
-          if (json != whole + 1) return 13;  // every line before the gap, and the one after it
+          if (json != whole + 2) return 13;  // every line before the gap, the gap's, the one after
           if (other != 1) return 14;          // the torn line, on its own
+          if (Count(trail, R"("event":"audit.gap","dropped":3})") != 1) return 15;
+          return 0;
+        }) == 0);
+}
+
+TEST_CASE("audit: a file left ending inside a line (a full disk in an earlier run) gets the next event on a line of its own") {
+  CHECK(OnSmallTmpfs([](const std::string& dir) {
+          const std::string file = dir + "/audit.log";
+          const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+          if (fd < 0) return 1;
+          const std::string torn = R"({"time":"2026-12-01T00:00:00.000Z","lev)";
+          if (write(fd, torn.data(), torn.size()) != static_cast<ssize_t>(torn.size())) return 2;
+          close(fd);
+          if (!tazpod::OpenAuditFile(file).empty()) return 3;
+          AuditPadded(3);
+          const int in = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+          const std::string trail = ReadAll(in);
+          close(in);
+          if (trail.rfind(torn + "\n{\"time\"", 0) != 0) return 4;  // the torn line alone, then the event
+          if (trail.back() != '\n' || Count(trail, "\n") != 2) return 5;
           return 0;
         }) == 0);
 }
