@@ -117,7 +117,13 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     std::optional<RequestHeader> parsed = ParseRequestHeader(header_, &error);
     if (!parsed) return Fail(error);
     auto it = server_.handlers_.find(parsed->op);
-    if (it == server_.handlers_.end()) return Fail("unknown op \"" + parsed->op + "\"");
+    if (it == server_.handlers_.end()) {
+      // The client chose it, up to the 16 KiB of a header: echoed in part.
+      constexpr size_t kEchoed = 64;
+      std::string op = parsed->op.substr(0, kEchoed);
+      if (parsed->op.size() > kEchoed) op += "...";
+      return Fail("unknown op \"" + op + "\"");
+    }
     request_.op = std::move(parsed->op);
     request_.header = std::move(parsed->json);
     auto self = shared_from_this();
@@ -141,7 +147,10 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   void Send(const nlohmann::json& reply, int descriptor = -1) {
     if (sent_) return;
     sent_ = true;
-    reply_ = reply.dump();
+    // Replies carry text from the system (a mount point's path, a process's
+    // name in a vault error), which need not be UTF-8: such bytes become
+    // U+FFFD rather than an exception out of the loop and no reply.
+    reply_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     EncodeLength(static_cast<std::uint32_t>(reply_.size()), out_length_.data());
     EncodeLength(0, out_secret_length_.data());
     size_t skip = 0;

@@ -1,0 +1,81 @@
+// The control server on a real socket, with handlers of the test's own:
+// a reply is always sent, whatever text it carries, and what a client
+// chose is echoed back in part only.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "session/control_client.h"
+#include "session/control_server.h"
+
+using namespace std::chrono_literals;
+namespace session = tazpod::session;
+
+namespace {
+
+// Serves `socket_path` with one op, "test.path", whose reply holds a text
+// that is not UTF-8 (as a mount point's path may be); never returns.
+[[noreturn]] void Serve(const std::string& socket_path) {
+  const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDERR_FILENO);  // the server's log lines
+  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+  alarm(60);
+  boost::asio::io_context io;
+  session::ControlServer control(io, socket_path, 0, 0);
+  if (!control.Listen().empty()) _exit(11);
+  control.Handle("test.path", [](session::ControlRequest&, const session::ControlServer::Reply& reply) {
+    reply({{"v", 1}, {"ok", false}, {"error", "umount /home/dev/s\xff\xfe" "crets: still in use"}});
+  });
+  io.run();
+  _exit(0);
+}
+
+struct Server {
+  Server() {
+    REQUIRE(mkdtemp(dir) != nullptr);
+    path = std::string(dir) + "/control.sock";
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) Serve(path);
+    struct stat st {};
+    for (int i = 0; i < 200 && stat(path.c_str(), &st) != 0; ++i) usleep(25000);
+  }
+  ~Server() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    std::filesystem::remove_all(dir);
+  }
+  char dir[32] = "/tmp/tazpod-control-XXXXXX";
+  std::string path;
+  pid_t pid = -1;
+};
+
+}  // namespace
+
+TEST_CASE("control server: a reply holding bytes that are not UTF-8 is still sent, with U+FFFD for them") {
+  Server server;
+  session::CallResult r = session::Call(server.path, {{"v", 1}, {"op", "test.path"}}, nullptr, 10s);
+  INFO(r.error);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("error", "") == "umount /home/dev/s\xef\xbf\xbd\xef\xbf\xbd" "crets: still in use");
+  // And the server goes on.
+  CHECK(session::Call(server.path, {{"v", 1}, {"op", "test.path"}}, nullptr, 10s).delivered);
+}
+
+TEST_CASE("control server: an unknown op is named in the refusal, cut to 64 bytes") {
+  Server server;
+  const std::string op(10000, 'x');
+  session::CallResult r = session::Call(server.path, {{"v", 1}, {"op", op}}, nullptr, 10s);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("error", "") == "unknown op \"" + op.substr(0, 64) + "...\"");
+}
