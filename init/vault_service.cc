@@ -498,6 +498,16 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
   RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
+    if (o.ok && !unlocking_) {
+      // The container began to stop while the recovery ran: no unlock may
+      // follow (the shutdown's lock waits behind this operation). The
+      // vault is as the recovery left it, locked or absent.
+      held->Clear();
+      const char* stopping = "the container is stopping";
+      if (line.find("state=absent") != std::string::npos) Transition(VaultEvent::kFoundNoImage, stopping);
+      else Transition(VaultEvent::kUnlockRefused, stopping);
+      return done({false, "refused", stopping});
+    }
     if (!o.ok) o.message = "recovery failed: " + o.message;
     else if (std::string error; !EnsurePrivateNamespace(&error)) o = {false, "system", error};
     if (!o.ok) {

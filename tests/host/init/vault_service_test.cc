@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -77,4 +79,75 @@ TEST_CASE("vault service: a helper run whose output is still open is freed with 
 
   REQUIRE(answered);
   CHECK(callback_state.expired());
+}
+
+// An unlock of a failed vault recovers first; the container may begin to
+// stop meanwhile. The unlock must not follow: PID 1 would otherwise
+// unlock (PBKDF, mapping, mount) during its shutdown, with the shutdown's
+// lock waiting behind it.
+TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began goes no further") {
+  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  // Records each operation; the first recovery (start-up) fails, the next
+  // waits for `go`, then succeeds.
+  VaultSettings settings;
+  settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\n"
+                                                 "cat > /dev/null\n"
+                                                 "echo \"$1\" >> " + dir + "/operations\n"
+                                                 "if [ \"$1\" = recover ] && [ ! -e " + dir + "/started ]; then\n"
+                                                 "  touch " + dir + "/started\n"
+                                                 "  echo 'result=error kind=system step=test message=\"start-up\"'\n"
+                                                 "  exit 1\n"
+                                                 "fi\n"
+                                                 "while [ ! -e " + dir + "/go ]; do sleep 0.01; done\n"
+                                                 "echo 'result=ok state=locked'\n");
+  settings.private_mount_namespace = false;
+
+  VaultOutcome outcome{true, "", ""};
+  bool answered = false;
+  std::string state_after;
+  {
+    boost::asio::io_context io;
+    Reaper reaper(false);
+    boost::asio::steady_timer reaping(io);
+    std::function<void()> reap = [&] {
+      reaper.ReapAll();
+      reaping.expires_after(std::chrono::milliseconds(10));
+      reaping.async_wait([&](boost::system::error_code ec) {
+        if (!ec) reap();
+      });
+    };
+    reap();
+    VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
+    vault.StopPrestarting();  // a helper per operation: the script counts them
+    vault.Start([&](const VaultOutcome&) {
+      REQUIRE(vault.state() == tazpod::vault::VaultState::kFailed);
+      tazpod::SecretBuffer passphrase;
+      passphrase.Append("a passphrase", 12);
+      vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+        outcome = o;
+        answered = true;
+        state_after = std::string(tazpod::vault::Name(vault.state()));
+        io.stop();
+      });
+      vault.StopUnlocking();  // docker stop, while the recovery runs
+      std::ofstream(dir + "/go");
+    });
+    io.run_for(std::chrono::seconds(20));
+  }
+  std::string operations;
+  {
+    std::ifstream in(dir + "/operations");
+    for (std::string op; in >> op;) operations += op + " ";
+  }
+  for (const char* name : {"/helper", "/operations", "/started", "/go"}) unlink((dir + name).c_str());
+  rmdir(dir.c_str());
+
+  REQUIRE(answered);
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.kind == "refused");
+  CHECK(outcome.message == "the container is stopping");
+  CHECK(operations == "recover recover ");  // no unlock after the second
+  CHECK(state_after == "locked");
 }
