@@ -69,6 +69,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   // The open connection that has waited longest on its client, or null.
   Connection* LongestWaiting() const;
   void OnAccept(const error_code& ec, tcp::socket socket);
+  // Serves the accepted `socket`, making room for it, or closes it.
+  void Admit(tcp::socket socket);
+  void RetryAcceptLater();
 
   std::string address_;
   std::uint16_t port_;
@@ -77,6 +80,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   asio::steady_timer accept_retry_;  // armed only after accept(2) failed
   bool accepting_ = false;
   bool full_logged_ = false;  // one log line per spell of refusals, not one per refusal
+  bool accept_failing_ = false;  // the same for failures of accept(2)
 };
 
 // One client: read a request header, answer, and either wait for the next
@@ -99,8 +103,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   void Start() { ReadRequest(); }
 
-  // Since when it waits on its client (for a request, or idle after one), or
-  // nullopt while the server answers.
+  // Since when it waits on its client: for a request, to take a reply (its
+  // write stalls when the client reads nothing), or idle after one. The
+  // server answers at once, so this is always set when a new connection
+  // needs room: any connection may be evicted, none can hold its place.
   std::optional<std::chrono::steady_clock::time_point> waiting_since() const { return waiting_since_; }
 
   // Idempotent; pending operations complete with an error and release the
@@ -162,14 +168,15 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   void Respond(HttpAnswer answer) {
     phase_ = "write";
-    waiting_since_.reset();
+    waiting_since_ = std::chrono::steady_clock::now();
     const bool keep_alive = answer.keep_alive;
     response_.emplace(BuildResponse(std::move(answer)));
     ArmDeadline(server_->limits.write_timeout);
     http::async_write(socket_, *response_, [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
       if (self->closed_) return;
-      ++self->server_->stats.requests;
       if (ec) return self->Close();
+      ++self->server_->stats.requests;
+      self->waiting_since_.reset();
       if (keep_alive) return self->WaitForNextRequest();
       self->LingerThenClose();
     });
@@ -282,13 +289,38 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
   if (!accepting_) return;  // stopped; `socket`, if any, closes here
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
-    Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", ec.message()}});
-    accept_retry_.expires_after(kAcceptRetryDelay);
-    accept_retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
-      if (!wait_ec && self->accepting_) self->Accept();
-    });
+    // Out of descriptors, say: it lasts, and the log must not grow by a
+    // line per retry.
+    if (!accept_failing_)
+      Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", ec.message()}});
+    accept_failing_ = true;
+    RetryAcceptLater();
     return;
   }
+  accept_failing_ = false;
+  // Whatever this throws (an allocation), accepting goes on: it is what
+  // keeps the probes answered.
+  try {
+    Admit(std::move(socket));
+  } catch (const std::exception& e) {
+    Log(LogLevel::kWarn, "health.http.failed", {{"error", e.what()}});
+  }
+  try {
+    Accept();
+  } catch (const std::exception& e) {
+    Log(LogLevel::kWarn, "health.http.failed", {{"error", e.what()}});
+    RetryAcceptLater();
+  }
+}
+
+void HttpServer::Impl::RetryAcceptLater() {
+  accept_retry_.expires_after(kAcceptRetryDelay);
+  accept_retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
+    if (!wait_ec && self->accepting_) self->Accept();
+  });
+}
+
+void HttpServer::Impl::Admit(tcp::socket socket) {
   if (static_cast<int>(open.size()) >= limits.max_connections) {
     if (Connection* oldest = LongestWaiting()) {
       ++stats.connections_evicted;
@@ -314,7 +346,6 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
     ++stats.connections_accepted;
     std::make_shared<Connection>(shared_from_this(), std::move(socket))->Start();
   }
-  Accept();
 }
 
 HttpServer::HttpServer(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits)

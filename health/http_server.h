@@ -7,9 +7,9 @@
 // bounded:
 //   - at most `max_connections` open at once. One more takes the place of
 //     the connection that has waited longest on its client (for a request
-//     header, or idle between requests): a handful of slow clients that
-//     reconnect as soon as they are dropped would otherwise keep every
-//     probe out. Only when all are being answered is it closed at once;
+//     header, to take a reply, or idle between requests): a handful of slow
+//     clients that reconnect as soon as they are dropped would otherwise
+//     keep every probe out;
 //   - a request's header must arrive whole within `read_timeout` and fit in
 //     `max_header_bytes` (431 otherwise); a slow-loris client is dropped;
 //   - no request may carry a body (413, or 405 for a method other than
@@ -61,7 +61,7 @@ struct HttpServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_refused = 0;  // over max_connections, all being answered
   std::uint64_t connections_evicted = 0;  // closed to make room for a new one
-  std::uint64_t requests = 0;             // requests answered, any status
+  std::uint64_t requests = 0;             // requests answered (the reply taken whole), any status
   std::uint64_t timeouts = 0;             // connections dropped by a deadline
   std::uint64_t bad_requests = 0;         // malformed, oversized or with a body
 };

@@ -8,7 +8,10 @@
 // asserted, never how fast.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -23,8 +26,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "health/http_server.h"
+#include "tests/host/seccomp_deny.h"
 
 using namespace std::chrono_literals;
 using tazpod::UniqueFd;
@@ -44,6 +49,8 @@ class Harness {
   explicit Harness(HttpLimits limits = {}) : work_(io_.get_executor()), server_(io_, "127.0.0.1", 0, limits) {
     server_.Route("/healthz", [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
     server_.Route("/boom", []() -> HttpResponse { throw std::runtime_error("handler bug"); });
+    // More than any socket buffer holds: its writing waits on the client.
+    server_.Route("/big", [] { return HttpResponse{200, "text/plain; charset=utf-8", std::string(32 << 20, 'x')}; });
     const std::string error = server_.Start();
     INFO(error);
     REQUIRE(error.empty());
@@ -296,6 +303,26 @@ TEST_CASE("health http: over the connection limit, a new connection takes the pl
   CHECK(StatusOf(held[1]->ReadResponse()) == 200);
 }
 
+TEST_CASE("health http: clients that never take their replies make room too, for the one waiting longest") {
+  HttpLimits limits;
+  limits.max_connections = 2;
+  Harness h(limits);
+  // Each asks for a reply larger than the socket buffers, and reads none
+  // of it: the server's write waits on them until its deadline (5 s).
+  std::vector<std::unique_ptr<Client>> stalled;
+  for (int i = 0; i < limits.max_connections; ++i) {
+    stalled.push_back(std::make_unique<Client>(h.port()));
+    REQUIRE(h.WaitForActive(i + 1));
+    REQUIRE(stalled.back()->Send(Get("/big")));
+    std::this_thread::sleep_for(50ms);  // its write under way, the first one longer
+  }
+  Client probe(h.port());
+  REQUIRE(probe.Send(Get("/healthz")));
+  CHECK(StatusOf(probe.ReadResponse()) == 200);
+  CHECK(h.stats().connections_evicted == 1);
+  CHECK(h.stats().connections_refused == 0);
+}
+
 TEST_CASE("health http: a flood of connections stays within the limit and the server still answers") {
   HttpLimits limits;
   limits.max_connections = 8;
@@ -419,4 +446,37 @@ TEST_CASE("health http: a stopped server leaves nothing pending on the loop") {
   const auto start = std::chrono::steady_clock::now();
   io.run();
   CHECK(std::chrono::steady_clock::now() - start < kPatience);
+}
+
+TEST_CASE("health http: accept(2) failing for good (out of descriptors) is logged once, not at each retry") {
+  // In a child: a seccomp filter cannot be taken back, and the log goes to
+  // a memory file there.
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const int log = memfd_create("log", MFD_CLOEXEC);
+    if (log < 0) _exit(1);
+    tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kDebug, log);
+    if (!tazpod::testing::DenySyscall(SYS_accept, EMFILE) || !tazpod::testing::DenySyscall(SYS_accept4, EMFILE))
+      _exit(2);
+    int lines = 0;
+    {
+      Harness h;
+      Client waiting(h.port());  // queued, never accepted: every retry fails
+      std::this_thread::sleep_for(1s);  // some ten retries, 100 ms apart
+      std::string text(4096, '\0');
+      const ssize_t n = pread(log, text.data(), text.size(), 0);
+      if (n < 0) _exit(3);
+      text.resize(static_cast<std::size_t>(n));
+      for (std::size_t at = text.find("health.http.accept_failed error="); at != std::string::npos;
+           at = text.find("health.http.accept_failed error=", at + 1))
+        ++lines;
+    }
+    _exit(lines == 1 ? 0 : 10 + lines);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  INFO("exit 10 + N: N lines logged");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
