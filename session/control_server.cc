@@ -188,7 +188,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 };
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)
-    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io) {
+    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io), accept_retry_(io) {
   // Answers as long as the loop does: the cheapest liveness check there is.
   Handle("control.ping", [](ControlRequest&, const Reply& reply) { reply({{"v", kProtocolVersion}, {"ok", true}}); });
 }
@@ -231,18 +231,25 @@ void ControlServer::StopAccepting() {
   accepting_ = false;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_.cancel();
 }
 
 void ControlServer::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, local::socket socket) {
     if (!accepting_) return;
     if (ec) {
-      if (ec != asio::error::operation_aborted) {
-        Log(LogLevel::kWarn, "control.accept_failed", {{"error", ec.message()}});
-        Accept();
-      }
+      if (ec == asio::error::operation_aborted) return;
+      // A client gone before its turn: the next one may be served at once.
+      if (ec == asio::error::connection_aborted || ec == asio::error::interrupted) return Accept();
+      if (!accept_failing_) Log(LogLevel::kWarn, "control.accept_failed", {{"error", ec.message()}});
+      accept_failing_ = true;
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && accepting_) Accept();
+      });
       return;
     }
+    accept_failing_ = false;
     struct ucred cred {};
     socklen_t len = sizeof cred;
     if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {

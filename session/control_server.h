@@ -15,6 +15,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,6 +103,10 @@ class ControlServer {
   uid_t allowed_uid_;
   gid_t group_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  // Armed only while accept(2) fails for good (out of descriptors): the
+  // connection stays queued, and accepting again at once would spin.
+  boost::asio::steady_timer accept_retry_;
+  bool accept_failing_ = false;  // one log line per spell of failures
   std::map<std::string, Handler> handlers_;
   // Shared with each connection, which counts itself out when it ends.
   std::shared_ptr<int> active_ = std::make_shared<int>(0);

@@ -4,19 +4,29 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
+#include "common/log.h"
+
 #include "session/control_client.h"
 #include "session/control_server.h"
+#include "tests/host/seccomp_deny.h"
 
 using namespace std::chrono_literals;
 namespace session = tazpod::session;
@@ -78,4 +88,54 @@ TEST_CASE("control server: an unknown op is named in the refusal, cut to 64 byte
   session::CallResult r = session::Call(server.path, {{"v", 1}, {"op", op}}, nullptr, 10s);
   REQUIRE(r.delivered);
   CHECK(r.reply.value("error", "") == "unknown op \"" + op.substr(0, 64) + "...\"");
+}
+
+TEST_CASE("control server: accept(2) failing for good (out of descriptors) neither spins nor floods the log") {
+  char dir[] = "/tmp/tazpod-control-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/control.sock";
+  const int log = memfd_create("log", MFD_CLOEXEC);
+  REQUIRE(log >= 0);
+  const pid_t server = fork();
+  REQUIRE(server >= 0);
+  if (server == 0) {
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    alarm(60);
+    tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kInfo, log);
+    if (!tazpod::testing::DenySyscall(SYS_accept, EMFILE) || !tazpod::testing::DenySyscall(SYS_accept4, EMFILE))
+      _exit(10);
+    boost::asio::io_context io;
+    session::ControlServer control(io, path, 0, 0);
+    if (!control.Listen().empty()) _exit(11);
+    io.run();
+    _exit(0);
+  }
+  struct stat st {};
+  for (int i = 0; i < 200 && stat(path.c_str(), &st) != 0; ++i) usleep(25000);
+  // Queued, never accepted: every try fails.
+  const int client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  usleep(1000 * 1000);
+  struct rusage usage {};
+  kill(server, SIGKILL);
+  int status = 0;
+  REQUIRE(wait4(server, &status, 0, &usage) == server);
+  close(client);
+  std::string text(1 << 20, '\0');
+  const ssize_t n = pread(log, text.data(), text.size(), 0);
+  REQUIRE(n >= 0);
+  text.resize(static_cast<std::size_t>(n));
+  close(log);
+  std::filesystem::remove_all(dir);
+  int lines = 0;
+  for (std::size_t at = text.find("control.accept_failed"); at != std::string::npos;
+       at = text.find("control.accept_failed", at + 1))
+    ++lines;
+  CHECK(lines == 1);
+  // Not a second of CPU spent retrying (a spin takes all of it).
+  CHECK(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec == 0);
+  CHECK(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec < 500000);
 }
