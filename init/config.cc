@@ -69,21 +69,45 @@ std::optional<std::string> ReadSignal(const std::string& path, const toml::node&
   return std::nullopt;
 }
 
+// A configuration file larger than this is refused: PID 1 reads it whole.
+constexpr off_t kMaxConfigBytes = 1 << 20;
+
 // The whole file, read with plain syscalls rather than toml::parse_file():
 // its std::ifstream would build the C++ locale in PID 1 before the main
-// child starts, for no use (docs/benchmarks.md). nullopt when it cannot be
-// opened or read.
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
+// child starts, for no use (docs/benchmarks.md). nullopt, with *error,
+// when it cannot be opened or read, or is no regular file of at most
+// kMaxConfigBytes (a FIFO would block the start for good, /dev/zero fill
+// PID 1's memory).
+std::optional<std::string> ReadWholeFile(const std::string& path, std::string* error) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  struct stat st {};
+  if (!fd || fstat(fd.get(), &st) != 0) {
+    *error = "File could not be opened for reading";  // toml::parse_file()'s own words
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *error = "not a regular file";
+    return std::nullopt;
+  }
+  if (st.st_size > kMaxConfigBytes) {
+    *error = "larger than " + std::to_string(kMaxConfigBytes >> 20) + " MiB";
+    return std::nullopt;
+  }
   std::string text;
   char buffer[4096];
   for (;;) {
     ssize_t n = read(fd.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
+    if (n < 0) {
+      *error = "File could not be opened for reading";
+      return std::nullopt;
+    }
     if (n == 0) return text;
     text.append(buffer, static_cast<size_t>(n));
+    if (static_cast<off_t>(text.size()) > kMaxConfigBytes) {  // grew while read
+      *error = "larger than " + std::to_string(kMaxConfigBytes >> 20) + " MiB";
+      return std::nullopt;
+    }
   }
 }
 
@@ -262,6 +286,10 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
     return path + ": vault.hook_timeout: " + std::to_string(hooks) + " hook(s) of " +
            std::to_string(v.hook_timeout.count()) + " ms each may outlast vault.operation_timeout (" +
            std::to_string(v.operation_timeout.count()) + " ms): lower the one or raise the other";
+  // libcryptsetup benchmarks for pbkdf_time when no iterations are given,
+  // and refuses a time of 0, but only when a vault is made.
+  if (v.pbkdf_iterations == 0 && v.pbkdf_time.count() == 0)
+    return path + ": vault.pbkdf_time: must be more than 0 when pbkdf_iterations is 0 (the benchmark's target)";
   // Argon2's limits, checked once the whole section (pbkdf may come last)
   // is read: libcryptsetup would refuse them only when a vault is made.
   if (v.pbkdf != "pbkdf2") {
@@ -305,8 +333,8 @@ std::optional<std::string> ApplyHealthSection(const std::string& path, const tom
                            ? std::from_chars_result{nullptr, std::errc::invalid_argument}
                            : std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
       if (!err && (colon == std::string::npos || colon == 0 || ec != std::errc() ||
-                   end != listen.data() + listen.size() || port > 65535))
-        err = KeyError(path, node, key, "expected ADDRESS:PORT, e.g. \"127.0.0.1:9090\"");
+                   end != listen.data() + listen.size() || port == 0 || port > 65535))
+        err = KeyError(path, node, key, "expected ADDRESS:PORT with a port from 1 to 65535, e.g. \"127.0.0.1:9090\"");
       std::string address = colon == std::string::npos ? "" : listen.substr(0, colon);
       // "[::1]:9090", the usual way to write an IPv6 address with a port.
       if (address.size() > 2 && address.front() == '[' && address.back() == ']')
@@ -330,10 +358,10 @@ std::optional<std::string> ApplyHealthSection(const std::string& path, const tom
     if (err) return err;
   }
   if (h.max_connections == 0) return path + ": health.max_connections: must be at least 1";
-  // The HTTP server counts in an int: a larger value would wrap, negative,
-  // and refuse every connection.
-  if (h.max_connections > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
-    return path + ": health.max_connections: must be at most " + std::to_string(std::numeric_limits<int>::max());
+  // Each is a descriptor of PID 1's, which it also needs for sessions,
+  // helpers and /proc: a flood must not take them all.
+  if (h.max_connections > kMaxHttpConnections)
+    return path + ": health.max_connections: must be at most " + std::to_string(kMaxHttpConnections);
   return std::nullopt;
 }
 
@@ -401,9 +429,9 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
     if (must_exist) return path + ": configuration file not found";
     return std::nullopt;
   }
-  // toml::parse_file()'s own words when the file cannot be read.
-  std::optional<std::string> text = ReadWholeFile(path);
-  if (!text) return path + ":0:0: File could not be opened for reading";
+  std::string error;
+  std::optional<std::string> text = ReadWholeFile(path, &error);
+  if (!text) return path + ":0:0: " + error;
   return ApplyConfigText(*text, path, config);
 }
 

@@ -100,6 +100,10 @@ struct SessionSettings {
 
 // [health]: the HTTP endpoint for probes and Prometheus, and the audit log
 // (docs/health.md, docs/logging.md).
+// The most health.max_connections may be: each connection is a descriptor
+// of PID 1's.
+inline constexpr std::uint32_t kMaxHttpConnections = 1024;
+
 struct HealthSettings {
   bool http = true;
   std::string address = "127.0.0.1";  // loopback; Kubernetes: "0.0.0.0"

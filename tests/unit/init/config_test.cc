@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -247,6 +248,7 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[nonsense]\n", ":1:", "nonsense"},
       {"[health]\nlisten = \"9090\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"127.0.0.1:99999\"\n", ":2:", "health.listen"},
+      {"[health]\nlisten = \"127.0.0.1:0\"\n", ":2:", "health.listen"},  // a port the probes could not know
       {"[health]\nlisten = \"localhost:9090\"\n", ":2:", "health.listen"},
       {"[health]\nread_timeout = \"0\"\n", ":2:", "health.read_timeout"},
       {"[health]\nmax_vault_operation = \"0s\"\n", ":2:", "health.max_vault_operation"},
@@ -308,16 +310,43 @@ TEST_CASE("config: argon2's limits are checked at start, whatever the order of t
   CHECK_FALSE(ApplyConfigFile(argon2.path(), true, config).has_value());
 }
 
-TEST_CASE("config: health.max_connections is from 1 to what an int holds") {
-  for (const char* text : {"[health]\nmax_connections = 0\n", "[health]\nmax_connections = 2147483648\n",
-                           "[health]\nmax_connections = 4294967295\n"}) {
+TEST_CASE("config: health.max_connections is from 1 to 1024 (each is one of PID 1's descriptors)") {
+  for (const char* text : {"[health]\nmax_connections = 0\n", "[health]\nmax_connections = 1025\n",
+                           "[health]\nmax_connections = 2147483648\n", "[health]\nmax_connections = 4294967295\n"}) {
     INFO(text);
     CHECK(ErrorFor(text).find("health.max_connections") != std::string::npos);
   }
-  TempConfig most("[health]\nmax_connections = 2147483647\n");
+  TempConfig most("[health]\nmax_connections = 1024\n");
   Config config;
   CHECK_FALSE(ApplyConfigFile(most.path(), true, config).has_value());
-  CHECK(config.health.max_connections == 2147483647U);
+  CHECK(config.health.max_connections == 1024U);
+}
+
+TEST_CASE("config: pbkdf_time 0 is refused when it is the benchmark's target") {
+  CHECK(ErrorFor("[vault]\npbkdf_time = \"0\"\n").find("vault.pbkdf_time") != std::string::npos);
+  CHECK(ErrorFor("[vault]\npbkdf = \"pbkdf2\"\npbkdf_time = \"0ms\"\n").find("vault.pbkdf_time") !=
+        std::string::npos);
+  CHECK(ErrorFor("[vault]\npbkdf_time = \"0\"\npbkdf_iterations = 4\n").empty());  // no benchmark: unused
+}
+
+TEST_CASE("config: a file that is no regular file, or over 1 MiB, is refused without being read") {
+  Config config;
+  auto err = ApplyConfigFile("/dev/zero", true, config);  // read whole, it would fill PID 1's memory
+  REQUIRE(err.has_value());
+  CHECK(*err == "/dev/zero:0:0: not a regular file");
+  char dir[] = "/tmp/tazpod-config-test-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string fifo = std::string(dir) + "/fifo";  // read, it would block the start for good
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  err = ApplyConfigFile(fifo, true, config);
+  (void)std::remove(fifo.c_str());
+  (void)rmdir(dir);
+  REQUIRE(err.has_value());
+  CHECK(err->find(": not a regular file") != std::string::npos);
+  TempConfig large(std::string((1 << 20) + 1, '#'));
+  err = ApplyConfigFile(large.path(), true, config);
+  REQUIRE(err.has_value());
+  CHECK(*err == large.path() + ":0:0: larger than 1 MiB");
 }
 
 TEST_CASE("config: malformed TOML names the line") {
