@@ -93,6 +93,11 @@ int RunPasswd(const UserCommand& command) {
     Error("passwd", status.error);
     return kUnreachable;
   }
+  // No gate (the vault disabled, say): refused before asking for anything.
+  if (!status.reply.value("ok", false)) {
+    Say(tty.get(), "tazpod passwd: " + status.reply.value("error", std::string("the gate is not available")));
+    return kFailed;
+  }
   if (status.reply.value("first_login", false)) {
     Say(tty.get(), "tazpod passwd: there is no vault yet; `tazpod login` creates it.");
     return kFailed;
