@@ -4,6 +4,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -17,6 +18,21 @@ namespace tazpod {
 // A pidfd for `pid`, or an empty one with errno set: ESRCH (gone), ENOSYS
 // (before Linux 5.3), EPERM (a seccomp profile older than it), EMFILE.
 inline UniqueFd OpenPidFd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+// SO_PEERPIDFD (Linux 6.5), newer than Debian 12's headers.
+inline constexpr int kSoPeerPidfd = 77;
+
+// The pidfd of the process that connected to the Unix socket `connection`,
+// as the kernel recorded it at connect(): it names that process even once
+// its pid has gone to another. Or an empty one with errno set: ENOPROTOOPT
+// (before Linux 6.5), ESRCH or EINVAL (the process is gone; EINVAL from
+// 6.5 to 6.15), EMFILE.
+inline UniqueFd PeerPidFd(int connection) {
+  int pidfd = -1;
+  socklen_t len = sizeof pidfd;
+  if (getsockopt(connection, SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) != 0) return UniqueFd();
+  return UniqueFd(pidfd);  // close-on-exec, as every pidfd
+}
 
 // `signal` to `pid`, through `pidfd` when there is one (-1 when not): a
 // pidfd cannot reach a later holder of the pid. Returns 0, or the errno.

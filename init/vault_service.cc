@@ -506,6 +506,7 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       const char* stopping = "the container is stopping";
       if (line.find("state=absent") != std::string::npos) Transition(VaultEvent::kFoundNoImage, stopping);
       else Transition(VaultEvent::kUnlockRefused, stopping);
+      last_error_.clear();  // the failure the recovery mended
       return done({false, "refused", stopping});
     }
     if (!o.ok) o.message = "recovery failed: " + o.message;

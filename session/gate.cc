@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -18,16 +20,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A pidfd of the process that connected: the one the kernel recorded at
+// A pidfd of the process that connected, one that can signal it (a forced
+// lock hangs sessions up through it): the one the kernel recorded at
 // connect() where it has SO_PEERPIDFD, else the process with its pid now.
-// Invalid, with errno set, when there is none (ESRCH: it is gone).
-UniqueFd OpenPeerProcess(const PeerCredentials& peer) {
+// Invalid when there is none, with the call that failed in *call and its
+// errno set (ESRCH: the process is gone).
+UniqueFd OpenPeerProcess(const PeerCredentials& peer, const char** call) {
+  *call = "pidfd_open";
   if (peer.gone) {
     errno = ESRCH;
     return UniqueFd();
   }
-  if (!peer.pidfd) return OpenProcess(peer.pid);
-  return UniqueFd(fcntl(peer.pidfd->get(), F_DUPFD_CLOEXEC, 0));
+  UniqueFd process = peer.pidfd ? UniqueFd(fcntl(peer.pidfd->get(), F_DUPFD_CLOEXEC, 0)) : OpenProcess(peer.pid);
+  if (!process) return process;
+  // A seccomp profile that predates pidfds refuses this too, even where
+  // SO_PEERPIDFD made pidfd_open unneeded.
+  *call = "pidfd_send_signal";
+  if (syscall(SYS_pidfd_send_signal, process.get(), 0, nullptr, 0) != 0) return UniqueFd();
+  return process;
 }
 
 long long MillisUntil(Clock::time_point t) {
@@ -142,22 +152,24 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   // its pid to another process. Better still, by the pidfd the kernel gave
   // for the connection: the request may come long after the connect(), from
   // a process that inherited the socket, once the pid went to another.
-  UniqueFd process = OpenPeerProcess(caller.peer);
+  const char* call = "";
+  UniqueFd process = OpenPeerProcess(caller.peer, &call);
   if (!process) {
     const int open_error = errno;
     if (open_error == ESRCH) {
       Refused(caller, "login", "gone");
       return reply(Refusal("gone", "the login process is gone"));
     }
-    // pidfd_open missing (ENOSYS, before Linux 5.3), refused by a seccomp
-    // profile that predates it (EPERM), or PID 1 out of descriptors: the
+    // pidfds missing (ENOSYS, before Linux 5.3), refused by a seccomp
+    // profile that predates them (EPERM), or PID 1 out of descriptors: the
     // session could not be tracked, so no login may be let in. Every login
     // would fail so: the message names the cause, not the caller.
-    const std::string cause = std::string("pidfd_open: ") + std::strerror(open_error);
+    const std::string cause = std::string(call) + ": " + std::strerror(open_error);
     Refused(caller, "login", "no_pidfd", cause);
     std::string text = "the login process cannot be tracked (" + cause + ")";
     if (open_error == ENOSYS || open_error == EPERM)
-      text += ": sessions need pidfd_open, from Linux 5.3, allowed by the container's seccomp profile";
+      text += ": sessions need pidfd_open and pidfd_send_signal, from Linux 5.3, allowed by the container's "
+              "seccomp profile";
     return reply(Refusal("refused", text));
   }
   // Move-only values cannot live in a std::function: share them.
@@ -205,6 +217,8 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // idle and then finds the session.
   auto finish = [this, caller, reply, pidfd](const GateVault::Result& result) {
     if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login"));
+    // The vault refused because the container began to stop meanwhile.
+    if (!result.ok && !admitting_) return RefuseStopping(caller, reply);
     // The unlock found no image and may not create one: the next login is
     // a first login, asked twice.
     if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);

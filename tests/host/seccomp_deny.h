@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <iterator>
 
+#include "common/pidfd.h"
+
 namespace tazpod::testing {
 
 // From here on, system call `number` fails with `error` in this process and
@@ -32,31 +34,36 @@ inline bool DenySyscall(long number, int error) {
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
+// Whether getsockopt(SO_PEERPIDFD) gives a pidfd here (Linux 6.5); errno
+// says why not.
+inline bool KernelGivesPeerPidfd() {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  const bool given = PeerPidFd(pair[0]).valid();
+  const int error = errno;
+  close(pair[0]);
+  close(pair[1]);
+  errno = error;
+  return given;
+}
+
 // getsockopt(…, SOL_SOCKET, SO_PEERPIDFD, …) fails with ENOPROTOOPT, as on
 // a kernel before Linux 6.5, which does not know the option. Returns
 // whether it does.
 inline bool DenyPeerPidfd() {
-  constexpr unsigned kSoPeerPidfd = 77;
   struct sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getsockopt, 0, 3),
       // The option name: the third argument's low 32 bits (little-endian).
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 2 * sizeof(__u64)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kSoPeerPidfd, 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(kSoPeerPidfd), 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOPROTOOPT),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   struct sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
     return false;
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
-  int pidfd = -1;
-  socklen_t len = sizeof pidfd;
-  const bool denied = getsockopt(pair[0], SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) != 0 && errno == ENOPROTOOPT;
-  close(pair[0]);
-  close(pair[1]);
-  return denied;
+  return !KernelGivesPeerPidfd() && errno == ENOPROTOOPT;
 }
 
 // pidfd_open fails with `error`: ENOSYS as before Linux 5.3, EPERM as an

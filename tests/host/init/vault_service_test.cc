@@ -107,6 +107,7 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
   VaultOutcome outcome{true, "", ""};
   bool answered = false;
   std::string state_after;
+  std::string last_error = "unset";
   {
     boost::asio::io_context io;
     Reaper reaper(false);
@@ -129,6 +130,7 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
         outcome = o;
         answered = true;
         state_after = std::string(tazpod::vault::Name(vault.state()));
+        last_error = vault.last_error();
         io.stop();
       });
       vault.StopUnlocking();  // docker stop, while the recovery runs
@@ -150,4 +152,5 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
   CHECK(outcome.message == "the container is stopping");
   CHECK(operations == "recover recover ");  // no unlock after the second
   CHECK(state_after == "locked");
+  CHECK(last_error.empty());  // the start-up failure, mended by the recovery
 }

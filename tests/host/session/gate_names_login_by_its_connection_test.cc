@@ -35,27 +35,12 @@
 #include "session/control_server.h"
 #include "session/gate.h"
 #include "session/protocol.h"
+#include "tests/host/seccomp_deny.h"
 
 namespace session = tazpod::session;
 using tazpod::SecretBuffer;
 
 namespace {
-
-#ifndef SO_PEERPIDFD
-constexpr int SO_PEERPIDFD = 77;  // Linux 6.5; newer than Debian 12's headers
-#endif
-
-bool KernelGivesPeerPidfd() {
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
-  int pidfd = -1;
-  socklen_t len = sizeof pidfd;
-  const bool given = getsockopt(pair[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0;
-  if (given) close(pidfd);
-  close(pair[0]);
-  close(pair[1]);
-  return given;
-}
 
 // A vault that takes any passphrase.
 class AcceptingVault : public session::GateVault {
@@ -82,6 +67,7 @@ class AcceptingVault : public session::GateVault {
   const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   dup2(null, STDERR_FILENO);  // the gate's log lines
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+  alarm(60);  // a failed test must not leave it behind
   boost::asio::io_context io;
   AcceptingVault vault;
   session::GateSettings settings;
@@ -120,6 +106,7 @@ class AcceptingVault : public session::GateVault {
 // Runs as PID 1 of a new PID namespace: returns 0 when the login was
 // refused as gone and the process given the pid was left alone.
 int HandedOnLogin() {
+  alarm(60);  // PID 1 of the namespace: its end ends every process in it
   char dir[] = "/tmp/tazpod-gate-XXXXXX";
   if (mkdtemp(dir) == nullptr) return 20;
   const std::string socket_path = std::string(dir) + "/control.sock";
@@ -163,7 +150,10 @@ int HandedOnLogin() {
       (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
       for (;;) pause();
     }
-    if (given != maker) kill(given, SIGKILL);
+    if (given != maker) {
+      kill(given, SIGKILL);
+      waitpid(given, nullptr, 0);  // or the wait for the heir below would take it
+    }
   }
   if (given != maker) return 28;
 
@@ -187,7 +177,7 @@ int HandedOnLogin() {
 }  // namespace
 
 TEST_CASE("gate: a login sent on a connection whose maker is gone is not counted for the process given its pid") {
-  if (!KernelGivesPeerPidfd()) SKIP("the kernel gives no SO_PEERPIDFD (before Linux 6.5): a login is named by pid");
+  if (!tazpod::testing::KernelGivesPeerPidfd()) SKIP("the kernel gives no SO_PEERPIDFD (before Linux 6.5): a login is named by pid");
   const pid_t outer = fork();
   REQUIRE(outer >= 0);
   if (outer == 0) {

@@ -52,14 +52,16 @@ class UntouchedVault : public session::GateVault {
 };
 
 // Serves the gate on `socket_path` with pidfd_open failing with `error`,
-// and SO_PEERPIDFD unknown unless `peer_pidfd`; never returns. Exit status
-// 10 or 11: the filter or the socket failed.
-[[noreturn]] void ServeGateWithout(const std::string& socket_path, int error, bool peer_pidfd) {
+// and SO_PEERPIDFD unknown unless `peer_pidfd`, pidfd_send_signal failing
+// too if `no_send_signal`; never returns. Exit status 10 or 11: the filter
+// or the socket failed.
+[[noreturn]] void ServeGateWithout(const std::string& socket_path, int error, bool peer_pidfd, bool no_send_signal) {
   int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   dup2(null, STDERR_FILENO);  // the gate's log lines
   alarm(60);                  // a failed test must not leave it behind
   if (!tazpod::testing::DenyPidfdOpen(error)) _exit(10);
   if (!peer_pidfd && !tazpod::testing::DenyPeerPidfd()) _exit(10);
+  if (no_send_signal && !tazpod::testing::DenySyscall(SYS_pidfd_send_signal, error)) _exit(10);
   boost::asio::io_context io;
   UntouchedVault vault;
   session::GateSettings settings;
@@ -73,13 +75,13 @@ class UntouchedVault : public session::GateVault {
   _exit(0);
 }
 
-nlohmann::json LoginReply(int error, bool peer_pidfd = false) {
+nlohmann::json LoginReply(int error, bool peer_pidfd = false, bool no_send_signal = false) {
   char dir_template[] = "/tmp/tazpod-gate-XXXXXX";
   REQUIRE(mkdtemp(dir_template) != nullptr);
   const std::string socket_path = std::string(dir_template) + "/run/control.sock";
   const pid_t server = fork();
   REQUIRE(server >= 0);
-  if (server == 0) ServeGateWithout(socket_path, error, peer_pidfd);
+  if (server == 0) ServeGateWithout(socket_path, error, peer_pidfd, no_send_signal);
 
   struct stat st{};
   for (int i = 0; i < 200 && stat(socket_path.c_str(), &st) != 0; ++i) usleep(25000);
@@ -118,19 +120,23 @@ TEST_CASE("gate without pidfd_open (ENOSYS, before Linux 5.3): a login is refuse
   CHECK(error.find("Linux 5.3") != std::string::npos);
 }
 
-TEST_CASE("gate without pidfd_open but with SO_PEERPIDFD (an old seccomp profile, Linux 6.5+): the login goes on") {
-  int pair[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
-  int pidfd = -1;
-  socklen_t len = sizeof pidfd;
-  const bool given = getsockopt(pair[0], SOL_SOCKET, 77 /* SO_PEERPIDFD */, &pidfd, &len) == 0;
-  if (given) close(pidfd);
-  close(pair[0]);
-  close(pair[1]);
-  if (!given) SKIP("the kernel gives no SO_PEERPIDFD (before Linux 6.5)");
+TEST_CASE("gate without pidfd_open but with SO_PEERPIDFD (Linux 6.5+): the login goes on") {
+  if (!tazpod::testing::KernelGivesPeerPidfd()) SKIP("the kernel gives no SO_PEERPIDFD (before Linux 6.5)");
   const nlohmann::json reply = LoginReply(EPERM, true);
   INFO(reply.dump());
   // Past the naming of the process, to the vault (a double that refuses).
   CHECK(reply.value("kind", "") == "vault");
   CHECK(reply.value("error", "") == "the vault was asked to unlock");
+}
+
+TEST_CASE("gate under a seccomp profile older than pidfds, with SO_PEERPIDFD: refused, naming pidfd_send_signal") {
+  if (!tazpod::testing::KernelGivesPeerPidfd()) SKIP("the kernel gives no SO_PEERPIDFD (before Linux 6.5)");
+  // The session could be named but not signalled: a forced lock could not
+  // hang it up.
+  const nlohmann::json reply = LoginReply(EPERM, true, true);
+  INFO(reply.dump());
+  CHECK(reply.value("kind", "") == "refused");
+  const std::string error = reply.value("error", "");
+  CHECK(error.find("pidfd_send_signal: Operation not permitted") != std::string::npos);
+  CHECK(error.find("seccomp") != std::string::npos);
 }
