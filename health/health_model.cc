@@ -149,11 +149,8 @@ std::string MetricsText(const HealthSnapshot& snapshot, const HealthPolicy& poli
 
   w.Counter("tazpod_zombies_reaped_total", "Child processes reaped by PID 1.", static_cast<double>(n.zombies_reaped));
 
-  w.Counter("tazpod_http_requests_total", "Requests answered by the health endpoint.",
+  w.Counter("tazpod_http_requests_total", "Requests answered by the health endpoint, the reply taken whole.",
             static_cast<double>(n.http_requests));
-  w.Counter("tazpod_http_connections_refused_total",
-            "Connections closed at once: over the connection limit, every open one being answered.",
-            static_cast<double>(n.http_connections_refused));
   w.Counter("tazpod_http_connections_evicted_total",
             "Connections closed to make room for a new one: the one waiting longest on its client.",
             static_cast<double>(n.http_connections_evicted));

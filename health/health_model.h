@@ -44,7 +44,6 @@ struct HealthCounters {
   std::uint64_t component_failures = 0; // times any component entered "failed"
   // From HttpServer::stats().
   std::uint64_t http_requests = 0;
-  std::uint64_t http_connections_refused = 0;
   std::uint64_t http_connections_evicted = 0;
   std::uint64_t http_timeouts = 0;
   std::uint64_t http_bad_requests = 0;

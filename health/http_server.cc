@@ -10,11 +10,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_set>
 #include <vector>
 
+#include "common/accept_retry.h"
 #include "common/log.h"
 
 namespace tazpod::health {
@@ -25,11 +27,6 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
-
-// How long to pause accepting after accept(2) fails (EMFILE, ENFILE,
-// ENOBUFS): the pending connection stays in the backlog, so accepting again
-// at once would fail again at once and spin the loop.
-constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 // After a response that closes the connection, this many unread bytes from
 // the client are read and dropped before closing. Closing a socket with
@@ -52,7 +49,7 @@ std::string Describe(const tcp::endpoint& endpoint) {
 class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits_in)
-      : limits(limits_in), address_(std::move(address)), port_(port), acceptor_(io), accept_retry_(io) {}
+      : limits(limits_in), address_(std::move(address)), port_(port), acceptor_(io), accept_retry_(io, "health.http.accept_failed") {}
 
   std::string Start();
   void Stop();
@@ -66,21 +63,20 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
 
  private:
   void Accept();
-  // The open connection that has waited longest on its client, or null.
+  // The open connection that has waited longest on its client; null only
+  // when none is open.
   Connection* LongestWaiting() const;
   void OnAccept(const error_code& ec, tcp::socket socket);
   // Serves the accepted `socket`, making room for it, or closes it.
   void Admit(tcp::socket socket);
-  void RetryAcceptLater();
+  std::function<void()> AcceptAgain();
 
   std::string address_;
   std::uint16_t port_;
   std::uint16_t bound_port_ = 0;
   tcp::acceptor acceptor_;
-  asio::steady_timer accept_retry_;  // armed only after accept(2) failed
+  AcceptRetry accept_retry_;  // while accept(2) fails for good
   bool accepting_ = false;
-  bool full_logged_ = false;  // one log line per spell of refusals, not one per refusal
-  bool accept_failing_ = false;  // the same for failures of accept(2)
 };
 
 // One client: read a request header, answer, and either wait for the next
@@ -266,7 +262,7 @@ void HttpServer::Impl::Stop() {
   accepting_ = false;
   error_code ignored;
   acceptor_.close(ignored);
-  accept_retry_.cancel();
+  accept_retry_.Cancel();
   // Close() removes a connection from `open`: walk a copy.
   const std::vector<Connection*> connections(open.begin(), open.end());
   for (Connection* connection : connections) connection->Close();
@@ -289,38 +285,35 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
   if (!accepting_) return;  // stopped; `socket`, if any, closes here
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
-    // Out of descriptors, say: it lasts, and the log must not grow by a
-    // line per retry.
-    if (!accept_failing_)
-      Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", ec.message()}});
-    accept_failing_ = true;
-    RetryAcceptLater();
-    return;
+    return accept_retry_.Failed(ec.message(), AcceptAgain());
   }
-  accept_failing_ = false;
+  accept_retry_.Succeeded();
   // Whatever this throws (an allocation), accepting goes on: it is what
   // keeps the probes answered.
   try {
     Admit(std::move(socket));
-  } catch (const std::exception& e) {
-    Log(LogLevel::kWarn, "health.http.failed", {{"error", e.what()}});
-  }
-  try {
     Accept();
   } catch (const std::exception& e) {
-    Log(LogLevel::kWarn, "health.http.failed", {{"error", e.what()}});
-    RetryAcceptLater();
+    accept_retry_.Failed(e.what(), AcceptAgain());
   }
 }
 
-void HttpServer::Impl::RetryAcceptLater() {
-  accept_retry_.expires_after(kAcceptRetryDelay);
-  accept_retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
-    if (!wait_ec && self->accepting_) self->Accept();
-  });
+std::function<void()> HttpServer::Impl::AcceptAgain() {
+  return [self = shared_from_this()] {
+    if (self->accepting_) self->Accept();
+  };
 }
 
 void HttpServer::Impl::Admit(tcp::socket socket) {
+  if (!SetCloseOnExec(socket.native_handle())) {
+    Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", std::string("fcntl(FD_CLOEXEC): ") + std::strerror(errno)}});
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  // Over the limit, the connection that has waited longest on its client
+  // makes room. Every open one waits on its client (handlers answer at
+  // once), so there is always one.
   if (static_cast<int>(open.size()) >= limits.max_connections) {
     if (Connection* oldest = LongestWaiting()) {
       ++stats.connections_evicted;
@@ -328,24 +321,8 @@ void HttpServer::Impl::Admit(tcp::socket socket) {
       oldest->Close();
     }
   }
-  if (static_cast<int>(open.size()) >= limits.max_connections) {
-    ++stats.connections_refused;
-    if (!full_logged_) {
-      Log(LogLevel::kWarn, "health.http.refused",
-          {{"reason", "too_many_connections"}, {"limit", limits.max_connections}});
-      full_logged_ = true;
-    }
-    error_code ignored;
-    socket.close(ignored);
-  } else if (!SetCloseOnExec(socket.native_handle())) {
-    Log(LogLevel::kWarn, "health.http.accept_failed", {{"error", std::string("fcntl(FD_CLOEXEC): ") + std::strerror(errno)}});
-    error_code ignored;
-    socket.close(ignored);
-  } else {
-    full_logged_ = false;
-    ++stats.connections_accepted;
-    std::make_shared<Connection>(shared_from_this(), std::move(socket))->Start();
-  }
+  ++stats.connections_accepted;
+  std::make_shared<Connection>(shared_from_this(), std::move(socket))->Start();
 }
 
 HttpServer::HttpServer(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits)

@@ -59,7 +59,6 @@ struct HttpLimits {
 // What the server has refused or dropped, for /metrics. Counts since Start().
 struct HttpServerStats {
   std::uint64_t connections_accepted = 0;
-  std::uint64_t connections_refused = 0;  // over max_connections, all being answered
   std::uint64_t connections_evicted = 0;  // closed to make room for a new one
   std::uint64_t requests = 0;             // requests answered (the reply taken whole), any status
   std::uint64_t timeouts = 0;             // connections dropped by a deadline

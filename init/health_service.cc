@@ -99,7 +99,6 @@ health::HealthSnapshot HealthService::Snapshot() const {
   if (http_) {
     const health::HttpServerStats& h = http_->stats();
     s.counters.http_requests = h.requests;
-    s.counters.http_connections_refused = h.connections_refused;
     s.counters.http_connections_evicted = h.connections_evicted;
     s.counters.http_timeouts = h.timeouts;
     s.counters.http_bad_requests = h.bad_requests;

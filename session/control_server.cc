@@ -13,6 +13,7 @@
 
 #include "common/descriptor_passing.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "session/protocol.h"
 
 namespace tazpod::session {
@@ -22,24 +23,17 @@ using local = asio::local::stream_protocol;
 
 namespace {
 
-#ifndef SO_PEERPIDFD
-constexpr int SO_PEERPIDFD = 77;  // Linux 6.5; newer than Debian 12's headers
-#endif
-
-// Fills peer->pidfd, or peer->gone, from SO_PEERPIDFD. Where the kernel
-// does not know the option (ENOPROTOOPT), or PID 1 is out of descriptors,
-// neither: the gate names the process by its pid, as before Linux 6.5.
+// Fills peer->pidfd from SO_PEERPIDFD, or sets peer->gone when the kernel
+// says the process that connected is gone. Any other failure (before
+// Linux 6.5, out of descriptors, an LSM's refusal) leaves both: the gate
+// names the process by its pid then, as before 6.5.
 void NamePeerProcess(int connection, PeerCredentials* peer) {
-  int pidfd = -1;
-  socklen_t len = sizeof pidfd;
-  if (getsockopt(connection, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
-    // Close-on-exec, as every pidfd is.
-    peer->pidfd = std::make_shared<const UniqueFd>(pidfd);
+  UniqueFd pidfd = PeerPidFd(connection);
+  if (pidfd) {
+    peer->pidfd = std::make_shared<const UniqueFd>(std::move(pidfd));
     return;
   }
-  // ESRCH, EINVAL (6.5 to 6.15, once the process has exited), ENODATA: the
-  // process that connected is gone.
-  if (errno != ENOPROTOOPT && errno != EMFILE && errno != ENFILE && errno != ENOMEM) peer->gone = true;
+  if (errno == ESRCH || errno == EINVAL) peer->gone = true;
 }
 
 }  // namespace
@@ -188,12 +182,13 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 };
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)
-    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io), accept_retry_(io) {
+    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io), accept_retry_(io, "control.accept_failed") {
   // Answers as long as the loop does: the cheapest liveness check there is.
   Handle("control.ping", [](ControlRequest&, const Reply& reply) { reply({{"v", kProtocolVersion}, {"ok", true}}); });
 }
 
 ControlServer::~ControlServer() {
+  accepting_ = false;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
 }
@@ -231,44 +226,49 @@ void ControlServer::StopAccepting() {
   accepting_ = false;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  accept_retry_.cancel();
+  accept_retry_.Cancel();
 }
 
 void ControlServer::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, local::socket socket) {
-    if (!accepting_) return;
+    // First: after StopAccepting() or the destructor, the server may be gone.
+    if (ec == asio::error::operation_aborted || !accepting_) return;
     if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      // A client gone before its turn: the next one may be served at once.
-      if (ec == asio::error::connection_aborted || ec == asio::error::interrupted) return Accept();
-      if (!accept_failing_) Log(LogLevel::kWarn, "control.accept_failed", {{"error", ec.message()}});
-      accept_failing_ = true;
-      accept_retry_.expires_after(std::chrono::milliseconds(100));
-      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && accepting_) Accept();
+      return accept_retry_.Failed(ec.message(), [this] {
+        if (accepting_) Accept();
       });
-      return;
     }
-    accept_failing_ = false;
-    struct ucred cred {};
-    socklen_t len = sizeof cred;
-    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-      Log(LogLevel::kWarn, "control.refused", {{"reason", "no_peer_credentials"}});
-    } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
-      Log(LogLevel::kWarn, "control.refused", {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
-    } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
-      Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
-    } else {
-      PeerCredentials peer;
-      peer.pid = cred.pid;
-      peer.uid = cred.uid;
-      peer.gid = cred.gid;
-      NamePeerProcess(socket.native_handle(), &peer);
-      auto connection = std::make_shared<Connection>(*this, std::move(socket));
-      connection->Start(peer);
+    accept_retry_.Succeeded();
+    // Whatever this throws (an allocation), accepting goes on: root's
+    // `tazpod health` and `tazpod vault lock` come this way.
+    try {
+      Admit(std::move(socket));
+      Accept();
+    } catch (const std::exception& e) {
+      accept_retry_.Failed(e.what(), [this] {
+        if (accepting_) Accept();
+      });
     }
-    Accept();
   });
+}
+
+void ControlServer::Admit(local::socket socket) {
+  struct ucred cred {};
+  socklen_t len = sizeof cred;
+  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    Log(LogLevel::kWarn, "control.refused", {{"reason", "no_peer_credentials"}});
+  } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
+    Log(LogLevel::kWarn, "control.refused", {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
+  } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
+    Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
+  } else {
+    PeerCredentials peer;
+    peer.pid = cred.pid;
+    peer.uid = cred.uid;
+    peer.gid = cred.gid;
+    NamePeerProcess(socket.native_handle(), &peer);
+    std::make_shared<Connection>(*this, std::move(socket))->Start(peer);
+  }
 }
 
 }  // namespace tazpod::session

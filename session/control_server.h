@@ -15,13 +15,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/accept_retry.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
 
@@ -33,9 +33,10 @@ struct PeerCredentials {
   gid_t gid = 0;
   // The process that connected, as the kernel recorded it at connect()
   // (SO_PEERPIDFD, Linux 6.5): it names that process even once its pid has
-  // gone to another, which `pid` would then name. Null where the kernel has
-  // no SO_PEERPIDFD (only `pid` names it then), or when `gone`. Shared by
-  // the copies of these credentials; closed with the last.
+  // gone to another, which `pid` would then name. Null where the kernel
+  // gives none (before 6.5, PID 1 out of descriptors: only `pid` names it
+  // then), or when `gone`. Shared by the copies of these credentials;
+  // closed with the last.
   std::shared_ptr<const UniqueFd> pidfd;
   // The kernel has SO_PEERPIDFD, and the process that connected is gone.
   bool gone = false;
@@ -97,16 +98,15 @@ class ControlServer {
  private:
   class Connection;
   void Accept();
+  // Serves the accepted `socket`, or refuses it (logged).
+  void Admit(boost::asio::local::stream_protocol::socket socket);
 
   boost::asio::io_context& io_;
   std::string path_;
   uid_t allowed_uid_;
   gid_t group_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
-  // Armed only while accept(2) fails for good (out of descriptors): the
-  // connection stays queued, and accepting again at once would spin.
-  boost::asio::steady_timer accept_retry_;
-  bool accept_failing_ = false;  // one log line per spell of failures
+  AcceptRetry accept_retry_;  // while accept(2) fails for good
   std::map<std::string, Handler> handlers_;
   // Shared with each connection, which counts itself out when it ends.
   std::shared_ptr<int> active_ = std::make_shared<int>(0);

@@ -1,0 +1,49 @@
+// What a server does when accept(2) fails for good (out of descriptors,
+// say): the connection stays queued and the socket readable, so accepting
+// again at once would spin PID 1 and write a log line per turn. It tries
+// again every 100 ms instead, and says so once per spell of failures.
+// Shared by the control socket and the health endpoint.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "common/log.h"
+
+namespace tazpod {
+
+class AcceptRetry {
+ public:
+  static constexpr std::chrono::milliseconds kDelay{100};
+
+  // `event` is logged (warn, with `error`) at the first failure of a spell.
+  AcceptRetry(boost::asio::io_context& io, const char* event) : timer_(io), event_(event) {}
+
+  // Accepting failed with `error`: calls `again` after kDelay, unless
+  // Cancel() comes first (or this object goes: `again` is then dropped).
+  void Failed(const std::string& error, std::function<void()> again) {
+    if (!failing_) Log(LogLevel::kWarn, event_, {{"error", error}});
+    failing_ = true;
+    timer_.expires_after(kDelay);
+    timer_.async_wait([again = std::move(again)](const boost::system::error_code& ec) {
+      if (!ec) again();
+    });
+  }
+
+  // A connection was accepted: the spell is over.
+  void Succeeded() { failing_ = false; }
+
+  void Cancel() { timer_.cancel(); }
+
+ private:
+  boost::asio::steady_timer timer_;
+  const char* event_;
+  bool failing_ = false;
+};
+
+}  // namespace tazpod
