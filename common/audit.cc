@@ -43,17 +43,23 @@ bool Append(std::string text, int* error) {
 }  // namespace
 
 std::string OpenAuditFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return "open " + path + ": " + std::strerror(errno);
   if (audit_fd >= 0) close(audit_fd);
   audit_fd = fd;
   failing = false;
   dropped = 0;
   // The file is kept across restarts: an earlier run's full disk may have
-  // left it ending inside a line.
+  // left it ending inside a line. Looked at through a descriptor of its own:
+  // the one kept only ever writes.
+  torn = false;
+  const int peek = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   struct stat st {};
   char last = '\n';
-  torn = fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
+  if (peek >= 0) {
+    torn = fstat(peek, &st) == 0 && st.st_size > 0 && pread(peek, &last, 1, st.st_size - 1) == 1 && last != '\n';
+    close(peek);
+  }
   return "";
 }
 

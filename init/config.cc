@@ -79,7 +79,7 @@ constexpr off_t kMaxConfigBytes = 1 << 20;
 // kMaxConfigBytes (a FIFO would block the start for good, /dev/zero fill
 // PID 1's memory).
 std::optional<std::string> ReadWholeFile(const std::string& path, std::string* error) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   struct stat st {};
   if (!fd || fstat(fd.get(), &st) != 0) {
     *error = "File could not be opened for reading";  // toml::parse_file()'s own words
@@ -429,6 +429,8 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
     if (must_exist) return path + ": configuration file not found";
     return std::nullopt;
   }
+  // Not even opened otherwise: opening a device may itself do something.
+  if (!S_ISREG(st.st_mode)) return path + ":0:0: not a regular file";
   std::string error;
   std::optional<std::string> text = ReadWholeFile(path, &error);
   if (!text) return path + ":0:0: " + error;
