@@ -19,28 +19,15 @@
 
 #include "common/audit.h"
 #include "common/log.h"
+#include "tests/host/on_tmpfs.h"
 
 namespace {
 
 constexpr off_t kPage = 4096;
 
-// Runs `body` in a child, in a mount namespace of its own with a 16 kB
-// tmpfs at `dir`; returns its exit code (0: every check held).
+// Runs `body` on a 16 kB tmpfs of a mount namespace of its own.
 int OnSmallTmpfs(const std::function<int(const std::string& dir)>& body) {
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    char dir[] = "/tmp/tazpod-audit-XXXXXX";
-    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(90);
-    if (mkdtemp(dir) == nullptr || mount("tazpod-test", dir, "tmpfs", 0, "size=16k") != 0) _exit(91);
-    const int code = body(dir);
-    umount2(dir, MNT_DETACH);
-    rmdir(dir);
-    _exit(code);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return tazpod::testing::OnTmpfs("16k", [&](const std::string& dir, dev_t) { return body(dir); });
 }
 
 off_t SizeOf(const std::string& path) {

@@ -36,6 +36,7 @@
 #include "session/gate.h"
 #include "session/protocol.h"
 #include "tests/host/seccomp_deny.h"
+#include "tests/host/session/serve_gate.h"
 
 namespace session = tazpod::session;
 using tazpod::SecretBuffer;
@@ -62,24 +63,6 @@ class AcceptingVault : public session::GateVault {
  private:
   std::string state_ = "locked";
 };
-
-[[noreturn]] void ServeGate(const std::string& socket_path) {
-  const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2(null, STDERR_FILENO);  // the gate's log lines
-  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-  alarm(60);  // a failed test must not leave it behind
-  boost::asio::io_context io;
-  AcceptingVault vault;
-  session::GateSettings settings;
-  settings.user = "root";
-  settings.mountpoint = "/home/root";
-  session::Gate gate(io, vault, settings);
-  session::ControlServer control(io, socket_path, 0, 0);
-  if (!control.Listen().empty()) _exit(11);
-  gate.Register(control);
-  io.run();
-  _exit(0);
-}
 
 // In the process that inherited the connection: once `go` is readable,
 // sends a login with a passphrase, and exits 0 if it is refused as gone,
@@ -112,7 +95,10 @@ int HandedOnLogin() {
   const std::string socket_path = std::string(dir) + "/control.sock";
   const pid_t server = fork();
   if (server < 0) return 21;
-  if (server == 0) ServeGate(socket_path);
+  if (server == 0) {
+    AcceptingVault vault;
+    tazpod::testing::ServeGate(socket_path, vault);
+  }
   struct stat st {};
   for (int i = 0; i < 200 && stat(socket_path.c_str(), &st) != 0; ++i) usleep(25000);
 

@@ -31,6 +31,7 @@
 #include "session/control_server.h"
 #include "session/gate.h"
 #include "tests/host/seccomp_deny.h"
+#include "tests/host/session/serve_gate.h"
 
 using namespace std::chrono_literals;
 using tazpod::SecretBuffer;
@@ -56,23 +57,11 @@ class UntouchedVault : public session::GateVault {
 // too if `no_send_signal`; never returns. Exit status 10 or 11: the filter
 // or the socket failed.
 [[noreturn]] void ServeGateWithout(const std::string& socket_path, int error, bool peer_pidfd, bool no_send_signal) {
-  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2(null, STDERR_FILENO);  // the gate's log lines
-  alarm(60);                  // a failed test must not leave it behind
   if (!tazpod::testing::DenyPidfdOpen(error)) _exit(10);
   if (!peer_pidfd && !tazpod::testing::DenyPeerPidfd()) _exit(10);
   if (no_send_signal && !tazpod::testing::DenySyscall(SYS_pidfd_send_signal, error)) _exit(10);
-  boost::asio::io_context io;
   UntouchedVault vault;
-  session::GateSettings settings;
-  settings.user = "root";
-  settings.mountpoint = "/home/root";
-  session::Gate gate(io, vault, settings);
-  session::ControlServer control(io, socket_path, 0, 0);
-  if (!control.Listen().empty()) _exit(11);
-  gate.Register(control);
-  io.run();
-  _exit(0);
+  tazpod::testing::ServeGate(socket_path, vault);
 }
 
 nlohmann::json LoginReply(int error, bool peer_pidfd = false, bool no_send_signal = false) {

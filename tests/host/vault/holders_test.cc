@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/host/on_tmpfs.h"
 #include "tests/host/seccomp_deny.h"
 #include "vault/holders.h"
 
@@ -32,26 +33,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Runs `body` in a child with a private mount namespace and a tmpfs
-// mounted on a fresh directory, given to it as (path, device). Returns the
-// child's exit status: `body`'s return value, or 90s for the setup.
+// Runs `body` on a tmpfs of a mount namespace of its own, given to it as
+// (path, device).
 int WithFileSystem(const std::function<int(const std::string& path, dev_t dev)>& body) {
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    char dir[] = "/tmp/tazpod-holders-XXXXXX";
-    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(90);
-    if (mkdtemp(dir) == nullptr || mount("tazpod-test", dir, "tmpfs", 0, "size=1m") != 0) _exit(91);
-    struct stat st;
-    if (stat(dir, &st) != 0) _exit(92);
-    const int code = body(dir, st.st_dev);
-    umount2(dir, MNT_DETACH);
-    rmdir(dir);
-    _exit(code);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return tazpod::testing::OnTmpfs("1m", body);
 }
 
 enum class Hold { kWorkingDirectory, kOpenFile };
