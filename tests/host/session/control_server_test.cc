@@ -27,6 +27,7 @@
 #include "session/control_client.h"
 #include "session/control_server.h"
 #include "tests/host/seccomp_deny.h"
+#include "tests/host/session/serve_gate.h"
 
 using namespace std::chrono_literals;
 namespace session = tazpod::session;
@@ -57,8 +58,7 @@ struct Server {
     pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) Serve(path);
-    struct stat st {};
-    for (int i = 0; i < 200 && stat(path.c_str(), &st) != 0; ++i) usleep(25000);
+    REQUIRE(tazpod::testing::WaitUntilListening(path));
   }
   ~Server() {
     kill(pid, SIGKILL);
@@ -110,8 +110,7 @@ TEST_CASE("control server: accept(2) failing for good (out of descriptors) neith
     io.run();
     _exit(0);
   }
-  struct stat st {};
-  for (int i = 0; i < 200 && stat(path.c_str(), &st) != 0; ++i) usleep(25000);
+  REQUIRE(tazpod::testing::WaitUntilListening(path));
   // Queued, never accepted: every try fails.
   const int client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr {};

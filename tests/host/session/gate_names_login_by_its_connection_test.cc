@@ -99,8 +99,7 @@ int HandedOnLogin() {
     AcceptingVault vault;
     tazpod::testing::ServeGate(socket_path, vault);
   }
-  struct stat st {};
-  for (int i = 0; i < 200 && stat(socket_path.c_str(), &st) != 0; ++i) usleep(25000);
+  if (!tazpod::testing::WaitUntilListening(socket_path)) return 32;
 
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return 22;

@@ -72,8 +72,7 @@ nlohmann::json LoginReply(int error, bool peer_pidfd = false, bool no_send_signa
   REQUIRE(server >= 0);
   if (server == 0) ServeGateWithout(socket_path, error, peer_pidfd, no_send_signal);
 
-  struct stat st{};
-  for (int i = 0; i < 200 && stat(socket_path.c_str(), &st) != 0; ++i) usleep(25000);
+  REQUIRE(tazpod::testing::WaitUntilListening(socket_path));
   SecretBuffer passphrase;
   passphrase.Append("correct horse", 13);
   session::CallResult result = session::Call(socket_path, {{"v", 1}, {"op", "gate.login"}}, &passphrase, 10s);

@@ -1,11 +1,16 @@
 // The gate on a real control socket, for the host tests that run it in a
-// process of its own (under a seccomp filter, or in a PID namespace).
+// process of its own (under a seccomp filter, or in a PID namespace), and
+// the wait for such a server to listen.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <boost/asio/io_context.hpp>
 #include <string>
@@ -33,6 +38,24 @@ namespace tazpod::testing {
   gate.Register(control);
   io.run();
   _exit(0);
+}
+
+// Waits (up to 10 s) until a server listens on the Unix socket `path`:
+// until a connection to it is made. Its file alone is not enough: it
+// appears at bind(), before listen(). The connection is closed at once.
+inline bool WaitUntilListening(const std::string& path) {
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  for (int i = 0; i < 400; ++i) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const bool made = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (made) return true;
+    usleep(25000);
+  }
+  return false;
 }
 
 }  // namespace tazpod::testing
