@@ -163,7 +163,12 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  char* envp[] = {path_env, nullptr};
+  // No udev answers in a container, even where /run/udev/control is there
+  // (the host's /run/udev given to it): libdevmapper must neither wait for
+  // udev nor leave /dev/mapper to it. It reads this when it is loaded, so
+  // only the environment the helper starts with can say it.
+  char udev_env[] = "DM_DISABLE_UDEV=1";
+  char* envp[] = {path_env, udev_env, nullptr};
   sigset_t empty;
   sigemptyset(&empty);
   const int mount_namespace = mount_namespace_.get();

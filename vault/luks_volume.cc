@@ -2,6 +2,7 @@
 #include "vault/stale_mapping.h"
 
 #include <libcryptsetup.h>
+#include <libdevmapper.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -70,7 +71,11 @@ void LogCryptsetup(int level, const char* message, void*) {
 
 void PrepareCryptsetupForContainer() {
   crypt_set_log_callback(nullptr, LogCryptsetup, nullptr);
-  setenv("DM_DISABLE_UDEV", "1", 1);
+  // No waiting for udev's confirmations, which never come in a container
+  // (libcryptsetup asks libdevmapper). DM_DISABLE_UDEV, which also makes
+  // libdevmapper create the /dev/mapper nodes itself, is read when the
+  // library is loaded: PID 1 puts it in the helper's environment.
+  dm_udev_set_sync_support(0);
   // libcryptsetup's lock directory; it refuses to run without it.
   mkdir("/run/cryptsetup", 0700);
 }

@@ -3,9 +3,11 @@
 // libcryptsetup directly; nothing here copies them.
 //
 // Two container-specific choices, made for every call:
-// - No udev: DM_DISABLE_UDEV=1 makes libdevmapper create and remove the
-//   /dev/mapper nodes itself instead of waiting on a udev cookie that no
-//   udevd in a container would ever answer (the "hangs in open" reports).
+// - No udev: DM_DISABLE_UDEV=1, in the environment PID 1 starts the helper
+//   with, makes libdevmapper create and remove the /dev/mapper nodes itself
+//   instead of waiting on a udev cookie that no udevd in a container would
+//   ever answer (the "hangs in open" reports); udev synchronisation is
+//   turned off here too.
 // - No kernel keyring for the volume key: a container's keyring may be
 //   unusable, so the key is kept in the dm-crypt table only. Deactivating
 //   the mapping removes it from the kernel either way.
