@@ -270,7 +270,7 @@ VaultStatus Vault::CreateImage(bool* created) {
   return std::nullopt;
 }
 
-VaultStatus Vault::Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image) {
+VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   VaultProbe probe = Probe();
   if (probe.state() == VaultState::kUnlocked)
     return VaultError{ErrorKind::kBusy, "unlock", "the vault is already unlocked"};
@@ -330,6 +330,9 @@ VaultStatus Vault::Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image)
   mount_guard.Release();
   mapping_guard.Release();
   image_guard.Release();
+  // The hooks may run for minutes (hook_timeout each); the passphrase is no
+  // longer needed, and is not kept through them.
+  passphrase.Clear();
   RunHooksOf(config_.unlock_hooks, "unlock");
   return std::nullopt;  // `loop` closes: the mapping now holds the device
 }

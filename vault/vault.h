@@ -81,8 +81,9 @@ class Vault {
   // Unlocks: attaches, activates and mounts, then runs the unlock hooks.
   // When the image does not exist yet it is created with `passphrase` (the
   // first unlock formats) if `if_no_image` says so; otherwise the unlock
-  // fails with step "no_image" and changes nothing.
-  VaultStatus Unlock(const SecretBuffer& passphrase, IfNoImage if_no_image);
+  // fails with step "no_image" and changes nothing. The passphrase is
+  // wiped once the vault is mounted, before the hooks run.
+  VaultStatus Unlock(SecretBuffer& passphrase, IfNoImage if_no_image);
 
   // Locks: runs the lock hooks, syncs, unmounts (when the file system is
   // busy: ends the processes that hold files in the vault, and unmounts

@@ -1,7 +1,8 @@
 # Unlock hooks run as the workstation user after the mount (in the vault,
 # with TAZPOD_VAULT set), lock hooks before the unmount; a failing hook is
 # reported but leaves the vault unlocked and usable; one past its timeout is
-# killed with its children.
+# killed with its children; while they run, the helper holds the passphrase
+# no more.
 # timeout: 240
 # weight: 7
 mkdir -p /opt/hooks
@@ -48,4 +49,29 @@ sleep 0.5
 left=$(for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null; echo; done | grep -c '^sleep 100[12]' || true)
 expect_eq "$left" 0 "the stuck hook's processes left after its timeout"
 vault_expect 0 lock
+vault_remove_enclave
+
+# Hooks may run for minutes: the helper wipes the passphrase before them.
+# A hook that waits lets its parent, the helper, be scanned meanwhile.
+cat > /opt/hooks/wait <<'SH'
+#!/bin/bash
+echo "$PPID" > /tmp/hook-helper.pid
+while [[ ! -e /tmp/hook-go ]]; do sleep 0.05; done
+SH
+chmod 0755 /opt/hooks/wait
+rm -f /tmp/hook-helper.pid /tmp/hook-go
+VAULT_MODE_ARGS=(--mode ram --enclave-size $((64 << 20)) --unlock-hook /opt/hooks/wait)
+printf 'a hook-time passphrase 51c7' > hook.needle
+vault unlock < hook.needle > wait.out 2>&1 & unlocking=$!
+wait_until 60 test -s /tmp/hook-helper.pid || fail "the waiting hook did not start: $(cat wait.out)"
+helper=$(</tmp/hook-helper.pid)
+[[ $(cat "/proc/$helper/comm") == tazpod-vault-* ]] || fail "the hook's parent $helper is not the helper: $(cat "/proc/$helper/comm")"
+rc=0
+scan=$(/usr/lib/tazpod-test/memscan hook.needle "$helper") || rc=$?
+echo "$scan"
+touch /tmp/hook-go
+wait "$unlocking" || fail "unlock with a waiting hook: $(cat wait.out)"
+expect_eq "$rc" 0 "memscan of the helper while its unlock hook runs (1: the passphrase is still there)"
+vault_expect 0 lock
+rm -f /tmp/hook-helper.pid /tmp/hook-go
 vault_remove_enclave
