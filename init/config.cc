@@ -296,7 +296,14 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
     if (v.pbkdf_iterations != 0 && v.pbkdf_iterations < 4)
       return path + ": vault.pbkdf_iterations: argon2 takes at least 4 passes (0: benchmark for pbkdf_time)";
     if (v.pbkdf_memory_kib == 0) return path + ": vault.pbkdf_memory_kib: must be more than 0";
+    if (v.pbkdf_iterations != 0 && v.pbkdf_memory_kib < 32)
+      return path + ": vault.pbkdf_memory_kib: argon2 with forced passes takes at least 32";
+    if (v.pbkdf_memory_kib > 4194304)
+      return path + ": vault.pbkdf_memory_kib: argon2 takes at most 4194304 (4 GiB)";
     if (v.pbkdf_parallel == 0) return path + ": vault.pbkdf_parallel: must be at least 1";
+    if (v.pbkdf_parallel > 4) return path + ": vault.pbkdf_parallel: argon2 takes at most 4 threads";
+  } else if (v.pbkdf_iterations != 0 && v.pbkdf_iterations < 1000) {
+    return path + ": vault.pbkdf_iterations: pbkdf2 takes at least 1000 iterations (0: benchmark for pbkdf_time)";
   }
   return std::nullopt;
 }

@@ -290,24 +290,29 @@ TEST_CASE("config: the hooks of one operation must end within vault.operation_ti
   }
 }
 
-TEST_CASE("config: argon2's limits are checked at start, whatever the order of the keys") {
+TEST_CASE("config: libcryptsetup's PBKDF limits are checked at start, whatever the order of the keys") {
   const char* cases[][2] = {
       {"[vault]\npbkdf_iterations = 3\n", "vault.pbkdf_iterations"},
       {"[vault]\npbkdf_iterations = 2\npbkdf = \"argon2i\"\n", "vault.pbkdf_iterations"},
       {"[vault]\npbkdf_memory_kib = 0\n", "vault.pbkdf_memory_kib"},
       {"[vault]\npbkdf_parallel = 0\n", "vault.pbkdf_parallel"},
+      {"[vault]\npbkdf_parallel = 5\n", "vault.pbkdf_parallel"},
+      {"[vault]\npbkdf_memory_kib = 4194305\n", "vault.pbkdf_memory_kib"},
+      {"[vault]\npbkdf_iterations = 4\npbkdf_memory_kib = 31\n", "vault.pbkdf_memory_kib"},
+      {"[vault]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 999\n", "vault.pbkdf_iterations"},
   };
   for (const auto& [text, key] : cases) {
     INFO(text);
     CHECK(ErrorFor(text).find(key) != std::string::npos);
   }
   // pbkdf2 has no passes or memory: its iterations are a count of its own.
-  TempConfig pbkdf2("[vault]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 3\npbkdf_parallel = 0\n");
+  TempConfig pbkdf2("[vault]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\npbkdf_parallel = 0\n");
   Config config;
   CHECK_FALSE(ApplyConfigFile(pbkdf2.path(), true, config).has_value());
   // 0 passes: benchmark for pbkdf_time; 4 is the least argon2 takes.
   TempConfig argon2("[vault]\npbkdf_iterations = 4\n");
-  CHECK_FALSE(ApplyConfigFile(argon2.path(), true, config).has_value());
+  Config fresh;
+  CHECK_FALSE(ApplyConfigFile(argon2.path(), true, fresh).has_value());
 }
 
 TEST_CASE("config: health.max_connections is from 1 to 1024 (each is one of PID 1's descriptors)") {
