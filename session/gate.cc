@@ -36,7 +36,11 @@ UniqueFd OpenPeerProcess(const PeerCredentials& peer, const char** call) {
   // A seccomp profile that predates pidfds refuses this too, even where
   // SO_PEERPIDFD made pidfd_open unneeded.
   *call = "pidfd_send_signal";
-  if (syscall(SYS_pidfd_send_signal, process.get(), 0, nullptr, 0) != 0) return UniqueFd();
+  if (syscall(SYS_pidfd_send_signal, process.get(), 0, nullptr, 0) != 0) {
+    const int error = errno;  // for the caller, past the close
+    process.Reset();
+    errno = error;
+  }
   return process;
 }
 
