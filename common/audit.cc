@@ -14,8 +14,7 @@ namespace {
 
 int audit_fd = -1;  // lives as long as the process; closed on exec
 // Since an event could not be appended (a full disk): how many the file
-// lacks. Said when the gap opens, and when it closes.
-bool failing = false;
+// lacks (0: none). Said when the gap opens, and when it closes.
 long long dropped = 0;
 // The file ends inside a line: a write fell short.
 bool torn = false;
@@ -47,7 +46,6 @@ std::string OpenAuditFile(const std::string& path) {
   if (fd < 0) return "open " + path + ": " + std::strerror(errno);
   if (audit_fd >= 0) close(audit_fd);
   audit_fd = fd;
-  failing = false;
   dropped = 0;
   // The file is kept across restarts: an earlier run's full disk may have
   // left it ending inside a line. Looked at through a descriptor of its own:
@@ -74,18 +72,16 @@ void Audit(LogLevel level, std::string_view event, std::initializer_list<LogFiel
   // is said: on stderr when it opens; when it closes, there and in the file
   // itself (audit.gap, before the next event), with its size.
   int error = 0;
-  if (failing) {
+  if (dropped > 0) {
     const std::string gap =
         FormatLogLine(LogFormat::kJson, unix_ms, LogLevel::kWarn, "audit.gap", {{"dropped", dropped}});
     if (Append(gap, &error)) {
       Log(LogLevel::kInfo, "audit.write_resumed", {{"dropped", dropped}});
-      failing = false;
       dropped = 0;
     }
   }
-  if (!failing && Append(FormatLogLine(LogFormat::kJson, unix_ms, level, event, fields), &error)) return;
-  if (!failing) Log(LogLevel::kError, "audit.write_failed", {{"error", std::strerror(error)}});
-  failing = true;
+  if (dropped == 0 && Append(FormatLogLine(LogFormat::kJson, unix_ms, level, event, fields), &error)) return;
+  if (dropped == 0) Log(LogLevel::kError, "audit.write_failed", {{"error", std::strerror(error)}});
   ++dropped;
 }
 
