@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +9,7 @@
 
 #include "common/audit.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "common/proc_stat.h"
 #include "session/protocol.h"
 
@@ -36,8 +35,7 @@ UniqueFd OpenPeerProcess(const PeerCredentials& peer, const char** call) {
   // A seccomp profile that predates pidfds refuses this too, even where
   // SO_PEERPIDFD made pidfd_open unneeded.
   *call = "pidfd_send_signal";
-  if (syscall(SYS_pidfd_send_signal, process.get(), 0, nullptr, 0) != 0) {
-    const int error = errno;  // for the caller, past the close
+  if (const int error = SendSignal(peer.pid, process.get(), 0)) {
     process.Reset();
     errno = error;
   }
