@@ -276,6 +276,7 @@ HttpServer::Connection* HttpServer::Impl::LongestWaiting() const {
 }
 
 void HttpServer::Impl::Accept() {
+  if (!accepting_) return;  // a retry that comes after Stop()
   acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
     self->OnAccept(ec, std::move(socket));
   });
@@ -299,9 +300,7 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
 }
 
 std::function<void()> HttpServer::Impl::AcceptAgain() {
-  return [self = shared_from_this()] {
-    if (self->accepting_) self->Accept();
-  };
+  return [self = shared_from_this()] { self->Accept(); };
 }
 
 void HttpServer::Impl::Admit(tcp::socket socket) {

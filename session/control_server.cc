@@ -230,14 +230,11 @@ void ControlServer::StopAccepting() {
 }
 
 void ControlServer::Accept() {
+  if (!accepting_) return;  // a retry that comes after StopAccepting()
   acceptor_.async_accept([this](boost::system::error_code ec, local::socket socket) {
     // First: after StopAccepting() or the destructor, the server may be gone.
     if (ec == asio::error::operation_aborted || !accepting_) return;
-    if (ec) {
-      return accept_retry_.Failed(ec.message(), [this] {
-        if (accepting_) Accept();
-      });
-    }
+    if (ec) return accept_retry_.Failed(ec.message(), [this] { Accept(); });
     accept_retry_.Succeeded();
     // Whatever this throws (an allocation), accepting goes on: root's
     // `tazpod health` and `tazpod vault lock` come this way.
@@ -245,9 +242,7 @@ void ControlServer::Accept() {
       Admit(std::move(socket));
       Accept();
     } catch (const std::exception& e) {
-      accept_retry_.Failed(e.what(), [this] {
-        if (accepting_) Accept();
-      });
+      accept_retry_.Failed(e.what(), [this] { Accept(); });
     }
   });
 }
