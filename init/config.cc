@@ -89,10 +89,6 @@ std::optional<std::string> ReadWholeFile(const std::string& path, std::string* e
     *error = "not a regular file";
     return std::nullopt;
   }
-  if (st.st_size > kMaxConfigBytes) {
-    *error = "larger than " + std::to_string(kMaxConfigBytes >> 20) + " MiB";
-    return std::nullopt;
-  }
   std::string text;
   char buffer[4096];
   for (;;) {
@@ -104,7 +100,7 @@ std::optional<std::string> ReadWholeFile(const std::string& path, std::string* e
     }
     if (n == 0) return text;
     text.append(buffer, static_cast<size_t>(n));
-    if (static_cast<off_t>(text.size()) > kMaxConfigBytes) {  // grew while read
+    if (static_cast<off_t>(text.size()) > kMaxConfigBytes) {
       *error = "larger than " + std::to_string(kMaxConfigBytes >> 20) + " MiB";
       return std::nullopt;
     }
