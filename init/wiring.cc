@@ -32,6 +32,13 @@ nlohmann::json ReplyOf(const VaultOutcome& o, const VaultService& vault) {
   return reply;
 }
 
+// Whether the vault is left to lock: unlocked, or failed (a lock finishes
+// what failed), as the state machine says. For the shutdown's steps, which
+// ask once the vault is idle.
+bool LockCanBegin(const VaultService& vault) {
+  return vault::NextState(vault.state(), vault::VaultEvent::kLockBegin).has_value();
+}
+
 // Docker sets a container's hostname to its id, which makes it a name that
 // is unique on the host, as device-mapper names must be.
 std::string DefaultMappingName() {
@@ -169,9 +176,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
         // The pre-started helper may run this lock; none follows it, and the
         // one left waiting is killed and reaped before the step ends.
         vault->StopPrestarting();
-        auto state = vault->state();
-        if (state != vault::VaultState::kUnlocked && state != vault::VaultState::kFailed)
-          return vault->DismissStandby([done] { done(""); });
+        if (!LockCanBegin(*vault)) return vault->DismissStandby([done] { done(""); });
         vault->Lock([vault, done](const VaultOutcome& o) {
           std::string error = o.ok ? "" : o.message;
           vault->DismissStandby([done, error] { done(error); });
@@ -185,8 +190,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     // mapping outlives the container.
     supervisor.AddFinalStep("vault.lock", [vault](const Supervisor::StepDone& done) {
       vault->WhenIdle([vault, done] {
-        auto state = vault->state();
-        if (state != vault::VaultState::kUnlocked && state != vault::VaultState::kFailed) return done("");
+        if (!LockCanBegin(*vault)) return done("");
         vault->Lock([done](const VaultOutcome& o) { done(o.ok ? "" : o.message); });
       });
     });
