@@ -1,10 +1,12 @@
 #include "vault/luks_volume.h"
+#include "vault/crash_point.h"
 #include "vault/stale_mapping.h"
 
 #include <libcryptsetup.h>
 #include <libdevmapper.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -137,10 +139,36 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
   crypt_pbkdf_type kdf = ToLibrary(pbkdf);
   int rc = crypt_set_pbkdf_type(cd.get(), &kdf);
   if (rc < 0) return SystemError("luks.passwd", Describe("crypt_set_pbkdf_type", rc));
-  rc = crypt_keyslot_change_by_passphrase(cd.get(), CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, old_passphrase.data(),
-                                          old_passphrase.size(), new_passphrase.data(), new_passphrase.size());
-  if (rc == -EPERM) return WrongPassphrase("luks.passwd");
-  if (rc < 0) return SystemError("luks.passwd", Describe("crypt_keyslot_change_by_passphrase", rc));
+  // Not crypt_keyslot_change_by_passphrase: when the keyslot area has no
+  // room left, it writes the new key over the old slot, and a kill between
+  // its wipe and its write leaves no passphrase that opens the vault. Here
+  // the new slot is added beside the old one and only then is the old one
+  // destroyed, so every moment has at least one working passphrase.
+  SecretBuffer volume_key(static_cast<size_t>(std::max(crypt_get_volume_key_size(cd.get()), 1)));
+  if (!volume_key.valid()) return SystemError("luks.passwd", "no memory for the volume key");
+  size_t key_size = volume_key.capacity();
+  const int old_slot = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), &key_size,
+                                            old_passphrase.data(), old_passphrase.size());
+  if (old_slot == -EPERM) return WrongPassphrase("luks.passwd");
+  if (old_slot < 0) return SystemError("luks.passwd", Describe("crypt_volume_key_get", old_slot));
+  const int new_slot = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), key_size,
+                                                       new_passphrase.data(), new_passphrase.size());
+  if (new_slot < 0) {
+    // A change killed after its add leaves both slots; the same change
+    // asked again finds the new passphrase already in place and finishes
+    // (after libcryptsetup's log line "No space for new keyslot.").
+    const int done_slot = crypt_activate_by_passphrase(cd.get(), nullptr, CRYPT_ANY_SLOT, new_passphrase.data(),
+                                                       new_passphrase.size(), 0);
+    if (done_slot < 0 || done_slot == old_slot)
+      return VaultError{ErrorKind::kInvalid, "luks.passwd",
+                        "no room for a new keyslot beside the old one (" +
+                            Describe("crypt_keyslot_add_by_volume_key", new_slot) + "); the passphrase is unchanged"};
+  }
+  CrashPoint("passwd.added");
+  rc = crypt_keyslot_destroy(cd.get(), old_slot);
+  if (rc < 0)
+    return SystemError("luks.passwd", Describe("crypt_keyslot_destroy", rc) +
+                                          " (the old passphrase and the new one both open the vault)");
   return std::nullopt;
 }
 
