@@ -69,6 +69,10 @@ std::optional<std::string> ReadSignal(const std::string& path, const toml::node&
   return std::nullopt;
 }
 
+// Two keyslots of the vault's 512-bit key: 4000 anti-forensic stripes of
+// 64 bytes each, rounded up to 4 KiB, is 258048 bytes per slot.
+constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
+
 // A configuration file larger than this is refused: PID 1 reads it whole.
 constexpr off_t kMaxConfigBytes = 1 << 20;
 
@@ -254,7 +258,17 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
     else if (k == "pbkdf_memory_kib") err = ReadCount(path, node, key, v.pbkdf_memory_kib);
     else if (k == "pbkdf_parallel") err = ReadCount(path, node, key, v.pbkdf_parallel);
     else if (k == "pbkdf_time") err = ReadDuration(path, node, key, v.pbkdf_time);
-    else if (k == "luks2_keyslots_size") err = ReadSize(path, node, key, v.luks2_keyslots_size);
+    else if (k == "luks2_keyslots_size") {
+      err = ReadSize(path, node, key, v.luks2_keyslots_size);
+      // A passphrase change adds the new keyslot before it destroys the old
+      // one (docs/vault.md), so the area holds at least two; libcryptsetup
+      // wants whole 4 KiB blocks and at most 128 MiB.
+      if (!err && v.luks2_keyslots_size != 0 &&
+          (v.luks2_keyslots_size % 4096 != 0 || v.luks2_keyslots_size < kTwoKeyslotsBytes ||
+           v.luks2_keyslots_size > (128ULL << 20)))
+        err = KeyError(path, node, key,
+                       "0 (the default) or a multiple of 4096 from 516096 (504K: two keyslots) to 128M");
+    }
     else if (k == "holder_grace") err = ReadDuration(path, node, key, v.holder_grace);
     else if (k == "operation_timeout") err = ReadTimeout(path, node, key, v.operation_timeout);
     else if (k == "helper") err = ReadPath(path, node, key, v.helper);

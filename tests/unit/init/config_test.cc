@@ -315,6 +315,21 @@ TEST_CASE("config: libcryptsetup's PBKDF limits are checked at start, whatever t
   CHECK_FALSE(ApplyConfigFile(argon2.path(), true, fresh).has_value());
 }
 
+TEST_CASE("config: the keyslot area holds two keyslots, so a passphrase change never overwrites the only one") {
+  for (const char* text : {"[vault]\nluks2_keyslots_size = \"252K\"\n",     // one keyslot
+                           "[vault]\nluks2_keyslots_size = 512000\n",       // not whole 4 KiB blocks
+                           "[vault]\nluks2_keyslots_size = 516095\n",
+                           "[vault]\nluks2_keyslots_size = \"129M\"\n"}) {  // above libcryptsetup's 128 MiB
+    INFO(text);
+    CHECK(ErrorFor(text).find("vault.luks2_keyslots_size") != std::string::npos);
+  }
+  for (const char* text : {"[vault]\nluks2_keyslots_size = 0\n", "[vault]\nluks2_keyslots_size = \"504K\"\n",
+                           "[vault]\nluks2_keyslots_size = \"512K\"\n", "[vault]\nluks2_keyslots_size = \"128M\"\n"}) {
+    INFO(text);
+    CHECK(ErrorFor(text).empty());
+  }
+}
+
 TEST_CASE("config: health.max_connections is from 1 to 1024 (each is one of PID 1's descriptors)") {
   for (const char* text : {"[health]\nmax_connections = 0\n", "[health]\nmax_connections = 1025\n",
                            "[health]\nmax_connections = 2147483648\n", "[health]\nmax_connections = 4294967295\n"}) {
