@@ -22,8 +22,9 @@ namespace tazpod::vault {
 
 class LoopDevice {
  public:
-  // Attaches `image` read-write. On failure returns an invalid LoopDevice
-  // and sets *error.
+  // Attaches `image` read-write, holding the image's lock
+  // (vault/image_lock.h): kBusy when another attachment holds it. On
+  // failure returns an invalid LoopDevice and sets *error.
   static LoopDevice Attach(const std::string& image, VaultError* error);
 
   LoopDevice() = default;

@@ -15,6 +15,7 @@
 #include "vault/crash_point.h"
 #include "vault/holders.h"
 #include "vault/hooks.h"
+#include "vault/image_lock.h"
 #include "vault/loop_device.h"
 #include "vault/make_filesystem.h"
 #include "vault/mount.h"
@@ -236,7 +237,11 @@ VaultStatus Vault::CreateImage(bool* created) {
                             ", mode " + ModeText(st.st_mode) + "; a vault is root's, 0600): remove it, or make it so"};
     return std::nullopt;
   }
-  // What an earlier, interrupted creation left (recovery removes it too).
+  // What an earlier, interrupted creation left (recovery removes it too),
+  // unless it is another container's creation under way.
+  if (ImageHeldElsewhere(Creating(final_image)))
+    return VaultError{ErrorKind::kBusy, "image",
+                      "another container is making the vault " + final_image + " right now; two must never use one image"};
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::string image = Creating(final_image);
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -503,9 +508,16 @@ VaultStatus Vault::Recover() {
     e->step = "recover." + e->step;
     return e;
   }
-  if (auto e = DetachLoopsOf(config_.ResolvedImagePath(), "recover.loop")) return e;
-  // A first unlock that was interrupted: its half-made image goes.
-  return RemoveHalfMadeImage(config_.ResolvedImagePath(), "recover.image");
+  // What is left attached is ours to detach, unless it holds the image's
+  // lock: then it is another container's live vault (vault/image_lock.h).
+  const std::string image = config_.ResolvedImagePath();
+  if (!ImageHeldElsewhere(image)) {
+    if (auto e = DetachLoopsOf(image, "recover.loop")) return e;
+  }
+  // A first unlock that was interrupted: its half-made image goes (not one
+  // that another container is making).
+  if (ImageHeldElsewhere(Creating(image))) return std::nullopt;
+  return RemoveHalfMadeImage(image, "recover.image");
 }
 
 }  // namespace tazpod::vault

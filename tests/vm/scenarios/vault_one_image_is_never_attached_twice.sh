@@ -1,0 +1,79 @@
+# Two "containers" given one persistent image (a ReadWriteMany volume, a
+# replacement pod started before the old one stopped), each with its own
+# mapping name and mount point: while A has the vault attached, B's
+# recovery leaves A's loop device alone and B's unlock is refused (exit 3,
+# "in use"), attaching nothing, so ext4 is never mounted twice. Once A
+# locks, B unlocks it. The same while A is still making the vault: B's
+# recovery keeps A's half-made image, and B's first unlock is refused.
+# (vault/image_lock.h: an OFD lock held by the loop device's open file.)
+# timeout: 240
+# weight: 10
+mkdir -p /volume /run/share
+mount -t tmpfs -o size=160m tmpfs /volume
+crash_dir=/run/tazpod-crash
+mkdir -p "$crash_dir"
+product_helper=$VAULT_HELPER
+# shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers
+VAULT_MODE_ARGS=(--mode persistent --image /volume/vault.img --image-size $((48 << 20)))
+# shellcheck disable=SC2034
+as_a() { VAULT_NAME=tazpod-share-a VAULT_MNT=/run/share/a; }
+# shellcheck disable=SC2034
+as_b() { VAULT_NAME=tazpod-share-b VAULT_MNT=/run/share/b; }
+printf 'pw' > pass
+
+as_a
+vault_expect 0 unlock <pass
+echo A > /run/share/a/who
+sync
+as_b
+vault_expect 0 recover
+as_a
+expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "A's vault after B's recovery"
+expect_eq "$(cat /run/share/a/who)" A "A's data after B's recovery"
+as_b
+rc=0; out=$(vault unlock <pass) || rc=$?
+echo "B's unlock: $out (exit $rc)"
+expect_eq "$rc" 3 "B's unlock while A has the vault"
+[[ $out == *"is in use"*"here as /dev/loop"* ]] || fail "the refusal does not say where the image is in use: $out"
+mapping_exists tazpod-share-b && fail "B's refused unlock left a mapping"
+count_loops
+expect_eq "$LOOPS" 1 "loop devices after B's refused unlock"
+mounted_here /run/share/b && fail "B's refused unlock mounted something"
+
+as_a
+vault_expect 0 lock
+as_b
+vault_expect 0 unlock <pass
+expect_eq "$(cat /run/share/b/who)" A "A's data in B's unlock"
+vault_expect 0 lock
+
+# A first unlock stopped half way (its image still vault.img.creating, a
+# loop device on it), and B beside it.
+rm /volume/vault.img
+as_a
+VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
+echo unlock.loop > "$crash_dir/point"
+(vault_exec unlock <pass >a.out 2>&1) & a_helper=$!
+deadline=$((SECONDS + 60))
+until [[ -f $crash_dir/reached ]]; do
+  (( SECONDS < deadline )) || fail "A's first unlock never reached unlock.loop: $(cat a.out)"
+  nap 0.05
+done
+rm -f "$crash_dir/point" "$crash_dir/reached"
+as_b
+VAULT_HELPER=$product_helper
+vault_expect 0 recover
+[[ -e /volume/vault.img.creating ]] || fail "B's recovery removed the image A is making"
+rc=0; out=$(vault unlock <pass) || rc=$?
+echo "B's first unlock: $out (exit $rc)"
+expect_eq "$rc" 3 "B's first unlock while A makes the vault"
+[[ $out == *"another container is making the vault"* ]] || fail "the refusal does not say why: $out"
+kill -CONT "$a_helper"
+rc=0; wait "$a_helper" || rc=$?
+expect_eq "$rc" 0 "A's first unlock, continued: $(cat a.out)"
+as_a
+vault_expect 0 lock
+as_b
+vault_expect 0 unlock <pass
+vault_expect 0 lock
+umount /volume
