@@ -51,11 +51,19 @@ nlohmann::json Refusal(const std::string& kind, const std::string& error) {
   return {{"v", kProtocolVersion}, {"ok", false}, {"kind", kind}, {"error", error}};
 }
 
-// The terminal of `pid` as the kernel knows it (/proc/PID/stat, tty_nr):
-// "pts/3", "tty1", or "none". Read here rather than trusted from the client.
-std::string TtyOf(pid_t pid) {
-  const std::optional<ProcStat> stat = ReadProcStat(pid);
+// The terminal of the process that connected as the kernel knows it
+// (/proc/PID/stat, tty_nr): "pts/3", "tty1", "none", or "unknown" once that
+// process is gone. Read here rather than trusted from the client. Read by
+// pid, then checked through the connection's pidfd: a pid goes to another
+// process only once its own is reaped, so one still there after the read
+// means the read was its. (Without SO_PEERPIDFD, before Linux 6.5, the pid
+// alone: a login whose maker is gone may show the tty of the pid's next
+// owner; docs/gate.md.)
+std::string TtyOf(const PeerCredentials& peer) {
+  if (peer.gone) return "unknown";
+  const std::optional<ProcStat> stat = ReadProcStat(peer.pid);
   if (!stat) return "unknown";
+  if (peer.pidfd && SendSignal(peer.pid, peer.pidfd->get(), 0) != 0) return "unknown";
   const unsigned long tty_nr = stat->tty_nr;
   if (tty_nr == 0) return "none";
   const unsigned major = (tty_nr >> 8) & 0xfff;
@@ -132,7 +140,7 @@ void Gate::Refused(const Caller& caller, const char* during, const std::string& 
 std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
 
 Gate::Caller Gate::CallerOf(const ControlRequest& request) {
-  return Caller{request.peer, TtyOf(request.peer.pid)};
+  return Caller{request.peer, TtyOf(request.peer)};
 }
 
 void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {

@@ -7,7 +7,8 @@
 // the login with the right passphrase. Named by pid, the unrelated process
 // was counted as the session, and would have kept the vault unlocked for
 // as long as it lived; named by the connection, the login is refused as
-// gone.
+// gone. The unrelated process has a terminal of its own, which the audit
+// line must not name as the login's.
 //
 // The gate is real, with a real control socket; the vault is a test double
 // that accepts any passphrase.
@@ -15,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -86,18 +89,46 @@ class AcceptingVault : public session::GateVault {
   _exit(reply.find(R"("ok":true)") != std::string::npos ? 1 : 2);
 }
 
+// In the process given the maker's pid: a controlling terminal of its own
+// (a new session, a pty opened without O_NOCTTY), said on `ready`, then a
+// wait to be killed.
+[[noreturn]] void WaitWithATerminal(int ready) {
+  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || setsid() < 0) _exit(5);
+  const char* name = ptsname(master);
+  if (name == nullptr || open(name, O_RDWR | O_CLOEXEC) < 0) _exit(6);
+  if (write(ready, "t", 1) != 1) _exit(7);
+  for (;;) pause();
+}
+
+// The tty of the gate.refused line in the gate's log, or "" if none.
+std::string RefusedTty(const std::string& log_path) {
+  std::ifstream log(log_path);
+  for (std::string line; std::getline(log, line);) {
+    if (line.find(" gate.refused ") == std::string::npos) continue;
+    const size_t at = line.find(" tty=");
+    if (at == std::string::npos) return "";
+    const size_t from = at + 5;
+    return line.substr(from, line.find(' ', from) - from);
+  }
+  return "";
+}
+
 // Runs as PID 1 of a new PID namespace: returns 0 when the login was
-// refused as gone and the process given the pid was left alone.
+// refused as gone, its audit line naming no terminal, and the process
+// given the pid was left alone.
 int HandedOnLogin() {
   alarm(60);  // PID 1 of the namespace: its end ends every process in it
   char dir[] = "/tmp/tazpod-gate-XXXXXX";
   if (mkdtemp(dir) == nullptr) return 20;
   const std::string socket_path = std::string(dir) + "/control.sock";
+  const std::string log_path = std::string(dir) + "/gate.log";
   const pid_t server = fork();
   if (server < 0) return 21;
   if (server == 0) {
     AcceptingVault vault;
-    tazpod::testing::ServeGate(socket_path, vault);
+    tazpod::testing::ServeGate(socket_path, vault, log_path);
   }
   if (!tazpod::testing::WaitUntilListening(socket_path)) return 32;
 
@@ -121,6 +152,8 @@ int HandedOnLogin() {
   close(go[0]);
 
   // The maker's pid, to a process that never asked for anything.
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return 35;
   pid_t given = -1;
   for (int attempt = 0; attempt < 20 && given != maker; ++attempt) {
     const int last = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
@@ -131,16 +164,15 @@ int HandedOnLogin() {
     if (!set) return 26;
     given = fork();
     if (given < 0) return 27;
-    if (given == 0) {
-      (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-      for (;;) pause();
-    }
+    if (given == 0) WaitWithATerminal(ready[1]);
     if (given != maker) {
       kill(given, SIGKILL);
       waitpid(given, nullptr, 0);  // or the wait for the heir below would take it
     }
   }
   if (given != maker) return 28;
+  char byte = 0;
+  if (read(ready[0], &byte, 1) != 1) return 36;
 
   if (write(go[1], "x", 1) != 1) return 29;
   // The heir is an orphan, reparented to this process (PID 1 here).
@@ -154,8 +186,10 @@ int HandedOnLogin() {
   kill(server, SIGKILL);
   while (wait(nullptr) > 0) {
   }
+  const std::string tty = RefusedTty(log_path);
   std::filesystem::remove_all(dir);
   if (!given_alive) return 31;
+  if (result == 0 && tty != "unknown") return tty.rfind("pts/", 0) == 0 ? 33 : 34;
   return result;
 }
 
@@ -166,10 +200,16 @@ TEST_CASE("gate: a login sent on a connection whose maker is gone is not counted
   const pid_t outer = fork();
   REQUIRE(outer >= 0);
   if (outer == 0) {
-    if (unshare(CLONE_NEWPID) != 0) _exit(40);
+    if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) _exit(40);
     const pid_t init = fork();  // PID 1 of the new namespace
     if (init < 0) _exit(41);
-    if (init == 0) _exit(HandedOnLogin());
+    if (init == 0) {
+      // The namespace's own /proc, where the gate reads its callers' pids.
+      if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        _exit(43);
+      _exit(HandedOnLogin());
+    }
     int status = 0;
     if (waitpid(init, &status, 0) != init) _exit(42);
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -177,6 +217,7 @@ TEST_CASE("gate: a login sent on a connection whose maker is gone is not counted
   int status = 0;
   REQUIRE(waitpid(outer, &status, 0) == outer);
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  INFO("0: refused as gone; 1: the login was let in, counted for the process given its pid; 2: another answer");
+  INFO("0: refused as gone; 1: the login was let in, counted for the process given its pid; 2: another answer; "
+       "33: refused, but its audit line names the terminal of the process given its pid; 34: no tty=unknown there");
   CHECK(code == 0);
 }

@@ -22,10 +22,11 @@ namespace tazpod::testing {
 
 // Serves the gate, over `vault`, on `socket_path` until killed; it dies
 // with its parent, or within a minute should a test fail. Its log lines go
-// nowhere. Exit status 11: the socket failed.
-[[noreturn]] inline void ServeGate(const std::string& socket_path, session::GateVault& vault) {
-  const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2(null, STDERR_FILENO);
+// to `log_path`, or nowhere. Exit status 11: the socket failed.
+[[noreturn]] inline void ServeGate(const std::string& socket_path, session::GateVault& vault,
+                                   const std::string& log_path = "/dev/null") {
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  dup2(log, STDERR_FILENO);
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
   alarm(60);
   boost::asio::io_context io;
