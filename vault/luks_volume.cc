@@ -1,5 +1,6 @@
 #include "vault/luks_volume.h"
 #include "vault/crash_point.h"
+#include "vault/pbkdf_memory.h"
 #include "vault/stale_mapping.h"
 
 #include <libcryptsetup.h>
@@ -50,13 +51,24 @@ VaultError WrongPassphrase(const char* step) {
   return {ErrorKind::kWrongPassphrase, step, "wrong passphrase"};
 }
 
+// The settings of a keyslot about to be made. Argon2's memory is kept
+// within the container's memory limit (vault/pbkdf_memory.h).
 crypt_pbkdf_type ToLibrary(const PbkdfSettings& s) {
   crypt_pbkdf_type p{};
   p.type = s.type.c_str();
   p.hash = "sha256";
   p.time_ms = s.time_ms;
   p.iterations = s.iterations;
-  p.max_memory_kb = s.type == CRYPT_KDF_PBKDF2 ? 0 : s.memory_kib;
+  p.max_memory_kb = 0;
+  if (s.type != CRYPT_KDF_PBKDF2) {
+    const std::optional<std::uint64_t> limit = OwnCgroupMemoryLimit();
+    p.max_memory_kb = ArgonMemoryWithin(s.memory_kib, limit);
+    if (p.max_memory_kb < s.memory_kib)
+      (void)std::fprintf(stderr,
+                         "tazpod-vault-helper: argon2 memory for the new keyslot capped to %u KiB (not %u): half the "
+                         "container's memory limit of %llu bytes; raise the limit for the configured cost\n",
+                         p.max_memory_kb, s.memory_kib, static_cast<unsigned long long>(*limit));
+  }
   p.parallel_threads = s.type == CRYPT_KDF_PBKDF2 ? 0 : s.parallel;
   p.flags = s.iterations > 0 ? CRYPT_PBKDF_NO_BENCHMARK : 0;
   return p;
