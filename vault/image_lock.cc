@@ -1,6 +1,7 @@
 #include "vault/image_lock.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <chrono>
@@ -8,7 +9,6 @@
 #include <cstring>
 #include <thread>
 
-#include "common/unique_fd.h"
 #include "vault/loop_device.h"
 
 namespace tazpod::vault {
@@ -18,12 +18,26 @@ namespace {
 constexpr auto kReleaseWait = std::chrono::seconds(2);
 constexpr auto kRetryEvery = std::chrono::milliseconds(20);
 
-struct flock WholeFileWriteLock() {
-  struct flock lock;
-  std::memset(&lock, 0, sizeof lock);
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;  // l_start 0, l_len 0: the whole file, however it grows
-  return lock;
+enum class Taken { kYes, kHeldElsewhere, kCannotLock };
+
+// Takes a whole-file lock of `type` on `fd`, trying again for up to 2 s
+// while another open file holds a conflicting one.
+Taken TakeLock(int fd, short type, const std::string& image) {
+  const auto deadline = std::chrono::steady_clock::now() + kReleaseWait;
+  for (;;) {
+    struct flock lock;
+    std::memset(&lock, 0, sizeof lock);
+    lock.l_type = type;
+    lock.l_whence = SEEK_SET;  // l_start 0, l_len 0: the whole file, however it grows
+    if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return Taken::kYes;
+    if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
+      (void)std::fprintf(stderr, "tazpod-vault-helper: cannot lock %s (%s): it is used unlocked; "
+                         "two containers must never use it at once\n", image.c_str(), std::strerror(errno));
+      return Taken::kCannotLock;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return Taken::kHeldElsewhere;
+    std::this_thread::sleep_for(kRetryEvery);
+  }
 }
 
 // Where the image is attached on this machine, for the refusal's message.
@@ -36,34 +50,40 @@ std::string AttachedHere(const std::string& image) {
 }  // namespace
 
 VaultStatus LockImage(int fd, const std::string& image) {
-  const auto deadline = std::chrono::steady_clock::now() + kReleaseWait;
-  for (;;) {
-    struct flock lock = WholeFileWriteLock();
-    if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return std::nullopt;
-    if (errno != EAGAIN && errno != EACCES) {
-      (void)std::fprintf(stderr, "tazpod-vault-helper: cannot lock %s (%s): it is used unlocked; "
-                         "two containers must never use it at once\n", image.c_str(), std::strerror(errno));
-      return std::nullopt;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(kRetryEvery);
-  }
-  return VaultError{ErrorKind::kBusy, "loop.lock",
+  if (TakeLock(fd, F_WRLCK, image) != Taken::kHeldElsewhere) return std::nullopt;
+  return VaultError{ErrorKind::kBusy, "in_use",
                     image + " is in use: another container has it attached (" + AttachedHere(image) +
                         "), and two must never use one image. If none runs, a container killed on that "
                         "machine left its mapping: remove it there (dmsetup remove tazpod-...)"};
 }
 
-bool ImageHeldElsewhere(const std::string& image) {
-  UniqueFd fd(open(image.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return false;
-  const auto deadline = std::chrono::steady_clock::now() + kReleaseWait;
-  for (;;) {
-    struct flock lock = WholeFileWriteLock();
-    if (fcntl(fd.get(), F_OFD_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) return false;
-    if (std::chrono::steady_clock::now() >= deadline) return true;
-    std::this_thread::sleep_for(kRetryEvery);
+UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
+  UniqueFd fd(open(image.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    *error = SystemError("loop.attach", "open " + image + ": " + std::strerror(errno));
+    return fd;
   }
+  if (auto e = LockImage(fd.get(), image)) {
+    *error = *e;
+    fd.Reset();
+  }
+  return fd;
+}
+
+UniqueFd HoldImage(const std::string& image, bool* busy) {
+  *busy = false;
+  UniqueFd fd(open(image.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd && TakeLock(fd.get(), F_RDLCK, image) == Taken::kHeldElsewhere) {
+    *busy = true;
+    fd.Reset();
+  }
+  return fd;
+}
+
+bool StillNamedBy(int fd, const std::string& path) {
+  struct stat held, named;
+  return fstat(fd, &held) == 0 && lstat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+         held.st_ino == named.st_ino;
 }
 
 }  // namespace tazpod::vault

@@ -8,30 +8,48 @@
 // image. It is taken on the descriptor handed to LOOP_CONFIGURE, whose open
 // file the loop device keeps: the lock lasts exactly as long as the
 // attachment, whoever attached it and whatever happened to that process,
-// and the kernel drops it when the loop device lets the file go. On a
-// network file system (NFS, CephFS) the lock is the server's, so it holds
-// between machines too.
+// and the kernel drops it when the loop device lets the file go.
+//
+// The rule for everyone else: detach what backs an image, or delete a
+// half-made one, only while holding a lock on it (a read lock is enough to
+// keep attachers out) and, to delete, only the file the path still names.
+//
+// Where the lock reaches: on a local file system, every container on that
+// kernel. On NFS or CephFS mounted with locking, the server's lock, so
+// between machines too; mounted without (NFS `nolock`, `local_lock`), or
+// on a FUSE file system that does not implement locks, the kernel locks
+// locally and another machine does not see it. A file system that refuses
+// locks outright is said on stderr, and the image is then used unlocked.
 //
 // A lock just given up may still be held for a moment: the kernel releases
 // a loop device's file after the device leaves sysfs, sometimes from a work
-// queue. Both functions therefore wait up to 2 s for it to go.
+// queue. Taking a lock therefore waits up to 2 s for it to go.
 #pragma once
 
 #include <string>
 
+#include "common/unique_fd.h"
 #include "vault/vault_error.h"
 
 namespace tazpod::vault {
 
-// Takes the lock on `fd`, open read-write on `image`. kBusy when another
-// attachment holds it. A file system that cannot lock at all (some FUSE
-// ones) is not an error: that is said on stderr, and the image is used
-// unlocked, as before this lock existed.
+// Takes the write lock on `fd`, open read-write on `image`. kBusy, step
+// "in_use", when another attachment holds it.
 VaultStatus LockImage(int fd, const std::string& image);
 
-// Whether another attachment holds the lock on `image`: its loop devices,
-// its half-made file, are not ours to detach or delete. False when there is
-// no such file, or its file system cannot tell.
-bool ImageHeldElsewhere(const std::string& image);
+// Opens `image` read-write without following a link and takes its write
+// lock, for an attachment. On failure an invalid descriptor and *error set.
+UniqueFd OpenLockedImage(const std::string& image, VaultError* error);
+
+// Opens `image` read-only and takes a read lock on it, which keeps any
+// attacher out while it is held. An invalid descriptor when there is no
+// such file (and *busy false), or when another attachment holds the image
+// (*busy true). Other failures (a file system that cannot lock) give a
+// descriptor without a lock: the caller goes on as before the lock existed.
+UniqueFd HoldImage(const std::string& image, bool* busy);
+
+// Whether the file open as `fd` is still the one `path` names (a file
+// deleted, or replaced by another, is not).
+bool StillNamedBy(int fd, const std::string& path);
 
 }  // namespace tazpod::vault

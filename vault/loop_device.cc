@@ -1,5 +1,4 @@
 #include "vault/loop_device.h"
-#include "vault/image_lock.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -52,18 +51,7 @@ UniqueFd OpenLoopNode(int number, std::string& path, VaultError* error) {
 
 }  // namespace
 
-LoopDevice LoopDevice::Attach(const std::string& image, VaultError* error) {
-  UniqueFd image_fd(open(image.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
-  if (!image_fd) {
-    *error = SystemError("loop.attach", Errno(("open " + image).c_str()));
-    return LoopDevice();
-  }
-  // Before the loop device takes the file: its lock then lasts as long as
-  // the attachment (vault/image_lock.h).
-  if (auto e = LockImage(image_fd.get(), image)) {
-    *error = *e;
-    return LoopDevice();
-  }
+LoopDevice LoopDevice::Attach(UniqueFd image_fd, const std::string& image, VaultError* error) {
   UniqueFd control(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (!control) {
     *error = SystemError("loop.control",

@@ -22,10 +22,11 @@ namespace tazpod::vault {
 
 class LoopDevice {
  public:
-  // Attaches `image` read-write, holding the image's lock
-  // (vault/image_lock.h): kBusy when another attachment holds it. On
+  // Attaches the file open read-write as `image_fd` (`image` is its path,
+  // for sysfs and messages). The loop device keeps that open file, and with
+  // it the image's lock the caller took on it (vault/image_lock.h). On
   // failure returns an invalid LoopDevice and sets *error.
-  static LoopDevice Attach(const std::string& image, VaultError* error);
+  static LoopDevice Attach(UniqueFd image_fd, const std::string& image, VaultError* error);
 
   LoopDevice() = default;
   LoopDevice(LoopDevice&&) = default;

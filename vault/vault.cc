@@ -145,14 +145,33 @@ VaultStatus DetachLoopsOf(const std::string& image, const char* step) {
 // `vault.img` that no passphrase can open.
 std::string Creating(const std::string& image) { return image + ".creating"; }
 
-// Detaches what backs an interrupted creation's image and deletes it.
+// Detaches what backs `image`, unless another attachment holds its lock:
+// then what backs it is that attachment's (vault/image_lock.h). The hold
+// keeps attachers out while the loop devices are detached.
+VaultStatus DetachOwnLoopsOf(const std::string& image, const char* step) {
+  bool busy = false;
+  UniqueFd hold = HoldImage(image, &busy);
+  if (busy) return std::nullopt;
+  return DetachLoopsOf(image, step);
+}
+
+// Detaches what backs an interrupted creation's image and deletes it; kBusy
+// (step "no_image": there is no vault here yet) when it is another
+// container's creation under way, which holds the lock on it.
 VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   const std::string creating = Creating(image);
+  bool busy = false;
+  UniqueFd hold = HoldImage(creating, &busy);
+  if (busy)
+    return VaultError{ErrorKind::kBusy, "no_image",
+                      "another container is making the vault " + image + " right now; two must never use one image"};
   if (auto e = DetachLoopsOf(creating, step)) return e;
   // Only when there is one: a read-only volume must not fail here (unlink
-  // answers EROFS there even for a file that does not exist).
+  // answers EROFS there even for a file that does not exist). And only the
+  // file held: one that another creation put there since is not ours.
   struct stat st;
   if (lstat(creating.c_str(), &st) != 0) return std::nullopt;
+  if (hold && !StillNamedBy(hold.get(), creating)) return std::nullopt;
   if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
   return std::nullopt;
 }
@@ -221,7 +240,7 @@ VaultStatus Vault::EnsureEnclave() {
   return MountFs("tazpod-enclave", config_.enclave_dir, "tmpfs", options, "enclave");
 }
 
-VaultStatus Vault::CreateImage(bool* created) {
+VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
   *created = false;
   const std::string final_image = config_.ResolvedImagePath();
   if (auto e = RefuseSymlink(final_image, "image")) return e;
@@ -239,9 +258,6 @@ VaultStatus Vault::CreateImage(bool* created) {
   }
   // What an earlier, interrupted creation left (recovery removes it too),
   // unless it is another container's creation under way.
-  if (ImageHeldElsewhere(Creating(final_image)))
-    return VaultError{ErrorKind::kBusy, "image",
-                      "another container is making the vault " + final_image + " right now; two must never use one image"};
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::string image = Creating(final_image);
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -250,7 +266,14 @@ VaultStatus Vault::CreateImage(bool* created) {
       return VaultError{ErrorKind::kInvalid, "image", final_image + " is on a read-only file system; mount the volume read-write"};
     return SystemError("image", Errno("create " + image));
   }
+  // Locked from the start, and the same descriptor goes to the loop device:
+  // another container's recovery leaves it alone while it is being filled.
+  // One that took it between the create and the lock may have deleted it.
+  if (LockImage(fd.get(), image) || !StillNamedBy(fd.get(), image))
+    return VaultError{ErrorKind::kBusy, "no_image",
+                      "another container is making the vault " + final_image + " right now; two must never use one image"};
   *created = true;
+  CrashPoint("unlock.create");
   // Nothing half made stays behind when the file cannot be made whole.
   const auto discard = [&] {
     unlink(image.c_str());
@@ -272,6 +295,7 @@ VaultStatus Vault::CreateImage(bool* created) {
     discard();
     return error;
   }
+  *image_fd = std::move(fd);
   return std::nullopt;
 }
 
@@ -288,12 +312,17 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   }
   if (auto e = EnsureEnclave()) return e;
   bool created = false;
-  if (auto e = CreateImage(&created)) return e;
+  UniqueFd image_fd;
+  if (auto e = CreateImage(&created, &image_fd)) return e;
   const std::string image = config_.ResolvedImagePath();
   NewImageGuard image_guard(Creating(image), created);
 
   VaultError error;
-  LoopDevice loop = LoopDevice::Attach(created ? Creating(image) : image, &error);
+  if (!created) {
+    image_fd = OpenLockedImage(image, &error);
+    if (!image_fd) return error;
+  }
+  LoopDevice loop = LoopDevice::Attach(std::move(image_fd), created ? Creating(image) : image, &error);
   if (!loop.valid()) return error;
   CrashPoint("unlock.loop");
   if (created) {
@@ -409,7 +438,7 @@ VaultStatus Vault::Lock() {
   CrashPoint("lock.deactivate");
   // Autoclear detaches the loop device with the mapping; one left over from
   // an older run (or another tool) is detached here.
-  auto detached = DetachLoopsOf(config_.ResolvedImagePath(), "loop.detach");
+  auto detached = DetachOwnLoopsOf(config_.ResolvedImagePath(), "loop.detach");
   lap(lock_timings_.detach_us);
   return detached;
 }
@@ -484,14 +513,36 @@ VaultStatus Vault::RequireImage(const char* step) const {
   return std::nullopt;
 }
 
+VaultStatus Vault::HeaderDevice(std::string* device) const {
+  // Attached: through our loop device. libcryptsetup then locks the device
+  // (under /run/cryptsetup), not the image file: on NFS its flock of the
+  // file would wait on the loop device's own lock (vault/image_lock.h)
+  // until the operation timed out.
+  if (MappingExists(config_.mapping_name)) {
+    *device = MappingBackingDevice(config_.mapping_name);
+    if (!device->empty()) return std::nullopt;
+  }
+  // Not ours: the same wait, on another container's attachment.
+  *device = config_.ResolvedImagePath();
+  bool busy = false;
+  UniqueFd hold = HoldImage(*device, &busy);
+  if (busy)
+    return VaultError{ErrorKind::kBusy, "in_use", *device + " is in use: another container has it attached"};
+  return std::nullopt;
+}
+
 VaultStatus Vault::Verify(const SecretBuffer& passphrase) const {
   if (auto e = RequireImage("verify")) return e;
-  return VerifyPassphrase(config_.ResolvedImagePath(), passphrase);
+  std::string device;
+  if (auto e = HeaderDevice(&device)) return e;
+  return VerifyPassphrase(device, passphrase);
 }
 
 VaultStatus Vault::ChangePassphrase(const SecretBuffer& old_passphrase, const SecretBuffer& new_passphrase) {
   if (auto e = RequireImage("passwd")) return e;
-  return vault::ChangePassphrase(config_.ResolvedImagePath(), old_passphrase, new_passphrase, config_.pbkdf);
+  std::string device;
+  if (auto e = HeaderDevice(&device)) return e;
+  return vault::ChangePassphrase(device, old_passphrase, new_passphrase, config_.pbkdf);
 }
 
 VaultStatus Vault::Recover() {
@@ -511,13 +562,12 @@ VaultStatus Vault::Recover() {
   // What is left attached is ours to detach, unless it holds the image's
   // lock: then it is another container's live vault (vault/image_lock.h).
   const std::string image = config_.ResolvedImagePath();
-  if (!ImageHeldElsewhere(image)) {
-    if (auto e = DetachLoopsOf(image, "recover.loop")) return e;
-  }
+  if (auto e = DetachOwnLoopsOf(image, "recover.loop")) return e;
   // A first unlock that was interrupted: its half-made image goes (not one
   // that another container is making).
-  if (ImageHeldElsewhere(Creating(image))) return std::nullopt;
-  return RemoveHalfMadeImage(image, "recover.image");
+  auto removed = RemoveHalfMadeImage(image, "recover.image");
+  if (removed && removed->kind == ErrorKind::kBusy) return std::nullopt;
+  return removed;
 }
 
 }  // namespace tazpod::vault

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 #include "vault/luks_volume.h"
 #include "vault/vault_error.h"
 #include "vault/vault_state.h"
@@ -112,7 +113,14 @@ class Vault {
   // For operations on an existing image only: no symlink, and a regular
   // file there. Looks at the image alone (every login's verify calls it).
   VaultStatus RequireImage(const char* step) const;
-  VaultStatus CreateImage(bool* created);
+  // Where verify and passwd read the LUKS2 header: the loop device while
+  // the vault is attached, else the image; kBusy (step "in_use") when
+  // another container has the image attached.
+  VaultStatus HeaderDevice(std::string* device) const;
+  // A first unlock's image, `vault.img.creating`, made whole and locked
+  // (vault/image_lock.h): *created true and its descriptor in *image_fd.
+  // Nothing to make when the image exists.
+  VaultStatus CreateImage(bool* created, UniqueFd* image_fd);
 
   void RunHooksOf(const std::vector<std::string>& hooks, const char* phase);
   // The device of the vault's file system (the mapping's), or 0 when the

@@ -1,9 +1,11 @@
 # Two "containers" given one persistent image (a ReadWriteMany volume, a
 # replacement pod started before the old one stopped), each with its own
 # mapping name and mount point: while A has the vault attached, B's
-# recovery leaves A's loop device alone and B's unlock is refused (exit 3,
-# "in use"), attaching nothing, so ext4 is never mounted twice. Once A
-# locks, B unlocks it. The same while A is still making the vault: B's
+# recovery and B's lock leave A's loop device alone, and B's unlock and
+# verify are refused (exit 3, "in use"), attaching nothing, so ext4 is
+# never mounted twice; A's own verify goes through its loop device. Once A
+# locks, B unlocks it. The same while A is still making the vault (stopped
+# right after creating vault.img.creating, before filling it): B's
 # recovery keeps A's half-made image, and B's first unlock is refused.
 # (vault/image_lock.h: an OFD lock held by the loop device's open file.)
 # timeout: 240
@@ -39,6 +41,13 @@ mapping_exists tazpod-share-b && fail "B's refused unlock left a mapping"
 count_loops
 expect_eq "$LOOPS" 1 "loop devices after B's refused unlock"
 mounted_here /run/share/b && fail "B's refused unlock mounted something"
+rc=0; out=$(vault verify <pass) || rc=$?
+echo "B's verify: $out (exit $rc)"
+expect_eq "$rc" 3 "B's verify while A has the vault"
+vault_expect 0 lock
+as_a
+expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "A's vault after B's lock"
+vault_expect 0 verify <pass
 
 as_a
 vault_expect 0 lock
@@ -52,11 +61,11 @@ vault_expect 0 lock
 rm /volume/vault.img
 as_a
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
-echo unlock.loop > "$crash_dir/point"
+echo unlock.create > "$crash_dir/point"
 (vault_exec unlock <pass >a.out 2>&1) & a_helper=$!
 deadline=$((SECONDS + 60))
 until [[ -f $crash_dir/reached ]]; do
-  (( SECONDS < deadline )) || fail "A's first unlock never reached unlock.loop: $(cat a.out)"
+  (( SECONDS < deadline )) || fail "A's first unlock never reached unlock.create: $(cat a.out)"
   nap 0.05
 done
 rm -f "$crash_dir/point" "$crash_dir/reached"
