@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 namespace tazpod::vault {
 
@@ -45,6 +46,22 @@ CryptDevice Load(const std::string& device, const char* step, VaultError* error)
   }
   crypt_volume_key_keyring(cd.get(), 0);
   return cd;
+}
+
+// The keyslots in use.
+std::vector<int> ActiveKeyslots(crypt_device* cd) {
+  std::vector<int> slots;
+  const int count = crypt_keyslot_max(CRYPT_LUKS2);
+  for (int slot = 0; slot < count; ++slot) {
+    const crypt_keyslot_info info = crypt_keyslot_status(cd, slot);
+    if (info == CRYPT_SLOT_ACTIVE || info == CRYPT_SLOT_ACTIVE_LAST) slots.push_back(slot);
+  }
+  return slots;
+}
+
+// Whether `passphrase` opens keyslot `slot` (activating nothing).
+bool Opens(crypt_device* cd, int slot, const SecretBuffer& passphrase) {
+  return crypt_activate_by_passphrase(cd, nullptr, slot, passphrase.data(), passphrase.size(), 0) >= 0;
 }
 
 VaultError WrongPassphrase(const char* step) {
@@ -148,39 +165,57 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
   VaultError error;
   CryptDevice cd = Load(device, "luks.passwd", &error);
   if (!cd) return error;
-  crypt_pbkdf_type kdf = ToLibrary(pbkdf);
-  int rc = crypt_set_pbkdf_type(cd.get(), &kdf);
-  if (rc < 0) return SystemError("luks.passwd", Describe("crypt_set_pbkdf_type", rc));
   // Not crypt_keyslot_change_by_passphrase: when the keyslot area has no
   // room left, it writes the new key over the old slot, and a kill between
   // its wipe and its write leaves no passphrase that opens the vault. Here
-  // the new slot is added beside the old one and only then is the old one
-  // destroyed, so every moment has at least one working passphrase.
-  SecretBuffer volume_key(static_cast<size_t>(std::max(crypt_get_volume_key_size(cd.get()), 1)));
-  if (!volume_key.valid()) return SystemError("luks.passwd", "no memory for the volume key");
-  size_t key_size = volume_key.capacity();
-  const int old_slot = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), &key_size,
-                                            old_passphrase.data(), old_passphrase.size());
-  if (old_slot == -EPERM) return WrongPassphrase("luks.passwd");
-  if (old_slot < 0) return SystemError("luks.passwd", Describe("crypt_volume_key_get", old_slot));
-  const int new_slot = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), key_size,
-                                                       new_passphrase.data(), new_passphrase.size());
-  if (new_slot < 0) {
-    // A change killed after its add leaves both slots; the same change
-    // asked again finds the new passphrase already in place and finishes
-    // (after libcryptsetup's log line "No space for new keyslot.").
-    const int done_slot = crypt_activate_by_passphrase(cd.get(), nullptr, CRYPT_ANY_SLOT, new_passphrase.data(),
-                                                       new_passphrase.size(), 0);
-    if (done_slot < 0 || done_slot == old_slot)
-      return VaultError{ErrorKind::kInvalid, "luks.passwd",
-                        "no room for a new keyslot beside the old one (" +
-                            Describe("crypt_keyslot_add_by_volume_key", new_slot) + "); the passphrase is unchanged"};
-  }
+  // the new passphrase gets a slot of its own before the old one's go, so
+  // every moment has at least one working passphrase.
+  const std::vector<int> before = ActiveKeyslots(cd.get());
+  int old_slot = -1;
+  int new_slot = -1;
+  {
+    SecretBuffer volume_key(static_cast<size_t>(std::max(crypt_get_volume_key_size(cd.get()), 1)));
+    if (!volume_key.valid() || !volume_key.locked())
+      return SystemError("luks.passwd", "cannot lock memory for the volume key (CAP_IPC_LOCK or RLIMIT_MEMLOCK)");
+    size_t key_size = volume_key.capacity();
+    old_slot = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), &key_size, old_passphrase.data(),
+                                    old_passphrase.size());
+    if (old_slot == -EPERM) return WrongPassphrase("luks.passwd");
+    if (old_slot < 0) return SystemError("luks.passwd", Describe("crypt_volume_key_get", old_slot));
+    // A change killed between its steps left the new passphrase a slot:
+    // asked again, it uses that one rather than add a second. Looked for
+    // only where there are other slots: each try is a key derivation.
+    for (int slot : before) {
+      if (slot != old_slot && Opens(cd.get(), slot, new_passphrase)) {
+        new_slot = slot;
+        break;
+      }
+    }
+    if (new_slot < 0) {
+      crypt_pbkdf_type kdf = ToLibrary(pbkdf);
+      const int rc = crypt_set_pbkdf_type(cd.get(), &kdf);
+      if (rc < 0) return SystemError("luks.passwd", Describe("crypt_set_pbkdf_type", rc));
+      new_slot = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), key_size,
+                                                 new_passphrase.data(), new_passphrase.size());
+      // libcryptsetup's answer (and log line "No space for new keyslot.")
+      // when the keyslot area is full.
+      if (new_slot == -EINVAL)
+        return VaultError{ErrorKind::kInvalid, "luks.passwd",
+                          "no room for a new keyslot beside the old one (" +
+                              Describe("crypt_keyslot_add_by_volume_key", new_slot) + "); the passphrase is unchanged"};
+      if (new_slot < 0) return SystemError("luks.passwd", Describe("crypt_keyslot_add_by_volume_key", new_slot));
+    }
+  }  // the volume key is wiped here
   CrashPoint("passwd.added");
-  rc = crypt_keyslot_destroy(cd.get(), old_slot);
-  if (rc < 0)
-    return SystemError("luks.passwd", Describe("crypt_keyslot_destroy", rc) +
-                                          " (the old passphrase and the new one both open the vault)");
+  // Every slot the old passphrase opens goes, but the new one's: also a
+  // second one an earlier interrupted change left.
+  for (int slot : before) {
+    if (slot == new_slot || (slot != old_slot && !Opens(cd.get(), slot, old_passphrase))) continue;
+    const int rc = crypt_keyslot_destroy(cd.get(), slot);
+    if (rc < 0)
+      return SystemError("luks.passwd", Describe("crypt_keyslot_destroy", rc) +
+                                            " (the old passphrase and the new one both open the vault)");
+  }
   return std::nullopt;
 }
 

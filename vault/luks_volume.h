@@ -52,11 +52,12 @@ VaultStatus ActivateLuks2(const std::string& device, const std::string& name,
 VaultStatus VerifyPassphrase(const std::string& device, const SecretBuffer& passphrase);
 
 // Replaces the passphrase; no re-encryption. The new passphrase gets a
-// keyslot of its own before the old one's is destroyed, so a kill at any
-// moment leaves at least one of the two working (both, between the steps:
-// crash point passwd.added). It therefore needs room for one more keyslot
-// in the keyslot area, and says so when there is none. Asked again after
-// such a kill, the same change finishes.
+// keyslot of its own before every keyslot the old one opens is destroyed,
+// so a kill at any moment leaves at least one of the two working (both,
+// between the steps: crash point passwd.added). It therefore needs room for
+// one more keyslot in the keyslot area, and says so when there is none.
+// Asked again after such a kill, the same change uses the new passphrase's
+// slot and finishes.
 VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_passphrase,
                              const SecretBuffer& new_passphrase, const PbkdfSettings& pbkdf);
 

@@ -61,6 +61,19 @@ expect_eq "$rc" 2 "the old passphrase once the change finished"
 rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
 expect_eq "$rc" 0 "the new passphrase once the change finished"
 expect_eq "$(slots)" 1 "keyslots once the change finished"
+# The same where the area has room to spare: the new passphrase's slot is
+# used, not doubled (a second one would outlive the next change).
+fresh 16m 'first pass'
+printf 'first pass\nsecond pass' | cryptsetup luksAddKey -q --pbkdf argon2id --pbkdf-force-iterations 4 \
+  --pbkdf-memory 1024 --pbkdf-parallel 1 vault.img 2>/dev/null
+rc=0; printf 'first pass\0second pass' | H passwd >/dev/null || rc=$?
+expect_eq "$rc" 0 "passwd asked again, room to spare"
+expect_eq "$(slots)" 1 "keyslots once the change finished, room to spare"
+rc=0; printf 'second pass\0third pass' | H passwd >/dev/null || rc=$?
+expect_eq "$rc" 0 "the next passwd"
+rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
+expect_eq "$rc" 2 "the passphrase two changes ago"
+fresh 512k 'second pass'
 # Another change on a full area is refused and loses nothing.
 printf 'second pass\nthird pass' | cryptsetup luksAddKey -q --pbkdf argon2id --pbkdf-force-iterations 4 \
   --pbkdf-memory 1024 --pbkdf-parallel 1 vault.img 2>/dev/null
