@@ -63,7 +63,7 @@ std::string TtyOf(const PeerCredentials& peer) {
   if (peer.gone) return "unknown";
   const std::optional<ProcStat> stat = ReadProcStat(peer.pid);
   if (!stat) return "unknown";
-  if (peer.pidfd && SendSignal(peer.pid, peer.pidfd->get(), 0) != 0) return "unknown";
+  if (peer.pidfd && SendSignal(peer.pid, peer.pidfd->get(), 0) == ESRCH) return "unknown";
   const unsigned long tty_nr = stat->tty_nr;
   if (tty_nr == 0) return "none";
   const unsigned major = (tty_nr >> 8) & 0xfff;

@@ -90,15 +90,16 @@ class AcceptingVault : public session::GateVault {
 }
 
 // In the process given the maker's pid: a controlling terminal of its own
-// (a new session, a pty opened without O_NOCTTY), said on `ready`, then a
-// wait to be killed.
+// (a new session, a pty opened without O_NOCTTY), said on `ready` with its
+// pid, then a wait to be killed.
 [[noreturn]] void WaitWithATerminal(int ready) {
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
   const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || setsid() < 0) _exit(5);
   const char* name = ptsname(master);
   if (name == nullptr || open(name, O_RDWR | O_CLOEXEC) < 0) _exit(6);
-  if (write(ready, "t", 1) != 1) _exit(7);
+  const pid_t self = getpid();
+  if (write(ready, &self, sizeof self) != static_cast<ssize_t>(sizeof self)) _exit(7);
   for (;;) pause();
 }
 
@@ -170,9 +171,12 @@ int HandedOnLogin() {
       waitpid(given, nullptr, 0);  // or the wait for the heir below would take it
     }
   }
+  close(ready[1]);  // an early exit of `given` then ends the read below
   if (given != maker) return 28;
-  char byte = 0;
-  if (read(ready[0], &byte, 1) != 1) return 36;
+  // Processes of failed attempts may have said so before they were killed.
+  for (pid_t said = 0; said != given;) {
+    if (read(ready[0], &said, sizeof said) != static_cast<ssize_t>(sizeof said)) return 36;
+  }
 
   if (write(go[1], "x", 1) != 1) return 29;
   // The heir is an orphan, reparented to this process (PID 1 here).
