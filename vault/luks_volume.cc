@@ -68,9 +68,10 @@ VaultError WrongPassphrase(const char* step) {
   return {ErrorKind::kWrongPassphrase, step, "wrong passphrase"};
 }
 
-// The settings of a keyslot about to be made. Argon2's memory is kept
-// within the container's memory limit (vault/pbkdf_memory.h).
-crypt_pbkdf_type ToLibrary(const PbkdfSettings& s) {
+// The settings of a keyslot about to be made, in *out. Argon2's memory is
+// kept within the container's memory limit (vault/pbkdf_memory.h); a
+// keyslot that would be left weaker than its floor is refused.
+VaultStatus ToLibrary(const PbkdfSettings& s, const char* step, crypt_pbkdf_type* out) {
   crypt_pbkdf_type p{};
   p.type = s.type.c_str();
   p.hash = "sha256";
@@ -78,17 +79,26 @@ crypt_pbkdf_type ToLibrary(const PbkdfSettings& s) {
   p.iterations = s.iterations;
   p.max_memory_kb = 0;
   if (s.type != CRYPT_KDF_PBKDF2) {
-    const std::optional<std::uint64_t> limit = OwnCgroupMemoryLimit();
-    p.max_memory_kb = ArgonMemoryWithin(s.memory_kib, limit);
-    if (p.max_memory_kb < s.memory_kib)
+    const std::optional<MemoryBudget> budget = OwnCgroupMemoryBudget();
+    p.max_memory_kb = ArgonMemoryWithin(s.memory_kib, budget);
+    if (p.max_memory_kb < s.memory_kib) {
+      const std::string within = "the container's memory limit of " + std::to_string(budget->limit_bytes >> 20) +
+                                 " MiB, " + std::to_string(budget->used_bytes >> 20) + " MiB of it in use";
+      if (p.max_memory_kb < ArgonMemoryFloor(s.memory_kib))
+        return VaultError{ErrorKind::kInvalid, step,
+                          "argon2 would get only " + std::to_string(p.max_memory_kb) + " KiB for the new keyslot (" +
+                              within + "; vault.pbkdf_memory_kib is " + std::to_string(s.memory_kib) +
+                              "): raise the limit, at least to twice the cost"};
       (void)std::fprintf(stderr,
-                         "tazpod-vault-helper: argon2 memory for the new keyslot capped to %u KiB (not %u): half the "
-                         "container's memory limit of %llu bytes; raise the limit for the configured cost\n",
-                         p.max_memory_kb, s.memory_kib, static_cast<unsigned long long>(*limit));
+                         "tazpod-vault-helper: argon2 memory for the new keyslot capped to %u KiB (not %u): %s; "
+                         "raise the limit for the configured cost\n",
+                         p.max_memory_kb, s.memory_kib, within.c_str());
+    }
   }
   p.parallel_threads = s.type == CRYPT_KDF_PBKDF2 ? 0 : s.parallel;
   p.flags = s.iterations > 0 ? CRYPT_PBKDF_NO_BENCHMARK : 0;
-  return p;
+  *out = p;
+  return std::nullopt;
 }
 
 // libcryptsetup's own messages: errors go to stderr (PID 1 logs the helper's
@@ -122,7 +132,8 @@ VaultStatus FormatLuks2(const std::string& device, const SecretBuffer& passphras
     rc = crypt_set_metadata_size(cd.get(), layout.metadata_bytes, layout.keyslots_bytes);
     if (rc < 0) return VaultError{ErrorKind::kInvalid, "luks.format", Describe("crypt_set_metadata_size", rc)};
   }
-  crypt_pbkdf_type kdf = ToLibrary(pbkdf);
+  crypt_pbkdf_type kdf{};
+  if (auto e = ToLibrary(pbkdf, "luks.format", &kdf)) return e;
   crypt_params_luks2 params{};
   params.pbkdf = &kdf;
   params.sector_size = 0;  // let libcryptsetup pick (4096 on 4K-capable devices)
@@ -192,7 +203,8 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
       }
     }
     if (new_slot < 0) {
-      crypt_pbkdf_type kdf = ToLibrary(pbkdf);
+      crypt_pbkdf_type kdf{};
+      if (auto e = ToLibrary(pbkdf, "luks.passwd", &kdf)) return e;
       const int rc = crypt_set_pbkdf_type(cd.get(), &kdf);
       if (rc < 0) return SystemError("luks.passwd", Describe("crypt_set_pbkdf_type", rc));
       new_slot = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), key_size,

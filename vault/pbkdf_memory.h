@@ -4,9 +4,16 @@
 // container's limit is its cgroup's, often far below: a first unlock or a
 // passphrase change with the default 1 GiB in a container limited to
 // 512 MiB is killed by the out-of-memory killer half way through, with
-// nothing to say why. So a new keyslot's memory is also capped at half the
-// cgroup's memory limit, and the helper says so when it caps. (Opening a
-// keyslot takes what it was made with; that is not ours to change.)
+// nothing to say why. So a new keyslot's memory is also kept within the
+// cgroup's limit: at most half of it, and at most what is not in use below
+// it (a RAM-mode enclave's image counts), less a margin for the work after
+// (mkfs). The helper says when it caps, and refuses a keyslot the cap would
+// leave weaker than ArgonMemoryFloor. Opening a keyslot takes the memory it
+// was made with; that is not ours to change.
+//
+// Only limits the container can see count: its own cgroup's and those of
+// its ancestors inside its cgroup namespace (a pod-level limit above it is
+// not visible, but a container's is set below it).
 #pragma once
 
 #include <cstdint>
@@ -15,17 +22,30 @@
 
 namespace tazpod::vault {
 
-// The memory limit, in bytes, of the cgroup `proc_self_cgroup` (the text of
-// /proc/self/cgroup) names, found under `cgroup_root` (/sys/fs/cgroup):
-// the tightest of that cgroup's and its ancestors' (cgroup v2 memory.max,
-// or v1 memory.limit_in_bytes). nullopt when none is set or readable.
-std::optional<std::uint64_t> CgroupMemoryLimit(const std::string& proc_self_cgroup, const std::string& cgroup_root);
+// A memory limit of a cgroup, and what that cgroup has in use.
+struct MemoryBudget {
+  std::uint64_t limit_bytes = 0;
+  std::uint64_t used_bytes = 0;
+};
+
+// The budget, among the cgroup `proc_self_cgroup` (the text of
+// /proc/self/cgroup) names and its ancestors, with the least room left
+// (cgroup v2 memory.max and memory.current; v1 memory.limit_in_bytes and
+// memory.usage_in_bytes), found through the cgroup mounts `mountinfo` (the
+// text of /proc/self/mountinfo) lists, under `root` (empty but in tests).
+// nullopt when no limit is set or readable.
+std::optional<MemoryBudget> CgroupMemoryBudget(const std::string& proc_self_cgroup, const std::string& mountinfo,
+                                               const std::string& root = "");
 
 // The same for the calling process.
-std::optional<std::uint64_t> OwnCgroupMemoryLimit();
+std::optional<MemoryBudget> OwnCgroupMemoryBudget();
 
-// `wanted_kib`, or less: at most half of `limit_bytes` (when there is one),
-// and never below argon2's 32 KiB.
-std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, std::optional<std::uint64_t> limit_bytes);
+// `wanted_kib`, or less: at most half the limit, and at most the room left
+// under it less 16 MiB. Without a budget, `wanted_kib`.
+std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::optional<MemoryBudget>& budget);
+
+// The least a capped keyslot may get: 64 MiB, or the configured cost when
+// that is less. Below it the keyslot is refused rather than made weak.
+std::uint32_t ArgonMemoryFloor(std::uint32_t wanted_kib);
 
 }  // namespace tazpod::vault

@@ -317,7 +317,7 @@ TEST_CASE("config: libcryptsetup's PBKDF limits are checked at start, whatever t
 
 TEST_CASE("config: the keyslot area holds two keyslots, so a passphrase change never overwrites the only one") {
   for (const char* text : {"[vault]\nluks2_keyslots_size = \"252K\"\n",     // one keyslot
-                           "[vault]\nluks2_keyslots_size = 512000\n",       // not whole 4 KiB blocks
+                           "[vault]\nluks2_keyslots_size = 520000\n",       // not whole 4 KiB blocks
                            "[vault]\nluks2_keyslots_size = 516095\n",
                            "[vault]\nluks2_keyslots_size = \"129M\"\n"}) {  // above libcryptsetup's 128 MiB
     INFO(text);
