@@ -17,6 +17,7 @@
 #include "common/unique_fd.h"
 #include "init/main_child.h"
 #include "init/mount_namespace.h"
+#include "init/signal_names.h"
 #include "init/signals.h"
 #include "vault/passphrase_limits.h"
 
@@ -67,7 +68,9 @@ struct VaultService::Run {
   char chunk[512];
   bool eof = false;
   bool exited = false;
-  int exit_code = -1;
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // that signal
+  bool timed_out = false;  // killed by us, at operation_timeout
   bool answered = false;  // the operation's caller has its result
   int answered_code = -1;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -75,6 +78,29 @@ struct VaultService::Run {
   std::string operation;
   std::function<void(int, std::string)> finished;
 };
+
+namespace {
+
+// The result line for a helper that ended without printing one: what PID 1
+// knows of its end, for the caller and the state's reason.
+std::string EndWithoutResult(bool timed_out, int signal, int exit_code, std::chrono::milliseconds timeout) {
+  std::string why;
+  if (timed_out) {
+    why = "the vault helper was killed after vault.operation_timeout (" + std::to_string(timeout.count()) + " ms)";
+  } else if (signal == SIGKILL) {
+    // Not by us: the kernel's out-of-memory killer is the likely one when
+    // argon2 needs more than the container's memory limit leaves.
+    why = "the vault helper was killed by SIGKILL, not by tazpod: by the out-of-memory killer if the container's "
+          "memory limit is below what the vault's argon2 keyslot needs (docs/vault.md), or by someone else";
+  } else if (signal != 0) {
+    why = "the vault helper was killed by " + SignalName(signal);
+  } else {
+    why = "the vault helper exited " + std::to_string(exit_code) + " without a result";
+  }
+  return "result=error kind=system step=helper message=\"" + why + "\"";
+}
+
+}  // namespace
 
 std::string VaultService::running_operation() const { return running_ ? running_->operation : ""; }
 
@@ -138,8 +164,9 @@ struct VaultService::Standby {
   // started before the private namespace existed must never mount the vault.
   unsigned namespace_generation = 0;
   bool exited = false;
-  // Set by the operation that takes it over; until then an exit is logged.
-  std::function<void(int)> on_exit;
+  // Set by the operation that takes it over (exit code, or -1 and the
+  // signal that killed it); until then an exit is logged.
+  std::function<void(int, int)> on_exit;
   std::function<void()> on_reaped;  // DismissStandby's continuation
 };
 
@@ -222,7 +249,7 @@ void VaultService::StartStandby() {
   reaper_.Watch(standby->pid, [this, standby](pid_t pid, int status) {
     standby->exited = true;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (standby->on_exit) return standby->on_exit(code);
+    if (standby->on_exit) return standby->on_exit(code, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     Log(standby->on_reaped ? LogLevel::kDebug : LogLevel::kWarn, "vault.helper.standby_exit",
         {{"pid", pid}, {"code", code}});
     if (standby_ == standby) standby_.reset();
@@ -341,7 +368,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     // its fork, exec and linking are then off that operation's path.
     StartStandby();
   };
-  auto maybe_finish = [run, answer] {
+  auto maybe_finish = [this, run, answer] {
     const bool gone = run->eof && run->exited;
     if (!run->answered) {
       const size_t end_of_line = run->text.find('\n');
@@ -349,7 +376,8 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
         const std::string line = run->text.substr(0, end_of_line);
         answer(ExitCodeOfResult(line), line);
       } else if (gone) {
-        answer(run->exit_code, run->text.substr(0, end_of_line));
+        answer(run->exit_code,
+               EndWithoutResult(run->timed_out, run->signal, run->exit_code, settings_.operation_timeout));
       }
     }
     if (!gone) return;
@@ -358,24 +386,28 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
       Log(LogLevel::kWarn, "vault.helper.exit_mismatch",
           {{"pid", run->pid}, {"code", run->exit_code}, {"result_code", run->answered_code}});
   };
-  auto on_exit = [run, maybe_finish](int code) {
+  auto on_exit = [run, maybe_finish](int code, int signal) {
     run->exited = true;
     run->exit_code = code;
+    run->signal = signal;
     maybe_finish();
   };
   if (standby) {
     standby->on_exit = on_exit;
     // Reaped between the hand-off and now (the reaper only runs from the
     // event loop, so this is defensive).
-    if (standby->exited) on_exit(-1);
+    if (standby->exited) on_exit(-1, 0);
   } else {
-    reaper_.Watch(pid, [on_exit](pid_t, int status) { on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : -1); });
+    reaper_.Watch(pid, [on_exit](pid_t, int status) {
+      on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    });
   }
   ReadOutput(run, maybe_finish);
   run->timeout.expires_after(settings_.operation_timeout);
   run->timeout.async_wait([run, operation](boost::system::error_code ec) {
     if (ec || run->exited) return;
     Log(LogLevel::kError, "vault.helper.timeout", {{"operation", operation}, {"pid", run->pid}});
+    run->timed_out = true;
     kill(run->pid, SIGKILL);
   });
 }

@@ -154,3 +154,64 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
   CHECK(state_after == "locked");
   CHECK(last_error.empty());  // the start-up failure, mended by the recovery
 }
+
+namespace {
+
+// The outcome of the start-up recovery run by a stand-in helper of `script`
+// (its body), with `timeout` as vault.operation_timeout.
+VaultOutcome StartUpOutcome(const std::string& script, std::chrono::milliseconds timeout) {
+  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  VaultSettings settings;
+  settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\n" + script);
+  settings.private_mount_namespace = false;
+  settings.operation_timeout = timeout;
+  VaultOutcome outcome{true, "", "unanswered"};
+  {
+    boost::asio::io_context io;
+    Reaper reaper(false);
+    boost::asio::steady_timer reaping(io);
+    std::function<void()> reap = [&] {
+      reaper.ReapAll();
+      reaping.expires_after(std::chrono::milliseconds(10));
+      reaping.async_wait([&](boost::system::error_code ec) {
+        if (!ec) reap();
+      });
+    };
+    reap();
+    VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
+    vault.StopPrestarting();
+    vault.Start([&](const VaultOutcome& o) {
+      outcome = o;
+      io.stop();
+    });
+    io.run_for(std::chrono::seconds(20));
+  }
+  unlink((dir + "/helper").c_str());
+  rmdir(dir.c_str());
+  return outcome;
+}
+
+}  // namespace
+
+// A helper that dies without a result line: the caller (and the failed
+// state's reason) learns how, not just that it was killed. A SIGKILL PID 1
+// did not send is most often the out-of-memory killer's, when argon2
+// needs more than the container's memory limit leaves.
+TEST_CASE("vault service: a helper killed without a result is said to be killed, by what") {
+  const VaultOutcome killed = StartUpOutcome("kill -KILL $$\n", std::chrono::seconds(20));
+  CHECK_FALSE(killed.ok);
+  CHECK(killed.message.find("killed by SIGKILL, not by tazpod") != std::string::npos);
+  CHECK(killed.message.find("out-of-memory killer") != std::string::npos);
+
+  const VaultOutcome timed_out = StartUpOutcome("exec sleep 30\n", std::chrono::milliseconds(300));
+  CHECK_FALSE(timed_out.ok);
+  CHECK(timed_out.message == "the vault helper was killed after vault.operation_timeout (300 ms)");
+
+  const VaultOutcome terminated = StartUpOutcome("kill -TERM $$\n", std::chrono::seconds(20));
+  CHECK(terminated.message == "the vault helper was killed by SIGTERM");
+
+  const VaultOutcome silent = StartUpOutcome("exit 7\n", std::chrono::seconds(20));
+  CHECK(silent.message == "the vault helper exited 7 without a result");
+}
