@@ -60,7 +60,9 @@ VaultStatus LockImage(int fd, const std::string& image) {
 UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) {
-    *error = SystemError("loop.attach", "open " + image + ": " + std::strerror(errno));
+    const int open_errno = errno;
+    *error = SystemError("loop.attach", "open " + image + ": " + std::strerror(open_errno));
+    errno = open_errno;  // for the caller: EROFS, ENOENT...
     return fd;
   }
   if (auto e = LockImage(fd.get(), image)) {

@@ -16,7 +16,8 @@
 //
 // Where the lock reaches: on a local file system, every container on that
 // kernel. On NFS or CephFS mounted with locking, the server's lock, so
-// between machines too; mounted without (NFS `nolock`, `local_lock`), or
+// between machines too; mounted without (NFS `nolock`, `local_lock=posix`
+// or `all`), or
 // on a FUSE file system that does not implement locks, the kernel locks
 // locally and another machine does not see it. A file system that refuses
 // locks outright is said on stderr, and the image is then used unlocked.
@@ -38,7 +39,8 @@ namespace tazpod::vault {
 VaultStatus LockImage(int fd, const std::string& image);
 
 // Opens `image` read-write without following a link and takes its write
-// lock, for an attachment. On failure an invalid descriptor and *error set.
+// lock, for an attachment. On failure an invalid descriptor and *error set
+// (and errno, when the open failed).
 UniqueFd OpenLockedImage(const std::string& image, VaultError* error);
 
 // Opens `image` read-only and takes a read lock on it, which keeps any

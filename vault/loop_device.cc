@@ -92,23 +92,36 @@ namespace {
 // device and inode. The path in sysfs is not enough: it is the path in the
 // mount namespace of whoever attached the device, and every TazPod container
 // uses the same one.
-bool BacksSameFile(int number, const struct stat& image) {
+// The backing file's device and inode of /dev/loopN, or false.
+bool BackingOf(int number, struct loop_info64* info) {
   std::string path;
   VaultError ignored;
   UniqueFd fd = OpenLoopNode(number, path, &ignored);
   if (!fd) return false;
+  std::memset(info, 0, sizeof *info);
+  return ioctl(fd.get(), LOOP_GET_STATUS64, info) == 0;
+}
+
+bool BacksSameFile(int number, const struct stat& image) {
   struct loop_info64 info;
-  std::memset(&info, 0, sizeof info);
-  if (ioctl(fd.get(), LOOP_GET_STATUS64, &info) != 0) return false;
-  return info.lo_device == image.st_dev && info.lo_inode == image.st_ino;
+  return BackingOf(number, &info) && info.lo_device == image.st_dev && info.lo_inode == image.st_ino;
+}
+
+// Whether /dev/loopN's (deleted) backing file was on the file system `dev`:
+// the same path in another container's enclave is on another tmpfs.
+bool BackedFrom(int number, dev_t dev) {
+  struct loop_info64 info;
+  return BackingOf(number, &info) && info.lo_device == dev;
 }
 
 }  // namespace
 
 std::vector<std::string> LoopDevicesBacking(const std::string& image) {
   std::vector<std::string> result;
-  struct stat image_st;
+  struct stat image_st, dir_st;
   const bool image_exists = stat(image.c_str(), &image_st) == 0;
+  const std::string image_dir = image.substr(0, image.rfind('/'));
+  const bool dir_exists = stat(image_dir.empty() ? "/" : image_dir.c_str(), &dir_st) == 0;
   DIR* dir = opendir("/sys/block");
   if (!dir) return result;
   while (struct dirent* e = readdir(dir)) {
@@ -118,13 +131,15 @@ std::vector<std::string> LoopDevicesBacking(const std::string& image) {
     std::string file;
     if (!std::getline(backing, file)) continue;
     // A deleted backing file shows as "PATH (deleted)": left by an earlier
-    // run whose image is gone, it can only be detached by its path.
+    // run whose image is gone, it can only be found by its path, and the
+    // file system it was on. The same path may be another container's file:
+    // it must be ours.
+    const int number = LoopNumber(name.c_str() + std::strlen("loop"));
+    if (number < 0) continue;
     if (file == image + " (deleted)") {
-      result.push_back("/dev/" + name);
+      if (dir_exists && BackedFrom(number, dir_st.st_dev)) result.push_back("/dev/" + name);
     } else if (file == image && image_exists) {
-      // The same path may be another container's file: it must be ours.
-      const int number = LoopNumber(name.c_str() + std::strlen("loop"));
-      if (number >= 0 && BacksSameFile(number, image_st)) result.push_back("/dev/" + name);
+      if (BacksSameFile(number, image_st)) result.push_back("/dev/" + name);
     }
   }
   closedir(dir);

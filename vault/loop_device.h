@@ -43,7 +43,9 @@ class LoopDevice {
 // /dev/loopN of every loop device whose backing file is `image`: the same
 // file (device and inode), not merely the same path, which another
 // container's mount namespace may use too; or, for a deleted image, a device
-// whose backing file had that path.
+// whose backing file had that path on the file system of the image's
+// directory (every RAM-mode enclave has the same path, on a tmpfs of its
+// own).
 std::vector<std::string> LoopDevicesBacking(const std::string& image);
 
 // Detaches a loop device that autoclear did not (stale from an older run).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -45,19 +46,28 @@ class MappingGuard {
 // unlock that fails leaves the vault absent, as it was.
 class NewImageGuard {
  public:
-  NewImageGuard(std::string path, bool active) : path_(active ? std::move(path) : std::string()) {}
+  // `locked` is the new image's locked descriptor: the guard keeps a copy,
+  // so the image stays locked until it is deleted, and deletes only the
+  // file the path still names (vault/image_lock.h).
+  NewImageGuard(std::string path, bool active, int locked)
+      : path_(active ? std::move(path) : std::string()),
+        held_(active && locked >= 0 ? fcntl(locked, F_DUPFD_CLOEXEC, 0) : -1) {}
   ~NewImageGuard() {
-    if (!path_.empty()) unlink(path_.c_str());
+    if (!path_.empty() && (!held_ || StillNamedBy(held_.get(), path_))) unlink(path_.c_str());
   }
   NewImageGuard(const NewImageGuard&) = delete;
   NewImageGuard& operator=(const NewImageGuard&) = delete;
-  void Release() { path_.clear(); }
+  void Release() {
+    path_.clear();
+    held_.Reset();
+  }
   void Renamed(std::string path) {
     if (!path_.empty()) path_ = std::move(path);
   }
 
  private:
   std::string path_;
+  UniqueFd held_;
 };
 
 // A configured path must be what it says: a symlink could point the vault
@@ -171,7 +181,8 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   // file held: one that another creation put there since is not ours.
   struct stat st;
   if (lstat(creating.c_str(), &st) != 0) return std::nullopt;
-  if (hold && !StillNamedBy(hold.get(), creating)) return std::nullopt;
+  if (!hold) return SystemError(step, "cannot open " + creating + " to check it is no other container's: remove it");
+  if (!StillNamedBy(hold.get(), creating)) return std::nullopt;
   if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
   return std::nullopt;
 }
@@ -264,6 +275,9 @@ VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
   if (!fd) {
     if (errno == EROFS)
       return VaultError{ErrorKind::kInvalid, "image", final_image + " is on a read-only file system; mount the volume read-write"};
+    if (errno == EEXIST)  // made since the removal above, by another container
+      return VaultError{ErrorKind::kBusy, "no_image",
+                        "another container is making the vault " + final_image + " right now; two must never use one image"};
     return SystemError("image", Errno("create " + image));
   }
   // Locked from the start, and the same descriptor goes to the loop device:
@@ -315,7 +329,7 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   UniqueFd image_fd;
   if (auto e = CreateImage(&created, &image_fd)) return e;
   const std::string image = config_.ResolvedImagePath();
-  NewImageGuard image_guard(Creating(image), created);
+  NewImageGuard image_guard(Creating(image), created, image_fd.get());
 
   VaultError error;
   if (!created) {
@@ -513,35 +527,51 @@ VaultStatus Vault::RequireImage(const char* step) const {
   return std::nullopt;
 }
 
-VaultStatus Vault::HeaderDevice(std::string* device) const {
-  // Attached: through our loop device. libcryptsetup then locks the device
-  // (under /run/cryptsetup), not the image file: on NFS its flock of the
-  // file would wait on the loop device's own lock (vault/image_lock.h)
-  // until the operation timed out.
+VaultStatus Vault::HeaderDevice(std::string* device, LoopDevice* own_loop) const {
+  // Through a loop device, never the image file: libcryptsetup then locks
+  // the device (under /run/cryptsetup), where on the file its flock would,
+  // on NFS, wait on an attachment's lock (vault/image_lock.h) until the
+  // operation timed out. Attached: ours, once it is checked to back our
+  // image (device-mapper names are the host's: another's vault may have
+  // ours). Not attached: one of its own, which also holds the image's lock
+  // for the operation, so no other container attaches it meanwhile.
+  const std::string image = config_.ResolvedImagePath();
   if (MappingExists(config_.mapping_name)) {
     *device = MappingBackingDevice(config_.mapping_name);
-    if (!device->empty()) return std::nullopt;
+    const std::vector<std::string> ours = LoopDevicesBacking(image);
+    if (device->empty() || std::find(ours.begin(), ours.end(), *device) == ours.end())
+      return VaultError{ErrorKind::kInvalid, "header",
+                        "the mapping " + config_.mapping_name + " is not on " + image +
+                            " (another vault of that name on this host? vault.mapping_name must be unique)"};
+    return std::nullopt;
   }
-  // Not ours: the same wait, on another container's attachment.
-  *device = config_.ResolvedImagePath();
-  bool busy = false;
-  UniqueFd hold = HoldImage(*device, &busy);
-  if (busy)
-    return VaultError{ErrorKind::kBusy, "in_use", *device + " is in use: another container has it attached"};
+  VaultError error;
+  UniqueFd image_fd = OpenLockedImage(image, &error);
+  if (!image_fd) {
+    // A read-only volume: nobody attaches it read-write; the file will do.
+    if (errno != EROFS) return error;
+    *device = image;
+    return std::nullopt;
+  }
+  *own_loop = LoopDevice::Attach(std::move(image_fd), image, &error);
+  if (!own_loop->valid()) return error;
+  *device = own_loop->path();
   return std::nullopt;
 }
 
 VaultStatus Vault::Verify(const SecretBuffer& passphrase) const {
   if (auto e = RequireImage("verify")) return e;
   std::string device;
-  if (auto e = HeaderDevice(&device)) return e;
+  LoopDevice loop;
+  if (auto e = HeaderDevice(&device, &loop)) return e;
   return VerifyPassphrase(device, passphrase);
 }
 
 VaultStatus Vault::ChangePassphrase(const SecretBuffer& old_passphrase, const SecretBuffer& new_passphrase) {
   if (auto e = RequireImage("passwd")) return e;
   std::string device;
-  if (auto e = HeaderDevice(&device)) return e;
+  LoopDevice loop;
+  if (auto e = HeaderDevice(&device, &loop)) return e;
   return vault::ChangePassphrase(device, old_passphrase, new_passphrase, config_.pbkdf);
 }
 

@@ -23,6 +23,7 @@
 
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
+#include "vault/loop_device.h"
 #include "vault/luks_volume.h"
 #include "vault/vault_error.h"
 #include "vault/vault_state.h"
@@ -113,10 +114,10 @@ class Vault {
   // For operations on an existing image only: no symlink, and a regular
   // file there. Looks at the image alone (every login's verify calls it).
   VaultStatus RequireImage(const char* step) const;
-  // Where verify and passwd read the LUKS2 header: the loop device while
-  // the vault is attached, else the image; kBusy (step "in_use") when
-  // another container has the image attached.
-  VaultStatus HeaderDevice(std::string* device) const;
+  // Where verify and passwd read the LUKS2 header: our loop device while
+  // the vault is attached, else one attached for the operation, in
+  // *own_loop (kBusy, step "in_use", when another container has the image).
+  VaultStatus HeaderDevice(std::string* device, LoopDevice* own_loop) const;
   // A first unlock's image, `vault.img.creating`, made whole and locked
   // (vault/image_lock.h): *created true and its descriptor in *image_fd.
   // Nothing to make when the image exists.

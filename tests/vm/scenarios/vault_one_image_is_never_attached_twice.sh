@@ -44,20 +44,39 @@ mounted_here /run/share/b && fail "B's refused unlock mounted something"
 rc=0; out=$(vault verify <pass) || rc=$?
 echo "B's verify: $out (exit $rc)"
 expect_eq "$rc" 3 "B's verify while A has the vault"
+printf 'pw\0pw2' > change
+rc=0; out=$(vault passwd <change) || rc=$?
+echo "B's passwd: $out (exit $rc)"
+expect_eq "$rc" 3 "B's passphrase change while A has the vault"
 vault_expect 0 lock
 as_a
 expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "A's vault after B's lock"
 vault_expect 0 verify <pass
+# Another vault whose mapping has A's name (device-mapper names are the
+# host's): its verify does not read A's header.
+mkdir -p /volume/other
+truncate -s 16M /volume/other/vault.img
+rc=0
+# shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args
+out=$(VAULT_MODE_ARGS=(--mode persistent --image /volume/other/vault.img); vault verify <pass) || rc=$?
+echo "verify of another image under A's mapping name: $out (exit $rc)"
+expect_eq "$rc" 4 "verify of another image under A's mapping name"
+[[ $out == *"is not on /volume/other/vault.img"* ]] || fail "the clash is not explained: $out"
+rm -r /volume/other
 
 as_a
 vault_expect 0 lock
+# Locked: verify and passwd through a loop device of their own, gone after.
+vault_expect 0 verify <pass
+count_loops
+expect_eq "$LOOPS" 0 "loop devices after a verify of the locked vault"
 as_b
 vault_expect 0 unlock <pass
 expect_eq "$(cat /run/share/b/who)" A "A's data in B's unlock"
 vault_expect 0 lock
 
-# A first unlock stopped half way (its image still vault.img.creating, a
-# loop device on it), and B beside it.
+# A first unlock stopped half way (vault.img.creating just created and
+# locked, not yet filled or attached), and B beside it.
 rm /volume/vault.img
 as_a
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
