@@ -59,9 +59,10 @@ std::vector<int> ActiveKeyslots(crypt_device* cd) {
   return slots;
 }
 
-// Whether `passphrase` opens keyslot `slot` (activating nothing).
-bool Opens(crypt_device* cd, int slot, const SecretBuffer& passphrase) {
-  return crypt_activate_by_passphrase(cd, nullptr, slot, passphrase.data(), passphrase.size(), 0) >= 0;
+// Tries `passphrase` on keyslot `slot`, activating nothing: the slot
+// number when it opens, -EPERM when it does not, another error otherwise.
+int TryOpen(crypt_device* cd, int slot, const SecretBuffer& passphrase) {
+  return crypt_activate_by_passphrase(cd, nullptr, slot, passphrase.data(), passphrase.size(), 0);
 }
 
 VaultError WrongPassphrase(const char* step) {
@@ -79,11 +80,12 @@ VaultStatus ToLibrary(const PbkdfSettings& s, const char* step, crypt_pbkdf_type
   p.iterations = s.iterations;
   p.max_memory_kb = 0;
   if (s.type != CRYPT_KDF_PBKDF2) {
-    const std::optional<MemoryBudget> budget = OwnCgroupMemoryBudget();
-    p.max_memory_kb = ArgonMemoryWithin(s.memory_kib, budget);
-    if (p.max_memory_kb < s.memory_kib) {
-      const std::string within = "the container's memory limit of " + std::to_string(budget->limit_bytes >> 20) +
-                                 " MiB, " + std::to_string(budget->used_bytes >> 20) + " MiB of it in use";
+    const MemoryBudget* limiting = nullptr;
+    const std::vector<MemoryBudget> budgets = OwnCgroupMemoryBudgets();
+    p.max_memory_kb = ArgonMemoryWithin(s.memory_kib, budgets, &limiting);
+    if (limiting) {
+      const std::string within = "the container's memory limit of " + std::to_string(limiting->limit_bytes >> 20) +
+                                 " MiB, " + std::to_string(limiting->used_bytes >> 20) + " MiB of it in use";
       if (p.max_memory_kb < ArgonMemoryFloor(s.memory_kib))
         return VaultError{ErrorKind::kInvalid, step,
                           "argon2 would get only " + std::to_string(p.max_memory_kb) + " KiB for the new keyslot (" +
@@ -182,25 +184,32 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
   // the new passphrase gets a slot of its own before the old one's go, so
   // every moment has at least one working passphrase.
   const std::vector<int> before = ActiveKeyslots(cd.get());
-  int old_slot = -1;
+  std::vector<int> old_slots;  // every slot the old passphrase opens
   int new_slot = -1;
   {
     SecretBuffer volume_key(static_cast<size_t>(std::max(crypt_get_volume_key_size(cd.get()), 1)));
     if (!volume_key.valid() || !volume_key.locked())
       return SystemError("luks.passwd", "cannot lock memory for the volume key (CAP_IPC_LOCK or RLIMIT_MEMLOCK)");
     size_t key_size = volume_key.capacity();
-    old_slot = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), &key_size, old_passphrase.data(),
-                                    old_passphrase.size());
+    const int old_slot = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, volume_key.data(), &key_size,
+                                              old_passphrase.data(), old_passphrase.size());
     if (old_slot == -EPERM) return WrongPassphrase("luks.passwd");
     if (old_slot < 0) return SystemError("luks.passwd", Describe("crypt_volume_key_get", old_slot));
-    // A change killed between its steps left the new passphrase a slot:
-    // asked again, it uses that one rather than add a second. Looked for
-    // only where there are other slots: each try is a key derivation.
+    old_slots.push_back(old_slot);
+    // The other slots, if any (each try is a key derivation): those the old
+    // passphrase opens go too; and a change killed between its steps left
+    // the new passphrase one, which a change asked again uses rather than
+    // add a second.
     for (int slot : before) {
-      if (slot != old_slot && Opens(cd.get(), slot, new_passphrase)) {
-        new_slot = slot;
-        break;
+      if (slot == old_slot) continue;
+      int rc = TryOpen(cd.get(), slot, old_passphrase);
+      if (rc >= 0) {
+        old_slots.push_back(slot);
+        continue;
       }
+      if (rc == -EPERM && new_slot < 0) rc = TryOpen(cd.get(), slot, new_passphrase);
+      if (rc >= 0) new_slot = slot;
+      else if (rc != -EPERM) return SystemError("luks.passwd", Describe("crypt_activate_by_passphrase", rc));
     }
     if (new_slot < 0) {
       crypt_pbkdf_type kdf{};
@@ -219,10 +228,8 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
     }
   }  // the volume key is wiped here
   CrashPoint("passwd.added");
-  // Every slot the old passphrase opens goes, but the new one's: also a
-  // second one an earlier interrupted change left.
-  for (int slot : before) {
-    if (slot == new_slot || (slot != old_slot && !Opens(cd.get(), slot, old_passphrase))) continue;
+  for (int slot : old_slots) {
+    if (slot == new_slot) continue;
     const int rc = crypt_keyslot_destroy(cd.get(), slot);
     if (rc < 0)
       return SystemError("luks.passwd", Describe("crypt_keyslot_destroy", rc) +

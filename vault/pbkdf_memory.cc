@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
-#include <vector>
+#include <string_view>
 
 namespace tazpod::vault {
 
@@ -15,15 +16,28 @@ constexpr std::uint64_t kUnlimited = 1ULL << 62;
 constexpr std::uint64_t kMarginBytes = 16ULL << 20;
 constexpr std::uint32_t kFloorKib = 64U << 10;
 
+std::optional<std::uint64_t> ParseNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value >= kUnlimited) return std::nullopt;
+  return value;
+}
+
 // The number in `path`, or nullopt for "max", a missing file or anything else.
 std::optional<std::uint64_t> ReadNumber(const std::string& path) {
   std::ifstream in(path);
   std::string text;
   if (!std::getline(in, text)) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value >= kUnlimited) return std::nullopt;
-  return value;
+  return ParseNumber(text);
+}
+
+// The value of `key` in a memory.stat file, or 0.
+std::uint64_t ReadStat(const std::string& path, std::string_view key) {
+  std::ifstream in(path);
+  for (std::string name, value; in >> name >> value;) {
+    if (name == key) return ParseNumber(value).value_or(0);
+  }
+  return 0;
 }
 
 std::string ReadAll(const char* path) {
@@ -33,13 +47,31 @@ std::string ReadAll(const char* path) {
   return text.str();
 }
 
+// mountinfo writes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      const std::string_view digits(field.data() + i + 1, 3);
+      int value = 0;
+      const auto [end, error] = std::from_chars(digits.data(), digits.data() + 3, value, 8);
+      if (error == std::errc() && end == digits.data() + 3) {
+        out += static_cast<char>(value);
+        i += 3;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
 // One cgroup hierarchy as mounted: its root in the hierarchy, where it is
-// mounted, and the files of a limit and of the usage.
+// mounted, and whether it is v2.
 struct Hierarchy {
   std::string root;
   std::string mount_point;
-  const char* limit_file;
-  const char* usage_file;
+  bool v2;
 };
 
 // The cgroup mounts of `mountinfo`: v2, and v1's memory controller.
@@ -54,30 +86,27 @@ std::vector<Hierarchy> CgroupMounts(const std::string& mountinfo) {
     }
     std::string type, source, super_options;
     if (!(fields >> type >> source >> super_options)) continue;
-    if (type == "cgroup2") {
-      mounts.push_back({root, mount_point, "memory.max", "memory.current"});
-    } else if (type == "cgroup" && ("," + super_options + ",").find(",memory,") != std::string::npos) {
-      mounts.push_back({root, mount_point, "memory.limit_in_bytes", "memory.usage_in_bytes"});
-    }
+    const bool v1_memory = type == "cgroup" && ("," + super_options + ",").find(",memory,") != std::string::npos;
+    if (type == "cgroup2" || v1_memory) mounts.push_back({Unescape(root), Unescape(mount_point), type == "cgroup2"});
   }
   return mounts;
 }
 
-// Keeps in *best the budget of `dir` when it has a limit and less room.
-void Consider(const std::string& dir, const Hierarchy& h, std::optional<MemoryBudget>* best) {
-  const std::optional<std::uint64_t> limit = ReadNumber(dir + "/" + h.limit_file);
-  if (!limit) return;
-  const MemoryBudget budget{*limit, ReadNumber(dir + "/" + h.usage_file).value_or(0)};
-  const auto room = [](const MemoryBudget& b) { return b.limit_bytes > b.used_bytes ? b.limit_bytes - b.used_bytes : 0; };
-  if (!*best || room(budget) < room(**best)) *best = budget;
+// The budget of the cgroup directory `dir`, when it has a limit.
+std::optional<MemoryBudget> BudgetOf(const std::string& dir, bool v2) {
+  const std::optional<std::uint64_t> limit = ReadNumber(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));
+  if (!limit) return std::nullopt;
+  const std::uint64_t usage = ReadNumber(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes")).value_or(0);
+  const std::uint64_t reclaimable = ReadStat(dir + "/memory.stat", v2 ? "inactive_file" : "total_inactive_file");
+  return MemoryBudget{*limit, usage > reclaimable ? usage - reclaimable : 0};
 }
 
 }  // namespace
 
-std::optional<MemoryBudget> CgroupMemoryBudget(const std::string& proc_self_cgroup, const std::string& mountinfo,
-                                               const std::string& root) {
+std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgroup, const std::string& mountinfo,
+                                             const std::string& root) {
   const std::vector<Hierarchy> mounts = CgroupMounts(mountinfo);
-  std::optional<MemoryBudget> best;
+  std::vector<MemoryBudget> budgets;
   std::istringstream lines(proc_self_cgroup);
   for (std::string line; std::getline(lines, line);) {
     // "ID:CONTROLLERS:PATH"; the path may itself hold colons.
@@ -91,35 +120,42 @@ std::optional<MemoryBudget> CgroupMemoryBudget(const std::string& proc_self_cgro
     if (path.empty() || path[0] != '/' || path.find("/..") != std::string::npos) continue;
     const bool v2 = controllers.empty();
     if (!v2 && ("," + controllers + ",").find(",memory,") == std::string::npos) continue;
+    // Of the mounts showing this cgroup, the one from highest up: it shows
+    // the most ancestors (another may be a bind of a subtree).
+    const Hierarchy* best = nullptr;
     for (const Hierarchy& h : mounts) {
-      if (v2 != (std::string(h.limit_file) == "memory.max")) continue;
-      // The mount shows the hierarchy from h.root down.
-      const bool below = h.root == "/" || path == h.root || path.starts_with(h.root + "/");
-      if (!below) continue;
-      const std::string top = root + h.mount_point;
-      std::string rest = h.root == "/" ? path : path.substr(h.root.size());
-      for (;;) {
-        Consider(rest.empty() || rest == "/" ? top : top + rest, h, &best);
-        if (rest.empty() || rest == "/") break;
-        rest.erase(rest.rfind('/'));
-      }
-      break;
+      const bool shows = h.v2 == v2 && (h.root == "/" || path == h.root || path.starts_with(h.root + "/"));
+      if (shows && (!best || h.root.size() < best->root.size())) best = &h;
+    }
+    if (!best) continue;
+    const std::string top = root + best->mount_point;
+    std::string rest = best->root == "/" ? path : path.substr(best->root.size());
+    for (;;) {
+      if (auto budget = BudgetOf(rest.empty() || rest == "/" ? top : top + rest, v2)) budgets.push_back(*budget);
+      if (rest.empty() || rest == "/") break;
+      rest.erase(rest.rfind('/'));
     }
   }
-  return best;
+  return budgets;
 }
 
-std::optional<MemoryBudget> OwnCgroupMemoryBudget() {
-  return CgroupMemoryBudget(ReadAll("/proc/self/cgroup"), ReadAll("/proc/self/mountinfo"));
+std::vector<MemoryBudget> OwnCgroupMemoryBudgets() {
+  return CgroupMemoryBudgets(ReadAll("/proc/self/cgroup"), ReadAll("/proc/self/mountinfo"));
 }
 
-std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::optional<MemoryBudget>& budget) {
-  if (!budget) return wanted_kib;
-  const std::uint64_t room = budget->limit_bytes > budget->used_bytes + kMarginBytes
-                                 ? budget->limit_bytes - budget->used_bytes - kMarginBytes
-                                 : 0;
-  const std::uint64_t cap_kib = std::min(budget->limit_bytes / 2, room) / 1024;
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted_kib, cap_kib));
+std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::vector<MemoryBudget>& budgets,
+                                const MemoryBudget** limiting) {
+  std::uint64_t cap_kib = wanted_kib;
+  *limiting = nullptr;
+  for (const MemoryBudget& b : budgets) {
+    const std::uint64_t room = b.limit_bytes > b.used_bytes + kMarginBytes ? b.limit_bytes - b.used_bytes - kMarginBytes : 0;
+    const std::uint64_t level_kib = std::min(b.limit_bytes / 2, room) / 1024;
+    if (level_kib < cap_kib) {
+      cap_kib = level_kib;
+      *limiting = &b;
+    }
+  }
+  return static_cast<std::uint32_t>(cap_kib);
 }
 
 std::uint32_t ArgonMemoryFloor(std::uint32_t wanted_kib) { return std::min(wanted_kib, kFloorKib); }

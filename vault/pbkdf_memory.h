@@ -17,32 +17,37 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
+#include <vector>
 
 namespace tazpod::vault {
 
-// A memory limit of a cgroup, and what that cgroup has in use.
+// A memory limit of a cgroup, and what that cgroup has in use: its usage
+// less the file cache the kernel would reclaim first (inactive_file, as
+// kubelet counts a working set).
 struct MemoryBudget {
   std::uint64_t limit_bytes = 0;
   std::uint64_t used_bytes = 0;
 };
 
-// The budget, among the cgroup `proc_self_cgroup` (the text of
-// /proc/self/cgroup) names and its ancestors, with the least room left
-// (cgroup v2 memory.max and memory.current; v1 memory.limit_in_bytes and
-// memory.usage_in_bytes), found through the cgroup mounts `mountinfo` (the
-// text of /proc/self/mountinfo) lists, under `root` (empty but in tests).
-// nullopt when no limit is set or readable.
-std::optional<MemoryBudget> CgroupMemoryBudget(const std::string& proc_self_cgroup, const std::string& mountinfo,
-                                               const std::string& root = "");
+// The budget of every cgroup with a memory limit among the one
+// `proc_self_cgroup` (the text of /proc/self/cgroup) names and its
+// ancestors (cgroup v2 memory.max, memory.current and memory.stat; v1
+// memory.limit_in_bytes, memory.usage_in_bytes and memory.stat), found
+// through the cgroup mounts `mountinfo` (the text of /proc/self/mountinfo)
+// lists, under `root` (empty but in tests). Empty when none has a limit
+// or none can be read.
+std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgroup, const std::string& mountinfo,
+                                             const std::string& root = "");
 
 // The same for the calling process.
-std::optional<MemoryBudget> OwnCgroupMemoryBudget();
+std::vector<MemoryBudget> OwnCgroupMemoryBudgets();
 
-// `wanted_kib`, or less: at most half the limit, and at most the room left
-// under it less 16 MiB. Without a budget, `wanted_kib`.
-std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::optional<MemoryBudget>& budget);
+// `wanted_kib`, or less: for every budget, at most half its limit and at
+// most the room left under it less 16 MiB. *limiting is the budget that
+// set the cap, or null when nothing did.
+std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::vector<MemoryBudget>& budgets,
+                                const MemoryBudget** limiting);
 
 // The least a capped keyslot may get: 64 MiB, or the configured cost when
 // that is less. Below it the keyslot is refused rather than made weak.

@@ -1,14 +1,16 @@
 #include "vault/pbkdf_memory.h"
 
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using tazpod::vault::ArgonMemoryFloor;
 using tazpod::vault::ArgonMemoryWithin;
-using tazpod::vault::CgroupMemoryBudget;
+using tazpod::vault::CgroupMemoryBudgets;
 using tazpod::vault::MemoryBudget;
 
 namespace {
@@ -34,49 +36,64 @@ class FakeRoot {
 
 constexpr const char* kV2Mount = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
 
-std::uint64_t LimitOf(const std::optional<MemoryBudget>& b) { return b ? b->limit_bytes : 0; }
+// The cap that `budgets` put on 1 GiB, in KiB.
+std::uint32_t CapOf(const std::vector<MemoryBudget>& budgets) {
+  const MemoryBudget* limiting = nullptr;
+  return ArgonMemoryWithin(1048576, budgets, &limiting);
+}
+
+// The tightest limit among the budgets, or 0.
+std::uint64_t LimitOf(const std::vector<MemoryBudget>& budgets) {
+  std::uint64_t least = 0;
+  for (const MemoryBudget& b : budgets) least = least == 0 ? b.limit_bytes : std::min(least, b.limit_bytes);
+  return least;
+}
 
 }  // namespace
 
-TEST_CASE("pbkdf memory: cgroup v2, the level with the least room among the cgroup and its ancestors") {
+TEST_CASE("pbkdf memory: cgroup v2, every level with a limit caps, the cache the kernel would reclaim is free") {
+  constexpr std::uint64_t MiB = 1ULL << 20;
   FakeRoot fs;
-  fs.Write("/sys/fs/cgroup/pod/memory.max", "536870912");      // 512 MiB
-  fs.Write("/sys/fs/cgroup/pod/memory.current", "104857600");  // 100 MiB used
+  fs.Write("/sys/fs/cgroup/pod/memory.max", std::to_string(512 * MiB));
+  fs.Write("/sys/fs/cgroup/pod/memory.current", std::to_string(300 * MiB));
+  fs.Write("/sys/fs/cgroup/pod/memory.stat", "anon 1000\nfile 9999\ninactive_file " + std::to_string(200 * MiB) + "\n");
   fs.Write("/sys/fs/cgroup/pod/ctr/memory.max", "max");
-  auto b = CgroupMemoryBudget("0::/pod/ctr\n", kV2Mount, fs.root());
-  CHECK(LimitOf(b) == 536870912U);
-  CHECK(b->used_bytes == 104857600U);
-  // A tighter limit below, with more room left, loses to the one with less.
-  fs.Write("/sys/fs/cgroup/pod/ctr/memory.max", "805306368");  // 768 MiB, nothing used
-  CHECK(LimitOf(CgroupMemoryBudget("0::/pod/ctr\n", kV2Mount, fs.root())) == 536870912U);
-  fs.Write("/sys/fs/cgroup/pod/ctr/memory.max", "268435456");  // 256 MiB
-  CHECK(LimitOf(CgroupMemoryBudget("0::/pod/ctr\n", kV2Mount, fs.root())) == 268435456U);
+  auto budgets = CgroupMemoryBudgets("0::/pod/ctr\n", kV2Mount, fs.root());
+  REQUIRE(budgets.size() == 1);
+  CHECK(budgets[0].limit_bytes == 512 * MiB);
+  CHECK(budgets[0].used_bytes == 100 * MiB);  // 300 in use, 200 of it inactive file cache
+  CHECK(CapOf(budgets) == 256 * 1024);         // half of 512 MiB: 396 MiB are free
+  // A tighter limit below, nothing used there: it caps at half its own.
+  fs.Write("/sys/fs/cgroup/pod/ctr/memory.max", std::to_string(120 * MiB));
+  budgets = CgroupMemoryBudgets("0::/pod/ctr\n", kV2Mount, fs.root());
+  CHECK(budgets.size() == 2);
+  CHECK(CapOf(budgets) == 60 * 1024);
 }
 
 TEST_CASE("pbkdf memory: inside a cgroup namespace, or a mount of the container's own cgroup") {
   FakeRoot ns;
   ns.Write("/sys/fs/cgroup/memory.max", "134217728");
-  CHECK(LimitOf(CgroupMemoryBudget("0::/\n", kV2Mount, ns.root())) == 134217728U);
+  CHECK(LimitOf(CgroupMemoryBudgets("0::/\n", kV2Mount, ns.root())) == 134217728U);
   // The host's namespace, with only the container's cgroup mounted (the
   // mount's root is that cgroup).
   FakeRoot bound;
   bound.Write("/sys/fs/cgroup/memory.max", "134217728");
   const std::string mount = "30 23 0:26 /system.slice/docker-1.scope /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n";
-  CHECK(LimitOf(CgroupMemoryBudget("0::/system.slice/docker-1.scope\n", mount, bound.root())) == 134217728U);
+  CHECK(LimitOf(CgroupMemoryBudgets("0::/system.slice/docker-1.scope\n", mount, bound.root())) == 134217728U);
   // Outside the namespace's root: nothing above is read.
-  CHECK_FALSE(CgroupMemoryBudget("0::/../other\n", kV2Mount, ns.root()).has_value());
+  CHECK(CgroupMemoryBudgets("0::/../other\n", kV2Mount, ns.root()).empty());
 }
 
 TEST_CASE("pbkdf memory: no limit, no cgroup mount, nothing readable, or a malformed file is no budget") {
   FakeRoot fs;
   fs.Write("/sys/fs/cgroup/memory.max", "max");
-  CHECK_FALSE(CgroupMemoryBudget("0::/\n", kV2Mount, fs.root()).has_value());
-  CHECK_FALSE(CgroupMemoryBudget("0::/not/there\n", kV2Mount, fs.root()).has_value());
-  CHECK_FALSE(CgroupMemoryBudget("0::/\n", "", fs.root()).has_value());
-  CHECK_FALSE(CgroupMemoryBudget("", kV2Mount, fs.root()).has_value());
-  CHECK_FALSE(CgroupMemoryBudget("garbage\n", kV2Mount, fs.root()).has_value());
+  CHECK(CgroupMemoryBudgets("0::/\n", kV2Mount, fs.root()).empty());
+  CHECK(CgroupMemoryBudgets("0::/not/there\n", kV2Mount, fs.root()).empty());
+  CHECK(CgroupMemoryBudgets("0::/\n", "", fs.root()).empty());
+  CHECK(CgroupMemoryBudgets("", kV2Mount, fs.root()).empty());
+  CHECK(CgroupMemoryBudgets("garbage\n", kV2Mount, fs.root()).empty());
   fs.Write("/sys/fs/cgroup/x/memory.max", "12abc");
-  CHECK_FALSE(CgroupMemoryBudget("0::/x\n", kV2Mount, fs.root()).has_value());
+  CHECK(CgroupMemoryBudgets("0::/x\n", kV2Mount, fs.root()).empty());
 }
 
 TEST_CASE("pbkdf memory: cgroup v1's memory controller, mounted alone or with others") {
@@ -87,27 +104,46 @@ TEST_CASE("pbkdf memory: cgroup v1's memory controller, mounted alone or with ot
   const std::string mounts = "40 30 0:35 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
                              "41 30 0:36 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n";
   const std::string self = "12:cpuset:/docker/abc\n4:memory:/docker/abc\n1:name=systemd:/docker/abc\n";
-  auto b = CgroupMemoryBudget(self, mounts, fs.root());
-  CHECK(LimitOf(b) == 1073741824U);
-  CHECK(b->used_bytes == 1048576U);
-  CHECK_FALSE(CgroupMemoryBudget("4:memory:/\n", mounts, fs.root()).has_value());
+  auto b = CgroupMemoryBudgets(self, mounts, fs.root());
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].limit_bytes == 1073741824U);
+  CHECK(b[0].used_bytes == 1048576U);
+  CHECK(CgroupMemoryBudgets("4:memory:/\n", mounts, fs.root()).empty());
   // Controllers mounted together, in a directory of both names.
   FakeRoot both;
   both.Write("/sys/fs/cgroup/cpu,memory/docker/abc/memory.limit_in_bytes", "1073741824");
   const std::string together = "40 30 0:35 / /sys/fs/cgroup/cpu,memory rw - cgroup cgroup rw,cpu,memory\n";
-  CHECK(LimitOf(CgroupMemoryBudget("4:cpu,memory:/docker/abc\n", together, both.root())) == 1073741824U);
+  CHECK(LimitOf(CgroupMemoryBudgets("4:cpu,memory:/docker/abc\n", together, both.root())) == 1073741824U);
 }
 
 TEST_CASE("pbkdf memory: argon2 takes at most half the limit and the room left less 16 MiB") {
   constexpr std::uint64_t MiB = 1ULL << 20;
-  CHECK(ArgonMemoryWithin(1048576, std::nullopt) == 1048576U);
-  CHECK(ArgonMemoryWithin(1048576, MemoryBudget{4096 * MiB, 0}) == 1048576U);          // room for 1 GiB
-  CHECK(ArgonMemoryWithin(1048576, MemoryBudget{512 * MiB, 0}) == 262144U);            // half: 256 MiB
-  CHECK(ArgonMemoryWithin(1048576, MemoryBudget{512 * MiB, 256 * MiB}) == 245760U);    // 240 MiB left
-  CHECK(ArgonMemoryWithin(65536, MemoryBudget{512 * MiB, 0}) == 65536U);               // already below
-  CHECK(ArgonMemoryWithin(1048576, MemoryBudget{512 * MiB, 600 * MiB}) == 0U);         // over the limit
-  CHECK(ArgonMemoryWithin(16, MemoryBudget{512 * MiB, 0}) == 16U);                     // never raised
+  const auto within = [](std::uint32_t wanted, const std::vector<MemoryBudget>& budgets) {
+    const MemoryBudget* limiting = nullptr;
+    return ArgonMemoryWithin(wanted, budgets, &limiting);
+  };
+  CHECK(within(1048576, {}) == 1048576U);
+  CHECK(within(1048576, {{4096 * MiB, 0}}) == 1048576U);          // room for 1 GiB
+  CHECK(within(1048576, {{512 * MiB, 0}}) == 262144U);            // half: 256 MiB
+  CHECK(within(1048576, {{512 * MiB, 256 * MiB}}) == 245760U);    // 240 MiB left
+  CHECK(within(65536, {{512 * MiB, 0}}) == 65536U);               // already below
+  CHECK(within(1048576, {{512 * MiB, 600 * MiB}}) == 0U);         // over the limit
+  CHECK(within(16, {{512 * MiB, 0}}) == 16U);                     // never raised
+  CHECK(within(1048576, {{4096 * MiB, 0}, {512 * MiB, 0}}) == 262144U);  // the tightest level
+  const MemoryBudget* limiting = nullptr;
+  const std::vector<MemoryBudget> none_tight = {{4096 * MiB, 0}};
+  ArgonMemoryWithin(1048576, none_tight, &limiting);
+  CHECK(limiting == nullptr);
   // The floor: 64 MiB, or the configured cost when less.
   CHECK(ArgonMemoryFloor(1048576) == 65536U);
   CHECK(ArgonMemoryFloor(1024) == 1024U);
+}
+
+TEST_CASE("pbkdf memory: a mount point with an escaped space, and the mount showing the most ancestors") {
+  FakeRoot fs;
+  fs.Write("/cg roups/pod/memory.max", "134217728");
+  fs.Write("/sub/memory.max", "max");
+  const std::string mounts = "30 23 0:26 /pod /sub rw - cgroup2 cgroup2 rw\n"
+                             "31 23 0:26 / /cg\\040roups rw - cgroup2 cgroup2 rw\n";
+  CHECK(LimitOf(CgroupMemoryBudgets("0::/pod\n", mounts, fs.root())) == 134217728U);
 }
