@@ -1,19 +1,35 @@
-# What works without device-mapper, through the real helper: a passphrase is
-# verified against a LUKS2 image without activating it, a wrong one is
-# refused (exit 2), the passphrase is changed in its keyslot (old refused, new
-# accepted), a missing image or a symlinked path is a clear error, and a
-# passphrase is never taken from argv.
+# What works without device-mapper, through the real helper (with a loop
+# device of its own for the header: vault/vault.h HeaderDevice): a
+# passphrase is verified against a LUKS2 image without activating it, a
+# wrong one is refused (exit 2), the passphrase is changed (old refused, new
+# accepted) without ever leaving no working keyslot, a missing image or a
+# symlinked path is a clear error, and a passphrase is never taken from argv.
 . "$TAZPOD_HOST_LIB"
 : "${TAZPOD_VAULT_HELPER:?}"
 dir=$(mktemp -d)
 cd "$dir"
 H() { "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
         --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
-truncate -s 20M vault.img
-printf 'first pass' > pass1
-cryptsetup luksFormat -q --type luks2 --pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 1024 \
-  --pbkdf-parallel 1 --luks2-keyslots-size 512k --key-file pass1 vault.img 2>/dev/null
+KDF=(--pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1)
+fresh() {  # SIZE PASSPHRASE: a new image with that keyslot area
+  rm -f vault.img; truncate -s 20M vault.img
+  printf '%s' "$2" | cryptsetup luksFormat -q --type luks2 "${KDF[@]}" --luks2-keyslots-size "$1" \
+    --key-file - vault.img 2>/dev/null
+}
+add_key() { printf '%s\n%s' "$1" "$2" | cryptsetup luksAddKey -q "${KDF[@]}" vault.img 2>/dev/null; }  # OLD NEW
+slots() { cryptsetup luksDump vault.img | grep -cE '^ +[0-9]+: luks2$'; }
+verify_exits() {  # RC PASSPHRASE WHAT
+  local rc=0
+  printf '%s' "$2" | H verify >/dev/null || rc=$?
+  expect_eq "$rc" "$1" "verify of '$2': $3"
+}
+passwd_exits() {  # RC OLD NEW WHAT
+  local rc=0
+  printf '%s\0%s' "$2" "$3" | H passwd >/dev/null || rc=$?
+  expect_eq "$rc" "$1" "passwd from '$2' to '$3': $4"
+}
 
+fresh 512k 'first pass'
 rc=0; out=$(printf 'first pass' | H verify) || rc=$?
 expect_eq "$rc" 0 "verify with the right passphrase"
 expect_eq "${out%% t_start_us=*}" "result=ok state=locked" "verify output"
@@ -21,69 +37,45 @@ rc=0; out=$(printf 'not it' | H verify) || rc=$?
 expect_eq "$rc" 2 "verify with a wrong passphrase"
 [[ $out == *kind=wrong_passphrase* ]] || fail "wrong passphrase not named: $out"
 
-rc=0; printf 'first pass\0second pass' | H passwd >/dev/null || rc=$?
-expect_eq "$rc" 0 "passwd"
-rc=0; printf 'first pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 2 "the old passphrase after passwd"
-rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 0 "the new passphrase after passwd"
-rc=0; printf 'wrong\0third' | H passwd >/dev/null || rc=$?
-expect_eq "$rc" 2 "passwd with a wrong old passphrase"
+passwd_exits 0 'first pass' 'second pass' "a change"
+verify_exits 2 'first pass' "the old passphrase after it"
+verify_exits 0 'second pass' "the new passphrase after it"
+passwd_exits 2 'wrong' 'third' "a wrong old passphrase"
 
 # The new passphrase gets a keyslot of its own before the old one goes, so a
 # keyslot area with room for one slot only is refused, and the vault keeps
 # its passphrase (libcryptsetup's own change would write over the only slot).
-slots() { cryptsetup luksDump vault.img | grep -cE '^ +[0-9]+: luks2$'; }
-fresh() {  # SIZE PASSPHRASE: a new image with that keyslot area
-  rm -f vault.img; truncate -s 20M vault.img
-  printf '%s' "$2" | cryptsetup luksFormat -q --type luks2 --pbkdf argon2id --pbkdf-force-iterations 4 \
-    --pbkdf-memory 1024 --pbkdf-parallel 1 --luks2-keyslots-size "$1" --key-file - vault.img 2>/dev/null
-}
 fresh 252k 'first pass'
 rc=0; out=$(printf 'first pass\0second pass' | H passwd) || rc=$?
 expect_eq "$rc" 4 "passwd with room for one keyslot only"
 [[ $out == *"no room for a new keyslot"* ]] || fail "full keyslot area not explained: $out"
-rc=0; printf 'first pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 0 "the old passphrase after a refused passwd"
-expect_eq "$(slots)" 1 "keyslots after a refused passwd"
+verify_exits 0 'first pass' "after a refused change"
+expect_eq "$(slots)" 1 "keyslots after a refused change"
 
 # A change killed between its two steps leaves both passphrases working (the
 # vm scenario vault_passwd_killed_between_its_steps); asked again, the same
-# change finishes even where the area has no room for a third slot.
-fresh 512k 'first pass'
-printf 'first pass\nsecond pass' | cryptsetup luksAddKey -q --pbkdf argon2id --pbkdf-force-iterations 4 \
-  --pbkdf-memory 1024 --pbkdf-parallel 1 vault.img 2>/dev/null
-expect_eq "$(slots)" 2 "keyslots after the interrupted change"
-rc=0; printf 'first pass\0second pass' | H passwd >/dev/null || rc=$?
-expect_eq "$rc" 0 "passwd asked again"
-rc=0; printf 'first pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 2 "the old passphrase once the change finished"
-rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 0 "the new passphrase once the change finished"
-expect_eq "$(slots)" 1 "keyslots once the change finished"
-# The same where the area has room to spare: the new passphrase's slot is
-# used, not doubled (a second one would outlive the next change).
-fresh 16m 'first pass'
-printf 'first pass\nsecond pass' | cryptsetup luksAddKey -q --pbkdf argon2id --pbkdf-force-iterations 4 \
-  --pbkdf-memory 1024 --pbkdf-parallel 1 vault.img 2>/dev/null
-rc=0; printf 'first pass\0second pass' | H passwd >/dev/null || rc=$?
-expect_eq "$rc" 0 "passwd asked again, room to spare"
-expect_eq "$(slots)" 1 "keyslots once the change finished, room to spare"
-rc=0; printf 'second pass\0third pass' | H passwd >/dev/null || rc=$?
-expect_eq "$rc" 0 "the next passwd"
-rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 2 "the passphrase two changes ago"
-fresh 512k 'second pass'
+# change finishes, using the new passphrase's slot, where the area has no
+# room for a third slot and where it has room to spare (a second slot of
+# the new passphrase would outlive the next change).
+for area in 512k 16m; do
+  fresh "$area" 'first pass'
+  add_key 'first pass' 'second pass'
+  expect_eq "$(slots)" 2 "keyslots after the interrupted change ($area)"
+  passwd_exits 0 'first pass' 'second pass' "asked again ($area)"
+  verify_exits 2 'first pass' "once the change finished ($area)"
+  verify_exits 0 'second pass' "once the change finished ($area)"
+  expect_eq "$(slots)" 1 "keyslots once the change finished ($area)"
+done
+passwd_exits 0 'second pass' 'third pass' "the next change"
+verify_exits 2 'second pass' "the passphrase two changes ago"
+
 # Another change on a full area is refused and loses nothing.
-printf 'second pass\nthird pass' | cryptsetup luksAddKey -q --pbkdf argon2id --pbkdf-force-iterations 4 \
-  --pbkdf-memory 1024 --pbkdf-parallel 1 vault.img 2>/dev/null
-rc=0; printf 'second pass\0fourth pass' | H passwd >/dev/null || rc=$?
-expect_eq "$rc" 4 "passwd on a full keyslot area"
-rc=0; printf 'second pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 0 "the old passphrase after a refused passwd on a full area"
-rc=0; printf 'third pass' | H verify >/dev/null || rc=$?
-expect_eq "$rc" 0 "the other keyslot after a refused passwd on a full area"
-expect_eq "$(slots)" 2 "keyslots after a refused passwd on a full area"
+fresh 512k 'second pass'
+add_key 'second pass' 'third pass'
+passwd_exits 4 'second pass' 'fourth pass' "on a full keyslot area"
+verify_exits 0 'second pass' "after a refused change on a full area"
+verify_exits 0 'third pass' "the other keyslot after a refused change on a full area"
+expect_eq "$(slots)" 2 "keyslots after a refused change on a full area"
 
 rm vault.img
 rc=0; out=$(printf 'x' | H verify) || rc=$?

@@ -36,6 +36,24 @@ pid_t ReadPid(const std::string& path) {
   return pid;
 }
 
+// Reaps every 10 ms on the loop, as PID 1 does at each SIGCHLD, until the
+// loop stops.
+class ReapingPump {
+ public:
+  ReapingPump(boost::asio::io_context& io, Reaper& reaper) : reaper_(reaper), timer_(io) { Reap(); }
+
+ private:
+  void Reap() {
+    reaper_.ReapAll();
+    timer_.expires_after(std::chrono::milliseconds(10));
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) Reap();
+    });
+  }
+  Reaper& reaper_;
+  boost::asio::steady_timer timer_;
+};
+
 }  // namespace
 
 // PID 1 answers an operation at the helper's result line and may exit
@@ -111,15 +129,7 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
   {
     boost::asio::io_context io;
     Reaper reaper(false);
-    boost::asio::steady_timer reaping(io);
-    std::function<void()> reap = [&] {
-      reaper.ReapAll();
-      reaping.expires_after(std::chrono::milliseconds(10));
-      reaping.async_wait([&](boost::system::error_code ec) {
-        if (!ec) reap();
-      });
-    };
-    reap();
+    ReapingPump pump(io, reaper);
     VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
     vault.StopPrestarting();  // a helper per operation: the script counts them
     vault.Start([&](const VaultOutcome&) {
@@ -171,15 +181,7 @@ VaultOutcome StartUpOutcome(const std::string& script, std::chrono::milliseconds
   {
     boost::asio::io_context io;
     Reaper reaper(false);
-    boost::asio::steady_timer reaping(io);
-    std::function<void()> reap = [&] {
-      reaper.ReapAll();
-      reaping.expires_after(std::chrono::milliseconds(10));
-      reaping.async_wait([&](boost::system::error_code ec) {
-        if (!ec) reap();
-      });
-    };
-    reap();
+    ReapingPump pump(io, reaper);
     VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
     vault.StopPrestarting();
     vault.Start([&](const VaultOutcome& o) {
