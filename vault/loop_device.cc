@@ -146,6 +146,16 @@ std::vector<std::string> LoopDevicesBacking(const std::string& image) {
   return result;
 }
 
+bool LoopBacksFile(const std::string& loop, const std::string& image) {
+  struct stat image_st;
+  if (loop.empty() || stat(image.c_str(), &image_st) != 0) return false;
+  UniqueFd fd(open(loop.c_str(), O_RDONLY | O_CLOEXEC));
+  struct loop_info64 info;
+  std::memset(&info, 0, sizeof info);
+  if (!fd || ioctl(fd.get(), LOOP_GET_STATUS64, &info) != 0) return false;
+  return info.lo_device == image_st.st_dev && info.lo_inode == image_st.st_ino;
+}
+
 VaultStatus DetachLoopDevice(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd && errno == ENOENT) {

@@ -48,6 +48,10 @@ class LoopDevice {
 // own).
 std::vector<std::string> LoopDevicesBacking(const std::string& image);
 
+// Whether the loop device `loop` (a /dev path) is backed by the very file
+// `image` names here (device and inode).
+bool LoopBacksFile(const std::string& loop, const std::string& image);
+
 // Detaches a loop device that autoclear did not (stale from an older run).
 VaultStatus DetachLoopDevice(const std::string& path);
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "common/unique_fd.h"
@@ -181,8 +182,11 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   // file held: one that another creation put there since is not ours.
   struct stat st;
   if (lstat(creating.c_str(), &st) != 0) return std::nullopt;
-  if (!hold) return SystemError(step, "cannot open " + creating + " to check it is no other container's: remove it");
-  if (!StillNamedBy(hold.get(), creating)) return std::nullopt;
+  // One that cannot be opened to check: a symbolic link is nobody's image
+  // (and unlink removes the link alone); anything else stays.
+  if (!hold && !S_ISLNK(st.st_mode))
+    return SystemError(step, "cannot open " + creating + " to check it is no other container's: remove it");
+  if (hold && !StillNamedBy(hold.get(), creating)) return std::nullopt;
   if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
   return std::nullopt;
 }
@@ -205,8 +209,10 @@ VaultStatus UnmountWhileLettingGo(const MountLocation& mount, const char* step) 
 }  // namespace
 
 std::string VaultConfig::ResolvedImagePath() const {
-  if (!image_path.empty()) return image_path;
-  return enclave_dir + "/vault.img";
+  // Lexically normal ("/vol//x" is "/vol/x"): the loop devices backing the
+  // image are found by the path the kernel shows in sysfs, which is normal.
+  const std::string path = image_path.empty() ? enclave_dir + "/vault.img" : image_path;
+  return std::filesystem::path(path).lexically_normal().string();
 }
 
 std::uint64_t VaultConfig::ResolvedImageBytes() const {
@@ -538,8 +544,7 @@ VaultStatus Vault::HeaderDevice(std::string* device, LoopDevice* own_loop) const
   const std::string image = config_.ResolvedImagePath();
   if (MappingExists(config_.mapping_name)) {
     *device = MappingBackingDevice(config_.mapping_name);
-    const std::vector<std::string> ours = LoopDevicesBacking(image);
-    if (device->empty() || std::find(ours.begin(), ours.end(), *device) == ours.end())
+    if (!LoopBacksFile(*device, image))
       return VaultError{ErrorKind::kInvalid, "header",
                         "the mapping " + config_.mapping_name + " is not on " + image +
                             " (another vault of that name on this host? vault.mapping_name must be unique)"};
@@ -549,7 +554,8 @@ VaultStatus Vault::HeaderDevice(std::string* device, LoopDevice* own_loop) const
   UniqueFd image_fd = OpenLockedImage(image, &error);
   if (!image_fd) {
     // A read-only volume: nobody attaches it read-write; the file will do.
-    if (errno != EROFS) return error;
+    // (Not busy, the open failed, and errno is its.)
+    if (error.kind == ErrorKind::kBusy || errno != EROFS) return error;
     *device = image;
     return std::nullopt;
   }

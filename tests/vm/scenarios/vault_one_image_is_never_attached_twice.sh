@@ -52,6 +52,12 @@ vault_expect 0 lock
 as_a
 expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "A's vault after B's lock"
 vault_expect 0 verify <pass
+# The same image by a path that is not normal (a trailing slash on the
+# volume's directory, say): still A's own.
+rc=0
+# shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args
+out=$(VAULT_MODE_ARGS=(--mode persistent --image /volume//vault.img); vault verify <pass) || rc=$?
+expect_eq "$rc" 0 "A's verify by another spelling of its image's path: $out"
 # Another vault whose mapping has A's name (device-mapper names are the
 # host's): its verify does not read A's header.
 mkdir -p /volume/other
