@@ -88,23 +88,32 @@ LoopDevice LoopDevice::Attach(UniqueFd image_fd, const std::string& image, Vault
 
 namespace {
 
-// Whether /dev/loopN is backed by the very file `image` names here: the same
-// device and inode. The path in sysfs is not enough: it is the path in the
-// mount namespace of whoever attached the device, and every TazPod container
-// uses the same one.
-// The backing file's device and inode of /dev/loopN, or false.
+// The status of the loop device open as `fd`: its backing file's device
+// and inode among it.
+bool StatusOf(int fd, struct loop_info64* info) {
+  std::memset(info, 0, sizeof *info);
+  return ioctl(fd, LOOP_GET_STATUS64, info) == 0;
+}
+
+// The status of /dev/loopN, or false.
 bool BackingOf(int number, struct loop_info64* info) {
   std::string path;
   VaultError ignored;
   UniqueFd fd = OpenLoopNode(number, path, &ignored);
-  if (!fd) return false;
-  std::memset(info, 0, sizeof *info);
-  return ioctl(fd.get(), LOOP_GET_STATUS64, info) == 0;
+  return fd && StatusOf(fd.get(), info);
+}
+
+// Whether a loop device's backing file is the very file `image`: the same
+// device and inode. The path in sysfs is not enough: it is the path in the
+// mount namespace of whoever attached the device, and every TazPod container
+// uses the same one.
+bool IsFile(const struct loop_info64& info, const struct stat& image) {
+  return info.lo_device == image.st_dev && info.lo_inode == image.st_ino;
 }
 
 bool BacksSameFile(int number, const struct stat& image) {
   struct loop_info64 info;
-  return BackingOf(number, &info) && info.lo_device == image.st_dev && info.lo_inode == image.st_ino;
+  return BackingOf(number, &info) && IsFile(info, image);
 }
 
 // Whether /dev/loopN's (deleted) backing file was on the file system `dev`:
@@ -151,9 +160,7 @@ bool LoopBacksFile(const std::string& loop, const std::string& image) {
   if (loop.empty() || stat(image.c_str(), &image_st) != 0) return false;
   UniqueFd fd(open(loop.c_str(), O_RDONLY | O_CLOEXEC));
   struct loop_info64 info;
-  std::memset(&info, 0, sizeof info);
-  if (!fd || ioctl(fd.get(), LOOP_GET_STATUS64, &info) != 0) return false;
-  return info.lo_device == image_st.st_dev && info.lo_inode == image_st.st_ino;
+  return fd && StatusOf(fd.get(), &info) && IsFile(info, image_st);
 }
 
 VaultStatus DetachLoopDevice(const std::string& path) {

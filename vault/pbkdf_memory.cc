@@ -40,6 +40,15 @@ std::uint64_t ReadStat(const std::string& path, std::string_view key) {
   return 0;
 }
 
+// Whether the comma-separated `list` has `item`.
+bool Lists(const std::string& list, std::string_view item) {
+  std::istringstream items(list);
+  for (std::string each; std::getline(items, each, ',');) {
+    if (each == item) return true;
+  }
+  return false;
+}
+
 std::string ReadAll(const char* path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -86,7 +95,7 @@ std::vector<Hierarchy> CgroupMounts(const std::string& mountinfo) {
     }
     std::string type, source, super_options;
     if (!(fields >> type >> source >> super_options)) continue;
-    const bool v1_memory = type == "cgroup" && ("," + super_options + ",").find(",memory,") != std::string::npos;
+    const bool v1_memory = type == "cgroup" && Lists(super_options, "memory");
     if (type == "cgroup2" || v1_memory) mounts.push_back({Unescape(root), Unescape(mount_point), type == "cgroup2"});
   }
   return mounts;
@@ -119,7 +128,7 @@ std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgrou
     // is above is not ours to read.
     if (path.empty() || path[0] != '/' || path.find("/..") != std::string::npos) continue;
     const bool v2 = controllers.empty();
-    if (!v2 && ("," + controllers + ",").find(",memory,") == std::string::npos) continue;
+    if (!v2 && !Lists(controllers, "memory")) continue;
     // Of the mounts showing this cgroup, the one from highest up: it shows
     // the most ancestors (another may be a bind of a subtree).
     const Hierarchy* best = nullptr;

@@ -156,6 +156,13 @@ VaultStatus DetachLoopsOf(const std::string& image, const char* step) {
 // `vault.img` that no passphrase can open.
 std::string Creating(const std::string& image) { return image + ".creating"; }
 
+// The refusal of a first unlock beside another container's (step
+// "no_image": there is no vault here yet).
+VaultError MadeElsewhere(const std::string& image) {
+  return {ErrorKind::kBusy, "no_image",
+          "another container is making the vault " + image + " right now; two must never use one image"};
+}
+
 // Detaches what backs `image`, unless another attachment holds its lock:
 // then what backs it is that attachment's (vault/image_lock.h). The hold
 // keeps attachers out while the loop devices are detached.
@@ -174,8 +181,7 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   bool busy = false;
   UniqueFd hold = HoldImage(creating, &busy);
   if (busy)
-    return VaultError{ErrorKind::kBusy, "no_image",
-                      "another container is making the vault " + image + " right now; two must never use one image"};
+    return MadeElsewhere(image);
   if (auto e = DetachLoopsOf(creating, step)) return e;
   // Only when there is one: a read-only volume must not fail here (unlink
   // answers EROFS there even for a file that does not exist). And only the
@@ -282,16 +288,14 @@ VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
     if (errno == EROFS)
       return VaultError{ErrorKind::kInvalid, "image", final_image + " is on a read-only file system; mount the volume read-write"};
     if (errno == EEXIST)  // made since the removal above, by another container
-      return VaultError{ErrorKind::kBusy, "no_image",
-                        "another container is making the vault " + final_image + " right now; two must never use one image"};
+      return MadeElsewhere(final_image);
     return SystemError("image", Errno("create " + image));
   }
   // Locked from the start, and the same descriptor goes to the loop device:
   // another container's recovery leaves it alone while it is being filled.
   // One that took it between the create and the lock may have deleted it.
   if (LockImage(fd.get(), image) || !StillNamedBy(fd.get(), image))
-    return VaultError{ErrorKind::kBusy, "no_image",
-                      "another container is making the vault " + final_image + " right now; two must never use one image"};
+    return MadeElsewhere(final_image);
   *created = true;
   CrashPoint("unlock.create");
   // Nothing half made stays behind when the file cannot be made whole.
