@@ -517,8 +517,10 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
-      // Another container has the image attached: nothing was, here.
+      // Another container has the image attached, or no keyslot fits the
+      // container's memory: nothing was done, here.
       else if (ResultField(line, "step") == "in_use") Transition(VaultEvent::kUnlockRefused, "in_use");
+      else if (ResultField(line, "step") == "keyslot_memory") Transition(VaultEvent::kUnlockRefused, "keyslot_memory");
       else if (ResultField(line, "step") == "no_image") Transition(VaultEvent::kFoundNoImage, o.message);
       else Transition(VaultEvent::kUnlockFailed, o.message);
       done(o);

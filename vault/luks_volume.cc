@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace tazpod::vault {
@@ -67,6 +69,64 @@ int TryOpen(crypt_device* cd, int slot, const SecretBuffer& passphrase) {
 
 VaultError WrongPassphrase(const char* step) {
   return {ErrorKind::kWrongPassphrase, step, "wrong passphrase"};
+}
+
+// The active keyslots argon2 can open within the container's memory
+// (vault/pbkdf_memory.h), and what keeps it from the others.
+struct OpenableKeyslots {
+  std::vector<int> slots;
+  std::string beyond;  // "keyslot 1 needs 1024 MiB for argon2, ...", or empty when none is out of reach
+};
+
+OpenableKeyslots FindOpenableKeyslots(crypt_device* cd) {
+  OpenableKeyslots found;
+  const std::vector<MemoryBudget> budgets = OwnCgroupMemoryBudgets();
+  for (int slot : ActiveKeyslots(cd)) {
+    crypt_pbkdf_type pbkdf{};
+    const MemoryBudget* limiting = nullptr;
+    if (crypt_keyslot_get_pbkdf(cd, slot, &pbkdf) == 0 && pbkdf.type &&
+        std::strcmp(pbkdf.type, CRYPT_KDF_PBKDF2) != 0)
+      limiting = TooLittleToOpen(pbkdf.max_memory_kb, budgets);
+    if (!limiting) {
+      found.slots.push_back(slot);
+      continue;
+    }
+    if (!found.beyond.empty()) found.beyond += "; ";
+    found.beyond += "keyslot " + std::to_string(slot) + " needs " + std::to_string(pbkdf.max_memory_kb >> 10) +
+                    " MiB for argon2, and the container's memory limit of " +
+                    std::to_string(limiting->limit_bytes >> 20) + " MiB leaves " +
+                    std::to_string(RoomWhenReclaimed(*limiting) >> 20);
+  }
+  return found;
+}
+
+// Runs `open` (a libcryptsetup call given a keyslot: the slot on success,
+// -EPERM for a wrong passphrase) on the keyslots argon2 can open: on any
+// slot when that is all of them; else on each that is, in turn, since
+// libcryptsetup's own turn would come to one that is not, and the
+// out-of-memory killer would end the helper half way through it. Nullopt
+// when none is.
+std::optional<int> OpenWithinMemory(const OpenableKeyslots& keyslots, const std::function<int(int slot)>& open) {
+  if (keyslots.beyond.empty()) return open(CRYPT_ANY_SLOT);
+  if (keyslots.slots.empty()) return std::nullopt;
+  for (int slot : keyslots.slots) {
+    const int rc = open(slot);
+    if (rc != -EPERM) return rc;
+  }
+  return -EPERM;
+}
+
+// The refusal when no keyslot could be tried. Step "keyslot_memory" tells
+// PID 1 that nothing was done.
+VaultError OutOfReach(const OpenableKeyslots& keyslots) {
+  return {ErrorKind::kInvalid, "keyslot_memory", keyslots.beyond + ": raise the limit to open the vault"};
+}
+
+// The refusal when the passphrase opened none of the keyslots tried.
+VaultError NotOpened(const OpenableKeyslots& keyslots, const char* step) {
+  if (keyslots.beyond.empty()) return WrongPassphrase(step);
+  return {ErrorKind::kWrongPassphrase, step,
+          "wrong passphrase for every keyslot that fits the container's memory; not tried: " + keyslots.beyond};
 }
 
 // The settings of a keyslot about to be made, in *out. Argon2's memory is
@@ -152,9 +212,13 @@ VaultStatus ActivateLuks2(const std::string& device, const std::string& name,
   VaultError error;
   CryptDevice cd = Load(device, "luks.activate", &error);
   if (!cd) return error;
-  int rc = crypt_activate_by_passphrase(cd.get(), name.c_str(), CRYPT_ANY_SLOT, passphrase.data(),
-                                        passphrase.size(), 0);
-  if (rc == -EPERM) return WrongPassphrase("luks.activate");
+  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get());
+  const std::optional<int> opened = OpenWithinMemory(keyslots, [&](int slot) {
+    return crypt_activate_by_passphrase(cd.get(), name.c_str(), slot, passphrase.data(), passphrase.size(), 0);
+  });
+  if (!opened) return OutOfReach(keyslots);
+  const int rc = *opened;
+  if (rc == -EPERM) return NotOpened(keyslots, "luks.activate");
   if (rc == -EEXIST)
     return VaultError{ErrorKind::kBusy, "luks.activate",
                       "a mapping named " + name + " already exists (recovery should have removed it)"};
@@ -166,9 +230,12 @@ VaultStatus VerifyPassphrase(const std::string& device, const SecretBuffer& pass
   VaultError error;
   CryptDevice cd = Load(device, "luks.verify", &error);
   if (!cd) return error;
-  int rc = crypt_activate_by_passphrase(cd.get(), nullptr, CRYPT_ANY_SLOT, passphrase.data(),
-                                        passphrase.size(), 0);
-  if (rc == -EPERM) return WrongPassphrase("luks.verify");
+  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get());
+  const std::optional<int> opened =
+      OpenWithinMemory(keyslots, [&](int slot) { return TryOpen(cd.get(), slot, passphrase); });
+  if (!opened) return OutOfReach(keyslots);
+  const int rc = *opened;
+  if (rc == -EPERM) return NotOpened(keyslots, "luks.verify");
   if (rc < 0) return SystemError("luks.verify", Describe("crypt_activate_by_passphrase", rc));
   return std::nullopt;
 }
@@ -184,6 +251,11 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
   // the new passphrase gets a slot of its own before the old one's go, so
   // every moment has at least one working passphrase.
   const std::vector<int> before = ActiveKeyslots(cd.get());
+  // Every keyslot is tried, to find all the old passphrase opens: one argon2
+  // cannot open here would keep the old passphrase.
+  if (const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get()); !keyslots.beyond.empty())
+    return VaultError{ErrorKind::kInvalid, "keyslot_memory",
+                      keyslots.beyond + ": the passphrase is unchanged; change it where the limit is higher"};
   std::vector<int> old_slots;  // every slot the old passphrase opens
   int new_slot = -1;
   {

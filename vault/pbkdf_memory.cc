@@ -101,13 +101,35 @@ std::vector<Hierarchy> CgroupMounts(const std::string& mountinfo) {
   return mounts;
 }
 
-// The budget of the cgroup directory `dir`, when it has a limit.
+// Whether the machine has swap: /proc/swaps lists a device after its header.
+bool MachineHasSwap(const std::string& root) {
+  std::ifstream in(root + "/proc/swaps");
+  std::string line;
+  return std::getline(in, line) && std::getline(in, line) && !line.empty();
+}
+
+// The budget of the cgroup directory `dir`, when it has a limit (may_swap
+// is left to the caller).
 std::optional<MemoryBudget> BudgetOf(const std::string& dir, bool v2) {
   const std::optional<std::uint64_t> limit = ReadNumber(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));
   if (!limit) return std::nullopt;
   const std::uint64_t usage = ReadNumber(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes")).value_or(0);
-  const std::uint64_t reclaimable = ReadStat(dir + "/memory.stat", v2 ? "inactive_file" : "total_inactive_file");
-  return MemoryBudget{*limit, usage > reclaimable ? usage - reclaimable : 0};
+  const std::string stat = dir + "/memory.stat";
+  const std::uint64_t inactive = ReadStat(stat, v2 ? "inactive_file" : "total_inactive_file");
+  const std::uint64_t used = usage > inactive ? usage - inactive : 0;
+  const std::uint64_t active = ReadStat(stat, v2 ? "active_file" : "total_active_file");
+  const std::uint64_t slab = v2 ? ReadStat(stat, "slab_reclaimable") : 0;
+  return MemoryBudget{*limit, used, std::min(used, active + slab), false};
+}
+
+// Whether the cgroup directory `dir` forbids swap, to itself and all below:
+// v2 with memory.swap.max 0, v1 with a memory+swap limit no higher than the
+// memory limit. A missing file forbids nothing.
+bool ForbidsSwap(const std::string& dir, bool v2) {
+  if (v2) return ReadNumber(dir + "/memory.swap.max") == std::uint64_t{0};
+  const std::optional<std::uint64_t> both = ReadNumber(dir + "/memory.memsw.limit_in_bytes");
+  const std::optional<std::uint64_t> memory = ReadNumber(dir + "/memory.limit_in_bytes");
+  return both && memory && *both <= *memory;
 }
 
 }  // namespace
@@ -115,6 +137,7 @@ std::optional<MemoryBudget> BudgetOf(const std::string& dir, bool v2) {
 std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgroup, const std::string& mountinfo,
                                              const std::string& root) {
   const std::vector<Hierarchy> mounts = CgroupMounts(mountinfo);
+  const bool machine_swaps = MachineHasSwap(root);
   std::vector<MemoryBudget> budgets;
   std::istringstream lines(proc_self_cgroup);
   for (std::string line; std::getline(lines, line);) {
@@ -139,11 +162,16 @@ std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgrou
     if (!best) continue;
     const std::string top = root + best->mount_point;
     std::string rest = best->root == "/" ? path : path.substr(best->root.size());
+    const size_t first_of_path = budgets.size();
+    bool swap_forbidden = false;
     for (;;) {
-      if (auto budget = BudgetOf(rest.empty() || rest == "/" ? top : top + rest, v2)) budgets.push_back(*budget);
+      const std::string dir = rest.empty() || rest == "/" ? top : top + rest;
+      if (auto budget = BudgetOf(dir, v2)) budgets.push_back(*budget);
+      swap_forbidden = swap_forbidden || ForbidsSwap(dir, v2);
       if (rest.empty() || rest == "/") break;
       rest.erase(rest.rfind('/'));
     }
+    for (size_t i = first_of_path; i < budgets.size(); ++i) budgets[i].may_swap = machine_swaps && !swap_forbidden;
   }
   return budgets;
 }
@@ -165,6 +193,19 @@ std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::vector<Memo
     }
   }
   return static_cast<std::uint32_t>(cap_kib);
+}
+
+std::uint64_t RoomWhenReclaimed(const MemoryBudget& budget) {
+  const std::uint64_t kept = budget.used_bytes - std::min(budget.used_bytes, budget.reclaimable_bytes);
+  return budget.limit_bytes > kept ? budget.limit_bytes - kept : 0;
+}
+
+const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets) {
+  const std::uint64_t needed = std::uint64_t{memory_kib} * 1024;
+  for (const MemoryBudget& b : budgets) {
+    if (!b.may_swap && RoomWhenReclaimed(b) < needed) return &b;
+  }
+  return nullptr;
 }
 
 std::uint32_t ArgonMemoryFloor(std::uint32_t wanted_kib) { return std::min(wanted_kib, kFloorKib); }

@@ -8,8 +8,13 @@
 // cgroup's limit: at most half of it, and at most what is not in use below
 // it (a RAM-mode enclave's image counts), less a margin for the work after
 // (mkfs). The helper says when it caps, and refuses a keyslot the cap would
-// leave weaker than ArgonMemoryFloor. Opening a keyslot takes the memory it
-// was made with; that is not ours to change.
+// leave weaker than ArgonMemoryFloor.
+//
+// Opening a keyslot takes the memory it was made with (a vault made in a
+// larger container, or by cryptsetup), which is not ours to change. A
+// keyslot that cannot fit even with every reclaimable page taken back is
+// not tried: its derivation would be killed half way through, and with it
+// the helper. The helper says which keyslot needs what instead.
 //
 // Only limits the container can see count: its own cgroup's and those of
 // its ancestors inside its cgroup namespace (a pod-level limit above it is
@@ -28,6 +33,12 @@ namespace tazpod::vault {
 struct MemoryBudget {
   std::uint64_t limit_bytes = 0;
   std::uint64_t used_bytes = 0;
+  // Of used_bytes, what the kernel takes back too when it must: the active
+  // file cache and reclaimable slab.
+  std::uint64_t reclaimable_bytes = 0;
+  // Whether the cgroup may push memory out to swap (the machine has swap
+  // and no swap limit of 0 forbids it): then a limit is not a wall.
+  bool may_swap = false;
 };
 
 // The budget of every cgroup with a memory limit among the one
@@ -35,8 +46,8 @@ struct MemoryBudget {
 // ancestors (cgroup v2 memory.max, memory.current and memory.stat; v1
 // memory.limit_in_bytes, memory.usage_in_bytes and memory.stat), found
 // through the cgroup mounts `mountinfo` (the text of /proc/self/mountinfo)
-// lists, under `root` (empty but in tests). Empty when none has a limit
-// or none can be read.
+// lists, under `root` (empty but in tests; /proc/swaps is read there too).
+// Empty when none has a limit or none can be read.
 std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgroup, const std::string& mountinfo,
                                              const std::string& root = "");
 
@@ -48,6 +59,15 @@ std::vector<MemoryBudget> OwnCgroupMemoryBudgets();
 // set the cap, or null when nothing did.
 std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::vector<MemoryBudget>& budgets,
                                 const MemoryBudget** limiting);
+
+// The most argon2 can take under `budget` once the kernel has reclaimed
+// all it can: the limit less what is in use and cannot be reclaimed.
+std::uint64_t RoomWhenReclaimed(const MemoryBudget& budget);
+
+// The budget under which argon2 cannot open a keyslot made with
+// `memory_kib` KiB at all: it may not swap, and its RoomWhenReclaimed is
+// smaller. Null when there is none.
+const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets);
 
 // The least a capped keyslot may get: 64 MiB, or the configured cost when
 // that is less. Below it the keyslot is refused rather than made weak.

@@ -217,3 +217,69 @@ TEST_CASE("vault service: a helper killed without a result is said to be killed,
   const VaultOutcome silent = StartUpOutcome("exit 7\n", std::chrono::seconds(20));
   CHECK(silent.message == "the vault helper exited 7 without a result");
 }
+
+namespace {
+
+struct UnlockEnd {
+  VaultOutcome outcome;
+  std::string state;
+};
+
+// An unlock of a locked vault, whose stand-in helper answers the unlock
+// with `result` and exits `code` (the start-up recovery finds it locked).
+UnlockEnd UnlockAnsweredWith(const std::string& result, int code) {
+  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  VaultSettings settings;
+  settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\n"
+                                                 "cat > /dev/null\n"
+                                                 "if [ \"$1\" = recover ]; then echo 'result=ok state=locked'; exit 0; fi\n"
+                                                 "echo '" + result + "'\n"
+                                                 "exit " + std::to_string(code) + "\n");
+  settings.private_mount_namespace = false;
+  UnlockEnd end{{true, "", "unanswered"}, ""};
+  {
+    boost::asio::io_context io;
+    Reaper reaper(false);
+    ReapingPump pump(io, reaper);
+    VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
+    vault.StopPrestarting();
+    vault.Start([&](const VaultOutcome&) {
+      REQUIRE(vault.state() == tazpod::vault::VaultState::kLocked);
+      tazpod::SecretBuffer passphrase;
+      passphrase.Append("a passphrase", 12);
+      vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+        end = {o, std::string(tazpod::vault::Name(vault.state()))};
+        io.stop();
+      });
+    });
+    io.run_for(std::chrono::seconds(20));
+  }
+  unlink((dir + "/helper").c_str());
+  rmdir(dir.c_str());
+  return end;
+}
+
+}  // namespace
+
+// The helper's refusals that change nothing leave the vault locked, to be
+// unlocked again once the cause is gone: another container holds the
+// image, or no keyslot fits the container's memory. Any other error may
+// have left something half done, and marks it failed.
+TEST_CASE("vault service: an unlock refused before anything was done leaves the vault locked") {
+  const UnlockEnd in_use = UnlockAnsweredWith("result=error kind=busy step=in_use message=\"held\"", 3);
+  CHECK(in_use.outcome.kind == "busy");
+  CHECK(in_use.state == "locked");
+
+  const UnlockEnd memory =
+      UnlockAnsweredWith("result=error kind=invalid step=keyslot_memory message=\"keyslot 0 takes 1024 MiB\"", 4);
+  CHECK_FALSE(memory.outcome.ok);
+  CHECK(memory.outcome.kind == "invalid");
+  CHECK(memory.outcome.message == "keyslot 0 takes 1024 MiB");
+  CHECK(memory.state == "locked");
+
+  const UnlockEnd other = UnlockAnsweredWith("result=error kind=invalid step=luks.activate message=\"bad\"", 4);
+  CHECK(other.outcome.kind == "invalid");
+  CHECK(other.state == "failed");
+}

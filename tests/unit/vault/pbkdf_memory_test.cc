@@ -12,6 +12,7 @@ using tazpod::vault::ArgonMemoryFloor;
 using tazpod::vault::ArgonMemoryWithin;
 using tazpod::vault::CgroupMemoryBudgets;
 using tazpod::vault::MemoryBudget;
+using tazpod::vault::TooLittleToOpen;
 
 namespace {
 
@@ -146,4 +147,62 @@ TEST_CASE("pbkdf memory: a mount point with an escaped space, and the mount show
   const std::string mounts = "30 23 0:26 /pod /sub rw - cgroup2 cgroup2 rw\n"
                              "31 23 0:26 / /cg\\040roups rw - cgroup2 cgroup2 rw\n";
   CHECK(LimitOf(CgroupMemoryBudgets("0::/pod\n", mounts, fs.root())) == 134217728U);
+}
+
+TEST_CASE("pbkdf memory: what the kernel may reclaim, and whether the cgroup may swap") {
+  constexpr std::uint64_t MiB = 1ULL << 20;
+  FakeRoot fs;
+  fs.Write("/sys/fs/cgroup/pod/memory.max", std::to_string(512 * MiB));
+  fs.Write("/sys/fs/cgroup/pod/memory.current", std::to_string(300 * MiB));
+  fs.Write("/sys/fs/cgroup/pod/memory.stat", "anon 1\ninactive_file " + std::to_string(100 * MiB) +
+                                                 "\nactive_file " + std::to_string(50 * MiB) +
+                                                 "\nslab_reclaimable " + std::to_string(10 * MiB) + "\n");
+  auto b = CgroupMemoryBudgets("0::/pod\n", kV2Mount, fs.root());
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].used_bytes == 200 * MiB);
+  CHECK(b[0].reclaimable_bytes == 60 * MiB);
+  CHECK_FALSE(b[0].may_swap);  // no /proc/swaps: no swap
+  fs.Write("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/swapfile file 1048572 0 -2");
+  CHECK(CgroupMemoryBudgets("0::/pod\n", kV2Mount, fs.root())[0].may_swap);
+  // A swap.max of 0 at this level or any above forbids it; "max" does not.
+  fs.Write("/sys/fs/cgroup/pod/memory.swap.max", "max");
+  fs.Write("/sys/fs/cgroup/memory.swap.max", "0");
+  CHECK_FALSE(CgroupMemoryBudgets("0::/pod\n", kV2Mount, fs.root())[0].may_swap);
+  fs.Write("/sys/fs/cgroup/memory.swap.max", "max");
+  CHECK(CgroupMemoryBudgets("0::/pod\n", kV2Mount, fs.root())[0].may_swap);
+  // Swap headers alone are no swap.
+  FakeRoot header_only;
+  header_only.Write("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority");
+  header_only.Write("/sys/fs/cgroup/memory.max", "134217728");
+  CHECK_FALSE(CgroupMemoryBudgets("0::/\n", kV2Mount, header_only.root())[0].may_swap);
+  // v1: a memory+swap limit equal to the memory limit forbids swap.
+  FakeRoot v1;
+  v1.Write("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/sda2 partition 1048572 0 -2");
+  v1.Write("/sys/fs/cgroup/memory/ctr/memory.limit_in_bytes", "134217728");
+  v1.Write("/sys/fs/cgroup/memory/ctr/memory.memsw.limit_in_bytes", "134217728");
+  v1.Write("/sys/fs/cgroup/memory/ctr/memory.stat", "total_inactive_file 0\ntotal_active_file 4096\n");
+  const std::string v1_mount = "40 30 0:35 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+  b = CgroupMemoryBudgets("4:memory:/ctr\n", v1_mount, v1.root());
+  REQUIRE(b.size() == 1);
+  CHECK_FALSE(b[0].may_swap);
+  v1.Write("/sys/fs/cgroup/memory/ctr/memory.memsw.limit_in_bytes", "268435456");
+  CHECK(CgroupMemoryBudgets("4:memory:/ctr\n", v1_mount, v1.root())[0].may_swap);
+}
+
+TEST_CASE("pbkdf memory: a keyslot is out of reach when the limit less what cannot be reclaimed is smaller") {
+  constexpr std::uint64_t MiB = 1ULL << 20;
+  constexpr std::uint32_t k1GiB = 1048576;  // KiB
+  CHECK(TooLittleToOpen(k1GiB, {}) == nullptr);
+  const std::vector<MemoryBudget> small = {{512 * MiB, 0, 0, false}};
+  CHECK(TooLittleToOpen(k1GiB, small) == &small[0]);
+  CHECK(TooLittleToOpen(256 * 1024, small) == nullptr);
+  // 400 MiB in use, 300 of it reclaimable: 100 MiB kept, 412 MiB left.
+  const std::vector<MemoryBudget> busy = {{512 * MiB, 400 * MiB, 300 * MiB, false}};
+  CHECK(TooLittleToOpen(412 * 1024, busy) == nullptr);
+  CHECK(TooLittleToOpen(413 * 1024, busy) == &busy[0]);
+  // Swap makes a limit no wall; the tightest level without it decides.
+  const std::vector<MemoryBudget> swapping = {{512 * MiB, 0, 0, true}};
+  CHECK(TooLittleToOpen(k1GiB, swapping) == nullptr);
+  const std::vector<MemoryBudget> levels = {{4096 * MiB, 0, 0, false}, {512 * MiB, 0, 0, false}};
+  CHECK(TooLittleToOpen(k1GiB, levels) == &levels[1]);
 }
