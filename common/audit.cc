@@ -62,7 +62,11 @@ std::string OpenAuditFile(const std::string& path) {
 }
 
 void Audit(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
-  Log(level, event, fields);
+  AuditFields(level, event, std::vector<LogField>(fields));
+}
+
+void AuditFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields) {
+  LogFields(level, event, fields);
   if (audit_fd < 0) return;
   struct timespec now {};
   clock_gettime(CLOCK_REALTIME, &now);

@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/log.h"
 
@@ -31,5 +32,7 @@ std::string OpenAuditFile(const std::string& path);
 // missing, as audit.write_resumed does in the log.
 // From one thread only (PID 1's loop): it keeps that count.
 void Audit(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
+// The same, for a list of fields built at run time.
+void AuditFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields);
 
 }  // namespace tazpod

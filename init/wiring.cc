@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/audit.h"
+#include "common/flood_limit.h"
 #include "common/log.h"
 #include "session/protocol.h"
 #include "vault/passphrase_limits.h"
@@ -54,7 +55,8 @@ std::string DefaultMappingName() {
 // who may reach the socket, goes through gate.* instead.
 bool RootOnly(const ControlRequest& request, const ControlServer::Reply& reply) {
   if (request.peer.uid == 0) return true;
-  Log(LogLevel::kWarn, "control.refused", {{"reason", "root_only"}, {"op", request.op}, {"uid", request.peer.uid}});
+  LogFromPeer(LogLevel::kWarn, "control.refused", request.peer.uid,
+              {{"reason", "root_only"}, {"op", request.op}, {"uid", request.peer.uid}});
   reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "denied"},
          {"error", request.op + " is for root; use tazpod login, lock or passwd"}});
   return false;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/descriptor_passing.h"
+#include "common/flood_limit.h"
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "session/protocol.h"
@@ -59,7 +60,8 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       // cancel() came too late to stop this handler, and the request is
       // already being answered.
       if (ec || !self->reading_) return;
-      Log(LogLevel::kWarn, "control.refused", {{"reason", "read_timeout"}, {"pid", self->request_.peer.pid}});
+      LogFromPeer(LogLevel::kWarn, "control.refused", self->request_.peer.uid,
+                  {{"reason", "read_timeout"}, {"pid", self->request_.peer.pid}});
       self->socket_.close();
     });
     ReadHeaderLength();
@@ -134,7 +136,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   }
 
   void Fail(const std::string& reason) {
-    Log(LogLevel::kWarn, "control.refused", {{"reason", reason}, {"pid", request_.peer.pid}});
+    LogFromPeer(LogLevel::kWarn, "control.refused", request_.peer.uid, {{"reason", reason}, {"pid", request_.peer.pid}});
     Send({{"v", kProtocolVersion}, {"ok", false}, {"error", reason}});
   }
 
@@ -251,11 +253,13 @@ void ControlServer::Admit(local::socket socket) {
   struct ucred cred {};
   socklen_t len = sizeof cred;
   if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    Log(LogLevel::kWarn, "control.refused", {{"reason", "no_peer_credentials"}});
+    LogFromPeer(LogLevel::kWarn, "control.refused", -1, {{"reason", "no_peer_credentials"}});
   } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
-    Log(LogLevel::kWarn, "control.refused", {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
+    LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
+                {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
   } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
-    Log(LogLevel::kWarn, "control.refused", {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
+    LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
+                {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
   } else {
     PeerCredentials peer;
     peer.pid = cred.pid;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/audit.h"
+#include "common/flood_limit.h"
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "common/proc_stat.h"
@@ -107,8 +108,8 @@ std::optional<nlohmann::json> Gate::Throttled(const Caller& caller) {
   if (Clock::now() >= next_attempt_) return std::nullopt;
   long long wait = MillisUntil(next_attempt_);
   ++stats_.logins_refused;
-  Audit(LogLevel::kWarn, "gate.refused",
-        {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
+  AuditFromPeer(LogLevel::kWarn, "gate.refused", caller.peer.uid,
+                {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
   nlohmann::json r = Refusal("throttled", "too many wrong passphrases: wait before trying again");
   r["retry_after_ms"] = wait;
   return r;
@@ -132,8 +133,8 @@ nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during) {
 
 void Gate::Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error) {
   ++stats_.logins_refused;
-  Audit(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused",
-        {{"reason", reason}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty},
+  AuditFromPeer(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused", caller.peer.uid,
+                {{"reason", reason}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty},
          {"error", error}});
 }
 

@@ -144,3 +144,46 @@ TEST_CASE("control server: accept(2) failing for good (out of descriptors) neith
   CHECK(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec == 0);
   CHECK(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec < 500000);
 }
+
+// Any process that reaches the socket can have a request refused, and each
+// refusal is a log line: a loop of them must not write without bound to
+// PID 1's log (docker keeps all of it, on the host's disk). Past a burst of
+// 100 lines a uid in 10 s, refusals are still answered, not logged.
+TEST_CASE("control server: a flood of refused requests logs a burst, and every one is still answered") {
+  char dir[] = "/tmp/tazpod-control-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/control.sock";
+  const int log = memfd_create("log", MFD_CLOEXEC);
+  REQUIRE(log >= 0);
+  const pid_t server = fork();
+  REQUIRE(server >= 0);
+  if (server == 0) {
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    alarm(60);
+    tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kInfo, log);
+    boost::asio::io_context io;
+    session::ControlServer control(io, path, 0, 0);
+    if (!control.Listen().empty()) _exit(11);
+    io.run();
+    _exit(0);
+  }
+  REQUIRE(tazpod::testing::WaitUntilListening(path));
+  int answered = 0;
+  for (int i = 0; i < 300; ++i) {
+    session::CallResult r = session::Call(path, {{"v", 1}, {"op", "no.such.op"}}, nullptr, 10s);
+    if (r.delivered && r.reply.value("error", "").starts_with("unknown op")) ++answered;
+  }
+  kill(server, SIGKILL);
+  waitpid(server, nullptr, 0);
+  std::string text(1 << 20, '\0');
+  const ssize_t n = pread(log, text.data(), text.size(), 0);
+  REQUIRE(n >= 0);
+  text.resize(static_cast<std::size_t>(n));
+  close(log);
+  std::filesystem::remove_all(dir);
+  int lines = 0;
+  for (std::size_t at = text.find("control.refused"); at != std::string::npos; at = text.find("control.refused", at + 1))
+    ++lines;
+  CHECK(answered == 300);
+  CHECK(lines == 100);
+}
