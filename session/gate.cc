@@ -18,6 +18,9 @@ namespace tazpod::session {
 
 namespace {
 
+// What the vault says of a wrong passphrase when it has nothing to add.
+constexpr const char* kPlainWrongPassphrase = "wrong passphrase";
+
 using Clock = std::chrono::steady_clock;
 
 // A pidfd of the process that connected, one that can signal it (a forced
@@ -115,7 +118,7 @@ std::optional<nlohmann::json> Gate::Throttled(const Caller& caller) {
   return r;
 }
 
-nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during) {
+nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during, const std::string& detail) {
   throttle_.RecordFailure();
   auto delay = throttle_.Delay();
   next_attempt_ = Clock::now() + delay;
@@ -125,8 +128,9 @@ nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during) {
   Audit(LogLevel::kWarn, "gate.refused",
         {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid},
          {"tty", caller.tty}, {"failures", throttle_.consecutive_failures()},
-         {"delay_s", static_cast<long long>(delay.count() / 1000)}, {"delay_ms", static_cast<long long>(delay.count())}});
-  nlohmann::json r = Refusal("wrong_passphrase", "wrong passphrase");
+         {"delay_s", static_cast<long long>(delay.count() / 1000)}, {"delay_ms", static_cast<long long>(delay.count())},
+         {"error", detail == kPlainWrongPassphrase ? "" : detail}});
+  nlohmann::json r = Refusal("wrong_passphrase", detail.empty() ? kPlainWrongPassphrase : detail);
   r["retry_after_ms"] = static_cast<long long>(delay.count());
   return r;
 }
@@ -227,7 +231,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // succeeds is safe either way, since the lock waits for the vault to be
   // idle and then finds the session.
   auto finish = [this, caller, reply, pidfd](const GateVault::Result& result) {
-    if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login"));
+    if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login", result.error));
     // The vault refused because the container began to stop meanwhile.
     if (!result.ok && !admitting_) return RefuseStopping(caller, reply);
     // The unlock found no image and may not create one: the next login is
@@ -328,7 +332,7 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
       return reply(Refusal("refused", "there is no vault yet"));
     }
     vault_.ChangePassphrase(std::move(*both), [this, caller, reply](const GateVault::Result& result) {
-      if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd"));
+      if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd", result.error));
       if (!result.ok) {
         Refused(caller, "passwd", "vault_error", result.error);
         return reply(Refusal("vault", result.error));

@@ -122,8 +122,9 @@ class Gate {
   void Passwd(ControlRequest& request, const ControlServer::Reply& reply);
   // A refusal when wrong passphrases are being throttled, else nullopt.
   std::optional<nlohmann::json> Throttled(const Caller& caller);
-  // Counts a wrong passphrase and builds the refusal, with its delay.
-  nlohmann::json WrongPassphrase(const Caller& caller, const char* during);
+  // Counts a wrong passphrase and builds the refusal, with its delay and
+  // the vault's `detail` (say, which keyslots it could not try).
+  nlohmann::json WrongPassphrase(const Caller& caller, const char* during, const std::string& detail);
   // A right passphrase ends the throttling: the count and the wait.
   void RightPassphrase();
   // Audits a refused login or passwd (gate.refused) and counts it.

@@ -158,7 +158,11 @@ int RunLogin(const LoginCommand& command) {
   const nlohmann::json& r = login.reply;
   if (!r.value("ok", false)) {
     const std::string kind = r.value("kind", "");
-    std::string text = kind == "wrong_passphrase" ? "Wrong passphrase." : "tazpod login: " + r.value("error", std::string("refused"));
+    const std::string error = r.value("error", std::string("refused"));
+    // A wrong passphrase may come with why some keyslots were not tried.
+    std::string text = kind != "wrong_passphrase"                ? "tazpod login: " + error
+                       : error.starts_with("wrong passphrase ") ? "Wrong" + error.substr(5) + "."
+                                                                 : "Wrong passphrase.";
     if (long long wait = r.value("retry_after_ms", 0LL); wait > 0) text += " Next attempt in " + Seconds(wait) + ".";
     Say(tty.get(), text);
     return kRefused;

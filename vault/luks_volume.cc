@@ -71,17 +71,29 @@ VaultError WrongPassphrase(const char* step) {
   return {ErrorKind::kWrongPassphrase, step, "wrong passphrase"};
 }
 
-// The active keyslots argon2 can open within the container's memory
-// (vault/pbkdf_memory.h), and what keeps it from the others.
+// The keyslots a passphrase is tried on that argon2 can open within the
+// container's memory (vault/pbkdf_memory.h), and what keeps it from the
+// others.
 struct OpenableKeyslots {
   std::vector<int> slots;
   std::string beyond;  // "keyslot 1 needs 1024 MiB for argon2, ...", or empty when none is out of reach
 };
 
-OpenableKeyslots FindOpenableKeyslots(crypt_device* cd) {
+// For an open, the slots libcryptsetup's CRYPT_ANY_SLOT would try, in its
+// order: preferred ones first, none of priority "ignore" (a slot named
+// alone is opened whatever its priority). For a change (`every_slot`),
+// every active slot.
+OpenableKeyslots FindOpenableKeyslots(crypt_device* cd, bool every_slot) {
+  std::vector<int> tried, normal;
+  for (int slot : ActiveKeyslots(cd)) {
+    const crypt_keyslot_priority priority = crypt_keyslot_get_priority(cd, slot);
+    if (every_slot || priority == CRYPT_SLOT_PRIORITY_PREFER) tried.push_back(slot);
+    else if (priority == CRYPT_SLOT_PRIORITY_NORMAL) normal.push_back(slot);
+  }
+  tried.insert(tried.end(), normal.begin(), normal.end());
   OpenableKeyslots found;
   const std::vector<MemoryBudget> budgets = OwnCgroupMemoryBudgets();
-  for (int slot : ActiveKeyslots(cd)) {
+  for (int slot : tried) {
     crypt_pbkdf_type pbkdf{};
     const MemoryBudget* limiting = nullptr;
     if (crypt_keyslot_get_pbkdf(cd, slot, &pbkdf) == 0 && pbkdf.type &&
@@ -95,7 +107,7 @@ OpenableKeyslots FindOpenableKeyslots(crypt_device* cd) {
     found.beyond += "keyslot " + std::to_string(slot) + " needs " + std::to_string(pbkdf.max_memory_kb >> 10) +
                     " MiB for argon2, and the container's memory limit of " +
                     std::to_string(limiting->limit_bytes >> 20) + " MiB leaves " +
-                    std::to_string(RoomWhenReclaimed(*limiting) >> 20);
+                    std::to_string(RoomWhenReclaimed(*limiting) >> 20) + " MiB";
   }
   return found;
 }
@@ -116,13 +128,15 @@ std::optional<int> OpenWithinMemory(const OpenableKeyslots& keyslots, const std:
   return -EPERM;
 }
 
-// The refusal when no keyslot could be tried. Step "keyslot_memory" tells
-// PID 1 that nothing was done.
-VaultError OutOfReach(const OpenableKeyslots& keyslots) {
-  return {ErrorKind::kInvalid, "keyslot_memory", keyslots.beyond + ": raise the limit to open the vault"};
+// The refusal when no keyslot could be tried, for want of memory `to` do
+// something. Step "keyslot_memory" tells PID 1 that nothing was done.
+VaultError OutOfReach(const OpenableKeyslots& keyslots, const char* to) {
+  return {ErrorKind::kInvalid, "keyslot_memory", keyslots.beyond + ": raise the limit " + to};
 }
 
-// The refusal when the passphrase opened none of the keyslots tried.
+// The refusal when the passphrase opened none of the keyslots tried: a
+// wrong passphrase (throttled as any), which says which keyslots were
+// not tried, since the passphrase may be theirs.
 VaultError NotOpened(const OpenableKeyslots& keyslots, const char* step) {
   if (keyslots.beyond.empty()) return WrongPassphrase(step);
   return {ErrorKind::kWrongPassphrase, step,
@@ -212,11 +226,11 @@ VaultStatus ActivateLuks2(const std::string& device, const std::string& name,
   VaultError error;
   CryptDevice cd = Load(device, "luks.activate", &error);
   if (!cd) return error;
-  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get());
+  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get(), false);
   const std::optional<int> opened = OpenWithinMemory(keyslots, [&](int slot) {
     return crypt_activate_by_passphrase(cd.get(), name.c_str(), slot, passphrase.data(), passphrase.size(), 0);
   });
-  if (!opened) return OutOfReach(keyslots);
+  if (!opened) return OutOfReach(keyslots, "to open the vault");
   const int rc = *opened;
   if (rc == -EPERM) return NotOpened(keyslots, "luks.activate");
   if (rc == -EEXIST)
@@ -230,10 +244,10 @@ VaultStatus VerifyPassphrase(const std::string& device, const SecretBuffer& pass
   VaultError error;
   CryptDevice cd = Load(device, "luks.verify", &error);
   if (!cd) return error;
-  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get());
+  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get(), false);
   const std::optional<int> opened =
       OpenWithinMemory(keyslots, [&](int slot) { return TryOpen(cd.get(), slot, passphrase); });
-  if (!opened) return OutOfReach(keyslots);
+  if (!opened) return OutOfReach(keyslots, "to check a passphrase");
   const int rc = *opened;
   if (rc == -EPERM) return NotOpened(keyslots, "luks.verify");
   if (rc < 0) return SystemError("luks.verify", Describe("crypt_activate_by_passphrase", rc));
@@ -253,7 +267,7 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
   const std::vector<int> before = ActiveKeyslots(cd.get());
   // Every keyslot is tried, to find all the old passphrase opens: one argon2
   // cannot open here would keep the old passphrase.
-  if (const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get()); !keyslots.beyond.empty())
+  if (const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get(), true); !keyslots.beyond.empty())
     return VaultError{ErrorKind::kInvalid, "keyslot_memory",
                       keyslots.beyond + ": the passphrase is unchanged; change it where the limit is higher"};
   std::vector<int> old_slots;  // every slot the old passphrase opens

@@ -109,7 +109,9 @@ bool MachineHasSwap(const std::string& root) {
 }
 
 // The budget of the cgroup directory `dir`, when it has a limit (may_swap
-// is left to the caller).
+// is left to the caller). What the kernel may reclaim errs high, since
+// counting too little would refuse an open that can succeed: v1's
+// memory.stat has no slab, so all its kernel memory counts.
 std::optional<MemoryBudget> BudgetOf(const std::string& dir, bool v2) {
   const std::optional<std::uint64_t> limit = ReadNumber(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));
   if (!limit) return std::nullopt;
@@ -118,13 +120,15 @@ std::optional<MemoryBudget> BudgetOf(const std::string& dir, bool v2) {
   const std::uint64_t inactive = ReadStat(stat, v2 ? "inactive_file" : "total_inactive_file");
   const std::uint64_t used = usage > inactive ? usage - inactive : 0;
   const std::uint64_t active = ReadStat(stat, v2 ? "active_file" : "total_active_file");
-  const std::uint64_t slab = v2 ? ReadStat(stat, "slab_reclaimable") : 0;
-  return MemoryBudget{*limit, used, std::min(used, active + slab), false};
+  const std::uint64_t kernel = v2 ? ReadStat(stat, "slab_reclaimable")
+                                  : ReadNumber(dir + "/memory.kmem.usage_in_bytes").value_or(0);
+  return MemoryBudget{*limit, used, std::min(used, active + kernel), false};
 }
 
-// Whether the cgroup directory `dir` forbids swap, to itself and all below:
-// v2 with memory.swap.max 0, v1 with a memory+swap limit no higher than the
-// memory limit. A missing file forbids nothing.
+// Whether swap can relieve the limit of the cgroup directory `dir`. v2:
+// not when memory.swap.max is 0 there, which also holds for everything
+// below. v1: not when its memory+swap limit is no higher than its memory
+// limit, which holds for that level alone. A missing file forbids nothing.
 bool ForbidsSwap(const std::string& dir, bool v2) {
   if (v2) return ReadNumber(dir + "/memory.swap.max") == std::uint64_t{0};
   const std::optional<std::uint64_t> both = ReadNumber(dir + "/memory.memsw.limit_in_bytes");
@@ -163,15 +167,21 @@ std::vector<MemoryBudget> CgroupMemoryBudgets(const std::string& proc_self_cgrou
     const std::string top = root + best->mount_point;
     std::string rest = best->root == "/" ? path : path.substr(best->root.size());
     const size_t first_of_path = budgets.size();
-    bool swap_forbidden = false;
+    bool v2_swap_forbidden = false;  // at some level: our memory cannot be swapped at all
     for (;;) {
       const std::string dir = rest.empty() || rest == "/" ? top : top + rest;
-      if (auto budget = BudgetOf(dir, v2)) budgets.push_back(*budget);
-      swap_forbidden = swap_forbidden || ForbidsSwap(dir, v2);
+      const bool forbids = ForbidsSwap(dir, v2);
+      if (auto budget = BudgetOf(dir, v2)) {
+        budget->may_swap = machine_swaps && !forbids;
+        budgets.push_back(*budget);
+      }
+      v2_swap_forbidden = v2_swap_forbidden || (v2 && forbids);
       if (rest.empty() || rest == "/") break;
       rest.erase(rest.rfind('/'));
     }
-    for (size_t i = first_of_path; i < budgets.size(); ++i) budgets[i].may_swap = machine_swaps && !swap_forbidden;
+    if (v2_swap_forbidden) {
+      for (size_t i = first_of_path; i < budgets.size(); ++i) budgets[i].may_swap = false;
+    }
   }
   return budgets;
 }

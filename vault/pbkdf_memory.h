@@ -34,10 +34,11 @@ struct MemoryBudget {
   std::uint64_t limit_bytes = 0;
   std::uint64_t used_bytes = 0;
   // Of used_bytes, what the kernel takes back too when it must: the active
-  // file cache and reclaimable slab.
+  // file cache, and reclaimable slab (v2) or all kernel memory (v1, which
+  // does not tell them apart).
   std::uint64_t reclaimable_bytes = 0;
-  // Whether the cgroup may push memory out to swap (the machine has swap
-  // and no swap limit of 0 forbids it): then a limit is not a wall.
+  // Whether swap may relieve this limit (the machine has swap, and no swap
+  // limit forbids it): then the limit is not a wall.
   bool may_swap = false;
 };
 

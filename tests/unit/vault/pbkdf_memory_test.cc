@@ -187,6 +187,32 @@ TEST_CASE("pbkdf memory: what the kernel may reclaim, and whether the cgroup may
   CHECK_FALSE(b[0].may_swap);
   v1.Write("/sys/fs/cgroup/memory/ctr/memory.memsw.limit_in_bytes", "268435456");
   CHECK(CgroupMemoryBudgets("4:memory:/ctr\n", v1_mount, v1.root())[0].may_swap);
+  // A v1 ancestor whose memory+swap limit equals its memory limit walls
+  // itself off, not the cgroup below: the child may still swap within the
+  // ancestor's total.
+  v1.Write("/sys/fs/cgroup/memory/memory.limit_in_bytes", "4294967296");
+  v1.Write("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", "4294967296");
+  b = CgroupMemoryBudgets("4:memory:/ctr\n", v1_mount, v1.root());
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].may_swap);        // ctr
+  CHECK_FALSE(b[1].may_swap);  // the ancestor
+}
+
+TEST_CASE("pbkdf memory: v1 counts its kernel memory as reclaimable, having no slab figure to tell") {
+  constexpr std::uint64_t MiB = 1ULL << 20;
+  FakeRoot fs;
+  fs.Write("/sys/fs/cgroup/memory/ctr/memory.limit_in_bytes", std::to_string(512 * MiB));
+  fs.Write("/sys/fs/cgroup/memory/ctr/memory.usage_in_bytes", std::to_string(300 * MiB));
+  fs.Write("/sys/fs/cgroup/memory/ctr/memory.kmem.usage_in_bytes", std::to_string(150 * MiB));
+  fs.Write("/sys/fs/cgroup/memory/ctr/memory.stat", "total_inactive_file " + std::to_string(20 * MiB) +
+                                                        "\ntotal_active_file " + std::to_string(30 * MiB) + "\n");
+  const std::string v1_mount = "40 30 0:35 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+  auto b = CgroupMemoryBudgets("4:memory:/ctr\n", v1_mount, fs.root());
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].used_bytes == 280 * MiB);
+  CHECK(b[0].reclaimable_bytes == 180 * MiB);  // active file cache and kernel memory
+  CHECK(tazpod::vault::RoomWhenReclaimed(b[0]) == 412 * MiB);
+  CHECK(TooLittleToOpen(400 * 1024, b) == nullptr);
 }
 
 TEST_CASE("pbkdf memory: a keyslot is out of reach when the limit less what cannot be reclaimed is smaller") {

@@ -6,7 +6,8 @@
 # which PID 1 takes as "still locked"), naming the keyslot and the limit.
 # With a second keyslot that fits (64 MiB), its passphrase opens the vault
 # there, and the first passphrase is refused as wrong for the keyslots
-# that fit, saying which one did not. No process is killed for memory, and
+# that fit, saying which one did not; set to priority "ignore", it is not
+# tried at all, as libcryptsetup would not. No process is killed for memory, and
 # outside the limit the first passphrase still opens the vault
 # (vault/pbkdf_memory.h).
 # timeout: 300
@@ -80,6 +81,16 @@ expect_eq "$rc" 2 "the first passphrase, tried only on the keyslot that fits"
 [[ $out == *"kind=wrong_passphrase"*"not tried: keyslot 0 needs 256 MiB"* ]] ||
   fail "the wrong passphrase does not name the keyslot left untried: $out"
 no_oom_kill "the unlocks with two keyslots"
+
+# A keyslot of priority "ignore" is one libcryptsetup never tries for an
+# open: it is not tried here either, though it fits.
+cryptsetup config --priority ignore --key-slot 1 "$VAULT_ENCLAVE/vault.img"
+rc=0; out=$(limited unlock <second 2>err) || rc=$?
+echo "unlock in 192 MiB, the keyslot that fits ignored: $out (exit $rc); stderr: $(cat err)"
+expect_eq "$rc" 4 "no keyslot left to try: the fitting one is ignored"
+[[ $out == *"step=keyslot_memory"*"keyslot 0 needs 256 MiB"* ]] || fail "the refusal: $out"
+[[ $out == *"keyslot 1"* ]] && fail "the ignored keyslot is named as out of reach: $out"
+no_oom_kill "the unlock with the fitting keyslot ignored"
 
 rc=0; out=$("$VAULT_HELPER" unlock "${args[@]}" <pass) || rc=$?
 echo "unlock without a limit: $out (exit $rc)"

@@ -1,0 +1,143 @@
+// Refused logins: what the user is told, and what the audit keeps.
+//
+// The gate runs with a real control socket in a forked process, logging to
+// a file; the vault is a test double that refuses every passphrase.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include "common/secret_buffer.h"
+#include "session/control_client.h"
+#include "session/gate.h"
+#include "tests/host/session/serve_gate.h"
+
+using namespace std::chrono_literals;
+using tazpod::SecretBuffer;
+namespace session = tazpod::session;
+
+namespace {
+
+// A locked vault that takes no passphrase, saying `why`.
+class RefusingVault : public session::GateVault {
+ public:
+  explicit RefusingVault(std::string why) : why_(std::move(why)) {}
+  std::string State() const override { return "locked"; }
+  void WhenIdle(std::function<void()> then) override { then(); }
+  void Unlock(SecretBuffer, bool, Done done) override { done({false, true, why_}); }
+  void Verify(SecretBuffer, Done done) override { done({false, true, why_}); }
+  void Lock(Done done) override { done({false, false, "the vault was asked to lock"}); }
+  void ChangePassphrase(SecretBuffer, Done done) override { done({false, false, "the vault was asked to change"}); }
+  int MountNamespace() const override { return -1; }
+
+ private:
+  std::string why_;
+};
+
+// The gate over RefusingVault(why), in a process of its own, logging to a
+// file in a directory of its own; both go at the end.
+class RefusingGate {
+ public:
+  explicit RefusingGate(const std::string& why) {
+    REQUIRE(mkdtemp(dir_) != nullptr);
+    socket_ = std::string(dir_) + "/control.sock";
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      RefusingVault vault(why);
+      tazpod::testing::ServeGate(socket_, vault, std::string(dir_) + "/log");
+    }
+    REQUIRE(tazpod::testing::WaitUntilListening(socket_));
+  }
+  ~RefusingGate() {
+    Stop();
+    std::filesystem::remove_all(dir_);
+  }
+  // A gate.login with `passphrase`.
+  session::CallResult Login(const std::string& passphrase) {
+    SecretBuffer secret;
+    secret.Append(passphrase.data(), passphrase.size());
+    return session::Call(socket_, {{"v", 1}, {"op", "gate.login"}}, &secret, 10s);
+  }
+  // Stops the gate; returns its log.
+  std::string Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    std::stringstream log;
+    log << std::ifstream(std::string(dir_) + "/log").rdbuf();
+    return log.str();
+  }
+
+ private:
+  char dir_[32] = "/tmp/tazpod-gate-XXXXXX";
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+// A login refused before any vault work (no passphrase, throttled) costs
+// its sender nothing: a loop of them would write without bound to PID 1's
+// log and audit file. Past a burst, such lines are held back
+// (common/flood_limit.h), but a wrong passphrase, which the throttle
+// already slows, is always logged: a flood must not hide a guess.
+TEST_CASE("gate: a flood of logins refused before any vault work logs a burst, and a guess is still logged") {
+  RefusingGate gate("wrong passphrase");
+  int refused = 0;
+  for (int i = 0; i < 300; ++i) {
+    session::CallResult r = gate.Login("");
+    if (r.delivered && r.reply.value("error", "") == "no passphrase") ++refused;
+  }
+  session::CallResult wrong = gate.Login("a guess");
+  session::CallResult throttled = gate.Login("another");
+  const std::string log = gate.Stop();
+
+  CHECK(refused == 300);
+  REQUIRE(wrong.delivered);
+  CHECK(wrong.reply.value("kind", "") == "wrong_passphrase");
+  CHECK(wrong.reply.value("error", "") == "wrong passphrase");
+  REQUIRE(throttled.delivered);
+  CHECK(throttled.reply.value("kind", "") == "throttled");
+  INFO(log.substr(0, 2000));
+  CHECK(Count(log, "reason=no_passphrase") == 100);
+  CHECK(Count(log, "reason=wrong_passphrase") == 1);
+  // The throttled refusal shares the flooded key (gate.refused, this uid).
+  CHECK(Count(log, "reason=throttled") == 0);
+}
+
+// A vault whose keyslots do not all fit the container's memory refuses a
+// passphrase the others do not take as wrong (it is throttled as any), but
+// says which keyslots it did not try: the passphrase may be theirs, and
+// "wrong passphrase" alone would send the user guessing.
+TEST_CASE("gate: a wrong passphrase comes with what the vault adds, to the user and to the audit") {
+  const std::string why = "wrong passphrase for every keyslot that fits the container's memory; not tried: "
+                          "keyslot 0 needs 1024 MiB for argon2, and the container's memory limit of 512 MiB "
+                          "leaves 490 MiB";
+  RefusingGate gate(why);
+  session::CallResult r = gate.Login("the right one");
+  const std::string log = gate.Stop();
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("kind", "") == "wrong_passphrase");
+  CHECK(r.reply.value("error", "") == why);
+  CHECK(r.reply.value("retry_after_ms", 0LL) > 0);
+  INFO(log);
+  CHECK(Count(log, "reason=wrong_passphrase") == 1);
+  CHECK(Count(log, "not tried: keyslot 0 needs 1024 MiB") == 1);
+}
