@@ -1,5 +1,7 @@
 #include "common/flood_limit.h"
 
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "common/audit.h"
@@ -8,7 +10,7 @@ namespace tazpod {
 
 namespace {
 
-constexpr const char* kOtherKeys = "";  // where keys beyond max_keys go
+constexpr const char* kShared = "*";  // the member for keys beyond max_keys
 
 // PID 1's limit: far above what a person at a terminal causes, far below
 // what fills a disk (at most 10 lines a second per event and uid).
@@ -17,14 +19,19 @@ FloodLimit& PeerLimit() {
   return limit;
 }
 
+// The events that went through AuditFromPeer: their counts belong in the
+// audit file too.
+std::set<std::string>& AuditEvents() {
+  static std::set<std::string> events;
+  return events;
+}
+
 // `fields`, with the count held back before it, when there is one.
 std::vector<LogField> WithSuppressed(std::initializer_list<LogField> fields, long long suppressed) {
   std::vector<LogField> all(fields);
   if (suppressed > 0) all.emplace_back("suppressed", suppressed);
   return all;
 }
-
-std::string KeyOf(std::string_view event, long long uid) { return std::string(event) + " " + std::to_string(uid); }
 
 }  // namespace
 
@@ -38,11 +45,12 @@ void FloodLimit::Forget(Clock::time_point now) {
   }
 }
 
-std::optional<long long> FloodLimit::Admit(const std::string& key, Clock::time_point now) {
+std::optional<long long> FloodLimit::Admit(const std::string& group, const std::string& member,
+                                           Clock::time_point now) {
+  std::pair<std::string, std::string> key(group, member);
   if (!windows_.contains(key) && windows_.size() >= max_keys_) Forget(now);
-  const std::string followed = windows_.contains(key) || windows_.size() < max_keys_ ? key : kOtherKeys;
-  auto it = windows_.try_emplace(followed, Window{now, 0, 0}).first;
-  Window& w = it->second;
+  if (!windows_.contains(key) && windows_.size() >= max_keys_) key = {group, std::string(kShared)};
+  Window& w = windows_.try_emplace(key, Window{now, 0, 0}).first->second;
   if (now - w.start >= window_) {
     w.start = now;
     w.written = 0;
@@ -52,20 +60,35 @@ std::optional<long long> FloodLimit::Admit(const std::string& key, Clock::time_p
     return std::nullopt;
   }
   ++w.written;
-  const long long held = w.held;
-  w.held = 0;
-  return held;
+  return std::exchange(w.held, 0);
+}
+
+void FloodLimit::TakeHeld(const std::function<void(const std::string&, const std::string&, long long)>& held) {
+  for (auto& [key, w] : windows_) {
+    if (w.held > 0) held(key.first, key.second, std::exchange(w.held, 0));
+  }
 }
 
 void LogFromPeer(LogLevel level, std::string_view event, long long uid, std::initializer_list<LogField> fields) {
   if (!LogEnabled(level)) return;
-  const std::optional<long long> suppressed = PeerLimit().Admit(KeyOf(event, uid), FloodLimit::Clock::now());
+  const std::optional<long long> suppressed =
+      PeerLimit().Admit(std::string(event), std::to_string(uid), FloodLimit::Clock::now());
   if (suppressed) LogFields(level, event, WithSuppressed(fields, *suppressed));
 }
 
 void AuditFromPeer(LogLevel level, std::string_view event, long long uid, std::initializer_list<LogField> fields) {
-  const std::optional<long long> suppressed = PeerLimit().Admit(KeyOf(event, uid), FloodLimit::Clock::now());
+  AuditEvents().emplace(event);
+  const std::optional<long long> suppressed =
+      PeerLimit().Admit(std::string(event), std::to_string(uid), FloodLimit::Clock::now());
   if (suppressed) AuditFields(level, event, WithSuppressed(fields, *suppressed));
+}
+
+void FlushFloodCounts() {
+  PeerLimit().TakeHeld([](const std::string& event, const std::string& uid, long long count) {
+    const std::vector<LogField> fields = {{"event", event}, {"uid", uid}, {"suppressed", count}};
+    if (AuditEvents().contains(event)) AuditFields(LogLevel::kWarn, "log.suppressed", fields);
+    else LogFields(LogLevel::kWarn, "log.suppressed", fields);
+  });
 }
 
 }  // namespace tazpod

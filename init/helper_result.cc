@@ -32,6 +32,7 @@ VaultOutcome OutcomeOfResult(int exit_code, const std::string& line) {
     if (!failed.empty()) o.message = "a hook failed (hooks_failed=" + failed + "); see the logs";
     return o;
   }
+  o.step = ResultField(line, "step");
   switch (exit_code) {
     case 2: o.kind = "wrong_passphrase"; break;
     case 3: o.kind = "busy"; break;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <string_view>
 
 namespace tazpod::init {
@@ -19,7 +20,16 @@ struct VaultOutcome {
   bool ok = false;
   std::string kind;     // "", "wrong_passphrase", "busy", "invalid", "system", "refused"
   std::string message;  // for the user; never a secret
+  std::string step;     // on failure, where the helper stopped ("in_use", "keyslot_memory", "luks.activate"...)
 };
+
+// An outcome that is no success, of `kind`, saying `message`.
+inline VaultOutcome Failure(std::string kind, std::string message) {
+  VaultOutcome o;
+  o.kind = std::move(kind);
+  o.message = std::move(message);
+  return o;
+}
 
 // The value of `key` in a result line ("" when absent): the text after
 // "key=" up to the next space. `key` (not empty) must start a

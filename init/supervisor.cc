@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/descriptors.h"
+#include "common/flood_limit.h"
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "common/proc_stat.h"
@@ -570,6 +571,7 @@ void Supervisor::Finish() {
 void Supervisor::Exit() {
   exiting_ = true;
   int code = ExitCode();
+  FlushFloodCounts();  // lines held back from a flood not yet said
   Log(LogLevel::kInfo, "init.exit",
       {{"code", code}, {"reaped", static_cast<long long>(reaper_.total_reaped())},
        {"killed_after_grace", killed_after_grace_}, {"step_failed", step_failed_}});

@@ -468,7 +468,7 @@ void VaultService::Start(const Done& done) {
       if (!EnsurePrivateNamespace(&error)) {
         state_ = VaultState::kFailed;
         last_error_ = error;
-        o = {false, "system", last_error_};
+        o = Failure("system", last_error_);
       }
     }
     ready_ = true;
@@ -493,19 +493,19 @@ bool VaultService::EnsurePrivateNamespace(std::string* error) {
 }
 
 void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image, const Done& done) {
-  if (!unlocking_) return done({false, "refused", "the container is stopping"});
+  if (!unlocking_) return done(Failure("refused", "the container is stopping"));
   if (std::string problem = PassphraseProblem(passphrase.size(), "passphrase"); !problem.empty())
-    return done({false, "invalid", problem});
-  if (busy()) return done({false, "busy", "another vault operation is running"});
+    return done(Failure("invalid", problem));
+  if (busy()) return done(Failure("busy", "another vault operation is running"));
   if (!NextState(state_, VaultEvent::kUnlockBegin))
-    return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
+    return done(Failure("refused", std::string("the vault is ") + std::string(vault::Name(state_))));
   if (state_ == VaultState::kAbsent && if_no_image == vault::IfNoImage::kRefuse)
-    return done({false, "refused", "there is no vault yet"});
+    return done(Failure("refused", "there is no vault yet"));
   // Fail closed: never mount where every ungated process would see it. A
   // failed vault is recovered first, and gets its namespace then.
   const bool recover_first = state_ == VaultState::kFailed;
   if (settings_.private_mount_namespace && !mount_namespace_ && !recover_first)
-    return done({false, "system", "the vault's private mount namespace is missing (" + last_error_ + ")"});
+    return done(Failure("system", "the vault's private mount namespace is missing (" + last_error_ + ")"));
   Transition(VaultEvent::kUnlockBegin);
   // The helper's `unlock` creates a missing image, `unlock-existing` never
   // does: after a failed first unlock (which deletes the image it made) the
@@ -519,9 +519,8 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
       // Another container has the image attached, or no keyslot fits the
       // container's memory: nothing was done, here.
-      else if (ResultField(line, "step") == "in_use") Transition(VaultEvent::kUnlockRefused, "in_use");
-      else if (ResultField(line, "step") == "keyslot_memory") Transition(VaultEvent::kUnlockRefused, "keyslot_memory");
-      else if (ResultField(line, "step") == "no_image") Transition(VaultEvent::kFoundNoImage, o.message);
+      else if (o.step == "in_use" || o.step == "keyslot_memory") Transition(VaultEvent::kUnlockRefused, o.step);
+      else if (o.step == "no_image") Transition(VaultEvent::kFoundNoImage, o.message);
       else Transition(VaultEvent::kUnlockFailed, o.message);
       done(o);
     });
@@ -548,10 +547,10 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       if (line.find("state=absent") != std::string::npos) Transition(VaultEvent::kFoundNoImage, stopping);
       else Transition(VaultEvent::kUnlockRefused, stopping);
       last_error_.clear();  // the failure the recovery mended
-      return done({false, "refused", stopping});
+      return done(Failure("refused", stopping));
     }
     if (!o.ok) o.message = "recovery failed: " + o.message;
-    else if (std::string error; !EnsurePrivateNamespace(&error)) o = {false, "system", error};
+    else if (std::string error; !EnsurePrivateNamespace(&error)) o = Failure("system", error);
     if (!o.ok) {
       held->Clear();
       Transition(VaultEvent::kUnlockFailed, o.message);
@@ -562,15 +561,15 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
 }
 
 void VaultService::Lock(const Done& done) {
-  if (busy()) return done({false, "busy", "another vault operation is running"});
+  if (busy()) return done(Failure("busy", "another vault operation is running"));
   if (!NextState(state_, VaultEvent::kLockBegin))
-    return done({false, "refused", std::string("the vault is ") + std::string(vault::Name(state_))});
+    return done(Failure("refused", std::string("the vault is ") + std::string(vault::Name(state_))));
   Transition(VaultEvent::kLockBegin);
   RunHelper("lock", SecretBuffer(1), [this, done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     // A lock of a vault that start-up recovery could not clean ran in PID
     // 1's namespace: now that it is clean, the private one can be made.
-    if (std::string error; o.ok && !EnsurePrivateNamespace(&error)) o = {false, "system", error};
+    if (std::string error; o.ok && !EnsurePrivateNamespace(&error)) o = Failure("system", error);
     if (o.ok && ResultField(line, "state") == "absent") Transition(VaultEvent::kFoundNoImage, "there is no vault yet");
     else if (o.ok) Transition(VaultEvent::kLockDone);
     else Transition(VaultEvent::kLockFailed, o.message);
@@ -580,17 +579,17 @@ void VaultService::Lock(const Done& done) {
 
 void VaultService::Verify(SecretBuffer passphrase, const Done& done) {
   if (std::string problem = PassphraseProblem(passphrase.size(), "passphrase"); !problem.empty())
-    return done({false, "invalid", problem});
-  if (busy()) return done({false, "busy", "another vault operation is running"});
-  if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
+    return done(Failure("invalid", problem));
+  if (busy()) return done(Failure("busy", "another vault operation is running"));
+  if (state_ == VaultState::kAbsent) return done(Failure("refused", "the vault is absent"));
   RunHelper("verify", std::move(passphrase), [done](int code, const std::string& line) { done(OutcomeOfResult(code, line)); });
 }
 
 void VaultService::ChangePassphrase(SecretBuffer both, const Done& done) {
-  if (!unlocking_) return done({false, "refused", "the container is stopping"});
-  if (std::string problem = PassphrasePairProblem(both); !problem.empty()) return done({false, "invalid", problem});
-  if (busy()) return done({false, "busy", "another vault operation is running"});
-  if (state_ == VaultState::kAbsent) return done({false, "refused", "the vault is absent"});
+  if (!unlocking_) return done(Failure("refused", "the container is stopping"));
+  if (std::string problem = PassphrasePairProblem(both); !problem.empty()) return done(Failure("invalid", problem));
+  if (busy()) return done(Failure("busy", "another vault operation is running"));
+  if (state_ == VaultState::kAbsent) return done(Failure("refused", "the vault is absent"));
   RunHelper("passwd", std::move(both), [done](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     Log(o.ok ? LogLevel::kInfo : LogLevel::kWarn, "vault.passwd", {{"result", o.ok ? "ok" : o.kind}});

@@ -95,7 +95,9 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
 }
 
 session::GateVault::Result ToGate(const VaultOutcome& o) {
-  return {o.ok, o.kind == "wrong_passphrase", o.message};
+  // Refusals the next attempt would meet too, until the container changes.
+  const bool lasting = o.step == "in_use" || o.step == "keyslot_memory";
+  return {o.ok, o.kind == "wrong_passphrase", o.message, lasting};
 }
 
 }  // namespace

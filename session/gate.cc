@@ -113,7 +113,7 @@ std::optional<nlohmann::json> Gate::Throttled(const Caller& caller) {
   ++stats_.logins_refused;
   AuditFromPeer(LogLevel::kWarn, "gate.refused", caller.peer.uid,
                 {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
-  nlohmann::json r = Refusal("throttled", "too many wrong passphrases: wait before trying again");
+  nlohmann::json r = Refusal("throttled", throttled_for_ + ": wait before trying again");
   r["retry_after_ms"] = wait;
   return r;
 }
@@ -122,6 +122,7 @@ nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during, c
   throttle_.RecordFailure();
   auto delay = throttle_.Delay();
   next_attempt_ = Clock::now() + delay;
+  throttled_for_ = "too many wrong passphrases";
   ++stats_.logins_refused;
   ++stats_.throttle_delays;
   stats_.throttle_delay_seconds += static_cast<double>(delay.count()) / 1000.0;
@@ -140,6 +141,13 @@ void Gate::Refused(const Caller& caller, const char* during, const std::string& 
   AuditFromPeer(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused", caller.peer.uid,
                 {{"reason", reason}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty},
          {"error", error}});
+}
+
+void Gate::PauseAfterLastingRefusal() {
+  const Clock::time_point until = Clock::now() + settings_.throttle_base;
+  if (until <= next_attempt_) return;  // a wrong passphrase's wait is longer
+  next_attempt_ = until;
+  throttled_for_ = "the vault refused the last attempt for a cause that lasts";
 }
 
 std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
@@ -190,7 +198,8 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   // Move-only values cannot live in a std::function: share them.
   auto passphrase = std::make_shared<SecretBuffer>(std::move(request.secret));
   auto pidfd = std::make_shared<UniqueFd>(std::move(process));
-  Log(LogLevel::kInfo, "gate.attempt", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"vault", vault_.State()}});
+  LogFromPeer(LogLevel::kInfo, "gate.attempt", caller.peer.uid,
+              {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"vault", vault_.State()}});
   // A login during another operation (an unlock by a racing login, a lock)
   // waits for it, then proves its own passphrase.
   vault_.WhenIdle([this, passphrase, pidfd, create, caller, reply] {
@@ -239,6 +248,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);
     if (!result.ok) {
       Refused(caller, "login", "vault_error", result.error);
+      if (result.lasting) PauseAfterLastingRefusal();
       return reply(Refusal("vault", result.error));
     }
     RightPassphrase();
@@ -335,6 +345,7 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
       if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd", result.error));
       if (!result.ok) {
         Refused(caller, "passwd", "vault_error", result.error);
+        if (result.lasting) PauseAfterLastingRefusal();
         return reply(Refusal("vault", result.error));
       }
       RightPassphrase();

@@ -48,6 +48,9 @@ class GateVault {
     bool ok = false;
     bool wrong_passphrase = false;
     std::string error;
+    // Refused for a cause the next attempt would meet too (the image is in
+    // use by another container, no keyslot fits the container's memory).
+    bool lasting = false;
   };
   using Done = std::function<void(const Result&)>;
   virtual ~GateVault() = default;
@@ -127,6 +130,11 @@ class Gate {
   nlohmann::json WrongPassphrase(const Caller& caller, const char* during, const std::string& detail);
   // A right passphrase ends the throttling: the count and the wait.
   void RightPassphrase();
+  // After a login or change the vault refused for a lasting cause, the
+  // next attempt waits throttle_base: such a refusal comes fast, and a loop
+  // of logins would otherwise run the vault helper, and write its log and
+  // audit lines, as fast as it connects.
+  void PauseAfterLastingRefusal();
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   // Refuses a login that found no vault and may not create one.
@@ -141,6 +149,7 @@ class Gate {
   GateSettings settings_;
   Throttle throttle_;
   std::chrono::steady_clock::time_point next_attempt_{};
+  std::string throttled_for_ = "too many wrong passphrases";  // why next_attempt_ is ahead
   SessionRegistry registry_;
   boost::asio::steady_timer lock_timer_;
   boost::asio::steady_timer hangup_timer_;

@@ -118,7 +118,7 @@ int RunLogin(const LoginCommand& command) {
     return kRefused;
   }
   if (long long wait = status.reply.value("retry_after_ms", 0LL); wait > 0) {
-    Say(tty.get(), "Too many wrong passphrases: try again in " + Seconds(wait) + ".");
+    Say(tty.get(), "Too soon after a failed attempt: try again in " + Seconds(wait) + ".");
     return kRefused;
   }
   const bool first = status.reply.value("first_login", false);

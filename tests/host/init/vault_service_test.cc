@@ -122,7 +122,7 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
                                                  "echo 'result=ok state=locked'\n");
   settings.private_mount_namespace = false;
 
-  VaultOutcome outcome{true, "", ""};
+  VaultOutcome outcome{true, "", "", ""};
   bool answered = false;
   std::string state_after;
   std::string last_error = "unset";
@@ -177,7 +177,7 @@ VaultOutcome StartUpOutcome(const std::string& script, std::chrono::milliseconds
   settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\n" + script);
   settings.private_mount_namespace = false;
   settings.operation_timeout = timeout;
-  VaultOutcome outcome{true, "", "unanswered"};
+  VaultOutcome outcome{true, "", "unanswered", ""};
   {
     boost::asio::io_context io;
     Reaper reaper(false);
@@ -238,7 +238,7 @@ UnlockEnd UnlockAnsweredWith(const std::string& result, int code) {
                                                  "echo '" + result + "'\n"
                                                  "exit " + std::to_string(code) + "\n");
   settings.private_mount_namespace = false;
-  UnlockEnd end{{true, "", "unanswered"}, ""};
+  UnlockEnd end{{true, "", "unanswered", ""}, ""};
   {
     boost::asio::io_context io;
     Reaper reaper(false);

@@ -26,33 +26,40 @@ namespace session = tazpod::session;
 
 namespace {
 
+// How a RefusingVault refuses.
+enum class Refusal { kWrongPassphrase, kFailure, kLastingFailure };
+
 // A locked vault that takes no passphrase, saying `why`.
 class RefusingVault : public session::GateVault {
  public:
-  explicit RefusingVault(std::string why) : why_(std::move(why)) {}
+  RefusingVault(std::string why, Refusal how) : why_(std::move(why)), how_(how) {}
   std::string State() const override { return "locked"; }
   void WhenIdle(std::function<void()> then) override { then(); }
-  void Unlock(SecretBuffer, bool, Done done) override { done({false, true, why_}); }
-  void Verify(SecretBuffer, Done done) override { done({false, true, why_}); }
+  void Unlock(SecretBuffer, bool, Done done) override { done(Answer()); }
+  void Verify(SecretBuffer, Done done) override { done(Answer()); }
   void Lock(Done done) override { done({false, false, "the vault was asked to lock"}); }
   void ChangePassphrase(SecretBuffer, Done done) override { done({false, false, "the vault was asked to change"}); }
   int MountNamespace() const override { return -1; }
 
  private:
+  Result Answer() const {
+    return {false, how_ == Refusal::kWrongPassphrase, why_, how_ == Refusal::kLastingFailure};
+  }
   std::string why_;
+  Refusal how_;
 };
 
 // The gate over RefusingVault(why), in a process of its own, logging to a
 // file in a directory of its own; both go at the end.
 class RefusingGate {
  public:
-  explicit RefusingGate(const std::string& why) {
+  explicit RefusingGate(const std::string& why, Refusal how = Refusal::kWrongPassphrase) {
     REQUIRE(mkdtemp(dir_) != nullptr);
     socket_ = std::string(dir_) + "/control.sock";
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
-      RefusingVault vault(why);
+      RefusingVault vault(why, how);
       tazpod::testing::ServeGate(socket_, vault, std::string(dir_) + "/log");
     }
     REQUIRE(tazpod::testing::WaitUntilListening(socket_));
@@ -113,6 +120,7 @@ TEST_CASE("gate: a flood of logins refused before any vault work logs a burst, a
   REQUIRE(wrong.delivered);
   CHECK(wrong.reply.value("kind", "") == "wrong_passphrase");
   CHECK(wrong.reply.value("error", "") == "wrong passphrase");
+  CHECK(Count(log, "not tried") == 0);
   REQUIRE(throttled.delivered);
   CHECK(throttled.reply.value("kind", "") == "throttled");
   INFO(log.substr(0, 2000));
@@ -132,12 +140,49 @@ TEST_CASE("gate: a wrong passphrase comes with what the vault adds, to the user 
                           "leaves 490 MiB";
   RefusingGate gate(why);
   session::CallResult r = gate.Login("the right one");
+  session::CallResult again = gate.Login("the right one");
   const std::string log = gate.Stop();
   REQUIRE(r.delivered);
   CHECK(r.reply.value("kind", "") == "wrong_passphrase");
   CHECK(r.reply.value("error", "") == why);
   CHECK(r.reply.value("retry_after_ms", 0LL) > 0);
+  // Throttled as any wrong passphrase, and that is logged (no flood here).
+  REQUIRE(again.delivered);
+  CHECK(again.reply.value("kind", "") == "throttled");
+  CHECK(again.reply.value("error", "") == "too many wrong passphrases: wait before trying again");
   INFO(log);
   CHECK(Count(log, "reason=wrong_passphrase") == 1);
+  CHECK(Count(log, "reason=throttled") == 1);
   CHECK(Count(log, "not tried: keyslot 0 needs 1024 MiB") == 1);
+}
+
+// A login the vault refuses fast for a lasting cause (no keyslot fits the
+// container's memory, the image in use elsewhere) would let a loop of
+// logins run the vault helper, and write its lines, as fast as it
+// connects: the next attempt waits as after a wrong passphrase, saying
+// why. After another failure (a first unlock that failed, say) the next
+// login goes ahead at once: it may be the one that mends it.
+TEST_CASE("gate: after a login the vault refused for a lasting cause, the next attempt waits") {
+  RefusingGate gate("keyslot 0 needs 1024 MiB for argon2: raise the limit to open the vault",
+                    Refusal::kLastingFailure);
+  session::CallResult failed = gate.Login("a passphrase");
+  session::CallResult next = gate.Login("a passphrase");
+  const std::string log = gate.Stop();
+  REQUIRE(failed.delivered);
+  CHECK(failed.reply.value("kind", "") == "vault");
+  REQUIRE(next.delivered);
+  CHECK(next.reply.value("kind", "") == "throttled");
+  CHECK(next.reply.value("error", "") ==
+        "the vault refused the last attempt for a cause that lasts: wait before trying again");
+  CHECK(next.reply.value("retry_after_ms", 0LL) > 0);
+  INFO(log);
+  CHECK(Count(log, "reason=vault_error") == 1);
+  CHECK(Count(log, "gate.attempt") == 1);
+
+  RefusingGate other("mount: no such directory", Refusal::kFailure);
+  session::CallResult first = other.Login("a passphrase");
+  session::CallResult second = other.Login("a passphrase");
+  REQUIRE(second.delivered);
+  CHECK(first.reply.value("kind", "") == "vault");
+  CHECK(second.reply.value("kind", "") == "vault");
 }

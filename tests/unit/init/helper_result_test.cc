@@ -32,6 +32,9 @@ TEST_CASE("an outcome has a kind and a message, whatever the line") {
   CHECK_FALSE(wrong.ok);
   CHECK(wrong.kind == "wrong_passphrase");
   CHECK(wrong.message == "No key");
+  CHECK(wrong.step == "open");  // where it stopped: PID 1 tells lasting refusals by it
+  CHECK(OutcomeOfResult(4, "result=error kind=invalid step=keyslot_memory message=\"x\"").step == "keyslot_memory");
+  CHECK(OutcomeOfResult(1, "result=error kind=system message=\"no step\"").step.empty());
 
   CHECK(OutcomeOfResult(-1, "").message == "the vault helper was killed");
   CHECK(OutcomeOfResult(64, "usage").message == "the vault helper failed (exit 64)");

@@ -18,7 +18,7 @@ expect_eq "$DRIVE_STATUS" 1 "exit status after a wrong passphrase"
 grep -q '\$ ' drive.transcript && fail "a shell prompt appeared after a wrong passphrase"
 grep -q 'gate.refused reason=wrong_passphrase' init.log || fail "the refusal was not logged"
 
-drive 'expect Too many wrong passphrases: try again in
+drive 'expect Too soon after a failed attempt: try again in
 wait' -- tazpod login
 expect_eq "$DRIVE_STATUS" 1 "exit status while throttled"
 sleep 4
