@@ -87,4 +87,10 @@ bool SecretBuffer::Equals(const SecretBuffer& other) const {
   return diff == 0;
 }
 
+size_t Utf8Characters(std::string_view text) {
+  size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
 }  // namespace tazpod

@@ -61,4 +61,9 @@ class SecretBuffer {
   bool locked_ = false;
 };
 
+// The number of characters in UTF-8 `text`: its bytes that do not
+// continue a character (10xxxxxx). A passphrase's least length counts
+// these, as the user typed them, not bytes.
+size_t Utf8Characters(std::string_view text);
+
 }  // namespace tazpod

@@ -229,7 +229,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // when there is none: in an absent vault, or a failed one, whose failed
   // first unlock left no image. Any other unlock never creates one.
   const bool may_create = create && (state == "absent" || state == "failed");
-  if (may_create && passphrase.size() < settings_.min_passphrase_length) {
+  if (may_create && Utf8Characters(passphrase.view()) < settings_.min_passphrase_length) {
     Refused(caller, "login", "too_short");
     return reply(Refusal("invalid", "the passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
@@ -328,7 +328,8 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
     return reply(Refusal("invalid", "expected the old and the new passphrase"));
   }
   const size_t new_length = size - (static_cast<const char*>(nul) - data) - 1;
-  if (new_length < settings_.min_passphrase_length) {
+  if (Utf8Characters(std::string_view(static_cast<const char*>(nul) + 1, new_length)) <
+      settings_.min_passphrase_length) {
     Refused(caller, "passwd", "too_short");
     return reply(Refusal("invalid", "the new passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));

@@ -149,7 +149,14 @@ int RunLogin(const LoginCommand& command) {
   }
   Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
   nlohmann::json request = {{"v", kProtocolVersion}, {"op", "gate.login"}, {"create", first}};
-  CallResult login = Call(command.socket, request, &passphrase, kUnlockTimeout);
+  CallResult login;
+  bool interrupted = false;
+  {
+    // Ctrl+C now would not stop the unlock, only the login's word of it.
+    KeyboardSignalsHeld held;
+    login = Call(command.socket, request, &passphrase, kUnlockTimeout);
+    interrupted = held.Interrupted();
+  }
   passphrase.Clear();
   if (!login.delivered) {
     Say(tty.get(), "tazpod login: " + login.error + "; no shell.");
@@ -166,6 +173,12 @@ int RunLogin(const LoginCommand& command) {
     if (long long wait = r.value("retry_after_ms", 0LL); wait > 0) text += " Next attempt in " + Seconds(wait) + ".";
     Say(tty.get(), text);
     return kRefused;
+  }
+  // Asked to stop while it unlocked: no shell. The vault locks as any
+  // whose last session ends.
+  if (interrupted) {
+    Say(tty.get(), "tazpod login: interrupted; no shell.");
+    return kNoPassphrase;
   }
   // The vault is mounted in a namespace only sessions join: enter it while
   // still root (setns needs CAP_SYS_ADMIN), or get no shell at all.

@@ -22,13 +22,24 @@ constexpr char kCtrlC = 0x03, kCtrlD = 0x04, kCtrlH = 0x08, kCtrlU = 0x15, kCtrl
 // rest (SIGPWR, SIGXCPU, SIGPROF, the real-time signals...). Not the faults,
 // which the kernel raises for a bug of this process and which cannot wait
 // in a signalfd, nor those that cannot be caught or do nothing by default.
+// And SIGCONT, which resumes the process whether held or not: held, it
+// says the prompt was stopped (SIGSTOP cannot be held), and the shell that
+// saw it stop may have put the terminal back in its own mode meanwhile.
 sigset_t PromptSignals() {
   sigset_t set;
   sigfillset(&set);
-  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT, SIGCHLD, SIGCONT,
-                SIGURG, SIGWINCH})
+  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT, SIGCHLD, SIGURG,
+                SIGWINCH})
     sigdelset(&set, s);
   return set;
+}
+
+// Whether this process is in the terminal's foreground process group. With
+// SIGTTOU and SIGTTIN held, the kernel would let a background prompt
+// change the mode of a terminal the foreground uses, and its reads fail.
+bool InForeground(int tty_fd) {
+  const pid_t foreground = tcgetpgrp(tty_fd);
+  return foreground < 0 || foreground == getpgrp();
 }
 
 void WriteAll(int fd, std::string_view text) {
@@ -65,6 +76,7 @@ std::string_view Describe(PromptResult result) {
     case PromptResult::kHangup: return "terminal hung up";
     case PromptResult::kTimeout: return "timed out";
     case PromptResult::kTooLong: return "passphrase too long";
+    case PromptResult::kNotForeground: return "not in the terminal's foreground (run it in the foreground)";
     case PromptResult::kError: return "terminal error";
     case PromptResult::kNoLockedMemory: return "cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)";
   }
@@ -73,13 +85,15 @@ std::string_view Describe(PromptResult result) {
 
 TerminalModeGuard::TerminalModeGuard(int tty_fd) : fd_(tty_fd) {
   if (tcgetattr(fd_, &saved_) != 0) return;
-  struct termios raw = saved_;
-  raw.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-  raw.c_iflag &= ~static_cast<tcflag_t>(IXON | ICRNL | INLCR | IGNCR);
-  raw.c_cc[VMIN] = 1;
-  raw.c_cc[VTIME] = 0;
-  ok_ = tcsetattr(fd_, TCSAFLUSH, &raw) == 0;  // FLUSH: nothing typed ahead is read as the passphrase
+  raw_ = saved_;
+  raw_.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+  raw_.c_iflag &= ~static_cast<tcflag_t>(IXON | ICRNL | INLCR | IGNCR);
+  raw_.c_cc[VMIN] = 1;
+  raw_.c_cc[VTIME] = 0;
+  ok_ = tcsetattr(fd_, TCSAFLUSH, &raw_) == 0;  // FLUSH: nothing typed ahead is read as the passphrase
 }
+
+bool TerminalModeGuard::Reapply() { return ok_ && tcsetattr(fd_, TCSAFLUSH, &raw_) == 0; }
 
 TerminalModeGuard::~TerminalModeGuard() {
   if (ok_) tcsetattr(fd_, TCSAFLUSH, &saved_);
@@ -94,6 +108,7 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
   SignalMaskGuard mask(stops);
   UniqueFd signals(signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!mask.ok() || !signals) return PromptResult::kError;
+  if (!InForeground(tty_fd)) return PromptResult::kNotForeground;
   TerminalModeGuard mode(tty_fd);
   if (!mode.ok()) return PromptResult::kError;
 
@@ -115,11 +130,17 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
       break;
     }
     if (fds[1].revents & POLLIN) {
-      result = PromptResult::kInterrupted;
-      struct signalfd_siginfo info;
-      ssize_t ignored = read(signals.get(), &info, sizeof info);
-      (void)ignored;
-      if (info.ssi_signo == SIGHUP) result = PromptResult::kHangup;
+      struct signalfd_siginfo info {};
+      if (read(signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+      // Stopped and resumed (SIGSTOP, then fg): raw again, and the prompt
+      // goes on; resumed in the background (bg), it cannot.
+      if (info.ssi_signo == SIGCONT) {
+        const bool foreground = InForeground(tty_fd);
+        if (foreground && mode.Reapply()) continue;
+        result = foreground ? PromptResult::kError : PromptResult::kNotForeground;
+      } else {
+        result = info.ssi_signo == SIGHUP ? PromptResult::kHangup : PromptResult::kInterrupted;
+      }
       // The others already pending go too: this answer is for all of them.
       // Left pending, the next would be delivered as the mask is restored,
       // and its default action would end the login before its message.
@@ -168,6 +189,9 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
         break;
       case kDelete:
       case kCtrlH:
+        // A whole character, as the terminal would: UTF-8's continuation
+        // bytes (10xxxxxx), then the byte that began it.
+        while (out.size() > 0 && (static_cast<unsigned char>(out.view().back()) & 0xC0) == 0x80) out.PopBack();
         out.PopBack();
         break;
       case kCtrlU:
@@ -194,7 +218,7 @@ NewPassphrase ReadNewPassphrase(int tty_fd, std::string_view prompt, SecretBuffe
   NewPassphrase verdict = NewPassphrase::kOk;
   if (*prompt_result != PromptResult::kOk) verdict = NewPassphrase::kPromptFailed;
   else if (!out.Equals(again)) verdict = NewPassphrase::kDiffer;
-  else if (out.size() < min_length) verdict = NewPassphrase::kTooShort;
+  else if (Utf8Characters(out.view()) < min_length) verdict = NewPassphrase::kTooShort;
   if (verdict != NewPassphrase::kOk) out.Clear();
   return verdict;
 }
@@ -204,6 +228,24 @@ void SayOnTerminal(int tty_fd, std::string_view text) {
   line += "\r\n";
   ssize_t ignored = write(tty_fd, line.data(), line.size());
   (void)ignored;
+}
+
+KeyboardSignalsHeld::KeyboardSignalsHeld() {
+  sigemptyset(&held_);
+  for (int s : {SIGINT, SIGQUIT, SIGTSTP}) sigaddset(&held_, s);
+  ok_ = sigprocmask(SIG_BLOCK, &held_, &saved_) == 0;
+}
+
+KeyboardSignalsHeld::~KeyboardSignalsHeld() {
+  if (!ok_) return;
+  Interrupted();
+  sigprocmask(SIG_SETMASK, &saved_, nullptr);
+}
+
+bool KeyboardSignalsHeld::Interrupted() {
+  const struct timespec now {};
+  while (ok_ && sigtimedwait(&held_, nullptr, &now) > 0) interrupted_ = true;
+  return interrupted_;
 }
 
 }  // namespace tazpod::session

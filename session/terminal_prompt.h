@@ -9,10 +9,15 @@
 //   input, a hangup of the terminal, a timeout, or any signal that asks the
 //   process to stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP...) ends the
 //   prompt with a result other than kOk. The caller must then exit non-zero.
+// - Only in the terminal's foreground: a background prompt would change the
+//   mode of a terminal the foreground uses. Stopped (SIGSTOP) and resumed
+//   in the foreground, it puts raw mode back (the shell may have restored
+//   its own) and goes on; resumed in the background, it ends.
 // - The passphrase goes straight into a SecretBuffer; the bytes read are
 //   wiped. Backspace and Ctrl+U edit it; nothing is echoed, not even stars.
 #pragma once
 
+#include <signal.h>
 #include <termios.h>
 
 #include <chrono>
@@ -30,6 +35,7 @@ enum class PromptResult {
   kHangup,       // the terminal went away
   kTimeout,      // nothing complete within the timeout
   kTooLong,      // more than the buffer holds
+  kNotForeground,  // the process is not (or no longer) in the terminal's foreground
   kError,        // the terminal could not be used (not a tty, termios failed)
   kNoLockedMemory,  // `out` is not locked in memory (no CAP_IPC_LOCK, RLIMIT_MEMLOCK):
                     // nothing is read into pages that may be swapped out
@@ -46,10 +52,14 @@ class TerminalModeGuard {
   TerminalModeGuard(const TerminalModeGuard&) = delete;
   TerminalModeGuard& operator=(const TerminalModeGuard&) = delete;
   bool ok() const { return ok_; }
+  // Puts the terminal back in raw mode: after a stop, the shell may have
+  // restored its own mode.
+  bool Reapply();
 
  private:
   int fd_;
   struct termios saved_ {};
+  struct termios raw_ {};
   bool ok_ = false;
 };
 
@@ -70,5 +80,27 @@ NewPassphrase ReadNewPassphrase(int tty_fd, std::string_view prompt, SecretBuffe
 
 // Writes one line to the terminal (raw mode or not: ends it with CR LF).
 void SayOnTerminal(int tty_fd, std::string_view text);
+
+// Holds the signals a terminal's keys send (SIGINT, SIGQUIT, SIGTSTP)
+// while a request that cannot be called back is under way (an unlock, a
+// passphrase change): Ctrl+C would end the process with no word of whether
+// it was done. Those that came are consumed, never delivered, and
+// Interrupted() says whether any did. The caller's mask is restored at
+// the end. Not copyable.
+class KeyboardSignalsHeld {
+ public:
+  KeyboardSignalsHeld();
+  ~KeyboardSignalsHeld();
+  KeyboardSignalsHeld(const KeyboardSignalsHeld&) = delete;
+  KeyboardSignalsHeld& operator=(const KeyboardSignalsHeld&) = delete;
+  // Consumes those that came so far; true when any ever did.
+  bool Interrupted();
+
+ private:
+  sigset_t held_{};
+  sigset_t saved_{};
+  bool ok_ = false;
+  bool interrupted_ = false;
+};
 
 }  // namespace tazpod::session

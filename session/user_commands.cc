@@ -129,7 +129,13 @@ int RunPasswd(const UserCommand& command) {
   old.Clear();
   fresh.Clear();
   Say(tty.get(), "Changing the passphrase...");
-  CallResult r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
+  CallResult r;
+  {
+    // Ctrl+C now would not stop the change, only the word of whether it
+    // was made: held, and the answer is said as always.
+    KeyboardSignalsHeld held;
+    r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
+  }
   both.Clear();
   if (!r.delivered) {
     Say(tty.get(), "tazpod passwd: " + r.error);

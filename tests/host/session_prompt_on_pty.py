@@ -3,15 +3,18 @@ works, a NUL (Ctrl+@) is not taken, and Enter on an empty line, Ctrl+C,
 Ctrl+\\, Ctrl+Z, Ctrl+D, SIGTERM (alone, or with more signals pending),
 any other signal that would end the process, a hangup, a timeout and an
 over-long input all end it without a passphrase, the terminal's mode
-restored every time."""
+restored every time. Stopped and resumed, it puts raw mode back; in the
+background, it refuses."""
 import os
+import re
 import signal
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import PtyChild, check, main  # noqa: E402
+from ptyexpect import PtyChild, check, main, proc_state  # noqa: E402
 
 PROBE = os.environ["TAZPOD_PROMPT_PROBE"]
 SECRET = "s3cret pass"
@@ -36,7 +39,7 @@ def run(keys, expect_result, timeout_ms=10000, after=None, expected=SECRET):
         with open(result_file) as f:
             line = f.read().strip()
         check(line.startswith("result=%s " % expect_result), "expected result=%s, probe said: %s" % (expect_result, line))
-        check(SECRET.encode() not in child.output and b"s3cret" not in child.output,
+        check(SECRET.encode() not in child.output and b"s3cret" not in child.output and b"ret pass" not in child.output,
               "the passphrase was echoed: %r" % child.output)
         check(code == (0 if expect_result == "ok" else 1), "probe exit status %d" % code)
         if expect_result != "terminal hung up":  # a dead terminal has no mode to restore
@@ -84,6 +87,60 @@ def many_signals_at_once(child):
     os.kill(child.pid, signal.SIGCONT)
 
 
+def stopped_and_resumed(child):
+    """SIGSTOP (no process can hold it), then, as a job-control shell does
+    when its job stops, the terminal put back in the shell's mode (echo on,
+    canonical), then SIGCONT (fg): the prompt must put raw mode back before
+    it reads on. Before, the rest of the passphrase was echoed."""
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGSTOP)
+    check(eventually_stopped(child.pid), "the probe did not stop")
+    slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
+    try:
+        mode = termios.tcgetattr(slave)
+        mode[3] |= termios.ECHO | termios.ICANON | termios.ISIG
+        termios.tcsetattr(slave, termios.TCSANOW, mode)
+    finally:
+        os.close(slave)
+    os.kill(child.pid, signal.SIGCONT)
+    time.sleep(0.3)
+    child.send("ret pass\r")
+
+
+def eventually_stopped(pid):
+    for _ in range(250):
+        if proc_state(pid) == "T":
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def not_in_the_foreground():
+    """Started as a background job of a job-control shell (`set -m`: its own
+    process group, not the terminal's foreground one), the prompt refuses at
+    once: it would otherwise switch the terminal the foreground uses to raw
+    mode, echo off, and its reads would fail as a hangup."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    child = PtyChild(["bash", "-c", 'set -m; "$0" "$1" 10000 & wait $!; stty -a', PROBE, result_file],
+                     dict(os.environ, PROBE_EXPECTED=SECRET))
+    try:
+        code = child.wait(timeout=15)
+        check(os.path.exists(result_file), "the probe wrote no result (shell exit status %d)" % code)
+        with open(result_file) as f:
+            line = f.read().strip()
+        check(line.startswith("result=not in the terminal's foreground"), "in the background, the probe said: " + line)
+        check(b"Passphrase:" not in child.output, "the background prompt was shown: %r" % child.output)
+        check(re.search(rb"[^-]echo ", child.output) and re.search(rb"[^-]icanon ", child.output),
+              "the foreground's terminal mode was changed: %r" % child.output)
+        print("in the background -> %s" % line)
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+
+
 def refused_without_locked_memory():
     """Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0 the buffer cannot be
     locked: the prompt is not even shown, and nothing is read."""
@@ -112,6 +169,7 @@ def test():
     check("matches=yes" in line and "length=11" in line, line)
     check("matches=yes" in run("s3cX\x7fret pass\r", "ok"), "backspace did not edit")
     check("matches=yes" in run("garbage\x15" + SECRET + "\r", "ok"), "Ctrl+U did not clear")
+    check("matches=yes" in run("s3cret pa\u00e9\x7fss\r", "ok"), "backspace took a byte of a UTF-8 character")
     check("matches=yes" in run("s3c\x00ret pass\r", "ok"), "a NUL (Ctrl+@) was taken into the passphrase")
     run("\r", "no passphrase")
     run("\x00\r", "no passphrase")
@@ -128,6 +186,9 @@ def test():
     run("s3c", "timed out", timeout_ms=800)
     run("x" * 1100 + "\r", "passphrase too long")
     run("s3c", "terminal hung up", after=hang_up)
+    line = run("s3c", "ok", after=stopped_and_resumed)
+    check("matches=yes" in line, "the passphrase typed around a stop: " + line)
+    not_in_the_foreground()
     if os.environ.get("TAZPOD_SANITIZED") == "1":
         # ASan's mlock() is a no-op that returns 0: nothing to refuse there.
         print("skipped under the sanitizers: no prompt without locked memory")

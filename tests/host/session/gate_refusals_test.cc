@@ -74,6 +74,10 @@ class RefusingGate {
     secret.Append(passphrase.data(), passphrase.size());
     return session::Call(socket_, {{"v", 1}, {"op", "gate.login"}}, &secret, 10s);
   }
+  // A gate.passwd with `both` (old, NUL, new).
+  session::CallResult Passwd(SecretBuffer& both) {
+    return session::Call(socket_, {{"v", 1}, {"op", "gate.passwd"}}, &both, 10s);
+  }
   // Stops the gate; returns its log.
   std::string Stop() {
     if (pid_ > 0) {
@@ -185,4 +189,17 @@ TEST_CASE("gate: after a login the vault refused for a lasting cause, the next a
   REQUIRE(second.delivered);
   CHECK(first.reply.value("kind", "") == "vault");
   CHECK(second.reply.value("kind", "") == "vault");
+}
+
+// The least length counts characters as typed: seven accented letters are
+// fourteen bytes, and still too short for eight.
+TEST_CASE("gate: a new passphrase's length is counted in characters, not bytes") {
+  RefusingGate gate("wrong passphrase");
+  SecretBuffer both;
+  const std::string old_and_new = std::string("the old one") + '\0' + "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+  both.Append(old_and_new.data(), old_and_new.size());
+  session::CallResult r = gate.Passwd(both);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("kind", "") == "invalid");
+  CHECK(r.reply.value("error", "") == "the new passphrase must have at least 8 characters");
 }

@@ -106,3 +106,10 @@ TEST_CASE("secret buffer: moving leaves the source empty") {
   CHECK_FALSE(a.valid());  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move): the state under test
   CHECK(b.view() == "xyz");
 }
+
+TEST_CASE("secret buffer: a passphrase's length is counted in UTF-8 characters, not bytes") {
+  CHECK(tazpod::Utf8Characters("") == 0);
+  CHECK(tazpod::Utf8Characters("password") == 8);
+  CHECK(tazpod::Utf8Characters("h\xc3\xa9h\xc3\xa9") == 4);             // "héhé", 6 bytes
+  CHECK(tazpod::Utf8Characters("\xe2\x82\xac\xf0\x9f\x94\x91") == 2);  // a euro sign, a key emoji
+}

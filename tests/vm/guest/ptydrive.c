@@ -109,6 +109,11 @@ int main(int argc, char **argv) {
   pid_t pid = forkpty(&master, NULL, NULL, NULL);
   if (pid < 0) { perror("ptydrive: forkpty"); return 1; }
   if (pid == 0) {
+    /* As `docker exec` starts a process: every signal at its default. A
+     * script's background job (`ptydrive ... &`) has SIGINT and SIGQUIT
+     * ignored, and a Ctrl+C typed here must reach COMMAND as a user's would. */
+    (void)signal(SIGINT, SIG_DFL); /* cannot fail for these */
+    (void)signal(SIGQUIT, SIG_DFL);
     execvp(argv[3], argv + 3);
     _exit(127);
   }
