@@ -1,5 +1,6 @@
 #include "common/flood_limit.h"
 
+#include <cstdlib>
 #include <set>
 #include <utility>
 #include <vector>
@@ -85,7 +86,11 @@ void AuditFromPeer(LogLevel level, std::string_view event, long long uid, std::i
 
 void FlushFloodCounts() {
   PeerLimit().TakeHeld([](const std::string& event, const std::string& uid, long long count) {
-    const std::vector<LogField> fields = {{"event", event}, {"uid", uid}, {"suppressed", count}};
+    // The uid as a number, as the lines held back had it ("*": many).
+    char* end = nullptr;
+    const long long number = std::strtoll(uid.c_str(), &end, 10);
+    const LogField uid_field = *end == '\0' && end != uid.c_str() ? LogField("uid", number) : LogField("uid", uid);
+    const std::vector<LogField> fields = {{"event", event}, uid_field, {"suppressed", count}};
     if (AuditEvents().contains(event)) AuditFields(LogLevel::kWarn, "log.suppressed", fields);
     else LogFields(LogLevel::kWarn, "log.suppressed", fields);
   });

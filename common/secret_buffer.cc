@@ -87,10 +87,40 @@ bool SecretBuffer::Equals(const SecretBuffer& other) const {
   return diff == 0;
 }
 
+namespace {
+
+// How many bytes the UTF-8 sequence `lead` begins has: 2 to 4, or 1 when
+// it begins none (ASCII, a continuation byte, a byte UTF-8 never uses).
+size_t SequenceLength(unsigned char lead) {
+  if (lead >= 0xC2 && lead <= 0xDF) return 2;
+  if (lead >= 0xE0 && lead <= 0xEF) return 3;
+  if (lead >= 0xF0 && lead <= 0xF4) return 4;
+  return 1;
+}
+
+// The bytes of the character at text[at]: a whole sequence, or one byte.
+size_t CharacterAt(std::string_view text, size_t at) {
+  const size_t n = SequenceLength(static_cast<unsigned char>(text[at]));
+  if (at + n > text.size()) return 1;
+  for (size_t i = 1; i < n; ++i) {
+    if ((static_cast<unsigned char>(text[at + i]) & 0xC0) != 0x80) return 1;
+  }
+  return n;
+}
+
+}  // namespace
+
 size_t Utf8Characters(std::string_view text) {
   size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  for (size_t at = 0; at < text.size(); at += CharacterAt(text, at)) ++count;
   return count;
+}
+
+size_t LastCharacterBytes(std::string_view text) {
+  // Read from the start: only there is it known where a character begins.
+  size_t last = 0;
+  for (size_t at = 0; at < text.size(); at += CharacterAt(text, at)) last = at;
+  return text.size() - last;
 }
 
 }  // namespace tazpod

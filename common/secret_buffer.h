@@ -61,9 +61,13 @@ class SecretBuffer {
   bool locked_ = false;
 };
 
-// The number of characters in UTF-8 `text`: its bytes that do not
-// continue a character (10xxxxxx). A passphrase's least length counts
-// these, as the user typed them, not bytes.
+// The number of characters in `text`, as a terminal shows them: each whole
+// UTF-8 sequence is one, and so is each byte that is in none (a Latin-1
+// terminal's "°"). A passphrase's least length counts these, not bytes.
 size_t Utf8Characters(std::string_view text);
+
+// How many bytes the last of those characters takes (0 for no text): what
+// Backspace removes.
+size_t LastCharacterBytes(std::string_view text);
 
 }  // namespace tazpod

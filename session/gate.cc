@@ -143,11 +143,13 @@ void Gate::Refused(const Caller& caller, const char* during, const std::string& 
          {"error", error}});
 }
 
-void Gate::PauseAfterLastingRefusal() {
+long long Gate::PauseAfterLastingRefusal() {
   const Clock::time_point until = Clock::now() + settings_.throttle_base;
-  if (until <= next_attempt_) return;  // a wrong passphrase's wait is longer
-  next_attempt_ = until;
-  throttled_for_ = "the vault refused the last attempt for a cause that lasts";
+  if (until > next_attempt_) {  // else a wrong passphrase's wait is longer
+    next_attempt_ = until;
+    throttled_for_ = "the vault refused the last attempt for a cause that lasts";
+  }
+  return MillisUntil(next_attempt_);
 }
 
 std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
@@ -248,8 +250,9 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);
     if (!result.ok) {
       Refused(caller, "login", "vault_error", result.error);
-      if (result.lasting) PauseAfterLastingRefusal();
-      return reply(Refusal("vault", result.error));
+      nlohmann::json r = Refusal("vault", result.error);
+      if (result.lasting) r["retry_after_ms"] = PauseAfterLastingRefusal();
+      return reply(r);
     }
     RightPassphrase();
     // The container began to stop while the passphrase was checked.
@@ -346,8 +349,9 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
       if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd", result.error));
       if (!result.ok) {
         Refused(caller, "passwd", "vault_error", result.error);
-        if (result.lasting) PauseAfterLastingRefusal();
-        return reply(Refusal("vault", result.error));
+        nlohmann::json r = Refusal("vault", result.error);
+        if (result.lasting) r["retry_after_ms"] = PauseAfterLastingRefusal();
+        return reply(r);
       }
       RightPassphrase();
       Audit(LogLevel::kInfo, "gate.passwd", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});

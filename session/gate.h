@@ -133,8 +133,8 @@ class Gate {
   // After a login or change the vault refused for a lasting cause, the
   // next attempt waits throttle_base: such a refusal comes fast, and a loop
   // of logins would otherwise run the vault helper, and write its log and
-  // audit lines, as fast as it connects.
-  void PauseAfterLastingRefusal();
+  // audit lines, as fast as it connects. Returns the wait, in ms.
+  long long PauseAfterLastingRefusal();
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   // Refuses a login that found no vault and may not create one.

@@ -147,13 +147,13 @@ int RunLogin(const LoginCommand& command) {
       return kNoPassphrase;
     }
   }
-  Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
   nlohmann::json request = {{"v", kProtocolVersion}, {"op", "gate.login"}, {"create", first}};
   CallResult login;
   bool interrupted = false;
   {
     // Ctrl+C now would not stop the unlock, only the login's word of it.
     KeyboardSignalsHeld held;
+    Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
     login = Call(command.socket, request, &passphrase, kUnlockTimeout);
     interrupted = held.Interrupted();
   }
@@ -174,10 +174,11 @@ int RunLogin(const LoginCommand& command) {
     Say(tty.get(), text);
     return kRefused;
   }
-  // Asked to stop while it unlocked: no shell. The vault locks as any
-  // whose last session ends.
+  // Asked to stop while it unlocked: no shell, but word of what was done.
+  // The vault locks as any whose last session ends.
   if (interrupted) {
-    Say(tty.get(), "tazpod login: interrupted; no shell.");
+    Say(tty.get(), std::string(first ? "The vault was created" : "The vault was unlocked") +
+                       ", but the login was interrupted: no shell.");
     return kNoPassphrase;
   }
   // The vault is mounted in a namespace only sessions join: enter it while

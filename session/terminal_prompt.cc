@@ -93,7 +93,16 @@ TerminalModeGuard::TerminalModeGuard(int tty_fd) : fd_(tty_fd) {
   ok_ = tcsetattr(fd_, TCSAFLUSH, &raw_) == 0;  // FLUSH: nothing typed ahead is read as the passphrase
 }
 
-bool TerminalModeGuard::Reapply() { return ok_ && tcsetattr(fd_, TCSAFLUSH, &raw_) == 0; }
+TerminalModeGuard::Resumed TerminalModeGuard::AfterResume() {
+  struct termios now {};
+  if (!ok_ || tcgetattr(fd_, &now) != 0) return Resumed::kFailed;
+  constexpr tcflag_t kLocal = ECHO | ECHONL | ICANON | ISIG | IEXTEN;
+  constexpr tcflag_t kInput = IXON | ICRNL | INLCR | IGNCR;
+  if ((now.c_lflag & kLocal) == (raw_.c_lflag & kLocal) && (now.c_iflag & kInput) == (raw_.c_iflag & kInput))
+    return Resumed::kStillRaw;
+  // FLUSH: what was typed in the other mode was echoed; it is not taken.
+  return tcsetattr(fd_, TCSAFLUSH, &raw_) == 0 ? Resumed::kMadeRawAgain : Resumed::kFailed;
+}
 
 TerminalModeGuard::~TerminalModeGuard() {
   if (ok_) tcsetattr(fd_, TCSAFLUSH, &saved_);
@@ -115,6 +124,7 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
   WriteAll(tty_fd, prompt);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   PromptResult result = PromptResult::kError;
+  bool background = false;  // resumed there: the terminal is the foreground's
   for (bool done = false; !done;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -132,12 +142,26 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info {};
       if (read(signals.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
-      // Stopped and resumed (SIGSTOP, then fg): raw again, and the prompt
-      // goes on; resumed in the background (bg), it cannot.
+      // Resumed: in the background (bg) the prompt cannot go on, and must
+      // not touch the terminal the foreground now uses. In the foreground,
+      // after a shell restored its mode while the prompt was stopped, what
+      // was typed meanwhile was echoed: the prompt starts again, raw. A
+      // SIGCONT that stopped nothing changes nothing.
       if (info.ssi_signo == SIGCONT) {
-        const bool foreground = InForeground(tty_fd);
-        if (foreground && mode.Reapply()) continue;
-        result = foreground ? PromptResult::kError : PromptResult::kNotForeground;
+        if (!InForeground(tty_fd)) {
+          mode.Abandon();
+          background = true;
+          result = PromptResult::kNotForeground;
+        } else {
+          const TerminalModeGuard::Resumed resumed = mode.AfterResume();
+          if (resumed == TerminalModeGuard::Resumed::kStillRaw) continue;
+          if (resumed == TerminalModeGuard::Resumed::kMadeRawAgain) {
+            out.Clear();
+            WriteAll(tty_fd, "\r\n");
+            WriteAll(tty_fd, prompt);
+            continue;
+          }
+        }
       } else {
         result = info.ssi_signo == SIGHUP ? PromptResult::kHangup : PromptResult::kInterrupted;
       }
@@ -189,10 +213,7 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
         break;
       case kDelete:
       case kCtrlH:
-        // A whole character, as the terminal would: UTF-8's continuation
-        // bytes (10xxxxxx), then the byte that began it.
-        while (out.size() > 0 && (static_cast<unsigned char>(out.view().back()) & 0xC0) == 0x80) out.PopBack();
-        out.PopBack();
+        out.Truncate(out.size() - LastCharacterBytes(out.view()));
         break;
       case kCtrlU:
         out.Clear();
@@ -205,7 +226,7 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
     }
     explicit_bzero(&c, sizeof c);
   }
-  WriteAll(tty_fd, "\r\n");
+  if (!background) WriteAll(tty_fd, "\r\n");
   if (result != PromptResult::kOk) out.Clear();
   return result;
 }

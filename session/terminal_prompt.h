@@ -11,8 +11,9 @@
 //   prompt with a result other than kOk. The caller must then exit non-zero.
 // - Only in the terminal's foreground: a background prompt would change the
 //   mode of a terminal the foreground uses. Stopped (SIGSTOP) and resumed
-//   in the foreground, it puts raw mode back (the shell may have restored
-//   its own) and goes on; resumed in the background, it ends.
+//   in the foreground after a shell restored its own mode, it starts again
+//   in raw mode (what was typed meanwhile was echoed); resumed in the
+//   background, it ends and leaves the terminal alone.
 // - The passphrase goes straight into a SecretBuffer; the bytes read are
 //   wiped. Backspace and Ctrl+U edit it; nothing is echoed, not even stars.
 #pragma once
@@ -52,9 +53,13 @@ class TerminalModeGuard {
   TerminalModeGuard(const TerminalModeGuard&) = delete;
   TerminalModeGuard& operator=(const TerminalModeGuard&) = delete;
   bool ok() const { return ok_; }
-  // Puts the terminal back in raw mode: after a stop, the shell may have
-  // restored its own mode.
-  bool Reapply();
+  // After the process was resumed in the foreground: a shell may have
+  // restored its own mode while it was stopped. Puts raw mode back then.
+  enum class Resumed { kStillRaw, kMadeRawAgain, kFailed };
+  Resumed AfterResume();
+  // Leaves the terminal as it is at the end: resumed in the background,
+  // the terminal is the foreground's, in the mode its shell set.
+  void Abandon() { ok_ = false; }
 
  private:
   int fd_;

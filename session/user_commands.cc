@@ -128,12 +128,12 @@ int RunPasswd(const UserCommand& command) {
   }
   old.Clear();
   fresh.Clear();
-  Say(tty.get(), "Changing the passphrase...");
   CallResult r;
   {
     // Ctrl+C now would not stop the change, only the word of whether it
     // was made: held, and the answer is said as always.
     KeyboardSignalsHeld held;
+    Say(tty.get(), "Changing the passphrase...");
     r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
   }
   both.Clear();

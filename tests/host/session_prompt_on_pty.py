@@ -14,7 +14,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import PtyChild, check, main, proc_state  # noqa: E402
+from ptyexpect import PtyChild, check, children, eventually, main, proc_state  # noqa: E402
 
 PROBE = os.environ["TAZPOD_PROMPT_PROBE"]
 SECRET = "s3cret pass"
@@ -87,14 +87,24 @@ def many_signals_at_once(child):
     os.kill(child.pid, signal.SIGCONT)
 
 
+def terminal_mode(pid):
+    """The lflag of the terminal of process `pid`."""
+    slave = os.open(os.readlink("/proc/%d/fd/0" % pid), os.O_RDWR | os.O_NOCTTY)
+    try:
+        return termios.tcgetattr(slave)[3]
+    finally:
+        os.close(slave)
+
+
 def stopped_and_resumed(child):
     """SIGSTOP (no process can hold it), then, as a job-control shell does
     when its job stops, the terminal put back in the shell's mode (echo on,
     canonical), then SIGCONT (fg): the prompt must put raw mode back before
-    it reads on. Before, the rest of the passphrase was echoed."""
+    it reads on, and start again (what was typed meanwhile was echoed). Before,
+    the rest of the passphrase was echoed."""
     time.sleep(0.2)
     os.kill(child.pid, signal.SIGSTOP)
-    check(eventually_stopped(child.pid), "the probe did not stop")
+    check(eventually(lambda: proc_state(child.pid) == "T"), "the probe did not stop")
     slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
     try:
         mode = termios.tcgetattr(slave)
@@ -103,16 +113,68 @@ def stopped_and_resumed(child):
     finally:
         os.close(slave)
     os.kill(child.pid, signal.SIGCONT)
-    time.sleep(0.3)
+    child.expect("Passphrase: ")
+    check(not terminal_mode(child.pid) & termios.ECHO, "echo is on again at the new prompt")
+    child.send(SECRET + "\r")
+
+
+def continued_without_a_stop(child):
+    """A SIGCONT that stopped nothing (any process of the session may send
+    one): the prompt goes on, keeping what was typed."""
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGCONT)
+    time.sleep(0.2)
     child.send("ret pass\r")
 
 
-def eventually_stopped(pid):
-    for _ in range(250):
-        if proc_state(pid) == "T":
-            return True
-        time.sleep(0.02)
-    return False
+def resumed_in_the_background():
+    """Stopped at the prompt, then resumed in the background (`bg`) by its
+    job-control shell: the prompt ends, leaving the terminal, now the
+    shell's, alone."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    child = PtyChild(["bash", "-c", 'set -m; "$0" "$1" 10000; bg %1; wait', PROBE, result_file],
+                     dict(os.environ, PROBE_EXPECTED=SECRET))
+    try:
+        child.expect("Passphrase: ")
+        probes = children(child.pid)
+        check(len(probes) == 1, "the shell's children: %r" % probes)
+        os.kill(probes[0], signal.SIGSTOP)
+        code = child.wait(timeout=15)
+        check(os.path.exists(result_file), "the probe wrote no result (shell exit status %d)" % code)
+        with open(result_file) as f:
+            line = f.read().strip()
+        check(line.startswith("result=not in the terminal's foreground"), "resumed in the background: " + line)
+        print("resumed in the background -> %s" % line)
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+
+
+def refused_before_the_prompt(argv, expect_result, what):
+    """Runs `argv` (which runs the probe with a result file, given as RESULT)
+    on a PTY, where the probe must refuse before any prompt, saying
+    `expect_result`; returns (the probe's line, the exit status, the
+    terminal's output)."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    child = PtyChild([result_file if a == "RESULT" else a for a in argv], dict(os.environ, PROBE_EXPECTED=SECRET))
+    try:
+        code = child.wait(timeout=15)
+        check(os.path.exists(result_file), "the probe wrote no result (exit status %d)" % code)
+        with open(result_file) as f:
+            line = f.read().strip()
+        check(line.startswith("result=" + expect_result), "%s, the probe said: %s" % (what, line))
+        check(b"Passphrase:" not in child.output, "%s, the prompt was shown: %r" % (what, child.output))
+        print("%s -> %s" % (what, line))
+        return line, code, child.output
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
 
 
 def not_in_the_foreground():
@@ -120,48 +182,20 @@ def not_in_the_foreground():
     process group, not the terminal's foreground one), the prompt refuses at
     once: it would otherwise switch the terminal the foreground uses to raw
     mode, echo off, and its reads would fail as a hangup."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
-    child = PtyChild(["bash", "-c", 'set -m; "$0" "$1" 10000 & wait $!; stty -a', PROBE, result_file],
-                     dict(os.environ, PROBE_EXPECTED=SECRET))
-    try:
-        code = child.wait(timeout=15)
-        check(os.path.exists(result_file), "the probe wrote no result (shell exit status %d)" % code)
-        with open(result_file) as f:
-            line = f.read().strip()
-        check(line.startswith("result=not in the terminal's foreground"), "in the background, the probe said: " + line)
-        check(b"Passphrase:" not in child.output, "the background prompt was shown: %r" % child.output)
-        check(re.search(rb"[^-]echo ", child.output) and re.search(rb"[^-]icanon ", child.output),
-              "the foreground's terminal mode was changed: %r" % child.output)
-        print("in the background -> %s" % line)
-    finally:
-        child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+    _, _, output = refused_before_the_prompt(
+        ["bash", "-c", 'set -m; "$0" "$1" 10000 & wait $!; stty -a', PROBE, "RESULT"],
+        "not in the terminal's foreground", "in the background")
+    check(re.search(rb"[^-]echo ", output) and re.search(rb"[^-]icanon ", output),
+          "the foreground's terminal mode was changed: %r" % output)
 
 
 def refused_without_locked_memory():
     """Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0 the buffer cannot be
     locked: the prompt is not even shown, and nothing is read."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
-    child = PtyChild(["prlimit", "--memlock=0:0", "setpriv", "--bounding-set=-ipc_lock", PROBE, result_file, "10000"],
-                     dict(os.environ, PROBE_EXPECTED=SECRET))
-    try:
-        code = child.wait(timeout=15)
-        check(os.path.exists(result_file), "the probe wrote no result (exit status %d)" % code)
-        with open(result_file) as f:
-            line = f.read().strip()
-        check(line.startswith("result=cannot lock memory"), "without locked memory, the probe said: " + line)
-        check(b"Passphrase:" not in child.output, "the prompt was shown: %r" % child.output)
-        check(code == 1, "probe exit status %d" % code)
-        print("without locked memory -> %s" % line)
-    finally:
-        child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+    _, code, _ = refused_before_the_prompt(
+        ["prlimit", "--memlock=0:0", "setpriv", "--bounding-set=-ipc_lock", PROBE, "RESULT", "10000"],
+        "cannot lock memory", "without locked memory")
+    check(code == 1, "probe exit status %d" % code)
 
 
 def test():
@@ -187,8 +221,11 @@ def test():
     run("x" * 1100 + "\r", "passphrase too long")
     run("s3c", "terminal hung up", after=hang_up)
     line = run("s3c", "ok", after=stopped_and_resumed)
-    check("matches=yes" in line, "the passphrase typed around a stop: " + line)
+    check("matches=yes" in line, "the passphrase typed again after a stop: " + line)
+    line = run("s3c", "ok", after=continued_without_a_stop)
+    check("matches=yes" in line, "the passphrase typed around a SIGCONT: " + line)
     not_in_the_foreground()
+    resumed_in_the_background()
     if os.environ.get("TAZPOD_SANITIZED") == "1":
         # ASan's mlock() is a no-op that returns 0: nothing to refuse there.
         print("skipped under the sanitizers: no prompt without locked memory")

@@ -112,4 +112,18 @@ TEST_CASE("secret buffer: a passphrase's length is counted in UTF-8 characters, 
   CHECK(tazpod::Utf8Characters("password") == 8);
   CHECK(tazpod::Utf8Characters("h\xc3\xa9h\xc3\xa9") == 4);             // "héhé", 6 bytes
   CHECK(tazpod::Utf8Characters("\xe2\x82\xac\xf0\x9f\x94\x91") == 2);  // a euro sign, a key emoji
+  // Bytes in no sequence (a Latin-1 terminal's "°µ§²", a cut sequence) are
+  // one character each: such a passphrase is not too short for lack of them.
+  CHECK(tazpod::Utf8Characters("\xb0\xb5\xa7\xb2") == 4);
+  CHECK(tazpod::Utf8Characters("a\xc3") == 2);
+  CHECK(tazpod::Utf8Characters("\xe2\x82x") == 3);
+}
+
+TEST_CASE("secret buffer: Backspace takes the last character's bytes") {
+  CHECK(tazpod::LastCharacterBytes("") == 0);
+  CHECK(tazpod::LastCharacterBytes("ab") == 1);
+  CHECK(tazpod::LastCharacterBytes("pas\xc3\xa9") == 2);
+  CHECK(tazpod::LastCharacterBytes("k\xf0\x9f\x94\x91") == 4);
+  CHECK(tazpod::LastCharacterBytes("ab\xb0\xb0") == 1);  // Latin-1 "°°": one byte each
+  CHECK(tazpod::LastCharacterBytes("a\xc3\xa9\xa9") == 1);  // a stray continuation after a whole "é"
 }
