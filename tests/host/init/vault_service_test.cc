@@ -167,9 +167,12 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
 
 namespace {
 
-// The outcome of the start-up recovery run by a stand-in helper of `script`
-// (its body), with `timeout` as vault.operation_timeout.
-VaultOutcome StartUpOutcome(const std::string& script, std::chrono::milliseconds timeout) {
+// Runs a vault service whose helper is a stand-in of `script` (its body),
+// with `timeout` as vault.operation_timeout and a helper per operation, on
+// a loop of its own for at most 20 s: `then` gets the start-up recovery's
+// outcome, and stops the loop when done.
+void WithStandIn(const std::string& script, std::chrono::milliseconds timeout,
+                 const std::function<void(boost::asio::io_context&, VaultService&, const VaultOutcome&)>& then) {
   char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
   REQUIRE(mkdtemp(dir_template) != nullptr);
   const std::string dir = dir_template;
@@ -177,21 +180,27 @@ VaultOutcome StartUpOutcome(const std::string& script, std::chrono::milliseconds
   settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\n" + script);
   settings.private_mount_namespace = false;
   settings.operation_timeout = timeout;
-  VaultOutcome outcome{true, "", "unanswered", ""};
   {
     boost::asio::io_context io;
     Reaper reaper(false);
     ReapingPump pump(io, reaper);
     VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
     vault.StopPrestarting();
-    vault.Start([&](const VaultOutcome& o) {
-      outcome = o;
-      io.stop();
-    });
+    vault.Start([&](const VaultOutcome& o) { then(io, vault, o); });
     io.run_for(std::chrono::seconds(20));
   }
   unlink((dir + "/helper").c_str());
   rmdir(dir.c_str());
+}
+
+// The outcome of the start-up recovery run by a stand-in helper of `script`
+// (its body), with `timeout` as vault.operation_timeout.
+VaultOutcome StartUpOutcome(const std::string& script, std::chrono::milliseconds timeout) {
+  VaultOutcome outcome{true, "", "unanswered", ""};
+  WithStandIn(script, timeout, [&](boost::asio::io_context& io, VaultService&, const VaultOutcome& o) {
+    outcome = o;
+    io.stop();
+  });
   return outcome;
 }
 
@@ -228,36 +237,21 @@ struct UnlockEnd {
 // An unlock of a locked vault, whose stand-in helper answers the unlock
 // with `result` and exits `code` (the start-up recovery finds it locked).
 UnlockEnd UnlockAnsweredWith(const std::string& result, int code) {
-  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  const std::string dir = dir_template;
-  VaultSettings settings;
-  settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\n"
-                                                 "cat > /dev/null\n"
-                                                 "if [ \"$1\" = recover ]; then echo 'result=ok state=locked'; exit 0; fi\n"
-                                                 "echo '" + result + "'\n"
-                                                 "exit " + std::to_string(code) + "\n");
-  settings.private_mount_namespace = false;
+  const std::string script = "cat > /dev/null\n"
+                             "if [ \"$1\" = recover ]; then echo 'result=ok state=locked'; exit 0; fi\n"
+                             "echo '" + result + "'\n"
+                             "exit " + std::to_string(code) + "\n";
   UnlockEnd end{{true, "", "unanswered", ""}, ""};
-  {
-    boost::asio::io_context io;
-    Reaper reaper(false);
-    ReapingPump pump(io, reaper);
-    VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
-    vault.StopPrestarting();
-    vault.Start([&](const VaultOutcome&) {
-      REQUIRE(vault.state() == tazpod::vault::VaultState::kLocked);
-      tazpod::SecretBuffer passphrase;
-      passphrase.Append("a passphrase", 12);
-      vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
-        end = {o, std::string(tazpod::vault::Name(vault.state()))};
-        io.stop();
-      });
-    });
-    io.run_for(std::chrono::seconds(20));
-  }
-  unlink((dir + "/helper").c_str());
-  rmdir(dir.c_str());
+  WithStandIn(script, VaultSettings{}.operation_timeout,
+              [&](boost::asio::io_context& io, VaultService& vault, const VaultOutcome&) {
+                REQUIRE(vault.state() == tazpod::vault::VaultState::kLocked);
+                tazpod::SecretBuffer passphrase;
+                passphrase.Append("a passphrase", 12);
+                vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+                  end = {o, std::string(tazpod::vault::Name(vault.state()))};
+                  io.stop();
+                });
+              });
   return end;
 }
 

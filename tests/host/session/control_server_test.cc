@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "common/flood_limit.h"
@@ -78,6 +79,60 @@ struct Server {
   pid_t pid = -1;
 };
 
+// A control server in a process of its own, logging to a memory file the
+// test reads; `prepare` runs there first (a seccomp filter, an op of the
+// test's), and exits 10 if it fails.
+class LoggingServer {
+ public:
+  explicit LoggingServer(const std::function<bool(session::ControlServer&)>& prepare) {
+    REQUIRE(mkdtemp(dir_) != nullptr);
+    path_ = std::string(dir_) + "/control.sock";
+    log_ = memfd_create("log", MFD_CLOEXEC);
+    REQUIRE(log_ >= 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+      alarm(60);
+      tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kInfo, log_);
+      boost::asio::io_context io;
+      session::ControlServer control(io, path_, 0, 0);
+      if (!prepare(control)) _exit(10);
+      if (!control.Listen().empty()) _exit(11);
+      io.run();
+      _exit(0);
+    }
+    REQUIRE(tazpod::testing::WaitUntilListening(path_));
+  }
+  ~LoggingServer() {
+    Stop(nullptr);
+    close(log_);
+    std::filesystem::remove_all(dir_);
+  }
+  const std::string& path() const { return path_; }
+  // What it logged so far.
+  std::string Log() const {
+    std::string text(1 << 20, '\0');
+    const ssize_t n = pread(log_, text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return text;
+  }
+  // Kills it; its resource use goes to *usage, when given.
+  void Stop(struct rusage* usage) {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    struct rusage ignored {};
+    wait4(pid_, nullptr, 0, usage ? usage : &ignored);
+    pid_ = -1;
+  }
+
+ private:
+  char dir_[32] = "/tmp/tazpod-control-XXXXXX";
+  std::string path_;
+  int log_ = -1;
+  pid_t pid_ = -1;
+};
+
 }  // namespace
 
 TEST_CASE("control server: a reply holding bytes that are not UTF-8 is still sent, with U+FFFD for them") {
@@ -99,51 +154,22 @@ TEST_CASE("control server: an unknown op is named in the refusal, cut to 64 byte
 }
 
 TEST_CASE("control server: accept(2) failing for good (out of descriptors) neither spins nor floods the log") {
-  char dir[] = "/tmp/tazpod-control-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  const std::string path = std::string(dir) + "/control.sock";
-  const int log = memfd_create("log", MFD_CLOEXEC);
-  REQUIRE(log >= 0);
-  const pid_t server = fork();
-  REQUIRE(server >= 0);
-  if (server == 0) {
-    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-    alarm(60);
-    tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kInfo, log);
-    if (!tazpod::testing::DenySyscall(SYS_accept, EMFILE) || !tazpod::testing::DenySyscall(SYS_accept4, EMFILE))
-      _exit(10);
-    boost::asio::io_context io;
-    session::ControlServer control(io, path, 0, 0);
-    if (!control.Listen().empty()) _exit(11);
-    io.run();
-    _exit(0);
-  }
-  REQUIRE(tazpod::testing::WaitUntilListening(path));
+  LoggingServer server([](session::ControlServer&) {
+    return tazpod::testing::DenySyscall(SYS_accept, EMFILE) && tazpod::testing::DenySyscall(SYS_accept4, EMFILE);
+  });
   // Queued, never accepted: every try fails.
   const int client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  std::strncpy(addr.sun_path, server.path().c_str(), sizeof addr.sun_path - 1);
   REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   // From the first failure on, a second of retries.
-  for (int i = 0; i < 400; ++i) {
-    char first[64] = {};
-    if (pread(log, first, sizeof first - 1, 0) > 0) break;
-    usleep(25000);
-  }
+  for (int i = 0; i < 400 && server.Log().empty(); ++i) usleep(25000);
   usleep(1000 * 1000);
   struct rusage usage {};
-  kill(server, SIGKILL);
-  int status = 0;
-  REQUIRE(wait4(server, &status, 0, &usage) == server);
+  server.Stop(&usage);
   close(client);
-  std::string text(1 << 20, '\0');
-  const ssize_t n = pread(log, text.data(), text.size(), 0);
-  REQUIRE(n >= 0);
-  text.resize(static_cast<std::size_t>(n));
-  close(log);
-  std::filesystem::remove_all(dir);
-  CHECK(Count(text, "control.accept_failed") == 1);
+  CHECK(Count(server.Log(), "control.accept_failed") == 1);
   // Not a second of CPU spent retrying (a spin takes all of it).
   CHECK(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec == 0);
   CHECK(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec < 500000);
@@ -155,45 +181,23 @@ TEST_CASE("control server: accept(2) failing for good (out of descriptors) neith
 // 100 lines a uid in 10 s, refusals are still answered, not logged; what
 // was held back is said at exit (here when the test asks).
 TEST_CASE("control server: a flood of refused requests logs a burst, and every one is still answered") {
-  char dir[] = "/tmp/tazpod-control-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  const std::string path = std::string(dir) + "/control.sock";
-  const int log = memfd_create("log", MFD_CLOEXEC);
-  REQUIRE(log >= 0);
-  const pid_t server = fork();
-  REQUIRE(server >= 0);
-  if (server == 0) {
-    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-    alarm(60);
-    tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kInfo, log);
-    boost::asio::io_context io;
-    session::ControlServer control(io, path, 0, 0);
-    if (!control.Listen().empty()) _exit(11);
+  LoggingServer server([](session::ControlServer& control) {
     control.Handle("test.flush", [](session::ControlRequest&, const session::ControlServer::Reply& reply) {
       tazpod::FlushFloodCounts();
       reply({{"v", 1}, {"ok", true}});
     });
-    io.run();
-    _exit(0);
-  }
-  REQUIRE(tazpod::testing::WaitUntilListening(path));
+    return true;
+  });
   int answered = 0;
   for (int i = 0; i < 300; ++i) {
-    session::CallResult r = session::Call(path, {{"v", 1}, {"op", "no.such.op"}}, nullptr, 10s);
+    session::CallResult r = session::Call(server.path(), {{"v", 1}, {"op", "no.such.op"}}, nullptr, 10s);
     if (r.delivered && r.reply.value("error", "").starts_with("unknown op")) ++answered;
   }
-  CHECK(session::Call(path, {{"v", 1}, {"op", "test.flush"}}, nullptr, 10s).reply.value("ok", false));
-  kill(server, SIGKILL);
-  waitpid(server, nullptr, 0);
-  std::string text(1 << 20, '\0');
-  const ssize_t n = pread(log, text.data(), text.size(), 0);
-  REQUIRE(n >= 0);
-  text.resize(static_cast<std::size_t>(n));
-  close(log);
-  std::filesystem::remove_all(dir);
-  const int lines = Count(text, "warn control.refused");
+  CHECK(session::Call(server.path(), {{"v", 1}, {"op", "test.flush"}}, nullptr, 10s).reply.value("ok", false));
+  server.Stop(nullptr);
+  const std::string text = server.Log();
   CHECK(answered == 300);
-  CHECK(lines == 100);
-  INFO(text.substr(text.rfind('\n', text.size() - 2)));
+  CHECK(Count(text, "warn control.refused") == 100);
+  INFO(text.substr(text.size() > 300 ? text.size() - 300 : 0));  // the end: the flush
   CHECK(Count(text, "log.suppressed event=control.refused uid=0 suppressed=200") == 1);
 }

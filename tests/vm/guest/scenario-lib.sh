@@ -48,6 +48,43 @@ vault_args() {
               --luks2-keyslots-size 524288 --holder-grace-ms 1000 "${VAULT_MODE_ARGS[@]}")
 }
 
+# vault_args_with_argon2_memory KIB: like vault_args, with argon2's memory
+# cost KIB instead of the cheap one, in VAULT_ARGS.
+vault_args_with_argon2_memory() {
+  vault_args
+  local i
+  for (( i = 0; i < ${#VAULT_ARGS[@]}; i++ )); do
+    if [[ ${VAULT_ARGS[i]} == --pbkdf-memory ]]; then VAULT_ARGS[i + 1]=$1; fi
+  done
+}
+
+# memory_cgroups NAME BYTES [NAME BYTES...]: cgroup v2 directories
+# /sys/fs/cgroup/NAME with memory.max BYTES (cgroup2 mounted there first if
+# need be), removed with that mount when the scenario exits.
+memory_cgroups() {
+  local root=/sys/fs/cgroup
+  mounted_here "$root" || mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$root"
+  echo +memory > "$root/cgroup.subtree_control"
+  MEMORY_CGROUPS=()
+  while (( $# >= 2 )); do
+    mkdir "$root/$1"
+    echo "$2" > "$root/$1/memory.max"
+    MEMORY_CGROUPS+=("$root/$1")
+    shift 2
+  done
+  trap remove_memory_cgroups EXIT
+}
+remove_memory_cgroups() {
+  rmdir "${MEMORY_CGROUPS[@]}" 2>/dev/null || true
+  umount /sys/fs/cgroup 2>/dev/null || true
+}
+
+# in_memory_cgroup NAME CMD...: runs CMD in /sys/fs/cgroup/NAME.
+in_memory_cgroup() {
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  bash -c 'echo $$ > "/sys/fs/cgroup/$1/cgroup.procs" && exec "${@:2}"' bash "$@"
+}
+
 # vault OP [OPTIONS...]: run the helper; the passphrase comes on stdin.
 vault() {
   vault_args

@@ -12,33 +12,17 @@
 # (vault/pbkdf_memory.h).
 # timeout: 300
 # weight: 12
-cgroup=/sys/fs/cgroup
-mounted_here "$cgroup" || mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$cgroup"
-echo +memory > "$cgroup/cgroup.subtree_control"
-mkdir "$cgroup/keyslots"
-echo $((192 << 20)) > "$cgroup/keyslots/memory.max"
-cleanup_cgroup() {
-  rmdir "$cgroup/keyslots" 2>/dev/null || true
-  umount "$cgroup" 2>/dev/null || true
-}
-trap cleanup_cgroup EXIT
+memory_cgroups keyslots $((192 << 20))
 
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args
 VAULT_MODE_ARGS=(--mode ram --enclave-size $((32 << 20)))
-vault_args
-args=()
-for (( i = 0; i < ${#VAULT_ARGS[@]}; i++ )); do
-  args+=("${VAULT_ARGS[i]}")
-  if [[ ${VAULT_ARGS[i]} == --pbkdf-memory ]]; then args+=(262144); i=$((i + 1)); fi
-done
+vault_args_with_argon2_memory 262144
+args=("${VAULT_ARGS[@]}")
 # limited OP: the helper in the 192 MiB cgroup.
-limited() {
-  # shellcheck disable=SC2016  # expanded by the inner bash
-  bash -c 'echo $$ > /sys/fs/cgroup/keyslots/cgroup.procs && exec "${@:1}"' bash "$VAULT_HELPER" "$1" "${args[@]}"
-}
+limited() { in_memory_cgroup keyslots "$VAULT_HELPER" "$1" "${args[@]}"; }
 # no_oom_kill WHAT: the limited cgroup's memory.events shows no kill.
 no_oom_kill() {
-  count_lines_matching "$cgroup/keyslots/memory.events" '^oom_kill 0$'
+  count_lines_matching /sys/fs/cgroup/keyslots/memory.events '^oom_kill 0$'
   expect_eq "$MATCHING" 1 "no process killed for memory: $1"
 }
 

@@ -9,31 +9,15 @@
 # (vault/pbkdf_memory.h).
 # timeout: 300
 # weight: 12
+memory_cgroups small $((192 << 20)) tiny $((96 << 20))
 cgroup=/sys/fs/cgroup
-mounted_here "$cgroup" || mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$cgroup"
-echo +memory > "$cgroup/cgroup.subtree_control"
-mkdir "$cgroup/small" "$cgroup/tiny"
-echo $((192 << 20)) > "$cgroup/small/memory.max"
-echo $((96 << 20)) > "$cgroup/tiny/memory.max"
-cleanup_cgroup() {
-  rmdir "$cgroup/small" "$cgroup/tiny" 2>/dev/null || true
-  umount "$cgroup" 2>/dev/null || true
-}
-trap cleanup_cgroup EXIT
 
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args
 VAULT_MODE_ARGS=(--mode ram --enclave-size $((32 << 20)))
-vault_args
-args=()
-for (( i = 0; i < ${#VAULT_ARGS[@]}; i++ )); do
-  args+=("${VAULT_ARGS[i]}")
-  if [[ ${VAULT_ARGS[i]} == --pbkdf-memory ]]; then args+=(1048576); i=$((i + 1)); fi
-done
+vault_args_with_argon2_memory 1048576
+args=("${VAULT_ARGS[@]}")
 # in_cgroup NAME OP: the helper, in the limited cgroup NAME, with the 1 GiB cost.
-in_cgroup() {
-  # shellcheck disable=SC2016  # expanded by the inner bash
-  bash -c 'echo $$ > "/sys/fs/cgroup/$1/cgroup.procs" && exec "${@:2}"' bash "$1" "$VAULT_HELPER" "$2" "${args[@]}"
-}
+in_cgroup() { in_memory_cgroup "$1" "$VAULT_HELPER" "$2" "${args[@]}"; }
 in_small() { in_cgroup small "$@"; }
 
 printf 'first pass' > pass
