@@ -23,6 +23,11 @@ struct VaultOutcome {
   std::string step;     // on failure, where the helper stopped ("in_use", "keyslot_memory", "luks.activate"...)
 };
 
+// Whether the helper refused before doing anything, for a cause the next
+// attempt would meet too until the container changes: the image is in use
+// by another container, or no keyslot fits the container's memory.
+inline bool IsLastingRefusal(const VaultOutcome& o) { return o.step == "in_use" || o.step == "keyslot_memory"; }
+
 // An outcome that is no success, of `kind`, saying `message`.
 inline VaultOutcome Failure(std::string kind, std::string message) {
   VaultOutcome o;

@@ -519,7 +519,7 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
       // Another container has the image attached, or no keyslot fits the
       // container's memory: nothing was done, here.
-      else if (o.step == "in_use" || o.step == "keyslot_memory") Transition(VaultEvent::kUnlockRefused, o.step);
+      else if (IsLastingRefusal(o)) Transition(VaultEvent::kUnlockRefused, o.step);
       else if (o.step == "no_image") Transition(VaultEvent::kFoundNoImage, o.message);
       else Transition(VaultEvent::kUnlockFailed, o.message);
       done(o);

@@ -95,9 +95,7 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
 }
 
 session::GateVault::Result ToGate(const VaultOutcome& o) {
-  // Refusals the next attempt would meet too, until the container changes.
-  const bool lasting = o.step == "in_use" || o.step == "keyslot_memory";
-  return {o.ok, o.kind == "wrong_passphrase", o.message, lasting};
+  return {o.ok, o.kind == "wrong_passphrase", o.message, IsLastingRefusal(o)};
 }
 
 }  // namespace
