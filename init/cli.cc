@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,7 @@ namespace tazpod::init {
 namespace {
 
 constexpr int kExitUsage = 2;
+constexpr int kExitUnreachable = 69;  // every client command's "PID 1 cannot be reached"
 
 // A failed write to the terminal has nobody left to tell.
 void Print(std::FILE* to, std::string_view text) { (void)std::fwrite(text.data(), 1, text.size(), to); }
@@ -505,10 +507,21 @@ int RunCli(int argc, char** argv) {
                       subcommand == "passwd" || subcommand == "health";
   if (subcommand != "vault" && !client)
     return UsageError("The following argument was not expected: " + std::string(subcommand));
-  if (client) return RunClientCommand(subcommand, args);
-  VaultCommand vault;
-  Outcome o = ParseVaultArgs(args, vault);
-  return o.run ? RunVaultCommand(vault) : o.exit_code;
+  // A reply with a field of an unexpected type (from a PID 1 of another
+  // version, or a bug) throws from nlohmann::json's value(): caught here,
+  // the stack unwinds (the terminal's mode restored, the passphrases
+  // wiped) and the command ends as when PID 1's reply cannot be read,
+  // rather than in std::terminate.
+  try {
+    if (client) return RunClientCommand(subcommand, args);
+    VaultCommand vault;
+    Outcome o = ParseVaultArgs(args, vault);
+    return o.run ? RunVaultCommand(vault) : o.exit_code;
+  } catch (const nlohmann::json::exception& e) {
+    Print(stderr, "tazpod " + std::string(subcommand) + ": malformed reply from the supervisor (" + e.what() + ")\n");
+    // health: unhealthy; the others: PID 1 is not to be understood.
+    return subcommand == "health" ? 1 : kExitUnreachable;
+  }
 }
 
 }  // namespace tazpod::init

@@ -1,0 +1,113 @@
+"""The client commands against a stand-in PID 1 whose replies are JSON
+objects with a field of the wrong type (a PID 1 of another version, or a
+bug). Each command says "malformed reply from the supervisor" and exits as
+when PID 1 cannot be understood (69; `health`: 1, unhealthy), never in
+std::terminate (SIGABRT, 134). `login` and `passwd` are typed into on a
+real terminal, `passwd` up to the moment its passphrases are sent."""
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from ptyexpect import PtyChild, check, main  # noqa: E402
+
+TAZPOD = os.environ["TAZPOD"]
+work = tempfile.mkdtemp()
+sock_path = os.path.join(work, "control.sock")
+replies = {}  # op -> the reply header the stand-in sends
+asked = []  # the ops asked, in order
+
+
+def read_exactly(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def serve(listener):
+    """One request and one reply per connection, framed as PID 1 frames them
+    (session/protocol.h); the secret part is read and dropped."""
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                header = json.loads(read_exactly(conn, struct.unpack(">I", read_exactly(conn, 4))[0]))
+                read_exactly(conn, struct.unpack(">I", read_exactly(conn, 4))[0])
+            except (EOFError, ValueError, OSError):
+                continue
+            asked.append(header.get("op"))
+            body = json.dumps(replies.get(header.get("op"), {"v": 1, "ok": False, "error": "no such op"})).encode()
+            conn.sendall(struct.pack(">I", len(body)) + body)
+
+
+def run(*args):
+    return subprocess.run([TAZPOD, *args, "--socket", sock_path], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+
+
+def check_refused(what, result, code):
+    said = result.stdout + result.stderr
+    check(result.returncode == code, "%s exited %d, not %d; it said: %r" % (what, result.returncode, code, said))
+    check("malformed reply from the supervisor" in said, "%s did not say why: %r" % (what, said))
+
+
+def test():
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(16)
+    threading.Thread(target=serve, args=(listener,), daemon=True).start()
+
+    replies["gate.status"] = {"v": 1, "ok": True, "vault": 5, "sessions": "two"}
+    check_refused("status", run("status"), 69)
+    check_refused("status --json", run("status", "--json"), 69)
+
+    replies["gate.lock"] = {"v": 1, "ok": "yes"}
+    check_refused("lock", run("lock"), 69)
+
+    replies["health.check"] = {"v": 1, "ok": True, "healthy": "yes"}
+    check_refused("health", run("health"), 1)
+
+    replies["vault.status"] = {"v": 1, "ok": True, "state": 7}
+    check_refused("vault status", run("vault", "status"), 69)
+
+    # login: its first question (is there a vault?) answered with a string.
+    replies["gate.status"] = {"v": 1, "ok": True, "first_login": "no", "min_length": 8}
+    login = PtyChild([TAZPOD, "login", "--socket", sock_path])
+    try:
+        login.expect("malformed reply from the supervisor")
+        code = login.wait()
+    finally:
+        login.kill()
+    check(code == 69, "login exited %d, not 69; the terminal showed %r" % (code, login.output))
+
+    # passwd: asked for both passphrases, then the answer to the change is
+    # of the wrong type, after the secrets were sent.
+    replies["gate.status"] = {"v": 1, "ok": True, "first_login": False, "min_length": 8}
+    replies["gate.passwd"] = {"v": 1, "ok": "yes"}
+    del asked[:]
+    passwd = PtyChild([TAZPOD, "passwd", "--socket", sock_path])
+    try:
+        passwd.expect("Current passphrase: ")
+        passwd.send("old passphrase\r")
+        passwd.expect("New passphrase: ")
+        passwd.send("new passphrase\r")
+        passwd.expect("Repeat it: ")
+        passwd.send("new passphrase\r")
+        passwd.expect("malformed reply from the supervisor")
+        code = passwd.wait()
+    finally:
+        passwd.kill()
+    check(code == 69, "passwd exited %d, not 69; the terminal showed %r" % (code, passwd.output))
+    check(asked == ["gate.status", "gate.passwd"], "passwd asked %r" % asked)
+
+
+main(test)
