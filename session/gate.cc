@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -20,6 +21,7 @@ namespace {
 
 // What the vault says of a wrong passphrase when it has nothing to add.
 constexpr const char* kPlainWrongPassphrase = "wrong passphrase";
+constexpr const char* kLastingCause = "the vault refused the last attempt for a cause that lasts";
 
 using Clock = std::chrono::steady_clock;
 
@@ -107,13 +109,16 @@ void Gate::Register(ControlServer& control) {
   control.Handle("gate.passwd", [this](ControlRequest& request, const ControlServer::Reply& reply) { Passwd(request, reply); });
 }
 
-std::optional<nlohmann::json> Gate::Throttled(const Caller& caller) {
-  if (Clock::now() >= next_attempt_) return std::nullopt;
-  long long wait = MillisUntil(next_attempt_);
+std::optional<nlohmann::json> Gate::Throttled(const Caller& caller, const char* during) {
+  const bool change_paused = std::strcmp(during, "passwd") == 0 && next_change_ > next_attempt_;
+  const Clock::time_point until = change_paused ? next_change_ : next_attempt_;
+  if (Clock::now() >= until) return std::nullopt;
+  long long wait = MillisUntil(until);
   ++stats_.logins_refused;
   AuditFromPeer(LogLevel::kWarn, "gate.refused", caller.peer.uid,
                 {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
-  nlohmann::json r = Refusal("throttled", throttled_for_ + ": wait before trying again");
+  const std::string why = change_paused ? std::string(kLastingCause) : throttled_for_;
+  nlohmann::json r = Refusal("throttled", why + ": wait before trying again");
   r["retry_after_ms"] = wait;
   return r;
 }
@@ -143,13 +148,25 @@ void Gate::Refused(const Caller& caller, const char* during, const std::string& 
          {"error", error}});
 }
 
-long long Gate::PauseAfterLastingRefusal() {
+nlohmann::json Gate::VaultRefused(const Caller& caller, const char* during, const GateVault::Result& result) {
+  Refused(caller, during, "vault_error", result.error);
+  nlohmann::json r = Refusal("vault", result.error);
+  if (!result.lasting) return r;
   const Clock::time_point until = Clock::now() + settings_.throttle_base;
+  if (std::strcmp(during, "passwd") == 0) {
+    // Left to changes: a keyslot the container's memory cannot open stops
+    // a change, which must rewrite every keyslot the old passphrase opens,
+    // but not a login, which may open another.
+    next_change_ = std::max(next_change_, until);
+    r["retry_after_ms"] = MillisUntil(std::max(next_change_, next_attempt_));
+    return r;
+  }
   if (until > next_attempt_) {  // else a wrong passphrase's wait is longer
     next_attempt_ = until;
-    throttled_for_ = "the vault refused the last attempt for a cause that lasts";
+    throttled_for_ = kLastingCause;
   }
-  return MillisUntil(next_attempt_);
+  r["retry_after_ms"] = MillisUntil(next_attempt_);
+  return r;
 }
 
 std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
@@ -170,7 +187,7 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
     Refused(caller, "login", "invalid_header");
     return reply(Refusal("invalid", error));
   }
-  if (auto refusal = Throttled(caller)) return reply(*refusal);
+  if (auto refusal = Throttled(caller, "login")) return reply(*refusal);
   const bool create = *flag;
   // The session is this process: named by a pidfd now, not by its pid once
   // the unlock is done, when a client that died meanwhile may have left
@@ -214,7 +231,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // Again, now that its turn has come: logins that arrived together all
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.
-  if (auto refusal = Throttled(caller)) return reply(*refusal);
+  if (auto refusal = Throttled(caller, "login")) return reply(*refusal);
   if (!admitting_) return RefuseStopping(caller, reply);
   // A lock was asked for and has not run yet: a forced one hanging the
   // sessions up (it kills those left), or one about to run, the sessions
@@ -248,12 +265,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     // The unlock found no image and may not create one: the next login is
     // a first login, asked twice.
     if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);
-    if (!result.ok) {
-      Refused(caller, "login", "vault_error", result.error);
-      nlohmann::json r = Refusal("vault", result.error);
-      if (result.lasting) r["retry_after_ms"] = PauseAfterLastingRefusal();
-      return reply(r);
-    }
+    if (!result.ok) return reply(VaultRefused(caller, "login", result));
     RightPassphrase();
     // The container began to stop while the passphrase was checked.
     if (!admitting_) return RefuseStopping(caller, reply);
@@ -337,22 +349,17 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
     return reply(Refusal("invalid", "the new passphrase must have at least " +
                                         std::to_string(settings_.min_passphrase_length) + " characters"));
   }
-  if (auto refusal = Throttled(caller)) return reply(*refusal);
+  if (auto refusal = Throttled(caller, "passwd")) return reply(*refusal);
   auto both = std::make_shared<SecretBuffer>(std::move(request.secret));
   vault_.WhenIdle([this, both, caller, reply] {
-    if (auto refusal = Throttled(caller)) return reply(*refusal);  // as in Decide
+    if (auto refusal = Throttled(caller, "passwd")) return reply(*refusal);  // as in Decide
     if (vault_.State() == "absent") {
       Refused(caller, "passwd", "no_vault");
       return reply(Refusal("refused", "there is no vault yet"));
     }
     vault_.ChangePassphrase(std::move(*both), [this, caller, reply](const GateVault::Result& result) {
       if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd", result.error));
-      if (!result.ok) {
-        Refused(caller, "passwd", "vault_error", result.error);
-        nlohmann::json r = Refusal("vault", result.error);
-        if (result.lasting) r["retry_after_ms"] = PauseAfterLastingRefusal();
-        return reply(r);
-      }
+      if (!result.ok) return reply(VaultRefused(caller, "passwd", result));
       RightPassphrase();
       Audit(LogLevel::kInfo, "gate.passwd", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
       reply(Done(vault_.State()));

@@ -123,18 +123,21 @@ class Gate {
               const ControlServer::Reply& reply);
   void LockRequest(ControlRequest& request, const ControlServer::Reply& reply);
   void Passwd(ControlRequest& request, const ControlServer::Reply& reply);
-  // A refusal when wrong passphrases are being throttled, else nullopt.
-  std::optional<nlohmann::json> Throttled(const Caller& caller);
+  // A refusal when attempts are held back (wrong passphrases, a lasting
+  // vault refusal), else nullopt. `during`: "login" or "passwd".
+  std::optional<nlohmann::json> Throttled(const Caller& caller, const char* during);
   // Counts a wrong passphrase and builds the refusal, with its delay and
   // the vault's `detail` (say, which keyslots it could not try).
   nlohmann::json WrongPassphrase(const Caller& caller, const char* during, const std::string& detail);
   // A right passphrase ends the throttling: the count and the wait.
   void RightPassphrase();
-  // After a login or change the vault refused for a lasting cause, the
-  // next attempt waits throttle_base: such a refusal comes fast, and a loop
-  // of logins would otherwise run the vault helper, and write its log and
-  // audit lines, as fast as it connects. Returns the wait, in ms.
-  long long PauseAfterLastingRefusal();
+  // Audits a login or change (`during`) the vault refused, and builds the
+  // refusal. After a lasting cause the next attempt waits throttle_base:
+  // such a refusal comes fast, and a loop would otherwise run the vault
+  // helper, and write its log and audit lines, as fast as it connects. A
+  // login's lasting refusal holds back logins and changes, a change's only
+  // changes (next_change_).
+  nlohmann::json VaultRefused(const Caller& caller, const char* during, const GateVault::Result& result);
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   // Refuses a login that found no vault and may not create one.
@@ -150,6 +153,7 @@ class Gate {
   Throttle throttle_;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::string throttled_for_ = "too many wrong passphrases";  // why next_attempt_ is ahead
+  std::chrono::steady_clock::time_point next_change_{};  // a change's lasting refusal: the next change waits
   SessionRegistry registry_;
   boost::asio::steady_timer lock_timer_;
   boost::asio::steady_timer hangup_timer_;

@@ -38,7 +38,7 @@ class RefusingVault : public session::GateVault {
   void Unlock(SecretBuffer, bool, Done done) override { done(Answer()); }
   void Verify(SecretBuffer, Done done) override { done(Answer()); }
   void Lock(Done done) override { done({false, false, "the vault was asked to lock"}); }
-  void ChangePassphrase(SecretBuffer, Done done) override { done({false, false, "the vault was asked to change"}); }
+  void ChangePassphrase(SecretBuffer, Done done) override { done(Answer()); }
   int MountNamespace() const override { return -1; }
 
  private:
@@ -189,6 +189,31 @@ TEST_CASE("gate: after a login the vault refused for a lasting cause, the next a
   REQUIRE(second.delivered);
   CHECK(first.reply.value("kind", "") == "vault");
   CHECK(second.reply.value("kind", "") == "vault");
+}
+
+// A change is refused for a lasting cause when one keyslot needs more
+// memory than the container has: a change must rewrite every keyslot the
+// old passphrase opens, but a login may open another. The next change
+// waits; a login goes ahead.
+TEST_CASE("gate: after a change the vault refused for a lasting cause, the next change waits, a login does not") {
+  RefusingGate gate("keyslot 1 needs 1024 MiB for argon2: not changed", Refusal::kLastingFailure);
+  SecretBuffer both;
+  const std::string old_and_new = std::string("the old passphrase") + '\0' + "the new passphrase";
+  both.Append(old_and_new.data(), old_and_new.size());
+  SecretBuffer again;
+  again.Append(old_and_new.data(), old_and_new.size());
+  session::CallResult refused = gate.Passwd(both);
+  session::CallResult next_change = gate.Passwd(again);
+  session::CallResult login = gate.Login("the old passphrase");
+  REQUIRE(refused.delivered);
+  CHECK(refused.reply.value("kind", "") == "vault");
+  CHECK(refused.reply.value("retry_after_ms", 0LL) > 0);
+  REQUIRE(next_change.delivered);
+  CHECK(next_change.reply.value("kind", "") == "throttled");
+  CHECK(next_change.reply.value("error", "") ==
+        "the vault refused the last attempt for a cause that lasts: wait before trying again");
+  REQUIRE(login.delivered);
+  CHECK(login.reply.value("kind", "") == "vault");
 }
 
 // The least length counts characters as typed: seven accented letters are
