@@ -253,7 +253,15 @@ void SayOnTerminal(int tty_fd, std::string_view text) {
 
 KeyboardSignalsHeld::KeyboardSignalsHeld() {
   sigemptyset(&held_);
-  for (int s : {SIGINT, SIGQUIT, SIGTSTP}) sigaddset(&held_, s);
+  sigset_t blocked;
+  if (sigprocmask(SIG_BLOCK, nullptr, &blocked) != 0) return;
+  for (int s : {SIGINT, SIGQUIT, SIGTSTP}) {
+    // One the caller ignores (`trap '' INT`) or blocks would not have
+    // interrupted it: left alone, it is neither consumed nor counted.
+    struct sigaction current {};
+    if (sigaction(s, nullptr, &current) != 0 || current.sa_handler == SIG_IGN || sigismember(&blocked, s)) continue;
+    sigaddset(&held_, s);
+  }
   ok_ = sigprocmask(SIG_BLOCK, &held_, &saved_) == 0;
 }
 

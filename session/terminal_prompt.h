@@ -90,8 +90,8 @@ void SayOnTerminal(int tty_fd, std::string_view text);
 // while a request that cannot be called back is under way (an unlock, a
 // passphrase change): Ctrl+C would end the process with no word of whether
 // it was done. Those that came are consumed, never delivered, and
-// Interrupted() says whether any did. The caller's mask is restored at
-// the end. Not copyable.
+// Interrupted() says whether any did; one the caller ignores or blocks is
+// left alone. The caller's mask is restored at the end. Not copyable.
 class KeyboardSignalsHeld {
  public:
   KeyboardSignalsHeld();

@@ -1,0 +1,80 @@
+// KeyboardSignalsHeld: a key's signal during a request is consumed and
+// counted, unless the caller ignores or blocks it.
+#include <signal.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <ctime>
+
+#include "session/terminal_prompt.h"
+
+using tazpod::session::KeyboardSignalsHeld;
+
+namespace {
+
+// Sets `signal`'s disposition for the test's duration.
+class Disposition {
+ public:
+  Disposition(int signal, void (*handler)(int)) : signal_(signal) {
+    struct sigaction action {};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    REQUIRE(sigaction(signal_, &action, &saved_) == 0);
+  }
+  ~Disposition() { sigaction(signal_, &saved_, nullptr); }
+  Disposition(const Disposition&) = delete;
+  Disposition& operator=(const Disposition&) = delete;
+
+ private:
+  int signal_;
+  struct sigaction saved_ {};
+};
+
+bool Pending(int signal) {
+  sigset_t pending;
+  sigpending(&pending);
+  return sigismember(&pending, signal) == 1;
+}
+
+// Takes `signal` if it is pending (it is blocked here), so no test leaves it behind.
+void Drain(int signal) {
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, signal);
+  const struct timespec now {};
+  while (sigtimedwait(&one, nullptr, &now) > 0) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("keyboard signals held: a Ctrl+C during the request is consumed and counted") {
+  Disposition dfl(SIGINT, SIG_DFL);
+  KeyboardSignalsHeld held;
+  CHECK_FALSE(held.Interrupted());
+  REQUIRE(raise(SIGINT) == 0);  // held: not delivered, or the test would end here
+  CHECK(held.Interrupted());
+  CHECK_FALSE(Pending(SIGINT));
+}
+
+TEST_CASE("keyboard signals held: a signal the caller ignores is not an interruption") {
+  Disposition ignored(SIGINT, SIG_IGN);
+  KeyboardSignalsHeld held;
+  REQUIRE(raise(SIGINT) == 0);
+  CHECK_FALSE(held.Interrupted());
+}
+
+TEST_CASE("keyboard signals held: a signal the caller blocks stays pending for it") {
+  Disposition dfl(SIGQUIT, SIG_DFL);
+  sigset_t quit, saved;
+  sigemptyset(&quit);
+  sigaddset(&quit, SIGQUIT);
+  REQUIRE(sigprocmask(SIG_BLOCK, &quit, &saved) == 0);
+  {
+    KeyboardSignalsHeld held;
+    REQUIRE(raise(SIGQUIT) == 0);
+    CHECK_FALSE(held.Interrupted());
+  }
+  CHECK(Pending(SIGQUIT));
+  Drain(SIGQUIT);
+  sigprocmask(SIG_SETMASK, &saved, nullptr);
+}
