@@ -264,12 +264,13 @@ VaultStatus ChangePassphrase(const std::string& device, const SecretBuffer& old_
   // its wipe and its write leaves no passphrase that opens the vault. Here
   // the new passphrase gets a slot of its own before the old one's go, so
   // every moment has at least one working passphrase.
-  const std::vector<int> before = ActiveKeyslots(cd.get());
   // Every keyslot is tried, to find all the old passphrase opens: one argon2
   // cannot open here would keep the old passphrase.
-  if (const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get(), true); !keyslots.beyond.empty())
+  const OpenableKeyslots keyslots = FindOpenableKeyslots(cd.get(), true);
+  if (!keyslots.beyond.empty())
     return VaultError{ErrorKind::kInvalid, "keyslot_memory",
                       keyslots.beyond + ": the passphrase is unchanged; change it where the limit is higher"};
+  const std::vector<int>& before = keyslots.slots;  // every active keyslot, none left out
   std::vector<int> old_slots;  // every slot the old passphrase opens
   int new_slot = -1;
   {
