@@ -487,14 +487,6 @@ std::optional<std::string> ApplyConfigText(std::string_view text, const std::str
       return Where(path, section.source()) + ": " + std::string(section.str()) + ": unknown section";
     }
   }
-  // Checked once every section is read, as they may come in any order. A
-  // limit at or below the helper's own timeout would turn PID 1 unhealthy
-  // during a slow unlock that may still succeed, and an orchestrator could
-  // restart the container in the middle of it.
-  if (config.vault.enabled && config.health.max_vault_operation <= config.vault.operation_timeout)
-    return path + ": health.max_vault_operation: " + std::to_string(config.health.max_vault_operation.count()) +
-           " ms must be more than vault.operation_timeout (" + std::to_string(config.vault.operation_timeout.count()) +
-           " ms), after which PID 1 kills the vault helper: raise the one or lower the other";
   return std::nullopt;
 }
 

@@ -97,9 +97,6 @@ hangup_grace = "10s"
 
 TEST_CASE("config: [health] is applied") {
   TempConfig file(R"(
-[vault]
-operation_timeout = "30s"
-
 [health]
 http = false
 listen = "0.0.0.0:9191"
@@ -273,23 +270,6 @@ TEST_CASE("config: errors name the file, the line and the key") {
     REQUIRE(err.has_value());
     CHECK(err->find(file.path() + c.line) == 0);
     CHECK(err->find(c.key) != std::string::npos);
-  }
-}
-
-TEST_CASE("config: health.max_vault_operation must be more than vault.operation_timeout") {
-  for (const char* text : {"[health]\nmax_vault_operation = \"2m\"\n",  // the default operation_timeout
-                           "[vault]\noperation_timeout = \"10m\"\n",  // the default max_vault_operation, 5m
-                           "[health]\nmax_vault_operation = \"1m\"\n[vault]\noperation_timeout = \"90s\"\n"}) {
-    INFO(text);
-    const std::string err = ErrorFor(text);
-    CHECK(err.find("health.max_vault_operation") != std::string::npos);
-    CHECK(err.find("vault.operation_timeout") != std::string::npos);
-  }
-  for (const char* text : {"[health]\nmax_vault_operation = \"121s\"\n",
-                           "[vault]\noperation_timeout = \"30s\"\n[health]\nmax_vault_operation = \"1m\"\n",
-                           "[vault]\nenabled = false\noperation_timeout = \"10m\"\n"}) {  // no vault: no operation
-    INFO(text);
-    CHECK(ErrorFor(text).empty());
   }
 }
 
