@@ -518,9 +518,15 @@ int RunCli(int argc, char** argv) {
     Outcome o = ParseVaultArgs(args, vault);
     return o.run ? RunVaultCommand(vault) : o.exit_code;
   } catch (const nlohmann::json::exception& e) {
-    Print(stderr, "tazpod " + std::string(subcommand) + ": malformed reply from the supervisor (" + e.what() + ")\n");
-    // health: unhealthy; the others: PID 1 is not to be understood.
-    return subcommand == "health" ? 1 : kExitUnreachable;
+    const std::string why = std::string("malformed reply from the supervisor (") + e.what() + ")\n";
+    // health: unhealthy, in its one line on stdout; the others: PID 1 is
+    // not to be understood.
+    if (subcommand == "health") {
+      Print(stdout, "unhealthy: " + why);
+      return 1;
+    }
+    Print(stderr, "tazpod " + std::string(subcommand) + ": " + why);
+    return kExitUnreachable;
   }
 }
 

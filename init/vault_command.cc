@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <string>
 
 #include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
@@ -85,9 +86,11 @@ int RunVaultCommand(const VaultCommand& command) {
     return kExitUnreachable;
   }
   const nlohmann::json& r = result.reply;
-  std::printf("state=%s", r.value("state", "?").c_str());
-  if (r.contains("busy")) std::printf(" busy=%s", r.value("busy", false) ? "true" : "false");
-  std::printf("\n");
+  // The line is built before it is printed: a field of the wrong type
+  // throws (init/cli.cc), and must not leave half a line behind.
+  std::string line = "state=" + r.value("state", std::string("?"));
+  if (r.contains("busy")) line += r.value("busy", false) ? " busy=true" : " busy=false";
+  std::printf("%s\n", line.c_str());
   if (!r.value("ok", false))
     Complain(action, r.value("error", "failed"));
   else if (r.contains("warning"))

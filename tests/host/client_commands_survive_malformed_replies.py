@@ -74,10 +74,17 @@ def test():
     check_refused("lock", run("lock"), 69)
 
     replies["health.check"] = {"v": 1, "ok": True, "healthy": "yes"}
-    check_refused("health", run("health"), 1)
+    result = run("health")
+    check_refused("health", result, 1)
+    check(result.stdout.startswith("unhealthy: malformed reply") and result.stdout.count("\n") == 1,
+          "health did not say it in its one line: %r" % result.stdout)
 
     replies["vault.status"] = {"v": 1, "ok": True, "state": 7}
     check_refused("vault status", run("vault", "status"), 69)
+    replies["vault.status"] = {"v": 1, "ok": True, "state": "locked", "busy": "no"}
+    result = run("vault", "status")
+    check_refused("vault status (busy)", result, 69)
+    check(result.stdout == "", "vault status printed part of its line: %r" % result.stdout)
 
     # login: its first question (is there a vault?) answered with a string.
     replies["gate.status"] = {"v": 1, "ok": True, "first_login": "no", "min_length": 8}
