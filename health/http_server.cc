@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/none.hpp>
 #include <exception>
 #include <functional>
 #include <map>
@@ -135,6 +136,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     WaitOnClient();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
+    // No body is ever read (a request with one is answered 413 or 405, and
+    // the connection closed): its declared size must not fail the header
+    // as Beast's default 1 MiB limit would, with a 400.
+    parser_->body_limit(boost::none);
     ArmDeadline(server_->limits.read_timeout);
     http::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
       self->OnHeader(ec);
