@@ -42,6 +42,12 @@ constexpr std::chrono::seconds kAfterKillWait{2};
 // How often a process init has no pidfd for is looked at during shutdown.
 constexpr std::chrono::milliseconds kPollInterval{50};
 
+// While the grace period runs and processes are still waited for, how often
+// /proc is read again for those started since the last round (a `docker
+// exec` during the shutdown, a job a SIGTERM-ignoring shell started): they
+// get SIGTERM too, not only the SIGKILL at its end. Shutdown only.
+constexpr std::chrono::milliseconds kRelistInterval{250};
+
 // Descriptors the shutdown leaves free when it watches processes by pidfd:
 // for reading /proc (the next rounds, the SIGKILL at the end of the grace
 // period), the shutdown steps' helpers and the last clients of the sockets.
@@ -75,7 +81,8 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
       delay_timer_(io),
       step_timer_(io),
       grace_timer_(io),
-      poll_timer_(io) {
+      poll_timer_(io),
+      relist_timer_(io) {
   if (!proc_usable_)
     Log(LogLevel::kWarn, "init.proc.foreign",
         {{"reason", "/proc is not this PID namespace's"}, {"shutdown", is_pid1 ? "kill(-1)" : "main child only"}});
@@ -359,7 +366,21 @@ void Supervisor::TerminateProcesses() {
     WatchUntilGone(pid, std::move(pidfd));
   }
   if (first_round) Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}});
-  if (waiting_for_.empty()) Finish();
+  else if (signalled > 0) Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}, {"late", true}});
+  if (waiting_for_.empty()) {
+    Finish();
+    return;
+  }
+  ListAgainLater();
+}
+
+void Supervisor::ListAgainLater() {
+  if (finished_ || steady_clock::now() >= deadline_) return;
+  relist_timer_.expires_after(kRelistInterval);  // replaces a wait still pending
+  relist_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || finished_ || steady_clock::now() >= deadline_) return;
+    Guarded("shutdown", [this] { TerminateProcesses(); });
+  });
 }
 
 bool Supervisor::PinListed(pid_t pid, UniqueFd* pidfd) {
@@ -481,6 +502,7 @@ bool Supervisor::AnyProcessLeft() const {
 
 void Supervisor::KillRemaining() {
   if (finished_) return;
+  relist_timer_.cancel();  // the SIGKILL below reaches what it would find
   const std::optional<std::vector<pid_t>> listed = ListProcesses();
   if (!listed) {
     // Without /proc: the processes this shutdown already waits for (an
@@ -505,14 +527,27 @@ void Supervisor::KillRemaining() {
     return;
   }
   const std::vector<pid_t>& left = *listed;
-  if (left.empty()) return;
+  // Nothing listed is left, but a process polled for want of a pidfd may
+  // be: its pid may be a stranger's by now, and look alive for ever. The
+  // wait below bounds it.
+  if (left.empty() && waiting_for_.empty()) return;
+  if (!left.empty()) KillListed(left);
+  grace_timer_.expires_after(kAfterKillWait);
+  grace_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    Log(LogLevel::kError, "init.shutdown.stuck", {{"processes", static_cast<long long>(waiting_for_.size())}});
+    Finish();
+  });
+}
+
+void Supervisor::KillListed(const std::vector<pid_t>& left) {
   killed_after_grace_ = true;
   Log(LogLevel::kWarn, "init.shutdown.kill",
       {{"processes", static_cast<long long>(left.size())},
        {"grace_ms", static_cast<long long>(config_.grace_period.count())}});
   if (is_pid1_) {
     // As PID 1, kill(-1) reaches every process in the namespace but init,
-    // including any started after the list above was read.
+    // including any started after the list was read.
     kill(-1, SIGKILL);
     for (pid_t pid : left)
       if (!waiting_for_.count(pid)) WatchUntilGone(pid);
@@ -530,17 +565,13 @@ void Supervisor::KillRemaining() {
       if (watched == waiting_for_.end()) WatchUntilGone(pid, std::move(pidfd));
     }
   }
-  grace_timer_.expires_after(kAfterKillWait);
-  grace_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    Log(LogLevel::kError, "init.shutdown.stuck", {{"processes", static_cast<long long>(waiting_for_.size())}});
-    Finish();
-  });
 }
 
 void Supervisor::Finish() {
   if (finished_) return;
   poll_timer_.cancel();
+  relist_timer_.cancel();
+  grace_timer_.cancel();  // else its after-SIGKILL wait could say "stuck" during the final steps
   ReapAll();
   if (main_child_alive_) {
     // The main child may be gone (its pidfd fired) but not reaped yet: reap

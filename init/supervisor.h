@@ -106,6 +106,9 @@ class Supervisor {
   void RunStepOf(const std::vector<NamedStep>& steps, size_t index, const std::string& event, const char* overrun,
                  const std::function<void(size_t)>& run_next, const std::function<void()>& after);
   void TerminateProcesses();
+  // While the grace period lasts, runs TerminateProcesses() again in
+  // kRelistInterval, for processes started since this round.
+  void ListAgainLater();
   // Opens a pidfd of a process ListProcesses() found (into *pidfd; left
   // invalid when the kernel gives none) and tells whether it is still one
   // to stop: false when it is gone, or, when init is not PID 1, when the pid
@@ -117,6 +120,8 @@ class Supervisor {
   void PollUnwatched();
   void OnProcessGone(pid_t pid);
   void KillRemaining();
+  // SIGKILLs the processes KillRemaining() listed, `left` (not empty).
+  void KillListed(const std::vector<pid_t>& left);
   // The processes to stop (process_list.h); nullopt without a usable /proc.
   // When /proc cannot be read, logs it, and the rest of the shutdown goes on
   // without /proc.
@@ -169,6 +174,7 @@ class Supervisor {
   // stands for those processes: as PID 1 it sees them all; otherwise only
   // the main child is waited for, as docs/init.md says.
   boost::asio::steady_timer poll_timer_;
+  boost::asio::steady_timer relist_timer_;  // ListAgainLater's
   // The processes the shutdown waits for, each with its pidfd (null: polled).
   std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
   bool polling_ = false;
