@@ -91,10 +91,16 @@ void* Run(void*) {
     siginfo_t info;
     const int signal = sigwaitinfo(&g_handled, &info);
     if (signal <= 0) continue;  // EINTR: init was stopped and continued
-    if (sigismember(&g_forward, signal) == 1)
-      Forward(signal, info);
-    else
-      PassToLoop(signal, info);
+    // An exception escaping this thread would end PID 1 (std::terminate).
+    // The only one possible is an allocation failing while a failed
+    // forward is logged: that line is lost, the thread goes on.
+    try {
+      if (sigismember(&g_forward, signal) == 1)
+        Forward(signal, info);
+      else
+        PassToLoop(signal, info);
+    } catch (...) {
+    }
   }
   return nullptr;
 }
