@@ -328,6 +328,11 @@ void Supervisor::TerminateProcesses() {
   // after the list is found in a later round.
   const std::optional<std::vector<pid_t>> processes = ListProcesses();
   if (!processes) {
+    // A later round, while processes are still waited for: their pidfds
+    // (or the polling) and the grace period's end, which can do without
+    // /proc, see them out; the round after the last is gone goes on
+    // without /proc.
+    if (term_sent_ && !waiting_for_.empty()) return;
     TerminateWithoutProc();
     return;
   }
