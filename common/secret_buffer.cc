@@ -22,6 +22,8 @@ SecretBuffer::SecretBuffer(size_t capacity) {
   madvise(p, mapped, MADV_DONTFORK);
 }
 
+SecretBuffer SecretBuffer::None() { return SecretBuffer(NoPages{}); }
+
 SecretBuffer::~SecretBuffer() { Release(); }
 
 SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept

@@ -20,6 +20,10 @@ class SecretBuffer {
   // when mmap failed; locked() is false when mlock failed (RLIMIT_MEMLOCK):
   // the buffer still works, and the caller decides whether that is fatal.
   explicit SecretBuffer(size_t capacity = 4096);
+  // No memory at all: valid() false, size() and capacity() 0, and nothing
+  // fits. For where a secret may arrive later, which must not hold a locked
+  // page until it does (every connection to PID 1's control socket).
+  static SecretBuffer None();
   ~SecretBuffer();
   SecretBuffer(SecretBuffer&& other) noexcept;
   SecretBuffer& operator=(SecretBuffer&& other) noexcept;
@@ -52,6 +56,8 @@ class SecretBuffer {
   std::string_view view() const { return {data_, size_}; }
 
  private:
+  struct NoPages {};
+  explicit SecretBuffer(NoPages) {}
   void Release();
 
   char* data_ = nullptr;

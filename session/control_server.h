@@ -45,7 +45,9 @@ struct PeerCredentials {
 struct ControlRequest {
   std::string op;
   nlohmann::json header;
-  SecretBuffer secret;  // empty unless the client sent passphrases
+  // Empty, and no memory at all, unless the client sent passphrases: a
+  // connection holds a locked page only for a secret it sends.
+  SecretBuffer secret = SecretBuffer::None();
   PeerCredentials peer;
 };
 

@@ -20,11 +20,14 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/flood_limit.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 
 #include "session/control_client.h"
 #include "session/control_server.h"
@@ -143,6 +146,36 @@ TEST_CASE("control server: a reply holding bytes that are not UTF-8 is still sen
   CHECK(r.reply.value("error", "") == "umount /home/dev/s\xef\xbf\xbd\xef\xbf\xbd" "crets: still in use");
   // And the server goes on.
   CHECK(session::Call(server.path, {{"v", 1}, {"op", "test.path"}}, nullptr, 10s).delivered);
+}
+
+// The kB of memory `pid` has locked (VmLck), or -1.
+long LockedKb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmLck:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// Locked memory is scarce (RLIMIT_MEMLOCK may be 64 KiB without
+// CAP_IPC_LOCK): a connection that sends no passphrase must hold none, or
+// a few idle connections from any local user would leave none for root's
+// passphrase.
+TEST_CASE("control server: a connection holds locked memory only for a passphrase it sends") {
+  Server server;
+  std::vector<tazpod::UniqueFd> idle;
+  for (int i = 0; i < 8; ++i) {
+    tazpod::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(fd);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, server.path.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    idle.push_back(std::move(fd));
+  }
+  // Accepted in turn: once this one is answered, the eight above were
+  // accepted, and each waits for its header.
+  REQUIRE(session::Call(server.path, {{"v", 1}, {"op", "test.path"}}, nullptr, 10s).delivered);
+  CHECK(LockedKb(server.pid) == 0);
 }
 
 TEST_CASE("control server: an unknown op is named in the refusal, cut to 64 bytes") {

@@ -99,6 +99,18 @@ TEST_CASE("secret buffer: pages are locked, not dumped, not inherited") {
   }
 }
 
+TEST_CASE("secret buffer: None() maps nothing, takes nothing, and can be replaced") {
+  SecretBuffer none = SecretBuffer::None();
+  CHECK_FALSE(none.valid());
+  CHECK(none.size() == 0);
+  CHECK(none.capacity() == 0);
+  CHECK_FALSE(none.Append("x", 1));
+  CHECK(none.Extend(1) == nullptr);
+  none = SecretBuffer(16);
+  CHECK(none.valid());
+  CHECK(none.Append("x", 1));
+}
+
 TEST_CASE("secret buffer: moving leaves the source empty") {
   SecretBuffer a(16);
   a.Append("xyz", 3);
