@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/descriptors.h"
 #include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
@@ -81,6 +82,10 @@ int BecomeUserAndExecShell(const std::string& user_name, const std::string& moun
   envp.push_back(nullptr);
   std::string argv0 = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell
   char* argv[] = {argv0.data(), nullptr};
+  // The shell gets the terminal (0-2) and nothing the caller left open: a
+  // descriptor root's caller held must not cross into the user's shell.
+  // Close-on-exec, not closed: `tty` still says why if the exec fails.
+  CloseOnExecAboveStderr();
   execve(shell.c_str(), argv, envp.data());
   Say(tty, "tazpod login: cannot run " + shell + ": " + std::strerror(errno));
   return kNoShell;

@@ -4,49 +4,19 @@ bug). Each command says "malformed reply from the supervisor" and exits as
 when PID 1 cannot be understood (69; `health`: 1, unhealthy), never in
 std::terminate (SIGABRT, 134). `login` and `passwd` are typed into on a
 real terminal, `passwd` up to the moment its passphrases are sent."""
-import json
 import os
-import socket
-import struct
 import subprocess
 import sys
-import tempfile
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import PtyChild, check, main  # noqa: E402
+from standin_pid1 import StandIn  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
-work = tempfile.mkdtemp()
-sock_path = os.path.join(work, "control.sock")
-replies = {}  # op -> the reply header the stand-in sends
-asked = []  # the ops asked, in order
-
-
-def read_exactly(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return data
-
-
-def serve(listener):
-    """One request and one reply per connection, framed as PID 1 frames them
-    (session/protocol.h); the secret part is read and dropped."""
-    while True:
-        conn, _ = listener.accept()
-        with conn:
-            try:
-                header = json.loads(read_exactly(conn, struct.unpack(">I", read_exactly(conn, 4))[0]))
-                read_exactly(conn, struct.unpack(">I", read_exactly(conn, 4))[0])
-            except (EOFError, ValueError, OSError):
-                continue
-            asked.append(header.get("op"))
-            body = json.dumps(replies.get(header.get("op"), {"v": 1, "ok": False, "error": "no such op"})).encode()
-            conn.sendall(struct.pack(">I", len(body)) + body)
+pid1 = StandIn()
+sock_path = pid1.path
+replies = pid1.replies
+asked = pid1.asked
 
 
 def run(*args):
@@ -61,11 +31,6 @@ def check_refused(what, result, code):
 
 
 def test():
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(sock_path)
-    listener.listen(16)
-    threading.Thread(target=serve, args=(listener,), daemon=True).start()
-
     replies["gate.status"] = {"v": 1, "ok": True, "vault": 5, "sessions": "two"}
     check_refused("status", run("status"), 69)
     check_refused("status --json", run("status", "--json"), 69)

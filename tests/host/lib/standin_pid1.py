@@ -1,0 +1,48 @@
+"""A stand-in PID 1 for host tests of the client commands: a control socket
+that answers each op with a reply the test chose, framed as PID 1 frames
+them (session/protocol.h). Only the standard library."""
+import json
+import os
+import socket
+import struct
+import tempfile
+import threading
+
+
+def _read_exactly(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+class StandIn:
+    """Serves `replies` (op -> reply header) on `path`, one request and one
+    reply per connection; the secret part is read and dropped. `asked` lists
+    the ops asked, in order."""
+
+    def __init__(self):
+        self.path = os.path.join(tempfile.mkdtemp(), "control.sock")
+        self.replies = {}
+        self.asked = []
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.path)
+        self._listener.listen(16)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            conn, _ = self._listener.accept()
+            with conn:
+                try:
+                    header = json.loads(_read_exactly(conn, struct.unpack(">I", _read_exactly(conn, 4))[0]))
+                    _read_exactly(conn, struct.unpack(">I", _read_exactly(conn, 4))[0])
+                except (EOFError, ValueError, OSError):
+                    continue
+                self.asked.append(header.get("op"))
+                reply = self.replies.get(header.get("op"), {"v": 1, "ok": False, "error": "no such op"})
+                body = json.dumps(reply).encode()
+                conn.sendall(struct.pack(">I", len(body)) + body)
