@@ -283,6 +283,29 @@ bool MountsDevice(pid_t pid, dev_t dev) {
   return false;
 }
 
+// The mount namespace of the process whose /proc directory is `dir`, as
+// its inode number; 0 when it cannot be read.
+ino_t MountNamespaceOf(const std::string& dir) {
+  struct stat st {};
+  return stat((dir + "/ns/mnt").c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// Whether `pid` mounts the file system on `dev` in a copy of the vault's
+// mount namespace: a namespace other than the caller's (`own`). The
+// caller's own mount goes with its unmount, not with the processes that
+// share it: ending those would end PID 1 itself when they share the
+// container's namespace (private_mount_namespace = false). PID 1 is never
+// one to end, whatever its namespace.
+bool MountsCopy(pid_t pid, dev_t dev, ino_t own) {
+  if (pid == 1) return false;
+  for (const std::string& dir : ThreadDirs(pid)) {  // a thread may have a namespace of its own
+    const ino_t theirs = MountNamespaceOf(dir);
+    if (theirs != 0 && theirs == own) continue;
+    if (ProcFileNamesDevice(dir + "/mountinfo", 2, 10, dev).value_or(false)) return true;
+  }
+  return false;
+}
+
 // Calls `visit` with every process but the caller.
 void ForEachOtherProcess(const std::function<void(pid_t)>& visit) {
   const pid_t self = getpid();
@@ -426,7 +449,8 @@ std::vector<FoundProcess> Holding(dev_t dev) {
 std::vector<pid_t> ProcessesHolding(dev_t dev) { return Pids(Holding(dev)); }
 
 std::vector<pid_t> ProcessesMounting(dev_t dev) {
-  return Pids(OtherProcessesWhere([dev](pid_t pid) { return MountsDevice(pid, dev); }));
+  const ino_t own = MountNamespaceOf("/proc/self");
+  return Pids(OtherProcessesWhere([dev, own](pid_t pid) { return MountsCopy(pid, dev, own); }));
 }
 
 std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace) {
@@ -437,8 +461,9 @@ std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds
   return EndProcesses(
       [dev] {
         const std::set<ino_t> sockets = UnixSocketsBoundOn(dev);
+        const ino_t own = MountNamespaceOf("/proc/self");
         return OtherProcessesWhere(
-            [dev, &sockets](pid_t pid) { return MountsDevice(pid, dev) || Holds(pid, dev, sockets); });
+            [dev, own, &sockets](pid_t pid) { return MountsCopy(pid, dev, own) || Holds(pid, dev, sockets); });
       },
       grace);
 }

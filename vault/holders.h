@@ -25,9 +25,10 @@ std::vector<pid_t> ProcessesHolding(dev_t dev);
 // signalled (by pid only where the kernel gives no pidfds).
 std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace);
 
-// Every process (other than the caller) whose mount namespace mounts the
-// file system on device `dev`. A mount namespace copied while the vault was
-// mounted (`unshare -m`; in a privileged container any user can, inside a
+// Every process whose mount namespace, a copy of the caller's, mounts the
+// file system on device `dev`; never one in the caller's own namespace
+// (the unmount there is what frees it), nor PID 1. A mount namespace copied
+// while the vault was mounted (`unshare -m`; in a privileged container any user can, inside a
 // user namespace of their own) keeps its own mount of it: after the
 // vault's unmount the mapping stays busy, and the plaintext stays reachable
 // there, until every process in that namespace is gone.

@@ -114,6 +114,50 @@ TEST_CASE("holders: without pidfd_open (before Linux 5.3, old seccomp profiles) 
         }) == 0);
 }
 
+// Starts a process that holds nothing (works in "/"), in a copy of the
+// case's mount namespace when `copy`; ends with the case. Returns its pid
+// once it is ready.
+pid_t StartBystander(bool copy) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    alarm(60);
+    if ((copy && unshare(CLONE_NEWNS) != 0) || chdir("/") != 0) _exit(1);
+    (void)!write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte;
+  const bool there = pid > 0 && read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  return there ? pid : -1;
+}
+
+// A copy of the mount namespace (unshare -m while the vault is mounted)
+// keeps the vault mounted after its unmount: its processes are ended. A
+// process in the caller's own namespace shares the mount the caller
+// unmounts: ending it frees nothing, and in the container's namespace
+// (private_mount_namespace = false) it would be PID 1, the main child.
+TEST_CASE("holders: only a copy of the mount namespace counts as mounting, not the caller's own") {
+  const int status = WithFileSystem([](const std::string&, dev_t dev) {
+    const pid_t sharing = StartBystander(false);
+    const pid_t copied = StartBystander(true);
+    if (sharing < 0 || copied < 0) return 10;
+    const std::vector<pid_t> mounting = vault::ProcessesMounting(dev);
+    if (mounting != std::vector<pid_t>{copied}) return 11;
+    const std::vector<pid_t> ended = vault::EndHoldersAndMountCopies(dev, 300ms);
+    if (ended != std::vector<pid_t>{copied}) return 12;
+    if (KilledBy(copied) != SIGTERM) return 13;
+    if (kill(sharing, 0) != 0) return 14;  // still there
+    kill(sharing, SIGKILL);
+    KilledBy(sharing);
+    return 0;
+  });
+  CHECK(status == 0);
+}
+
 TEST_CASE("holders: a process outside the file system is neither named nor ended") {
   CHECK(WithFileSystem([](const std::string& path, dev_t dev) {
           const pid_t outside = StartHolder("/", false);
