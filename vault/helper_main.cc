@@ -152,6 +152,15 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
   std::string message = status->message;
   for (char& c : message)
     if (c == '"' || c == '\n') c = '\'';
+  // PID 1 reads at most 4 KiB of this output: a longer message (a lock's
+  // long list of holders) is cut to fit the line, and said whole on
+  // stderr, which PID 1 logs.
+  constexpr size_t kMaxMessage = 3072;
+  if (message.size() > kMaxMessage) {
+    (void)std::fprintf(stderr, "tazpod-vault-helper: %s\n", message.c_str());
+    message.resize(kMaxMessage);
+    message += "... (cut; whole in PID 1's log)";
+  }
   std::printf("result=error kind=%s step=%s message=\"%s\"\n", std::string(KindName(status->kind)).c_str(),
               status->step.c_str(), message.c_str());
   (void)std::fflush(stdout);

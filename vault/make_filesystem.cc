@@ -1,6 +1,8 @@
 #include "vault/make_filesystem.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,9 +15,14 @@ VaultStatus MakeExt4(const std::string& device) {
   const char* const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", "-L", "tazpod-vault",
                               device.c_str(), nullptr};
   const char* const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
+  const pid_t helper = getpid();
   pid_t pid = fork();
   if (pid < 0) return SystemError("mkfs", std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
+    // Dies with the helper: a helper killed by PID 1's timeout must not
+    // leave mkfs writing to the mapping, which would keep it busy (and the
+    // next unlock's recovery failing) until mkfs is done.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != helper) _exit(126);
     // Close-on-exec: mkfs gets the copy on stdin (dup2 clears the flag), not a stray fd.
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
