@@ -378,8 +378,17 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
     // still has its temporary name, and recovery removes it; renamed before
     // the chown, a kill in between would leave a vault whose root the user
     // can never write to.
-    if (rename(Creating(image).c_str(), image.c_str()) != 0)
-      return SystemError("image", Errno("rename " + Creating(image)));
+    // Never over an image: another container on the same volume may have
+    // completed its own first unlock since this one found none, and a plain
+    // rename would put this new vault in place of that one, in use. Where
+    // the file system cannot refuse (EINVAL: no RENAME_NOREPLACE, NFS before
+    // Linux 6.x), a plain rename, as before.
+    int renamed = renameat2(AT_FDCWD, Creating(image).c_str(), AT_FDCWD, image.c_str(), RENAME_NOREPLACE);
+    if (renamed != 0 && errno == EINVAL) renamed = rename(Creating(image).c_str(), image.c_str());
+    if (renamed != 0 && errno == EEXIST)
+      return VaultError{ErrorKind::kBusy, "image",
+                        "another container made the vault at " + image + " meanwhile: log in again to open it"};
+    if (renamed != 0) return SystemError("image", Errno("rename " + Creating(image)));
     image_guard.Renamed(image);
     const std::string dir = image.substr(0, image.rfind('/'));
     UniqueFd dir_fd(open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
