@@ -41,22 +41,17 @@ int WithFileSystem(const std::function<int(const std::string& path, dev_t dev)>&
 
 enum class Hold { kWorkingDirectory, kOpenFile };
 
-// Starts a process that holds `path` (works in it, or keeps a file in it
-// open and works in "/"), ignoring SIGTERM if asked; it ends with the case
-// or within a minute, should a case fail. Returns its pid once it holds.
-pid_t StartHolder(const std::string& path, bool ignore_term, Hold hold = Hold::kWorkingDirectory) {
+// Starts a child that runs `setup` (false: it fails), then waits; it ends
+// with the case or within a minute, should a case fail. Returns its pid
+// once set up, or -1.
+pid_t StartWaiting(const std::function<bool()>& setup) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
-    if (ignore_term) (void)signal(SIGTERM, SIG_IGN);
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
     alarm(60);
-    if (hold == Hold::kOpenFile) {
-      if (open((path + "/held").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600) < 0 || chdir("/") != 0) _exit(1);
-    } else if (chdir(path.c_str()) != 0) {
-      _exit(1);
-    }
+    if (!setup()) _exit(1);
     (void)!write(ready[1], "x", 1);
     for (;;) pause();
   }
@@ -65,6 +60,17 @@ pid_t StartHolder(const std::string& path, bool ignore_term, Hold hold = Hold::k
   const bool there = pid > 0 && read(ready[0], &byte, 1) == 1;
   close(ready[0]);
   return there ? pid : -1;
+}
+
+// Starts a process that holds `path` (works in it, or keeps a file in it
+// open and works in "/"), ignoring SIGTERM if asked.
+pid_t StartHolder(const std::string& path, bool ignore_term, Hold hold = Hold::kWorkingDirectory) {
+  return StartWaiting([&] {
+    if (ignore_term) (void)signal(SIGTERM, SIG_IGN);
+    if (hold == Hold::kOpenFile)
+      return open((path + "/held").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600) >= 0 && chdir("/") == 0;
+    return chdir(path.c_str()) == 0;
+  });
 }
 
 // How `pid`, a child, ended: the signal that killed it, or 0.
@@ -115,24 +121,9 @@ TEST_CASE("holders: without pidfd_open (before Linux 5.3, old seccomp profiles) 
 }
 
 // Starts a process that holds nothing (works in "/"), in a copy of the
-// case's mount namespace when `copy`; ends with the case. Returns its pid
-// once it is ready.
+// case's mount namespace when `copy`.
 pid_t StartBystander(bool copy) {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-    alarm(60);
-    if ((copy && unshare(CLONE_NEWNS) != 0) || chdir("/") != 0) _exit(1);
-    (void)!write(ready[1], "x", 1);
-    for (;;) pause();
-  }
-  close(ready[1]);
-  char byte;
-  const bool there = pid > 0 && read(ready[0], &byte, 1) == 1;
-  close(ready[0]);
-  return there ? pid : -1;
+  return StartWaiting([copy] { return (!copy || unshare(CLONE_NEWNS) == 0) && chdir("/") == 0; });
 }
 
 // A copy of the mount namespace (unshare -m while the vault is mounted)
