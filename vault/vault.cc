@@ -381,8 +381,8 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
     // Never over an image: another container on the same volume may have
     // completed its own first unlock since this one found none, and a plain
     // rename would put this new vault in place of that one, in use. Where
-    // the file system cannot refuse (EINVAL: no RENAME_NOREPLACE, NFS before
-    // Linux 6.x), a plain rename, as before.
+    // the file system cannot refuse (EINVAL: it has no RENAME_NOREPLACE), a
+    // plain rename, as before.
     int renamed = renameat2(AT_FDCWD, Creating(image).c_str(), AT_FDCWD, image.c_str(), RENAME_NOREPLACE);
     if (renamed != 0 && errno == EINVAL) renamed = rename(Creating(image).c_str(), image.c_str());
     if (renamed != 0 && errno == EEXIST)
