@@ -37,6 +37,11 @@ sigset_t PromptSignals() {
 // Whether this process is in the terminal's foreground process group. With
 // SIGTTOU and SIGTTIN held, the kernel would let a background prompt
 // change the mode of a terminal the foreground uses, and its reads fail.
+// The flags raw mode clears: no echo, no line editing, no signals from
+// keys; and on input, no flow control and no CR/NL translation.
+constexpr tcflag_t kRawOffLocal = ECHO | ECHONL | ICANON | ISIG | IEXTEN;
+constexpr tcflag_t kRawOffInput = IXON | ICRNL | INLCR | IGNCR;
+
 bool InForeground(int tty_fd) {
   const pid_t foreground = tcgetpgrp(tty_fd);
   return foreground < 0 || foreground == getpgrp();
@@ -51,19 +56,22 @@ void WriteAll(int fd, std::string_view text) {
   }
 }
 
-// Restores the caller's signal mask when the prompt returns.
-class SignalMaskGuard {
- public:
-  explicit SignalMaskGuard(const sigset_t& block) { ok_ = sigprocmask(SIG_BLOCK, &block, &saved_) == 0; }
-  ~SignalMaskGuard() {
-    if (ok_) sigprocmask(SIG_SETMASK, &saved_, nullptr);
+// The keys' signals (SIGINT, SIGQUIT, SIGTSTP) the caller neither ignores
+// nor blocks: those a request may hold.
+sigset_t KeySignalsToHold() {
+  sigset_t held;
+  sigemptyset(&held);
+  sigset_t blocked;
+  if (sigprocmask(SIG_BLOCK, nullptr, &blocked) != 0) return held;
+  for (int s : {SIGINT, SIGQUIT, SIGTSTP}) {
+    // One the caller ignores (`trap '' INT`) or blocks would not have
+    // interrupted it: left alone, it is neither consumed nor counted.
+    struct sigaction current {};
+    if (sigaction(s, nullptr, &current) != 0 || current.sa_handler == SIG_IGN || sigismember(&blocked, s)) continue;
+    sigaddset(&held, s);
   }
-  bool ok() const { return ok_; }
-
- private:
-  sigset_t saved_{};
-  bool ok_ = false;
-};
+  return held;
+}
 
 }  // namespace
 
@@ -86,8 +94,8 @@ std::string_view Describe(PromptResult result) {
 TerminalModeGuard::TerminalModeGuard(int tty_fd) : fd_(tty_fd) {
   if (tcgetattr(fd_, &saved_) != 0) return;
   raw_ = saved_;
-  raw_.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-  raw_.c_iflag &= ~static_cast<tcflag_t>(IXON | ICRNL | INLCR | IGNCR);
+  raw_.c_lflag &= ~kRawOffLocal;
+  raw_.c_iflag &= ~kRawOffInput;
   raw_.c_cc[VMIN] = 1;
   raw_.c_cc[VTIME] = 0;
   ok_ = tcsetattr(fd_, TCSAFLUSH, &raw_) == 0;  // FLUSH: nothing typed ahead is read as the passphrase
@@ -96,9 +104,8 @@ TerminalModeGuard::TerminalModeGuard(int tty_fd) : fd_(tty_fd) {
 TerminalModeGuard::Resumed TerminalModeGuard::AfterResume() {
   struct termios now {};
   if (!ok_ || tcgetattr(fd_, &now) != 0) return Resumed::kFailed;
-  constexpr tcflag_t kLocal = ECHO | ECHONL | ICANON | ISIG | IEXTEN;
-  constexpr tcflag_t kInput = IXON | ICRNL | INLCR | IGNCR;
-  if ((now.c_lflag & kLocal) == (raw_.c_lflag & kLocal) && (now.c_iflag & kInput) == (raw_.c_iflag & kInput))
+  if ((now.c_lflag & kRawOffLocal) == (raw_.c_lflag & kRawOffLocal) &&
+      (now.c_iflag & kRawOffInput) == (raw_.c_iflag & kRawOffInput))
     return Resumed::kStillRaw;
   // FLUSH: what was typed in the other mode was echoed; it is not taken.
   return tcsetattr(fd_, TCSAFLUSH, &raw_) == 0 ? Resumed::kMadeRawAgain : Resumed::kFailed;
@@ -251,29 +258,15 @@ void SayOnTerminal(int tty_fd, std::string_view text) {
   (void)ignored;
 }
 
-KeyboardSignalsHeld::KeyboardSignalsHeld() {
-  sigemptyset(&held_);
-  sigset_t blocked;
-  if (sigprocmask(SIG_BLOCK, nullptr, &blocked) != 0) return;
-  for (int s : {SIGINT, SIGQUIT, SIGTSTP}) {
-    // One the caller ignores (`trap '' INT`) or blocks would not have
-    // interrupted it: left alone, it is neither consumed nor counted.
-    struct sigaction current {};
-    if (sigaction(s, nullptr, &current) != 0 || current.sa_handler == SIG_IGN || sigismember(&blocked, s)) continue;
-    sigaddset(&held_, s);
-  }
-  ok_ = sigprocmask(SIG_BLOCK, &held_, &saved_) == 0;
-}
+KeyboardSignalsHeld::KeyboardSignalsHeld() : held_(KeySignalsToHold()), mask_(held_) {}
 
-KeyboardSignalsHeld::~KeyboardSignalsHeld() {
-  if (!ok_) return;
-  Interrupted();
-  sigprocmask(SIG_SETMASK, &saved_, nullptr);
-}
+// Those that came are consumed here, before mask_ restores the caller's
+// mask, which would deliver them.
+KeyboardSignalsHeld::~KeyboardSignalsHeld() { Interrupted(); }
 
 bool KeyboardSignalsHeld::Interrupted() {
   const struct timespec now {};
-  while (ok_ && sigtimedwait(&held_, nullptr, &now) > 0) interrupted_ = true;
+  while (mask_.ok() && sigtimedwait(&held_, nullptr, &now) > 0) interrupted_ = true;
   return interrupted_;
 }
 

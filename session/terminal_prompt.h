@@ -86,6 +86,23 @@ NewPassphrase ReadNewPassphrase(int tty_fd, std::string_view prompt, SecretBuffe
 // Writes one line to the terminal (raw mode or not: ends it with CR LF).
 void SayOnTerminal(int tty_fd, std::string_view text);
 
+// Blocks `block` for its lifetime, then restores the caller's signal mask.
+// Not copyable.
+class SignalMaskGuard {
+ public:
+  explicit SignalMaskGuard(const sigset_t& block) { ok_ = sigprocmask(SIG_BLOCK, &block, &saved_) == 0; }
+  ~SignalMaskGuard() {
+    if (ok_) sigprocmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  SignalMaskGuard(const SignalMaskGuard&) = delete;
+  SignalMaskGuard& operator=(const SignalMaskGuard&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  sigset_t saved_{};
+  bool ok_ = false;
+};
+
 // Holds the signals a terminal's keys send (SIGINT, SIGQUIT, SIGTSTP)
 // while a request that cannot be called back is under way (an unlock, a
 // passphrase change): Ctrl+C would end the process with no word of whether
@@ -102,9 +119,8 @@ class KeyboardSignalsHeld {
   bool Interrupted();
 
  private:
-  sigset_t held_{};
-  sigset_t saved_{};
-  bool ok_ = false;
+  sigset_t held_;  // before mask_, which blocks it
+  SignalMaskGuard mask_;
   bool interrupted_ = false;
 };
 
