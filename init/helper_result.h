@@ -25,8 +25,11 @@ struct VaultOutcome {
 
 // Whether the helper refused before doing anything, for a cause the next
 // attempt would meet too until the container changes: the image is in use
-// by another container, or no keyslot fits the container's memory.
-inline bool IsLastingRefusal(const VaultOutcome& o) { return o.step == "in_use" || o.step == "keyslot_memory"; }
+// by another container, or no keyslot or no RAM-mode image fits the
+// container's memory.
+inline bool IsLastingRefusal(const VaultOutcome& o) {
+  return o.step == "in_use" || o.step == "keyslot_memory" || o.step == "image_memory";
+}
 
 // An outcome that is no success, of `kind`, saying `message`.
 inline VaultOutcome Failure(std::string kind, std::string message) {

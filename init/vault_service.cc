@@ -517,6 +517,9 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
+      // The new image would not fit the container's memory: nothing was
+      // made, so there is still no vault.
+      else if (o.step == "image_memory") Transition(VaultEvent::kCreateRefused, o.step);
       // Another container has the image attached, or no keyslot fits the
       // container's memory: nothing was done, here.
       else if (IsLastingRefusal(o)) Transition(VaultEvent::kUnlockRefused, o.step);

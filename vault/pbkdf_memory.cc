@@ -210,12 +210,15 @@ std::uint64_t RoomWhenReclaimed(const MemoryBudget& budget) {
   return budget.limit_bytes > kept ? budget.limit_bytes - kept : 0;
 }
 
-const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets) {
-  const std::uint64_t needed = std::uint64_t{memory_kib} * 1024;
+const MemoryBudget* TooLittleToHold(std::uint64_t bytes, const std::vector<MemoryBudget>& budgets) {
   for (const MemoryBudget& b : budgets) {
-    if (!b.may_swap && RoomWhenReclaimed(b) < needed) return &b;
+    if (!b.may_swap && RoomWhenReclaimed(b) < bytes) return &b;
   }
   return nullptr;
+}
+
+const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets) {
+  return TooLittleToHold(std::uint64_t{memory_kib} * 1024, budgets);
 }
 
 std::uint32_t ArgonMemoryFloor(std::uint32_t wanted_kib) { return std::min(wanted_kib, kFloorKib); }

@@ -1,4 +1,5 @@
-// How much memory argon2 may take when a keyslot is made, in a container.
+// How much memory argon2 may take when a keyslot is made, in a container,
+// and whether a RAM-mode image fits in it at all.
 //
 // libcryptsetup caps argon2's memory at half of the machine's RAM, but a
 // container's limit is its cgroup's, often far below: a first unlock or a
@@ -65,9 +66,13 @@ std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::vector<Memo
 // all it can: the limit less what is in use and cannot be reclaimed.
 std::uint64_t RoomWhenReclaimed(const MemoryBudget& budget);
 
-// The budget under which argon2 cannot open a keyslot made with
-// `memory_kib` KiB at all: it may not swap, and its RoomWhenReclaimed is
-// smaller. Null when there is none.
+// The budget under which `bytes` more of memory the kernel cannot take
+// back (argon2's, a RAM-mode image's tmpfs pages) do not fit at all: it
+// may not swap, and its RoomWhenReclaimed is smaller. Null when there is
+// none.
+const MemoryBudget* TooLittleToHold(std::uint64_t bytes, const std::vector<MemoryBudget>& budgets);
+
+// TooLittleToHold for argon2 opening a keyslot made with `memory_kib` KiB.
 const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets);
 
 // The least a capped keyslot may get: 64 MiB, or the configured cost when

@@ -21,6 +21,7 @@
 #include "vault/loop_device.h"
 #include "vault/make_filesystem.h"
 #include "vault/mount.h"
+#include "vault/pbkdf_memory.h"
 
 namespace tazpod::vault {
 
@@ -163,6 +164,26 @@ VaultError MadeElsewhere(const std::string& image) {
           "another container is making the vault " + image + " right now; two must never use one image"};
 }
 
+// A RAM-mode image is memory the kernel cannot take back (tmpfs pages,
+// without swap). An image the container's memory limit cannot hold would
+// meet the out-of-memory killer half way through posix_fallocate, and the
+// killer ends the container's largest process, likely the user's work,
+// not the helper. So it is refused first, with room left for the work
+// after it (the helper, mkfs). Step "image_memory" tells PID 1 that
+// nothing was done.
+VaultStatus RefuseImageBeyondMemory(std::uint64_t bytes) {
+  constexpr std::uint64_t kWorkAfter = 16ULL << 20;
+  const std::vector<MemoryBudget> budgets = OwnCgroupMemoryBudgets();
+  const MemoryBudget* limiting = TooLittleToHold(bytes + kWorkAfter, budgets);
+  if (!limiting) return std::nullopt;
+  return VaultError{ErrorKind::kInvalid, "image_memory",
+                    "a " + std::to_string(bytes >> 20) + " MiB image in the enclave needs " +
+                        std::to_string((bytes + kWorkAfter) >> 20) + " MiB of memory, and the container's limit of " +
+                        std::to_string(limiting->limit_bytes >> 20) + " MiB leaves " +
+                        std::to_string(RoomWhenReclaimed(*limiting) >> 20) +
+                        " MiB: lower vault.image_size (or vault.enclave_size), or raise the limit"};
+}
+
 // Detaches what backs `image`, unless another attachment holds its lock:
 // then what backs it is that attachment's (vault/image_lock.h). The hold
 // keeps attachers out while the loop devices are detached.
@@ -282,6 +303,10 @@ VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
   // What an earlier, interrupted creation left (recovery removes it too),
   // unless it is another container's creation under way.
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
+  const std::uint64_t bytes = config_.ResolvedImageBytes();
+  if (config_.ram_mode) {
+    if (auto e = RefuseImageBeyondMemory(bytes)) return e;
+  }
   const std::string image = Creating(final_image);
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
@@ -303,7 +328,6 @@ VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
     unlink(image.c_str());
     *created = false;
   };
-  const std::uint64_t bytes = config_.ResolvedImageBytes();
   int rc = posix_fallocate(fd.get(), 0, static_cast<off_t>(bytes));
   if (rc != 0) {
     discard();

@@ -16,6 +16,7 @@ std::optional<VaultState> NextState(VaultState from, VaultEvent event) {
       if (event == E::kUnlockRefused) return S::kLocked;
       if (event == E::kUnlockFailed) return S::kFailed;
       if (event == E::kFoundNoImage) return S::kAbsent;
+      if (event == E::kCreateRefused) return S::kAbsent;
       break;
     case S::kUnlocked:
       if (event == E::kLockBegin) return S::kLocking;
@@ -55,6 +56,7 @@ std::string_view Name(VaultEvent event) {
     case VaultEvent::kLockDone: return "lock_done";
     case VaultEvent::kLockFailed: return "lock_failed";
     case VaultEvent::kFoundNoImage: return "found_no_image";
+    case VaultEvent::kCreateRefused: return "create_refused";
   }
   return "unknown";
 }

@@ -12,6 +12,7 @@
 //                            locking ──lock_failed──▶ failed
 //   failed ──unlock_begin──▶ unlocking     failed ──lock_begin──▶ locking
 //   unlocking ──found_no_image──▶ absent    locking ──found_no_image──▶ absent
+//   unlocking ──create_refused──▶ absent
 //
 // "failed" keeps both doors open on purpose: a lock that stopped half way is
 // finished by the next lock, and an unlock that failed (say, a full tmpfs)
@@ -45,6 +46,9 @@ enum class VaultEvent {
   // An unlock that may not create the vault, or a lock, found no image:
   // what failed before was a first unlock, and nothing is left of it.
   kFoundNoImage,
+  // A first unlock was refused before it made anything (the image would
+  // not fit the container's memory): there is still no image.
+  kCreateRefused,
 };
 
 // What an unlock does when there is no image yet. Only an unlock that ran

@@ -234,20 +234,22 @@ struct UnlockEnd {
   std::string state;
 };
 
-// An unlock of a locked vault, whose stand-in helper answers the unlock
-// with `result` and exits `code` (the start-up recovery finds it locked).
-UnlockEnd UnlockAnsweredWith(const std::string& result, int code) {
+// The end of an unlock the stand-in answers with `result` and `code`, of a
+// vault start-up recovery finds `found` ("locked", or "absent": then the
+// unlock is a first one).
+UnlockEnd UnlockAnsweredWith(const std::string& result, int code, const std::string& found = "locked") {
   const std::string script = "cat > /dev/null\n"
-                             "if [ \"$1\" = recover ]; then echo 'result=ok state=locked'; exit 0; fi\n"
+                             "if [ \"$1\" = recover ]; then echo 'result=ok state=" + found + "'; exit 0; fi\n"
                              "echo '" + result + "'\n"
                              "exit " + std::to_string(code) + "\n";
   UnlockEnd end{{true, "", "unanswered", ""}, ""};
   WithStandIn(script, VaultSettings{}.operation_timeout,
               [&](boost::asio::io_context& io, VaultService& vault, const VaultOutcome&) {
-                REQUIRE(vault.state() == tazpod::vault::VaultState::kLocked);
+                REQUIRE(tazpod::vault::Name(vault.state()) == found);
+                const auto if_no_image = found == "absent" ? tazpod::vault::IfNoImage::kCreate : tazpod::vault::IfNoImage::kRefuse;
                 tazpod::SecretBuffer passphrase;
                 passphrase.Append("a passphrase", 12);
-                vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+                vault.Unlock(std::move(passphrase), if_no_image, [&](const VaultOutcome& o) {
                   end = {o, std::string(tazpod::vault::Name(vault.state()))};
                   io.stop();
                 });
@@ -259,9 +261,10 @@ UnlockEnd UnlockAnsweredWith(const std::string& result, int code) {
 
 // The helper's refusals that change nothing leave the vault locked, to be
 // unlocked again once the cause is gone: another container holds the
-// image, or no keyslot fits the container's memory. Any other error may
+// image, or no keyslot fits the container's memory. A first unlock whose
+// image would not fit made nothing, and leaves no vault. Any other error may
 // have left something half done, and marks it failed.
-TEST_CASE("vault service: an unlock refused before anything was done leaves the vault locked") {
+TEST_CASE("vault service: an unlock refused before anything was done leaves the vault locked, or absent") {
   const UnlockEnd in_use = UnlockAnsweredWith("result=error kind=busy step=in_use message=\"held\"", 3);
   CHECK(in_use.outcome.kind == "busy");
   CHECK(in_use.state == "locked");
@@ -272,6 +275,11 @@ TEST_CASE("vault service: an unlock refused before anything was done leaves the 
   CHECK(memory.outcome.kind == "invalid");
   CHECK(memory.outcome.message == "keyslot 0 takes 1024 MiB");
   CHECK(memory.state == "locked");
+
+  const UnlockEnd image =
+      UnlockAnsweredWith("result=error kind=invalid step=image_memory message=\"a 256 MiB image\"", 4, "absent");
+  CHECK(image.outcome.message == "a 256 MiB image");
+  CHECK(image.state == "absent");  // nothing was made
 
   const UnlockEnd other = UnlockAnsweredWith("result=error kind=invalid step=luks.activate message=\"bad\"", 4);
   CHECK(other.outcome.kind == "invalid");

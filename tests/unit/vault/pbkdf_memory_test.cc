@@ -12,6 +12,7 @@ using tazpod::vault::ArgonMemoryFloor;
 using tazpod::vault::ArgonMemoryWithin;
 using tazpod::vault::CgroupMemoryBudgets;
 using tazpod::vault::MemoryBudget;
+using tazpod::vault::TooLittleToHold;
 using tazpod::vault::TooLittleToOpen;
 
 namespace {
@@ -231,4 +232,18 @@ TEST_CASE("pbkdf memory: a keyslot is out of reach when the limit less what cann
   CHECK(TooLittleToOpen(k1GiB, swapping) == nullptr);
   const std::vector<MemoryBudget> levels = {{4096 * MiB, 0, 0, false}, {512 * MiB, 0, 0, false}};
   CHECK(TooLittleToOpen(k1GiB, levels) == &levels[1]);
+}
+
+TEST_CASE("pbkdf memory: an image fits when the limit less what cannot be reclaimed holds it") {
+  constexpr std::uint64_t MiB = 1ULL << 20;
+  CHECK(TooLittleToHold(1024 * MiB, {}) == nullptr);
+  // 400 MiB in use, 300 of it reclaimable: 100 MiB kept, 412 MiB left.
+  const std::vector<MemoryBudget> busy = {{512 * MiB, 400 * MiB, 300 * MiB, false}};
+  CHECK(TooLittleToHold(412 * MiB, busy) == nullptr);
+  CHECK(TooLittleToHold(412 * MiB + 1, busy) == &busy[0]);
+  // Usage above the limit (a limit lowered under a running container).
+  const std::vector<MemoryBudget> over = {{256 * MiB, 300 * MiB, 0, false}};
+  CHECK(TooLittleToHold(1, over) == &over[0]);
+  const std::vector<MemoryBudget> swapping = {{128 * MiB, 0, 0, true}};
+  CHECK(TooLittleToHold(1024 * MiB, swapping) == nullptr);
 }

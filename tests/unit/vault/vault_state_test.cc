@@ -17,7 +17,8 @@ namespace {
 const S kAllStates[] = {S::kAbsent, S::kUnlocking, S::kUnlocked,
                         S::kLocking, S::kLocked, S::kFailed};
 const E kAllEvents[] = {E::kUnlockBegin, E::kUnlockDone, E::kUnlockRefused, E::kUnlockFailed,
-                        E::kLockBegin, E::kLockDone, E::kLockFailed, E::kFoundNoImage};
+                        E::kLockBegin, E::kLockDone, E::kLockFailed, E::kFoundNoImage,
+                        E::kCreateRefused};
 
 // The design's transition table (docs/vault.md), written out independently
 // of the implementation. Every pair not listed must be refused.
@@ -34,6 +35,7 @@ const std::map<std::pair<S, E>, S> kAllowed = {
     {{S::kFailed, E::kLockBegin}, S::kLocking},
     {{S::kUnlocking, E::kFoundNoImage}, S::kAbsent},
     {{S::kLocking, E::kFoundNoImage}, S::kAbsent},
+    {{S::kUnlocking, E::kCreateRefused}, S::kAbsent},
 };
 
 }  // namespace
