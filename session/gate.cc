@@ -102,7 +102,9 @@ void Gate::Register(ControlServer& control) {
            {"sessions", registry_.count()},
            {"user", settings_.user},
            {"mountpoint", settings_.mountpoint},
-           {"retry_after_ms", MillisUntil(next_attempt_)}});
+           {"retry_after_ms", MillisUntil(next_attempt_)},
+           // A passphrase change may wait longer than a login (VaultRefused).
+           {"change_retry_after_ms", MillisUntil(std::max(next_change_, next_attempt_))}});
   });
   control.Handle("gate.login", [this](ControlRequest& request, const ControlServer::Reply& reply) { Login(request, reply); });
   control.Handle("gate.lock", [this](ControlRequest& request, const ControlServer::Reply& reply) { LockRequest(request, reply); });

@@ -48,7 +48,8 @@ int RunStatus(const UserCommand& command) {
                           {"sessions", g.value("sessions", 0)},
                           {"user", g.value("user", "")},
                           {"mountpoint", g.value("mountpoint", "")},
-                          {"retry_after_ms", g.value("retry_after_ms", 0LL)}};
+                          {"retry_after_ms", g.value("retry_after_ms", 0LL)},
+                          {"change_retry_after_ms", g.value("change_retry_after_ms", 0LL)}};
     if (v.contains("last_error")) out["last_error"] = v.value("last_error", "");
     std::printf("%s\n", out.dump().c_str());
     return 0;
@@ -56,8 +57,10 @@ int RunStatus(const UserCommand& command) {
   std::printf("vault:    %s%s\n", g.value("vault", "unknown").c_str(), v.value("busy", false) ? " (busy)" : "");
   std::printf("sessions: %d\n", g.value("sessions", 0));
   std::printf("mount:    %s (user %s)\n", g.value("mountpoint", "").c_str(), g.value("user", "").c_str());
-  if (long long wait = g.value("retry_after_ms", 0LL); wait > 0)
-    std::printf("throttle: next passphrase heard in %lld s\n", (wait + 999) / 1000);
+  const long long wait = g.value("retry_after_ms", 0LL);
+  if (wait > 0) std::printf("throttle: next passphrase heard in %lld s\n", (wait + 999) / 1000);
+  if (long long change = g.value("change_retry_after_ms", 0LL); change > wait)
+    std::printf("throttle: next passphrase change heard in %lld s\n", (change + 999) / 1000);
   if (v.contains("last_error")) std::printf("error:    %s\n", v.value("last_error", "").c_str());
   return 0;
 }
@@ -100,6 +103,12 @@ int RunPasswd(const UserCommand& command) {
   }
   if (status.reply.value("first_login", false)) {
     Say(tty.get(), "tazpod passwd: there is no vault yet; `tazpod login` creates it.");
+    return kFailed;
+  }
+  // Heard before the passphrases are asked for, as a login hears its wait.
+  if (long long wait = status.reply.value("change_retry_after_ms", 0LL); wait > 0) {
+    Say(tty.get(), "tazpod passwd: too soon after a refused attempt: try again in " + std::to_string((wait + 999) / 1000) +
+                       " s; nothing changed.");
     return kFailed;
   }
   const size_t min_length = status.reply.value("min_length", 8u);

@@ -75,6 +75,8 @@ class RefusingGate {
     return session::Call(socket_, {{"v", 1}, {"op", "gate.login"}}, &secret, 10s);
   }
   // A gate.passwd with `both` (old, NUL, new).
+  // A gate.status.
+  session::CallResult Status() { return session::Call(socket_, {{"v", 1}, {"op", "gate.status"}}, nullptr, 10s); }
   session::CallResult Passwd(SecretBuffer& both) {
     return session::Call(socket_, {{"v", 1}, {"op", "gate.passwd"}}, &both, 10s);
   }
@@ -203,11 +205,17 @@ TEST_CASE("gate: after a change the vault refused for a lasting cause, the next 
   SecretBuffer again;
   again.Append(old_and_new.data(), old_and_new.size());
   session::CallResult refused = gate.Passwd(both);
+  session::CallResult status = gate.Status();
   session::CallResult next_change = gate.Passwd(again);
   session::CallResult login = gate.Login("the old passphrase");
   REQUIRE(refused.delivered);
   CHECK(refused.reply.value("kind", "") == "vault");
   CHECK(refused.reply.value("retry_after_ms", 0LL) > 0);
+  // gate.status tells both waits apart, for `tazpod passwd` to say its own
+  // before asking for any passphrase.
+  REQUIRE(status.delivered);
+  CHECK(status.reply.value("retry_after_ms", -1LL) == 0);
+  CHECK(status.reply.value("change_retry_after_ms", 0LL) > 0);
   REQUIRE(next_change.delivered);
   CHECK(next_change.reply.value("kind", "") == "throttled");
   CHECK(next_change.reply.value("error", "") ==

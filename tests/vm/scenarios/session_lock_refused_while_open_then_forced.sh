@@ -19,7 +19,7 @@ rc=0; tazpod lock 2>err || rc=$?
 expect_eq "$rc" 3 "tazpod lock with an open session"
 grep -q 'session(s) are open' err || fail "no reason given: $(cat err)"
 expect_eq "$(tazpod status --json)" \
-  '{"busy":false,"mountpoint":"/home/dev/secrets","retry_after_ms":0,"sessions":1,"user":"dev","vault":"unlocked"}' \
+  '{"busy":false,"change_retry_after_ms":0,"mountpoint":"/home/dev/secrets","retry_after_ms":0,"sessions":1,"user":"dev","vault":"unlocked"}' \
   "status --json with one session"
 as_dev tazpod status > status.txt || fail "the workstation user cannot ask for the status"
 grep -q '^vault: *unlocked' status.txt || fail "status text: $(cat status.txt)"
