@@ -15,9 +15,8 @@ namespace {
 
 constexpr unsigned long kPfKthread = 0x00200000;  // PF_KTHREAD in /proc/PID/stat flags
 
-}  // namespace
-
-std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1) {
+// Every process /proc lists, or nullopt when it could not be read whole.
+std::optional<std::map<pid_t, ProcStat>> ReadAllProcStats() {
   std::map<pid_t, ProcStat> procs;
   DIR* dir = opendir("/proc");
   if (!dir) return std::nullopt;
@@ -37,6 +36,15 @@ std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1) {
     }
   }
   closedir(dir);
+  return procs;
+}
+
+}  // namespace
+
+std::optional<std::vector<pid_t>> ProcessesToStop(pid_t self, bool is_pid1) {
+  std::optional<std::map<pid_t, ProcStat>> read = ReadAllProcStats();
+  if (!read) return std::nullopt;
+  const std::map<pid_t, ProcStat>& procs = *read;
 
   auto stoppable = [&](pid_t pid, const ProcStat& st) {
     return pid != self && st.state != 'Z' && st.state != 'X' && !(st.flags & kPfKthread);
@@ -69,6 +77,15 @@ bool IsDescendant(pid_t pid, pid_t ancestor) {
     pid = st->ppid;
   }
   return false;
+}
+
+std::optional<std::vector<pid_t>> ProcessesInSession(pid_t session) {
+  std::optional<std::map<pid_t, ProcStat>> procs = ReadAllProcStats();
+  if (!procs) return std::nullopt;
+  std::vector<pid_t> result;
+  for (const auto& [pid, st] : *procs)
+    if (st.session == session && st.state != 'Z' && st.state != 'X') result.push_back(pid);
+  return result;
 }
 
 bool ProcShowsOwnNamespace() {

@@ -30,4 +30,10 @@ bool ProcShowsOwnNamespace();
 // process since: checked again once the process is pinned by a pidfd.
 bool IsDescendant(pid_t pid, pid_t ancestor);
 
+// The live processes (no zombies) whose session is `session`, as /proc
+// shows them now; nullopt when /proc could not be read whole. A session's
+// members can be told apart from everything else only while its id is held:
+// by a member, or by its leader not yet reaped.
+std::optional<std::vector<pid_t>> ProcessesInSession(pid_t session);
+
 }  // namespace tazpod::init

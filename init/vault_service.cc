@@ -10,13 +10,17 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string_view>
 
 #include "common/descriptors.h"
 #include "common/log.h"
+#include "common/pidfd.h"
+#include "common/proc_stat.h"
 #include "common/unique_fd.h"
 #include "init/main_child.h"
 #include "init/mount_namespace.h"
+#include "init/process_list.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
 #include "vault/passphrase_limits.h"
@@ -98,6 +102,41 @@ std::string EndWithoutResult(bool timed_out, int signal, int exit_code, std::chr
     why = "the vault helper exited " + std::to_string(exit_code) + " without a result";
   }
   return "result=error kind=system step=helper message=\"" + why + "\"";
+}
+
+// Kills a helper that overran its time, with every process it started:
+// mkfs, in its process group, and the hooks, which lead groups of their
+// own in its session (the helper is setsid'd). Left running, a hook holds
+// the vault open as the user, the key in the kernel, after the operation
+// failed. Called before the helper is reaped: its session id is still its
+// own, so no unrelated process can be in the session. A process forked
+// during one pass is found by the next. (A hook that starts a session of
+// its own has left this one: docs/vault.md, Hooks.)
+void KillHelperSession(pid_t helper) {
+  kill(-helper, SIGKILL);
+  if (!ProcShowsOwnNamespace()) return;  // its pids are not this namespace's
+  std::set<pid_t> killed;
+  for (int pass = 0; pass < 5; ++pass) {
+    std::optional<std::vector<pid_t>> members = ProcessesInSession(helper);
+    if (!members) {
+      Log(LogLevel::kWarn, "vault.helper.session_unread", {{"pid", helper}, {"error", std::strerror(errno)}});
+      break;
+    }
+    int signalled = 0;
+    for (pid_t pid : *members) {
+      if (pid == helper || killed.contains(pid)) continue;  // dying, not yet a zombie
+      UniqueFd pidfd = OpenPidFd(pid);
+      // Read again once pinned: the pid may have gone to another process.
+      const std::optional<ProcStat> st = ReadProcStat(pid);
+      if (!st || st->session != helper || st->state == 'Z') continue;
+      if (SendSignal(pid, pidfd.get(), SIGKILL) != 0) continue;
+      killed.insert(pid);
+      ++signalled;
+    }
+    if (signalled == 0) break;
+  }
+  if (!killed.empty())
+    Log(LogLevel::kWarn, "vault.helper.session_killed", {{"pid", helper}, {"processes", static_cast<int>(killed.size())}});
 }
 
 }  // namespace
@@ -408,7 +447,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     if (ec || run->exited) return;
     Log(LogLevel::kError, "vault.helper.timeout", {{"operation", operation}, {"pid", run->pid}});
     run->timed_out = true;
-    kill(run->pid, SIGKILL);
+    KillHelperSession(run->pid);
   });
 }
 

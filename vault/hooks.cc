@@ -16,10 +16,26 @@ namespace tazpod::vault {
 
 namespace {
 
+// The user's supplementary groups, read (through NSS, which allocates)
+// before the fork. Empty when they cannot be read: the hook then fails at
+// setgroups rather than run with root's groups.
+std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
+  std::vector<gid_t> groups(16);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    int count = static_cast<int>(groups.size());
+    if (getgrouplist(user.name.c_str(), user.gid, groups.data(), &count) >= 0) {
+      groups.resize(static_cast<size_t>(count));
+      return groups;
+    }
+    groups.resize(static_cast<size_t>(count) + 16);  // count is now what it needs
+  }
+  return {};
+}
+
 // In the child: become the user for good, then exec. Only async-signal-safe
-// calls; the environment was built before fork.
-[[noreturn]] void ExecAsUser(const std::string& hook, const HookUser& user, const std::string& dir,
-                             char* const* envp) {
+// calls; the environment and the groups were read before fork.
+[[noreturn]] void ExecAsUser(const std::string& hook, const HookUser& user, const std::vector<gid_t>& groups,
+                             const std::string& dir, char* const* envp) {
   // A process group of its own, so that a timeout ends the hook's children
   // too: left running, they could hold the vault (and its key) open.
   setpgid(0, 0);
@@ -27,7 +43,9 @@ namespace {
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
   dup2(STDERR_FILENO, STDOUT_FILENO);  // the helper's stdout is its result line
   CloseOnExecAboveStderr();
-  if (initgroups(user.name.c_str(), user.gid) != 0 || setgid(user.gid) != 0 || setuid(user.uid) != 0) _exit(126);
+  if (groups.empty() || setgroups(groups.size(), groups.data()) != 0 || setgid(user.gid) != 0 ||
+      setuid(user.uid) != 0)
+    _exit(126);
   if (setuid(0) == 0) _exit(126);  // no way back to root, or we do not run
   if (chdir(dir.c_str()) != 0) _exit(126);
   const char* argv[] = {hook.c_str(), nullptr};
@@ -48,6 +66,7 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
   envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
+  const std::vector<gid_t> groups = SupplementaryGroups(user);
 
   for (const std::string& hook : hooks) {
     pid_t pid = fork();
@@ -55,7 +74,7 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
       failures.push_back(hook + ": fork: " + std::strerror(errno));
       continue;
     }
-    if (pid == 0) ExecAsUser(hook, user, vault_dir, envp.data());
+    if (pid == 0) ExecAsUser(hook, user, groups, vault_dir, envp.data());
     setpgid(pid, pid);  // as the child does: whichever runs first, the group exists
     int status = 0;
     auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -1,0 +1,57 @@
+# A helper that PID 1 kills at vault.operation_timeout while an unlock hook
+# runs takes every process of its session with it: the hook and the
+# children it put in process groups of their own, one in the vault, one
+# holding nothing (which even a lock's holder search would miss). Left
+# running, they would use the vault as the user after the unlock failed.
+# The vault is failed; a lock mends it.
+# timeout: 180
+# weight: 8
+mkdir -p /opt/hooks
+cat > /opt/hooks/linger <<'SH'
+#!/bin/bash
+set -m  # job control: each background job leads a process group of its own
+(cd "$TAZPOD_VAULT" && exec sleep 1003) &
+(cd / && exec sleep 1004) &
+echo "$PPID" > /tmp/linger-helper.pid
+wait
+SH
+chmod 0755 /opt/hooks/linger
+rm -f /tmp/linger-helper.pid
+write_init_config init.toml
+sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "6s"\nhook_timeout = "4s"\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
+start_init init.toml init.log
+
+# pid and state of every live process in session $1.
+in_session() {
+  local p line f
+  for p in /proc/[0-9]*; do
+    read -r line < "$p/stat" 2>/dev/null || continue
+    read -ra f <<< "${line##*) }"
+    [[ ${f[3]} == "$1" && ${f[0]} != Z ]] && echo "${p#/proc/}:$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)"
+  done
+  return 0
+}
+
+printf 'linger passphrase\n' | tazpod vault unlock --passphrase-stdin > unlock.out 2>&1 & client=$!
+wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" init.log unlock.out
+helper=$(</tmp/linger-helper.pid)
+[[ $(cat "/proc/$helper/comm") == tazpod-vault-* ]] || fail "the hook's parent $helper is not the helper"
+members=$(in_session "$helper")
+echo "the helper's session before the timeout:"; echo "$members"
+expect_eq "$(grep -c ':sleep 100[34]' <<< "$members")" 2 "the hook's children in the helper's session"
+# Stopped, the helper never reaches its own hook timeout: PID 1's ends it.
+kill -STOP "$helper"
+wait_log init.log "vault.helper.timeout operation=unlock pid=$helper" 20
+rc=0; wait "$client" || rc=$?
+(( rc != 0 )) || fail "the unlock succeeded: $(cat unlock.out)"
+grep -q 'vault.operation_timeout' unlock.out || fail "the client was not told of the timeout: $(cat unlock.out)"
+wait_until 5 test -z "$(in_session "$helper")" || fail "left in the helper's session: $(in_session "$helper")"
+wait_log init.log "vault.helper.session_killed pid=$helper processes=3" 5
+[[ $(tazpod vault status) == "state=failed busy=false"* ]] || fail "status after the timeout: $(tazpod vault status)"
+
+tazpod vault lock || fail "the lock of the failed vault: $(cat init.log)"
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the lock"
+kill -TERM "$INIT_PID"
+wait "$INIT_PID" || true
+rm -f /tmp/linger-helper.pid
+vault_remove_enclave
