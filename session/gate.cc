@@ -265,8 +265,10 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     // The vault refused because the container began to stop meanwhile.
     if (!result.ok && !admitting_) return RefuseStopping(caller, reply);
     // The unlock found no image and may not create one: the next login is
-    // a first login, asked twice.
-    if (!result.ok && vault_.State() == "absent") return NoVaultYet(caller, reply);
+    // a first login, asked twice. Not when the vault refused to create it
+    // for a cause that lasts (an image the memory limit cannot hold): the
+    // user must hear that cause, and the next attempt wait.
+    if (!result.ok && !result.lasting && vault_.State() == "absent") return NoVaultYet(caller, reply);
     if (!result.ok) return reply(VaultRefused(caller, "login", result));
     RightPassphrase();
     // The container began to stop while the passphrase was checked.

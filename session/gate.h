@@ -49,7 +49,8 @@ class GateVault {
     bool wrong_passphrase = false;
     std::string error;
     // Refused for a cause the next attempt would meet too (the image is in
-    // use by another container, no keyslot fits the container's memory).
+    // use by another container, no keyslot fits the container's memory, a
+    // new image would not fit in it).
     bool lasting = false;
   };
   using Done = std::function<void(const Result&)>;

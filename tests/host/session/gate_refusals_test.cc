@@ -29,11 +29,13 @@ namespace {
 // How a RefusingVault refuses.
 enum class Refusal { kWrongPassphrase, kFailure, kLastingFailure };
 
-// A locked vault that takes no passphrase, saying `why`.
+// A vault in `state` ("locked" unless told) that takes no passphrase,
+// saying `why`.
 class RefusingVault : public session::GateVault {
  public:
-  RefusingVault(std::string why, Refusal how) : why_(std::move(why)), how_(how) {}
-  std::string State() const override { return "locked"; }
+  RefusingVault(std::string why, Refusal how, std::string state)
+      : why_(std::move(why)), how_(how), state_(std::move(state)) {}
+  std::string State() const override { return state_; }
   void WhenIdle(std::function<void()> then) override { then(); }
   void Unlock(SecretBuffer, bool, Done done) override { done(Answer()); }
   void Verify(SecretBuffer, Done done) override { done(Answer()); }
@@ -47,19 +49,21 @@ class RefusingVault : public session::GateVault {
   }
   std::string why_;
   Refusal how_;
+  std::string state_;
 };
 
 // The gate over RefusingVault(why), in a process of its own, logging to a
 // file in a directory of its own; both go at the end.
 class RefusingGate {
  public:
-  explicit RefusingGate(const std::string& why, Refusal how = Refusal::kWrongPassphrase) {
+  explicit RefusingGate(const std::string& why, Refusal how = Refusal::kWrongPassphrase,
+                        const std::string& state = "locked") {
     REQUIRE(mkdtemp(dir_) != nullptr);
     socket_ = std::string(dir_) + "/control.sock";
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
-      RefusingVault vault(why, how);
+      RefusingVault vault(why, how, state);
       tazpod::testing::ServeGate(socket_, vault, std::string(dir_) + "/log");
     }
     REQUIRE(tazpod::testing::WaitUntilListening(socket_));
@@ -68,15 +72,15 @@ class RefusingGate {
     Stop();
     std::filesystem::remove_all(dir_);
   }
-  // A gate.login with `passphrase`.
-  session::CallResult Login(const std::string& passphrase) {
+  // A gate.login with `passphrase`; `create` as a first login asks.
+  session::CallResult Login(const std::string& passphrase, bool create = false) {
     SecretBuffer secret;
     secret.Append(passphrase.data(), passphrase.size());
-    return session::Call(socket_, {{"v", 1}, {"op", "gate.login"}}, &secret, 10s);
+    return session::Call(socket_, {{"v", 1}, {"op", "gate.login"}, {"create", create}}, &secret, 10s);
   }
-  // A gate.passwd with `both` (old, NUL, new).
   // A gate.status.
   session::CallResult Status() { return session::Call(socket_, {{"v", 1}, {"op", "gate.status"}}, nullptr, 10s); }
+  // A gate.passwd with `both` (old, NUL, new).
   session::CallResult Passwd(SecretBuffer& both) {
     return session::Call(socket_, {{"v", 1}, {"op", "gate.passwd"}}, &both, 10s);
   }
@@ -191,6 +195,35 @@ TEST_CASE("gate: after a login the vault refused for a lasting cause, the next a
   REQUIRE(second.delivered);
   CHECK(first.reply.value("kind", "") == "vault");
   CHECK(second.reply.value("kind", "") == "vault");
+}
+
+// A first login whose vault refuses to create an image the container's
+// memory limit cannot hold leaves the vault absent. The user hears that
+// cause (not "there is no vault yet: log in again", which would only meet
+// it again), and the next attempt waits.
+TEST_CASE("gate: a first login refused for a lasting cause in an absent vault says why, and the next waits") {
+  const std::string why = "a 255 MiB image in the enclave needs 271 MiB of memory, and the container's limit of "
+                          "256 MiB leaves 250 MiB: lower vault.image_size (or vault.enclave_size), or raise the limit";
+  RefusingGate gate(why, Refusal::kLastingFailure, "absent");
+  session::CallResult failed = gate.Login("a long enough passphrase", /*create=*/true);
+  session::CallResult next = gate.Login("a long enough passphrase", /*create=*/true);
+  const std::string log = gate.Stop();
+  INFO(log);
+  REQUIRE(failed.delivered);
+  CHECK(failed.reply.value("kind", "") == "vault");
+  CHECK(failed.reply.value("error", "") == why);
+  CHECK(failed.reply.value("retry_after_ms", 0LL) > 0);
+  REQUIRE(next.delivered);
+  CHECK(next.reply.value("kind", "") == "throttled");
+  CHECK(Count(log, "reason=vault_error") == 1);
+  CHECK(Count(log, "reason=no_vault") == 0);
+
+  // Any other failure that leaves it absent (no image, and this login may
+  // not create one) makes the next login a first login.
+  RefusingGate other("no image", Refusal::kFailure, "absent");
+  session::CallResult plain = other.Login("a long enough passphrase", /*create=*/true);
+  REQUIRE(plain.delivered);
+  CHECK(plain.reply.value("error", "") == "there is no vault yet: log in again to create it");
 }
 
 // A change is refused for a lasting cause when one keyslot needs more
