@@ -217,6 +217,20 @@ const MemoryBudget* TooLittleToHold(std::uint64_t bytes, const std::vector<Memor
   return nullptr;
 }
 
+const MemoryBudget* TooLittleBesideImage(std::uint64_t image_bytes, std::uint32_t memory_kib,
+                                         const std::vector<MemoryBudget>& budgets, std::uint32_t* argon_kib) {
+  const std::uint32_t floor_kib = ArgonMemoryFloor(memory_kib);
+  const MemoryBudget* limiting = nullptr;
+  *argon_kib = ArgonMemoryWithin(memory_kib, budgets, &limiting);
+  if (*argon_kib < floor_kib) return nullptr;
+  std::vector<MemoryBudget> filled = budgets;
+  for (MemoryBudget& b : filled)
+    b.used_bytes = b.used_bytes > UINT64_MAX - image_bytes ? UINT64_MAX : b.used_bytes + image_bytes;
+  *argon_kib = ArgonMemoryWithin(memory_kib, filled, &limiting);
+  if (*argon_kib >= floor_kib || !limiting) return nullptr;
+  return &budgets[static_cast<size_t>(limiting - filled.data())];
+}
+
 const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets) {
   return TooLittleToHold(std::uint64_t{memory_kib} * 1024, budgets);
 }

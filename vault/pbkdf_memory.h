@@ -72,6 +72,14 @@ std::uint64_t RoomWhenReclaimed(const MemoryBudget& budget);
 // none.
 const MemoryBudget* TooLittleToHold(std::uint64_t bytes, const std::vector<MemoryBudget>& budgets);
 
+// The budget under which a RAM-mode image of `image_bytes`, once in use,
+// would leave argon2 less than ArgonMemoryFloor(memory_kib) for a keyslot
+// made after it, as ArgonMemoryWithin will count then; *argon_kib is what
+// it would get. Null when none, or when even no image would leave enough:
+// then the image is not the cause.
+const MemoryBudget* TooLittleBesideImage(std::uint64_t image_bytes, std::uint32_t memory_kib,
+                                         const std::vector<MemoryBudget>& budgets, std::uint32_t* argon_kib);
+
 // TooLittleToHold for argon2 opening a keyslot made with `memory_kib` KiB.
 const MemoryBudget* TooLittleToOpen(std::uint32_t memory_kib, const std::vector<MemoryBudget>& budgets);
 

@@ -169,19 +169,33 @@ VaultError MadeElsewhere(const std::string& image) {
 // meet the out-of-memory killer half way through posix_fallocate, and the
 // killer ends the container's largest process, likely the user's work,
 // not the helper. So it is refused first, with room left for the work
-// after it (the helper, mkfs). Step "image_memory" tells PID 1 that
-// nothing was done.
-VaultStatus RefuseImageBeyondMemory(std::uint64_t bytes) {
+// after it (the helper, mkfs). So is an image that would leave argon2 too
+// little for the keyslot, made once the image is filled: it would be
+// refused then (vault/pbkdf_memory.h), after the whole image was written,
+// with advice to raise the limit where a smaller image would do. Step
+// "image_memory" tells PID 1 that nothing was done.
+VaultStatus RefuseImageBeyondMemory(std::uint64_t bytes, const PbkdfSettings& pbkdf) {
   constexpr std::uint64_t kWorkAfter = 16ULL << 20;
+  const std::uint64_t need = bytes > UINT64_MAX - kWorkAfter ? UINT64_MAX : bytes + kWorkAfter;
   const std::vector<MemoryBudget> budgets = OwnCgroupMemoryBudgets();
-  const MemoryBudget* limiting = TooLittleToHold(bytes + kWorkAfter, budgets);
-  if (!limiting) return std::nullopt;
+  const std::string image_mib = bytes < (1ULL << 20) ? "sub-MiB" : std::to_string(bytes >> 20) + " MiB";
+  if (const MemoryBudget* limiting = TooLittleToHold(need, budgets))
+    return VaultError{ErrorKind::kInvalid, "image_memory",
+                      "a " + image_mib + " image in the enclave needs " + std::to_string(need >> 20) +
+                          " MiB of memory, and the container's limit of " +
+                          std::to_string(limiting->limit_bytes >> 20) + " MiB leaves " +
+                          std::to_string(RoomWhenReclaimed(*limiting) >> 20) +
+                          " MiB: lower vault.image_size (or vault.enclave_size), or raise the limit"};
+  if (pbkdf.type == "pbkdf2") return std::nullopt;
+  std::uint32_t argon_kib = 0;
+  const MemoryBudget* starved = TooLittleBesideImage(bytes, pbkdf.memory_kib, budgets, &argon_kib);
+  if (!starved) return std::nullopt;
   return VaultError{ErrorKind::kInvalid, "image_memory",
-                    "a " + std::to_string(bytes >> 20) + " MiB image in the enclave needs " +
-                        std::to_string((bytes + kWorkAfter) >> 20) + " MiB of memory, and the container's limit of " +
-                        std::to_string(limiting->limit_bytes >> 20) + " MiB leaves " +
-                        std::to_string(RoomWhenReclaimed(*limiting) >> 20) +
-                        " MiB: lower vault.image_size (or vault.enclave_size), or raise the limit"};
+                    "a " + image_mib + " image in the enclave would leave argon2 " + std::to_string(argon_kib >> 10) +
+                        " MiB for the vault's keyslot, below its " +
+                        std::to_string(ArgonMemoryFloor(pbkdf.memory_kib) >> 10) + " MiB floor (the container's limit of " +
+                        std::to_string(starved->limit_bytes >> 20) + " MiB, " + std::to_string(starved->used_bytes >> 20) +
+                        " MiB of it in use): lower vault.image_size (or vault.enclave_size), or raise the limit"};
 }
 
 // Detaches what backs `image`, unless another attachment holds its lock:
@@ -305,7 +319,7 @@ VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::uint64_t bytes = config_.ResolvedImageBytes();
   if (config_.ram_mode) {
-    if (auto e = RefuseImageBeyondMemory(bytes)) return e;
+    if (auto e = RefuseImageBeyondMemory(bytes, config_.pbkdf)) return e;
   }
   const std::string image = Creating(final_image);
   UniqueFd fd(open(image.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));

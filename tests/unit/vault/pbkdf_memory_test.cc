@@ -12,6 +12,7 @@ using tazpod::vault::ArgonMemoryFloor;
 using tazpod::vault::ArgonMemoryWithin;
 using tazpod::vault::CgroupMemoryBudgets;
 using tazpod::vault::MemoryBudget;
+using tazpod::vault::TooLittleBesideImage;
 using tazpod::vault::TooLittleToHold;
 using tazpod::vault::TooLittleToOpen;
 
@@ -246,4 +247,29 @@ TEST_CASE("pbkdf memory: an image fits when the limit less what cannot be reclai
   CHECK(TooLittleToHold(1, over) == &over[0]);
   const std::vector<MemoryBudget> swapping = {{128 * MiB, 0, 0, true}};
   CHECK(TooLittleToHold(1024 * MiB, swapping) == nullptr);
+}
+
+// The reviewer's case: a 320 MiB limit, 20 MiB in use, the default 255 MiB
+// image. It fits (TooLittleToHold), but once it is in use argon2 would get
+// 320 - 20 - 255 - 16 = 29 MiB, below the 64 MiB floor of a 1 GiB cost.
+TEST_CASE("pbkdf memory: an image that would starve the keyslot made after it is told apart") {
+  constexpr std::uint64_t MiB = 1ULL << 20;
+  constexpr std::uint32_t k1GiB = 1024 * 1024;
+  const std::vector<MemoryBudget> tight = {{4096 * MiB, 0, 0, false}, {320 * MiB, 20 * MiB, 0, false}};
+  std::uint32_t argon_kib = 0;
+  CHECK(TooLittleToHold(271 * MiB, tight) == nullptr);
+  CHECK(TooLittleBesideImage(255 * MiB, k1GiB, tight, &argon_kib) == &tight[1]);
+  CHECK(argon_kib == 29 * 1024);
+  // A 200 MiB image leaves 84 MiB: capped, but above the floor.
+  CHECK(TooLittleBesideImage(200 * MiB, k1GiB, tight, &argon_kib) == nullptr);
+  CHECK(argon_kib == 84 * 1024);
+  // A small cost has a small floor: 1 MiB fits beside the 255 MiB image.
+  CHECK(TooLittleBesideImage(255 * MiB, 1024, tight, &argon_kib) == nullptr);
+  // Under 128 MiB the half-limit rule alone starves argon2: not the
+  // image's doing, so left to the keyslot's own refusal.
+  const std::vector<MemoryBudget> small = {{100 * MiB, 0, 0, false}};
+  CHECK(TooLittleBesideImage(60 * MiB, k1GiB, small, &argon_kib) == nullptr);
+  // No limit: nothing starves.
+  CHECK(TooLittleBesideImage(255 * MiB, k1GiB, {}, &argon_kib) == nullptr);
+  CHECK(argon_kib == k1GiB);
 }
