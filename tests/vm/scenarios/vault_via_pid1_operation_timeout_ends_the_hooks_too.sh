@@ -12,7 +12,8 @@ cat > /opt/hooks/linger <<'SH'
 set -m  # job control: each background job leads a process group of its own
 (cd "$TAZPOD_VAULT" && exec sleep 1003) &
 (cd / && exec sleep 1004) &
-echo "$PPID" > /tmp/linger-helper.pid
+echo "$PPID" > /tmp/linger-helper.pid.new  # whole, or not there: the scenario reads it at once
+mv /tmp/linger-helper.pid.new /tmp/linger-helper.pid
 wait
 SH
 chmod 0755 /opt/hooks/linger
