@@ -6,13 +6,13 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <utility>
 
+#include "common/kernel_timer.h"
 #include "common/log.h"
 
 namespace tazpod {
@@ -41,7 +41,7 @@ class AcceptRetry {
   void Cancel() { timer_.cancel(); }
 
  private:
-  boost::asio::steady_timer timer_;
+  KernelTimer timer_;
   const char* event_;
   bool failing_ = false;
 };

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/none.hpp>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "common/accept_retry.h"
+#include "common/kernel_timer.h"
 #include "common/log.h"
 
 namespace tazpod::health {
@@ -220,7 +220,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   std::shared_ptr<Impl> server_;
   tcp::socket socket_;
-  asio::steady_timer deadline_;
+  KernelTimer deadline_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::optional<http::response<http::string_body>> response_;

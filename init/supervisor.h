@@ -28,7 +28,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -37,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "common/kernel_timer.h"
 #include "common/unique_fd.h"
 #include "init/config.h"
 #include "init/reaper.h"
@@ -165,16 +165,16 @@ class Supervisor {
   bool term_sent_ = false;
   std::uint64_t step_generation_ = 0;
   std::chrono::steady_clock::time_point deadline_;
-  boost::asio::steady_timer delay_timer_;
-  boost::asio::steady_timer step_timer_;
-  boost::asio::steady_timer grace_timer_;
+  KernelTimer delay_timer_;
+  KernelTimer step_timer_;
+  KernelTimer grace_timer_;
   // PollUnwatched's while /proc can be read, PollUntilGone's once it cannot:
   // re-armed by PollUntilGone, it cancels a PollUnwatched wait for good
   // (polling_ stays set; no process is watched again). AnyProcessLeft then
   // stands for those processes: as PID 1 it sees them all; otherwise only
   // the main child is waited for, as docs/init.md says.
-  boost::asio::steady_timer poll_timer_;
-  boost::asio::steady_timer relist_timer_;  // ListAgainLater's
+  KernelTimer poll_timer_;
+  KernelTimer relist_timer_;  // ListAgainLater's
   // The processes the shutdown waits for, each with its pidfd (null: polled).
   std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
   bool polling_ = false;

@@ -67,7 +67,7 @@ struct VaultService::Run {
   Run(asio::io_context& io) : output(io), timeout(io) {}
   pid_t pid = -1;
   asio::posix::stream_descriptor output;
-  asio::steady_timer timeout;
+  KernelTimer timeout;
   std::string text;
   char chunk[512];
   bool eof = false;

@@ -23,7 +23,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -31,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "common/kernel_timer.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
 #include "init/config.h"

@@ -6,13 +6,13 @@
 
 #include <array>
 #include <boost/asio/read.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
 
 #include "common/descriptor_passing.h"
 #include "common/flood_limit.h"
+#include "common/kernel_timer.h"
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "session/protocol.h"
@@ -172,7 +172,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   ControlServer& server_;  // used only from handlers, which the loop runs while the server lives
   std::shared_ptr<int> active_;
   local::socket socket_;
-  asio::steady_timer deadline_;
+  KernelTimer deadline_;
   std::array<unsigned char, 4> length_{};
   std::string header_;
   ControlRequest request_;

@@ -24,7 +24,6 @@
 #include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -33,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "common/kernel_timer.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
 #include "session/control_server.h"
@@ -156,8 +156,8 @@ class Gate {
   std::string throttled_for_ = "too many wrong passphrases";  // why next_attempt_ is ahead
   std::chrono::steady_clock::time_point next_change_{};  // a change's lasting refusal: the next change waits
   SessionRegistry registry_;
-  boost::asio::steady_timer lock_timer_;
-  boost::asio::steady_timer hangup_timer_;
+  KernelTimer lock_timer_;
+  KernelTimer hangup_timer_;
   // `tazpod lock` callers waiting for the lock to end.
   std::vector<ControlServer::Reply> lock_waiters_;
   GateStats stats_;

@@ -1,0 +1,108 @@
+// KernelTimer on a real event loop and real timerfds: what steady_timer
+// did for TazPod, and nothing armed once nothing waits.
+#include "common/kernel_timer.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using boost::system::error_code;
+using tazpod::KernelTimer;
+
+namespace {
+
+// The it_value line of every timerfd this process holds that is armed.
+std::vector<std::string> ArmedTimerFds() {
+  std::vector<std::string> armed;
+  DIR* dir = opendir("/proc/self/fd");
+  REQUIRE(dir != nullptr);
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    char target[64] = {};
+    const std::string fd = std::string("/proc/self/fd/") + e->d_name;
+    if (readlink(fd.c_str(), target, sizeof target - 1) <= 0 || std::string(target) != "anon_inode:[timerfd]") continue;
+    std::ifstream info(std::string("/proc/self/fdinfo/") + e->d_name);
+    for (std::string line; std::getline(info, line);)
+      if (line.starts_with("it_value:") && line != "it_value: (0, 0)") armed.push_back(e->d_name + (": " + line));
+  }
+  closedir(dir);
+  return armed;
+}
+
+}  // namespace
+
+TEST_CASE("kernel timer: fires at its expiry, at once when that has passed, and again when re-armed") {
+  boost::asio::io_context io;
+  KernelTimer timer(io);
+  std::optional<error_code> result;
+  const auto start = KernelTimer::Clock::now();
+  timer.expires_after(50ms);
+  timer.async_wait([&](const error_code& ec) { result = ec; });
+  io.run();
+  REQUIRE(result);
+  CHECK(!*result);
+  CHECK(KernelTimer::Clock::now() - start >= 50ms);
+  CHECK(ArmedTimerFds().empty());
+
+  // Many armings in a row, each seen: every one must get an edge of its own.
+  int fired = 0;
+  for (int i = 0; i < 200; ++i) {
+    timer.expires_at(KernelTimer::Clock::now() - 1s);  // passed: at once
+    timer.async_wait([&](const error_code& ec) { fired += ec ? 0 : 1; });
+    io.restart();
+    io.run();
+  }
+  CHECK(fired == 200);
+}
+
+TEST_CASE("kernel timer: cancel, a new expiry and the timer's end abort the wait, and leave nothing armed") {
+  boost::asio::io_context io;
+  std::vector<error_code> results;
+  auto record = [&](const error_code& ec) { results.push_back(ec); };
+
+  KernelTimer timer(io);
+  timer.expires_after(1h);
+  timer.async_wait(record);
+  CHECK(ArmedTimerFds().size() == 1);
+  timer.cancel();
+  io.run();
+  REQUIRE(results.size() == 1);
+  CHECK(results[0] == boost::asio::error::operation_aborted);
+  CHECK(ArmedTimerFds().empty());
+
+  // A new expiry cancels the pending wait, as steady_timer's does.
+  timer.expires_after(1h);
+  timer.async_wait(record);
+  timer.expires_after(10ms);
+  timer.async_wait(record);
+  io.restart();
+  io.run();
+  REQUIRE(results.size() == 3);
+  CHECK(results[1] == boost::asio::error::operation_aborted);
+  CHECK(!results[2]);
+  CHECK(timer.expiry() <= KernelTimer::Clock::now());
+
+  // A pending wait when the timer goes is aborted, and its handler runs
+  // without it.
+  auto doomed = std::make_unique<KernelTimer>(io);
+  doomed->expires_after(1h);
+  doomed->async_wait(record);
+  doomed.reset();
+  io.restart();
+  io.run();
+  REQUIRE(results.size() == 4);
+  CHECK(results[3] == boost::asio::error::operation_aborted);
+  // Asio's reactor has a timerfd of its own: never armed, since no timer
+  // of Asio's was used.
+  CHECK(ArmedTimerFds().empty());
+}
