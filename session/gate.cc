@@ -1,6 +1,7 @@
 #include "session/gate.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -230,6 +231,14 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
 
 void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidfd, bool create, Caller caller,
                   const ControlServer::Reply& reply) {
+  // A login that died while it waited (killed, its terminal closed) would
+  // have its passphrase unlock the vault for no one, and run the unlock
+  // hooks. Its pidfd turns readable when it exits.
+  struct pollfd exited = {pidfd->get(), POLLIN, 0};
+  if (poll(&exited, 1, 0) > 0) {
+    Refused(caller, "login", "gone");
+    return reply(Refusal("gone", "the login process is gone"));
+  }
   // Again, now that its turn has come: logins that arrived together all
   // passed the check on arrival, and one of those ahead of it may have been
   // a wrong passphrase. Otherwise parallel guesses would each be tried.

@@ -41,6 +41,7 @@ class HeldVault : public session::GateVault {
     RunWaiting();
   }
   void Unlock(SecretBuffer, bool, Done done) override {
+    ++unlocks;
     state_ = "unlocked";
     done({true, false, ""});
   }
@@ -56,6 +57,8 @@ class HeldVault : public session::GateVault {
   int MountNamespace() const override { return -1; }
 
   bool hold_verify = false;  // a login's verify is held too
+  int unlocks = 0;
+  void Lock() { state_ = "locked"; }
   size_t waiting() const { return waiting_.size(); }
   bool holding() const { return static_cast<bool>(held_); }
   void Release() {
@@ -252,5 +255,26 @@ TEST_CASE("gate: a login whose verify ends after the container stops is refused"
   served.vault.Release();
 
   CHECK(served.ExitCodeOf(login) == 4);  // refused: the container is stopping
+  CHECK(served.gate->sessions() == 0);
+}
+
+// A login that dies while it waits behind another operation (killed, its
+// terminal closed) must not have its passphrase unlock the vault for no
+// one: the vault would stay open, its unlock hooks run, with no session.
+TEST_CASE("gate: a login that died while it waited for the vault does not unlock it") {
+  ServedGate served(3s);
+  served.vault.Lock();
+  const pid_t passwd = served.Start({{"v", 1}, {"op", "gate.passwd"}}, ChangeOfPassphrase());
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.holding(); }));
+  const pid_t waiting = served.Start({{"v", 1}, {"op", "gate.login"}}, "correct horse");
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.waiting() == 1; }));
+  kill(waiting, SIGKILL);
+  CHECK(served.ExitCodeOf(waiting) == 128 + SIGKILL);
+  served.vault.Release();
+  REQUIRE(RunUntil(served.io, [&] { return served.vault.waiting() == 0; }));
+
+  CHECK(served.ExitCodeOf(passwd) == 0);
+  CHECK(served.vault.unlocks == 0);
+  CHECK(served.vault.State() == "locked");
   CHECK(served.gate->sessions() == 0);
 }
