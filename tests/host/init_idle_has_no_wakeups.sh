@@ -5,16 +5,22 @@
 cd "$(mktemp -d)"
 # Every thread's (init has two: the event loop's and the signal thread).
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+# expect_asleep WHAT: the init in the namespace switches not once in 3 s;
+# then it is stopped.
+expect_asleep() {
+  local before after
+  before=$(switches "$NS_INIT")
+  sleep 3
+  after=$(switches "$NS_INIT")
+  expect_eq "$(( after - before ))" 0 "context switches of an idle init ($1) over 3 s"
+  kill -TERM "$NS_INIT"
+  wait_exit "$NS_UNSHARE"
+}
 
 for mode in idle child; do
   if [[ $mode == idle ]]; then start_init_ns "$mode.log"; else start_init_ns "$mode.log" -- sleep 1000; fi
   sleep 0.5
-  before=$(switches "$NS_INIT")
-  sleep 3
-  after=$(switches "$NS_INIT")
-  expect_eq "$(( after - before ))" 0 "context switches of an idle init ($mode) over 3 s"
-  kill -TERM "$NS_INIT"
-  wait_exit "$NS_UNSHARE"
+  expect_asleep "$mode"
 done
 # An init whose timers have run sleeps the same way, and for good: every
 # timerfd it holds is disarmed. (Asio's steady_timer left its reactor's
@@ -58,10 +64,5 @@ until [[ -z $(armed) ]]; do
   (( SECONDS < deadline )) || fail "timers still armed in an idle init: $(armed)"
   sleep 0.1
 done
-before=$(switches "$NS_INIT")
-sleep 3
-after=$(switches "$NS_INIT")
-expect_eq "$(( after - before ))" 0 "context switches of an idle init whose timers have run, over 3 s"
-kill -TERM "$NS_INIT"
-wait_exit "$NS_UNSHARE"
+expect_asleep "its timers run"
 echo "ok: zero wake-ups when idle"
