@@ -19,8 +19,10 @@
 
 #include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/system/error_code.hpp>
@@ -28,6 +30,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace tazpod {
@@ -38,39 +42,82 @@ class KernelTimer {
 
   // Throws boost::system::system_error when the timerfd cannot be made
   // (out of descriptors), as Asio's own objects do.
-  explicit KernelTimer(const boost::asio::any_io_executor& executor) : fd_(executor, MakeTimerFd()) {}
+  explicit KernelTimer(const boost::asio::any_io_executor& executor)
+      : state_(std::make_shared<State>(executor, MakeTimerFd())) {}
   explicit KernelTimer(boost::asio::io_context& io) : KernelTimer(io.get_executor()) {}
+
+  // Disarmed, and taken out of the event loop's epoll set, before its
+  // descriptor closes. Asio leaves the removal to close(), but a child
+  // forked and not yet exec'd (a vault helper) holds a copy, which keeps
+  // the timer and its registration alive after this close.
+  ~KernelTimer() {
+    ++state_->generation;
+    Disarm(*state_);
+    const int fd = state_->fd.release();  // EPOLL_CTL_DEL; a pending wait is aborted
+    if (fd >= 0) ::close(fd);
+  }
 
   KernelTimer(const KernelTimer&) = delete;
   KernelTimer& operator=(const KernelTimer&) = delete;
 
   void expires_at(Clock::time_point expiry) {
     cancel();
-    expiry_ = expiry;
+    state_->expiry = expiry;
   }
   void expires_after(Clock::duration duration) { expires_at(Clock::now() + duration); }
-  Clock::time_point expiry() const { return expiry_; }
+  Clock::time_point expiry() const { return state_->expiry; }
 
   // Calls `handler(error_code)` once the expiry has come (at once when it
-  // has passed), or with operation_aborted when cancelled first.
+  // has passed), or with operation_aborted when cancelled first, or when
+  // the expiry is set again or the timer destroyed before the handler ran.
   template <typename Handler>
   void async_wait(Handler&& handler) {
-    Arm();
-    // The completion does not touch this timer, which may be gone by the
-    // time it runs. The expiration count is left unread: the next Arm()
-    // clears it.
-    fd_.async_wait(boost::asio::posix::stream_descriptor::wait_read, std::forward<Handler>(handler));
+    const std::uint64_t generation = ++state_->generation;
+    Arm(*state_);
+    state_->fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                          Wait<std::decay_t<Handler>>{state_, generation, std::forward<Handler>(handler)});
   }
 
   // Disarms the timerfd and aborts a pending wait.
   void cancel() {
-    const itimerspec disarmed{};
-    (void)timerfd_settime(fd_.native_handle(), 0, &disarmed, nullptr);  // cannot fail on a valid timerfd
+    ++state_->generation;
+    Disarm(*state_);
     boost::system::error_code ignored;
-    fd_.cancel(ignored);
+    state_->fd.cancel(ignored);
   }
 
  private:
+  // Shared with the pending wait, which may complete after the timer is gone.
+  struct State {
+    State(const boost::asio::any_io_executor& executor, int timer_fd) : fd(executor, timer_fd) {}
+    boost::asio::posix::stream_descriptor fd;
+    Clock::time_point expiry{};
+    std::uint64_t generation = 0;  // of the wait that may complete; any other is aborted
+  };
+
+  // A wait's completion. Asio may complete a wait on a descriptor for an
+  // event that was not its own: the reactor reuses a closed descriptor's
+  // state for the next one opened, and an event read for the old one in the
+  // same turn of the loop is then delivered to the new (seen as a control
+  // connection's read deadline ending at once while twenty logins raced).
+  // So a wait that completes before its expiry waits again.
+  template <typename Handler>
+  struct Wait {
+    std::shared_ptr<State> state;
+    std::uint64_t generation;
+    Handler handler;
+    void operator()(boost::system::error_code ec) {
+      if (!ec && state->generation != generation) ec = boost::asio::error::operation_aborted;
+      if (!ec && Clock::now() < state->expiry) {
+        Arm(*state);  // again: its edge may have passed while nothing waited
+        std::shared_ptr<State> keep = state;
+        keep->fd.async_wait(boost::asio::posix::stream_descriptor::wait_read, std::move(*this));
+        return;
+      }
+      handler(ec);
+    }
+  };
+
   static int MakeTimerFd() {
     const int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd < 0)
@@ -79,22 +126,27 @@ class KernelTimer {
     return fd;
   }
 
-  // Arms for expiry_, absolute. Setting a time also clears the expirations
-  // of an earlier arming, so the descriptor turns readable only at this
-  // expiry: the reactor watches it edge-triggered, and a wait must see an
-  // edge of its own.
-  void Arm() {
-    const auto since_boot = std::chrono::duration_cast<std::chrono::nanoseconds>(expiry_.time_since_epoch()).count();
+  static void Disarm(State& state) {
+    const itimerspec disarmed{};
+    (void)timerfd_settime(state.fd.native_handle(), 0, &disarmed, nullptr);  // cannot fail on a valid timerfd
+  }
+
+  // Arms for the expiry, absolute. Setting a time also clears the
+  // expirations of an earlier arming, so the descriptor turns readable only
+  // at this expiry: the reactor watches it edge-triggered, and a wait must
+  // see an edge of its own.
+  static void Arm(State& state) {
+    const auto since_boot =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(state.expiry.time_since_epoch()).count();
     itimerspec when{};
     // A zero time would disarm; an expiry at or before boot has passed.
     const std::int64_t at = since_boot > 0 ? since_boot : 1;
     when.it_value.tv_sec = static_cast<time_t>(at / 1000000000);
     when.it_value.tv_nsec = static_cast<long>(at % 1000000000);
-    (void)timerfd_settime(fd_.native_handle(), TFD_TIMER_ABSTIME, &when, nullptr);
+    (void)timerfd_settime(state.fd.native_handle(), TFD_TIMER_ABSTIME, &when, nullptr);
   }
 
-  boost::asio::posix::stream_descriptor fd_;
-  Clock::time_point expiry_{};
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace tazpod

@@ -3,6 +3,7 @@
 // reaped. A signal through a pidfd reaches that process or no one.
 #pragma once
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -32,6 +33,14 @@ inline UniqueFd PeerPidFd(int connection) {
   socklen_t len = sizeof pidfd;
   if (getsockopt(connection, SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) != 0) return UniqueFd();
   return UniqueFd(pidfd);  // close-on-exec, as every pidfd
+}
+
+// Whether the process `pidfd` names has exited: its pidfd is readable then.
+// Asked again when an event loop says so, since Asio may complete a wait
+// for an event that was another descriptor's (common/kernel_timer.h).
+inline bool HasExited(int pidfd) {
+  struct pollfd exited = {pidfd, POLLIN, 0};
+  return poll(&exited, 1, 0) > 0;
 }
 
 // `signal` to `pid`, through `pidfd` when there is one (-1 when not): a

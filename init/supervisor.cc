@@ -419,11 +419,21 @@ void Supervisor::WatchUntilGone(pid_t pid, UniqueFd fd) {
     return;
   }
   auto desc = std::make_unique<asio::posix::stream_descriptor>(io_, fd.Release());
-  desc->async_wait(asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
+  asio::posix::stream_descriptor& watched = *desc;
+  waiting_for_[pid] = std::move(desc);
+  WaitForExit(pid, watched);
+}
+
+void Supervisor::WaitForExit(pid_t pid, asio::posix::stream_descriptor& pidfd) {
+  pidfd.async_wait(asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted) return;
+    // Only an exit the pidfd shows: the loop may have woken this wait for
+    // another descriptor's event (common/kernel_timer.h).
+    auto it = waiting_for_.find(pid);
+    if (!ec && it != waiting_for_.end() && it->second && !HasExited(it->second->native_handle()))
+      return WaitForExit(pid, *it->second);
     OnProcessGone(pid);
   });
-  waiting_for_[pid] = std::move(desc);
 }
 
 void Supervisor::PollUnwatched() {

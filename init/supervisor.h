@@ -119,6 +119,8 @@ class Supervisor {
   void WatchUntilGone(pid_t pid, UniqueFd pidfd = UniqueFd());
   void PollUnwatched();
   void OnProcessGone(pid_t pid);
+  // Waits on the pidfd `waiting_for_[pid]` holds until its process exits.
+  void WaitForExit(pid_t pid, boost::asio::posix::stream_descriptor& pidfd);
   void KillRemaining();
   // SIGKILLs the processes KillRemaining() listed, `left` (not empty).
   void KillListed(const std::vector<pid_t>& left);

@@ -1,7 +1,6 @@
 #include "session/gate.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -233,9 +232,8 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
                   const ControlServer::Reply& reply) {
   // A login that died while it waited (killed, its terminal closed) would
   // have its passphrase unlock the vault for no one, and run the unlock
-  // hooks. Its pidfd turns readable when it exits.
-  struct pollfd exited = {pidfd->get(), POLLIN, 0};
-  if (poll(&exited, 1, 0) > 0) {
+  // hooks.
+  if (HasExited(pidfd->get())) {
     Refused(caller, "login", "gone");
     return reply(Refusal("gone", "the login process is gone"));
   }

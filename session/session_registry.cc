@@ -28,10 +28,9 @@ bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
   session->pidfd.assign(pidfd.Release());
   session->uid = uid;
   session->opened = std::chrono::steady_clock::now();
-  session->pidfd.async_wait(boost::asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
-    if (!ec) OnExit(pid);
-  });
+  Session& watched = *session;
   sessions_[pid] = std::move(session);
+  WatchExit(pid, watched);
   Log(LogLevel::kInfo, "session.open", {{"pid", pid}, {"uid", uid}, {"sessions", static_cast<long long>(sessions_.size())}});
   return true;
 }
@@ -41,6 +40,18 @@ void SessionRegistry::SignalAll(int signal) {
     if (syscall(SYS_pidfd_send_signal, session->pidfd.native_handle(), signal, nullptr, 0) != 0 && errno != ESRCH)
       Log(LogLevel::kWarn, "session.signal_failed", {{"pid", pid}, {"error", std::strerror(errno)}});
   }
+}
+
+void SessionRegistry::WatchExit(pid_t pid, Session& session) {
+  session.pidfd.async_wait(boost::asio::posix::descriptor_base::wait_read, [this, pid](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = sessions_.find(pid);
+    if (it == sessions_.end()) return;
+    // Only an exit the pidfd shows ends the session: the loop may have
+    // woken this wait for another descriptor's event.
+    if (!HasExited(it->second->pidfd.native_handle())) return WatchExit(pid, *it->second);
+    OnExit(pid);
+  });
 }
 
 void SessionRegistry::OnExit(pid_t pid) {

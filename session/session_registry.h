@@ -47,6 +47,8 @@ class SessionRegistry {
     uid_t uid = 0;
     std::chrono::steady_clock::time_point opened;
   };
+  // Waits for the session's process to exit, then OnExit(pid).
+  void WatchExit(pid_t pid, Session& session);
   void OnExit(pid_t pid);
 
   boost::asio::io_context& io_;

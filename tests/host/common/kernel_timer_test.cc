@@ -3,10 +3,12 @@
 #include "common/kernel_timer.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <fstream>
@@ -105,4 +107,45 @@ TEST_CASE("kernel timer: cancel, a new expiry and the timer's end abort the wait
   // Asio's reactor has a timerfd of its own: never armed, since no timer
   // of Asio's was used.
   CHECK(ArmedTimerFds().empty());
+}
+
+// Asio reuses a closed descriptor's state for the next one opened, and an
+// event it read for the old one in the same turn of the loop is then
+// delivered to the new: a timer's wait ended at once (a control
+// connection's read deadline, while twenty logins raced). Staged here: two
+// pipes turn readable together; the first handler closes the other pipe
+// and starts a timer, which takes that pipe's state.
+TEST_CASE("kernel timer: an event meant for a closed descriptor does not end its wait") {
+  boost::asio::io_context io;
+  int first[2];
+  int second[2];
+  REQUIRE(pipe2(first, O_CLOEXEC) == 0);
+  REQUIRE(pipe2(second, O_CLOEXEC) == 0);
+  std::optional<boost::asio::posix::stream_descriptor> a(std::in_place, io, first[0]);
+  std::optional<boost::asio::posix::stream_descriptor> b(std::in_place, io, second[0]);
+  std::unique_ptr<KernelTimer> timer;
+  std::optional<error_code> result;
+  auto first_ready = [&](std::optional<boost::asio::posix::stream_descriptor>& other) {
+    return [&](const error_code& ec) {
+      if (ec || timer) return;
+      other.reset();
+      timer = std::make_unique<KernelTimer>(io);
+      timer->expires_after(1h);
+      timer->async_wait([&](const error_code& e) { result = e; });
+    };
+  };
+  a->async_wait(boost::asio::posix::stream_descriptor::wait_read, first_ready(b));
+  b->async_wait(boost::asio::posix::stream_descriptor::wait_read, first_ready(a));
+  REQUIRE(write(first[1], "x", 1) == 1);
+  REQUIRE(write(second[1], "x", 1) == 1);
+  io.run_for(300ms);
+  REQUIRE(timer);
+  CHECK(!result);
+  timer->cancel();
+  io.restart();
+  io.run_for(100ms);
+  REQUIRE(result);
+  CHECK(*result == boost::asio::error::operation_aborted);
+  close(first[1]);
+  close(second[1]);
 }
