@@ -130,6 +130,7 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, co
                          {secret_len, 4},
                          {secret ? const_cast<char*>(secret->data()) : nullptr, secret_size}};
   if (!WriteAll(fd.get(), iov, secret_size ? 4 : 3, &result.error)) return result;
+  result.sent = true;
 
   unsigned char len[4];
   if (!ReadFully(fd.get(), reinterpret_cast<char*>(len), 4, deadline, &result.error, &result.descriptor)) return result;

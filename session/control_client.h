@@ -17,6 +17,9 @@ namespace tazpod::session {
 // NOLINTNEXTLINE(bugprone-exception-escape)
 struct CallResult {
   bool delivered = false;  // a reply arrived (it may still say ok=false)
+  // The whole request was written to the supervisor's socket. Without a
+  // reply, the supervisor may or may not have acted on it.
+  bool sent = false;
   nlohmann::json reply;
   std::string error;  // why no reply arrived
   UniqueFd descriptor;  // passed with the reply, if the supervisor passed one

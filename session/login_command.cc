@@ -17,6 +17,7 @@
 #include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
+#include "session/client_text.h"
 #include "session/control_client.h"
 #include "session/protocol.h"
 #include "session/terminal_prompt.h"
@@ -29,8 +30,6 @@ constexpr int kRefused = 1, kUsage = 2, kNoTerminal = 3, kNoPassphrase = 4, kUnr
 constexpr std::chrono::minutes kUnlockTimeout{10};  // PBKDF and mkfs on a slow machine
 
 void Say(int tty, const std::string& text) { SayOnTerminal(tty, text); }
-
-std::string Seconds(long long ms) { return std::to_string((ms + 999) / 1000) + " s"; }
 
 // Becomes the user for good and execs the login shell. Returns only on failure.
 // Where the session's shell history and the image's tools keep credentials,
@@ -123,7 +122,7 @@ int RunLogin(const LoginCommand& command) {
     return kRefused;
   }
   if (long long wait = status.reply.value("retry_after_ms", 0LL); wait > 0) {
-    Say(tty.get(), "Too soon after a failed attempt: try again in " + Seconds(wait) + ".");
+    Say(tty.get(), "Too soon after a failed attempt: try again in " + SecondsText(wait) + ".");
     return kRefused;
   }
   const bool first = status.reply.value("first_login", false);
@@ -158,6 +157,7 @@ int RunLogin(const LoginCommand& command) {
   {
     // Ctrl+C now would not stop the unlock, only the login's word of it.
     KeyboardSignalsHeld held;
+    EchoOff quiet(tty.get());
     Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
     login = Call(command.socket, request, &passphrase, kUnlockTimeout);
     interrupted = held.Interrupted();
@@ -175,8 +175,7 @@ int RunLogin(const LoginCommand& command) {
     std::string text = kind != "wrong_passphrase"                ? "tazpod login: " + error
                        : error.starts_with("wrong passphrase ") ? "Wrong" + error.substr(5) + "."
                                                                  : "Wrong passphrase.";
-    if (long long wait = r.value("retry_after_ms", 0LL); wait > 0) text += " Next attempt in " + Seconds(wait) + ".";
-    Say(tty.get(), text);
+    Say(tty.get(), WithNextAttempt(text, r.value("retry_after_ms", 0LL)));
     return kRefused;
   }
   // Asked to stop while it unlocked: no shell, but word of what was done.

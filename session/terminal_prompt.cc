@@ -34,14 +34,18 @@ sigset_t PromptSignals() {
   return set;
 }
 
+// The flags raw mode clears: no echo, no line editing, no signals from
+// keys; and on input, no flow control, no CR/NL translation, and nothing
+// that changes the bytes typed: a terminal left with ISTRIP would take the
+// eighth bit off every byte of a UTF-8 passphrase, one with IUCLC would
+// lower its capitals, and PARMRK would double a 0xff byte. Each would make
+// a passphrase typed there differ from the same one typed elsewhere.
+constexpr tcflag_t kRawOffLocal = ECHO | ECHONL | ICANON | ISIG | IEXTEN;
+constexpr tcflag_t kRawOffInput = IXON | ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | PARMRK;
+
 // Whether this process is in the terminal's foreground process group. With
 // SIGTTOU and SIGTTIN held, the kernel would let a background prompt
 // change the mode of a terminal the foreground uses, and its reads fail.
-// The flags raw mode clears: no echo, no line editing, no signals from
-// keys; and on input, no flow control and no CR/NL translation.
-constexpr tcflag_t kRawOffLocal = ECHO | ECHONL | ICANON | ISIG | IEXTEN;
-constexpr tcflag_t kRawOffInput = IXON | ICRNL | INLCR | IGNCR;
-
 bool InForeground(int tty_fd) {
   const pid_t foreground = tcgetpgrp(tty_fd);
   return foreground < 0 || foreground == getpgrp();
@@ -115,6 +119,17 @@ TerminalModeGuard::~TerminalModeGuard() {
   if (ok_) tcsetattr(fd_, TCSAFLUSH, &saved_);
 }
 
+EchoOff::EchoOff(int tty_fd) : fd_(tty_fd) {
+  if (!InForeground(fd_) || tcgetattr(fd_, &saved_) != 0) return;
+  struct termios quiet = saved_;
+  quiet.c_lflag &= ~(ECHO | ECHONL);
+  ok_ = tcsetattr(fd_, TCSANOW, &quiet) == 0;
+}
+
+EchoOff::~EchoOff() {
+  if (ok_ && InForeground(fd_)) tcsetattr(fd_, TCSAFLUSH, &saved_);
+}
+
 PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,
                             std::chrono::milliseconds timeout) {
   out.Clear();
@@ -129,7 +144,7 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
   if (!mode.ok()) return PromptResult::kError;
 
   WriteAll(tty_fd, prompt);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   PromptResult result = PromptResult::kError;
   bool background = false;  // resumed there: the terminal is the foreground's
   for (bool done = false; !done;) {
@@ -163,9 +178,12 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
           const TerminalModeGuard::Resumed resumed = mode.AfterResume();
           if (resumed == TerminalModeGuard::Resumed::kStillRaw) continue;
           if (resumed == TerminalModeGuard::Resumed::kMadeRawAgain) {
+            // A new prompt, with the whole time to answer it: the time
+            // spent stopped was not the user's to type in.
             out.Clear();
             WriteAll(tty_fd, "\r\n");
             WriteAll(tty_fd, prompt);
+            deadline = std::chrono::steady_clock::now() + timeout;
             continue;
           }
         }
@@ -235,6 +253,12 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
   }
   if (!background) WriteAll(tty_fd, "\r\n");
   if (result != PromptResult::kOk) out.Clear();
+  // The terminal is gone. The kernel's SIGHUP for it may come after the
+  // hangup was seen (or be pending, unread): delivered once the mask is
+  // restored, it would end the caller before it says why and exits with
+  // its own code. Ignored, it is also dropped if pending. (This cannot
+  // fail for SIGHUP; if it did, the caller would end by the signal.)
+  if (result == PromptResult::kHangup) (void)signal(SIGHUP, SIG_IGN);
   return result;
 }
 

@@ -68,11 +68,33 @@ class TerminalModeGuard {
   bool ok_ = false;
 };
 
+// Turns the terminal's echo off while a request is under way (an unlock,
+// a passphrase change), and restores the mode it found when destroyed,
+// discarding what was typed meanwhile. Someone who thinks the first
+// passphrase was lost types it again: it must not show on the screen, nor
+// reach the shell the login execs next as a command line. Lines, Ctrl+C and
+// the other keys' signals work as before. Left alone if the process is no
+// longer in the terminal's foreground. Not copyable.
+class EchoOff {
+ public:
+  explicit EchoOff(int tty_fd);
+  ~EchoOff();
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  int fd_;
+  struct termios saved_ {};
+  bool ok_ = false;
+};
+
 // Writes `prompt` to the terminal and reads one line into `out` (cleared
 // first, and cleared again unless the result is kOk). Signals that would
 // stop the process are held while it reads; one that arrives is consumed and
 // ends the prompt as kInterrupted (kHangup for SIGHUP). The caller's signal
 // mask and the terminal's mode are restored on return.
+// After kHangup, SIGHUP is ignored: it reports the hangup already answered,
+// and would otherwise end the caller before it exits with its own code.
 PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,
                             std::chrono::milliseconds timeout);
 

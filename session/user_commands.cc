@@ -9,6 +9,7 @@
 #include "common/no_core_dumps.h"
 #include "common/secret_buffer.h"
 #include "common/unique_fd.h"
+#include "session/client_text.h"
 #include "session/control_client.h"
 #include "session/protocol.h"
 #include "session/terminal_prompt.h"
@@ -58,9 +59,9 @@ int RunStatus(const UserCommand& command) {
   std::printf("sessions: %d\n", g.value("sessions", 0));
   std::printf("mount:    %s (user %s)\n", g.value("mountpoint", "").c_str(), g.value("user", "").c_str());
   const long long wait = g.value("retry_after_ms", 0LL);
-  if (wait > 0) std::printf("throttle: next passphrase heard in %lld s\n", (wait + 999) / 1000);
+  if (wait > 0) std::printf("throttle: next passphrase heard in %s\n", SecondsText(wait).c_str());
   if (long long change = g.value("change_retry_after_ms", 0LL); change > wait)
-    std::printf("throttle: next passphrase change heard in %lld s\n", (change + 999) / 1000);
+    std::printf("throttle: next passphrase change heard in %s\n", SecondsText(change).c_str());
   if (v.contains("last_error")) std::printf("error:    %s\n", v.value("last_error", "").c_str());
   return 0;
 }
@@ -107,8 +108,8 @@ int RunPasswd(const UserCommand& command) {
   }
   // Heard before the passphrases are asked for, as a login hears its wait.
   if (long long wait = status.reply.value("change_retry_after_ms", 0LL); wait > 0) {
-    Say(tty.get(), "tazpod passwd: too soon after a refused attempt: try again in " + std::to_string((wait + 999) / 1000) +
-                       " s; nothing changed.");
+    Say(tty.get(), "tazpod passwd: too soon after a refused attempt: try again in " + SecondsText(wait) +
+                       "; nothing changed.");
     return kFailed;
   }
   const size_t min_length = status.reply.value("min_length", 8u);
@@ -142,12 +143,21 @@ int RunPasswd(const UserCommand& command) {
     // Ctrl+C now would not stop the change, only the word of whether it
     // was made: held, and the answer is said as always.
     KeyboardSignalsHeld held;
+    EchoOff quiet(tty.get());
     Say(tty.get(), "Changing the passphrase...");
     r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
   }
   both.Clear();
+  if (!r.delivered && r.sent) {
+    // PID 1 has the passphrases and may have made the change: saying it
+    // was not made could lose the user the only passphrase that works.
+    Say(tty.get(), "tazpod passwd: " + r.error +
+                       " after it had the request: the passphrase may have been changed. "
+                       "Log in with the new one; if it is refused, the old one still works.");
+    return kUnreachable;
+  }
   if (!r.delivered) {
-    Say(tty.get(), "tazpod passwd: " + r.error);
+    Say(tty.get(), "tazpod passwd: " + r.error + "; nothing changed.");
     return kUnreachable;
   }
   if (r.reply.value("ok", false)) {
@@ -156,9 +166,7 @@ int RunPasswd(const UserCommand& command) {
   }
   std::string text = r.reply.value("kind", "") == "wrong_passphrase" ? "Wrong passphrase; nothing changed."
                                                                        : "tazpod passwd: " + r.reply.value("error", std::string("refused"));
-  if (long long wait = r.reply.value("retry_after_ms", 0LL); wait > 0)
-    text += " Next attempt in " + std::to_string((wait + 999) / 1000) + " s.";
-  Say(tty.get(), text);
+  Say(tty.get(), WithNextAttempt(text, r.reply.value("retry_after_ms", 0LL)));
   return kFailed;
 }
 

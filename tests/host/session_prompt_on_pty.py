@@ -118,6 +118,77 @@ def stopped_and_resumed(child):
     child.send(SECRET + "\r")
 
 
+def stopped_longer_than_the_timeout(child):
+    """Stopped for longer than the prompt's whole timeout, then resumed in
+    the foreground after the shell put its own mode back: the prompt starts
+    again with its full time. Before, it timed out at once."""
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGSTOP)
+    check(eventually(lambda: proc_state(child.pid) == "T"), "the probe did not stop")
+    time.sleep(2.0)
+    slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
+    try:
+        mode = termios.tcgetattr(slave)
+        mode[3] |= termios.ECHO | termios.ICANON | termios.ISIG
+        termios.tcsetattr(slave, termios.TCSANOW, mode)
+    finally:
+        os.close(slave)
+    os.kill(child.pid, signal.SIGCONT)
+    child.expect("Passphrase: ")
+    child.send(SECRET + "\r")
+
+
+def probe_on(argv, env, keys=None, after=None):
+    """Runs the probe as `argv` (RESULT: its result file) on a PTY, types
+    `keys` at its prompt or runs `after(child, result_file)`; returns (the
+    probe's line, its exit status, the terminal's output)."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    child = PtyChild([result_file if a == "RESULT" else a for a in argv], env)
+    try:
+        child.expect("Passphrase: ")
+        if keys:
+            child.send(keys)
+        if after:
+            after(child, result_file)
+        code = child.wait(timeout=15)
+        check(os.path.exists(result_file), "the probe wrote no result (exit status %d)" % code)
+        with open(result_file) as f:
+            return f.read().strip(), code, child.output
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+
+
+def typed_on_a_terminal_that_changes_bytes():
+    """A terminal left with ISTRIP (the eighth bit of each byte taken off),
+    IUCLC (capitals lowered) and PARMRK: the passphrase must reach the
+    prompt as typed, or the same passphrase typed on another terminal would
+    not open the vault. Before, the prompt kept those flags."""
+    secret = "S3cret p\u00e4ss"
+    line, code, _ = probe_on(["sh", "-c", 'stty istrip iuclc parmrk && exec "$0" "$1" 10000', PROBE, "RESULT"],
+                             dict(os.environ, PROBE_EXPECTED=secret), keys=secret + "\r")
+    check(code == 0 and "matches=yes" in line, "typed on an ISTRIP IUCLC terminal: %s (exit %d)" % (line, code))
+    print("on an istrip iuclc parmrk terminal -> %s" % line)
+
+
+def a_late_sighup_after_a_hangup():
+    """The terminal hangs up; the prompt says so. A SIGHUP that comes after
+    (the kernel's, or a shell's) must not end the process before it exits
+    with its own code. Before, it died of that SIGHUP (exit 129)."""
+    def hang_up_then_sighup(child, result_file):
+        hang_up(child)
+        check(eventually(lambda: os.path.exists(result_file)), "the probe wrote no result after the hangup")
+        os.kill(child.pid, signal.SIGHUP)
+    line, code, _ = probe_on([PROBE, "RESULT", "10000"], dict(os.environ, PROBE_EXPECTED=SECRET, PROBE_LINGER_MS="1000"),
+                             after=hang_up_then_sighup)
+    check(line.startswith("result=terminal hung up"), "after a hangup: " + line)
+    check(code == 1, "a SIGHUP after the hangup ended the probe: exit status %d" % code)
+    print("a late SIGHUP after a hangup -> exit %d" % code)
+
+
 def continued_without_a_stop(child):
     """A SIGCONT that stopped nothing (any process of the session may send
     one): the prompt goes on, keeping what was typed."""
@@ -222,6 +293,10 @@ def test():
     run("s3c", "terminal hung up", after=hang_up)
     line = run("s3c", "ok", after=stopped_and_resumed)
     check("matches=yes" in line, "the passphrase typed again after a stop: " + line)
+    line = run("", "ok", timeout_ms=1500, after=stopped_longer_than_the_timeout)
+    check("matches=yes" in line, "the passphrase typed after a stop longer than the timeout: " + line)
+    typed_on_a_terminal_that_changes_bytes()
+    a_late_sighup_after_a_hangup()
     line = run("s3c", "ok", after=continued_without_a_stop)
     check("matches=yes" in line, "the passphrase typed around a SIGCONT: " + line)
     not_in_the_foreground()

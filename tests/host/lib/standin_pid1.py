@@ -22,12 +22,15 @@ def _read_exactly(conn, n):
 class StandIn:
     """Serves `replies` (op -> reply header) on `path`, one request and one
     reply per connection; the secret part is read and dropped. `asked` lists
-    the ops asked, in order."""
+    the ops asked, in order. A reply of None closes the connection without
+    one, as a PID 1 that failed half way would. An op in `held` (op ->
+    threading.Event) has its reply wait until the test sets the event."""
 
     def __init__(self):
         self.path = os.path.join(tempfile.mkdtemp(), "control.sock")
         self.replies = {}
         self.asked = []
+        self.held = {}
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)
         self._listener.listen(16)
@@ -43,6 +46,10 @@ class StandIn:
                 except (EOFError, ValueError, OSError):
                     continue
                 self.asked.append(header.get("op"))
+                if header.get("op") in self.held:
+                    self.held[header.get("op")].wait(60)
                 reply = self.replies.get(header.get("op"), {"v": 1, "ok": False, "error": "no such op"})
+                if reply is None:
+                    continue
                 body = json.dumps(reply).encode()
                 conn.sendall(struct.pack(">I", len(body)) + body)

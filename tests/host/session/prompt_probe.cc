@@ -7,10 +7,12 @@
 // "result=… length=N matches=yes|no echo=on|off icanon=on|off isig=on|off",
 // where `matches` compares with $PROBE_EXPECTED and the flags are the
 // terminal's mode after the prompt returned. Never prints the passphrase.
+// $PROBE_LINGER_MS keeps it that long after writing the result.
 // Exit status: 0 the prompt returned a passphrase, 1 it did not, 2 RESULT_FILE
 // could not be written, 64 bad arguments.
 #include <fcntl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,6 +59,14 @@ int main(int argc, char** argv) {
   if (std::fclose(out) != 0 || written < 0) {
     std::perror("prompt_probe: result file");
     return 2;
+  }
+  // $PROBE_LINGER_MS: stays that long after writing the result, for a test
+  // to send a signal that must not end it (a late SIGHUP after a hangup).
+  if (const char* linger = std::getenv("PROBE_LINGER_MS")) {
+    const long ms = std::strtol(linger, nullptr, 10);
+    struct timespec left = {ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
   }
   return result == tazpod::session::PromptResult::kOk ? 0 : 1;
 }
