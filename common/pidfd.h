@@ -35,13 +35,19 @@ inline UniqueFd PeerPidFd(int connection) {
   return UniqueFd(pidfd);  // close-on-exec, as every pidfd
 }
 
-// Whether the process `pidfd` names has exited: its pidfd is readable then.
+// What the kernel says now of the process `pidfd` names: it has exited
+// (its pidfd is readable), it runs, or poll() failed (errno says why).
+enum class PidfdPoll { kExited, kRunning, kError };
+inline PidfdPoll PollPidFd(int pidfd) {
+  struct pollfd exited = {pidfd, POLLIN, 0};
+  const int ready = poll(&exited, 1, 0);
+  return ready > 0 ? PidfdPoll::kExited : ready == 0 ? PidfdPoll::kRunning : PidfdPoll::kError;
+}
+
+// Whether the process `pidfd` names has exited (a failed poll says no).
 // Asked again when an event loop says so, since Asio may complete a wait
 // for an event that was another descriptor's (common/kernel_timer.h).
-inline bool HasExited(int pidfd) {
-  struct pollfd exited = {pidfd, POLLIN, 0};
-  return poll(&exited, 1, 0) > 0;
-}
+inline bool HasExited(int pidfd) { return PollPidFd(pidfd) == PidfdPoll::kExited; }
 
 // `signal` to `pid`, through `pidfd` when there is one (-1 when not): a
 // pidfd cannot reach a later holder of the pid. Returns 0, or the errno.

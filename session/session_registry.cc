@@ -1,6 +1,5 @@
 #include "session/session_registry.h"
 
-#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,10 +17,9 @@ SessionRegistry::SessionRegistry(boost::asio::io_context& io, std::function<void
 UniqueFd OpenProcess(pid_t pid) { return OpenPidFd(pid); }
 
 bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
-  // A pidfd turns readable when its process exits.
-  struct pollfd exited = {pidfd.get(), POLLIN, 0};
-  if (const int ready = poll(&exited, 1, 0); ready != 0) {
-    Log(LogLevel::kWarn, "session.refused", {{"pid", pid}, {"error", ready > 0 ? "it has exited" : std::strerror(errno)}});
+  if (const PidfdPoll now = PollPidFd(pidfd.get()); now != PidfdPoll::kRunning) {
+    Log(LogLevel::kWarn, "session.refused",
+        {{"pid", pid}, {"error", now == PidfdPoll::kExited ? "it has exited" : std::strerror(errno)}});
     return false;
   }
   auto session = std::make_unique<Session>(io_);
