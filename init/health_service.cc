@@ -1,5 +1,7 @@
 #include "init/health_service.h"
 
+#include <algorithm>
+
 #include "common/audit.h"
 #include "common/log.h"
 #include "session/protocol.h"
@@ -9,6 +11,9 @@
 namespace tazpod::init {
 
 namespace {
+
+constexpr std::chrono::milliseconds kFirstListenRetry{1000};
+constexpr std::chrono::milliseconds kLastListenRetry{60000};
 
 using vault::VaultState;
 
@@ -26,7 +31,8 @@ HealthService::HealthService(boost::asio::io_context& io, const Config& config, 
       vault_(vault),
       gate_(gate),
       control_(control),
-      control_error_(std::move(control_error)) {
+      control_error_(std::move(control_error)),
+      listen_retry_delay_(kFirstListenRetry) {
   policy_.max_vault_operation = config.health.max_vault_operation;
   if (vault_) {
     vault_->SetObserver([this](const std::string& operation, const VaultOutcome& outcome,
@@ -118,7 +124,11 @@ void HealthService::Start() {
              {"reason", live.reason}, {"vault", s.vault_state}, {"sessions", s.sessions}});
     });
   }
-  if (!config_.health.http) return;
+  if (config_.health.http) Listen();
+}
+
+void HealthService::Listen() {
+  ++listen_attempts_;
   health::HttpLimits limits;
   limits.max_connections = static_cast<int>(config_.health.max_connections);
   limits.read_timeout = config_.health.read_timeout;
@@ -133,10 +143,41 @@ void HealthService::Start() {
   });
   http_error_ = http->Start();
   if (!http_error_.empty()) {
-    Log(LogLevel::kError, "init.component.failed", {{"component", "http"}, {"error", http_error_}});
+    ListenLater();
     return;
   }
   http_ = std::move(http);
+  if (listen_attempts_ > 1)
+    Log(LogLevel::kInfo, "init.component.recovered", {{"component", "http"}, {"attempts", listen_attempts_}});
+}
+
+void HealthService::ListenLater() {
+  if (!listen_retry_) {
+    try {
+      listen_retry_.emplace(io_);  // its descriptor only for an endpoint that failed
+    } catch (const std::exception& e) {
+      // Out of descriptors, likely what failed the listen too.
+      Log(LogLevel::kError, "init.component.failed",
+          {{"component", "http"}, {"error", http_error_ + "; not tried again: " + e.what()}});
+      return;
+    }
+  }
+  listen_retry_delay_ = listen_attempts_ == 1 ? kFirstListenRetry : std::min(2 * listen_retry_delay_, kLastListenRetry);
+  // Said once at error level, then at debug each time: a port taken for
+  // hours must not fill the log.
+  Log(listen_attempts_ == 1 ? LogLevel::kError : LogLevel::kDebug, "init.component.failed",
+      {{"component", "http"}, {"error", http_error_},
+       {"retry_in_ms", static_cast<long long>(listen_retry_delay_.count())}});
+  listen_retry_->expires_after(listen_retry_delay_);
+  listen_retry_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    try {
+      Listen();
+    } catch (const std::exception& e) {
+      http_error_ = e.what();
+      ListenLater();
+    }
+  });
 }
 
 }  // namespace tazpod::init

@@ -13,8 +13,10 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "common/kernel_timer.h"
 #include "health/health_model.h"
 #include "health/http_server.h"
 #include "init/config.h"
@@ -33,9 +35,11 @@ class HealthService {
   HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper, VaultService* vault,
                 session::Gate* gate, session::ControlServer* control, std::string control_error);
 
-  // Starts the HTTP endpoint when configured and registers "health.check";
-  // an endpoint that cannot listen is logged and reported as a failed
-  // component, never fatal.
+  // Starts the HTTP endpoint when configured and registers "health.check".
+  // An endpoint that cannot listen (its port taken, its address not there
+  // yet) is logged and reported as a failed component, never fatal, and
+  // tried again after 1 s, then after twice as long each time, at most
+  // every minute, until it listens. Only then is a timer armed.
   void Start();
 
   // Shutdown began: no longer ready for logins.
@@ -44,6 +48,10 @@ class HealthService {
   health::HealthSnapshot Snapshot() const;
 
  private:
+  // Makes the HTTP endpoint and has it listen: on failure, ListenLater().
+  void Listen();
+  void ListenLater();
+
   void OnVaultOperation(const std::string& operation, const VaultOutcome& outcome, std::chrono::milliseconds duration);
 
   boost::asio::io_context& io_;
@@ -56,6 +64,9 @@ class HealthService {
   health::HealthPolicy policy_;
   std::unique_ptr<health::HttpServer> http_;
   std::string http_error_;
+  std::optional<KernelTimer> listen_retry_;
+  std::chrono::milliseconds listen_retry_delay_;
+  int listen_attempts_ = 0;
   bool accepting_ = true;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   health::HealthCounters counters_;
