@@ -1,7 +1,9 @@
 #include "health/http_server.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "common/accept_retry.h"
@@ -67,6 +70,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   // The open connection that has waited longest on its client; null only
   // when none is open.
   Connection* LongestWaiting() const;
+  // How many connections may be open now: max_connections, or fewer if
+  // that many would leave less than descriptors_kept_free under
+  // RLIMIT_NOFILE. Never less than one, so that a probe is answered.
+  std::size_t ConnectionCap() const;
   void OnAccept(const error_code& ec, tcp::socket socket);
   // Serves the accepted `socket`, making room for it, or closes it.
   void Admit(tcp::socket socket);
@@ -75,6 +82,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   std::string address_;
   std::uint16_t port_;
   std::uint16_t bound_port_ = 0;
+  // Descriptors the process held when it began to listen, at most (the
+  // listening socket's number, plus one): what the rest of it needs besides
+  // descriptors_kept_free.
+  long descriptors_before_ = 0;
   tcp::acceptor acceptor_;
   AcceptRetry accept_retry_;  // while accept(2) fails for good
   bool accepting_ = false;
@@ -89,7 +100,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   Connection(std::shared_ptr<Impl> server, tcp::socket socket)
       : server_(std::move(server)),
         socket_(std::move(socket)),
-        deadline_(socket_.get_executor()),
+        deadline_(std::in_place, socket_.get_executor()),
         // Room for one whole header plus the start of a pipelined next one;
         // the parser's header limit refuses a longer header first.
         buffer_(2 * server_->limits.max_header_bytes) {
@@ -107,12 +118,14 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   std::optional<std::chrono::steady_clock::time_point> waiting_since() const { return waiting_since_; }
 
   // Idempotent; pending operations complete with an error and release the
-  // connection.
+  // connection. Both its descriptors close now, not when the last of those
+  // completions has run: a flood of new connections, each closing an old
+  // one, would otherwise hold the old ones' descriptors meanwhile.
   void Close() {
     if (closed_) return;
     closed_ = true;
     server_->open.erase(this);
-    deadline_.cancel();
+    deadline_.reset();  // its pending wait completes with operation_aborted
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -120,11 +133,11 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void ArmDeadline(std::chrono::milliseconds timeout) {
-    deadline_.expires_after(timeout);  // cancels the wait of the previous phase
-    deadline_.async_wait([self = shared_from_this()](error_code ec) {
+    deadline_->expires_after(timeout);  // cancels the wait of the previous phase
+    deadline_->async_wait([self = shared_from_this()](error_code ec) {
       if (ec || self->closed_) return;
       // The wait may have been queued just as a new phase re-armed the timer.
-      if (self->deadline_.expiry() > std::chrono::steady_clock::now()) return;
+      if (self->deadline_->expiry() > std::chrono::steady_clock::now()) return;
       ++self->server_->stats.timeouts;
       Log(LogLevel::kDebug, "health.http.timeout", {{"phase", self->phase_}});
       self->Close();
@@ -220,7 +233,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
 
   std::shared_ptr<Impl> server_;
   tcp::socket socket_;
-  KernelTimer deadline_;
+  std::optional<KernelTimer> deadline_;  // there until Close()
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
@@ -258,6 +271,7 @@ std::string HttpServer::Impl::Start() {
     return "listen on " + Describe(endpoint) + ": " + ec.message();
   }
   accepting_ = true;
+  descriptors_before_ = acceptor_.native_handle() + 1;
   Log(LogLevel::kInfo, "health.http.listen", {{"address", address.to_string()}, {"port", bound_port_}});
   Accept();
   return "";
@@ -278,6 +292,17 @@ HttpServer::Connection* HttpServer::Impl::LongestWaiting() const {
   for (Connection* c : open)
     if (c->waiting_since() && (!oldest || *c->waiting_since() < *oldest->waiting_since())) oldest = c;
   return oldest;
+}
+
+std::size_t HttpServer::Impl::ConnectionCap() const {
+  const auto configured = static_cast<std::size_t>(limits.max_connections);
+  struct rlimit limit {};
+  if (limits.descriptors_kept_free == 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return configured;
+  // Each connection is its socket and its deadline's timerfd.
+  const long room = static_cast<long>(limit.rlim_cur) - descriptors_before_ -
+                    static_cast<long>(limits.descriptors_kept_free);
+  return std::clamp<std::size_t>(room > 2 ? static_cast<std::size_t>(room / 2) : 1, 1, configured);
 }
 
 void HttpServer::Impl::Accept() {
@@ -318,10 +343,11 @@ void HttpServer::Impl::Admit(tcp::socket socket) {
   // Over the limit, the connection that has waited longest on its client
   // makes room. Every open one waits on its client (handlers answer at
   // once), so there is always one.
-  if (static_cast<int>(open.size()) >= limits.max_connections) {
+  if (open.size() >= ConnectionCap()) {
     if (Connection* oldest = LongestWaiting()) {
       ++stats.connections_evicted;
-      Log(LogLevel::kDebug, "health.http.evicted", {{"reason", "too_many_connections"}});
+      const bool configured = static_cast<int>(open.size()) >= limits.max_connections;
+      Log(LogLevel::kDebug, "health.http.evicted", {{"reason", configured ? "too_many_connections" : "too_few_descriptors"}});
       oldest->Close();
     }
   }

@@ -54,6 +54,13 @@ struct HttpLimits {
   std::chrono::milliseconds idle_timeout{10000};
   // For the client to take a whole response.
   std::chrono::milliseconds write_timeout{5000};
+  // Descriptors left free under RLIMIT_NOFILE, whatever max_connections
+  // says: the server runs inside PID 1, whose pidfds, control socket and
+  // vault helpers need descriptors too, and a port open to the network
+  // must not be a way to take them all. Each connection holds two (its
+  // socket and its deadline's timer); fewer connections are kept open when
+  // that many would leave less than this free, one at least. 0: no floor.
+  unsigned long descriptors_kept_free = 64;
 };
 
 // What the server has refused or dropped, for /metrics. Counts since Start().
