@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, eventually, main  # noqa: E402
+from health_probe import free_port, healthz  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 LIMIT = 256
@@ -23,25 +24,6 @@ KEPT_FREE = 64
 CLIENTS = 400
 work = tempfile.mkdtemp()
 sock_path = os.path.join(work, "run", "control.sock")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def healthz(port):
-    """The status of GET /healthz, or None when nothing answers."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
-            reply = s.recv(4096)
-    except OSError:
-        return None
-    return int(reply.split(b" ", 2)[1]) if reply else None
 
 
 def init_pid(unshare_pid):

@@ -19,19 +19,12 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, main  # noqa: E402
+from health_probe import free_port  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 PROMTOOL = os.environ.get("TAZPOD_PROMTOOL", "")
 work = tempfile.mkdtemp()
 sock_path = os.path.join(work, "run", "control.sock")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 PORT = free_port()
