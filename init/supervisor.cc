@@ -38,6 +38,9 @@ namespace {
 // exits anyway: a process stuck in the kernel (D state) must not hold the
 // container up forever. The kernel kills what is left when PID 1 exits.
 constexpr std::chrono::seconds kAfterKillWait{2};
+// How long after the shutdown should have ended a backstop fires: late
+// enough never to race a sequence that is merely slow.
+constexpr std::chrono::seconds kBackstopMargin{1};
 
 // How often a process init has no pidfd for is looked at during shutdown.
 constexpr std::chrono::milliseconds kPollInterval{50};
@@ -82,7 +85,9 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
       step_timer_(io),
       grace_timer_(io),
       poll_timer_(io),
-      relist_timer_(io) {
+      relist_timer_(io),
+      processes_backstop_(io, [this] { OnProcessesStalled(); }),
+      final_backstop_(io, [this] { OnFinalStepsStalled(); }) {
   if (!proc_usable_)
     Log(LogLevel::kWarn, "init.proc.foreign",
         {{"reason", "/proc is not this PID namespace's"}, {"shutdown", is_pid1 ? "kill(-1)" : "main child only"}});
@@ -110,6 +115,9 @@ void Supervisor::AdoptMainChild(pid_t pid) {
 }
 
 int Supervisor::Run() {
+  // Now, while memory is plentiful: setting them later allocates nothing.
+  processes_backstop_.Start();
+  final_backstop_.Start();
   WaitForSignal();
   // A child may have exited before the loop started: reap it now.
   Guarded("reaper", [this] { ReapAll(); });
@@ -243,6 +251,9 @@ void Supervisor::OnMainChildExit(pid_t pid, int status) {
 }
 
 void Supervisor::BeginShutdown(const std::string& reason, int signal) {
+  // First, before anything that may throw.
+  const auto delay = signal != 0 ? config_.forward_delay : std::chrono::milliseconds(0);
+  processes_backstop_.Set(steady_clock::now() + delay + config_.grace_period + kAfterKillWait + kBackstopMargin);
   shutting_down_ = true;
   shutdown_signal_ = signal;
   if (signal != 0) {
@@ -584,6 +595,7 @@ void Supervisor::KillListed(const std::vector<pid_t>& left) {
 
 void Supervisor::Finish() {
   if (finished_) return;
+  final_backstop_.Set(steady_clock::now() + kFinalStepsTime + kBackstopMargin);
   poll_timer_.cancel();
   relist_timer_.cancel();
   grace_timer_.cancel();  // else its after-SIGKILL wait could say "stuck" during the final steps
@@ -605,6 +617,7 @@ void Supervisor::Finish() {
     }
   }
   finished_ = true;
+  processes_backstop_.Clear();
   // The processes are gone (every other one as PID 1, init's descendants
   // otherwise), or the wait for them is over: what they stood in the way
   // of can be done now. In a time of their own, not the grace period's: a
@@ -616,12 +629,44 @@ void Supervisor::Finish() {
 
 void Supervisor::Exit() {
   exiting_ = true;
+  io_.stop();  // first: should a log line below throw, the loop stops all the same
   int code = ExitCode();
   FlushFloodCounts();  // lines held back from a flood not yet said
   Log(LogLevel::kInfo, "init.exit",
       {{"code", code}, {"reaped", static_cast<long long>(reaper_.total_reaped())},
        {"killed_after_grace", killed_after_grace_}, {"step_failed", step_failed_}});
-  io_.stop();
+}
+
+void Supervisor::OnProcessesStalled() {
+  if (finished_) return;
+  if (stall_killed_) {
+    // The SIGKILL went out kAfterKillWait ago: what is left is stuck in the
+    // kernel, as after a grace period, and the kernel ends it when PID 1
+    // exits.
+    Guarded("shutdown", [this] { Finish(); });
+    return;
+  }
+  // The sequence broke off before the processes were seen out: they get
+  // what the grace period's end gives them. The sequence may end the wait
+  // for them (their pidfds); if it breaks off again, this backstop does.
+  stall_killed_ = true;
+  step_failed_ = true;
+  processes_backstop_.Set(steady_clock::now() + kAfterKillWait);
+  Guarded("shutdown", [this] { Log(LogLevel::kError, "init.shutdown.stalled", {{"stage", "processes"}}); });
+  if (!Guarded("shutdown", [this] { KillRemaining(); })) {
+    killed_after_grace_ = true;
+    if (is_pid1_) kill(-1, SIGKILL);
+    for (const auto& [pid, pidfd] : waiting_for_) SendSignal(pid, pidfd ? pidfd->native_handle() : -1, SIGKILL);
+    pid_t target = 0;
+    if (main_child_alive_) signal_thread::SendToMainChild(main_child_, SIGKILL, config_.forward_to_process_group, &target);
+  }
+}
+
+void Supervisor::OnFinalStepsStalled() {
+  if (exiting_) return;
+  step_failed_ = true;
+  Guarded("shutdown", [this] { Log(LogLevel::kError, "init.shutdown.stalled", {{"stage", "final_steps"}}); });
+  Guarded("shutdown", [this] { Exit(); });
 }
 
 int Supervisor::ExitCode() const {

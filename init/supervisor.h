@@ -38,6 +38,7 @@
 
 #include "common/kernel_timer.h"
 #include "common/unique_fd.h"
+#include "init/backstop.h"
 #include "init/config.h"
 #include "init/reaper.h"
 
@@ -136,6 +137,11 @@ class Supervisor {
   // Every process gone (or the wait for them over): the final steps, then Exit.
   void Finish();
   void Exit();
+  // The backstops': the shutdown broke off (a handler threw) and did not
+  // end in time. SIGKILL what is left and, kAfterKillWait later, run the
+  // final steps; or, once those overran, exit.
+  void OnProcessesStalled();
+  void OnFinalStepsStalled();
   int ExitCode() const;
 
   // Runs `fn`, logging anything it throws (init.component.failed) instead
@@ -161,6 +167,7 @@ class Supervisor {
   bool shutting_down_ = false;
   bool finished_ = false;  // the processes are gone: the final steps run
   bool exiting_ = false;   // the final steps are done: the loop stops
+  bool stall_killed_ = false;  // the processes backstop fired and SIGKILLed
   int shutdown_signal_ = 0;
   bool step_failed_ = false;
   bool killed_after_grace_ = false;
@@ -177,6 +184,11 @@ class Supervisor {
   // the main child is waited for, as docs/init.md says.
   KernelTimer poll_timer_;
   KernelTimer relist_timer_;  // ListAgainLater's
+  // Set when the shutdown begins, for well after its grace period; moved
+  // on by Finish() to well after the final steps' time. They fire only
+  // when a handler that threw broke the sequence off (init/backstop.h).
+  Backstop processes_backstop_;
+  Backstop final_backstop_;
   // The processes the shutdown waits for, each with its pidfd (null: polled).
   std::map<pid_t, std::unique_ptr<boost::asio::posix::stream_descriptor>> waiting_for_;
   bool polling_ = false;

@@ -1,0 +1,62 @@
+#include "init/backstop.h"
+
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <boost/system/system_error.hpp>
+#include <cerrno>
+#include <cstdint>
+#include <utility>
+
+namespace tazpod::init {
+namespace {
+
+int MakeTimerFd() {
+  const int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) throw boost::system::system_error(errno, boost::system::system_category(), "timerfd_create");
+  return fd;
+}
+
+}  // namespace
+
+Backstop::Backstop(boost::asio::io_context& io, std::function<void()> on_expiry)
+    : timer_(io, MakeTimerFd()), on_expiry_(std::move(on_expiry)) {}
+
+void Backstop::Start() { Wait(); }
+
+void Backstop::Set(std::chrono::steady_clock::time_point when) noexcept {
+  // steady_clock is CLOCK_MONOTONIC; its epoch is the timerfd's.
+  const auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  struct itimerspec spec {};
+  // Zero would disarm it: a deadline at the epoch is one long past.
+  spec.it_value.tv_sec = static_cast<time_t>(since_epoch / 1000000000);
+  spec.it_value.tv_nsec = since_epoch > 0 ? static_cast<long>(since_epoch % 1000000000) : 1;
+  (void)timerfd_settime(timer_.native_handle(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void Backstop::Clear() noexcept {
+  struct itimerspec spec {};
+  (void)timerfd_settime(timer_.native_handle(), 0, &spec, nullptr);
+}
+
+void Backstop::Wait() {
+  timer_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+    if (ec) return;  // aborted: the Backstop is being destroyed
+    // The loop may wake a wait on one descriptor for another's event
+    // (common/kernel_timer.h): only a read that counts an expiry is one.
+    std::uint64_t expirations = 0;
+    if (read(timer_.native_handle(), &expirations, sizeof expirations) != sizeof expirations) {
+      Wait();
+      return;
+    }
+    try {
+      Wait();
+    } catch (...) {
+      // No memory for the next wait: this expiry is still acted on.
+    }
+    on_expiry_();
+  });
+}
+
+}  // namespace tazpod::init

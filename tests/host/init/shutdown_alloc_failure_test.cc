@@ -1,0 +1,203 @@
+// A shutdown that meets a failed allocation, wherever it comes: PID 1 must
+// still kill what ignored SIGTERM, run the final steps and exit, a few
+// seconds past the grace period at most, not stall until the runtime's
+// SIGKILL (which would skip the vault's lock step and every exit code). Each case fails the Nth allocation after SIGTERM arrives, for
+// every N until the shutdown runs out of allocations to fail.
+//
+// This binary replaces the global operator new for that, so it is a test
+// executable of its own. Each case runs in a forked process, as in
+// shutdown_waits_test.cc, and reports through its exit status.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "init/supervisor.h"
+#include "tests/host/init/supervisor_harness.h"
+
+using namespace std::chrono_literals;
+using tazpod::init::Supervisor;
+using tazpod::testing::SupervisorHarness;
+
+namespace {
+
+// Allocations to let through before one fails; negative: none fails.
+long allocations_before_failure = -1;
+bool allocation_failed = false;
+
+void* Allocate(std::size_t size) {
+  if (allocations_before_failure == 0) {
+    allocations_before_failure = -1;
+    allocation_failed = true;
+    throw std::bad_alloc();
+  }
+  if (allocations_before_failure > 0) --allocations_before_failure;
+  void* memory = std::malloc(size == 0 ? 1 : size);
+  if (memory == nullptr) throw std::bad_alloc();
+  return memory;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return Allocate(size); }
+void* operator new[](std::size_t size) { return Allocate(size); }
+// The nothrow forms too, so that every allocation counts and each block is
+// freed by the allocator that made it (which ASan checks).
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return Allocate(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return Allocate(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete[](void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+
+namespace {
+
+constexpr auto kGrace = 200ms;
+// Time the shutdown may take beyond the grace period. A failure before the
+// processes are seen out: the backstop fires 3 s after it (the wait after
+// a SIGKILL and a second's margin) and SIGKILLs, the final steps follow
+// 2 s later. A failure in the final steps: their backstop ends them 6 s
+// after they began (their 5 s and the margin). And a loaded machine.
+constexpr auto kSlack = 8s;
+
+// A process that ignores SIGTERM, so the shutdown must kill it.
+pid_t StartStubborn() {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    (void)signal(SIGTERM, SIG_IGN);
+    (void)signal(SIGALRM, SIG_DFL);
+    alarm(60);
+    (void)!write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte = 0;
+  (void)!read(ready[0], &byte, 1);
+  close(ready[0]);
+  return pid;
+}
+
+// Exit statuses of a case.
+constexpr int kAsExpected = 0;           // the allocation failed, all went well
+constexpr int kNothingFailed = 50;       // all went well, with no allocation left to fail
+constexpr int kNoSetup = 10;             // could not start the stubborn process
+constexpr int kStalled = 11;             // Run() had not returned by the grace period plus slack
+constexpr int kTooLate = 12;             // Run() returned, but after the grace period plus slack
+constexpr int kLeftRunning = 13;         // the stubborn process outlived the shutdown
+constexpr int kThrew = 14;               // Run() let the exception out
+constexpr int kWrongCode = 15;           // init's exit code would hide what happened
+
+// One shutdown with the `n`th allocation after SIGTERM failing.
+int ShutdownFailingAllocation(long n) {
+  pid_t stubborn = StartStubborn();
+  if (stubborn < 0) return kNoSetup;
+  // Its log lines would bury the test's own output.
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDERR_FILENO);
+  SupervisorHarness s(kGrace);
+  // Should Run() never return, this reports it (and the stubborn process
+  // ends itself within a minute). Started after the harness has blocked
+  // the signals, so that none is delivered to this thread.
+  std::thread([] {
+    std::this_thread::sleep_for(kGrace + kSlack + 2s);
+    _exit(kStalled);
+  }).detach();
+  s.supervisor->AddShutdownStep("step", [](const Supervisor::StepDone& done) { done(""); });
+  s.supervisor->AddFinalStep("final", [](const Supervisor::StepDone& done) { done(""); });
+  SupervisorHarness::SendTermFromChild();
+  const auto start = std::chrono::steady_clock::now();
+  allocations_before_failure = n;
+  int code = 0;
+  try {
+    code = s.supervisor->Run();
+  } catch (...) {
+    return kThrew;
+  }
+  allocations_before_failure = -1;
+  const bool in_time = std::chrono::steady_clock::now() - start <= kGrace + kSlack;
+  // Reaped by the supervisor, or dead and waiting to be: the kernel reaps
+  // what PID 1 leaves when it exits.
+  const pid_t reaped = waitpid(stubborn, nullptr, WNOHANG);
+  const bool gone = reaped == stubborn || (reaped < 0 && errno == ECHILD);
+  kill(stubborn, SIGKILL);
+  if (!in_time) return kTooLate;
+  if (!gone) return kLeftRunning;
+  // 4: a process was SIGKILLed after the grace period; 3: a step, or the
+  // sequence itself, failed. Never 0.
+  if (code != 3 && code != 4) return kWrongCode;
+  return allocation_failed ? kAsExpected : kNothingFailed;
+}
+
+// Starts case `n` in a process of its own.
+pid_t StartCase(long n) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(ShutdownFailingAllocation(n));
+  return pid;
+}
+
+int WaitForCase(pid_t pid) {
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Cases run side by side: most of each is the grace period's sleep, and
+// one after the other the sweep would take many minutes.
+constexpr long kBatch = 16;
+constexpr long kMostAllocations = 2000;
+
+}  // namespace
+
+TEST_CASE("shutdown: a failed allocation anywhere in it still ends it and kills what ignored SIGTERM") {
+  std::map<long, int> statuses;
+  long end = -1;  // the first n past the shutdown's last allocation
+  for (long first = 0; end < 0 && first < kMostAllocations; first += kBatch) {
+    std::vector<pid_t> cases;
+    for (long n = first; n < first + kBatch; ++n) cases.push_back(StartCase(n));
+    for (long n = first; n < first + kBatch; ++n) {
+      statuses[n] = WaitForCase(cases[static_cast<size_t>(n - first)]);
+      if (statuses[n] == kNothingFailed && end < 0) end = n;
+    }
+  }
+  REQUIRE(end > 0);  // it reached the end of the shutdown's allocations
+  int failures = 0;
+  for (long n = 0; n < end; ++n) {
+    if (statuses[n] == kAsExpected) continue;
+    ++failures;
+    // 11 stalled, 12 too late, 13 left a process running, 14 threw, 15 exit code.
+    UNSCOPED_INFO("allocation " << n << " after SIGTERM failed: case status " << statuses[n]);
+  }
+  CHECK(failures == 0);
+}
