@@ -26,12 +26,20 @@ class AcceptRetry {
 
   // Accepting failed with `error`: calls `again` after kDelay, unless
   // Cancel() comes first (or this object goes: `again` is then dropped).
+  // Should `again` throw (an allocation, as it starts the next accept),
+  // that is one more failure, retried the same way: else the server would
+  // stop accepting for good.
   void Failed(const std::string& error, std::function<void()> again) {
     if (!failing_) Log(LogLevel::kWarn, event_, {{"error", error}});
     failing_ = true;
     timer_.expires_after(kDelay);
-    timer_.async_wait([again = std::move(again)](const boost::system::error_code& ec) {
-      if (!ec) again();
+    timer_.async_wait([this, again = std::move(again)](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled, or this object is gone: `this` is not touched
+      try {
+        again();
+      } catch (const std::exception& e) {
+        Failed(e.what(), again);
+      }
     });
   }
 
