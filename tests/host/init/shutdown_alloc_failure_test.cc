@@ -23,10 +23,12 @@
 #include <vector>
 
 #include "init/supervisor.h"
+#include "tests/host/init/stubborn_process.h"
 #include "tests/host/init/supervisor_harness.h"
 
 using namespace std::chrono_literals;
 using tazpod::init::Supervisor;
+using tazpod::testing::StartStubborn;
 using tazpod::testing::SupervisorHarness;
 
 namespace {
@@ -83,31 +85,6 @@ constexpr auto kGrace = 200ms;
 // 2 s later. A failure in the final steps: their backstop ends them 6 s
 // after they began (their 5 s and the margin). And a loaded machine.
 constexpr auto kSlack = 8s;
-
-// A process that ignores SIGTERM, so the shutdown must kill it.
-pid_t StartStubborn() {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_UNBLOCK, &all, nullptr);
-    (void)signal(SIGTERM, SIG_IGN);
-    (void)signal(SIGALRM, SIG_DFL);
-    alarm(60);
-    (void)!write(ready[1], "x", 1);
-    for (;;) pause();
-  }
-  close(ready[1]);
-  char byte = 0;
-  (void)!read(ready[0], &byte, 1);
-  close(ready[0]);
-  return pid;
-}
 
 // Exit statuses of a case.
 constexpr int kAsExpected = 0;           // the allocation failed, all went well

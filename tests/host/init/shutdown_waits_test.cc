@@ -24,9 +24,12 @@
 
 #include "init/supervisor.h"
 #include "tests/host/seccomp_deny.h"
+#include "tests/host/init/stubborn_process.h"
 #include "tests/host/init/supervisor_harness.h"
 
 using namespace std::chrono_literals;
+using tazpod::testing::LeaveOutputAndLimitLife;
+using tazpod::testing::StartStubborn;
 using tazpod::testing::SupervisorHarness;
 
 namespace {
@@ -51,38 +54,6 @@ int InChild(const std::function<int()>& body) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// For the processes the cases start: a test that fails must not leave one
-// behind holding CTest's output open, so each keeps none of it and ends
-// itself within a minute.
-void LeaveOutputAndLimitLife() {
-  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2(null, STDOUT_FILENO);
-  dup2(null, STDERR_FILENO);
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_UNBLOCK, &all, nullptr);
-  (void)signal(SIGALRM, SIG_DFL);
-  alarm(60);
-}
-
-// A child that ignores SIGTERM and waits to be killed; returns once it
-// ignores it.
-pid_t StartStubborn() {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    LeaveOutputAndLimitLife();
-    (void)signal(SIGTERM, SIG_IGN);
-    (void)!write(ready[1], "x", 1);
-    for (;;) pause();
-  }
-  close(ready[1]);
-  char byte = 0;
-  (void)!read(ready[0], &byte, 1);
-  close(ready[0]);
-  return pid;
-}
 
 // The status a case reports once its shutdown has run: 12 when it did not
 // take as long as it should (`timed_right`), 13 when `pid` is still there
