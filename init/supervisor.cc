@@ -535,17 +535,8 @@ void Supervisor::KillRemaining() {
     // earlier round listed them) are known still, and must not outlive the
     // grace period either, or nothing would ever end the wait.
     if (!AnyProcessLeft() && waiting_for_.empty()) return;
-    killed_after_grace_ = true;
     Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", is_pid1_ ? "all" : "main_child"}});
-    if (is_pid1_) {
-      kill(-1, SIGKILL);
-    } else {
-      pid_t target = 0;
-      if (main_child_alive_)
-        signal_thread::SendToMainChild(main_child_, SIGKILL, config_.forward_to_process_group, &target);
-      // Through its pidfd where there is one: that cannot reach a reused pid.
-      for (const auto& [pid, pidfd] : waiting_for_) SendSignal(pid, pidfd ? pidfd->native_handle() : -1, SIGKILL);
-    }
+    KillKnown();
     grace_timer_.expires_after(kAfterKillWait);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) Finish();
@@ -564,6 +555,18 @@ void Supervisor::KillRemaining() {
     Log(LogLevel::kError, "init.shutdown.stuck", {{"processes", static_cast<long long>(waiting_for_.size())}});
     Finish();
   });
+}
+
+void Supervisor::KillKnown() {
+  killed_after_grace_ = true;
+  if (is_pid1_) {
+    kill(-1, SIGKILL);
+    return;
+  }
+  pid_t target = 0;
+  if (main_child_alive_) signal_thread::SendToMainChild(main_child_, SIGKILL, config_.forward_to_process_group, &target);
+  // Through its pidfd where there is one: that cannot reach a reused pid.
+  for (const auto& [pid, pidfd] : waiting_for_) SendSignal(pid, pidfd ? pidfd->native_handle() : -1, SIGKILL);
 }
 
 void Supervisor::KillListed(const std::vector<pid_t>& left) {
@@ -653,13 +656,7 @@ void Supervisor::OnProcessesStalled() {
   step_failed_ = true;
   processes_backstop_.Set(steady_clock::now() + kAfterKillWait);
   Guarded("shutdown", [this] { Log(LogLevel::kError, "init.shutdown.stalled", {{"stage", "processes"}}); });
-  if (!Guarded("shutdown", [this] { KillRemaining(); })) {
-    killed_after_grace_ = true;
-    if (is_pid1_) kill(-1, SIGKILL);
-    for (const auto& [pid, pidfd] : waiting_for_) SendSignal(pid, pidfd ? pidfd->native_handle() : -1, SIGKILL);
-    pid_t target = 0;
-    if (main_child_alive_) signal_thread::SendToMainChild(main_child_, SIGKILL, config_.forward_to_process_group, &target);
-  }
+  if (!Guarded("shutdown", [this] { KillRemaining(); })) KillKnown();
 }
 
 void Supervisor::OnFinalStepsStalled() {

@@ -125,6 +125,10 @@ class Supervisor {
   void KillRemaining();
   // SIGKILLs the processes KillRemaining() listed, `left` (not empty).
   void KillListed(const std::vector<pid_t>& left);
+  // SIGKILL without reading /proc, allocating nothing: as PID 1 every
+  // process (kill(-1)); otherwise the main child (its group with -g) and
+  // the processes already waited for.
+  void KillKnown();
   // The processes to stop (process_list.h); nullopt without a usable /proc.
   // When /proc cannot be read, logs it, and the rest of the shutdown goes on
   // without /proc.

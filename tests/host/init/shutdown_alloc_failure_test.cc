@@ -1,8 +1,9 @@
 // A shutdown that meets a failed allocation, wherever it comes: PID 1 must
 // still kill what ignored SIGTERM, run the final steps and exit, a few
 // seconds past the grace period at most, not stall until the runtime's
-// SIGKILL (which would skip the vault's lock step and every exit code). Each case fails the Nth allocation after SIGTERM arrives, for
-// every N until the shutdown runs out of allocations to fail.
+// SIGKILL (which would skip the vault's lock step and every exit code).
+// Each case fails the Nth allocation after SIGTERM arrives, for every N
+// until the shutdown runs out of allocations to fail.
 //
 // This binary replaces the global operator new for that, so it is a test
 // executable of its own. Each case runs in a forked process, as in
@@ -131,9 +132,9 @@ int ShutdownFailingAllocation(long n) {
   kill(stubborn, SIGKILL);
   if (!in_time) return kTooLate;
   if (!gone) return kLeftRunning;
-  // 4: a process was SIGKILLed after the grace period; 3: a step, or the
-  // sequence itself, failed. Never 0.
-  if (code != 3 && code != 4) return kWrongCode;
+  // A process was SIGKILLed after the grace period, or a step (or the
+  // sequence itself) failed. Never 0.
+  if (code != tazpod::init::kExitShutdownStepFailed && code != tazpod::init::kExitKilledAfterGrace) return kWrongCode;
   return allocation_failed ? kAsExpected : kNothingFailed;
 }
 
