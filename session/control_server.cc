@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/descriptor_passing.h"
+#include "common/descriptors.h"
 #include "common/flood_limit.h"
 #include "common/kernel_timer.h"
 #include "common/log.h"
@@ -23,6 +24,9 @@ namespace asio = boost::asio;
 using local = asio::local::stream_protocol;
 
 namespace {
+
+// A connection's socket, its deadline's timerfd and its peer's pidfd.
+constexpr int kDescriptorsPerConnection = 3;
 
 // Fills peer->pidfd from SO_PEERPIDFD, or sets peer->gone when the kernel
 // says the process that connected is gone. Any other failure (before
@@ -260,6 +264,9 @@ void ControlServer::Admit(local::socket socket) {
   } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
+  } else if (cred.uid != 0 && LeavesFewerThan(socket.native_handle() + kDescriptorsPerConnection - 1, kDescriptorsKeptFree)) {
+    LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
+                {{"reason", "too_few_descriptors"}, {"pid", cred.pid}, {"uid", cred.uid}});
   } else {
     PeerCredentials peer;
     peer.pid = cred.pid;

@@ -78,6 +78,13 @@ class ControlServer {
   // socket (or queueing that many logins) must not shut out root's
   // `tazpod health` (Docker's HEALTHCHECK) and `tazpod vault lock`.
   static constexpr int kReservedForRoot = 8;
+  // And the workstation user's connections must leave this many
+  // descriptors free under RLIMIT_NOFILE, as the health endpoint's do: each
+  // holds three (its socket, its deadline's timerfd, its peer's pidfd), and
+  // under a low limit 24 of them would take what PID 1's reaping, vault
+  // helpers and root's own connections need. Root's are bounded by the
+  // reserve above only, so that its health check still gets in.
+  static constexpr unsigned long kDescriptorsKeptFree = 64;
   static constexpr int kReadTimeoutMs = 5000;
 
   // `allowed_uid`: the workstation user (root is always allowed);
