@@ -33,8 +33,8 @@ std::string KeyError(const std::string& path, const toml::node& node, std::strin
 
 std::optional<std::string> ReadBool(const std::string& path, const toml::node& node,
                                     std::string_view key, bool& out) {
-  auto v = node.value<bool>();
-  if (!v || !node.is_boolean()) return KeyError(path, node, key, "expected true or false");
+  auto v = node.value_exact<bool>();
+  if (!v) return KeyError(path, node, key, "expected true or false");
   out = *v;
   return std::nullopt;
 }
@@ -159,8 +159,8 @@ std::optional<std::string> ApplyInitSection(const std::string& path, const toml:
       const toml::array* codes = node.as_array();
       if (!codes) return KeyError(path, node, key, "expected an array of exit codes");
       for (const toml::node& c : *codes) {
-        auto code = c.value<std::int64_t>();
-        if (!c.is_integer() || *code < 0 || *code > 255)
+        auto code = c.value_exact<std::int64_t>();  // value<> converts a float: UB when out of range
+        if (!code || *code < 0 || *code > 255)
           return KeyError(path, c, key, "expected exit codes from 0 to 255");
         init.expect_exit.insert(static_cast<int>(*code));
       }

@@ -236,6 +236,9 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[init]\nlog_format = \"xml\"\n", ":2:", "init.log_format"},
       {"[init]\nforward_to_process_group = \"yes\"\n", ":2:", "init.forward_to_process_group"},
       {"[init]\nexpect_exit = [300]\n", ":2:", "init.expect_exit"},
+      {"[init]\nexpect_exit = [1.0]\n", ":2:", "init.expect_exit"},
+      {"[init]\nexpect_exit = [2e55]\n", ":2:", "init.expect_exit"},  // no float-to-integer overflow on the way
+      {"[init]\nforward_to_process_group = 1\n", ":2:", "init.forward_to_process_group"},
       {"[init]\nsignal_rewrite = { SIGBOGUS = 1 }\n", ":2:", "init.signal_rewrite.SIGBOGUS"},
       {"[init]\nsignal_rewrite = { SIGCHLD = \"SIGTERM\" }\n", ":2:", "init.signal_rewrite.SIGCHLD"},
       {"[init]\nsignal_rewrite = { SIGKILL = 0 }\n", ":2:", "init.signal_rewrite.SIGKILL"},
