@@ -14,6 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "common/unique_fd.h"
+#include "init/comment_lines.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
 
@@ -465,7 +466,7 @@ std::optional<std::string> ApplyConfigText(std::string_view text, const std::str
   }
   toml::table root;
   try {
-    root = toml::parse(text, path);
+    root = toml::parse(WithoutCommentLines(text), path);
   } catch (const toml::parse_error& e) {
     return Where(path, e.source()) + ": " + std::string(e.description());
   }
