@@ -154,7 +154,7 @@ std::string MetricsText(const HealthSnapshot& snapshot, const HealthPolicy& poli
   w.Counter("tazpod_http_connections_evicted_total",
             "Connections closed to make room for a new one: the one waiting longest on its client.",
             static_cast<double>(n.http_connections_evicted));
-  w.Counter("tazpod_http_timeouts_total", "Connections dropped by a read, write or idle deadline.",
+  w.Counter("tazpod_http_timeouts_total", "Connections dropped by a read, write or linger deadline (not idle kept-alive ones, which end so by design).",
             static_cast<double>(n.http_timeouts));
   w.Counter("tazpod_http_bad_requests_total", "Requests refused as malformed, oversized or with a body.",
             static_cast<double>(n.http_bad_requests));

@@ -138,7 +138,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
       if (ec || self->closed_) return;
       // The wait may have been queued just as a new phase re-armed the timer.
       if (self->deadline_->expiry() > std::chrono::steady_clock::now()) return;
-      ++self->server_->stats.timeouts;
+      // A kept-alive connection left idle ends so by design (Prometheus
+      // keeps its scrape connection open between scrapes): counted, it
+      // would make the timeouts of misbehaving clients unreadable.
+      if (self->phase_ != std::string_view("idle")) ++self->server_->stats.timeouts;
       Log(LogLevel::kDebug, "health.http.timeout", {{"phase", self->phase_}});
       self->Close();
     });

@@ -68,7 +68,7 @@ struct HttpServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_evicted = 0;  // closed to make room for a new one
   std::uint64_t requests = 0;             // requests answered (the reply taken whole), any status
-  std::uint64_t timeouts = 0;             // connections dropped by a deadline
+  std::uint64_t timeouts = 0;             // connections dropped by a read, write or linger deadline (not idle)
   std::uint64_t bad_requests = 0;         // malformed, oversized or with a body
 };
 
