@@ -264,7 +264,8 @@ void ControlServer::Admit(local::socket socket) {
   } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
-  } else if (cred.uid != 0 && LeavesFewerThan(socket.native_handle() + kDescriptorsPerConnection - 1, kDescriptorsKeptFree)) {
+  } else if (cred.uid != 0 &&
+             LeavesFewerThan(socket.native_handle() + kDescriptorsPerConnection - 1, kDescriptorsKeptFree)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_few_descriptors"}, {"pid", cred.pid}, {"uid", cred.uid}});
   } else {
