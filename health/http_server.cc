@@ -132,6 +132,19 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  // What the connection waits for, which decides the deadline that ends it.
+  enum class Phase { kRead, kWrite, kIdle, kLinger };
+
+  static const char* PhaseName(Phase phase) {
+    switch (phase) {
+      case Phase::kRead: return "read";
+      case Phase::kWrite: return "write";
+      case Phase::kIdle: return "idle";
+      case Phase::kLinger: return "linger";
+    }
+    return "unknown";
+  }
+
   void ArmDeadline(std::chrono::milliseconds timeout) {
     deadline_->expires_after(timeout);  // cancels the wait of the previous phase
     deadline_->async_wait([self = shared_from_this()](error_code ec) {
@@ -141,14 +154,14 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
       // A kept-alive connection left idle ends so by design (Prometheus
       // keeps its scrape connection open between scrapes): counted, it
       // would make the timeouts of misbehaving clients unreadable.
-      if (self->phase_ != std::string_view("idle")) ++self->server_->stats.timeouts;
-      Log(LogLevel::kDebug, "health.http.timeout", {{"phase", self->phase_}});
+      if (self->phase_ != Phase::kIdle) ++self->server_->stats.timeouts;
+      Log(LogLevel::kDebug, "health.http.timeout", {{"phase", PhaseName(self->phase_)}});
       self->Close();
     });
   }
 
   void ReadRequest() {
-    phase_ = "read";
+    phase_ = Phase::kRead;
     WaitOnClient();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
@@ -184,7 +197,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Respond(HttpAnswer answer) {
-    phase_ = "write";
+    phase_ = Phase::kWrite;
     waiting_since_ = std::chrono::steady_clock::now();
     const bool keep_alive = answer.keep_alive;
     response_.emplace(BuildResponse(std::move(answer)));
@@ -203,7 +216,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   // byte on; until then the shorter-lived idle timeout applies.
   void WaitForNextRequest() {
     if (buffer_.size() > 0) return ReadRequest();  // pipelined: already here
-    phase_ = "idle";
+    phase_ = Phase::kIdle;
     WaitOnClient();
     ArmDeadline(server_->limits.idle_timeout);
     socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
@@ -216,7 +229,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   // Tells the client we are done, then drops what it still sends until it
   // closes too, up to a byte count and the read deadline.
   void LingerThenClose() {
-    phase_ = "linger";
+    phase_ = Phase::kLinger;
     WaitOnClient();
     error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -241,7 +254,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
   std::array<char, 4096> scratch_{};
-  const char* phase_ = "read";  // for the timeout log line
+  Phase phase_ = Phase::kRead;
   std::optional<std::chrono::steady_clock::time_point> waiting_since_;
   int requests_ = 0;
   std::size_t lingered_ = 0;
