@@ -77,6 +77,16 @@ constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
 // A configuration file larger than this is refused: PID 1 reads it whole.
 constexpr off_t kMaxConfigBytes = 1 << 20;
 
+// What a vault helper needs besides its hooks, at the least: a new vault
+// derives its key twice (for the keyslot, then to open it), each about
+// pbkdf_time when libcryptsetup benchmarks for it; and then mkfs, mount
+// and the rest, which take well under this floor on the machines we measured.
+constexpr std::chrono::milliseconds kHelperWorkFloor{2000};
+
+std::chrono::milliseconds HelperOwnWork(const VaultSettings& v) {
+  return kHelperWorkFloor + (v.pbkdf_iterations == 0 ? 2 * v.pbkdf_time : std::chrono::milliseconds{0});
+}
+
 // The whole file, read with plain syscalls rather than toml::parse_file():
 // its std::ifstream would build the C++ locale in PID 1 before the main
 // child starts, for no use (docs/benchmarks.md). nullopt, with *error,
@@ -290,12 +300,14 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
   if (!v.ram_mode && v.image.empty())
     return path + ": vault.image: persistent mode needs the image's path on the volume";
   // The hooks run inside the helper, one after another, before it answers:
-  // if they alone may outlast operation_timeout, PID 1 kills an unlock that
-  // succeeded, and every retry runs them again.
+  // if they may leave the helper no time for its own work, PID 1 kills an
+  // unlock that succeeded, and every retry runs them again.
   const size_t hooks = std::max(v.unlock_hooks.size(), v.lock_hooks.size());
-  if (hooks > 0 && v.hook_timeout * static_cast<long>(hooks) >= v.operation_timeout)
+  const std::chrono::milliseconds own_work = HelperOwnWork(v);
+  if (hooks > 0 && v.hook_timeout * static_cast<long>(hooks) + own_work >= v.operation_timeout)
     return path + ": vault.hook_timeout: " + std::to_string(hooks) + " hook(s) of " +
-           std::to_string(v.hook_timeout.count()) + " ms each may outlast vault.operation_timeout (" +
+           std::to_string(v.hook_timeout.count()) + " ms each, and " + std::to_string(own_work.count()) +
+           " ms for the helper's own work, may outlast vault.operation_timeout (" +
            std::to_string(v.operation_timeout.count()) + " ms): lower the one or raise the other";
   // libcryptsetup benchmarks for pbkdf_time when no iterations are given,
   // and refuses a time of 0, but only when a vault is made.

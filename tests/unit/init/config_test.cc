@@ -293,6 +293,22 @@ TEST_CASE("config: the hooks of one operation must end within vault.operation_ti
   }
 }
 
+TEST_CASE("config: the hooks must leave the helper time for its own work") {
+  // 60 s of hook, 2 s of mkfs and mount, and two key derivations of
+  // pbkdf_time (2 s) when libcryptsetup benchmarks: 66 s.
+  const std::string err = ErrorFor("[vault]\noperation_timeout = \"66s\"\nunlock_hooks = [\"/a\"]\n");
+  CHECK(err.find("vault.hook_timeout: 1 hook(s) of 60000 ms each, and 6000 ms for the helper's own work") !=
+        std::string::npos);
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"66001ms\"\nunlock_hooks = [\"/a\"]\n").empty());
+  // A longer benchmark target needs more.
+  CHECK_FALSE(ErrorFor("[vault]\noperation_timeout = \"70s\"\npbkdf_time = \"5s\"\nunlock_hooks = [\"/a\"]\n")
+                  .empty());
+  // Forced iterations: libcryptsetup does not benchmark, pbkdf_time is not used.
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"63s\"\npbkdf_iterations = 4\nunlock_hooks = [\"/a\"]\n").empty());
+  CHECK_FALSE(ErrorFor("[vault]\noperation_timeout = \"62s\"\npbkdf_iterations = 4\nunlock_hooks = [\"/a\"]\n")
+                  .empty());
+}
+
 TEST_CASE("config: libcryptsetup's PBKDF limits are checked at start, whatever the order of the keys") {
   const char* cases[][2] = {
       {"[vault]\npbkdf_iterations = 3\n", "vault.pbkdf_iterations"},
