@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import check, children, eventually, main  # noqa: E402
+from ptyexpect import check, children, eventually, main, open_descriptors  # noqa: E402
 from control_holder import HeldConnections, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
@@ -30,9 +30,9 @@ def test():
     try:
         check(eventually(lambda: os.path.exists(sock_path)), "init made no control socket")
         pid1 = children(init.pid)[0]  # init, as seen from here (unshare's child)
-        at_start = len(os.listdir("/proc/%d/fd" % pid1))
+        at_start = open_descriptors(pid1)
         with HeldConnections(nobody, sock_path) as holder:
-            in_init = len(os.listdir("/proc/%d/fd" % pid1))
+            in_init = open_descriptors(pid1)
             print("the user holds %d connections; init holds %d descriptors (%d at start) of %d"
                   % (holder.held, in_init, at_start, LIMIT))
             check(0 < holder.held < 24,
@@ -49,6 +49,7 @@ def test():
     finally:
         init.kill()
         init.wait()
+
 
 faulthandler.dump_traceback_later(60, exit=True)
 main(test)

@@ -9,10 +9,9 @@ import pwd
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import check, main  # noqa: E402
+from ptyexpect import check, eventually, main  # noqa: E402
 from control_holder import HeldConnections, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
@@ -22,10 +21,7 @@ def test():
     nobody = pwd.getpwnam("nobody")
     init, sock_path, log = start_init(TAZPOD, tempfile.mkdtemp(), nobody)
     try:
-        for _ in range(100):
-            if os.path.exists(sock_path):
-                break
-            time.sleep(0.05)
+        check(eventually(lambda: os.path.exists(sock_path), seconds=5), "init made no control socket")
         with HeldConnections(nobody, sock_path) as holder:
             check(holder.held == 24,
                   "the workstation user holds %d connections, expected 24 (32 less 8 kept for root)" % holder.held)
@@ -39,6 +35,7 @@ def test():
     finally:
         init.kill()
         init.wait()
+
 
 faulthandler.dump_traceback_later(60, exit=True)
 main(test)

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import check, eventually, main  # noqa: E402
+from ptyexpect import check, children, eventually, main, open_descriptors  # noqa: E402
 from health_probe import free_port, healthz  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
@@ -24,16 +24,6 @@ KEPT_FREE = 64
 CLIENTS = 400
 work = tempfile.mkdtemp()
 sock_path = os.path.join(work, "run", "control.sock")
-
-
-def init_pid(unshare_pid):
-    with open("/proc/%d/task/%d/children" % (unshare_pid, unshare_pid)) as f:
-        children = f.read().split()
-    return int(children[0]) if children else None
-
-
-def open_descriptors(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def test():
@@ -54,8 +44,9 @@ def test():
     try:
         check(eventually(lambda: os.path.exists(sock_path)), "init made no control socket")
         check(eventually(lambda: healthz(port) == 200), "the endpoint does not answer")
-        pid1 = init_pid(init.pid)
-        check(pid1 is not None, "no init under unshare")
+        under_unshare = children(init.pid)
+        check(under_unshare, "no init under unshare")
+        pid1 = under_unshare[0]
         at_start = open_descriptors(pid1)
 
         for _ in range(CLIENTS):

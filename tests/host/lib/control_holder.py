@@ -55,7 +55,14 @@ class HeldConnections:
             ["setpriv", "--reuid=%d" % user.pw_uid, "--regid=%d" % user.pw_gid, "--clear-groups",
              sys.executable, "-c", _HOLDER, sock_path, str(count)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.held = int(self.process.stdout.readline())
+        try:
+            self.held = int(self.process.stdout.readline())
+        except BaseException:
+            # The holder waits on a stdin no __exit__ will close: it would
+            # outlive the test.
+            self.process.kill()
+            self.process.wait()
+            raise
 
     def __enter__(self):
         return self

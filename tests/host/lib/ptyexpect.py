@@ -117,6 +117,11 @@ def children(pid):
         return []
 
 
+def open_descriptors(pid):
+    """How many descriptors process `pid` holds open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
 def eventually(condition, seconds=10.0):
     """Polls `condition` until it holds or `seconds` pass: a loaded machine
     may take a while to start, stop or end a process, and no sleep is long enough."""
