@@ -28,10 +28,12 @@ void Backstop::Start() { Wait(); }
 void Backstop::Set(std::chrono::steady_clock::time_point when) noexcept {
   // steady_clock is CLOCK_MONOTONIC; its epoch is the timerfd's.
   const auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  // Zero would disarm it, and a negative time is refused (EINVAL): a
+  // deadline at or before the epoch (the machine's boot) is one long past.
+  const std::int64_t at = since_epoch > 0 ? since_epoch : 1;
   struct itimerspec spec {};
-  // Zero would disarm it: a deadline at the epoch is one long past.
-  spec.it_value.tv_sec = static_cast<time_t>(since_epoch / 1000000000);
-  spec.it_value.tv_nsec = since_epoch > 0 ? static_cast<long>(since_epoch % 1000000000) : 1;
+  spec.it_value.tv_sec = static_cast<time_t>(at / 1000000000);
+  spec.it_value.tv_nsec = static_cast<long>(at % 1000000000);
   (void)timerfd_settime(timer_.native_handle(), TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
