@@ -26,19 +26,27 @@ int MillisLeft(Clock::time_point deadline) {
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
-// Reads exactly n bytes before the deadline.
-bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, std::string* error,
-               UniqueFd* descriptor) {
+// Reads exactly n bytes before the deadline, or until `wake` says to stop.
+bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, const CallWake& wake, CallResult* result) {
+  std::string* error = &result->error;
   size_t got = 0;
   while (got < n) {
-    struct pollfd p = {fd, POLLIN, 0};
-    int rc = poll(&p, 1, MillisLeft(deadline));
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {wake.fd, POLLIN, 0}};
+    int rc = poll(p, wake.fd >= 0 ? 2 : 1, MillisLeft(deadline));
     if (rc < 0 && errno == EINTR) continue;
     if (rc == 0) {
       *error = "the supervisor did not answer in time";
       return false;
     }
-    ssize_t r = ReceiveWithDescriptor(fd, out + got, n - got, descriptor);
+    if (rc > 0 && p[1].revents != 0 && wake.fd >= 0) {
+      if (!wake.answer()) {
+        *error = "left before the supervisor answered";
+        result->abandoned = true;
+        return false;
+      }
+      if (p[0].revents == 0) continue;
+    }
+    ssize_t r = ReceiveWithDescriptor(fd, out + got, n - got, &result->descriptor);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
       *error = r == 0 ? "the supervisor closed the connection" : std::string("read: ") + std::strerror(errno);
@@ -100,7 +108,7 @@ bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
 }  // namespace
 
 CallResult Call(const std::string& socket_path, const nlohmann::json& header, const SecretBuffer* secret,
-                std::chrono::milliseconds timeout) {
+                std::chrono::milliseconds timeout, const CallWake& wake) {
   CallResult result;
   const Clock::time_point deadline = Clock::now() + timeout;
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -133,14 +141,14 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, co
   result.sent = true;
 
   unsigned char len[4];
-  if (!ReadFully(fd.get(), reinterpret_cast<char*>(len), 4, deadline, &result.error, &result.descriptor)) return result;
+  if (!ReadFully(fd.get(), reinterpret_cast<char*>(len), 4, deadline, wake, &result)) return result;
   std::uint32_t n = DecodeLength(len);
   if (n == 0 || n > kMaxHeaderBytes) {
     result.error = "malformed reply from the supervisor";
     return result;
   }
   std::string reply(n, '\0');
-  if (!ReadFully(fd.get(), reply.data(), n, deadline, &result.error, &result.descriptor)) return result;
+  if (!ReadFully(fd.get(), reply.data(), n, deadline, wake, &result)) return result;
   result.reply = nlohmann::json::parse(reply, nullptr, false);
   if (result.reply.is_discarded() || !result.reply.is_object()) {
     result.error = "malformed reply from the supervisor";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -22,13 +23,23 @@ struct CallResult {
   bool sent = false;
   nlohmann::json reply;
   std::string error;  // why no reply arrived
+  bool abandoned = false;  // the caller's CallWake stopped the wait
   UniqueFd descriptor;  // passed with the reply, if the supervisor passed one
+};
+
+// Something else a caller answers while Call waits for the reply (a key's
+// signal: init's answer may take an unlock's whole time). When `fd` is
+// readable, `answer` runs; it must consume what made it readable, and
+// returns whether to go on waiting. fd -1: nothing to answer.
+struct CallWake {
+  int fd = -1;
+  std::function<bool()> answer;
 };
 
 // Sends `header` and, if given, `secret` to the supervisor at `socket_path`
 // and waits up to `timeout` for its reply. The secret is written straight
 // from the SecretBuffer.
 CallResult Call(const std::string& socket_path, const nlohmann::json& header, const SecretBuffer* secret,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, const CallWake& wake = {});
 
 }  // namespace tazpod::session

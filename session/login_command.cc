@@ -155,14 +155,28 @@ int RunLogin(const LoginCommand& command) {
   CallResult login;
   bool interrupted = false;
   {
-    // Ctrl+C now would not stop the unlock, only the login's word of it.
+    // Ctrl+C now would not stop the unlock, only the login's word of it:
+    // held, and answered at once; a second one leaves without that word.
     KeyboardSignalsHeld held;
     EchoOff quiet(tty.get());
     Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
-    login = Call(command.socket, request, &passphrase, kUnlockTimeout);
+    const CallWake keys{held.fd(), [&]() {
+                          if (!held.TakeNew()) return true;
+                          if (interrupted) return false;
+                          interrupted = true;
+                          Say(tty.get(), "Interrupted: PID 1 does not stop an unlock half way; waiting for its answer, "
+                                         "to say what was done (press again to leave now).");
+                          return true;
+                        }};
+    login = Call(command.socket, request, &passphrase, kUnlockTimeout, keys);
     interrupted = held.Interrupted();
   }
   passphrase.Clear();
+  if (login.abandoned) {
+    Say(tty.get(), "tazpod login: left before PID 1 answered; no shell. The vault locks again once no session "
+                   "holds it.");
+    return kNoPassphrase;
+  }
   if (!login.delivered) {
     Say(tty.get(), "tazpod login: " + login.error + "; no shell.");
     return kUnreachable;

@@ -282,15 +282,26 @@ void SayOnTerminal(int tty_fd, std::string_view text) {
   (void)ignored;
 }
 
-KeyboardSignalsHeld::KeyboardSignalsHeld() : held_(KeySignalsToHold()), mask_(held_) {}
+KeyboardSignalsHeld::KeyboardSignalsHeld() : held_(KeySignalsToHold()), mask_(held_) {
+  // Only while they are blocked: a signalfd of signals that are delivered
+  // would never become readable.
+  if (mask_.ok() && !sigisemptyset(&held_)) pending_.Reset(signalfd(-1, &held_, SFD_CLOEXEC | SFD_NONBLOCK));
+}
 
 // Those that came are consumed here, before mask_ restores the caller's
 // mask, which would deliver them.
 KeyboardSignalsHeld::~KeyboardSignalsHeld() { Interrupted(); }
 
-bool KeyboardSignalsHeld::Interrupted() {
+bool KeyboardSignalsHeld::TakeNew() {
   const struct timespec now {};
-  while (mask_.ok() && sigtimedwait(&held_, nullptr, &now) > 0) interrupted_ = true;
+  bool came = false;
+  while (mask_.ok() && sigtimedwait(&held_, nullptr, &now) > 0) came = true;
+  if (came) interrupted_ = true;
+  return came;
+}
+
+bool KeyboardSignalsHeld::Interrupted() {
+  TakeNew();
   return interrupted_;
 }
 

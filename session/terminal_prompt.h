@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 
 namespace tazpod::session {
 
@@ -137,12 +138,19 @@ class KeyboardSignalsHeld {
   ~KeyboardSignalsHeld();
   KeyboardSignalsHeld(const KeyboardSignalsHeld&) = delete;
   KeyboardSignalsHeld& operator=(const KeyboardSignalsHeld&) = delete;
+  // Readable while a held signal is pending, for a caller that waits in
+  // poll() and answers the key at once (TakeNew() consumes it); -1 when no
+  // signal is held or no signalfd could be made (the rest still works).
+  int fd() const { return pending_.get(); }
+  // Consumes those that came since the last call; true when any did.
+  bool TakeNew();
   // Consumes those that came so far; true when any ever did.
   bool Interrupted();
 
  private:
   sigset_t held_;  // before mask_, which blocks it
   SignalMaskGuard mask_;
+  UniqueFd pending_;  // a signalfd of held_, only ever polled
   bool interrupted_ = false;
 };
 

@@ -141,11 +141,22 @@ int RunPasswd(const UserCommand& command) {
   CallResult r;
   {
     // Ctrl+C now would not stop the change, only the word of whether it
-    // was made: held, and the answer is said as always.
+    // was made: held, answered at once, and the answer is said as always.
+    // No key leaves before it: a user who does not know which passphrase
+    // works may lose the vault.
     KeyboardSignalsHeld held;
     EchoOff quiet(tty.get());
     Say(tty.get(), "Changing the passphrase...");
-    r = Call(command.socket, Request("gate.passwd"), &both, kSlow);
+    bool answered = false;
+    const CallWake keys{held.fd(), [&]() {
+                          if (held.TakeNew() && !answered) {
+                            answered = true;
+                            Say(tty.get(), "Interrupted: PID 1 does not stop a passphrase change half way; waiting "
+                                           "for its answer, to say whether it was made.");
+                          }
+                          return true;
+                        }};
+    r = Call(command.socket, Request("gate.passwd"), &both, kSlow, keys);
   }
   both.Clear();
   if (!r.delivered && r.sent) {

@@ -1,0 +1,79 @@
+"""`tazpod login` on a real terminal, against a stand-in PID 1 that holds
+its answer to the unlock. PID 1 does not stop an unlock half way, so a
+Ctrl+C while the login waits for it does not end the login: it is answered
+at once, and the login waits for PID 1's word of what was done, then gives
+no shell (exit 4). A second Ctrl+C leaves at once, without that word
+(exit 4), while PID 1 still holds its answer."""
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from ptyexpect import PtyChild, check, eventually, main  # noqa: E402
+from standin_pid1 import StandIn  # noqa: E402
+
+TAZPOD = os.environ["TAZPOD"]
+ANSWERED = b"Interrupted: PID 1 does not stop an unlock half way; waiting for its answer"
+LEFT = b"tazpod login: left before PID 1 answered; no shell. The vault locks again once no session holds it."
+
+
+def login_waiting_for_its_unlock():
+    """A stand-in PID 1 holding its unlock's answer (released by setting
+    the returned event), and a login on a terminal waiting for it."""
+    pid1 = StandIn()
+    pid1.replies["gate.status"] = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8,
+                                   "sessions": 0, "retry_after_ms": 0}
+    pid1.replies["gate.login"] = {"v": 1, "ok": True, "user": "nobody", "mountpoint": "/nonexistent",
+                                  "mount_namespace": False}
+    answer = threading.Event()
+    pid1.held["gate.login"] = answer
+    shell = PtyChild(["bash", "-c", '"$0" login --socket "$1"; echo "exit=$?"', TAZPOD, pid1.path])
+    shell.expect("Vault passphrase: ")
+    shell.send("correct horse\r")
+    shell.expect("Unlocking")
+    check(eventually(lambda: "gate.login" in pid1.asked), "the login never asked to unlock: %r" % pid1.asked)
+    return answer, shell
+
+
+def test_one_ctrl_c_is_answered_then_the_word_awaited():
+    answer, shell = login_waiting_for_its_unlock()
+    try:
+        shell.send("\x03")
+        shell.expect(ANSWERED.decode())
+        shown = shell.drain(0.5)
+        check(b"exit=" not in shown, "one Ctrl+C ended the login before PID 1 answered: %r" % shown)
+        answer.set()
+        said = shell.expect(r"exit=(\d+)")
+        check(said.group(1) == b"4", "login exited %s, not 4" % said.group(1))
+        check(b"The vault was unlocked, but the login was interrupted: no shell." in said.string,
+              "the login did not say what was done: %r" % said.string)
+        check(LEFT not in said.string, "the login said it left without the answer: %r" % said.string)
+        shell.wait()
+    finally:
+        answer.set()
+        shell.kill()
+
+
+def test_a_second_ctrl_c_leaves_now():
+    answer, shell = login_waiting_for_its_unlock()
+    try:
+        shell.send("\x03")
+        shell.expect(ANSWERED.decode())
+        shell.send("\x03")
+        said = shell.expect(r"exit=(\d+)")
+        check(not answer.is_set(), "the answer came first")
+        check(said.group(1) == b"4", "login exited %s, not 4" % said.group(1))
+        check(LEFT in said.string, "the login did not say it left without the answer: %r" % said.string)
+        check(b"The vault was unlocked" not in said.string, "the login claimed an answer: %r" % said.string)
+        shell.wait()
+    finally:
+        answer.set()
+        shell.kill()
+
+
+def test():
+    test_one_ctrl_c_is_answered_then_the_word_awaited()
+    test_a_second_ctrl_c_leaves_now()
+
+
+main(test)
