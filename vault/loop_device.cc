@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -123,6 +125,19 @@ bool BackedFrom(int number, dev_t dev) {
   return BackingOf(number, &info) && info.lo_device == dev;
 }
 
+// `image` with its directory's path as the kernel shows a backing file's:
+// symbolic links resolved, no "//" or "." (image itself as given when the
+// directory cannot be resolved).
+std::string AsTheKernelShowsIt(const std::string& image) {
+  const size_t slash = image.rfind('/');
+  if (slash == std::string::npos) return image;
+  const std::string dir = image.substr(0, slash);
+  char resolved[PATH_MAX];
+  if (!realpath(dir.empty() ? "/" : dir.c_str(), resolved)) return image;
+  const std::string prefix = std::strcmp(resolved, "/") == 0 ? "" : resolved;
+  return prefix + image.substr(slash);
+}
+
 }  // namespace
 
 std::vector<std::string> LoopDevicesBacking(const std::string& image) {
@@ -131,6 +146,7 @@ std::vector<std::string> LoopDevicesBacking(const std::string& image) {
   const bool image_exists = stat(image.c_str(), &image_st) == 0;
   const std::string image_dir = image.substr(0, image.rfind('/'));
   const bool dir_exists = stat(image_dir.empty() ? "/" : image_dir.c_str(), &dir_st) == 0;
+  const std::string shown = AsTheKernelShowsIt(image);
   DIR* dir = opendir("/sys/block");
   if (!dir) return result;
   while (struct dirent* e = readdir(dir)) {
@@ -145,9 +161,9 @@ std::vector<std::string> LoopDevicesBacking(const std::string& image) {
     // it must be ours.
     const int number = LoopNumber(name.c_str() + std::strlen("loop"));
     if (number < 0) continue;
-    if (file == image + " (deleted)") {
+    if (file == shown + " (deleted)") {
       if (dir_exists && BackedFrom(number, dir_st.st_dev)) result.push_back("/dev/" + name);
-    } else if (file == image && image_exists) {
+    } else if (file == shown && image_exists) {
       if (BacksSameFile(number, image_st)) result.push_back("/dev/" + name);
     }
   }

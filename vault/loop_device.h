@@ -45,7 +45,8 @@ class LoopDevice {
 // container's mount namespace may use too; or, for a deleted image, a device
 // whose backing file had that path on the file system of the image's
 // directory (every RAM-mode enclave has the same path, on a tmpfs of its
-// own).
+// own). The path is compared as the kernel shows it: through a symbolic
+// link or with "//" in it, `image` is still found.
 std::vector<std::string> LoopDevicesBacking(const std::string& image);
 
 // Whether the loop device `loop` (a /dev path) is backed by the very file

@@ -2,8 +2,9 @@
 # replacement pod started before the old one stopped), each with its own
 # mapping name and mount point: while A has the vault attached, B's
 # recovery and B's lock leave A's loop device alone, and B's unlock and
-# verify are refused (exit 3, "in use"), attaching nothing, so ext4 is
-# never mounted twice; A's own verify goes through its loop device. Once A
+# verify are refused (exit 3, "in use", naming A's loop device even when
+# B names the image through a symlinked directory), attaching nothing, so
+# ext4 is never mounted twice; A's own verify goes through its loop device. Once A
 # locks, B unlocks it. The same while A is still making the vault (stopped
 # right after creating vault.img.creating, before filling it): B's
 # recovery keeps A's half-made image, and B's first unlock is refused.
@@ -37,6 +38,18 @@ rc=0; out=$(vault unlock <pass) || rc=$?
 echo "B's unlock: $out (exit $rc)"
 expect_eq "$rc" 3 "B's unlock while A has the vault"
 [[ $out == *"is in use"*"here as /dev/loop"* ]] || fail "the refusal does not say where the image is in use: $out"
+# The same image through a symlinked directory, and with "//" in its path:
+# sysfs shows the path resolved, and A's loop device is still found.
+ln -sfn /volume /run/volume-link
+for other in /run/volume-link/vault.img /volume//vault.img; do
+  rc=0
+  # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args
+  out=$(VAULT_MODE_ARGS=(--mode persistent --image "$other"); vault unlock <pass) || rc=$?
+  echo "B's unlock as $other: $out (exit $rc)"
+  expect_eq "$rc" 3 "B's unlock as $other while A has the vault"
+  [[ $out == *"is in use"*"here as /dev/loop"* ]] || fail "as $other, the refusal does not find A's loop device: $out"
+done
+rm /run/volume-link
 mapping_exists tazpod-share-b && fail "B's refused unlock left a mapping"
 count_loops
 expect_eq "$LOOPS" 1 "loop devices after B's refused unlock"
