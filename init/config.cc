@@ -77,15 +77,23 @@ constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
 // A configuration file larger than this is refused: PID 1 reads it whole.
 constexpr off_t kMaxConfigBytes = 1 << 20;
 
-// What a vault helper needs besides its hooks, at the least: a new vault
-// derives its key twice (for the keyslot, then to open it), each about
-// pbkdf_time when libcryptsetup benchmarks for it; and then mkfs, mount
-// and the rest, which take well under this floor on the machines we measured.
-constexpr std::chrono::milliseconds kHelperWorkFloor{2000};
+// What an unlock's helper needs besides its hooks, at the least: a new
+// vault derives its key twice (for the keyslot, then to open it), each
+// about pbkdf_time when libcryptsetup benchmarks for it; and then mkfs,
+// mount and the rest, which take well under this floor on the machines we
+// measured.
+constexpr std::chrono::milliseconds kUnlockWorkFloor{2000};
 
-std::chrono::milliseconds HelperOwnWork(const VaultSettings& v) {
-  return kHelperWorkFloor + (v.pbkdf_iterations == 0 ? 2 * v.pbkdf_time : std::chrono::milliseconds{0});
+std::chrono::milliseconds UnlockOwnWork(const VaultSettings& v) {
+  return kUnlockWorkFloor + (v.pbkdf_iterations == 0 ? 2 * v.pbkdf_time : std::chrono::milliseconds{0});
 }
+
+// A lock's, besides its hooks: up to three rounds of ending holders
+// (docs/vault.md), each holder_grace and about this while the kernel lets
+// go of what they held.
+constexpr std::chrono::milliseconds kLetGoTime{2000};
+
+std::chrono::milliseconds LockOwnWork(const VaultSettings& v) { return 3 * (v.holder_grace + kLetGoTime); }
 
 // The whole file, read with plain syscalls rather than toml::parse_file():
 // its std::ifstream would build the C++ locale in PID 1 before the main
@@ -299,16 +307,23 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
   }
   if (!v.ram_mode && v.image.empty())
     return path + ": vault.image: persistent mode needs the image's path on the volume";
-  // The hooks run inside the helper, one after another, before it answers:
-  // if they may leave the helper no time for its own work, PID 1 kills an
-  // unlock that succeeded, and every retry runs them again.
-  const size_t hooks = std::max(v.unlock_hooks.size(), v.lock_hooks.size());
-  const std::chrono::milliseconds own_work = HelperOwnWork(v);
-  if (hooks > 0 && v.hook_timeout * static_cast<long>(hooks) + own_work >= v.operation_timeout)
-    return path + ": vault.hook_timeout: " + std::to_string(hooks) + " hook(s) of " +
-           std::to_string(v.hook_timeout.count()) + " ms each, and " + std::to_string(own_work.count()) +
-           " ms for the helper's own work, may outlast vault.operation_timeout (" +
-           std::to_string(v.operation_timeout.count()) + " ms): lower the one or raise the other";
+  // PID 1 kills a helper at operation_timeout, and the vault is failed
+  // until a lock mends it: an unlock that succeeded would be lost, and
+  // every retry run its hooks again; a lock would end half way. So the
+  // longest each may take, its hooks (run one after another) and its own
+  // work, must fit.
+  const auto too_short = [&](const char* operation, long hooks, std::chrono::milliseconds own, const char* what) {
+    return path + ": vault.operation_timeout: " + std::to_string(v.operation_timeout.count()) +
+           " ms may be too short for " + operation + ": " + std::to_string(hooks) + " hook(s) of vault.hook_timeout (" +
+           std::to_string(v.hook_timeout.count()) + " ms) each, and " + std::to_string(own.count()) +
+           " ms of its own work (" + what + "): raise it, or lower those";
+  };
+  const auto unlock_hooks = static_cast<long>(v.unlock_hooks.size());
+  if (v.hook_timeout * unlock_hooks + UnlockOwnWork(v) >= v.operation_timeout)
+    return too_short("an unlock", unlock_hooks, UnlockOwnWork(v), "key derivation at vault.pbkdf_time, mkfs");
+  const auto lock_hooks = static_cast<long>(v.lock_hooks.size());
+  if (v.hook_timeout * lock_hooks + LockOwnWork(v) >= v.operation_timeout)
+    return too_short("a lock", lock_hooks, LockOwnWork(v), "three rounds of vault.holder_grace, and the kernel letting go");
   // libcryptsetup benchmarks for pbkdf_time when no iterations are given,
   // and refuses a time of 0, but only when a vault is made.
   if (v.pbkdf_iterations == 0 && v.pbkdf_time.count() == 0)

@@ -297,8 +297,8 @@ TEST_CASE("config: the hooks must leave the helper time for its own work") {
   // 60 s of hook, 2 s of mkfs and mount, and two key derivations of
   // pbkdf_time (2 s) when libcryptsetup benchmarks: 66 s.
   const std::string err = ErrorFor("[vault]\noperation_timeout = \"66s\"\nunlock_hooks = [\"/a\"]\n");
-  CHECK(err.find("vault.hook_timeout: 1 hook(s) of 60000 ms each, and 6000 ms for the helper's own work") !=
-        std::string::npos);
+  CHECK(err.find("vault.operation_timeout: 66000 ms may be too short for an unlock: 1 hook(s) of vault.hook_timeout "
+                 "(60000 ms) each, and 6000 ms of its own work") != std::string::npos);
   CHECK(ErrorFor("[vault]\noperation_timeout = \"66001ms\"\nunlock_hooks = [\"/a\"]\n").empty());
   // A longer benchmark target needs more.
   CHECK_FALSE(ErrorFor("[vault]\noperation_timeout = \"70s\"\npbkdf_time = \"5s\"\nunlock_hooks = [\"/a\"]\n")
@@ -307,6 +307,23 @@ TEST_CASE("config: the hooks must leave the helper time for its own work") {
   CHECK(ErrorFor("[vault]\noperation_timeout = \"63s\"\npbkdf_iterations = 4\nunlock_hooks = [\"/a\"]\n").empty());
   CHECK_FALSE(ErrorFor("[vault]\noperation_timeout = \"62s\"\npbkdf_iterations = 4\nunlock_hooks = [\"/a\"]\n")
                   .empty());
+  // No hooks: the work alone must fit too.
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"6s\"\n").find("too short for an unlock: 0 hook(s)") !=
+        std::string::npos);
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"6001ms\"\nholder_grace = \"0s\"\n").empty());
+}
+
+TEST_CASE("config: a lock's hooks and holder rounds must end within vault.operation_timeout") {
+  // Three rounds of holder_grace (3 s), each with 2 s for the kernel: 15 s.
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"15s\"\n").find("vault.operation_timeout: 15000 ms may be too short "
+                                                                  "for a lock: 0 hook(s)") != std::string::npos);
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"15001ms\"\n").empty());
+  CHECK(ErrorFor("[vault]\nholder_grace = \"38s\"\n").find("too short for a lock") != std::string::npos);
+  CHECK(ErrorFor("[vault]\nholder_grace = \"37s\"\n").empty());
+  // 15 s, and a lock hook of 60 s.
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"75s\"\nlock_hooks = [\"/a\"]\n").find("too short for a lock: 1 hook(s)") !=
+        std::string::npos);
+  CHECK(ErrorFor("[vault]\noperation_timeout = \"76s\"\nlock_hooks = [\"/a\"]\n").empty());
 }
 
 TEST_CASE("config: libcryptsetup's PBKDF limits are checked at start, whatever the order of the keys") {

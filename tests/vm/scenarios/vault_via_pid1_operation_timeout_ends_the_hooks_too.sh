@@ -19,7 +19,7 @@ SH
 chmod 0755 /opt/hooks/linger
 rm -f /tmp/linger-helper.pid
 write_init_config init.toml
-sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "8s"\nhook_timeout = "4s"\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
+sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "10s"\nhook_timeout = "4s"\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
 start_init init.toml init.log
 
 # pid and state of every live process in session $1.
