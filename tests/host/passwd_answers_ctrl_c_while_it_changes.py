@@ -9,7 +9,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import PtyChild, check, eventually, main, proc_state  # noqa: E402
-from standin_pid1 import StandIn  # noqa: E402
+from standin_pid1 import StandIn, answer_passwd_prompts  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 ANSWERED = "Interrupted: PID 1 does not stop a passphrase change half way; waiting for its answer"
@@ -24,12 +24,7 @@ def test():
     pid1.held["gate.passwd"] = answer
     passwd = PtyChild([TAZPOD, "passwd", "--socket", pid1.path])
     try:
-        passwd.expect("Current passphrase: ")
-        passwd.send("old passphrase\r")
-        passwd.expect("New passphrase: ")
-        passwd.send("new passphrase\r")
-        passwd.expect("Repeat it: ")
-        passwd.send("new passphrase\r")
+        answer_passwd_prompts(passwd)
         passwd.expect(r"Changing the passphrase\.\.\.")
         check(eventually(lambda: "gate.passwd" in pid1.asked), "passwd never asked for the change: %r" % pid1.asked)
         passwd.send("\x03")

@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import PtyChild, check, main  # noqa: E402
-from standin_pid1 import StandIn  # noqa: E402
+from standin_pid1 import StandIn, answer_passwd_prompts  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 
@@ -22,12 +22,7 @@ def test():
     pid1.replies["gate.passwd"] = None
     passwd = PtyChild([TAZPOD, "passwd", "--socket", pid1.path])
     try:
-        passwd.expect("Current passphrase: ")
-        passwd.send("old passphrase\r")
-        passwd.expect("New passphrase: ")
-        passwd.send("new passphrase\r")
-        passwd.expect("Repeat it: ")
-        passwd.send("new passphrase\r")
+        answer_passwd_prompts(passwd)
         said = passwd.expect(r"(?s)Changing the passphrase\.\.\.(.*)").group(1)
         code = passwd.wait()
         said += passwd.output

@@ -53,3 +53,14 @@ class StandIn:
                     continue
                 body = json.dumps(reply).encode()
                 conn.sendall(struct.pack(">I", len(body)) + body)
+
+
+def answer_passwd_prompts(passwd, old="old passphrase", new="new passphrase"):
+    """Types the current passphrase and the new one twice into the prompts
+    of `tazpod passwd` (a ptyexpect.PtyChild)."""
+    passwd.expect("Current passphrase: ")
+    passwd.send(old + "\r")
+    passwd.expect("New passphrase: ")
+    passwd.send(new + "\r")
+    passwd.expect("Repeat it: ")
+    passwd.send(new + "\r")

@@ -37,10 +37,7 @@ done
 echo "pid $login of the killed login now names a sleep"
 
 touch /tmp/release-unlock
-wait_log init.log 'gate.(refused|accepted)' 60
-grep -q 'gate.refused reason=gone' init.log || fail "the killed login was not refused as gone: $(grep 'gate\.' init.log)"
-grep -q 'session.open' init.log && fail "a session was registered for pid $login: $(grep 'session\.' init.log)"
-wait_log init.log 'vault.state from=locking to=locked' 60
+expect_gone_login_locked init.log
 kill -0 "$reused" || fail "the process that got the pid was harmed"
 kill "$reused"; wait "$reused" || true
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true

@@ -26,10 +26,7 @@ grep -q 'Vault open at' login.transcript && fail "the login that left went on to
   fail "the login left only once the unlock was done: $(tazpod vault status)"
 
 touch /tmp/release-unlock
-wait_log init.log 'gate.(refused|accepted)' 60
-grep -q 'gate.refused reason=gone' init.log || fail "the login that left was not refused as gone: $(grep 'gate\.' init.log)"
-grep -q 'session.open' init.log && fail "a session was registered for the login that left: $(grep 'session\.' init.log)"
-wait_log init.log 'vault.state from=locking to=locked' 60
+expect_gone_login_locked init.log
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
 rm -f /tmp/release-unlock /tmp/unlock-held /tmp/login-left
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached at the end"
