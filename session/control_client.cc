@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "common/descriptor_passing.h"
 #include "common/unique_fd.h"
@@ -38,13 +37,13 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, const Ca
       *error = "the supervisor did not answer in time";
       return false;
     }
-    if (rc > 0 && p[1].revents != 0 && wake.fd >= 0) {
-      if (!wake.answer()) {
-        *error = "left before the supervisor answered";
-        result->abandoned = true;
-        return false;
-      }
-      if (p[0].revents == 0) continue;
+    // The reply first: a key that comes with it must not throw away an
+    // answer that is already here. The key is answered on a later turn.
+    if (rc > 0 && p[0].revents == 0 && p[1].revents != 0) {
+      if (wake.answer()) continue;
+      *error = "left before the supervisor answered";
+      result->abandoned = true;
+      return false;
     }
     ssize_t r = ReceiveWithDescriptor(fd, out + got, n - got, &result->descriptor);
     if (r < 0 && errno == EINTR) continue;
@@ -60,8 +59,9 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, const Ca
 // connect() before `deadline`. A blocking one waits for as long as a PID 1
 // that has stopped accepting keeps its backlog full, and a health probe
 // must not hang: non-blocking, a Unix socket says EAGAIN at once, so it is
-// tried again every 10 ms. The socket is blocking again afterwards.
-bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point deadline) {
+// tried again every 10 ms, or at once ends with *woken set when `wake_fd`
+// turns readable. The socket is blocking again afterwards.
+bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point deadline, int wake_fd, bool* woken) {
   const int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
   for (;;) {
@@ -72,7 +72,11 @@ bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point dea
       errno = ETIMEDOUT;
       return false;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    struct pollfd p = {wake_fd, POLLIN, 0};
+    if (poll(&p, 1, 10) > 0 && p.revents != 0) {  // wake_fd -1: a 10 ms sleep
+      *woken = true;
+      return false;
+    }
   }
   return fcntl(fd, F_SETFL, flags) == 0;
 }
@@ -123,7 +127,13 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, co
     return result;
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  if (!ConnectBefore(fd.get(), addr, deadline)) {
+  bool woken = false;
+  if (!ConnectBefore(fd.get(), addr, deadline, wake.fd, &woken)) {
+    if (woken) {
+      result.error = "left before the request reached the supervisor";
+      result.abandoned = true;
+      return result;
+    }
     result.error = "cannot reach the TazPod supervisor at " + socket_path + ": " + std::strerror(errno) +
                    " (is `tazpod init` running as this container's PID 1?)";
     return result;

@@ -29,8 +29,11 @@ struct CallResult {
 
 // Something else a caller answers while Call waits for the reply (a key's
 // signal: init's answer may take an unlock's whole time). When `fd` is
-// readable, `answer` runs; it must consume what made it readable, and
-// returns whether to go on waiting. fd -1: nothing to answer.
+// readable and the reply is not, `answer` runs; it must consume what made
+// it readable, and returns whether to go on waiting. Before the request is
+// sent (a PID 1 whose backlog is full), a readable `fd` ends the call at
+// once, abandoned with nothing asked (`sent` false). fd -1: nothing to
+// answer.
 struct CallWake {
   int fd = -1;
   std::function<bool()> answer;

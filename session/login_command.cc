@@ -172,9 +172,14 @@ int RunLogin(const LoginCommand& command) {
     interrupted = held.Interrupted();
   }
   passphrase.Clear();
+  if (login.abandoned && !login.sent) {
+    Say(tty.get(), "tazpod login: interrupted before PID 1 took the request: nothing was done; no shell.");
+    return kNoPassphrase;
+  }
   if (login.abandoned) {
-    Say(tty.get(), "tazpod login: left before PID 1 answered; no shell. The vault locks again once no session "
-                   "holds it.");
+    Say(tty.get(), std::string("tazpod login: left before PID 1 answered; no shell. ") +
+                       (first ? "The vault may have been created with the passphrase just chosen; it" : "The vault") +
+                       " locks again once no session holds it.");
     return kNoPassphrase;
   }
   if (!login.delivered) {

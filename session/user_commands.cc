@@ -159,6 +159,10 @@ int RunPasswd(const UserCommand& command) {
     r = Call(command.socket, Request("gate.passwd"), &both, kSlow, keys);
   }
   both.Clear();
+  if (r.abandoned) {  // a key while PID 1's backlog was full: nothing was sent
+    Say(tty.get(), "tazpod passwd: interrupted before PID 1 took the request; nothing changed.");
+    return kNoPassphrase;
+  }
   if (!r.delivered && r.sent) {
     // PID 1 has the passphrases and may have made the change: saying it
     // was not made could lose the user the only passphrase that works.

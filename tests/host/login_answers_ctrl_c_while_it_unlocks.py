@@ -3,8 +3,10 @@ its answer to the unlock. PID 1 does not stop an unlock half way, so a
 Ctrl+C while the login waits for it does not end the login: it is answered
 at once, and the login waits for PID 1's word of what was done, then gives
 no shell (exit 4). A second Ctrl+C leaves at once, without that word
-(exit 4), while PID 1 still holds its answer."""
+(exit 4), while PID 1 still holds its answer. Before PID 1 has taken the
+request (its backlog full), one Ctrl+C leaves, with nothing asked."""
 import os
+import socket
 import sys
 import threading
 
@@ -60,8 +62,9 @@ def test_a_second_ctrl_c_leaves_now():
         shell.send("\x03")
         shell.expect(ANSWERED.decode())
         shell.send("\x03")
+        # PID 1 answers only once `answer` is set, in `finally`: the exit
+        # comes without the answer, or this times out.
         said = shell.expect(r"exit=(\d+)")
-        check(not answer.is_set(), "the answer came first")
         check(said.group(1) == b"4", "login exited %s, not 4" % said.group(1))
         check(LEFT in said.string, "the login did not say it left without the answer: %r" % said.string)
         check(b"The vault was unlocked" not in said.string, "the login claimed an answer: %r" % said.string)
@@ -71,9 +74,47 @@ def test_a_second_ctrl_c_leaves_now():
         shell.kill()
 
 
+def test_ctrl_c_before_pid1_takes_the_request_leaves_now():
+    """PID 1's backlog is full (it has stopped accepting): the login's
+    connect waits, and one Ctrl+C ends it, with nothing asked."""
+    pid1 = StandIn()
+    pid1.replies["gate.status"] = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8,
+                                   "sessions": 0, "retry_after_ms": 0}
+    pid1.accepting.clear()  # after the status request
+    shell = PtyChild(["bash", "-c", '"$0" login --socket "$1"; echo "exit=$?"', TAZPOD, pid1.path])
+    fillers = []
+    try:
+        shell.expect("Vault passphrase: ")
+        while True:  # the backlog, full
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect(pid1.path)
+            except BlockingIOError:
+                s.close()
+                break
+            fillers.append(s)
+        shell.send("correct horse\r")
+        shell.expect("Unlocking")
+        shell.drain(0.3)
+        shell.send("\x03")
+        said = shell.expect(r"exit=(\d+)")
+        check(said.group(1) == b"4", "login exited %s, not 4" % said.group(1))
+        check(b"tazpod login: interrupted before PID 1 took the request: nothing was done; no shell." in said.string,
+              "the login did not say that nothing was asked: %r" % said.string)
+        check(pid1.asked == ["gate.status"], "PID 1 was asked %r" % pid1.asked)
+        shell.wait()
+    finally:
+        for s in fillers:
+            s.close()
+        pid1.accepting.set()
+        shell.kill()
+
+
 def test():
     test_one_ctrl_c_is_answered_then_the_word_awaited()
     test_a_second_ctrl_c_leaves_now()
+    test_ctrl_c_before_pid1_takes_the_request_leaves_now()
 
 
 main(test)

@@ -1,5 +1,6 @@
 // KeyboardSignalsHeld: a key's signal during a request is consumed and
 // counted, unless the caller ignores or blocks it.
+#include <poll.h>
 #include <signal.h>
 
 #include <catch2/catch_test_macros.hpp>
@@ -77,4 +78,27 @@ TEST_CASE("keyboard signals held: a signal the caller blocks stays pending for i
   CHECK(Pending(SIGQUIT));
   Drain(SIGQUIT);
   sigprocmask(SIG_SETMASK, &saved, nullptr);
+}
+
+TEST_CASE("keyboard signals held: its descriptor is readable while a key's signal waits, until TakeNew") {
+  Disposition dfl(SIGTSTP, SIG_DFL);
+  KeyboardSignalsHeld held;
+  REQUIRE(held.fd() >= 0);
+  struct pollfd p = {held.fd(), POLLIN, 0};
+  CHECK(poll(&p, 1, 0) == 0);
+  REQUIRE(raise(SIGTSTP) == 0);  // held: not delivered, or the test would stop here
+  CHECK(poll(&p, 1, 0) == 1);
+  CHECK(held.TakeNew());
+  CHECK(poll(&p, 1, 0) == 0);
+  CHECK_FALSE(held.TakeNew());  // nothing new
+  CHECK(held.Interrupted());    // but it came
+}
+
+TEST_CASE("keyboard signals held: no descriptor when no key's signal is held") {
+  Disposition int_ignored(SIGINT, SIG_IGN);
+  Disposition quit_ignored(SIGQUIT, SIG_IGN);
+  Disposition tstp_ignored(SIGTSTP, SIG_IGN);
+  KeyboardSignalsHeld held;
+  CHECK(held.fd() == -1);
+  CHECK_FALSE(held.TakeNew());
 }
