@@ -374,14 +374,18 @@ with_held_unlocks() {
   rm -f /tmp/release-unlock
 }
 
-# expect_gone_login_locked LOG: once the held unlock of a login that is gone
-# (killed, or left) is let through: PID 1 refused the login as gone, opened
-# no session for it, and locked the vault again.
-expect_gone_login_locked() {
+# release_gone_login_unlock LOG: lets through the held unlock (with_held_unlocks)
+# of a login that is gone (killed, or left), and checks that PID 1 refused
+# the login as gone, opened no session for it, and locked the vault again:
+# one lock more than LOG had before.
+release_gone_login_unlock() {
+  count_lines_matching "$1" 'vault.state from=locking to=locked'
+  local locks=$MATCHING
+  touch /tmp/release-unlock
   wait_log "$1" 'gate.(refused|accepted)' 60
   grep -q 'gate.refused reason=gone' "$1" || fail "the login that is gone was not refused as gone: $(grep 'gate\.' "$1")"
   grep -q 'session.open' "$1" && fail "a session was registered for the login that is gone: $(grep 'session\.' "$1")"
-  wait_log "$1" 'vault.state from=locking to=locked' 60
+  wait_log_count "$1" 'vault.state from=locking to=locked' $(( locks + 1 )) 60
 }
 
 # create_locked_vault PASSPHRASE: creates the vault as root with

@@ -28,7 +28,8 @@ expect_eq "$rc" 4 "the login's exit status after Ctrl+C during its unlock"
 grep -q 'The vault was unlocked, but the login was interrupted: no shell.' login.transcript ||
   fail "the login did not say what was done, and that it was interrupted"
 grep -q 'Vault open at' login.transcript && fail "the interrupted login went on to the shell"
-wait_log init.log 'vault.state from=locking to=locked' 60
+# create_locked_vault's lock, then the one after the interrupted login.
+wait_log_count init.log 'vault.state from=locking to=locked' 2 60
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
 rm -f /tmp/release-unlock /tmp/ctrl-c-sent
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached at the end"

@@ -36,8 +36,7 @@ done
 [[ -n $reused ]] || fail "could not hand pid $login to another process"
 echo "pid $login of the killed login now names a sleep"
 
-touch /tmp/release-unlock
-expect_gone_login_locked init.log
+release_gone_login_unlock init.log
 kill -0 "$reused" || fail "the process that got the pid was harmed"
 kill "$reused"; wait "$reused" || true
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true

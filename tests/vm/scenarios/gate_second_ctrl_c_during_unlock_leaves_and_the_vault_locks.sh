@@ -25,8 +25,7 @@ grep -q 'Vault open at' login.transcript && fail "the login that left went on to
 [[ $(tazpod vault status) == "state=unlocking"* ]] ||
   fail "the login left only once the unlock was done: $(tazpod vault status)"
 
-touch /tmp/release-unlock
-expect_gone_login_locked init.log
+release_gone_login_unlock init.log
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
 rm -f /tmp/release-unlock /tmp/unlock-held /tmp/login-left
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached at the end"
