@@ -320,7 +320,8 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
   };
   const auto unlock_hooks = static_cast<long>(v.unlock_hooks.size());
   if (v.hook_timeout * unlock_hooks + UnlockOwnWork(v) >= v.operation_timeout)
-    return too_short("an unlock", unlock_hooks, UnlockOwnWork(v), "key derivation at vault.pbkdf_time, mkfs");
+    return too_short("an unlock", unlock_hooks, UnlockOwnWork(v),
+                     v.pbkdf_iterations == 0 ? "key derivation at vault.pbkdf_time, mkfs" : "mkfs, mount");
   const auto lock_hooks = static_cast<long>(v.lock_hooks.size());
   if (v.hook_timeout * lock_hooks + LockOwnWork(v) >= v.operation_timeout)
     return too_short("a lock", lock_hooks, LockOwnWork(v), "three rounds of vault.holder_grace, and the kernel letting go");

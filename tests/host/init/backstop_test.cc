@@ -47,6 +47,16 @@ TEST_CASE("backstop: a deadline already past fires at once") {
   CHECK(fired == 1);
 }
 
+TEST_CASE("backstop: a deadline before the clock's epoch (the machine's boot) fires at once") {
+  boost::asio::io_context io;
+  int fired = 0;
+  Backstop backstop(io, [&] { ++fired; });
+  backstop.Start();
+  backstop.Set(steady_clock::time_point{} - 1s);
+  REQUIRE(RunUntil(io, 5000ms, [&] { return fired > 0; }));
+  CHECK(fired == 1);
+}
+
 TEST_CASE("backstop: cleared, or never set, it does not fire") {
   boost::asio::io_context io;
   int fired = 0;
