@@ -36,6 +36,20 @@
 
 namespace tazpod {
 
+// `when` as an absolute timerfd expiry (TFD_TIMER_ABSTIME on
+// CLOCK_MONOTONIC, steady_clock's epoch). A zero time would disarm the
+// timerfd and a negative one is refused (EINVAL): an expiry at or before
+// the epoch, the machine's boot, is one long past.
+inline itimerspec AbsoluteExpiry(std::chrono::steady_clock::time_point when) {
+  const std::int64_t since_boot =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  const std::int64_t at = since_boot > 0 ? since_boot : 1;
+  itimerspec spec{};
+  spec.it_value.tv_sec = static_cast<time_t>(at / 1000000000);
+  spec.it_value.tv_nsec = static_cast<long>(at % 1000000000);
+  return spec;
+}
+
 class KernelTimer {
  public:
   using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC in libstdc++
@@ -136,13 +150,7 @@ class KernelTimer {
   // at this expiry: the reactor watches it edge-triggered, and a wait must
   // see an edge of its own.
   static void Arm(State& state) {
-    const auto since_boot =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(state.expiry.time_since_epoch()).count();
-    itimerspec when{};
-    // A zero time would disarm; an expiry at or before boot has passed.
-    const std::int64_t at = since_boot > 0 ? since_boot : 1;
-    when.it_value.tv_sec = static_cast<time_t>(at / 1000000000);
-    when.it_value.tv_nsec = static_cast<long>(at % 1000000000);
+    const itimerspec when = AbsoluteExpiry(state.expiry);
     (void)timerfd_settime(state.fd.native_handle(), TFD_TIMER_ABSTIME, &when, nullptr);
   }
 

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/kernel_timer.h"
+
 namespace tazpod::init {
 namespace {
 
@@ -26,14 +28,7 @@ Backstop::Backstop(boost::asio::io_context& io, std::function<void()> on_expiry)
 void Backstop::Start() { Wait(); }
 
 void Backstop::Set(std::chrono::steady_clock::time_point when) noexcept {
-  // steady_clock is CLOCK_MONOTONIC; its epoch is the timerfd's.
-  const auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
-  // Zero would disarm it, and a negative time is refused (EINVAL): a
-  // deadline at or before the epoch (the machine's boot) is one long past.
-  const std::int64_t at = since_epoch > 0 ? since_epoch : 1;
-  struct itimerspec spec {};
-  spec.it_value.tv_sec = static_cast<time_t>(at / 1000000000);
-  spec.it_value.tv_nsec = static_cast<long>(at % 1000000000);
+  const itimerspec spec = AbsoluteExpiry(when);
   (void)timerfd_settime(timer_.native_handle(), TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
