@@ -19,6 +19,7 @@
 #include "common/unique_fd.h"
 #include "session/client_text.h"
 #include "session/control_client.h"
+#include "session/keys_while_waiting.h"
 #include "session/protocol.h"
 #include "session/terminal_prompt.h"
 
@@ -160,14 +161,11 @@ int RunLogin(const LoginCommand& command) {
     KeyboardSignalsHeld held;
     EchoOff quiet(tty.get());
     Say(tty.get(), first ? "Creating the vault..." : "Unlocking...");
-    const CallWake keys{held.fd(), [&]() {
-                          if (!held.TakeNew()) return true;
-                          if (interrupted) return false;
-                          interrupted = true;
-                          Say(tty.get(), "Interrupted: PID 1 does not stop an unlock half way; waiting for its answer, "
-                                         "to say what was done (press again to leave now).");
-                          return true;
-                        }};
+    const CallWake keys = AnswerKeysWhileWaiting(
+        held, tty.get(),
+        "Interrupted: PID 1 does not stop an unlock half way; waiting for its answer, to say what was done "
+        "(press again to leave now).",
+        SecondKey::kLeaves);
     login = Call(command.socket, request, &passphrase, kUnlockTimeout, keys);
     interrupted = held.Interrupted();
   }

@@ -11,6 +11,7 @@
 #include "common/unique_fd.h"
 #include "session/client_text.h"
 #include "session/control_client.h"
+#include "session/keys_while_waiting.h"
 #include "session/protocol.h"
 #include "session/terminal_prompt.h"
 
@@ -147,15 +148,10 @@ int RunPasswd(const UserCommand& command) {
     KeyboardSignalsHeld held;
     EchoOff quiet(tty.get());
     Say(tty.get(), "Changing the passphrase...");
-    bool answered = false;
-    const CallWake keys{held.fd(), [&]() {
-                          if (held.TakeNew() && !answered) {
-                            answered = true;
-                            Say(tty.get(), "Interrupted: PID 1 does not stop a passphrase change half way; waiting "
-                                           "for its answer, to say whether it was made.");
-                          }
-                          return true;
-                        }};
+    const CallWake keys = AnswerKeysWhileWaiting(held, tty.get(),
+                                                 "Interrupted: PID 1 does not stop a passphrase change half way; "
+                                                 "waiting for its answer, to say whether it was made.",
+                                                 SecondKey::kWaits);
     r = Call(command.socket, Request("gate.passwd"), &both, kSlow, keys);
   }
   both.Clear();

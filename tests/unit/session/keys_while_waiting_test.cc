@@ -1,0 +1,97 @@
+// AnswerKeysWhileWaiting: the first key is answered on the terminal once;
+// a second one leaves or waits, as the command chose.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <string>
+
+#include "common/unique_fd.h"
+#include "session/keys_while_waiting.h"
+
+using tazpod::UniqueFd;
+using tazpod::session::AnswerKeysWhileWaiting;
+using tazpod::session::KeyboardSignalsHeld;
+using tazpod::session::SecondKey;
+
+namespace {
+
+// A pipe stands in for the terminal: what the answer writes can be read back.
+struct FakeTerminal {
+  UniqueFd read_end, write_end;
+  FakeTerminal() {
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+    read_end.Reset(fds[0]);
+    write_end.Reset(fds[1]);
+  }
+  std::string Written() const {
+    std::string all;
+    char buffer[256];
+    ssize_t n;
+    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) all.append(buffer, static_cast<size_t>(n));
+    return all;
+  }
+};
+
+// SIGINT's default disposition for the test's duration, so it is one the
+// caller neither ignores nor blocks, and KeyboardSignalsHeld holds it.
+class DefaultSigint {
+ public:
+  DefaultSigint() {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    REQUIRE(sigaction(SIGINT, &action, &saved_) == 0);
+  }
+  ~DefaultSigint() { sigaction(SIGINT, &saved_, nullptr); }
+  DefaultSigint(const DefaultSigint&) = delete;
+  DefaultSigint& operator=(const DefaultSigint&) = delete;
+
+ private:
+  struct sigaction saved_ {};
+};
+
+}  // namespace
+
+TEST_CASE("keys while waiting: the first key is answered once, and the wait goes on") {
+  DefaultSigint dfl;
+  FakeTerminal tty;
+  KeyboardSignalsHeld held;
+  const auto wake = AnswerKeysWhileWaiting(held, tty.write_end.get(), "waiting for PID 1", SecondKey::kLeaves);
+  REQUIRE(wake.fd == held.fd());
+  REQUIRE(wake.fd >= 0);
+  CHECK(wake.answer());  // woken with no key: nothing said
+  CHECK(tty.Written().empty());
+  REQUIRE(raise(SIGINT) == 0);  // held: not delivered, or the test would end here
+  CHECK(wake.answer());
+  CHECK(tty.Written() == "waiting for PID 1\r\n");
+  CHECK(wake.answer());  // no new key: still waiting, nothing said again
+  CHECK(tty.Written().empty());
+}
+
+TEST_CASE("keys while waiting: a second key leaves when the command says it may") {
+  DefaultSigint dfl;
+  FakeTerminal tty;
+  KeyboardSignalsHeld held;
+  const auto wake = AnswerKeysWhileWaiting(held, tty.write_end.get(), "first", SecondKey::kLeaves);
+  REQUIRE(raise(SIGINT) == 0);
+  CHECK(wake.answer());
+  REQUIRE(raise(SIGINT) == 0);
+  CHECK_FALSE(wake.answer());
+  CHECK(tty.Written() == "first\r\n");
+}
+
+TEST_CASE("keys while waiting: a second key changes nothing when the answer must be waited for") {
+  DefaultSigint dfl;
+  FakeTerminal tty;
+  KeyboardSignalsHeld held;
+  const auto wake = AnswerKeysWhileWaiting(held, tty.write_end.get(), "first", SecondKey::kWaits);
+  for (int key = 0; key < 3; ++key) {
+    REQUIRE(raise(SIGINT) == 0);
+    CHECK(wake.answer());
+  }
+  CHECK(tty.Written() == "first\r\n");
+  CHECK(held.Interrupted());
+}
