@@ -84,8 +84,16 @@ constexpr off_t kMaxConfigBytes = 1 << 20;
 // measured.
 constexpr std::chrono::milliseconds kUnlockWorkFloor{2000};
 
-std::chrono::milliseconds UnlockOwnWork(const VaultSettings& v) {
-  return kUnlockWorkFloor + (v.pbkdf_iterations == 0 ? 2 * v.pbkdf_time : std::chrono::milliseconds{0});
+// How long an operation's helper works besides its hooks, and on what, in
+// the words of the error that says operation_timeout is too short for it.
+struct OwnWork {
+  std::chrono::milliseconds time;
+  const char* what;
+};
+
+OwnWork UnlockOwnWork(const VaultSettings& v) {
+  if (v.pbkdf_iterations == 0) return {kUnlockWorkFloor + 2 * v.pbkdf_time, "key derivation at vault.pbkdf_time, mkfs"};
+  return {kUnlockWorkFloor, "mkfs, mount"};
 }
 
 // A lock's, besides its hooks: up to three rounds of ending holders
@@ -93,7 +101,9 @@ std::chrono::milliseconds UnlockOwnWork(const VaultSettings& v) {
 // go of what they held.
 constexpr std::chrono::milliseconds kLetGoTime{2000};
 
-std::chrono::milliseconds LockOwnWork(const VaultSettings& v) { return 3 * (v.holder_grace + kLetGoTime); }
+OwnWork LockOwnWork(const VaultSettings& v) {
+  return {3 * (v.holder_grace + kLetGoTime), "three rounds of vault.holder_grace, and the kernel letting go"};
+}
 
 // The whole file, read with plain syscalls rather than toml::parse_file():
 // its std::ifstream would build the C++ locale in PID 1 before the main
@@ -312,19 +322,16 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
   // every retry run its hooks again; a lock would end half way. So the
   // longest each may take, its hooks (run one after another) and its own
   // work, must fit.
-  const auto too_short = [&](const char* operation, long hooks, std::chrono::milliseconds own, const char* what) {
+  const auto too_short = [&](const char* operation, size_t hook_count, OwnWork own) -> std::optional<std::string> {
+    const auto hooks = static_cast<long>(hook_count);
+    if (v.hook_timeout * hooks + own.time < v.operation_timeout) return std::nullopt;
     return path + ": vault.operation_timeout: " + std::to_string(v.operation_timeout.count()) +
            " ms may be too short for " + operation + ": " + std::to_string(hooks) + " hook(s) of vault.hook_timeout (" +
-           std::to_string(v.hook_timeout.count()) + " ms) each, and " + std::to_string(own.count()) +
-           " ms of its own work (" + what + "): raise it, or lower those";
+           std::to_string(v.hook_timeout.count()) + " ms) each, and " + std::to_string(own.time.count()) +
+           " ms of its own work (" + own.what + "): raise it, or lower those";
   };
-  const auto unlock_hooks = static_cast<long>(v.unlock_hooks.size());
-  if (v.hook_timeout * unlock_hooks + UnlockOwnWork(v) >= v.operation_timeout)
-    return too_short("an unlock", unlock_hooks, UnlockOwnWork(v),
-                     v.pbkdf_iterations == 0 ? "key derivation at vault.pbkdf_time, mkfs" : "mkfs, mount");
-  const auto lock_hooks = static_cast<long>(v.lock_hooks.size());
-  if (v.hook_timeout * lock_hooks + LockOwnWork(v) >= v.operation_timeout)
-    return too_short("a lock", lock_hooks, LockOwnWork(v), "three rounds of vault.holder_grace, and the kernel letting go");
+  if (auto e = too_short("an unlock", v.unlock_hooks.size(), UnlockOwnWork(v))) return e;
+  if (auto e = too_short("a lock", v.lock_hooks.size(), LockOwnWork(v))) return e;
   // libcryptsetup benchmarks for pbkdf_time when no iterations are given,
   // and refuses a time of 0, but only when a vault is made.
   if (v.pbkdf_iterations == 0 && v.pbkdf_time.count() == 0)
