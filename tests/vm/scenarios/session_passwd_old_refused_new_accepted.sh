@@ -50,6 +50,9 @@ expect Wrong passphrase.
 wait' -- tazpod login
 expect_eq "$DRIVE_STATUS" 1 "login with the old passphrase"
 sleep 0.5
+# The lock above is in the log already: the one after this session is the next.
+count_lines_matching init.log 'vault.state from=locking to=locked'
+locks=$MATCHING
 drive 'expect Vault passphrase:
 send the new passphrase\r
 expect $ 
@@ -59,5 +62,6 @@ send exit\r
 wait' -- tazpod login
 cat drive.transcript
 expect_eq "$DRIVE_STATUS" 0 "login with the new passphrase"
-wait_log init.log 'vault.state from=locking to=locked' 60
+wait_log_count init.log 'vault.state from=locking to=locked' $(( locks + 1 )) 60
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the last session exited"
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
