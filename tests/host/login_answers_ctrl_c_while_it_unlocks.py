@@ -3,8 +3,9 @@ its answer to the unlock. PID 1 does not stop an unlock half way, so a
 Ctrl+C while the login waits for it does not end the login: it is answered
 at once, and the login waits for PID 1's word of what was done, then gives
 no shell (exit 4). A second Ctrl+C leaves at once, without that word
-(exit 4), while PID 1 still holds its answer. Before PID 1 has taken the
-request (its backlog full), one Ctrl+C leaves, with nothing asked."""
+(exit 4), while PID 1 still holds its answer; Ctrl+\\ and Ctrl+Z count
+as the same keys. Before PID 1 has taken the request (its backlog full),
+one Ctrl+C leaves, with nothing asked."""
 import os
 import socket
 import sys
@@ -74,6 +75,31 @@ def test_a_second_ctrl_c_leaves_now():
         shell.kill()
 
 
+def test_ctrl_backslash_then_ctrl_z_leave_now_too():
+    """The login itself on the terminal (a shell around it would take
+    Ctrl+\\ and Ctrl+Z itself): its exit status is read directly."""
+    pid1 = StandIn()
+    pid1.replies["gate.status"] = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8,
+                                   "sessions": 0, "retry_after_ms": 0}
+    answer = threading.Event()
+    pid1.held["gate.login"] = answer
+    login = PtyChild([TAZPOD, "login", "--socket", pid1.path])
+    try:
+        login.expect("Vault passphrase: ")
+        login.send("correct horse\r")
+        login.expect("Unlocking")
+        check(eventually(lambda: "gate.login" in pid1.asked), "the login never asked to unlock: %r" % pid1.asked)
+        login.send("\x1c")  # Ctrl+\: SIGQUIT
+        login.expect(ANSWERED.decode())
+        login.send("\x1a")  # Ctrl+Z: SIGTSTP
+        login.expect(LEFT.decode())
+        status = login.wait()
+        check(status == 4, "login exited %d, not 4" % status)
+    finally:
+        answer.set()
+        login.kill()
+
+
 def test_ctrl_c_before_pid1_takes_the_request_leaves_now():
     """PID 1's backlog is full (it has stopped accepting): the login's
     connect waits, and one Ctrl+C ends it, with nothing asked."""
@@ -114,6 +140,7 @@ def test_ctrl_c_before_pid1_takes_the_request_leaves_now():
 def test():
     test_one_ctrl_c_is_answered_then_the_word_awaited()
     test_a_second_ctrl_c_leaves_now()
+    test_ctrl_backslash_then_ctrl_z_leave_now_too()
     test_ctrl_c_before_pid1_takes_the_request_leaves_now()
 
 
