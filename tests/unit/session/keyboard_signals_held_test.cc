@@ -7,28 +7,12 @@
 #include <ctime>
 
 #include "session/terminal_prompt.h"
+#include "signal_disposition.h"
 
 using tazpod::session::KeyboardSignalsHeld;
+using tazpod::test::Disposition;
 
 namespace {
-
-// Sets `signal`'s disposition for the test's duration.
-class Disposition {
- public:
-  Disposition(int signal, void (*handler)(int)) : signal_(signal) {
-    struct sigaction action {};
-    action.sa_handler = handler;
-    sigemptyset(&action.sa_mask);
-    REQUIRE(sigaction(signal_, &action, &saved_) == 0);
-  }
-  ~Disposition() { sigaction(signal_, &saved_, nullptr); }
-  Disposition(const Disposition&) = delete;
-  Disposition& operator=(const Disposition&) = delete;
-
- private:
-  int signal_;
-  struct sigaction saved_ {};
-};
 
 bool Pending(int signal) {
   sigset_t pending;

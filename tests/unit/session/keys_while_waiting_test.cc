@@ -9,11 +9,13 @@
 
 #include "common/unique_fd.h"
 #include "session/keys_while_waiting.h"
+#include "signal_disposition.h"
 
 using tazpod::UniqueFd;
 using tazpod::session::AnswerKeysWhileWaiting;
 using tazpod::session::KeyboardSignalsHeld;
 using tazpod::session::SecondKey;
+using tazpod::test::Disposition;
 
 namespace {
 
@@ -35,28 +37,10 @@ struct FakeTerminal {
   }
 };
 
-// SIGINT's default disposition for the test's duration, so it is one the
-// caller neither ignores nor blocks, and KeyboardSignalsHeld holds it.
-class DefaultSigint {
- public:
-  DefaultSigint() {
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    sigemptyset(&action.sa_mask);
-    REQUIRE(sigaction(SIGINT, &action, &saved_) == 0);
-  }
-  ~DefaultSigint() { sigaction(SIGINT, &saved_, nullptr); }
-  DefaultSigint(const DefaultSigint&) = delete;
-  DefaultSigint& operator=(const DefaultSigint&) = delete;
-
- private:
-  struct sigaction saved_ {};
-};
-
 }  // namespace
 
 TEST_CASE("keys while waiting: the first key is answered once, and the wait goes on") {
-  DefaultSigint dfl;
+  Disposition dfl(SIGINT, SIG_DFL);  // held: neither ignored nor blocked
   FakeTerminal tty;
   KeyboardSignalsHeld held;
   const auto wake = AnswerKeysWhileWaiting(held, tty.write_end.get(), "waiting for PID 1", SecondKey::kLeaves);
@@ -72,7 +56,7 @@ TEST_CASE("keys while waiting: the first key is answered once, and the wait goes
 }
 
 TEST_CASE("keys while waiting: a second key leaves when the command says it may") {
-  DefaultSigint dfl;
+  Disposition dfl(SIGINT, SIG_DFL);  // held: neither ignored nor blocked
   FakeTerminal tty;
   KeyboardSignalsHeld held;
   const auto wake = AnswerKeysWhileWaiting(held, tty.write_end.get(), "first", SecondKey::kLeaves);
@@ -84,7 +68,7 @@ TEST_CASE("keys while waiting: a second key leaves when the command says it may"
 }
 
 TEST_CASE("keys while waiting: a second key changes nothing when the answer must be waited for") {
-  DefaultSigint dfl;
+  Disposition dfl(SIGINT, SIG_DFL);  // held: neither ignored nor blocked
   FakeTerminal tty;
   KeyboardSignalsHeld held;
   const auto wake = AnswerKeysWhileWaiting(held, tty.write_end.get(), "first", SecondKey::kWaits);
