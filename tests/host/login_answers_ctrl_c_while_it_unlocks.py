@@ -20,17 +20,26 @@ ANSWERED = b"Interrupted: PID 1 does not stop an unlock half way; waiting for it
 LEFT = b"tazpod login: left before PID 1 answered; no shell. The vault locks again once no session holds it."
 
 
-def login_waiting_for_its_unlock():
+# PID 1's answer to the login's first question: a vault to unlock.
+LOCKED = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8, "sessions": 0,
+          "retry_after_ms": 0}
+
+
+def login_waiting_for_its_unlock(through_shell=True):
     """A stand-in PID 1 holding its unlock's answer (released by setting
-    the returned event), and a login on a terminal waiting for it."""
+    the returned event), and a login on a terminal waiting for it: run by
+    a shell that then prints `exit=N`, or (through_shell False) the login
+    itself as the terminal's foreground, for the keys a shell around it
+    would take too (Ctrl+\\, Ctrl+Z)."""
     pid1 = StandIn()
-    pid1.replies["gate.status"] = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8,
-                                   "sessions": 0, "retry_after_ms": 0}
+    pid1.replies["gate.status"] = LOCKED
     pid1.replies["gate.login"] = {"v": 1, "ok": True, "user": "nobody", "mountpoint": "/nonexistent",
                                   "mount_namespace": False}
     answer = threading.Event()
     pid1.held["gate.login"] = answer
-    shell = PtyChild(["bash", "-c", '"$0" login --socket "$1"; echo "exit=$?"', TAZPOD, pid1.path])
+    argv = ["bash", "-c", '"$0" login --socket "$1"; echo "exit=$?"', TAZPOD, pid1.path] if through_shell \
+        else [TAZPOD, "login", "--socket", pid1.path]
+    shell = PtyChild(argv)
     shell.expect("Vault passphrase: ")
     shell.send("correct horse\r")
     shell.expect("Unlocking")
@@ -76,19 +85,8 @@ def test_a_second_ctrl_c_leaves_now():
 
 
 def test_ctrl_backslash_then_ctrl_z_leave_now_too():
-    """The login itself on the terminal (a shell around it would take
-    Ctrl+\\ and Ctrl+Z itself): its exit status is read directly."""
-    pid1 = StandIn()
-    pid1.replies["gate.status"] = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8,
-                                   "sessions": 0, "retry_after_ms": 0}
-    answer = threading.Event()
-    pid1.held["gate.login"] = answer
-    login = PtyChild([TAZPOD, "login", "--socket", pid1.path])
+    answer, login = login_waiting_for_its_unlock(through_shell=False)
     try:
-        login.expect("Vault passphrase: ")
-        login.send("correct horse\r")
-        login.expect("Unlocking")
-        check(eventually(lambda: "gate.login" in pid1.asked), "the login never asked to unlock: %r" % pid1.asked)
         login.send("\x1c")  # Ctrl+\: SIGQUIT
         login.expect(ANSWERED.decode())
         login.send("\x1a")  # Ctrl+Z: SIGTSTP
@@ -104,8 +102,7 @@ def test_ctrl_c_before_pid1_takes_the_request_leaves_now():
     """PID 1's backlog is full (it has stopped accepting): the login's
     connect waits, and one Ctrl+C ends it, with nothing asked."""
     pid1 = StandIn()
-    pid1.replies["gate.status"] = {"v": 1, "ok": True, "vault": "locked", "first_login": False, "min_length": 8,
-                                   "sessions": 0, "retry_after_ms": 0}
+    pid1.replies["gate.status"] = LOCKED
     pid1.accepting.clear()  # after the status request
     shell = PtyChild(["bash", "-c", '"$0" login --socket "$1"; echo "exit=$?"', TAZPOD, pid1.path])
     fillers = []
