@@ -71,17 +71,34 @@ def send_after_a_moment(sig):
     return send
 
 
+def stop(child):
+    """SIGSTOP, which no process can hold, a moment into the prompt; returns
+    once the probe is stopped."""
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGSTOP)
+    check(eventually(lambda: proc_state(child.pid) == "T"), "the probe did not stop")
+
+
+def resume_as_a_shell_does(child):
+    """What a job-control shell does when its stopped job is brought back
+    (fg): the terminal put back in the shell's mode (echo on, canonical),
+    then SIGCONT. Returns once the prompt has started again."""
+    slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
+    try:
+        mode = termios.tcgetattr(slave)
+        mode[3] |= termios.ECHO | termios.ICANON | termios.ISIG
+        termios.tcsetattr(slave, termios.TCSANOW, mode)
+    finally:
+        os.close(slave)
+    os.kill(child.pid, signal.SIGCONT)
+    child.expect("Passphrase: ")
+
+
 def many_signals_at_once(child):
     """SIGTERM, SIGINT and SIGUSR1 all pending when the prompt wakes up: the
     probe is stopped while they are sent. One answer for all of them; before,
     the second killed the probe as the prompt restored the signal mask."""
-    time.sleep(0.2)
-    os.kill(child.pid, signal.SIGSTOP)
-    for _ in range(100):
-        with open("/proc/%d/stat" % child.pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "T":
-                break
-        time.sleep(0.02)
+    stop(child)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
         os.kill(child.pid, sig)
     os.kill(child.pid, signal.SIGCONT)
@@ -97,44 +114,22 @@ def terminal_mode(pid):
 
 
 def stopped_and_resumed(child):
-    """SIGSTOP (no process can hold it), then, as a job-control shell does
-    when its job stops, the terminal put back in the shell's mode (echo on,
-    canonical), then SIGCONT (fg): the prompt must put raw mode back before
-    it reads on, and start again (what was typed meanwhile was echoed). Before,
-    the rest of the passphrase was echoed."""
-    time.sleep(0.2)
-    os.kill(child.pid, signal.SIGSTOP)
-    check(eventually(lambda: proc_state(child.pid) == "T"), "the probe did not stop")
-    slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
-    try:
-        mode = termios.tcgetattr(slave)
-        mode[3] |= termios.ECHO | termios.ICANON | termios.ISIG
-        termios.tcsetattr(slave, termios.TCSANOW, mode)
-    finally:
-        os.close(slave)
-    os.kill(child.pid, signal.SIGCONT)
-    child.expect("Passphrase: ")
+    """Stopped, then resumed as a shell resumes its job: the prompt must put
+    raw mode back before it reads on, and start again (what was typed
+    meanwhile was echoed). Before, the rest of the passphrase was echoed."""
+    stop(child)
+    resume_as_a_shell_does(child)
     check(not terminal_mode(child.pid) & termios.ECHO, "echo is on again at the new prompt")
     child.send(SECRET + "\r")
 
 
 def stopped_longer_than_the_timeout(child):
     """Stopped for longer than the prompt's whole timeout, then resumed in
-    the foreground after the shell put its own mode back: the prompt starts
-    again with its full time. Before, it timed out at once."""
-    time.sleep(0.2)
-    os.kill(child.pid, signal.SIGSTOP)
-    check(eventually(lambda: proc_state(child.pid) == "T"), "the probe did not stop")
+    the foreground: the prompt starts again with its full time. Before, it
+    timed out at once."""
+    stop(child)
     time.sleep(2.0)
-    slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
-    try:
-        mode = termios.tcgetattr(slave)
-        mode[3] |= termios.ECHO | termios.ICANON | termios.ISIG
-        termios.tcsetattr(slave, termios.TCSANOW, mode)
-    finally:
-        os.close(slave)
-    os.kill(child.pid, signal.SIGCONT)
-    child.expect("Passphrase: ")
+    resume_as_a_shell_does(child)
     child.send(SECRET + "\r")
 
 
