@@ -1,11 +1,16 @@
 #include "common/log.h"
 
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 #include <span>
+#include <utility>
+
+#include "common/log_output.h"
 
 namespace tazpod {
 
@@ -17,6 +22,18 @@ struct LogSettings {
   int fd = 2;
 };
 LogSettings g_settings;
+
+// PID 1's lines once UseNonBlockingLog has run (common/log_output.h). Under
+// g_output_lock: the signal thread logs too. Never freed: a line may come
+// from that thread until the process exits.
+struct NonBlockingLog {
+  explicit NonBlockingLog(UniqueFd descriptor) : fd(std::move(descriptor)), output(fd.get()) {}
+  UniqueFd fd;
+  LogOutput output;
+  std::function<void()> on_waiting;
+};
+std::mutex g_output_lock;
+NonBlockingLog* g_output = nullptr;
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or 0.
@@ -212,16 +229,40 @@ std::string FormatLine(LogFormat format, std::int64_t unix_ms, LogLevel level, s
   return line;
 }
 
+// Writes what waits, then, once nothing does, says how many lines were
+// dropped, if any were. Under g_output_lock.
+void FlushWaiting(NonBlockingLog& log) {
+  log.output.Flush();
+  if (log.output.waiting()) return;
+  if (const size_t dropped = log.output.TakeDropped()) {
+    const LogField field("lines", dropped);
+    log.output.Write(FormatLine(g_settings.format, NowUnixMs(), LogLevel::kWarn, "log.dropped", {&field, 1}));
+  }
+}
+
+// False when there is no non-blocking log: the caller writes the line itself.
+bool WriteNonBlocking(std::string_view line) {
+  std::lock_guard lock(g_output_lock);
+  if (!g_output) return false;
+  const bool was_waiting = g_output->output.waiting();
+  FlushWaiting(*g_output);
+  g_output->output.Write(line);
+  if (!was_waiting && g_output->output.waiting() && g_output->on_waiting) g_output->on_waiting();
+  return true;
+}
+
 void Write(LogLevel level, std::string_view event, std::span<const LogField> fields) {
   if (!LogEnabled(level)) return;
   int saved_errno = errno;  // callers log right after a failed call and then read errno
   std::string line = FormatLine(g_settings.format, NowUnixMs(), level, event, fields);
-  std::string_view rest = line;
-  while (!rest.empty()) {
-    ssize_t n = ::write(g_settings.fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // nowhere to report a logging failure: drop the line
-    rest.remove_prefix(static_cast<size_t>(n));
+  if (!WriteNonBlocking(line)) {
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      ssize_t n = ::write(g_settings.fd, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // nowhere to report a logging failure: drop the line
+      rest.remove_prefix(static_cast<size_t>(n));
+    }
   }
   errno = saved_errno;
 }
@@ -236,6 +277,49 @@ std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level
 std::string FormatLogLine(LogFormat format, std::int64_t unix_ms, LogLevel level, std::string_view event,
                           const std::vector<LogField>& fields) {
   return FormatLine(format, unix_ms, level, event, std::span<const LogField>(fields.data(), fields.size()));
+}
+
+int UseNonBlockingLog() {
+  UniqueFd fd = OpenNonBlocking(g_settings.fd);
+  if (!fd) return -1;
+  const int number = fd.get();
+  std::lock_guard lock(g_output_lock);
+  // Called again (tests): the lines the old one held go first.
+  if (g_output) FlushWaiting(*g_output);
+  delete std::exchange(g_output, new NonBlockingLog(std::move(fd)));
+  return number;
+}
+
+void SetLogWaitingCallback(std::function<void()> on_waiting) {
+  std::lock_guard lock(g_output_lock);
+  if (!g_output) return;
+  g_output->on_waiting = std::move(on_waiting);
+  if (g_output->on_waiting && g_output->output.waiting()) g_output->on_waiting();
+}
+
+bool FlushLog() {
+  std::lock_guard lock(g_output_lock);
+  if (!g_output) return false;
+  FlushWaiting(*g_output);
+  return g_output->output.waiting();
+}
+
+void FlushLogBeforeExit(std::chrono::milliseconds timeout) {
+  const std::int64_t deadline = MonoMicros() + timeout.count() * 1000;
+  for (;;) {
+    int fd;
+    {
+      std::lock_guard lock(g_output_lock);
+      if (!g_output) return;
+      FlushWaiting(*g_output);
+      if (!g_output->output.waiting()) return;
+      fd = g_output->fd.get();
+    }
+    const std::int64_t left_us = deadline - MonoMicros();
+    if (left_us <= 0) return;
+    struct pollfd p {fd, POLLOUT, 0};
+    if (poll(&p, 1, static_cast<int>((left_us + 999) / 1000)) == 0) return;
+  }
 }
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {

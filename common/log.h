@@ -4,14 +4,19 @@
 // A line has a time (UTC, milliseconds), a level, an event name named like a
 // metric (`init.child.exit`), and key=value fields. Text by default; JSON
 // lines on request. Each line goes out in a single write(2), so lines from
-// PID 1 never interleave mid-line with other writers of the same pipe.
+// PID 1 never interleave mid-line with other writers of the same pipe (a
+// pipe takes a line of up to PIPE_BUF bytes whole or not at all, even
+// without blocking).
 //
 // Never log a secret: fields are for pids, names, states, durations, errors.
-// Logging never fails the caller: a write error is dropped.
+// Logging never fails the caller, nor, once UseNonBlockingLog has run,
+// blocks it: a write error is dropped.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -54,6 +59,24 @@ class LogField {
 // writes it with one write() (lines longer than PIPE_BUF may interleave).
 void ConfigureLog(LogFormat format, LogLevel min_level, int fd = 2);
 bool LogEnabled(LogLevel level);
+
+// From now on lines never block the caller (common/log_output.h): they go
+// to a non-blocking descriptor of the log's pipe or terminal, and what it
+// cannot take now waits, in order, up to a bound (beyond it lines are
+// dropped, and a `log.dropped` line says how many once there is room).
+// Returns that descriptor, for the caller to watch, or -1 when the log's
+// descriptor is neither a pipe nor a terminal, or cannot be opened again:
+// then writes go on as before. PID 1 calls it once its main child is on its
+// way (the open is not on the child's path).
+int UseNonBlockingLog();
+// Called, under the log's lock (it must not log), from whichever thread
+// logged, when lines begin to wait; at once if some already do.
+void SetLogWaitingCallback(std::function<void()> on_waiting);
+// Writes what waits, as much as the descriptor takes now. True when some
+// still waits.
+bool FlushLog();
+// At exit: waits at most `timeout` for what waits to be written.
+void FlushLogBeforeExit(std::chrono::milliseconds timeout);
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
 // The same, for a list of fields built at run time.

@@ -1,0 +1,69 @@
+#include "common/log_output.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace tazpod {
+
+bool LogOutput::Write(std::string_view line) {
+  Flush();
+  if (waiting()) {
+    if (waiting_.size() + line.size() > max_waiting_) {
+      ++dropped_;
+      return false;
+    }
+    waiting_.append(line);
+    return true;
+  }
+  const size_t written = WriteNow(line);
+  if (written == 0 && line.size() > max_waiting_) {
+    ++dropped_;
+    return false;
+  }
+  // The rest of a line begun is kept whatever the bound: a cut line would
+  // run into the next one.
+  waiting_.append(line.substr(written));
+  return true;
+}
+
+void LogOutput::Flush() {
+  if (waiting_.empty()) return;
+  waiting_.erase(0, WriteNow(waiting_));
+}
+
+size_t LogOutput::TakeDropped() {
+  const size_t n = dropped_;
+  dropped_ = 0;
+  return n;
+}
+
+size_t LogOutput::WriteNow(std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      break;
+    } else {
+      return data.size();  // nowhere to report a logging failure: dropped
+    }
+  }
+  return done;
+}
+
+UniqueFd OpenNonBlocking(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return {};
+  if (!S_ISFIFO(st.st_mode) && !(S_ISCHR(st.st_mode) && isatty(fd))) return {};
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  return UniqueFd(open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+}
+
+}  // namespace tazpod

@@ -1,0 +1,129 @@
+#include "common/log_output.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <string>
+
+using tazpod::LogOutput;
+using tazpod::OpenNonBlocking;
+using tazpod::UniqueFd;
+
+namespace {
+
+constexpr size_t kPipeBytes = 4096;
+
+// A pipe of one page, its write end non-blocking, as the log's own is.
+struct SmallPipe {
+  SmallPipe() {
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+    read_end.Reset(fds[0]);
+    write_end.Reset(fds[1]);
+    REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(kPipeBytes)) == static_cast<int>(kPipeBytes));
+  }
+  // Fills the pipe to the last byte, as an undrained log pipe ends up.
+  void Fill() const {
+    const std::string filler(kPipeBytes, '.');
+    REQUIRE(write(write_end.get(), filler.data(), filler.size()) == static_cast<ssize_t>(kPipeBytes));
+    REQUIRE(write(write_end.get(), "x", 1) == -1);
+    REQUIRE(errno == EAGAIN);
+  }
+  // Everything in the pipe now.
+  std::string Drain() const {
+    std::string text;
+    char buffer[8192];
+    ssize_t n;
+    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+    return text;
+  }
+  UniqueFd read_end, write_end;
+};
+
+}  // namespace
+
+TEST_CASE("log output: lines a full pipe cannot take wait, in order, and go out once it drains") {
+  SmallPipe pipe;
+  pipe.Fill();
+  LogOutput out(pipe.write_end.get());
+  CHECK(out.Write("one\n"));
+  CHECK(out.Write("two\n"));
+  CHECK(out.waiting());
+  CHECK(pipe.Drain() == std::string(kPipeBytes, '.'));
+  out.Flush();
+  CHECK_FALSE(out.waiting());
+  CHECK(pipe.Drain() == "one\ntwo\n");
+  CHECK(out.TakeDropped() == 0);
+}
+
+TEST_CASE("log output: beyond its bound a line is dropped whole, and counted") {
+  SmallPipe pipe;
+  pipe.Fill();
+  LogOutput out(pipe.write_end.get(), 10);
+  CHECK(out.Write("12345\n"));
+  CHECK_FALSE(out.Write("abcdef\n"));  // 6 + 7 bytes would not fit in 10
+  CHECK(out.Write("xy\n"));
+  CHECK(out.TakeDropped() == 1);
+  CHECK(out.TakeDropped() == 0);
+  pipe.Drain();
+  out.Flush();
+  CHECK(pipe.Drain() == "12345\nxy\n");
+}
+
+TEST_CASE("log output: a line the pipe took in part is finished before the next, whatever the bound") {
+  SmallPipe pipe;
+  LogOutput out(pipe.write_end.get(), 8);
+  const std::string long_line = std::string(6000, 'a') + "\n";  // more than the pipe holds
+  CHECK(out.Write(long_line));
+  CHECK(out.waiting());                  // its end waits, though longer than the bound
+  CHECK_FALSE(out.Write("next\n"));      // no room left to wait: dropped, not spliced in
+  std::string read = pipe.Drain();
+  out.Flush();
+  CHECK_FALSE(out.waiting());
+  read += pipe.Drain();
+  CHECK(read == long_line);
+  CHECK(out.Write("after\n"));
+  CHECK(pipe.Drain() == "after\n");
+}
+
+TEST_CASE("log output: a write error drops the line; nothing waits for a reader that is gone") {
+  SmallPipe pipe;
+  (void)signal(SIGPIPE, SIG_IGN);  // this test process only: the write gets EPIPE
+  pipe.read_end.Reset();
+  LogOutput out(pipe.write_end.get());
+  CHECK(out.Write("lost\n"));
+  CHECK_FALSE(out.waiting());
+}
+
+TEST_CASE("log output: the non-blocking open is of the same pipe, and leaves the original blocking") {
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(kPipeBytes)) == static_cast<int>(kPipeBytes));
+  UniqueFd own = OpenNonBlocking(write_end.get());
+  REQUIRE(own);
+  CHECK((fcntl(own.get(), F_GETFL) & O_NONBLOCK) != 0);
+  CHECK((fcntl(own.get(), F_GETFD) & FD_CLOEXEC) != 0);
+  CHECK((fcntl(write_end.get(), F_GETFL) & O_NONBLOCK) == 0);  // the main child's stays as it was
+  const std::string filler(kPipeBytes, '.');
+  CHECK(write(own.get(), filler.data(), filler.size()) == static_cast<ssize_t>(kPipeBytes));
+  CHECK(write(own.get(), "x", 1) == -1);
+  CHECK(errno == EAGAIN);
+  char got[kPipeBytes];
+  CHECK(read(read_end.get(), got, sizeof got) == static_cast<ssize_t>(kPipeBytes));
+}
+
+TEST_CASE("log output: a regular file or /dev/null gets no non-blocking open: it never blocks for long") {
+  char path[] = "/tmp/tazpod-log-output-XXXXXX";
+  UniqueFd file(mkstemp(path));
+  REQUIRE(file);
+  unlink(path);
+  CHECK_FALSE(OpenNonBlocking(file.get()));
+  UniqueFd null(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  REQUIRE(null);
+  CHECK_FALSE(OpenNonBlocking(null.get()));
+}
