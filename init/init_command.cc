@@ -9,11 +9,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "common/log.h"
 #include "common/descriptors.h"
+#include "init/log_flusher.h"
 #include "init/main_child.h"
 #include "init/sanitizer_exit.h"
 #include "init/signal_names.h"
@@ -28,6 +31,19 @@ namespace tazpod::init {
 namespace {
 
 constexpr int kExitStartFailed = 1;
+
+// How long init's exit waits for log lines that its stderr could not take
+// yet (a terminal whose output is stopped): a bounded wait, well inside
+// the time Docker gives a stop, then they are lost.
+constexpr std::chrono::milliseconds kLogDrainAtExit{500};
+
+// Whatever way RunInit returns, the log's waiting lines get their chance.
+struct DrainLogAtExit {
+  DrainLogAtExit() = default;
+  DrainLogAtExit(const DrainLogAtExit&) = delete;
+  DrainLogAtExit& operator=(const DrainLogAtExit&) = delete;
+  ~DrainLogAtExit() { FlushLogBeforeExit(kLogDrainAtExit); }
+};
 
 // No core files and no ptrace or /proc/PID/mem access by others: init will
 // hold passphrases. Done once the main child has started, so the child keeps
@@ -49,14 +65,19 @@ int RegisterSubreaper() { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 
 // Init's first lines. Written once the main child is on its way: the first
 // line a process formats runs cold code (page faults, snprintf), about
 // 40 µs of exec -> main child here (docs/benchmarks.md), which the child
-// need not wait for. Only a failure to start is logged before them.
-void LogStart(bool is_pid1, int subreaper_err) {
+// need not wait for. Only a failure to start is logged before them. From
+// here on no line blocks init (common/log.h), not even on a terminal whose
+// output is stopped. Returns the descriptor the log's waiting lines are
+// written to, or -1 (writes block, as before).
+int StartLog(bool is_pid1, int subreaper_err) {
+  const int log_fd = UseNonBlockingLog();
   Log(LogLevel::kInfo, "init.start", {{"version", kVersion}, {"pid", getpid()}});
-  if (is_pid1) return;
+  if (is_pid1) return log_fd;
   if (subreaper_err != 0)
     Log(LogLevel::kWarn, "init.subreaper.failed", {{"error", std::strerror(subreaper_err)}});
   else
     Log(LogLevel::kInfo, "init.subreaper", {{"pid", getpid()}, {"reason", "not_pid1"}});
+  return log_fd;
 }
 
 // Starts init/signal_thread.h's thread; returns the descriptor the loop
@@ -83,6 +104,7 @@ UniqueFd StartSignalThread(const sigset_t& handled, const InitConfig& config, pi
 }  // namespace
 
 int RunInit(const InitOptions& options) {
+  const DrainLogAtExit drain_log;
   const InitConfig& config = options.config.init;
   // Whatever the runtime or a parent left open above stderr would keep files
   // or mounts busy for the container's whole life. Init needs none of it.
@@ -119,6 +141,7 @@ int RunInit(const InitOptions& options) {
   // The main child first: it should not wait for the event loop to be built.
   // Its exit, if quick, stays pending (blocked) until init takes signals.
   pid_t main_child = 0;
+  int log_fd = -1;
   if (!options.command.empty()) {
     SpawnResult child = SpawnMainChild({options.command, original_mask});
     // The kernel wakes init as soon as the child's exec no longer needs our
@@ -128,7 +151,7 @@ int RunInit(const InitOptions& options) {
     // program does. One yield hands the CPU back (docs/benchmarks.md,
     // session 19); where the child runs on another CPU it returns at once.
     if (child.pid > 0 && child.exec_errno == 0) sched_yield();
-    LogStart(is_pid1, subreaper_err);
+    log_fd = StartLog(is_pid1, subreaper_err);
     if (child.pid < 0) {
       Log(LogLevel::kError, "init.child.spawn_failed",
           {{"command", options.command[0]}, {"error", std::strerror(child.fork_errno)}});
@@ -145,7 +168,7 @@ int RunInit(const InitOptions& options) {
         {{"pid", child.pid}, {"command", options.command[0]}, {"terminal", child.has_terminal}});
     main_child = child.pid;
   } else {
-    LogStart(is_pid1, subreaper_err);
+    log_fd = StartLog(is_pid1, subreaper_err);
     Log(LogLevel::kInfo, "init.idle", {{"reason", config.pause ? "pause" : "no_command"}});
   }
 
@@ -163,6 +186,8 @@ int RunInit(const InitOptions& options) {
 
   try {
     boost::asio::io_context io(1);
+    std::optional<LogFlusher> log_flusher;
+    if (log_fd >= 0) log_flusher.emplace(io, log_fd);
     Supervisor supervisor(io, config, std::move(signals), is_pid1);
     if (main_child > 0) supervisor.AdoptMainChild(main_child);
     Components components = WireComponents(io, supervisor, options.config);

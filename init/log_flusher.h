@@ -1,0 +1,37 @@
+// LogFlusher: writes the log's waiting lines once its descriptor can take
+// them.
+//
+// PID 1's log never blocks (common/log.h, UseNonBlockingLog): lines that a
+// stopped terminal or an undrained pipe cannot take wait. This puts a watch
+// for "writable" on the loop while, and only while, lines wait: a terminal
+// also reports input, and a watch left on it would wake init at each key
+// typed in the main child's shell, where an idle init must not wake.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <optional>
+
+namespace tazpod::init {
+
+class LogFlusher {
+ public:
+  // `log_fd`: what UseNonBlockingLog returned (not owned). Lines that
+  // already wait are watched for at once.
+  LogFlusher(boost::asio::io_context& io, int log_fd);
+  // No call comes from the log after this returns.
+  ~LogFlusher();
+
+  LogFlusher(const LogFlusher&) = delete;
+  LogFlusher& operator=(const LogFlusher&) = delete;
+
+ private:
+  // On the loop: starts the watch unless one runs.
+  void Watch();
+
+  boost::asio::io_context& io_;
+  int log_fd_;
+  std::optional<boost::asio::posix::stream_descriptor> watch_;
+};
+
+}  // namespace tazpod::init

@@ -1,0 +1,126 @@
+// PID 1's log on a pipe nobody drains: lines wait, the loop writes them once
+// the pipe has room, with no further line logged, and beyond the bound a
+// `log.dropped` line says how many were lost.
+#include "init/log_flusher.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+
+using namespace std::chrono_literals;
+using tazpod::Log;
+using tazpod::LogLevel;
+using tazpod::UniqueFd;
+
+namespace {
+
+constexpr size_t kPipeBytes = 4096;
+
+// A one-page pipe as the log's descriptor (blocking, as a stderr is), the
+// log made non-blocking on it, and the pipe then filled by the log's own
+// descriptor: every line from here on must wait.
+struct FullLogPipe {
+  FullLogPipe() {
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+    read_end.Reset(fds[0]);
+    write_end.Reset(fds[1]);
+    REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(kPipeBytes)) == static_cast<int>(kPipeBytes));
+    REQUIRE(fcntl(read_end.get(), F_SETFL, O_NONBLOCK) == 0);
+    tazpod::ConfigureLog(tazpod::LogFormat::kText, LogLevel::kInfo, write_end.get());
+    log_fd = tazpod::UseNonBlockingLog();
+    REQUIRE(log_fd >= 0);
+    const std::string filler(kPipeBytes, '.');
+    REQUIRE(write(log_fd, filler.data(), filler.size()) == static_cast<ssize_t>(kPipeBytes));
+  }
+  // Everything in the pipe now, the filler left out.
+  std::string Drain() {
+    std::string text;
+    char buffer[8192];
+    ssize_t n;
+    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+    const size_t filler = std::min(filler_left, text.size());
+    filler_left -= filler;
+    return text.substr(filler);
+  }
+  UniqueFd read_end, write_end;
+  int log_fd = -1;
+  size_t filler_left = kPipeBytes;
+};
+
+}  // namespace
+
+TEST_CASE("log flusher: lines a full pipe could not take go out once it drains, with no further line") {
+  FullLogPipe pipe;
+  boost::asio::io_context io(1);
+  tazpod::init::LogFlusher flusher(io, pipe.log_fd);
+  Log(LogLevel::kInfo, "test.first");
+  Log(LogLevel::kInfo, "test.second");
+  io.poll();  // the watch starts; the pipe is still full
+  CHECK_FALSE(io.stopped());
+  CHECK(pipe.Drain().empty());
+  // The reader catches up; the loop alone writes what waited, then has no
+  // work left: the watch is gone with the lines.
+  const auto start = std::chrono::steady_clock::now();
+  io.run_for(10s);
+  CHECK(io.stopped());
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+  const std::string text = pipe.Drain();
+  const size_t first = text.find("info test.first\n");
+  const size_t second = text.find("info test.second\n");
+  CHECK(first != std::string::npos);
+  CHECK(second != std::string::npos);
+  CHECK(first < second);
+  CHECK_FALSE(tazpod::FlushLog());
+}
+
+TEST_CASE("log: beyond the bound lines are dropped whole, and a log.dropped line says how many") {
+  FullLogPipe pipe;
+  int calls = 0;
+  tazpod::SetLogWaitingCallback([&calls] { ++calls; });
+  constexpr int kLines = 1000;  // about 110 kB: more than the 64 KiB that may wait
+  const std::string pad(80, 'p');
+  for (int i = 0; i < kLines; ++i) Log(LogLevel::kInfo, "test.flood", {{"n", i}, {"pad", pad}});
+  CHECK(calls == 1);  // once, when lines began to wait
+  std::string text;
+  do {
+    text += pipe.Drain();
+  } while (tazpod::FlushLog());
+  text += pipe.Drain();
+
+  // The lines kept are the first ones, whole and in order; then one line
+  // counts the others, and nothing comes after it.
+  std::vector<std::string> lines;
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1)
+    lines.push_back(text.substr(at, end - at));
+  const auto ends_with = [](const std::string& line, const std::string& tail) {
+    return line.size() >= tail.size() && line.compare(line.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  size_t kept = 0;
+  while (kept < lines.size() && ends_with(lines[kept], " info test.flood n=" + std::to_string(kept) + " pad=" + pad))
+    ++kept;
+  CHECK(kept > 0);
+  CHECK(kept < static_cast<size_t>(kLines));
+  REQUIRE(lines.size() == kept + 1);
+  CHECK(ends_with(lines.back(), " warn log.dropped lines=" + std::to_string(kLines - kept)));
+  CHECK(text.back() == '\n');
+}
+
+TEST_CASE("log: at exit, lines that cannot go out are given up after the wait, not waited for") {
+  FullLogPipe pipe;
+  Log(LogLevel::kInfo, "test.last");
+  const auto start = std::chrono::steady_clock::now();
+  tazpod::FlushLogBeforeExit(200ms);
+  CHECK(std::chrono::steady_clock::now() - start >= 200ms);
+  CHECK(pipe.Drain().empty());
+}
