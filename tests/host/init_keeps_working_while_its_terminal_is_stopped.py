@@ -6,10 +6,10 @@ output is resumed (Ctrl+Q), with no further event. Stopped again, a
 a bounded wait rather than hang. Before, init blocked in write(2) on its
 first line: signals sent meanwhile merged, and a stop never ended."""
 import os
+import select
 import signal
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import PtyChild, check, children, eventually, main  # noqa: E402
@@ -23,6 +23,18 @@ def count(path):
         return f.read().count("usr1")
 
 
+def output_stopped(pid):
+    """Whether the terminal of process `pid` takes no output now: a stopped
+    pseudo-terminal has no room to write, so poll() reports no POLLOUT."""
+    slave = os.open(os.readlink("/proc/%d/fd/2" % pid), os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        p = select.poll()
+        p.register(slave, select.POLLOUT)
+        return not p.poll(0)
+    finally:
+        os.close(slave)
+
+
 def test():
     fd, got = tempfile.mkstemp(prefix="tazpod-stopped-terminal-")
     os.close(fd)
@@ -33,18 +45,19 @@ def test():
     child = PtyChild(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init",
                       "--log-level", "debug", "--", "bash", "-c", script])
     try:
-        child.expect(r"init\.child\.start")
-        child.expect("READY")
+        # The child may print before or after init logs its start: wait for both.
+        child.expect(r"(?s)READY.*init\.child\.start[^\n]*\n|init\.child\.start.*READY")
         check(eventually(lambda: len(children(child.pid)) == 1), "no init under unshare")
         init = children(child.pid)[0]
 
         child.send(CTRL_S)
-        time.sleep(0.5)  # the line discipline takes the key; no output can be seen to stop
+        check(eventually(lambda: output_stopped(init)), "Ctrl+S did not stop the terminal's output")
         for n in range(1, 4):
             os.kill(init, signal.SIGUSR1)
             # Each reaches the child before the next is sent: none merge.
             check(eventually(lambda: count(got) == n),
                   "signal %d was not forwarded while the terminal was stopped (the child got %d)" % (n, count(got)))
+        child.drain(0.3)
         check(b"init.signal.forward" not in child.output, "lines came out while the output was stopped")
 
         child.send(CTRL_Q)
@@ -53,7 +66,7 @@ def test():
         check(b"log.dropped" not in child.output, "lines were dropped: %r" % child.output)
 
         child.send(CTRL_S)
-        time.sleep(0.5)
+        check(eventually(lambda: output_stopped(init)), "Ctrl+S did not stop the terminal's output")
         os.kill(init, signal.SIGTERM)
         code = child.wait(timeout=20)
         check(code == 128 + signal.SIGTERM, "init exited %d, expected 143 (its child's SIGTERM)" % code)
