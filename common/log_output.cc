@@ -10,7 +10,6 @@
 namespace tazpod {
 
 bool LogOutput::Write(std::string_view line) {
-  Flush();
   if (waiting()) {
     if (waiting_.size() + line.size() > max_waiting_) {
       ++dropped_;

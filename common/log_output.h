@@ -27,17 +27,18 @@ class LogOutput {
   // Writes to `fd`, which it does not own.
   explicit LogOutput(int fd, size_t max_waiting = kDefaultMaxWaiting) : fd_(fd), max_waiting_(max_waiting) {}
 
-  // Writes `line` after whatever already waits, as much of it as the
-  // descriptor takes now; the rest waits. False when it was dropped: no room
-  // to wait. A write error other than EAGAIN (a terminal hung up, a pipe
-  // with no reader) drops what was to be written: there is nobody to tell.
+  // Writes `line`, as much of it as the descriptor takes now, or, when lines
+  // already wait, queues it behind them (the caller flushes first: one
+  // write attempt a line). The rest waits. False when it was dropped: no
+  // room to wait. A write error other than EAGAIN (a terminal hung up, a
+  // pipe with no reader) drops what was to be written: there is nobody to
+  // tell.
   bool Write(std::string_view line);
 
   // Writes what waits, as much as the descriptor takes now.
   void Flush();
 
   bool waiting() const { return !waiting_.empty(); }
-  int fd() const { return fd_; }
 
   // The lines dropped since the last call.
   size_t TakeDropped();
