@@ -91,8 +91,8 @@ PY
 rm -f exits.ready
 start_init_ns init6.log -- python3 exits.py exits.ready
 for _ in $(seq 200); do [[ -e exits.ready ]] && break; sleep 0.05; done
-storm=0 deadline=$((SECONDS + 20))
-while kill -WINCH "$NS_INIT" 2>/dev/null && (( SECONDS < deadline )); do storm=$((storm + 1)); done
+storm=0 deadline=$(( $(clock_now) + 20 ))
+while kill -WINCH "$NS_INIT" 2>/dev/null && clock_before "$deadline"; do storm=$((storm + 1)); done
 wait_exit "$NS_UNSHARE"
 expect_eq "$EXIT_STATUS" 5 "exit status of init whose main child exited 5 during $storm SIGWINCH"
 (( storm > 20 )) || fail "only $storm signals were sent during the child's exit"

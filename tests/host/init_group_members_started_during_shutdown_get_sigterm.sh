@@ -53,13 +53,13 @@ runs() {
     start_init_ns "$log" -g --grace-period 20s -- python3 main.py "$2"
     for _ in $(seq 600); do [[ -e ready ]] && break; sleep 0.05; done
     [[ -e ready ]] || fail "run $run (crowd $2): the main child did not start: $(cat "$log")"
-    start=$SECONDS
+    start=$(clock_now)
     kill -TERM "$NS_INIT"
     wait_exit "$NS_UNSHARE"
     expect_eq "$EXIT_STATUS" 0 "run $run (crowd $2): exit status (the main child's)"
     ! grep -q 'init.shutdown.kill' "$log" ||
       fail "run $run (crowd $2): the process that joined the group was not sent SIGTERM: $(cat "$log")"
-    (( SECONDS - start < 15 )) || fail "run $run (crowd $2): the shutdown waited for the grace period"
+    (( $(clock_now) - start < 15 )) || fail "run $run (crowd $2): the shutdown waited for the grace period"
   done
 }
 runs 8 0

@@ -59,9 +59,9 @@ armed() {
     grep -q '^it_value: (0, 0)$' /proc/"$NS_INIT"/fdinfo/"${fd##*/}" || echo "${fd##*/}: $(grep it_value /proc/"$NS_INIT"/fdinfo/"${fd##*/}")"
   done
 }
-deadline=$(( SECONDS + 10 ))
+deadline=$(( $(clock_now) + 10 ))
 until [[ -z $(armed) ]]; do
-  (( SECONDS < deadline )) || fail "timers still armed in an idle init: $(armed)"
+  clock_before "$deadline" || fail "timers still armed in an idle init: $(armed)"
   sleep 0.1
 done
 expect_asleep "its timers run"

@@ -119,11 +119,11 @@ health() { docker inspect -f '{{.State.Health.Status}}' "$1"; }
 # wait_healthy NAME [SECONDS]
 wait_healthy() {
   local limit; limit=$(e2e_limit "${2:-90}")
-  local deadline=$(( SECONDS + limit )) status
+  local deadline=$(( $(clock_now) + limit )) status
   while :; do
     status=$(health "$1")
     [[ $status == healthy ]] && return 0
-    (( SECONDS < deadline )) || fail "$1 is '$status', not healthy, after $limit s:
+    clock_before "$deadline" || fail "$1 is '$status', not healthy, after $limit s:
 $(docker logs "$1" 2>&1 | tail -n 20)"
     sleep 2
   done
@@ -134,9 +134,9 @@ $(docker logs "$1" 2>&1 | tail -n 20)"
 # hold its earlier runs' lines too: count them in.
 wait_docker_log() {
   local limit; limit=$(e2e_limit "${3:-60}")
-  local deadline=$(( SECONDS + limit )) want=${4:-1}
+  local deadline=$(( $(clock_now) + limit )) want=${4:-1}
   until (( $(docker logs "$1" 2>&1 | grep -cE "$2") >= want )); do
-    (( SECONDS < deadline )) || fail "fewer than $want line(s) matching '$2' in docker logs $1 within $limit s:
+    clock_before "$deadline" || fail "fewer than $want line(s) matching '$2' in docker logs $1 within $limit s:
 $(docker logs "$1" 2>&1 | tail -n 30)"
     sleep 2
   done
@@ -199,11 +199,11 @@ declare -A E2E_SESSION_CONTAINER=()
 # wait_session TAG [SECONDS]: until the session's commands ran (or it ended).
 wait_session() {
   local tag=$1 limit; limit=$(e2e_limit "${2:-120}")
-  local deadline=$(( SECONDS + limit ))
+  local deadline=$(( $(clock_now) + limit ))
   until docker exec "${E2E_SESSION_CONTAINER[$tag]}" test -e "/tmp/ready-$tag" 2>/dev/null; do
     kill -0 "${E2E_SESSIONS[$tag]}" 2>/dev/null || fail "session $tag ended before its commands ran:
 $(cat "session-$tag.transcript")"
-    (( SECONDS < deadline )) || fail "session $tag did not open within $limit s"
+    clock_before "$deadline" || fail "session $tag did not open within $limit s"
     sleep 2
   done
 }

@@ -20,12 +20,12 @@ orphans=$(procs | awk '$2 == "(sleep)" && $4 == 1' | wc -l)
 echo "orphaned sleeps with parent PID 1: $orphans"
 (( orphans > 0 )) || fail "no orphan was re-parented to PID 1 (the burst did not happen?)"
 
-deadline=$(( SECONDS + $(e2e_limit 60) ))
+deadline=$(( $(clock_now) + $(e2e_limit 60) ))
 while :; do
   state=$(procs)
   # Done when no sleep runs any more; zombies among them are judged below.
   [[ -z $(awk '$2 == "(sleep)" && $3 != "Z"' <<<"$state") ]] && break
-  (( SECONDS < deadline )) || fail "the sleeps still run after $(e2e_limit 60) s: $state"
+  clock_before "$deadline" || fail "the sleeps still run after $(e2e_limit 60) s: $state"
   sleep 2
 done
 zombies=$(awk '$3 == "Z"' <<<"$state")

@@ -33,9 +33,9 @@ send exit\\r
 wait" > session.script
 /usr/lib/tazpod-test/ptydrive session.script -- docker exec -it ungated_c tazpod login 2>session.transcript &
 drive_pid=$!
-deadline=$(( SECONDS + $(e2e_limit 120) ))
+deadline=$(( $(clock_now) + $(e2e_limit 120) ))
 until docker exec ungated_c test -e /tmp/session-ready; do
-  (( SECONDS < deadline )) || { kill "$drive_pid"; wait "$drive_pid" || true; cat session.transcript; fail "the gated session did not open"; }
+  clock_before "$deadline" || { kill "$drive_pid"; wait "$drive_pid" || true; cat session.transcript; fail "the gated session did not open"; }
   sleep 2
 done
 

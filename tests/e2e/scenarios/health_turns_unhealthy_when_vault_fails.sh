@@ -33,9 +33,9 @@ expect_eq "$DRIVE_STATUS" 1 "exit status of the login whose create failed (refus
 wait_docker_log sick_c 'vault.state .*to=failed' 60
 docker exec sick_c touch /tmp/stop-killer
 
-deadline=$(( SECONDS + $(e2e_limit 90) ))
+deadline=$(( $(clock_now) + $(e2e_limit 90) ))
 until [[ $(health sick_c) == unhealthy ]]; do
-  (( SECONDS < deadline )) || fail "still '$(health sick_c)' $(e2e_limit 90) s after the vault failed"
+  clock_before "$deadline" || fail "still '$(health sick_c)' $(e2e_limit 90) s after the vault failed"
   sleep 2
 done
 reasons=$(docker inspect -f '{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}{{end}}' sick_c)

@@ -4,6 +4,8 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
 : "${TAZPOD:?TAZPOD must name the tazpod binary (set by CTest)}"
+# clock_now, clock_before: deadlines on a clock that is never stepped.
+. "${BASH_SOURCE[0]%/*}/../../lib/clock.sh"
 
 # start_init_ns LOG ARGS...: starts `tazpod init ARGS...` in the background as
 # PID 1 of a fresh PID (and mount, for its own /proc) namespace, its stderr
@@ -27,9 +29,9 @@ start_init_ns() {
 # wait_for_log LOG PATTERN [SECONDS]: waits until LOG has a line matching
 # PATTERN (grep -E), or fails after SECONDS (default 10).
 wait_for_log() {
-  local log=$1 pattern=$2 deadline=$(( SECONDS + ${3:-10} ))
+  local log=$1 pattern=$2 deadline=$(( $(clock_now) + ${3:-10} ))
   until grep -qE "$pattern" "$log"; do
-    (( SECONDS < deadline )) || fail "no log line matching '$pattern' within ${3:-10}s; log:
+    clock_before "$deadline" || fail "no log line matching '$pattern' within ${3:-10}s; log:
 $(cat "$log")"
     sleep 0.05
   done

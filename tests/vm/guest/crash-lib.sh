@@ -64,10 +64,10 @@ crash_start() {
   unshare --pid --fork --mount-proc tazpod init --config init.toml 2>"$CRASH_LOG" &
   CRASH_UNSHARE=$!
   INIT_PID=''
-  local deadline=$((SECONDS + 30))
+  local deadline=$(( $(clock_now) + 30 ))
   until [[ -n $INIT_PID ]]; do
     read -r INIT_PID _ 2>/dev/null <"/proc/$CRASH_UNSHARE/task/$CRASH_UNSHARE/children" || true
-    (( SECONDS < deadline )) || fail "start $CRASH_STARTS: no PID 1 under unshare"
+    clock_before "$deadline" || fail "start $CRASH_STARTS: no PID 1 under unshare"
     [[ -n $INIT_PID ]] || nap 0.05
   done
   wait_log "$CRASH_LOG" 'vault.recover.(done|failed)' 60
@@ -158,16 +158,16 @@ crash_disarm() { rm -f "$CRASH_DIR/point" "$CRASH_DIR/reached"; }
 # crash_wait_reached STEP: waits until a helper stopped at STEP; its pid
 # here (not in the container's namespace) in CRASH_STOPPED.
 crash_wait_reached() {
-  local deadline=$((SECONDS + 60)) f pid pids stat step=''
+  local deadline=$(( $(clock_now) + 60 )) f pid pids stat step=''
   until [[ -f $CRASH_DIR/reached ]]; do
-    (( SECONDS < deadline )) || fail "no helper reached $1 within 60 s: $(cat "$CRASH_LOG")"
+    clock_before "$deadline" || fail "no helper reached $1 within 60 s: $(cat "$CRASH_LOG")"
     nap 0.05
   done
   read -r step _ <"$CRASH_DIR/reached" || true
   expect_eq "$step" "$1" "the step the helper stopped at"
   crash_disarm
   # The stopped helper is a child of PID 1, in state T.
-  deadline=$((SECONDS + 10))
+  deadline=$(( $(clock_now) + 10 ))
   for (( ;; )); do
     for f in /proc/"$INIT_PID"/task/*/children; do
       pids=()
@@ -179,7 +179,7 @@ crash_wait_reached() {
         if [[ ${stat%% *} == T ]]; then CRASH_STOPPED=$pid; return 0; fi
       done
     done
-    (( SECONDS < deadline )) || fail "the helper that reached $1 is not stopped"
+    clock_before "$deadline" || fail "the helper that reached $1 is not stopped"
     nap 0.05
   done
 }
@@ -400,9 +400,9 @@ crash_write_point() {
     # During the write: the file grows past its synced prefix.
     size=$(in_vault stat -c %s "$VAULT_MNT/stream")
     grown=$size
-    deadline=$((SECONDS + 60))
+    deadline=$(( $(clock_now) + 60 ))
     until (( grown > size )); do
-      (( SECONDS < deadline )) || fail "the writer did not append within 60 s"
+      clock_before "$deadline" || fail "the writer did not append within 60 s"
       nap 0.05
       grown=$(in_vault stat -c %s "$VAULT_MNT/stream")
     done

@@ -4,6 +4,10 @@
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# clock_now, clock_before, clock_tenths: deadlines and durations on a clock
+# that is never stepped (copied beside this file into the guest).
+. "${BASH_SOURCE[0]%/*}/clock.sh"
+
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
   [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"
@@ -309,9 +313,9 @@ start_init() {
 
 # wait_log LOG REGEX [SECONDS]
 wait_log() {
-  local deadline=$(( SECONDS + ${3:-30} ))
+  local deadline=$(( $(clock_now) + ${3:-30} ))
   until has_line_matching "$1" "$2"; do
-    (( SECONDS < deadline )) || fail "no log line matching '$2' within ${3:-30}s:
+    clock_before "$deadline" || fail "no log line matching '$2' within ${3:-30}s:
 $(cat "$1")"
     nap 0.1
   done
@@ -321,9 +325,9 @@ $(cat "$1")"
 # another process writes when it has done WHAT); after SECONDS fails naming
 # WHAT, with the FILEs' contents (a transcript, a log) for the reader.
 wait_file() {
-  local deadline=$(( SECONDS + $2 ))
+  local deadline=$(( $(clock_now) + $2 ))
   until [[ -e $1 ]]; do
-    (( SECONDS < deadline )) || fail "waited $2 s for $3 ($1 never appeared)
+    clock_before "$deadline" || fail "waited $2 s for $3 ($1 never appeared)
 $(cat "${@:4}" 2>/dev/null)"
     nap 0.05
   done
@@ -332,9 +336,9 @@ $(cat "${@:4}" 2>/dev/null)"
 # wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds;
 # returns 1 if it still fails after SECONDS, for the caller to say why.
 wait_until() {
-  local deadline=$(( SECONDS + $1 )); shift
+  local deadline=$(( $(clock_now) + $1 )); shift
   until "$@"; do
-    (( SECONDS < deadline )) || return 1
+    clock_before "$deadline" || return 1
     nap 0.1
   done
 }
@@ -417,9 +421,9 @@ drive() {
 
 # wait_log_count LOG REGEX N [SECONDS]: waits until LOG has N lines matching.
 wait_log_count() {
-  local deadline=$(( SECONDS + ${4:-30} ))
+  local deadline=$(( $(clock_now) + ${4:-30} ))
   until count_lines_matching "$1" "$2"; (( MATCHING >= $3 )); do
-    (( SECONDS < deadline )) || fail "fewer than $3 log lines matching '$2' within ${4:-30}s:
+    clock_before "$deadline" || fail "fewer than $3 log lines matching '$2' within ${4:-30}s:
 $(cat "$1")"
     nap 0.1
   done

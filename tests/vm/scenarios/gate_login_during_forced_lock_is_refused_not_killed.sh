@@ -13,9 +13,9 @@ create_locked_vault 'a lockable passphrase'
 printf '%s\n' 'timeout 250' 'expect Vault passphrase:' 'send a lockable passphrase\r' 'expect $ ' \
   "send trap '' HUP; echo armed-\$((40+2))\\r" 'expect armed-42' "mark $PWD/armed.pid" 'wait' > s.script
 /usr/lib/tazpod-test/ptydrive s.script -- tazpod login 2> s.transcript & session=$!
-deadline=$(( SECONDS + 120 ))
+deadline=$(( $(clock_now) + 120 ))
 until [[ -e armed.pid ]]; do
-  (( SECONDS < deadline )) || fail "the session did not get to ignore SIGHUP: $(cat s.transcript)"
+  clock_before "$deadline" || fail "the session did not get to ignore SIGHUP: $(cat s.transcript)"
   nap 0.2
 done
 shell=$(< armed.pid)  # the login became the session's shell: the same process

@@ -15,12 +15,12 @@ send exit\r
 wait' -- tazpod login
 expect_eq "$DRIVE_STATUS" 0 "the first session"
 wait_log init.log 'session.close .*sessions=0' 60
-# Time since that close in tenths of a second, from EPOCHREALTIME: bash's
-# SECONDS counts whole seconds from the shell's start, which put the check
-# below up to a second late. (The close is seen up to 0.1 s after it is
-# logged, so these times are a little short, never long.)
-exited_us=${EPOCHREALTIME/./}
-since_exit() { local now=${EPOCHREALTIME/./}; ELAPSED=$(( (now - exited_us) / 100000 )); }
+# Time since that close in tenths of a second (clock_tenths): whole
+# seconds would put the check below up to a second late. (The close is
+# seen up to 0.1 s after it is logged, so these times are a little short,
+# never long.)
+clock_tenths; exited=$CLOCK_TENTHS
+since_exit() { clock_tenths; ELAPSED=$(( CLOCK_TENTHS - exited )); }
 for at in 40 60; do
   until since_exit; (( ELAPSED >= at )); do nap 0.1; done
   drive 'expect Vault passphrase:

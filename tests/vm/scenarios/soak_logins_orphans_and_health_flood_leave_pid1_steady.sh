@@ -88,14 +88,14 @@ sample_pid1() {
 # sample WHEN: prints and keeps (in SAMPLE) "fds threads rss_kb" once PID 1
 # is idle and two reads half a second apart agree on fds and threads.
 sample() {
-  local deadline=$(( SECONDS + 300 )) a b
+  local deadline=$(( $(clock_now) + 300 )) a b
   : > flood.pause
   until [[ -e flood.paused ]]; do
     kill -0 "$flood_pid" 2>/dev/null || fail "the health flood stopped: $(cat flood.errors 2>/dev/null)"
     sleep 0.1
   done
   while :; do
-    (( SECONDS < deadline )) || fail "PID 1 did not become idle: children $(children | tr '\n' ' ')"
+    clock_before "$deadline" || fail "PID 1 did not become idle: children $(children | tr '\n' ' ')"
     if idle; then
       a=$(sample_pid1); sleep 0.5; b=$(sample_pid1)
       [[ ${a% *} == "${b% *}" ]] && break
@@ -119,7 +119,7 @@ wait' -- tazpod login
   wait_log_count init.log 'vault.state from=locking to=locked' "$locks" 120
 }
 
-start=$SECONDS
+start=$(clock_now)
 for (( i = 1; i <= cycles; i++ )); do
   login_cycle "$i"
   if (( i == warmup )); then
@@ -130,21 +130,21 @@ for (( i = 1; i <= cycles; i++ )); do
     sample "after $i cycles"
   fi
 done
-elapsed=$(( SECONDS - start ))
+elapsed=$(( $(clock_now) - start ))
 
 # The orphans: all made, and none left a zombie. 10,000 forks take from
 # half a minute to many minutes under emulation, by the host's load: these
 # waits are generous limits for a hang, not timings.
-deadline=$(( SECONDS + 600 ))
+deadline=$(( $(clock_now) + 600 ))
 until grep -q "^orphans $orphans" orphans.out 2>/dev/null; do
-  (( SECONDS < deadline )) || fail "the orphans were not made: $(cat orphans.out 2>/dev/null)"
+  clock_before "$deadline" || fail "the orphans were not made: $(cat orphans.out 2>/dev/null)"
   sleep 0.5
 done
-deadline=$(( SECONDS + 600 ))
+deadline=$(( $(clock_now) + 600 ))
 while :; do
   zombies=$(procstat | awk '$3 == "Z"' | wc -l)
   (( zombies == 0 )) && break
-  (( SECONDS < deadline )) || fail "$zombies zombies left: $(procstat | awk '$3 == "Z" {print $1, $2, "ppid", $4}')"
+  clock_before "$deadline" || fail "$zombies zombies left: $(procstat | awk '$3 == "Z" {print $1, $2, "ppid", $4}')"
   sleep 0.5
 done
 echo "orphans: $orphans made, 0 zombies"

@@ -101,9 +101,9 @@ as_a
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
 echo unlock.create > "$crash_dir/point"
 (vault_exec unlock <pass >a.out 2>&1) & a_helper=$!
-deadline=$((SECONDS + 60))
+deadline=$(( $(clock_now) + 60 ))
 until [[ -f $crash_dir/reached ]]; do
-  (( SECONDS < deadline )) || fail "A's first unlock never reached unlock.create: $(cat a.out)"
+  clock_before "$deadline" || fail "A's first unlock never reached unlock.create: $(cat a.out)"
   nap 0.05
 done
 rm -f "$crash_dir/point" "$crash_dir/reached"

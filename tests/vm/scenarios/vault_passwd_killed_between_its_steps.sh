@@ -17,9 +17,9 @@ vault_expect 0 lock
 printf 'old pass\0new pass' > change
 echo passwd.added > "$crash_dir/point"
 (vault_exec passwd <change >/dev/null 2>&1) & helper=$!
-deadline=$((SECONDS + 60))
+deadline=$(( $(clock_now) + 60 ))
 until [[ -f $crash_dir/reached ]]; do
-  (( SECONDS < deadline )) || fail "the passphrase change never reached passwd.added"
+  clock_before "$deadline" || fail "the passphrase change never reached passwd.added"
   nap 0.05
 done
 read -r step pid <"$crash_dir/reached"
