@@ -251,10 +251,9 @@ bool WriteNonBlocking(std::string_view line) {
   return true;
 }
 
-void Write(LogLevel level, std::string_view event, std::span<const LogField> fields) {
-  if (!LogEnabled(level)) return;
+// One whole line (with its newline) to the log's descriptor.
+void WriteLine(std::string_view line) {
   int saved_errno = errno;  // callers log right after a failed call and then read errno
-  std::string line = FormatLine(g_settings.format, NowUnixMs(), level, event, fields);
   if (!WriteNonBlocking(line)) {
     std::string_view rest = line;
     while (!rest.empty()) {
@@ -265,6 +264,11 @@ void Write(LogLevel level, std::string_view event, std::span<const LogField> fie
     }
   }
   errno = saved_errno;
+}
+
+void Write(LogLevel level, std::string_view event, std::span<const LogField> fields) {
+  if (!LogEnabled(level)) return;
+  WriteLine(FormatLine(g_settings.format, NowUnixMs(), level, event, fields));
 }
 
 }  // namespace
@@ -328,6 +332,18 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
 
 void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields) {
   Write(level, event, std::span<const LogField>(fields.data(), fields.size()));
+}
+
+void PassOnLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\n') {
+    WriteLine(line);
+    return;
+  }
+  std::string whole;
+  whole.reserve(line.size() + 1);
+  whole.append(line);
+  whole += '\n';
+  WriteLine(whole);
 }
 
 std::int64_t MonoMicros() {

@@ -82,6 +82,11 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
 // The same, for a list of fields built at run time.
 void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields);
 
+// A line another process wrote (the vault helper, its hooks, mkfs), passed
+// on as it is, at any level: it waits and is dropped like PID 1's own lines
+// and never blocks. A newline is added when it has none.
+void PassOnLine(std::string_view line);
+
 // CLOCK_MONOTONIC in microseconds, for `mono_us` fields: the line's own time
 // is wall-clock with millisecond resolution, too coarse to time a lock, and
 // other processes (the vault helper, bench tools) can read the same clock.

@@ -156,7 +156,8 @@ VaultService::VaultService(asio::io_context& io, Reaper& reaper, VaultSettings s
       owner_uid_(owner_uid),
       owner_gid_(owner_gid),
       mountpoint_(std::move(mountpoint)),
-      mapping_name_(std::move(mapping_name)) {}
+      mapping_name_(std::move(mapping_name)),
+      stderr_relay_(io) {}
 
 std::vector<std::string> VaultService::HelperArgs(const std::string& operation) const {
   std::vector<std::string> a = {settings_.helper, operation,
@@ -238,6 +239,7 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
   sigset_t empty;
   sigemptyset(&empty);
   const int mount_namespace = mount_namespace_.get();
+  const int stderr_relay = stderr_relay_.write_fd();
   static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();
@@ -258,6 +260,7 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
     ResetSignalsForChild(empty);
     dup2(in_read.get(), STDIN_FILENO);
     dup2(out_write.get(), STDOUT_FILENO);
+    if (stderr_relay >= 0) dup2(stderr_relay, STDERR_FILENO);
     if (mount_namespace >= 0 && setns(mount_namespace, CLONE_NEWNS) != 0) {
       ssize_t ignored = write(STDOUT_FILENO, kSetnsFailed, sizeof kSetnsFailed - 1);
       (void)ignored;
@@ -288,6 +291,10 @@ void VaultService::StartStandby() {
   reaper_.Watch(standby->pid, [this, standby](pid_t pid, int status) {
     standby->exited = true;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (!standby->on_exit) {  // what it said goes before the line on its exit
+      stderr_relay_.Drain();
+      stderr_relay_.EndLine();
+    }
     if (standby->on_exit) return standby->on_exit(code, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     Log(standby->on_reaped ? LogLevel::kDebug : LogLevel::kWarn, "vault.helper.standby_exit",
         {{"pid", pid}, {"code", code}});
@@ -383,6 +390,9 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   // killed helper prints none) the answer waits for the end of its output
   // and its exit status, as before. The timeout stands until it is reaped.
   auto answer = [this, run, operation, prestarted](int code, const std::string& line) {
+    // What the helper wrote on its stderr before its result comes out
+    // before the lines on the result.
+    stderr_relay_.Drain();
     run->answered = true;
     run->answered_code = code;
     if (running_ == run) running_.reset();
@@ -421,6 +431,8 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     }
     if (!gone) return;
     run->timeout.cancel();
+    stderr_relay_.Drain();
+    stderr_relay_.EndLine();
     if (run->exit_code != run->answered_code)
       Log(LogLevel::kWarn, "vault.helper.exit_mismatch",
           {{"pid", run->pid}, {"code", run->exit_code}, {"result_code", run->answered_code}});

@@ -36,6 +36,7 @@
 #include "init/config.h"
 #include "init/helper_result.h"
 #include "init/reaper.h"
+#include "init/stderr_relay.h"
 #include "vault/vault_state.h"
 
 namespace tazpod::init {
@@ -107,7 +108,7 @@ class VaultService {
   struct Run;
   struct Standby;
   // Forks and execs the helper for `operation` with pipes on its stdin and
-  // stdout; returns its pid, or -1 (errno set).
+  // stdout, and the relay on its stderr; returns its pid, or -1 (errno set).
   pid_t SpawnHelper(const std::string& operation, UniqueFd* input, UniqueFd* output);
   void StartStandby();
   bool TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid, UniqueFd* output,
@@ -142,6 +143,9 @@ class VaultService {
   bool prestart_ = true;
   bool unlocking_ = true;
   Observer observer_;
+  // Every helper's stderr (and its hooks' and mkfs's): passed on into the
+  // log, which never blocks, rather than written to PID 1's stderr.
+  StderrRelay stderr_relay_;
 };
 
 }  // namespace tazpod::init

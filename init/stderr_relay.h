@@ -1,0 +1,63 @@
+// StderrRelay: a pipe for the vault helper's stderr, whose lines PID 1
+// passes on into its own log.
+//
+// The helper, the hooks it runs and mkfs would otherwise write to PID 1's
+// stderr themselves, and a write to a terminal whose output is stopped
+// (Ctrl+S in `docker run -it`), or to a pipe nobody drains, blocks: the
+// unlock waited there until `vault.operation_timeout` killed it. Through
+// the relay their lines go where PID 1's own go (common/log.h), which
+// never blocks: a line waits, or is dropped whole and counted, and the
+// writer goes on.
+//
+// One pipe serves every helper, one at a time: PID 1 keeps its write end
+// for the next one, so the read on the loop never ends, and costs nothing
+// while the pipe is quiet (no timer, no wake-up). A line is passed on whole
+// once its newline comes; one longer than kMaxLine is passed on in pieces.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/unique_fd.h"
+
+namespace tazpod::init {
+
+class StderrRelay {
+ public:
+  static constexpr size_t kMaxLine = 4096;
+
+  // Makes the pipe and starts reading it. Without a pipe (out of
+  // descriptors), write_fd() is -1 and children keep PID 1's stderr.
+  explicit StderrRelay(boost::asio::io_context& io);
+  // Passes on a last unfinished line.
+  ~StderrRelay();
+
+  StderrRelay(const StderrRelay&) = delete;
+  StderrRelay& operator=(const StderrRelay&) = delete;
+
+  // For a child to dup2() onto its stderr (close-on-exec here), or -1.
+  int write_fd() const { return write_end_.get(); }
+
+  // Reads what the pipe holds now, without waiting, and passes on its whole
+  // lines. PID 1 calls it before it logs what follows a helper's lines (its
+  // result), so that they come out in the order they were written.
+  void Drain();
+  // Passes on what is left of an unfinished line (a writer killed mid-line),
+  // so that the next writer's line is not glued to it.
+  void EndLine();
+
+ private:
+  void Read();
+  void Take(std::string_view bytes);
+
+  boost::asio::posix::stream_descriptor reader_;
+  UniqueFd write_end_;
+  std::string partial_;
+  std::array<char, 4096> chunk_{};
+};
+
+}  // namespace tazpod::init
