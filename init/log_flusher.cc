@@ -1,7 +1,5 @@
 #include "init/log_flusher.h"
 
-#include <fcntl.h>
-
 #include <boost/asio/post.hpp>
 
 #include "common/log.h"
@@ -13,19 +11,28 @@ LogFlusher::LogFlusher(boost::asio::io_context& io, int log_fd) : io_(io), log_f
   SetLogWaitingCallback([this] { boost::asio::post(io_, [this] { Watch(); }); });
 }
 
-LogFlusher::~LogFlusher() { SetLogWaitingCallback(nullptr); }
+LogFlusher::~LogFlusher() {
+  SetLogWaitingCallback(nullptr);
+  StopWatch();
+}
 
 void LogFlusher::Watch() {
   if (watch_) return;
-  // A copy of the descriptor, for Asio to own and close: the log keeps its own.
-  const int fd = fcntl(log_fd_, F_DUPFD_CLOEXEC, 3);
-  if (fd < 0) return;  // out of descriptors: the next line written flushes what waits
-  watch_.emplace(io_, fd);
+  // The log's own descriptor, watched without a copy (a copy could fail for
+  // want of descriptors, and the lines would wait for the next one logged):
+  // Asio is made to let go of it, never to close it.
+  watch_.emplace(io_, log_fd_);
   watch_->async_wait(boost::asio::posix::stream_descriptor::wait_write, [this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;
-    watch_.reset();
+    StopWatch();
     if (FlushLog()) Watch();
   });
+}
+
+void LogFlusher::StopWatch() {
+  if (!watch_) return;
+  (void)watch_->release();  // the log keeps the descriptor
+  watch_.reset();
 }
 
 }  // namespace tazpod::init

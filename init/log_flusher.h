@@ -28,6 +28,8 @@ class LogFlusher {
  private:
   // On the loop: starts the watch unless one runs.
   void Watch();
+  // Ends it, leaving the descriptor open.
+  void StopWatch();
 
   boost::asio::io_context& io_;
   int log_fd_;

@@ -82,6 +82,23 @@ TEST_CASE("log flusher: lines a full pipe could not take go out once it drains, 
   CHECK(second != std::string::npos);
   CHECK(first < second);
   CHECK_FALSE(tazpod::FlushLog());
+  // The watch watched the log's own descriptor, and let go of it open.
+  Log(LogLevel::kInfo, "test.third");
+  CHECK(pipe.Drain().find("info test.third\n") != std::string::npos);
+}
+
+TEST_CASE("log flusher: destroyed while it watches, it leaves the log's descriptor open") {
+  FullLogPipe pipe;
+  {
+    boost::asio::io_context io(1);
+    tazpod::init::LogFlusher flusher(io, pipe.log_fd);
+    Log(LogLevel::kInfo, "test.waiting");
+    io.poll();  // the watch is on
+  }
+  REQUIRE(fcntl(pipe.log_fd, F_GETFD) >= 0);
+  pipe.Drain();
+  CHECK_FALSE(tazpod::FlushLog());
+  CHECK(pipe.Drain().find("info test.waiting\n") != std::string::npos);
 }
 
 TEST_CASE("log: beyond the bound lines are dropped whole, and a log.dropped line says how many") {
