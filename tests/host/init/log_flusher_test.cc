@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "tests/pipe_text.h"
 
 using namespace std::chrono_literals;
 using tazpod::Log;
@@ -45,10 +46,7 @@ struct FullLogPipe {
   }
   // Everything in the pipe now, the filler left out.
   std::string Drain() {
-    std::string text;
-    char buffer[8192];
-    ssize_t n;
-    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+    const std::string text = tazpod::testing::ReadWhatWaits(read_end.get());
     const size_t filler = std::min(filler_left, text.size());
     filler_left -= filler;
     return text.substr(filler);

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "tests/pipe_text.h"
 
 using namespace std::chrono_literals;
 using tazpod::LogLevel;
@@ -35,13 +36,7 @@ struct LogPipe {
     REQUIRE(fcntl(read_end.get(), F_SETFL, O_NONBLOCK) == 0);
     tazpod::ConfigureLog(tazpod::LogFormat::kText, LogLevel::kInfo, write_end.get());
   }
-  std::string Drain() {
-    std::string text;
-    char buffer[8192];
-    ssize_t n;
-    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
-    return text;
-  }
+  std::string Drain() const { return tazpod::testing::ReadWhatWaits(read_end.get()); }
   UniqueFd read_end, write_end;
 };
 

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <string>
 
+#include "tests/pipe_text.h"
+
 using tazpod::LogOutput;
 using tazpod::OpenNonBlocking;
 using tazpod::UniqueFd;
@@ -34,13 +36,7 @@ struct SmallPipe {
     REQUIRE(errno == EAGAIN);
   }
   // Everything in the pipe now.
-  std::string Drain() const {
-    std::string text;
-    char buffer[8192];
-    ssize_t n;
-    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
-    return text;
-  }
+  std::string Drain() const { return tazpod::testing::ReadWhatWaits(read_end.get()); }
   UniqueFd read_end, write_end;
 };
 

@@ -10,6 +10,7 @@
 #include "common/unique_fd.h"
 #include "session/keys_while_waiting.h"
 #include "signal_disposition.h"
+#include "tests/pipe_text.h"
 
 using tazpod::UniqueFd;
 using tazpod::session::AnswerKeysWhileWaiting;
@@ -28,13 +29,7 @@ struct FakeTerminal {
     read_end.Reset(fds[0]);
     write_end.Reset(fds[1]);
   }
-  std::string Written() const {
-    std::string all;
-    char buffer[256];
-    ssize_t n;
-    while ((n = read(read_end.get(), buffer, sizeof buffer)) > 0) all.append(buffer, static_cast<size_t>(n));
-    return all;
-  }
+  std::string Written() const { return tazpod::testing::ReadWhatWaits(read_end.get()); }
 };
 
 }  // namespace
