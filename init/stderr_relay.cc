@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -21,30 +22,43 @@ StderrRelay::StderrRelay(boost::asio::io_context& io) : reader_(io) {
   }
   write_end_.Reset(fds[1]);
   reader_.assign(fds[0]);
-  boost::system::error_code ignored;
-  reader_.non_blocking(true, ignored);
-  Read();
+  if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {  // cannot fail on a new pipe
+    Log(LogLevel::kWarn, "vault.helper.stderr_unrelayed", {{"error", std::strerror(errno)}});
+    write_end_.Reset();
+    return;
+  }
+  Watch();
 }
 
 StderrRelay::~StderrRelay() { EndLine(); }
 
-void StderrRelay::Read() {
-  reader_.async_read_some(boost::asio::buffer(chunk_), [this](const boost::system::error_code& ec, size_t n) {
+// The loop only learns that the pipe is readable; the bytes are read by
+// ReadAll, here and in Drain alike. A read the loop had made in advance
+// would hold bytes that a Drain before its handler ran would overtake.
+void StderrRelay::Watch() {
+  reader_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;  // destroyed: `this` is gone
-    Take(std::string_view(chunk_.data(), n));
-    // Only while PID 1 holds the write end, which it does for as long as it
-    // lives; on any other error the relay stops rather than spin.
-    if (!ec) Read();
+    // The pipe ends only if its write end is closed, which PID 1 never
+    // does while it lives; should it end or fail, the watch stops rather
+    // than spin.
+    if (!ec && ReadAll()) Watch();
   });
 }
 
 void StderrRelay::Drain() {
-  if (!reader_.is_open()) return;
+  if (reader_.is_open()) (void)ReadAll();
+}
+
+bool StderrRelay::ReadAll() {
+  std::array<char, 4096> chunk;
   for (;;) {
-    const ssize_t n = read(reader_.native_handle(), chunk_.data(), chunk_.size());
+    const ssize_t n = read(reader_.native_handle(), chunk.data(), chunk.size());
+    if (n > 0) {
+      Take(std::string_view(chunk.data(), static_cast<size_t>(n)));
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // EAGAIN: nothing more for now
-    Take(std::string_view(chunk_.data(), static_cast<size_t>(n)));
+    return n < 0 && errno == EAGAIN;  // all read for now; false at the end or on an error
   }
 }
 

@@ -10,12 +10,11 @@
 // writer goes on.
 //
 // One pipe serves every helper, one at a time: PID 1 keeps its write end
-// for the next one, so the read on the loop never ends, and costs nothing
+// for the next one, so the watch on the loop never ends, and costs nothing
 // while the pipe is quiet (no timer, no wake-up). A line is passed on whole
 // once its newline comes; one longer than kMaxLine is passed on in pieces.
 #pragma once
 
-#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstddef>
@@ -51,13 +50,16 @@ class StderrRelay {
   void EndLine();
 
  private:
-  void Read();
+  // Waits on the loop for the pipe to be readable, then reads it.
+  void Watch();
+  // Reads until the pipe is empty. False when it ended or failed.
+  bool ReadAll();
+  // Passes on the whole lines in `bytes`, keeps the rest for the next.
   void Take(std::string_view bytes);
 
   boost::asio::posix::stream_descriptor reader_;
   UniqueFd write_end_;
   std::string partial_;
-  std::array<char, 4096> chunk_{};
 };
 
 }  // namespace tazpod::init
