@@ -291,11 +291,10 @@ void VaultService::StartStandby() {
   reaper_.Watch(standby->pid, [this, standby](pid_t pid, int status) {
     standby->exited = true;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (!standby->on_exit) {  // what it said goes before the line on its exit
-      stderr_relay_.Drain();
-      stderr_relay_.EndLine();
-    }
     if (standby->on_exit) return standby->on_exit(code, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    // What it wrote goes out before the line on its exit.
+    stderr_relay_.Drain();
+    stderr_relay_.EndLine();
     Log(standby->on_reaped ? LogLevel::kDebug : LogLevel::kWarn, "vault.helper.standby_exit",
         {{"pid", pid}, {"code", code}});
     if (standby_ == standby) standby_.reset();
