@@ -7,27 +7,38 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
+
+#include <boost/system/error_code.hpp>
 
 #include "common/log.h"
 
 namespace tazpod::init {
 
 StderrRelay::StderrRelay(boost::asio::io_context& io) : reader_(io) {
-  int fds[2];
-  // Only the read end is non-blocking: a writer must wait for room, never
-  // lose a line to EAGAIN. PID 1 makes room as fast as the lines come.
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    Log(LogLevel::kWarn, "vault.helper.stderr_unrelayed", {{"error", std::strerror(errno)}});
-    return;
-  }
-  write_end_.Reset(fds[1]);
-  reader_.assign(fds[0]);
-  if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {  // cannot fail on a new pipe
-    Log(LogLevel::kWarn, "vault.helper.stderr_unrelayed", {{"error", std::strerror(errno)}});
-    write_end_.Reset();
+  if (int err = Open(); err != 0) {
+    Log(LogLevel::kWarn, "vault.helper.stderr_unrelayed", {{"error", std::strerror(err)}});
     return;
   }
   Watch();
+}
+
+int StderrRelay::Open() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  // Only the read end is non-blocking: a writer must wait for room, never
+  // lose a line to EAGAIN. PID 1 makes room as fast as the lines come.
+  if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return errno;
+  // The error_code form: the loop's epoll may refuse the descriptor (out of
+  // memory), and a relay that cannot start must not take the vault with it.
+  boost::system::error_code ec;
+  reader_.assign(read_end.get(), ec);
+  if (ec) return ec.value();
+  read_end.Release();
+  write_end_ = std::move(write_end);
+  return 0;
 }
 
 StderrRelay::~StderrRelay() { EndLine(); }

@@ -30,7 +30,8 @@ class StderrRelay {
   static constexpr size_t kMaxLine = 4096;
 
   // Makes the pipe and starts reading it. Without a pipe (out of
-  // descriptors), write_fd() is -1 and children keep PID 1's stderr.
+  // descriptors), write_fd() is -1 and children keep PID 1's stderr; that
+  // is logged, never thrown.
   explicit StderrRelay(boost::asio::io_context& io);
   // Passes on a last unfinished line.
   ~StderrRelay();
@@ -50,6 +51,9 @@ class StderrRelay {
   void EndLine();
 
  private:
+  // Makes the pipe and gives its read end to the loop. Returns 0, or the
+  // errno of the step that failed, with nothing left open.
+  int Open();
   // Waits on the loop for the pipe to be readable, then reads it.
   void Watch();
   // Reads until the pipe is empty. False when it ended or failed.

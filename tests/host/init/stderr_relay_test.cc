@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,4 +153,40 @@ TEST_CASE("stderr relay: a writer is not held up by a log that takes nothing") {
   CHECK(kept > 0);
   REQUIRE(lines.size() == kept + 1);
   CHECK(lines.back().ends_with(" warn log.dropped lines=" + std::to_string(kLines - kept)));
+}
+
+TEST_CASE("stderr relay: out of descriptors, it logs why, holds nothing, and helpers keep PID 1's stderr") {
+  LogPipe log;
+  boost::asio::io_context io(1);
+  // The loop's own epoll and eventfd made first, as they are in PID 1 (its
+  // signals and timers come before the vault).
+  const boost::asio::posix::stream_descriptor loop_in_use(io);
+  // Every descriptor below a lowered limit taken, so that pipe2() fails as
+  // it would in a PID 1 that ran out of them.
+  struct rlimit before {};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &before) == 0);
+  struct rlimit low = before;
+  low.rlim_cur = 64;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<UniqueFd> taken;
+  for (;;) {
+    const int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) break;
+    taken.emplace_back(fd);
+  }
+  const int dup_errno = errno;
+  {
+    StderrRelay relay(io);
+    CHECK(relay.write_fd() == -1);
+    relay.Drain();  // nothing to read, nothing to wait for
+    relay.EndLine();
+  }
+  taken.clear();
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &before) == 0);
+  CHECK(dup_errno == EMFILE);
+  CHECK(io.poll() == 0);  // no watch was left on the loop
+
+  const std::string text = log.Drain();
+  CHECK(text.find("warn vault.helper.stderr_unrelayed") != std::string::npos);
+  CHECK(text.find("Too many open files") != std::string::npos);
 }
