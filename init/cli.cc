@@ -243,6 +243,9 @@ Outcome ParseInitArgs(Args& args, InitFlags& f) {
       std::string_view type = short_name == 'e' ? "INT:INT in [0 - 255]" : "TEXT";
       return Exit(UsageError(name + ": 1 required " + std::string(type) + " missing"));
     }
+    // Not taken as absent: `--pdeathsig=$SIG` with SIG unset would
+    // otherwise start init without what the user asked for.
+    if (v.empty()) return Exit(UsageError(name + ": empty value"));
     switch (short_name) {
       case 'r': f.rewrites.emplace_back(v); break;
       case 'e': {

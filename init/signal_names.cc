@@ -32,7 +32,11 @@ std::optional<int> ParseSignal(std::string_view text) {
   int number = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec == std::errc() && end == text.data() + text.size()) {
-    if (number >= 1 && number <= SIGRTMAX) return number;
+    // 32 and 33 (below SIGRTMIN) are glibc's own, for thread cancellation
+    // and set*id(): init never receives them, and to send one is to
+    // interrupt another program's C library, not to signal it.
+    if (number >= 1 && number < 32) return number;
+    if (number >= SIGRTMIN && number <= SIGRTMAX) return number;
     return std::nullopt;
   }
   std::string_view bare = text;

@@ -9,7 +9,7 @@
 namespace tazpod::init {
 
 // Returns the signal number, or nullopt for an unknown name or a number
-// outside 1..SIGRTMAX.
+// outside 1..31 and SIGRTMIN..SIGRTMAX (32 and 33 are the C library's).
 std::optional<int> ParseSignal(std::string_view text);
 
 // "SIGTERM", or "SIG42" for a number without a name.

@@ -35,6 +35,28 @@ expect_eq "$rc" 2 "missing \$TAZPOD_CONFIG file"
 grep -q '/nonexistent/from-env.toml: configuration file not found' err || fail "missing file not named: $(cat err)"
 [[ ! -e started-from-env ]] || fail "the command ran although the file named by \$TAZPOD_CONFIG is missing"
 
+# Flags are checked as strictly. An empty value is refused, not taken as
+# absent (`--pdeathsig=$SIG` with SIG unset), and so is a signal that
+# belongs to glibc (32 and 33).
+flag_check() {  # flag_check WHAT EXPECTED_MESSAGE_PART FLAG...
+  local what=$1 message=$2
+  shift 2
+  rc=0
+  "$TAZPOD" init "$@" -- touch started-by-flags 2>err || rc=$?
+  expect_eq "$rc" 2 "$what: exit status"
+  grep -qF -e "$message" err || fail "$what: message does not contain '$message': $(cat err)"
+  [[ ! -e started-by-flags ]] || fail "$what: the main child was started"
+}
+for flag in --pdeathsig --grace-period --forward-delay --log-format --log-level --config; do
+  flag_check "$flag=" "$flag: empty value" "$flag="
+done
+flag_check "-p ''" "--pdeathsig: empty value" -p ''
+flag_check "-p 32" "--pdeathsig 32: unknown signal" -p 32
+flag_check "-r 33:15" "--rewrite 33:15: expected SIGNAL:SIGNAL" -r 33:15
+# The real-time signals after them are signals like any other.
+"$TAZPOD" init -p 34 -r 34:15 -- true 2>err ||
+  fail "-p 34 -r 34:15 refused: $(cat err)"
+
 # A good file is applied: log_format = "json" gives JSON lines.
 printf '[init]\nlog_format = "json"\ngrace_period = "2s"\n' > good.toml
 "$TAZPOD" init --config good.toml -- true 2>err
