@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <boost/asio/read.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -197,9 +199,10 @@ void VaultService::Transition(VaultEvent event, const std::string& reason) {
 // blocked reading its operation's name from stdin. Until an operation takes
 // it, PID 1 only holds its pipes and watches its exit (no timer, no read).
 struct VaultService::Standby {
+  explicit Standby(asio::io_context& io) : output(io) {}
   pid_t pid = -1;
-  UniqueFd input;   // its stdin
-  UniqueFd output;  // its stdout
+  UniqueFd input;                         // its stdin
+  asio::posix::stream_descriptor output;  // its stdout, already on the loop
   // The mount namespace it was started in (namespace_generation_): one
   // started before the private namespace existed must never mount the vault.
   unsigned namespace_generation = 0;
@@ -215,7 +218,8 @@ VaultService::~VaultService() {
   if (standby_ && !standby_->exited) kill(standby_->pid, SIGKILL);
 }
 
-pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, UniqueFd* output) {
+pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input,
+                                asio::posix::stream_descriptor* output) {
   int out_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return -1;
   if (pipe2(in_pipe, O_CLOEXEC) != 0) {
@@ -224,6 +228,16 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
     return -1;
   }
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]), in_read(in_pipe[0]), in_write(in_pipe[1]);
+  // On the loop before the fork: should its epoll refuse the descriptor
+  // (out of memory, or fs.epoll.max_user_watches reached), no helper exists
+  // yet, and none is handed an operation that PID 1 could not follow.
+  boost::system::error_code watch_error;
+  output->assign(out_read.get(), watch_error);
+  if (watch_error) {
+    errno = watch_error.value();
+    return -1;
+  }
+  out_read.Release();
   std::vector<std::string> args = HelperArgs(operation);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -243,7 +257,13 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
   static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    const int fork_errno = errno;
+    boost::system::error_code ignored;
+    output->close(ignored);
+    errno = fork_errno;
+    return -1;
+  }
   if (pid == 0) {
     // A session of its own, before its signals are unblocked: on a terminal
     // (`docker run -it`) PID 1's group is the foreground one, and a Ctrl+C
@@ -271,7 +291,6 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input, U
     _exit(127);
   }
   *input = std::move(in_write);
-  *output = std::move(out_read);
   return pid;
 }
 
@@ -280,7 +299,7 @@ void VaultService::StartStandby() {
   // Without the private namespace it must have, the vault cannot be
   // unlocked: there is nothing to start a helper for.
   if (settings_.private_mount_namespace && !mount_namespace_) return;
-  auto standby = std::make_shared<Standby>();
+  auto standby = std::make_shared<Standby>(io_);
   standby->pid = SpawnHelper("standby", &standby->input, &standby->output);
   if (standby->pid < 0) {
     // Not an error for anyone: the next operation forks its own helper.
@@ -323,7 +342,7 @@ void VaultService::StopPrestarting() { prestart_ = false; }
 // secret. False when there is no usable standby (none, exited, started in
 // another mount namespace, or it cannot be written to).
 bool VaultService::TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid,
-                               UniqueFd* output, std::shared_ptr<Standby>* taken) {
+                               asio::posix::stream_descriptor* output, std::shared_ptr<Standby>* taken) {
   if (!standby_) return false;
   if (standby_->exited || standby_->namespace_generation != namespace_generation_) {
     DismissStandby();
@@ -352,8 +371,20 @@ bool VaultService::TakeStandby(const std::string& operation, const SecretBuffer&
 void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
                              std::function<void(int, std::string)> finished) {
   const std::int64_t handed_us = MonoMicros();
+  // Made before any helper is handed the operation: its timer is a timerfd
+  // on the loop, which can be refused (out of descriptors, or the loop's
+  // epoll full). Then the operation is answered as one that could not
+  // start, and the standby keeps waiting; thrown later, it would leave a
+  // helper at work that nobody follows and an operation never answered.
+  std::shared_ptr<Run> run;
+  try {
+    run = std::make_shared<Run>(io_);
+  } catch (const boost::system::system_error& e) {
+    return finished(1, "result=error kind=system step=spawn message=\"cannot start the vault helper: " +
+                           e.code().message() + "\"");
+  }
   pid_t pid = -1;
-  UniqueFd output;
+  asio::posix::stream_descriptor output(io_);
   std::shared_ptr<Standby> standby;
   const bool prestarted = TakeStandby(operation, secret, &pid, &output, &standby);
   if (!prestarted) {
@@ -372,11 +403,11 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   }
   secret.Clear();
 
-  auto run = std::make_shared<Run>(io_);
+  run->started = std::chrono::steady_clock::now();  // the operation, not this set-up
   run->pid = pid;
   run->handed_us = handed_us;
   run->operation = operation;
-  run->output.assign(output.Release());
+  run->output = std::move(output);
   run->finished = std::move(finished);
   running_ = run;
   Log(LogLevel::kDebug, "vault.helper.start",

@@ -109,10 +109,11 @@ class VaultService {
   struct Standby;
   // Forks and execs the helper for `operation` with pipes on its stdin and
   // stdout, and the relay on its stderr; returns its pid, or -1 (errno set).
-  pid_t SpawnHelper(const std::string& operation, UniqueFd* input, UniqueFd* output);
+  // Its stdout is on the loop before it starts.
+  pid_t SpawnHelper(const std::string& operation, UniqueFd* input, boost::asio::posix::stream_descriptor* output);
   void StartStandby();
-  bool TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid, UniqueFd* output,
-                   std::shared_ptr<Standby>* taken);
+  bool TakeStandby(const std::string& operation, const SecretBuffer& secret, pid_t* pid,
+                   boost::asio::posix::stream_descriptor* output, std::shared_ptr<Standby>* taken);
   void RunHelper(const std::string& operation, SecretBuffer secret, std::function<void(int, std::string)> finished);
   // Reads the helper's stdout into `run->text` until its end, calling
   // `progress` after each read and at the end.
