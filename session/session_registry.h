@@ -31,7 +31,8 @@ class SessionRegistry {
   SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty);
 
   // Registers the process `pidfd` names (OpenProcess(pid)) as a session.
-  // False when it has already exited: it must then not get a shell.
+  // False when it has already exited, or the loop cannot watch it (logged):
+  // it must then not get a shell.
   bool Add(UniqueFd pidfd, pid_t pid, uid_t uid);
 
   size_t count() const { return sessions_.size(); }
