@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -416,11 +417,27 @@ void Supervisor::WatchUntilGone(pid_t pid, UniqueFd fd) {
     fd.Reset();
     errno = EMFILE;
   }
-  if (!fd) {
+  std::unique_ptr<asio::posix::stream_descriptor> desc;
+  if (fd) {
+    // The error_code form: the loop's epoll may refuse it (out of memory,
+    // fs.epoll.max_user_watches), which must not break off the shutdown.
+    desc = std::make_unique<asio::posix::stream_descriptor>(io_);
+    boost::system::error_code watch_error;
+    desc->assign(fd.get(), watch_error);
+    if (watch_error) {
+      desc.reset();
+      fd.Reset();
+      errno = watch_error.value();
+    } else {
+      fd.Release();
+    }
+  }
+  if (!desc) {
     if (errno == ESRCH) return;  // gone already
     // No pidfd for it: pidfd_open is missing (ENOSYS, before Linux 5.3),
-    // refused by a seccomp profile that predates it (EPERM), or init is
-    // (nearly) out of descriptors (EMFILE). The process still counts: it is
+    // refused by a seccomp profile that predates it (EPERM), init is
+    // (nearly) out of descriptors (EMFILE), or the loop cannot watch one
+    // (ENOSPC, ENOMEM). The process still counts: it is
     // looked at every kPollInterval until it is gone, shutdown only.
     if (!polling_) {
       Log(LogLevel::kWarn, "init.shutdown.no_pidfd", {{"pid", pid}, {"error", std::strerror(errno)}});
@@ -429,7 +446,6 @@ void Supervisor::WatchUntilGone(pid_t pid, UniqueFd fd) {
     waiting_for_[pid] = nullptr;
     return;
   }
-  auto desc = std::make_unique<asio::posix::stream_descriptor>(io_, fd.Release());
   asio::posix::stream_descriptor& watched = *desc;
   waiting_for_[pid] = std::move(desc);
   WaitForExit(pid, watched);
