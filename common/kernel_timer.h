@@ -34,6 +34,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/unique_fd.h"
+#include "common/watch_on_loop.h"
+
 namespace tazpod {
 
 // `when` as an absolute timerfd expiry (TFD_TIMER_ABSTIME on
@@ -55,10 +58,25 @@ class KernelTimer {
   using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC in libstdc++
 
   // Throws boost::system::system_error when the timerfd cannot be made
-  // (out of descriptors), as Asio's own objects do.
-  explicit KernelTimer(const boost::asio::any_io_executor& executor)
-      : state_(std::make_shared<State>(executor, MakeTimerFd())) {}
+  // (out of descriptors) or the loop cannot watch it, as Asio's own objects
+  // do: for what is made at start, where that ends init.
+  explicit KernelTimer(const boost::asio::any_io_executor& executor) : KernelTimer(executor, &open_error_) {
+    if (open_error_ != 0)
+      throw boost::system::system_error(boost::system::error_code(open_error_, boost::system::system_category()),
+                                        "timerfd");
+  }
   explicit KernelTimer(boost::asio::io_context& io) : KernelTimer(io.get_executor()) {}
+
+  // The same without throwing, for what PID 1 makes while it runs: `*error`
+  // is 0, or the errno why the timer could not be made; the timer is then
+  // closed (is_open() is false) and a wait on it completes at once with
+  // bad_descriptor.
+  KernelTimer(const boost::asio::any_io_executor& executor, int* error) : state_(std::make_shared<State>(executor)) {
+    UniqueFd timer_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    *error = timer_fd ? WatchOnLoop(state_->fd, timer_fd) : errno;
+  }
+
+  bool is_open() const { return state_->fd.is_open(); }
 
   // Disarmed, and taken out of the event loop's epoll set, before its
   // descriptor closes. Asio leaves the removal to close(), but a child
@@ -103,7 +121,7 @@ class KernelTimer {
  private:
   // Shared with the pending wait, which may complete after the timer is gone.
   struct State {
-    State(const boost::asio::any_io_executor& executor, int timer_fd) : fd(executor, timer_fd) {}
+    explicit State(const boost::asio::any_io_executor& executor) : fd(executor) {}
     boost::asio::posix::stream_descriptor fd;
     Clock::time_point expiry{};
     std::uint64_t generation = 0;  // of the wait that may complete; any other is aborted
@@ -132,14 +150,6 @@ class KernelTimer {
     }
   };
 
-  static int MakeTimerFd() {
-    const int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd < 0)
-      throw boost::system::system_error(boost::system::error_code(errno, boost::system::system_category()),
-                                        "timerfd_create");
-    return fd;
-  }
-
   static void Disarm(State& state) {
     const itimerspec disarmed{};
     (void)timerfd_settime(state.fd.native_handle(), 0, &disarmed, nullptr);  // cannot fail on a valid timerfd
@@ -155,6 +165,7 @@ class KernelTimer {
   }
 
   std::shared_ptr<State> state_;
+  int open_error_ = 0;  // the throwing constructor's, read once
 };
 
 }  // namespace tazpod

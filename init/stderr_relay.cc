@@ -12,6 +12,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "common/log.h"
+#include "common/watch_on_loop.h"
 
 namespace tazpod::init {
 
@@ -31,12 +32,8 @@ int StderrRelay::Open() {
   // Only the read end is non-blocking: a writer must wait for room, never
   // lose a line to EAGAIN. PID 1 makes room as fast as the lines come.
   if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return errno;
-  // The error_code form: the loop's epoll may refuse the descriptor (out of
-  // memory), and a relay that cannot start must not take the vault with it.
-  boost::system::error_code ec;
-  reader_.assign(read_end.get(), ec);
-  if (ec) return ec.value();
-  read_end.Release();
+  // A relay that cannot start must not take the vault with it.
+  if (int refused = WatchOnLoop(reader_, read_end)) return refused;
   write_end_ = std::move(write_end);
   return 0;
 }

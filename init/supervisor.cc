@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "common/proc_stat.h"
+#include "common/watch_on_loop.h"
 #include "init/main_child.h"
 #include "init/process_list.h"
 #include "init/signal_names.h"
@@ -419,17 +420,13 @@ void Supervisor::WatchUntilGone(pid_t pid, UniqueFd fd) {
   }
   std::unique_ptr<asio::posix::stream_descriptor> desc;
   if (fd) {
-    // The error_code form: the loop's epoll may refuse it (out of memory,
-    // fs.epoll.max_user_watches), which must not break off the shutdown.
+    // Refused by the loop, it is polled like a process without a pidfd:
+    // the shutdown goes on either way.
     desc = std::make_unique<asio::posix::stream_descriptor>(io_);
-    boost::system::error_code watch_error;
-    desc->assign(fd.get(), watch_error);
-    if (watch_error) {
+    if (int refused = WatchOnLoop(*desc, fd)) {
       desc.reset();
       fd.Reset();
-      errno = watch_error.value();
-    } else {
-      fd.Release();
+      errno = refused;
     }
   }
   if (!desc) {

@@ -7,7 +7,6 @@
 
 #include <boost/asio/read.hpp>
 #include <boost/system/error_code.hpp>
-#include <boost/system/system_error.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +19,7 @@
 #include "common/pidfd.h"
 #include "common/proc_stat.h"
 #include "common/unique_fd.h"
+#include "common/watch_on_loop.h"
 #include "init/main_child.h"
 #include "init/mount_namespace.h"
 #include "init/process_list.h"
@@ -66,7 +66,8 @@ std::string PassphrasePairProblem(const SecretBuffer& both) {
 // One helper process: its pid, its stdout, and what to do when both its
 // output has ended and it has been reaped.
 struct VaultService::Run {
-  Run(asio::io_context& io) : output(io), timeout(io) {}
+  // `*timer_error`: 0, or why the operation's timer could not be made.
+  Run(asio::io_context& io, int* timer_error) : output(io), timeout(io.get_executor(), timer_error) {}
   pid_t pid = -1;
   asio::posix::stream_descriptor output;
   KernelTimer timeout;
@@ -79,8 +80,8 @@ struct VaultService::Run {
   bool timed_out = false;  // killed by us, at operation_timeout
   bool answered = false;  // the operation's caller has its result
   int answered_code = -1;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::int64_t handed_us = MonoMicros();  // when the operation went to the helper
+  std::chrono::steady_clock::time_point started;  // when the helper had the operation
+  std::int64_t handed_us = 0;  // when PID 1 was handed the operation (MonoMicros)
   std::string operation;
   std::function<void(int, std::string)> finished;
 };
@@ -231,13 +232,10 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input,
   // On the loop before the fork: should its epoll refuse the descriptor
   // (out of memory, or fs.epoll.max_user_watches reached), no helper exists
   // yet, and none is handed an operation that PID 1 could not follow.
-  boost::system::error_code watch_error;
-  output->assign(out_read.get(), watch_error);
-  if (watch_error) {
-    errno = watch_error.value();
+  if (int refused = WatchOnLoop(*output, out_read)) {
+    errno = refused;
     return -1;
   }
-  out_read.Release();
   std::vector<std::string> args = HelperArgs(operation);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -376,13 +374,11 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   // epoll full). Then the operation is answered as one that could not
   // start, and the standby keeps waiting; thrown later, it would leave a
   // helper at work that nobody follows and an operation never answered.
-  std::shared_ptr<Run> run;
-  try {
-    run = std::make_shared<Run>(io_);
-  } catch (const boost::system::system_error& e) {
-    return finished(1, "result=error kind=system step=spawn message=\"cannot start the vault helper: " +
-                           e.code().message() + "\"");
-  }
+  int timer_error = 0;
+  auto run = std::make_shared<Run>(io_, &timer_error);
+  if (timer_error != 0)
+    return finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") +
+                           std::strerror(timer_error) + "\"");
   pid_t pid = -1;
   asio::posix::stream_descriptor output(io_);
   std::shared_ptr<Standby> standby;
@@ -403,7 +399,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   }
   secret.Clear();
 
-  run->started = std::chrono::steady_clock::now();  // the operation, not this set-up
+  run->started = std::chrono::steady_clock::now();
   run->pid = pid;
   run->handed_us = handed_us;
   run->operation = operation;

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/pidfd.h"
+#include "common/watch_on_loop.h"
 
 namespace tazpod::session {
 
@@ -25,17 +26,13 @@ bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
     return false;
   }
   auto session = std::make_unique<Session>(io_);
-  // The error_code form: the loop's epoll can refuse the descriptor (out of
-  // memory, fs.epoll.max_user_watches). Thrown, it would reach the loop
-  // after the vault was unlocked for this login, leaving it open with no
-  // session to lock it; refused, the gate locks as for a login that left.
-  boost::system::error_code watch_error;
-  session->pidfd.assign(pidfd.get(), watch_error);
-  if (watch_error) {
-    Log(LogLevel::kError, "session.refused", {{"pid", pid}, {"error", watch_error.message()}});
+  // The vault is already unlocked for this login: refused, the gate locks
+  // it as for a login that left, where a throw would leave it open with no
+  // session to lock it.
+  if (int refused = WatchOnLoop(session->pidfd, pidfd)) {
+    Log(LogLevel::kError, "session.refused", {{"pid", pid}, {"error", std::strerror(refused)}});
     return false;
   }
-  pidfd.Release();
   session->uid = uid;
   session->opened = std::chrono::steady_clock::now();
   Session& watched = *session;

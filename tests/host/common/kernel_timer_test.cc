@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/system/system_error.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <fstream>
@@ -16,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/unique_fd.h"
 
 using namespace std::chrono_literals;
 using boost::system::error_code;
@@ -148,4 +152,53 @@ TEST_CASE("kernel timer: an event meant for a closed descriptor does not end its
   CHECK(*result == boost::asio::error::operation_aborted);
   close(first[1]);
   close(second[1]);
+}
+
+TEST_CASE("kernel timer: out of descriptors, the throwing form throws and the other says why and is closed") {
+  boost::asio::io_context io(1);
+  const boost::asio::posix::stream_descriptor loop_in_use(io);  // the loop's epoll made first
+  // A timer made and gone, and the error thrown, once first: UBSan checks
+  // the type behind a virtual call once per type, and the first check reads
+  // /proc/self/maps, which it could not open with no descriptor left.
+  { const KernelTimer warm_up(io); }
+  try {
+    throw boost::system::system_error(error_code(EMFILE, boost::system::system_category()), "timerfd");
+  } catch (const boost::system::system_error&) {
+  }
+  struct rlimit before {};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &before) == 0);
+  struct rlimit low = before;
+  low.rlim_cur = 64;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<tazpod::UniqueFd> taken;
+  for (int fd; (fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)) >= 0;) taken.emplace_back(fd);
+
+  int thrown = 0;
+  try {
+    KernelTimer timer(io);
+  } catch (const boost::system::system_error& e) {
+    thrown = e.code().value();
+  }
+  int error = -1;
+  std::optional<KernelTimer> timer;
+  timer.emplace(io.get_executor(), &error);
+  taken.clear();
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &before) == 0);
+  CHECK(thrown == EMFILE);
+  CHECK(error == EMFILE);
+  CHECK(!timer->is_open());
+
+  // A wait on it ends at once, never at its expiry: nothing could wake it.
+  std::optional<error_code> result;
+  timer->expires_after(1h);
+  timer->async_wait([&](const error_code& ec) { result = ec; });
+  io.run_for(1s);
+  REQUIRE(result);
+  CHECK(*result == boost::asio::error::bad_descriptor);
+  timer.reset();  // and its end touches no descriptor
+
+  // With descriptors again, the same constructor makes a working timer.
+  KernelTimer working(io.get_executor(), &error);
+  CHECK(error == 0);
+  CHECK(working.is_open());
 }
