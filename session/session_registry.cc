@@ -19,11 +19,11 @@ SessionRegistry::SessionRegistry(boost::asio::io_context& io, std::function<void
 
 UniqueFd OpenProcess(pid_t pid) { return OpenPidFd(pid); }
 
-bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
+int SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
   if (const PidfdPoll now = PollPidFd(pidfd.get()); now != PidfdPoll::kRunning) {
-    Log(LogLevel::kWarn, "session.refused",
-        {{"pid", pid}, {"error", now == PidfdPoll::kExited ? "it has exited" : std::strerror(errno)}});
-    return false;
+    const int why = now == PidfdPoll::kExited ? ESRCH : errno;
+    Log(LogLevel::kWarn, "session.refused", {{"pid", pid}, {"error", why == ESRCH ? "it has exited" : std::strerror(why)}});
+    return why;
   }
   auto session = std::make_unique<Session>(io_);
   // The vault is already unlocked for this login: refused, the gate locks
@@ -31,7 +31,7 @@ bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
   // session to lock it.
   if (int refused = WatchOnLoop(session->pidfd, pidfd)) {
     Log(LogLevel::kError, "session.refused", {{"pid", pid}, {"error", std::strerror(refused)}});
-    return false;
+    return refused;
   }
   session->uid = uid;
   session->opened = std::chrono::steady_clock::now();
@@ -39,7 +39,7 @@ bool SessionRegistry::Add(UniqueFd pidfd, pid_t pid, uid_t uid) {
   sessions_[pid] = std::move(session);
   WatchExit(pid, watched);
   Log(LogLevel::kInfo, "session.open", {{"pid", pid}, {"uid", uid}, {"sessions", static_cast<long long>(sessions_.size())}});
-  return true;
+  return 0;
 }
 
 void SessionRegistry::SignalAll(int signal) {

@@ -31,9 +31,10 @@ class SessionRegistry {
   SessionRegistry(boost::asio::io_context& io, std::function<void()> on_empty);
 
   // Registers the process `pidfd` names (OpenProcess(pid)) as a session.
-  // False when it has already exited, or the loop cannot watch it (logged):
-  // it must then not get a shell.
-  bool Add(UniqueFd pidfd, pid_t pid, uid_t uid);
+  // Returns 0, or why it was not (logged), when it must then not get a
+  // shell: ESRCH when it has already exited, else the errno of the poll or
+  // of the loop's refusal to watch it (ENOMEM, ENOSPC).
+  int Add(UniqueFd pidfd, pid_t pid, uid_t uid);
 
   size_t count() const { return sessions_.size(); }
 

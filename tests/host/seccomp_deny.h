@@ -1,11 +1,12 @@
 // Seccomp filters that make a system call fail, for the host tests of what
 // TazPod does when the kernel refuses it: no pidfd_open (before Linux 5.3,
 // or under seccomp profiles that predate it), no SO_PEERPIDFD (before
-// Linux 6.5), no descriptor left.
+// Linux 6.5), no descriptor left, no room for one more epoll watch.
 #pragma once
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -27,6 +28,24 @@ inline bool DenySyscall(long number, int error) {
   struct sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(number), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(error)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// epoll_ctl(…, EPOLL_CTL_ADD, …) fails with `error`, as the kernel refuses
+// a watch when memory is short (ENOMEM) or the user's
+// fs.epoll.max_user_watches is reached (ENOSPC); the descriptors already
+// watched stay watched. Returns whether the filter is in place.
+inline bool DenyEpollAdd(int error) {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_ctl, 0, 3),
+      // The operation: the second argument's low 32 bits (little-endian).
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 1 * sizeof(__u64)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, EPOLL_CTL_ADD, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(error)),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
