@@ -35,17 +35,22 @@ inline bool DenySyscall(long number, int error) {
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
-// epoll_ctl(…, EPOLL_CTL_ADD, …) fails with `error`, as the kernel refuses
-// a watch when memory is short (ENOMEM) or the user's
-// fs.epoll.max_user_watches is reached (ENOSPC); the descriptors already
-// watched stay watched. Returns whether the filter is in place.
-inline bool DenyEpollAdd(int error) {
+// epoll_ctl(…, EPOLL_CTL_ADD, fd, …) fails with `error` for every `fd` from
+// `lowest` up, as the kernel refuses a watch when memory is short (ENOMEM)
+// or the user's fs.epoll.max_user_watches is reached (ENOSPC); the
+// descriptors already watched stay watched. Descriptors get the lowest free
+// number, so `lowest` lets the next one be watched and refuses those after
+// it. Returns whether the filter is in place.
+inline bool DenyEpollAdd(int error, int lowest = 0) {
   struct sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_ctl, 0, 3),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_ctl, 0, 5),
       // The operation: the second argument's low 32 bits (little-endian).
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 1 * sizeof(__u64)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, EPOLL_CTL_ADD, 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, EPOLL_CTL_ADD, 0, 3),
+      // The descriptor: the third argument's low 32 bits.
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 2 * sizeof(__u64)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, static_cast<unsigned>(lowest), 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(error)),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };

@@ -2,6 +2,7 @@
 // needs dm-crypt: the vm tier), on a loop of its own.
 #include "init/vault_service.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "tests/host/seccomp_deny.h"
 
 using tazpod::init::Reaper;
 using tazpod::init::VaultOutcome;
@@ -284,4 +287,58 @@ TEST_CASE("vault service: an unlock refused before anything was done leaves the 
   const UnlockEnd other = UnlockAnsweredWith("result=error kind=invalid step=luks.activate message=\"bad\"", 4);
   CHECK(other.outcome.kind == "invalid");
   CHECK(other.state == "failed");
+}
+
+// The helper's output goes on the loop before the fork: should the loop's
+// epoll refuse it (out of memory, fs.epoll.max_user_watches), no helper
+// exists that was handed an operation PID 1 could not follow. Made exact
+// by a seccomp filter, in a process of its own since a filter cannot be
+// taken back: the operation's timer, made first, takes the lowest free
+// descriptor number and is watched; every watch of a number above it (the
+// helper's pipes) fails with ENOSPC.
+TEST_CASE("vault service: a helper whose output the loop refuses is never started") {
+  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const std::string script = "echo \"$1\" >> " + dir + "/operations\ncat > /dev/null\necho 'result=ok state=locked'\n";
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::string report = "no answer";
+    WithStandIn(script, VaultSettings{}.operation_timeout,
+                [&](boost::asio::io_context& io, VaultService& vault, const VaultOutcome& start_up) {
+                  if (!start_up.ok) {
+                    report = "start-up: " + start_up.message;
+                    return io.stop();
+                  }
+                  const int next = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+                  close(next);
+                  if (!tazpod::testing::DenyEpollAdd(ENOSPC, next + 1)) {
+                    report = "no seccomp filter";
+                    return io.stop();
+                  }
+                  tazpod::SecretBuffer passphrase;
+                  passphrase.Append("a passphrase", 12);
+                  vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+                    report = o.kind + "|" + o.message + "|" + std::string(tazpod::vault::Name(vault.state()));
+                    io.stop();
+                  });
+                });
+    std::ofstream(dir + "/report") << report;
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  std::string report, operations;
+  std::getline(std::ifstream(dir + "/report"), report);
+  {
+    std::ifstream in(dir + "/operations");
+    for (std::string op; in >> op;) operations += op + " ";
+  }
+  for (const char* name : {"/report", "/operations"}) unlink((dir + name).c_str());
+  rmdir(dir.c_str());
+
+  CHECK(WIFEXITED(status));
+  CHECK(report == "system|cannot start the vault helper: No space left on device|failed");
+  CHECK(operations == "recover ");  // no helper for the unlock
 }
