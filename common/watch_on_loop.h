@@ -7,6 +7,13 @@
 // unlocked for a login nobody then follows), so every descriptor PID 1
 // hands the loop after start goes through here and is refused like any
 // failed syscall: right where it happens, with its errno.
+//
+// A refusal is not free: Asio's reactor allocates its record of the
+// descriptor (168 bytes in Boost 1.81) before it calls epoll_ctl, and keeps
+// it when the kernel refuses, until the loop ends. Refusals come only while
+// the kernel is short of memory or watches, and PID 1's callers make at
+// most one per vault operation, one per login let in, and one per process
+// at shutdown.
 #pragma once
 
 #include <boost/asio/posix/stream_descriptor.hpp>

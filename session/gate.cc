@@ -281,18 +281,17 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     // The container began to stop while the passphrase was checked.
     if (!admitting_) return RefuseStopping(caller, reply);
     if (const int not_added = registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
+      // Not gone, but PID 1 could not follow the session (its event loop
+      // refused one more descriptor): the user hears why, not that their
+      // login vanished.
+      const bool gone = not_added == ESRCH;
+      const std::string cause = gone ? "" : std::string("PID 1 cannot watch it: ") + std::strerror(not_added);
+      Refused(caller, "login", gone ? "gone" : "untracked", cause);
       // It may have unlocked the vault itself, with no lock pending then:
       // the vault must not stay open for nobody. (It proved the passphrase,
       // so this restart of the grace period is no guesser's.)
       if (registry_.count() == 0) OnLastSessionEnded();
-      if (not_added == ESRCH) {
-        Refused(caller, "login", "gone");
-        return reply(Refusal("gone", "the login process is gone"));
-      }
-      // PID 1 could not follow the session (its event loop refused one more
-      // descriptor): the user hears why, not that their login vanished.
-      const std::string cause = std::string("PID 1 cannot watch it: ") + std::strerror(not_added);
-      Refused(caller, "login", "untracked", cause);
+      if (gone) return reply(Refusal("gone", "the login process is gone"));
       return reply(Refusal("refused", "the login process cannot be tracked (" + cause + ")"));
     }
     lock_timer_.cancel();
