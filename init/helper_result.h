@@ -31,6 +31,14 @@ inline bool IsLastingRefusal(const VaultOutcome& o) {
   return o.step == "in_use" || o.step == "keyslot_memory" || o.step == "image_memory";
 }
 
+// Whether the operation's helper never started (PID 1 could not fork it,
+// or had no descriptor or epoll watch left for it): nothing was done to the
+// vault. Such a shortage passes (fork's EAGAIN at the container's pids
+// limit, say): an unlock it stopped leaves the vault locked, not failed,
+// which /healthz would report and a kubelet answer with a restart that
+// loses a RAM vault.
+inline bool HelperNeverStarted(const VaultOutcome& o) { return o.kind == "system" && o.step == "spawn"; }
+
 // An outcome that is no success, of `kind`, saying `message`.
 inline VaultOutcome Failure(std::string kind, std::string message) {
   VaultOutcome o;

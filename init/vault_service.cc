@@ -583,16 +583,23 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   const bool recover_first = state_ == VaultState::kFailed;
   if (settings_.private_mount_namespace && !mount_namespace_ && !recover_first)
     return done(Failure("system", "the vault's private mount namespace is missing (" + last_error_ + ")"));
+  // Where an unlock whose helper never starts leaves it: as it was, or as
+  // the recovery below leaves it.
+  auto unchanged = std::make_shared<VaultState>(state_);
   Transition(VaultEvent::kUnlockBegin);
   // The helper's `unlock` creates a missing image, `unlock-existing` never
   // does: after a failed first unlock (which deletes the image it made) the
   // state is `failed`, and a login that then skipped the first unlock's
   // checks must not make a vault of whatever passphrase it brings.
   const char* operation = if_no_image == vault::IfNoImage::kCreate ? "unlock" : "unlock-existing";
-  auto unlock = [this, done, operation](SecretBuffer secret) {
-    RunHelper(operation, std::move(secret), [this, done](int code, const std::string& line) {
+  auto unlock = [this, done, operation, unchanged](SecretBuffer secret) {
+    RunHelper(operation, std::move(secret), [this, done, unchanged](int code, const std::string& line) {
       VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
+      // A locked vault whose unlock never started is still locked. (With
+      // no vault yet, failed is harmless: a restart loses nothing, and the
+      // gate then tells the cause, where absent would say "log in again".)
+      else if (HelperNeverStarted(o) && *unchanged == VaultState::kLocked) Transition(VaultEvent::kUnlockRefused, o.message);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
       // The new image would not fit the container's memory: nothing was
       // made, so there is still no vault.
@@ -616,7 +623,7 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   // recovery then runs in PID 1's own, where that one left the vault, and
   // the namespace is made once it is clean.
   auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
-  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held](int code, const std::string& line) {
+  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held, unchanged](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
     if (o.ok && !unlocking_) {
       // The container began to stop while the recovery ran: no unlock may
@@ -636,6 +643,7 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       Transition(VaultEvent::kUnlockFailed, o.message);
       return done(o);
     }
+    *unchanged = line.find("state=absent") != std::string::npos ? VaultState::kAbsent : VaultState::kLocked;
     unlock(std::move(*held));
   });
 }
@@ -652,6 +660,8 @@ void VaultService::Lock(const Done& done) {
     if (std::string error; o.ok && !EnsurePrivateNamespace(&error)) o = Failure("system", error);
     if (o.ok && ResultField(line, "state") == "absent") Transition(VaultEvent::kFoundNoImage, "there is no vault yet");
     else if (o.ok) Transition(VaultEvent::kLockDone);
+    // Even when its helper never started: an unlocked vault that nobody
+    // will lock again must show, as failed (/healthz), not pass as unlocked.
     else Transition(VaultEvent::kLockFailed, o.message);
     done(o);
   });

@@ -1,8 +1,9 @@
 # When PID 1's event loop cannot take the descriptors a vault operation
 # needs (its epoll refuses them: out of memory, or fs.epoll.max_user_watches
 # reached), the operation is answered at once with the reason, and no
-# helper is handed it: the standby keeps waiting, the vault is untouched
-# (its state "failed", with the reason, as for any helper that cannot start).
+# helper is handed it: the standby keeps waiting, and the vault, untouched,
+# stays locked (not failed, which /healthz would report, and a kubelet
+# answer with a restart that loses a RAM vault).
 # PID 1 goes on, and once the loop takes descriptors again the same unlock
 # works. (Before, the operation's timer was made after the standby had the
 # passphrase, by a call that throws: the helper unlocked unwatched, the
@@ -59,10 +60,10 @@ grep -q 'cannot start the vault helper: No space left on device' unlock.out ||
 # The standby was not handed the operation: it still waits, alone.
 standby_alone() { [[ $(helpers) == "standby "* && $(helpers | wc -l) -eq 1 ]]; }
 standby_alone || fail "helpers after the refused unlock: $(helpers)"
-# As for any helper that could not start: the vault reports the failure
-# (health turns unhealthy) until an operation succeeds.
-expect_eq "$(tazpod vault status)" $'state=failed busy=false\nlast_error=cannot start the vault helper: No space left on device' \
-  "state after the refused unlock"
+# Nothing was done: the vault is as it was, and says nothing failed.
+expect_eq "$(tazpod vault status)" "state=locked busy=false" "state after the refused unlock"
+grep -q 'vault.state from=unlocking to=locked event=unlock_refused reason="cannot start the vault helper: No space left on device"' init.log ||
+  fail "the state's change does not give the reason: $(grep vault.state init.log | tail -n 3)"
 grep -q 'init.component.failed' init.log && fail "a component failed: $(grep init.component.failed init.log)"
 
 # PID 1 goes on: the same unlock works now, through that standby.
