@@ -1,5 +1,7 @@
 #include "init/helper_result.h"
 
+#include <cstring>
+
 namespace tazpod::init {
 
 std::string ResultField(const std::string& line, std::string_view key) {
@@ -13,6 +15,11 @@ std::string ResultField(const std::string& line, std::string_view key) {
   }
   ++at;
   return line.substr(at, line.find(' ', at) - at);
+}
+
+std::string NeverStartedResult(int error) {
+  return "result=error kind=system step=" + std::string(kNeverStartedStep) +
+         " message=\"cannot start the vault helper: " + std::strerror(error) + "\"";
 }
 
 int ExitCodeOfResult(const std::string& line) {

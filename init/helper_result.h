@@ -31,13 +31,21 @@ inline bool IsLastingRefusal(const VaultOutcome& o) {
   return o.step == "in_use" || o.step == "keyslot_memory" || o.step == "image_memory";
 }
 
+// The step a result line names when the operation's helper never started.
+inline constexpr std::string_view kNeverStartedStep = "spawn";
+
 // Whether the operation's helper never started (PID 1 could not fork it,
 // or had no descriptor or epoll watch left for it): nothing was done to the
 // vault. Such a shortage passes (fork's EAGAIN at the container's pids
 // limit, say): an unlock it stopped leaves the vault locked, not failed,
 // which /healthz would report and a kubelet answer with a restart that
 // loses a RAM vault.
-inline bool HelperNeverStarted(const VaultOutcome& o) { return o.kind == "system" && o.step == "spawn"; }
+inline bool HelperNeverStarted(const VaultOutcome& o) { return o.kind == "system" && o.step == kNeverStartedStep; }
+
+// The result line PID 1 answers for a helper that never started, for
+// `error` (an errno), in the form a helper writes: OutcomeOfResult reads it
+// like any other, and HelperNeverStarted recognises it.
+std::string NeverStartedResult(int error);
 
 // An outcome that is no success, of `kind`, saying `message`.
 inline VaultOutcome Failure(std::string kind, std::string message) {

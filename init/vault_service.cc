@@ -376,9 +376,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   // helper at work that nobody follows and an operation never answered.
   int timer_error = 0;
   auto run = std::make_shared<Run>(io_, &timer_error);
-  if (timer_error != 0)
-    return finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") +
-                           std::strerror(timer_error) + "\"");
+  if (timer_error != 0) return finished(1, NeverStartedResult(timer_error));
   pid_t pid = -1;
   asio::posix::stream_descriptor output(io_);
   std::shared_ptr<Standby> standby;
@@ -386,11 +384,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
   if (!prestarted) {
     UniqueFd input;
     pid = SpawnHelper(operation, &input, &output);
-    if (pid < 0) {
-      // What a helper that never started reports (OutcomeOfResult reads it).
-      return finished(1, std::string("result=error kind=system step=spawn message=\"cannot start the vault helper: ") +
-                             std::strerror(errno) + "\"");
-    }
+    if (pid < 0) return finished(1, NeverStartedResult(errno));
     // The pipe holds far more than a passphrase: this write does not block.
     if (secret.size() > 0) {
       ssize_t ignored = write(input.get(), secret.data(), secret.size());
@@ -534,7 +528,7 @@ void VaultService::Start(const Done& done) {
       state_ = VaultState::kFailed;
       last_error_ = "recovery failed: " + o.message;
     } else {
-      state_ = line.find("state=absent") != std::string::npos ? VaultState::kAbsent : VaultState::kLocked;
+      state_ = ResultField(line, "state") == "absent" ? VaultState::kAbsent : VaultState::kLocked;
       Log(LogLevel::kInfo, "vault.recover.done", {{"state", vault::Name(state_)}});
     }
     // After a failed recovery, PID 1's namespace may still hold the vault's
@@ -583,23 +577,24 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   const bool recover_first = state_ == VaultState::kFailed;
   if (settings_.private_mount_namespace && !mount_namespace_ && !recover_first)
     return done(Failure("system", "the vault's private mount namespace is missing (" + last_error_ + ")"));
-  // Where an unlock whose helper never starts leaves it: as it was, or as
-  // the recovery below leaves it.
-  auto unchanged = std::make_shared<VaultState>(state_);
+  // Whether the vault is locked when the unlock's helper starts (as now,
+  // or as the recovery below leaves it): one that then never starts leaves
+  // it so.
+  auto still_locked = std::make_shared<bool>(state_ == VaultState::kLocked);
   Transition(VaultEvent::kUnlockBegin);
   // The helper's `unlock` creates a missing image, `unlock-existing` never
   // does: after a failed first unlock (which deletes the image it made) the
   // state is `failed`, and a login that then skipped the first unlock's
   // checks must not make a vault of whatever passphrase it brings.
   const char* operation = if_no_image == vault::IfNoImage::kCreate ? "unlock" : "unlock-existing";
-  auto unlock = [this, done, operation, unchanged](SecretBuffer secret) {
-    RunHelper(operation, std::move(secret), [this, done, unchanged](int code, const std::string& line) {
+  auto unlock = [this, done, operation, still_locked](SecretBuffer secret) {
+    RunHelper(operation, std::move(secret), [this, done, still_locked](int code, const std::string& line) {
       VaultOutcome o = OutcomeOfResult(code, line);
       if (o.ok) Transition(VaultEvent::kUnlockDone);
       // A locked vault whose unlock never started is still locked. (With
       // no vault yet, failed is harmless: a restart loses nothing, and the
       // gate then tells the cause, where absent would say "log in again".)
-      else if (HelperNeverStarted(o) && *unchanged == VaultState::kLocked) Transition(VaultEvent::kUnlockRefused, o.message);
+      else if (HelperNeverStarted(o) && *still_locked) Transition(VaultEvent::kUnlockRefused, o.message);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
       // The new image would not fit the container's memory: nothing was
       // made, so there is still no vault.
@@ -623,15 +618,16 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   // recovery then runs in PID 1's own, where that one left the vault, and
   // the namespace is made once it is clean.
   auto held = std::make_shared<SecretBuffer>(std::move(passphrase));
-  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held, unchanged](int code, const std::string& line) {
+  RunHelper("recover", SecretBuffer(1), [this, done, unlock, held, still_locked](int code, const std::string& line) {
     VaultOutcome o = OutcomeOfResult(code, line);
+    const bool absent = ResultField(line, "state") == "absent";
     if (o.ok && !unlocking_) {
       // The container began to stop while the recovery ran: no unlock may
       // follow (the shutdown's lock waits behind this operation). The
       // vault is as the recovery left it, locked or absent.
       held->Clear();
       const char* stopping = "the container is stopping";
-      if (line.find("state=absent") != std::string::npos) Transition(VaultEvent::kFoundNoImage, stopping);
+      if (absent) Transition(VaultEvent::kFoundNoImage, stopping);
       else Transition(VaultEvent::kUnlockRefused, stopping);
       last_error_.clear();  // the failure the recovery mended
       return done(Failure("refused", stopping));
@@ -643,7 +639,7 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       Transition(VaultEvent::kUnlockFailed, o.message);
       return done(o);
     }
-    *unchanged = line.find("state=absent") != std::string::npos ? VaultState::kAbsent : VaultState::kLocked;
+    *still_locked = !absent;
     unlock(std::move(*held));
   });
 }

@@ -2,6 +2,8 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <cerrno>
+
 using namespace tazpod::init;
 
 TEST_CASE("fields of a result line are whole space-separated tokens") {
@@ -48,4 +50,15 @@ TEST_CASE("a refusal for the image in use, or no keyslot or image fitting, lasts
   CHECK(IsLastingRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image_memory message=\"x\"")));
   CHECK_FALSE(IsLastingRefusal(OutcomeOfResult(2, "result=error kind=wrong_passphrase step=luks.activate message=\"w\"")));
   CHECK_FALSE(IsLastingRefusal(OutcomeOfResult(1, "result=error kind=system step=mount message=\"m\"")));
+}
+
+TEST_CASE("the line for a helper that never started reads back as one, with the errno's text") {
+  const std::string line = NeverStartedResult(EAGAIN);
+  CHECK(ExitCodeOfResult(line) == 1);
+  const VaultOutcome o = OutcomeOfResult(ExitCodeOfResult(line), line);
+  CHECK_FALSE(o.ok);
+  CHECK(HelperNeverStarted(o));
+  CHECK(o.message == "cannot start the vault helper: Resource temporarily unavailable");
+  CHECK_FALSE(HelperNeverStarted(OutcomeOfResult(1, "result=error kind=system step=luks.activate message=\"x\"")));
+  CHECK_FALSE(HelperNeverStarted(OutcomeOfResult(4, "result=error kind=invalid step=spawn message=\"x\"")));
 }
