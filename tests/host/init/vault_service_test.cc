@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -342,4 +343,65 @@ TEST_CASE("vault service: a helper whose output the loop refuses is never starte
   // Nothing was done: the vault is still locked, not failed.
   CHECK(report == "system|cannot start the vault helper: No space left on device|locked");
   CHECK(operations == "recover ");  // no helper for the unlock
+}
+
+// An unlock of a failed vault recovers first. When the recovery leaves it
+// locked and the unlock's helper then cannot start, the vault is locked:
+// the recovery mended it, and nothing was done since. The stand-in's
+// recovery lowers this process's soft limit of open files to 3 (prlimit on
+// another process of the same user), so the unlock's timer, the first
+// descriptor it makes, is refused with EMFILE. In a process of its own,
+// since the limit is the whole process's.
+TEST_CASE("vault service: an unlock that recovery left locked and whose helper cannot start leaves it locked") {
+  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // Start-up's recovery fails; the next one succeeds and takes the limit.
+    const std::string script = "cat > /dev/null\n"
+                               "echo \"$1\" >> " + dir + "/operations\n"
+                               "if [ ! -e " + dir + "/started ]; then\n"
+                               "  touch " + dir + "/started\n"
+                               "  echo 'result=error kind=system step=test message=\"start-up\"'\n"
+                               "  exit 1\n"
+                               "fi\n"
+                               "prlimit --pid " + std::to_string(getpid()) + " --nofile=3: || exit 9\n"
+                               "echo 'result=ok state=locked'\n";
+    std::string report = "no answer";
+    rlimit before{};
+    getrlimit(RLIMIT_NOFILE, &before);
+    WithStandIn(script, VaultSettings{}.operation_timeout,
+                [&](boost::asio::io_context& io, VaultService& vault, const VaultOutcome&) {
+                  if (vault.state() != tazpod::vault::VaultState::kFailed) {
+                    report = "start-up left " + std::string(tazpod::vault::Name(vault.state()));
+                    return io.stop();
+                  }
+                  tazpod::SecretBuffer passphrase;
+                  passphrase.Append("a passphrase", 12);
+                  vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+                    setrlimit(RLIMIT_NOFILE, &before);
+                    report = o.kind + "|" + o.message + "|" + std::string(tazpod::vault::Name(vault.state()));
+                    io.stop();
+                  });
+                });
+    setrlimit(RLIMIT_NOFILE, &before);
+    std::ofstream(dir + "/report") << report;
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  std::string report, operations;
+  std::getline(std::ifstream(dir + "/report"), report);
+  {
+    std::ifstream in(dir + "/operations");
+    for (std::string op; in >> op;) operations += op + " ";
+  }
+  for (const char* name : {"/report", "/operations", "/started"}) unlink((dir + name).c_str());
+  rmdir(dir.c_str());
+
+  CHECK(WIFEXITED(status));
+  CHECK(report == "system|cannot start the vault helper: Too many open files|locked");
+  CHECK(operations == "recover recover ");  // no helper for the unlock
 }
