@@ -295,6 +295,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
       return reply(Refusal("refused", "the login process cannot be tracked (" + cause + ")"));
     }
     lock_timer_.cancel();
+    lock_retry_in_ = {};
     ++stats_.logins_ok;
     Audit(LogLevel::kInfo, "gate.accepted", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
     nlohmann::json r = {{"v", kProtocolVersion}, {"ok", true}, {"user", settings_.user},
@@ -407,17 +408,33 @@ void Gate::LockNow(const char* reason) {
     };
     const std::string state = vault_.State();
     if (registry_.count() != 0 || (state != "unlocked" && state != "failed")) {
+      lock_retry_in_ = {};  // nothing to lock now: a later failure starts again at the base delay
       if (registry_.count() != 0) return answer(Refusal("sessions", "a new session opened meanwhile"));
       return answer(Done(state));
     }
     Log(LogLevel::kInfo, "gate.lock", {{"reason", reason}});
     vault_.Lock([this, answer](const GateVault::Result& r) {
       if (!r.ok) {
-        Log(LogLevel::kError, "gate.lock.failed", {{"error", r.error}});
+        RetryLockLater(r.error);
         return answer(Refusal("vault", r.error));
       }
+      lock_retry_in_ = {};
       answer(Done(vault_.State()));
     });
+  });
+}
+
+void Gate::RetryLockLater(const std::string& error) {
+  if (!admitting_) {
+    Log(LogLevel::kError, "gate.lock.failed", {{"error", error}});
+    return;
+  }
+  lock_retry_in_ = lock_retry_in_.count() == 0 ? settings_.lock_retry_base
+                                               : std::min(2 * lock_retry_in_, settings_.lock_retry_cap);
+  Log(LogLevel::kError, "gate.lock.failed", {{"error", error}, {"retry_in_ms", lock_retry_in_.count()}});
+  lock_timer_.expires_after(lock_retry_in_);
+  lock_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && admitting_) LockNow("retry");
   });
 }
 

@@ -76,6 +76,10 @@ struct GateSettings {
   std::chrono::milliseconds lock_grace{0};
   // A forced lock hangs sessions up (SIGHUP), then kills what is left after this.
   std::chrono::milliseconds hangup_grace{3000};
+  // A lock of the gate's that fails is tried again after this, doubled
+  // after each failure up to lock_retry_cap, while no session is open.
+  std::chrono::milliseconds lock_retry_base{1000};
+  std::chrono::milliseconds lock_retry_cap{60000};
   std::string user;
   std::string mountpoint;
 };
@@ -146,7 +150,14 @@ class Gate {
   // Refuses a login once the container is stopping (StopAdmitting).
   void RefuseStopping(const Caller& caller, const ControlServer::Reply& reply);
   void OnLastSessionEnded();
+  // Locks once the vault is idle, if it is unlocked or failed and no
+  // session is open; answers lock_waiters_.
   void LockNow(const char* reason);
+  // A failed lock may leave the vault unlocked with nobody to lock it: no
+  // session ends any more to ask again. So the gate asks again itself,
+  // later and later (lock_retry_in_), until a lock succeeds, a session
+  // opens, or the container stops (its shutdown locks).
+  void RetryLockLater(const std::string& error);
 
   boost::asio::io_context& io_;
   GateVault& vault_;
@@ -156,7 +167,8 @@ class Gate {
   std::string throttled_for_ = "too many wrong passphrases";  // why next_attempt_ is ahead
   std::chrono::steady_clock::time_point next_change_{};  // a change's lasting refusal: the next change waits
   SessionRegistry registry_;
-  KernelTimer lock_timer_;
+  KernelTimer lock_timer_;  // the last session's lock_grace, or a lock's retry
+  std::chrono::milliseconds lock_retry_in_{0};  // the current retry's delay; 0: none since the last success
   KernelTimer hangup_timer_;
   // `tazpod lock` callers waiting for the lock to end.
   std::vector<ControlServer::Reply> lock_waiters_;

@@ -22,15 +22,16 @@ namespace tazpod::testing {
 
 // Serves the gate, over `vault`, on `socket_path` until killed; it dies
 // with its parent, or within a minute should a test fail. Its log lines go
-// to `log_path`, or nowhere. Exit status 11: the socket failed.
+// to `log_path`, or nowhere. Exit status 11: the socket failed. `settings`
+// are the gate's, with root as the user.
 [[noreturn]] inline void ServeGate(const std::string& socket_path, session::GateVault& vault,
-                                   const std::string& log_path = "/dev/null") {
+                                   const std::string& log_path = "/dev/null",
+                                   session::GateSettings settings = {}) {
   const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   dup2(log, STDERR_FILENO);
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
   alarm(60);
   boost::asio::io_context io;
-  session::GateSettings settings;
   settings.user = "root";
   settings.mountpoint = "/home/root";
   session::Gate gate(io, vault, settings);
