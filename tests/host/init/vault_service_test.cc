@@ -290,6 +290,51 @@ TEST_CASE("vault service: an unlock refused before anything was done leaves the 
   CHECK(other.state == "failed");
 }
 
+namespace {
+
+// What a test run in a process of its own (a seccomp filter or a resource
+// limit cannot be taken back) left: whether it exited, the line `body`
+// returned there, and the operations the stand-in helper recorded in
+// `dir`/operations. Removes `dir` and what the stand-in wrote in it.
+struct ChildRun {
+  bool exited = false;
+  std::string report;
+  std::string operations;
+};
+ChildRun InChildProcess(const std::string& dir, const std::function<std::string()>& body) {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::ofstream(dir + "/report") << body();
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  ChildRun run;
+  run.exited = WIFEXITED(status);
+  std::getline(std::ifstream(dir + "/report"), run.report);
+  std::ifstream in(dir + "/operations");
+  for (std::string op; in >> op;) run.operations += op + " ";
+  for (const char* name : {"/report", "/operations", "/started"}) unlink((dir + name).c_str());
+  rmdir(dir.c_str());
+  return run;
+}
+
+// Unlocks `vault` (a passphrase; never creating one) and, with the answer,
+// sets `report` to "kind|message|state" and stops `io`. `then` runs first.
+void UnlockAndReport(boost::asio::io_context& io, VaultService& vault, std::string* report,
+                     const std::function<void()>& then = [] {}) {
+  tazpod::SecretBuffer passphrase;
+  passphrase.Append("a passphrase", 12);
+  vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&io, &vault, report, then](const VaultOutcome& o) {
+    then();
+    *report = o.kind + "|" + o.message + "|" + std::string(tazpod::vault::Name(vault.state()));
+    io.stop();
+  });
+}
+
+}  // namespace
+
 // The helper's output goes on the loop before the fork: should the loop's
 // epoll refuse it (out of memory, fs.epoll.max_user_watches), no helper
 // exists that was handed an operation PID 1 could not follow. Made exact
@@ -302,9 +347,7 @@ TEST_CASE("vault service: a helper whose output the loop refuses is never starte
   REQUIRE(mkdtemp(dir_template) != nullptr);
   const std::string dir = dir_template;
   const std::string script = "echo \"$1\" >> " + dir + "/operations\ncat > /dev/null\necho 'result=ok state=locked'\n";
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  const ChildRun run = InChildProcess(dir, [&] {
     std::string report = "no answer";
     WithStandIn(script, VaultSettings{}.operation_timeout,
                 [&](boost::asio::io_context& io, VaultService& vault, const VaultOutcome& start_up) {
@@ -318,31 +361,15 @@ TEST_CASE("vault service: a helper whose output the loop refuses is never starte
                     report = "no seccomp filter";
                     return io.stop();
                   }
-                  tazpod::SecretBuffer passphrase;
-                  passphrase.Append("a passphrase", 12);
-                  vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
-                    report = o.kind + "|" + o.message + "|" + std::string(tazpod::vault::Name(vault.state()));
-                    io.stop();
-                  });
+                  UnlockAndReport(io, vault, &report);
                 });
-    std::ofstream(dir + "/report") << report;
-    _exit(0);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  std::string report, operations;
-  std::getline(std::ifstream(dir + "/report"), report);
-  {
-    std::ifstream in(dir + "/operations");
-    for (std::string op; in >> op;) operations += op + " ";
-  }
-  for (const char* name : {"/report", "/operations"}) unlink((dir + name).c_str());
-  rmdir(dir.c_str());
+    return report;
+  });
 
-  CHECK(WIFEXITED(status));
+  CHECK(run.exited);
   // Nothing was done: the vault is still locked, not failed.
-  CHECK(report == "system|cannot start the vault helper: No space left on device|locked");
-  CHECK(operations == "recover ");  // no helper for the unlock
+  CHECK(run.report == "system|cannot start the vault helper: No space left on device|locked");
+  CHECK(run.operations == "recover ");  // no helper for the unlock
 }
 
 // An unlock of a failed vault recovers first. When the recovery leaves it
@@ -356,9 +383,7 @@ TEST_CASE("vault service: an unlock that recovery left locked and whose helper c
   char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
   REQUIRE(mkdtemp(dir_template) != nullptr);
   const std::string dir = dir_template;
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  const ChildRun run = InChildProcess(dir, [&] {
     // Start-up's recovery fails; the next one succeeds and takes the limit.
     const std::string script = "cat > /dev/null\n"
                                "echo \"$1\" >> " + dir + "/operations\n"
@@ -378,30 +403,13 @@ TEST_CASE("vault service: an unlock that recovery left locked and whose helper c
                     report = "start-up left " + std::string(tazpod::vault::Name(vault.state()));
                     return io.stop();
                   }
-                  tazpod::SecretBuffer passphrase;
-                  passphrase.Append("a passphrase", 12);
-                  vault.Unlock(std::move(passphrase), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
-                    setrlimit(RLIMIT_NOFILE, &before);
-                    report = o.kind + "|" + o.message + "|" + std::string(tazpod::vault::Name(vault.state()));
-                    io.stop();
-                  });
+                  UnlockAndReport(io, vault, &report, [&before] { setrlimit(RLIMIT_NOFILE, &before); });
                 });
     setrlimit(RLIMIT_NOFILE, &before);
-    std::ofstream(dir + "/report") << report;
-    _exit(0);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  std::string report, operations;
-  std::getline(std::ifstream(dir + "/report"), report);
-  {
-    std::ifstream in(dir + "/operations");
-    for (std::string op; in >> op;) operations += op + " ";
-  }
-  for (const char* name : {"/report", "/operations", "/started"}) unlink((dir + name).c_str());
-  rmdir(dir.c_str());
+    return report;
+  });
 
-  CHECK(WIFEXITED(status));
-  CHECK(report == "system|cannot start the vault helper: Too many open files|locked");
-  CHECK(operations == "recover recover ");  // no helper for the unlock
+  CHECK(run.exited);
+  CHECK(run.report == "system|cannot start the vault helper: Too many open files|locked");
+  CHECK(run.operations == "recover recover ");  // no helper for the unlock
 }

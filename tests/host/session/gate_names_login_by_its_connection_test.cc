@@ -42,30 +42,8 @@
 #include "tests/host/session/serve_gate.h"
 
 namespace session = tazpod::session;
-using tazpod::SecretBuffer;
 
 namespace {
-
-// A vault that takes any passphrase.
-class AcceptingVault : public session::GateVault {
- public:
-  std::string State() const override { return state_; }
-  void WhenIdle(std::function<void()> then) override { then(); }
-  void Unlock(SecretBuffer, bool, Done done) override {
-    state_ = "unlocked";
-    done({true, false, ""});
-  }
-  void Verify(SecretBuffer, Done done) override { done({true, false, ""}); }
-  void Lock(Done done) override {
-    state_ = "locked";
-    done({true, false, ""});
-  }
-  void ChangePassphrase(SecretBuffer, Done done) override { done({true, false, ""}); }
-  int MountNamespace() const override { return -1; }
-
- private:
-  std::string state_ = "locked";
-};
 
 // In the process that inherited the connection: once `go` is readable,
 // sends a login with a passphrase, and exits 0 if it is refused as gone,
@@ -128,7 +106,7 @@ int HandedOnLogin() {
   const pid_t server = fork();
   if (server < 0) return 21;
   if (server == 0) {
-    AcceptingVault vault;
+    tazpod::testing::AcceptingVault vault;
     tazpod::testing::ServeGate(socket_path, vault, log_path);
   }
   if (!tazpod::testing::WaitUntilListening(socket_path)) return 32;

@@ -23,6 +23,7 @@
 using namespace std::chrono_literals;
 using tazpod::SecretBuffer;
 namespace session = tazpod::session;
+using tazpod::testing::CountOf;
 
 namespace {
 
@@ -57,56 +58,27 @@ class RefusingVault : public session::GateVault {
 class RefusingGate {
  public:
   explicit RefusingGate(const std::string& why, Refusal how = Refusal::kWrongPassphrase,
-                        const std::string& state = "locked") {
-    REQUIRE(mkdtemp(dir_) != nullptr);
-    socket_ = std::string(dir_) + "/control.sock";
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      RefusingVault vault(why, how, state);
-      tazpod::testing::ServeGate(socket_, vault, std::string(dir_) + "/log");
-    }
-    REQUIRE(tazpod::testing::WaitUntilListening(socket_));
-  }
-  ~RefusingGate() {
-    Stop();
-    std::filesystem::remove_all(dir_);
-  }
+                        const std::string& state = "locked")
+      : gate_([&](const std::string& socket_path, const std::string& log_path) {
+          RefusingVault vault(why, how, state);
+          tazpod::testing::ServeGate(socket_path, vault, log_path);
+        }) {}
   // A gate.login with `passphrase`; `create` as a first login asks.
   session::CallResult Login(const std::string& passphrase, bool create = false) {
     SecretBuffer secret;
     secret.Append(passphrase.data(), passphrase.size());
-    return session::Call(socket_, {{"v", 1}, {"op", "gate.login"}, {"create", create}}, &secret, 10s);
+    return gate_.Call({{"v", 1}, {"op", "gate.login"}, {"create", create}}, &secret);
   }
   // A gate.status.
-  session::CallResult Status() { return session::Call(socket_, {{"v", 1}, {"op", "gate.status"}}, nullptr, 10s); }
+  session::CallResult Status() { return gate_.Call({{"v", 1}, {"op", "gate.status"}}); }
   // A gate.passwd with `both` (old, NUL, new).
-  session::CallResult Passwd(SecretBuffer& both) {
-    return session::Call(socket_, {{"v", 1}, {"op", "gate.passwd"}}, &both, 10s);
-  }
+  session::CallResult Passwd(SecretBuffer& both) { return gate_.Call({{"v", 1}, {"op", "gate.passwd"}}, &both); }
   // Stops the gate; returns its log.
-  std::string Stop() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    std::stringstream log;
-    log << std::ifstream(std::string(dir_) + "/log").rdbuf();
-    return log.str();
-  }
+  std::string Stop() { return gate_.Stop(); }
 
  private:
-  char dir_[32] = "/tmp/tazpod-gate-XXXXXX";
-  std::string socket_;
-  pid_t pid_ = -1;
+  tazpod::testing::GateProcess gate_;
 };
-
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 }  // namespace
 
@@ -130,14 +102,14 @@ TEST_CASE("gate: a flood of logins refused before any vault work logs a burst, a
   REQUIRE(wrong.delivered);
   CHECK(wrong.reply.value("kind", "") == "wrong_passphrase");
   CHECK(wrong.reply.value("error", "") == "wrong passphrase");
-  CHECK(Count(log, "not tried") == 0);
+  CHECK(CountOf(log, "not tried") == 0);
   REQUIRE(throttled.delivered);
   CHECK(throttled.reply.value("kind", "") == "throttled");
   INFO(log.substr(0, 2000));
-  CHECK(Count(log, "reason=no_passphrase") == 100);
-  CHECK(Count(log, "reason=wrong_passphrase") == 1);
+  CHECK(CountOf(log, "reason=no_passphrase") == 100);
+  CHECK(CountOf(log, "reason=wrong_passphrase") == 1);
   // The throttled refusal shares the flooded key (gate.refused, this uid).
-  CHECK(Count(log, "reason=throttled") == 0);
+  CHECK(CountOf(log, "reason=throttled") == 0);
 }
 
 // A vault whose keyslots do not all fit the container's memory refuses a
@@ -161,9 +133,9 @@ TEST_CASE("gate: a wrong passphrase comes with what the vault adds, to the user 
   CHECK(again.reply.value("kind", "") == "throttled");
   CHECK(again.reply.value("error", "") == "too many wrong passphrases: wait before trying again");
   INFO(log);
-  CHECK(Count(log, "reason=wrong_passphrase") == 1);
-  CHECK(Count(log, "reason=throttled") == 1);
-  CHECK(Count(log, "not tried: keyslot 0 needs 1024 MiB") == 1);
+  CHECK(CountOf(log, "reason=wrong_passphrase") == 1);
+  CHECK(CountOf(log, "reason=throttled") == 1);
+  CHECK(CountOf(log, "not tried: keyslot 0 needs 1024 MiB") == 1);
 }
 
 // A login the vault refuses fast for a lasting cause (no keyslot fits the
@@ -186,8 +158,8 @@ TEST_CASE("gate: after a login the vault refused for a lasting cause, the next a
         "the vault refused the last attempt for a cause that lasts: wait before trying again");
   CHECK(next.reply.value("retry_after_ms", 0LL) > 0);
   INFO(log);
-  CHECK(Count(log, "reason=vault_error") == 1);
-  CHECK(Count(log, "gate.attempt") == 1);
+  CHECK(CountOf(log, "reason=vault_error") == 1);
+  CHECK(CountOf(log, "gate.attempt") == 1);
 
   RefusingGate other("mount: no such directory", Refusal::kFailure);
   session::CallResult first = other.Login("a passphrase");
@@ -215,8 +187,8 @@ TEST_CASE("gate: a first login refused for a lasting cause in an absent vault sa
   CHECK(failed.reply.value("retry_after_ms", 0LL) > 0);
   REQUIRE(next.delivered);
   CHECK(next.reply.value("kind", "") == "throttled");
-  CHECK(Count(log, "reason=vault_error") == 1);
-  CHECK(Count(log, "reason=no_vault") == 0);
+  CHECK(CountOf(log, "reason=vault_error") == 1);
+  CHECK(CountOf(log, "reason=no_vault") == 0);
 
   // Any other failure that leaves it absent (no image, and this login may
   // not create one) makes the next login a first login.

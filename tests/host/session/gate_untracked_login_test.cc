@@ -22,6 +22,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "common/secret_buffer.h"
 #include "session/control_client.h"
@@ -35,25 +36,14 @@ namespace session = tazpod::session;
 
 namespace {
 
-class VaultThenNoWatches : public session::GateVault {
+// A locked vault whose unlock succeeds and, as it does, makes every
+// further epoll watch in this process fail with ENOSPC.
+class VaultThenNoWatches : public tazpod::testing::AcceptingVault {
  public:
-  std::string State() const override { return state_; }
-  void WhenIdle(std::function<void()> then) override { then(); }
-  void Unlock(SecretBuffer, bool, Done done) override {
+  void Unlock(SecretBuffer passphrase, bool may_create, Done done) override {
     if (!tazpod::testing::DenyEpollAdd(ENOSPC)) _exit(10);
-    state_ = "unlocked";
-    done({true, false, ""});
+    AcceptingVault::Unlock(std::move(passphrase), may_create, std::move(done));
   }
-  void Verify(SecretBuffer, Done done) override { done({false, false, "the vault was asked to verify"}); }
-  void Lock(Done done) override {
-    state_ = "locked";
-    done({true, false, ""});
-  }
-  void ChangePassphrase(SecretBuffer, Done done) override { done({false, false, "the vault was asked to change"}); }
-  int MountNamespace() const override { return -1; }
-
- private:
-  std::string state_ = "locked";
 };
 
 std::string ReadFile(const std::string& path) {

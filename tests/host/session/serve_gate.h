@@ -1,20 +1,32 @@
 // The gate on a real control socket, for the host tests that run it in a
-// process of its own (under a seccomp filter, or in a PID namespace), and
-// the wait for such a server to listen.
+// process of its own (under a seccomp filter, or in a PID namespace), the
+// wait for such a server to listen, and the vault double most of them
+// start from.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include <boost/asio/io_context.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
+#include <utility>
 
+#include "common/secret_buffer.h"
+#include "session/control_client.h"
 #include "session/control_server.h"
 #include "session/gate.h"
 
@@ -58,6 +70,87 @@ inline bool WaitUntilListening(const std::string& path) {
     usleep(25000);
   }
   return false;
+}
+
+// A vault in `state` that takes any passphrase: an unlock or a verify
+// succeeds and leaves it unlocked, a lock locks it. Tests override what
+// they make fail.
+class AcceptingVault : public session::GateVault {
+ public:
+  explicit AcceptingVault(std::string state = "locked") : state_(std::move(state)) {}
+  std::string State() const override { return state_; }
+  void WhenIdle(std::function<void()> then) override { then(); }
+  void Unlock(SecretBuffer, bool, Done done) override {
+    state_ = "unlocked";
+    done({true, false, ""});
+  }
+  void Verify(SecretBuffer, Done done) override { done({true, false, ""}); }
+  void Lock(Done done) override {
+    state_ = "locked";
+    done({true, false, ""});
+  }
+  void ChangePassphrase(SecretBuffer, Done done) override { done({true, false, ""}); }
+  int MountNamespace() const override { return -1; }
+
+ protected:
+  std::string state_;
+};
+
+// A gate served in a forked process (`serve` runs there, given the socket's
+// and the log's paths, and calls ServeGate), in a directory of its own that
+// goes, with the process, when this does.
+class GateProcess {
+ public:
+  using Serve = std::function<void(const std::string& socket_path, const std::string& log_path)>;
+  explicit GateProcess(const Serve& serve) {
+    REQUIRE(mkdtemp(dir_) != nullptr);
+    socket_ = std::string(dir_) + "/control.sock";
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      serve(socket_, std::string(dir_) + "/log");
+      _exit(12);  // `serve` returned: ServeGate never does
+    }
+    REQUIRE(WaitUntilListening(socket_));
+  }
+  ~GateProcess() {
+    Stop();
+    std::filesystem::remove_all(dir_);
+  }
+  GateProcess(const GateProcess&) = delete;
+  GateProcess& operator=(const GateProcess&) = delete;
+
+  // One request, answered within 10 s.
+  session::CallResult Call(const nlohmann::json& header, SecretBuffer* secret = nullptr) {
+    return session::Call(socket_, header, secret, std::chrono::seconds(10));
+  }
+  // The gate's log so far.
+  std::string Log() const {
+    std::stringstream text;
+    text << std::ifstream(std::string(dir_) + "/log").rdbuf();
+    return text.str();
+  }
+  // Stops the gate; returns its log.
+  std::string Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    return Log();
+  }
+
+ private:
+  char dir_[32] = "/tmp/tazpod-gate-XXXXXX";
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+// How many times `what` occurs in `text`.
+inline int CountOf(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 }  // namespace tazpod::testing
