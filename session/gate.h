@@ -7,7 +7,9 @@
 // and still proves its own passphrase. Wrong passphrases are throttled with
 // a growing delay shared by all logins (it is the vault that is guessed at).
 // Success registers the session before the reply, so the count is right
-// before the shell exists; the last session's exit asks for the lock.
+// before the shell exists; the last session's exit asks for the lock, and
+// a lock that fails is asked for again, later each time, while no session
+// is open.
 //
 // A session also gets the mount namespace the vault lives in (when there is
 // one): the descriptor is passed with the accepted reply, and the login
