@@ -6,9 +6,19 @@
 . "$TAZPOD_HOST_LIB"
 cd "$(mktemp -d)"
 
+# wait_for_sleeps N: until N `sleep 1000` run in init's namespace (the ones
+# beside the main child come through nsenter, which takes its time).
+wait_for_sleeps() {
+  for _ in $(seq 200); do
+    (( $(pgrep --ns "$NS_INIT" --nslist pid -fx 'sleep 1000' | wc -l) >= $1 )) && return 0
+    sleep 0.05
+  done
+  fail "expected $1 'sleep 1000' in init's namespace; log: $(cat ./*.log)"
+}
+
 start_init_ns a.log --grace-period 1s -- sh -c "trap '' TERM; exec sleep 1000"
 nsenter --target "$NS_INIT" --pid --mount -- sh -c "trap '' TERM; exec sleep 1000" &
-sleep 0.3
+wait_for_sleeps 2
 start=$(clock_now)
 kill -TERM "$NS_INIT"
 wait_exit "$NS_UNSHARE"
@@ -21,7 +31,7 @@ grep -q 'init.shutdown.kill processes=2' a.log || fail "expected 2 processes kil
 # No main child: a process that ignores SIGTERM → killed → exit 4.
 start_init_ns b.log --grace-period 1s
 nsenter --target "$NS_INIT" --pid --mount -- sh -c "trap '' TERM; exec sleep 1000" &
-sleep 0.3
+wait_for_sleeps 1
 kill -TERM "$NS_INIT"
 wait_exit "$NS_UNSHARE"
 expect_eq "$EXIT_STATUS" 4 "exit status when processes had to be killed (no main child)"
@@ -29,7 +39,7 @@ expect_eq "$EXIT_STATUS" 4 "exit status when processes had to be killed (no main
 # No main child, processes that obey SIGTERM: exit 0 well before the grace period.
 start_init_ns c.log --grace-period 30s
 nsenter --target "$NS_INIT" --pid --mount -- sleep 1000 &
-sleep 0.3
+wait_for_sleeps 1
 start=$(clock_now)
 kill -TERM "$NS_INIT"
 wait_exit "$NS_UNSHARE"

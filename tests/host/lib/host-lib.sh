@@ -10,7 +10,8 @@ expect_eq() { [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
 # start_init_ns LOG ARGS...: starts `tazpod init ARGS...` in the background as
 # PID 1 of a fresh PID (and mount, for its own /proc) namespace, its stderr
 # in LOG. Sets NS_UNSHARE (the unshare process) and NS_INIT (init's pid as
-# seen from here). Stopped at exit if still running.
+# seen from here). Returns once init holds its signals (below), or has
+# exited. Stopped at exit if still running.
 start_init_ns() {
   local log=$1
   shift
@@ -24,6 +25,26 @@ start_init_ns() {
   done
   [[ -n $NS_INIT ]] || fail "tazpod init did not start (log: $(cat "$log"))"
   trap 'kill -KILL $NS_UNSHARE 2>/dev/null || true' EXIT
+  wait_init_holds_signals "$NS_INIT" "$log"
+}
+
+# wait_init_holds_signals PID LOG: waits until PID, a namespace's PID 1, is
+# tazpod init with SIGTERM blocked, which init does before its first line.
+# Until then a signal sent from here is lost, not late: the kernel drops
+# any signal a namespace's PID 1 leaves at its default action (unshare's
+# child before the exec, init before it blocks them). A test that signals
+# sooner races init's start, and loses under load (a sanitizer build) with
+# an init that never heard its SIGTERM. Returns early if PID exits.
+wait_init_holds_signals() {
+  local pid=$1 log=$2 deadline=$(( $(clock_now) + 20 )) blocked
+  while [[ -e /proc/$pid ]]; do
+    if [[ $(cat "/proc/$pid/comm" 2>/dev/null) != unshare ]]; then
+      blocked=$(awk '/^SigBlk:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || true
+      [[ -n $blocked ]] && (( 16#$blocked >> 14 & 1 )) && return 0
+    fi
+    clock_before "$deadline" || fail "tazpod init did not block its signals within 20s; log: $(cat "$log")"
+    sleep 0.01
+  done
 }
 
 # wait_for_log LOG PATTERN [SECONDS]: waits until LOG has a line matching
