@@ -9,23 +9,25 @@ cd "$(mktemp -d)"
 # sent to init reaches both.
 cat > group.sh <<'SH'
 trap 'echo parent >> got' USR1
-sh -c "trap 'echo job >> got; exit 0' USR1; while :; do sleep 0.05; done" &
+sh -c "trap 'echo job >> got; exit 0' USR1; echo > job.ready; while :; do sleep 0.05; done" &
+while [ ! -e job.ready ]; do sleep 0.05; done
 echo ready > ready
 while :; do sleep 0.05; done
 SH
+# ready: both traps are set (a SIGUSR1 before the job's would end the job).
 start_init_ns g.log -g -- bash group.sh
-for _ in $(seq 100); do [[ -e ready ]] && break; sleep 0.05; done
-sleep 0.2
+for _ in $(seq 200); do [[ -e ready ]] && break; sleep 0.05; done
+[[ -e ready ]] || fail "group.sh did not start: $(cat g.log)"
 kill -USR1 "$NS_INIT"
 for _ in $(seq 100); do [[ $(wc -l < got 2>/dev/null || echo 0) -ge 2 ]] && break; sleep 0.05; done
 expect_eq "$(sort got | tr '\n' ' ')" "job parent " "processes of the main child's group that got SIGUSR1 with -g"
 kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
 
 # Without -g only the main child gets it.
-rm -f got ready
+rm -f got ready job.ready
 start_init_ns c.log -- bash group.sh
-for _ in $(seq 100); do [[ -e ready ]] && break; sleep 0.05; done
-sleep 0.2
+for _ in $(seq 200); do [[ -e ready ]] && break; sleep 0.05; done
+[[ -e ready ]] || fail "group.sh did not start: $(cat c.log)"
 kill -USR1 "$NS_INIT"
 sleep 0.5
 expect_eq "$(sort got | tr '\n' ' ')" "parent " "processes that got SIGUSR1 without -g"
@@ -33,7 +35,6 @@ kill -TERM "$NS_INIT"; wait_exit "$NS_UNSHARE"
 
 # --forward-delay: the main child gets SIGTERM only after the delay.
 start_init_ns d.log --forward-delay 1500ms -- sleep 1000
-sleep 0.2
 start=$(date +%s%N)
 kill -TERM "$NS_INIT"
 wait_exit "$NS_UNSHARE"

@@ -2,11 +2,17 @@
 # still reaps its grandchildren (orphans of the main child).
 . "$TAZPOD_HOST_LIB"
 cd "$(mktemp -d)"
-# The main child leaves an orphan that exits at once, then checks that init
-# ($PPID) has no zombie child left and that its own parent is init.
+# The main child leaves an orphan that exits at once, waits until the
+# orphan's pid is gone (reaped: a zombie keeps its /proc entry; up to 10 s,
+# as a loaded machine may run init late), then checks that init ($PPID)
+# has no zombie child left.
 cat > child.sh <<'SH'
-( sh -c 'exit 5' & )
-sleep 0.5
+( sh -c 'echo $$ > orphan.pid; exit 5' & )
+tries=0
+until [ -s orphan.pid ] || [ "$tries" -ge 100 ]; do sleep 0.1; tries=$((tries+1)); done
+orphan=$(cat orphan.pid)
+tries=0
+while [ -e "/proc/$orphan" ] && [ "$tries" -lt 100 ]; do sleep 0.1; tries=$((tries+1)); done
 z=0
 for s in /proc/[0-9]*/stat; do
   set -- $(sed 's/.*) //' "$s" 2>/dev/null)
