@@ -10,23 +10,14 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include "common/unique_fd.h"
+#include "tests/test_pipe.h"
 
 using boost::asio::posix::stream_descriptor;
 using tazpod::UniqueFd;
 using tazpod::WatchOnLoop;
+using tazpod::testing::TestPipe;
 
 namespace {
-
-struct Pipe {
-  Pipe() {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-    read_end.Reset(fds[0]);
-    write_end.Reset(fds[1]);
-  }
-  UniqueFd read_end;
-  UniqueFd write_end;
-};
 
 bool IsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
@@ -34,7 +25,7 @@ bool IsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
 TEST_CASE("watch on loop: taken, the watcher owns the descriptor and the loop sees it") {
   boost::asio::io_context io;
-  Pipe pipe;
+  TestPipe pipe(O_NONBLOCK);
   const int read_fd = pipe.read_end.get();
   stream_descriptor watcher(io);
   REQUIRE(WatchOnLoop(watcher, pipe.read_end) == 0);
@@ -56,7 +47,7 @@ TEST_CASE("watch on loop: refused by the kernel, the descriptor stays its owner'
   stream_descriptor watcher(io);  // the loop's own descriptors made first
   // A descriptor number that names nothing: epoll_ctl refuses it (EBADF),
   // as it refuses one too many watches (ENOSPC) or memory (ENOMEM).
-  Pipe pipe;
+  TestPipe pipe(O_NONBLOCK);
   const int gone = fcntl(pipe.read_end.get(), F_DUPFD_CLOEXEC, 0);
   REQUIRE(gone >= 0);
   REQUIRE(close(gone) == 0);
@@ -74,7 +65,7 @@ TEST_CASE("watch on loop: refused by the kernel, the descriptor stays its owner'
 
 TEST_CASE("watch on loop: a watcher already open refuses a second descriptor and keeps its first") {
   boost::asio::io_context io;
-  Pipe first, second;
+  TestPipe first(O_NONBLOCK), second(O_NONBLOCK);
   const int first_fd = first.read_end.get();
   const int second_fd = second.read_end.get();
   stream_descriptor watcher(io);

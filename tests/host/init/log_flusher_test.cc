@@ -15,13 +15,11 @@
 #include <vector>
 
 #include "common/log.h"
-#include "common/unique_fd.h"
-#include "tests/pipe_text.h"
+#include "tests/test_pipe.h"
 
 using namespace std::chrono_literals;
 using tazpod::Log;
 using tazpod::LogLevel;
-using tazpod::UniqueFd;
 
 namespace {
 
@@ -30,12 +28,8 @@ constexpr size_t kPipeBytes = 4096;
 // A one-page pipe as the log's descriptor (blocking, as a stderr is), the
 // log made non-blocking on it, and the pipe then filled by the log's own
 // descriptor: every line from here on must wait.
-struct FullLogPipe {
+struct FullLogPipe : tazpod::testing::TestPipe {
   FullLogPipe() {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    read_end.Reset(fds[0]);
-    write_end.Reset(fds[1]);
     REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(kPipeBytes)) == static_cast<int>(kPipeBytes));
     REQUIRE(fcntl(read_end.get(), F_SETFL, O_NONBLOCK) == 0);
     tazpod::ConfigureLog(tazpod::LogFormat::kText, LogLevel::kInfo, write_end.get());
@@ -51,7 +45,6 @@ struct FullLogPipe {
     filler_left -= filler;
     return text.substr(filler);
   }
-  UniqueFd read_end, write_end;
   int log_fd = -1;
   size_t filler_left = kPipeBytes;
 };

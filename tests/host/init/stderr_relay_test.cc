@@ -17,7 +17,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
-#include "tests/pipe_text.h"
+#include "tests/test_pipe.h"
 
 using namespace std::chrono_literals;
 using tazpod::LogLevel;
@@ -27,18 +27,13 @@ using tazpod::init::StderrRelay;
 namespace {
 
 // The log's descriptor: a pipe read here without waiting.
-struct LogPipe {
+struct LogPipe : tazpod::testing::TestPipe {
   explicit LogPipe(int size = 65536) {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    read_end.Reset(fds[0]);
-    write_end.Reset(fds[1]);
     REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, size) >= size);
     REQUIRE(fcntl(read_end.get(), F_SETFL, O_NONBLOCK) == 0);
     tazpod::ConfigureLog(tazpod::LogFormat::kText, LogLevel::kInfo, write_end.get());
   }
   std::string Drain() const { return tazpod::testing::ReadWhatWaits(read_end.get()); }
-  UniqueFd read_end, write_end;
 };
 
 void WriteAll(int fd, const std::string& text) {

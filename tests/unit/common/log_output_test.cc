@@ -9,23 +9,20 @@
 #include <cerrno>
 #include <string>
 
-#include "tests/pipe_text.h"
+#include "tests/test_pipe.h"
 
 using tazpod::LogOutput;
 using tazpod::OpenNonBlocking;
 using tazpod::UniqueFd;
+using tazpod::testing::TestPipe;
 
 namespace {
 
 constexpr size_t kPipeBytes = 4096;
 
 // A pipe of one page, its write end non-blocking, as the log's own is.
-struct SmallPipe {
-  SmallPipe() {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-    read_end.Reset(fds[0]);
-    write_end.Reset(fds[1]);
+struct SmallPipe : TestPipe {
+  SmallPipe() : TestPipe(O_NONBLOCK) {
     REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(kPipeBytes)) == static_cast<int>(kPipeBytes));
   }
   // Fills the pipe to the last byte, as an undrained log pipe ends up.
@@ -37,7 +34,6 @@ struct SmallPipe {
   }
   // Everything in the pipe now.
   std::string Drain() const { return tazpod::testing::ReadWhatWaits(read_end.get()); }
-  UniqueFd read_end, write_end;
 };
 
 }  // namespace
@@ -96,9 +92,9 @@ TEST_CASE("log output: a write error drops the line; nothing waits for a reader 
 }
 
 TEST_CASE("log output: the non-blocking open is of the same pipe, and leaves the original blocking") {
-  int fds[2];
-  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  TestPipe pipe;
+  const UniqueFd& read_end = pipe.read_end;
+  const UniqueFd& write_end = pipe.write_end;
   REQUIRE(fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(kPipeBytes)) == static_cast<int>(kPipeBytes));
   UniqueFd own = OpenNonBlocking(write_end.get());
   REQUIRE(own);

@@ -7,12 +7,10 @@
 #include <catch2/catch_test_macros.hpp>
 #include <string>
 
-#include "common/unique_fd.h"
 #include "session/keys_while_waiting.h"
 #include "signal_disposition.h"
-#include "tests/pipe_text.h"
+#include "tests/test_pipe.h"
 
-using tazpod::UniqueFd;
 using tazpod::session::AnswerKeysWhileWaiting;
 using tazpod::session::KeyboardSignalsHeld;
 using tazpod::session::SecondKey;
@@ -21,14 +19,8 @@ using tazpod::test::Disposition;
 namespace {
 
 // A pipe stands in for the terminal: what the answer writes can be read back.
-struct FakeTerminal {
-  UniqueFd read_end, write_end;
-  FakeTerminal() {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-    read_end.Reset(fds[0]);
-    write_end.Reset(fds[1]);
-  }
+struct FakeTerminal : tazpod::testing::TestPipe {
+  FakeTerminal() : TestPipe(O_NONBLOCK) {}
   std::string Written() const { return tazpod::testing::ReadWhatWaits(read_end.get()); }
 };
 
