@@ -162,7 +162,7 @@ int RunInit(const InitOptions& options) {
       Log(LogLevel::kError, "init.child.exec_failed",
           {{"command", options.command[0]}, {"error", std::strerror(child.exec_errno)}});
       waitpid(child.pid, nullptr, 0);  // it has _exit()ed or is about to
-      return ExitCodeForExecError(child.exec_errno);
+      return ReportedExitCode(ExitCodeForExecError(child.exec_errno), config.expect_exit);
     }
     Log(LogLevel::kInfo, "init.child.start",
         {{"pid", child.pid}, {"command", options.command[0]}, {"terminal", child.has_terminal}});

@@ -36,6 +36,8 @@ namespace {
 
 int ExitCodeForExecError(int exec_errno) { return exec_errno == ENOENT ? 127 : 126; }
 
+int ReportedExitCode(int code, const std::set<int>& expected) { return expected.count(code) != 0 ? 0 : code; }
+
 int ExitCodeForWaitStatus(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

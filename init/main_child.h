@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,10 @@ int ExitCodeForExecError(int exec_errno);
 // The exit code init reports for a wait status: the exit status, or 128+N
 // when the child died of signal N.
 int ExitCodeForWaitStatus(int status);
+
+// What init exits with for the main child's exit code: 0 when the code is
+// one of `expected` (tini -e), the code itself otherwise. The 127 or 126 of
+// a failed exec counts like any other, as it does in tini.
+int ReportedExitCode(int code, const std::set<int>& expected);
 
 }  // namespace tazpod::init

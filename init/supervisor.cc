@@ -680,10 +680,7 @@ void Supervisor::OnFinalStepsStalled() {
 }
 
 int Supervisor::ExitCode() const {
-  if (main_child_status_) {
-    int code = ExitCodeForWaitStatus(*main_child_status_);
-    return config_.expect_exit.count(code) ? 0 : code;
-  }
+  if (main_child_status_) return ReportedExitCode(ExitCodeForWaitStatus(*main_child_status_), config_.expect_exit);
   if (step_failed_) return kExitShutdownStepFailed;
   if (killed_after_grace_) return kExitKilledAfterGrace;
   return kExitClean;

@@ -35,6 +35,11 @@ fi
 expect_eq "$(run --expect-exit 143 -- sh -c 'kill -TERM $$')" 0 "--expect-exit 143 remaps SIGTERM's 143 to 0"
 expect_eq "$(run -e 7 -- sh -c 'exit 7')" 0 "-e 7"
 expect_eq "$(run -e 7 -- sh -c 'exit 8')" 8 "-e 7 leaves 8 alone"
+# A failed exec's 127 or 126 is the main child's code like any other: -e
+# remaps it, as tini's does.
+expect_eq "$(run -e 127 -- no-such-command-tazpod)" 0 "-e 127 remaps a command not found"
+expect_eq "$(run -e 126 -- ./notexec)" 0 "-e 126 remaps a command that cannot be executed"
+expect_eq "$(run -e 126 -- no-such-command-tazpod)" 127 "-e 126 leaves a command not found alone"
 # One value per -e, as tini's getopt reads it: repeated for more, and the
 # command may follow without "--".
 expect_eq "$(run -e 7 -e 9 sh -c 'exit 9')" 0 "-e 7 -e 9, the command without --"
