@@ -479,7 +479,7 @@ std::optional<std::string> ApplyConfigFile(const std::string& path, bool must_ex
   // "absent"), without linking std::filesystem and its streams into PID 1.
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
-    if (must_exist) return path + ": configuration file not found";
+    if (must_exist) return path + ":0:0: configuration file not found";
     return std::nullopt;
   }
   // Not even opened otherwise: opening a device may itself do something.

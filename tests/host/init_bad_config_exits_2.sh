@@ -26,13 +26,13 @@ check "rewrite of a signal never forwarded" $'[init]\nsignal_rewrite = { SIGSTOP
 rc=0
 "$TAZPOD" init --config /nonexistent/tazpod.toml -- true 2>err || rc=$?
 expect_eq "$rc" 2 "missing --config file"
-grep -q '/nonexistent/tazpod.toml' err || fail "missing file not named: $(cat err)"
+grep -q '/nonexistent/tazpod.toml:0:0: configuration file not found' err || fail "missing file not named: $(cat err)"
 # Named by $TAZPOD_CONFIG instead (a Kubernetes ConfigMap that was not
 # mounted, say): as explicit as --config, so just as fatal.
 rc=0
 TAZPOD_CONFIG=/nonexistent/from-env.toml "$TAZPOD" init -- touch started-from-env 2>err || rc=$?
 expect_eq "$rc" 2 "missing \$TAZPOD_CONFIG file"
-grep -q '/nonexistent/from-env.toml: configuration file not found' err || fail "missing file not named: $(cat err)"
+grep -q '/nonexistent/from-env.toml:0:0: configuration file not found' err || fail "missing file not named: $(cat err)"
 [[ ! -e started-from-env ]] || fail "the command ran although the file named by \$TAZPOD_CONFIG is missing"
 
 # Flags are checked as strictly. An empty value is refused, not taken as
