@@ -77,6 +77,48 @@ sigset_t KeySignalsToHold() {
   return held;
 }
 
+// What EchoOff's signal handler restores: the mode it found, on its
+// terminal. One EchoOff at a time; -1 when none is active.
+volatile sig_atomic_t g_echo_fd = -1;
+struct termios g_echo_mode {};
+
+// Runs once (SA_RESETHAND: the action is the default again) and unblocked
+// (SA_NODEFER), so raising the signal again ends the process at once, as
+// the signal would have, with the exit status a parent expects. Only
+// async-signal-safe calls. Not from the background: there tcsetattr()
+// would stop the process (SIGTTOU) instead of letting it end.
+void RestoreEchoThenEnd(int signo) {
+  const int saved_errno = errno;
+  const int fd = g_echo_fd;
+  if (fd >= 0 && InForeground(fd)) tcsetattr(fd, TCSAFLUSH, &g_echo_mode);
+  (void)raise(signo);  // nothing to do if it fails: the handler is spent
+  errno = saved_errno;  // reached only if the signal does not end the process
+}
+
+// The signals whose default action would end the process with echo off
+// (PromptSignals() less those that stop or resume it: stopped, the shell
+// restores its own mode) and that the caller has left at that default and
+// unblocked. Their action becomes RestoreEchoThenEnd; returns which.
+sigset_t CatchEndingSignals() {
+  sigset_t caught;
+  sigemptyset(&caught);
+  sigset_t ending = PromptSignals();
+  for (int s : {SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU}) sigdelset(&ending, s);
+  sigset_t blocked;
+  if (sigprocmask(SIG_BLOCK, nullptr, &blocked) != 0) return caught;
+  struct sigaction restore {};
+  restore.sa_handler = RestoreEchoThenEnd;
+  restore.sa_flags = SA_RESETHAND | SA_NODEFER;
+  sigemptyset(&restore.sa_mask);
+  for (int s = 1; s < NSIG; ++s) {
+    if (sigismember(&ending, s) != 1 || sigismember(&blocked, s) == 1) continue;
+    struct sigaction current {};
+    if (sigaction(s, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
+    if (sigaction(s, &restore, nullptr) == 0) sigaddset(&caught, s);
+  }
+  return caught;
+}
+
 }  // namespace
 
 std::string_view Describe(PromptResult result) {
@@ -120,7 +162,12 @@ TerminalModeGuard::~TerminalModeGuard() {
 }
 
 EchoOff::EchoOff(int tty_fd) : fd_(tty_fd) {
+  sigemptyset(&caught_);
   if (!InForeground(fd_) || tcgetattr(fd_, &saved_) != 0) return;
+  // Set before the handlers, which read them.
+  g_echo_mode = saved_;
+  g_echo_fd = fd_;
+  caught_ = CatchEndingSignals();
   struct termios quiet = saved_;
   quiet.c_lflag &= ~(ECHO | ECHONL);
   ok_ = tcsetattr(fd_, TCSANOW, &quiet) == 0;
@@ -128,6 +175,13 @@ EchoOff::EchoOff(int tty_fd) : fd_(tty_fd) {
 
 EchoOff::~EchoOff() {
   if (ok_ && InForeground(fd_)) tcsetattr(fd_, TCSAFLUSH, &saved_);
+  // After the restore: a signal in between finds the handler, which
+  // restores the same mode again.
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s)
+    if (sigismember(&caught_, s) == 1) sigaction(s, &fallback, nullptr);
+  g_echo_fd = -1;
 }
 
 PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,

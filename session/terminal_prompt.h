@@ -75,7 +75,11 @@ class TerminalModeGuard {
 // passphrase was lost types it again: it must not show on the screen, nor
 // reach the shell the login execs next as a command line. Lines, Ctrl+C and
 // the other keys' signals work as before. Left alone if the process is no
-// longer in the terminal's foreground. Not copyable.
+// longer in the terminal's foreground. A signal that ends the process
+// meanwhile (SIGTERM, SIGHUP, SIGUSR1...: any the caller has left at its
+// default action) restores the mode first, then ends it as it would have:
+// otherwise the shell the user returns to would not show what they type.
+// One at a time (the signal handler's state is the process's). Not copyable.
 class EchoOff {
  public:
   explicit EchoOff(int tty_fd);
@@ -87,6 +91,7 @@ class EchoOff {
   int fd_;
   struct termios saved_ {};
   bool ok_ = false;
+  sigset_t caught_{};  // the signals whose default action this replaced
 };
 
 // Writes `prompt` to the terminal and reads one line into `out` (cleared
