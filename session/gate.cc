@@ -189,6 +189,13 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
     Refused(caller, "login", "invalid_header");
     return reply(Refusal("invalid", error));
   }
+  // A passphrase that would be set must be one `tazpod passwd` can change:
+  // it sends OLD NUL NEW. (Only a client of its own could send one; the
+  // prompt never takes a NUL.) One that is only tried is left to the vault.
+  if (*flag && std::memchr(request.secret.data(), '\0', request.secret.size()) != nullptr) {
+    Refused(caller, "login", "malformed");
+    return reply(Refusal("invalid", "a passphrase cannot hold a NUL byte"));
+  }
   if (auto refusal = Throttled(caller, "login")) return reply(*refusal);
   const bool create = *flag;
   // The session is this process: named by a pidfd now, not by its pid once
@@ -361,6 +368,10 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
     return reply(Refusal("invalid", "expected the old and the new passphrase"));
   }
   const size_t new_length = size - (static_cast<const char*>(nul) - data) - 1;
+  if (std::memchr(static_cast<const char*>(nul) + 1, '\0', new_length) != nullptr) {
+    Refused(caller, "passwd", "malformed");
+    return reply(Refusal("invalid", "the new passphrase cannot hold a NUL byte"));
+  }
   if (Utf8Characters(std::string_view(static_cast<const char*>(nul) + 1, new_length)) <
       settings_.min_passphrase_length) {
     Refused(caller, "passwd", "too_short");

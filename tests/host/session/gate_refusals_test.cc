@@ -241,3 +241,34 @@ TEST_CASE("gate: a new passphrase's length is counted in characters, not bytes")
   CHECK(r.reply.value("kind", "") == "invalid");
   CHECK(r.reply.value("error", "") == "the new passphrase must have at least 8 characters");
 }
+
+// `tazpod passwd` sends OLD NUL NEW: a passphrase holding a NUL could never
+// be changed. The gate refuses to set one (a first login, a new passphrase);
+// one only tried goes to the vault as any other.
+TEST_CASE("gate: a passphrase that would be set is refused if it holds a NUL byte") {
+  RefusingGate gate("wrong passphrase", Refusal::kWrongPassphrase, "absent");
+  const std::string with_nul = std::string("twelve") + '\0' + "characters";
+  session::CallResult created = gate.Login(with_nul, /*create=*/true);
+  REQUIRE(created.delivered);
+  CHECK(created.reply.value("kind", "") == "invalid");
+  CHECK(created.reply.value("error", "") == "a passphrase cannot hold a NUL byte");
+
+  SecretBuffer both;
+  const std::string old_and_new = std::string("the old one") + '\0' + with_nul;
+  both.Append(old_and_new.data(), old_and_new.size());
+  session::CallResult changed = gate.Passwd(both);
+  REQUIRE(changed.delivered);
+  CHECK(changed.reply.value("kind", "") == "invalid");
+  CHECK(changed.reply.value("error", "") == "the new passphrase cannot hold a NUL byte");
+
+  const std::string log = gate.Stop();
+  CHECK(CountOf(log, "reason=malformed") == 2);
+}
+
+TEST_CASE("gate: a passphrase only tried goes to the vault even if it holds a NUL byte") {
+  RefusingGate gate("wrong passphrase");
+  session::CallResult tried = gate.Login(std::string("twelve") + '\0' + "characters");
+  REQUIRE(tried.delivered);
+  CHECK(tried.reply.value("kind", "") == "wrong_passphrase");
+  CHECK(CountOf(gate.Stop(), "reason=malformed") == 0);
+}
