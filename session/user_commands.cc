@@ -116,6 +116,12 @@ int RunPasswd(const UserCommand& command) {
   const size_t min_length = status.reply.value("min_length", 8u);
   // OLD \0 NEW, as the gate expects; the confirmation is compared here.
   SecretBuffer both(kMaxSecretBytes), old(kMaxPassphraseBytes), fresh(kMaxPassphraseBytes);
+  // The prompts check their own buffers; both passphrases are copied into
+  // this one, which must be as safe from swap before anything is asked.
+  if (!both.valid() || !both.locked()) {
+    Say(tty.get(), "tazpod passwd: " + std::string(Describe(PromptResult::kNoLockedMemory)) + "; nothing changed.");
+    return kNoPassphrase;
+  }
   PromptResult p = ReadPassphrase(tty.get(), "Current passphrase: ", old, command.prompt_timeout);
   NewPassphrase verdict = NewPassphrase::kPromptFailed;
   if (p == PromptResult::kOk)
