@@ -1,5 +1,6 @@
 #include "session/terminal_prompt.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -75,6 +76,23 @@ sigset_t KeySignalsToHold() {
     sigaddset(&held, s);
   }
   return held;
+}
+
+// One byte from the terminal, without waiting. poll() said one was there,
+// but another reader of the terminal in the foreground (`cat /dev/tty &`
+// in the same shell, say) may have taken it since; a blocking read would
+// then wait with every signal held and the timeout not running, until the
+// next key. O_NONBLOCK only for the read: the prompt and the lines around
+// it are written as before, and the description is this process's own.
+ssize_t ReadByteNow(int tty_fd, char* c) {
+  const int flags = fcntl(tty_fd, F_GETFL);
+  if (flags < 0) return -1;
+  if ((flags & O_NONBLOCK) == 0 && fcntl(tty_fd, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
+  const ssize_t n = read(tty_fd, c, 1);
+  const int read_errno = errno;
+  if ((flags & O_NONBLOCK) == 0) fcntl(tty_fd, F_SETFL, flags);
+  errno = read_errno;
+  return n;
 }
 
 // What EchoOff's signal handler restores: the mode it found, on its
@@ -257,8 +275,8 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
       break;
     }
     char c = 0;
-    ssize_t n = read(tty_fd, &c, 1);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    ssize_t n = ReadByteNow(tty_fd, &c);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;  // EAGAIN: another reader took it
     if (n < 0) {
       result = errno == EIO ? PromptResult::kHangup : PromptResult::kError;
       break;

@@ -101,6 +101,9 @@ class EchoOff {
 // mask and the terminal's mode are restored on return.
 // After kHangup, SIGHUP is ignored: it reports the hangup already answered,
 // and would otherwise end the caller before it exits with its own code.
+// `tty_fd` should be an open of the caller's own (of /dev/tty): while a
+// byte is read, its file status flags have O_NONBLOCK set, so a key another
+// reader of the terminal took first cannot hold the prompt past its timeout.
 PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& out,
                             std::chrono::milliseconds timeout);
 

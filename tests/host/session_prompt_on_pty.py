@@ -255,6 +255,40 @@ def not_in_the_foreground():
           "the foreground's terminal mode was changed: %r" % output)
 
 
+def another_reader_takes_the_keys():
+    """A second reader of the terminal in the foreground (`cat /dev/tty &`)
+    takes some of the keys the prompt's poll() saw. The prompt still ends at
+    its timeout: a blocking read of a key taken first would wait, every
+    signal held, for the next key (it did, in 7 of 10 runs like these: a
+    race, so six runs)."""
+    for _ in range(6):
+        fd, result_file = tempfile.mkstemp()
+        os.close(fd)
+        os.unlink(result_file)
+        child = PtyChild(["bash", "-c", 'cat /dev/tty >/dev/null & exec "$0" "$1" 1500', PROBE, result_file],
+                         dict(os.environ, PROBE_EXPECTED=SECRET))
+        readers = []
+        try:
+            child.expect("Passphrase: ")
+            readers = children(child.pid)
+            check(len(readers) == 1, "not one other reader: %r" % readers)
+            for _ in range(40):
+                child.send("a")
+                time.sleep(0.005)
+            code = child.wait(timeout=6)
+            with open(result_file) as f:
+                line = f.read().strip()
+            check(line.startswith("result=timed out "), "expected the prompt to time out, probe said: %s" % line)
+            check(code == 1, "probe exit status %d" % code)
+        finally:
+            for reader in readers:
+                os.kill(reader, signal.SIGKILL)
+            child.kill()
+            if os.path.exists(result_file):
+                os.unlink(result_file)
+    print("another reader of the terminal: the prompt still timed out, 6 of 6")
+
+
 def refused_without_locked_memory():
     """Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0 the buffer cannot be
     locked: the prompt is not even shown, and nothing is read."""
@@ -296,6 +330,7 @@ def test():
     check("matches=yes" in line, "the passphrase typed around a SIGCONT: " + line)
     not_in_the_foreground()
     resumed_in_the_background()
+    another_reader_takes_the_keys()
     if os.environ.get("TAZPOD_SANITIZED") == "1":
         # ASan's mlock() is a no-op that returns 0: nothing to refuse there.
         print("skipped under the sanitizers: no prompt without locked memory")
