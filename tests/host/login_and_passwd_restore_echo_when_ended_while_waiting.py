@@ -7,23 +7,13 @@ import os
 import re
 import signal
 import sys
-import termios
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import PtyChild, check, children, eventually, main  # noqa: E402
+from ptyexpect import PtyChild, check, children, echo_on, eventually, main  # noqa: E402
 from standin_pid1 import StandIn, answer_passwd_prompts  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
-
-
-def echo_on(pid):
-    """Whether the terminal of process `pid` (its stdin) echoes."""
-    slave = os.open(os.readlink("/proc/%d/fd/0" % pid), os.O_RDWR | os.O_NOCTTY)
-    try:
-        return bool(termios.tcgetattr(slave)[3] & termios.ECHO)
-    finally:
-        os.close(slave)
 
 
 def end_while_waiting(command, op, replies, signo, answer_prompts):

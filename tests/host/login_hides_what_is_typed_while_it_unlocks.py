@@ -8,24 +8,14 @@ wait as a sentence of its own."""
 import os
 import re
 import sys
-import termios
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import PtyChild, check, eventually, main  # noqa: E402
+from ptyexpect import PtyChild, check, echo_on, eventually, main  # noqa: E402
 from standin_pid1 import StandIn  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 TYPED_AHEAD = "typed-ahead-s3cret"
-
-
-def echo_on(pid):
-    """Whether the terminal of process `pid` (its stdin) echoes."""
-    slave = os.open(os.readlink("/proc/%d/fd/0" % pid), os.O_RDWR | os.O_NOCTTY)
-    try:
-        return bool(termios.tcgetattr(slave)[3] & termios.ECHO)
-    finally:
-        os.close(slave)
 
 
 def test():

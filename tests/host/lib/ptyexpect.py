@@ -9,6 +9,7 @@ import re
 import select
 import signal
 import sys
+import termios
 import time
 
 
@@ -115,6 +116,15 @@ def children(pid):
             return [int(p) for p in f.read().split()]
     except FileNotFoundError:
         return []
+
+
+def echo_on(pid):
+    """Whether the terminal of process `pid` (its stdin) echoes."""
+    slave = os.open(os.readlink("/proc/%d/fd/0" % pid), os.O_RDWR | os.O_NOCTTY)
+    try:
+        return bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+    finally:
+        os.close(slave)
 
 
 def open_descriptors(pid):
