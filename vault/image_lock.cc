@@ -40,6 +40,28 @@ Taken TakeLock(int fd, short type, const std::string& image) {
   }
 }
 
+// Opens `path` with `access` (O_RDONLY or O_RDWR), without following a
+// link, and only if it is a regular file; else an invalid descriptor, with
+// *not_regular set when it was something else. Whoever can write to the image's directory (an enclave still open
+// to all, a volume the user owns) may put a FIFO there: opened blocking, it
+// would hold the helper until PID 1's operation timeout, at every unlock
+// (and a terminal must not become the helper's: it leads a session).
+UniqueFd OpenRegularFile(const std::string& path, int access, bool* not_regular) {
+  *not_regular = false;
+  UniqueFd fd(open(path.c_str(), access | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return fd;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return UniqueFd();
+  if (!S_ISREG(st.st_mode)) {
+    *not_regular = true;
+    return UniqueFd();
+  }
+  // Back to blocking, as a loop device's file is expected to be.
+  const int flags = fcntl(fd.get(), F_GETFL);
+  if (flags == -1 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return UniqueFd();
+  return fd;
+}
+
 // Where the image is attached on this machine, for the refusal's message.
 std::string AttachedHere(const std::string& image) {
   std::string devices;
@@ -58,7 +80,13 @@ VaultStatus LockImage(int fd, const std::string& image) {
 }
 
 UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
-  UniqueFd fd(open(image.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  bool not_regular = false;
+  UniqueFd fd = OpenRegularFile(image, O_RDWR, &not_regular);
+  if (not_regular) {
+    *error = VaultError{ErrorKind::kInvalid, "image", image + " is not a regular file: remove it"};
+    errno = EINVAL;
+    return fd;
+  }
   if (!fd) {
     const int open_errno = errno;
     *error = SystemError("loop.attach", "open " + image + ": " + std::strerror(open_errno));
@@ -74,7 +102,8 @@ UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
 
 UniqueFd HoldImage(const std::string& image, bool* busy) {
   *busy = false;
-  UniqueFd fd(open(image.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  bool not_regular = false;
+  UniqueFd fd = OpenRegularFile(image, O_RDONLY, &not_regular);
   if (fd && TakeLock(fd.get(), F_RDLCK, image) == Taken::kHeldElsewhere) {
     *busy = true;
     fd.Reset();

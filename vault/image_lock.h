@@ -40,13 +40,14 @@ VaultStatus LockImage(int fd, const std::string& image);
 
 // Opens `image` read-write without following a link and takes its write
 // lock, for an attachment. On failure an invalid descriptor and *error set
-// (and errno, when the open failed).
+// (and errno, when the open failed). Anything but a regular file (a FIFO
+// would block the open) is refused: kInvalid, step "image".
 UniqueFd OpenLockedImage(const std::string& image, VaultError* error);
 
 // Opens `image` read-only and takes a read lock on it, which keeps any
 // attacher out while it is held. An invalid descriptor when there is no
-// such file (and *busy false), or when another attachment holds the image
-// (*busy true). Other failures (a file system that cannot lock) give a
+// such regular file (and *busy false), or when another attachment holds the
+// image (*busy true). Other failures (a file system that cannot lock) give a
 // descriptor without a lock: the caller goes on as before the lock existed.
 UniqueFd HoldImage(const std::string& image, bool* busy);
 

@@ -223,9 +223,10 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   // file held: one that another creation put there since is not ours.
   struct stat st;
   if (lstat(creating.c_str(), &st) != 0) return std::nullopt;
-  // One that cannot be opened to check: a symbolic link is nobody's image
-  // (and unlink removes the link alone); anything else stays.
-  if (!hold && !S_ISLNK(st.st_mode))
+  // One that cannot be opened to check: anything but a regular file (a
+  // symbolic link, which unlink removes alone; a FIFO, a socket or a device
+  // node planted there) is nobody's image; a regular file stays.
+  if (!hold && S_ISREG(st.st_mode))
     return SystemError(step, "cannot open " + creating + " to check it is no other container's: remove it");
   if (hold && !StillNamedBy(hold.get(), creating)) return std::nullopt;
   if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
