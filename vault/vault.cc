@@ -470,11 +470,17 @@ VaultStatus Vault::Lock() {
   // user may have renamed or removed the mount point (see FindMountOf).
   // DeactivateMapping checks the mapping itself.
   const dev_t file_system = FileSystemDevice();
-  const MountLocation mount = file_system != 0 ? FindMountOf(file_system, config_.mountpoint) : MountLocation{};
+  MountLocation mount = file_system != 0 ? FindMountOf(file_system, config_.mountpoint) : MountLocation{};
   lap(lock_timings_.probe_us);
   if (mount) {
     RunHooksOf(config_.lock_hooks, "lock");
+    // Found again after hooks: they may run for minutes, and meanwhile the
+    // user may rename the mount point where it is a plain directory (the
+    // container's own mount namespace); the mount moves with it.
+    if (!config_.lock_hooks.empty()) mount = FindMountOf(file_system, config_.mountpoint);
     lap(lock_timings_.hooks_us);
+  }
+  if (mount) {
     // Unmount first: it fails with EBUSY exactly when a process holds the
     // file system, and only then are the holders looked for (a scan of
     // every process's files and mappings, the slowest part of a lock

@@ -6,9 +6,21 @@
 # finds the mount by its file system's device, not by its path: it
 # unmounts it where it went, or ends what holds the detached one, and the
 # mapping (the key) goes. Nothing written is lost.
+# A lock's hooks may run for minutes, and the user may rename the directory
+# meanwhile: the lock looks for the mount again after them.
 # timeout: 300
-# weight: 9
+# weight: 10
+mkdir -p /opt/hooks
+cat > /opt/hooks/wait-if-asked <<'SH'
+#!/bin/bash
+[[ -e /tmp/lock-hook-waits ]] || exit 0
+: > /tmp/lock-hook-waiting
+while [[ ! -e /tmp/lock-hook-go ]]; do sleep 0.05; done
+SH
+chmod 0755 /opt/hooks/wait-if-asked
+rm -f /tmp/lock-hook-waits /tmp/lock-hook-waiting /tmp/lock-hook-go
 write_init_config init.toml
+sed -i 's|^\[vault\]$|[vault]\nlock_hooks = ["/opt/hooks/wait-if-asked"]|' init.toml
 start_init init.toml init.log
 create_locked_vault 'a moved passphrase'
 
@@ -26,6 +38,21 @@ expect_eq "$(tazpod status --json | grep -o '"vault":"[a-z]*"')" '"vault":"locke
 ungated setpriv --reuid=1000 --regid=1000 --clear-groups mv /home/dev/moved /home/dev/secrets
 printf '%s\n' 'a moved passphrase' | tazpod vault unlock --passphrase-stdin
 expect_eq "$(in_vault_ns cat /home/dev/secrets/note)" kept "the file after the renamed lock"
+
+# Renamed while the lock's hook runs, after the lock found the mount.
+touch /tmp/lock-hook-waits
+rc=0; tazpod vault lock 2>err & locker=$!
+wait_file /tmp/lock-hook-waiting 30 "the lock hook's start" init.log err
+ungated setpriv --reuid=1000 --regid=1000 --clear-groups mv /home/dev/secrets /home/dev/moved
+touch /tmp/lock-hook-go
+wait "$locker" || rc=$?
+expect_eq "$rc" 0 "lock with ~/secrets renamed during its hook ($(cat err))"
+in_vault_ns grep -q ' /home/dev/moved ' /proc/self/mounts && fail "the vault is still mounted at ~/moved after the hook"
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the lock with a hook"
+rm -f /tmp/lock-hook-waits /tmp/lock-hook-waiting /tmp/lock-hook-go
+ungated setpriv --reuid=1000 --regid=1000 --clear-groups mv /home/dev/moved /home/dev/secrets
+printf '%s\n' 'a moved passphrase' | tazpod vault unlock --passphrase-stdin
+expect_eq "$(in_vault_ns cat /home/dev/secrets/note)" kept "the file after the lock renamed during its hook"
 
 # Removed while a process works in it: the mount is detached and held.
 find_vault_ns
