@@ -52,13 +52,20 @@ std::string PassphraseProblem(size_t size, const char* what) {
   return "";
 }
 
+// Whether `size` bytes at `data` hold a NUL. A passphrase the vault is to
+// be given must not: `tazpod passwd` sends OLD, a NUL byte, NEW, so one
+// holding a NUL could never be changed.
+bool HoldsNul(const char* data, size_t size) { return size != 0 && std::memchr(data, '\0', size) != nullptr; }
+
 // passwd's input, OLD, a NUL byte, NEW: as the helper reads it.
 std::string PassphrasePairProblem(const SecretBuffer& both) {
   const void* nul = both.size() ? std::memchr(both.data(), '\0', both.size()) : nullptr;
   if (!nul) return "expected the old and the new passphrase";
   const size_t old_size = static_cast<size_t>(static_cast<const char*>(nul) - both.data());
-  if (old_size > vault::kMaxPassphraseBytes) return PassphraseProblem(old_size, "old passphrase");
-  return PassphraseProblem(both.size() - old_size - 1, "new passphrase");
+  if (std::string problem = PassphraseProblem(old_size, "old passphrase"); !problem.empty()) return problem;
+  const size_t new_size = both.size() - old_size - 1;
+  if (HoldsNul(both.data() + old_size + 1, new_size)) return "the new passphrase cannot hold a NUL byte";
+  return PassphraseProblem(new_size, "new passphrase");
 }
 
 }  // namespace
@@ -567,6 +574,10 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
   if (!unlocking_) return done(Failure("refused", "the container is stopping"));
   if (std::string problem = PassphraseProblem(passphrase.size(), "passphrase"); !problem.empty())
     return done(Failure("invalid", problem));
+  // One that may create the vault becomes its passphrase; one only tried is
+  // left to the vault.
+  if (if_no_image == vault::IfNoImage::kCreate && HoldsNul(passphrase.data(), passphrase.size()))
+    return done(Failure("invalid", "a passphrase cannot hold a NUL byte"));
   if (busy()) return done(Failure("busy", "another vault operation is running"));
   if (!NextState(state_, VaultEvent::kUnlockBegin))
     return done(Failure("refused", std::string("the vault is ") + std::string(vault::Name(state_))));

@@ -280,14 +280,23 @@ static int Main(int argc, char** argv) {
     size_t old_len = static_cast<size_t>(sep - secrets.data());
     SecretBuffer old_pass(kMaxPassphrase), new_pass(kMaxPassphrase);
     if (!old_pass.Append(secrets.data(), old_len) ||
-        !new_pass.Append(sep + 1, secrets.size() - old_len - 1) || new_pass.size() == 0) {
+        !new_pass.Append(sep + 1, secrets.size() - old_len - 1) || old_pass.size() == 0 || new_pass.size() == 0) {
       std::cerr << "tazpod-vault-helper: passphrase too long or empty\n";
+      return kExitUsage;
+    }
+    if (memchr(new_pass.data(), '\0', new_pass.size()) != nullptr) {
+      std::cerr << "tazpod-vault-helper: the new passphrase holds a NUL byte: it could never be changed\n";
       return kExitUsage;
     }
     return Report(vault.ChangePassphrase(old_pass, new_pass), vault);
   }
   if (secrets.size() == 0 || secrets.size() > kMaxPassphrase) {
     std::cerr << "tazpod-vault-helper: an empty or too long passphrase on stdin\n";
+    return kExitUsage;
+  }
+  // "unlock" may create the vault, with this passphrase (see passwd).
+  if (operation == "unlock" && memchr(secrets.data(), '\0', secrets.size()) != nullptr) {
+    std::cerr << "tazpod-vault-helper: a passphrase holding a NUL byte could never be changed\n";
     return kExitUsage;
   }
   if (operation == "verify") return Report(vault.Verify(secrets), vault);

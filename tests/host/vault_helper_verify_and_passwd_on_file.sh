@@ -3,7 +3,8 @@
 # passphrase is verified against a LUKS2 image without activating it, a
 # wrong one is refused (exit 2), the passphrase is changed (old refused, new
 # accepted) without ever leaving no working keyslot, a missing image or a
-# symlinked path is a clear error, and a passphrase is never taken from argv.
+# symlinked path is a clear error, a passphrase that could never be changed
+# is not set, and a passphrase is never taken from argv.
 . "$TAZPOD_HOST_LIB"
 : "${TAZPOD_VAULT_HELPER:?}"
 dir=$(mktemp -d)
@@ -76,6 +77,18 @@ passwd_exits 4 'second pass' 'fourth pass' "on a full keyslot area"
 verify_exits 0 'second pass' "after a refused change on a full area"
 verify_exits 0 'third pass' "the other keyslot after a refused change on a full area"
 expect_eq "$(slots)" 2 "keyslots after a refused change on a full area"
+
+# Usage errors, before the vault is touched: an empty old passphrase, and a
+# passphrase to be set that holds a NUL byte (passwd reads OLD NUL NEW, so
+# it could never be changed again): passwd's new one, and unlock's, which
+# may create the vault.
+passwd_exits 64 '' 'fourth pass' "an empty old passphrase"
+rc=0; printf 'second pass\0fourth\0pass' | H passwd >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 64 "a new passphrase holding a NUL byte"
+rc=0; printf 'a\0b' | H unlock >/dev/null 2>&1 || rc=$?
+expect_eq "$rc" 64 "unlock with a passphrase holding a NUL byte"
+verify_exits 0 'second pass' "after the usage errors"
+expect_eq "$(slots)" 2 "keyslots after the usage errors"
 
 rm vault.img
 rc=0; out=$(printf 'x' | H verify) || rc=$?

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/host/seccomp_deny.h"
 
@@ -412,4 +413,58 @@ TEST_CASE("vault service: an unlock that recovery left locked and whose helper c
   CHECK(run.exited);
   CHECK(run.report == "system|cannot start the vault helper: Too many open files|locked");
   CHECK(run.operations == "recover recover ");  // no helper for the unlock
+}
+
+namespace {
+
+// A SecretBuffer of the `size` bytes at `text` (NUL bytes included).
+tazpod::SecretBuffer Secret(const char* text, size_t size) {
+  tazpod::SecretBuffer secret;
+  secret.Append(text, size);
+  return secret;
+}
+
+}  // namespace
+
+// `tazpod passwd` sends OLD, a NUL byte, NEW, and the helper splits at the
+// first NUL: a passphrase the vault is given must hold none, or it could
+// never be changed. Root's unlock (which may create the vault) and the new
+// passphrase of a change are refused before any helper starts, as is an
+// empty old one; a passphrase only tried goes to the vault.
+TEST_CASE("vault service: a passphrase that could never be changed is refused before a helper starts") {
+  char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+  REQUIRE(mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const std::string script = "echo \"$1\" >> " + dir + "/operations\ncat > /dev/null\n"
+                             "if [ \"$1\" = recover ]; then echo 'result=ok state=locked'; exit 0; fi\n"
+                             "echo 'result=error kind=wrong_passphrase step=luks.activate message=\"no key\"'\nexit 2\n";
+  std::vector<std::string> answers;
+  std::string state_after;
+  auto note = [&answers](const VaultOutcome& o) { answers.push_back(o.kind + "|" + o.message); };
+  WithStandIn(script, VaultSettings{}.operation_timeout,
+              [&](boost::asio::io_context& io, VaultService& vault, const VaultOutcome&) {
+                vault.Unlock(Secret("a\0b", 3), tazpod::vault::IfNoImage::kCreate, note);
+                vault.ChangePassphrase(Secret("\0new", 4), note);
+                vault.ChangePassphrase(Secret("old\0ne\0w", 9), note);
+                vault.Unlock(Secret("a\0b", 3), tazpod::vault::IfNoImage::kRefuse, [&](const VaultOutcome& o) {
+                  note(o);
+                  state_after = tazpod::vault::Name(vault.state());
+                  io.stop();
+                });
+              });
+  std::string operations;
+  {
+    std::ifstream in(dir + "/operations");
+    for (std::string op; in >> op;) operations += op + " ";
+  }
+  unlink((dir + "/operations").c_str());
+  rmdir(dir.c_str());
+
+  REQUIRE(answers.size() == 4);
+  CHECK(answers[0] == "invalid|a passphrase cannot hold a NUL byte");
+  CHECK(answers[1] == "invalid|no old passphrase");
+  CHECK(answers[2] == "invalid|the new passphrase cannot hold a NUL byte");
+  CHECK(answers[3] == "wrong_passphrase|no key");
+  CHECK(operations == "recover unlock-existing ");  // a helper for the tried passphrase only
+  CHECK(state_after == "locked");
 }
