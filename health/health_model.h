@@ -41,7 +41,7 @@ struct HealthCounters {
   std::uint64_t throttle_delays = 0;    // attempts that had to wait
   double throttle_delay_seconds = 0;    // the sum of those waits
   std::uint64_t zombies_reaped = 0;
-  std::uint64_t component_failures = 0; // times any component entered "failed"
+  std::uint64_t component_failures = 0; // vault operations that failed with a system error
   // From HttpServer::stats().
   std::uint64_t http_requests = 0;
   std::uint64_t http_connections_evicted = 0;
@@ -81,7 +81,9 @@ struct HealthSnapshot {
   int sessions = 0;
   // How long the next login attempt must wait (the throttle); 0 when none.
   std::chrono::milliseconds throttle_delay{0};
-  // The last error any component reported, for people; empty when none.
+  // The vault's last error (its last failure's message, kept after a
+  // refused unlock too), for people; empty when none. Other components'
+  // errors are in `components`.
   std::string last_error;
 
   HealthCounters counters;

@@ -23,11 +23,13 @@ health::HttpResponse Probe(const health::Verdict& verdict) {
 
 }  // namespace
 
-HealthService::HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper, VaultService* vault,
-                             session::Gate* gate, session::ControlServer* control, std::string control_error)
+HealthService::HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper,
+                             const ComponentFailures& failures, VaultService* vault, session::Gate* gate,
+                             session::ControlServer* control, std::string control_error)
     : io_(io),
       config_(config),
       reaper_(reaper),
+      failures_(failures),
       vault_(vault),
       gate_(gate),
       control_(control),
@@ -66,7 +68,14 @@ health::HealthSnapshot HealthService::Snapshot() const {
   s.now = std::chrono::steady_clock::now();
   s.uptime = std::chrono::duration_cast<std::chrono::milliseconds>(s.now - started_);
   s.version = kVersion;
-  s.components.push_back({"reaper", "running", false, ""});
+  // The reaper is listed always; any other component that failed once
+  // listed its failure (init/component_failures.h).
+  if (auto reaper = failures_.failed().find("reaper"); reaper != failures_.failed().end())
+    s.components.push_back({"reaper", "failed", true, reaper->second});
+  else
+    s.components.push_back({"reaper", "running", false, ""});
+  for (const auto& [name, error] : failures_.failed())
+    if (name != "reaper") s.components.push_back({name, "failed", true, error});
   if (config_.session.control)
     s.components.push_back(control_ ? health::ComponentHealth{"control_socket", "running", false, ""}
                                     : health::ComponentHealth{"control_socket", "failed", true, control_error_});

@@ -19,6 +19,7 @@
 #include "common/kernel_timer.h"
 #include "health/health_model.h"
 #include "health/http_server.h"
+#include "init/component_failures.h"
 #include "init/config.h"
 #include "init/reaper.h"
 #include "init/vault_service.h"
@@ -31,9 +32,9 @@ class HealthService {
  public:
   // Any component pointer may be null (disabled, or failed to start); a
   // configured one that is null has failed, and `control_error` says why
-  // the control socket did.
-  HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper, VaultService* vault,
-                session::Gate* gate, session::ControlServer* control, std::string control_error);
+  // the control socket did. Each of `failures` is reported failed too.
+  HealthService(boost::asio::io_context& io, const Config& config, Reaper& reaper, const ComponentFailures& failures,
+                VaultService* vault, session::Gate* gate, session::ControlServer* control, std::string control_error);
 
   // Starts the HTTP endpoint when configured and registers "health.check".
   // An endpoint that cannot listen (its port taken, its address not there
@@ -57,6 +58,7 @@ class HealthService {
   boost::asio::io_context& io_;
   const Config& config_;
   Reaper& reaper_;
+  const ComponentFailures& failures_;
   VaultService* vault_;
   session::Gate* gate_;
   session::ControlServer* control_;

@@ -33,8 +33,10 @@ int Reaper::ReapAll() {
         callback(pid, status);
       } catch (const std::exception& e) {
         Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", e.what()}});
+        if (failures_) failures_->Record("reaper", e.what());
       } catch (...) {
         Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", "unknown"}});
+        if (failures_) failures_->Record("reaper", "unknown");
       }
       continue;
     }

@@ -12,16 +12,21 @@
 #include <functional>
 #include <map>
 
+#include "init/component_failures.h"
+
 namespace tazpod::init {
 
 class Reaper {
  public:
   using ExitCallback = std::function<void(pid_t pid, int wait_status)>;
 
-  explicit Reaper(bool warn_on_foreign) : warn_on_foreign_(warn_on_foreign) {}
+  // What a callback throws is recorded in `failures` (when given) as the
+  // reaper's failure.
+  explicit Reaper(bool warn_on_foreign, ComponentFailures* failures = nullptr)
+      : warn_on_foreign_(warn_on_foreign), failures_(failures) {}
 
   // Calls `on_exit` from ReapAll() when `pid` is reaped. What it throws is
-  // logged (init.component.failed), and the reaping goes on.
+  // logged (init.component.failed) and recorded, and the reaping goes on.
   void Watch(pid_t pid, ExitCallback on_exit);
 
   // Reaps every child that has exited, without blocking. Returns how many.
@@ -34,6 +39,7 @@ class Reaper {
 
  private:
   bool warn_on_foreign_;
+  ComponentFailures* failures_;
   std::map<pid_t, ExitCallback> watched_;
   std::uint64_t total_reaped_ = 0;
 };

@@ -82,7 +82,7 @@ Supervisor::Supervisor(asio::io_context& io, const InitConfig& config, UniqueFd 
       proc_usable_(ProcShowsOwnNamespace()),
       self_(getpid()),
       signals_(io, signals.Release()),
-      reaper_(config.warn_on_foreign_reap),
+      reaper_(config.warn_on_foreign_reap, &failures_),
       delay_timer_(io),
       step_timer_(io),
       grace_timer_(io),
@@ -129,8 +129,10 @@ int Supervisor::Run() {
       break;
     } catch (const std::exception& e) {
       Log(LogLevel::kError, "init.component.failed", {{"component", "event_loop"}, {"error", e.what()}});
+      failures_.Record("event_loop", e.what());
     } catch (...) {
       Log(LogLevel::kError, "init.component.failed", {{"component", "event_loop"}, {"error", "unknown"}});
+      failures_.Record("event_loop", "unknown");
     }
   }
   return ExitCode();
@@ -153,8 +155,10 @@ bool Supervisor::Guarded(const char* what, const std::function<void()>& fn) {
     return true;
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", e.what()}});
+    failures_.Record(what, e.what());
   } catch (...) {
     Log(LogLevel::kError, "init.component.failed", {{"component", what}, {"error", "unknown"}});
+    failures_.Record(what, "unknown");
   }
   return false;
 }

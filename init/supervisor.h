@@ -21,7 +21,8 @@
 // components' sockets): no timers, no wake-ups.
 //
 // Nothing thrown by a handler or a component escapes the loop: it is logged
-// as init.component.failed and init carries on reaping.
+// as init.component.failed, recorded in failures() (which health reports),
+// and init carries on reaping.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +39,7 @@
 
 #include "common/kernel_timer.h"
 #include "common/unique_fd.h"
+#include "init/component_failures.h"
 #include "init/backstop.h"
 #include "init/config.h"
 #include "init/reaper.h"
@@ -68,6 +70,9 @@ class Supervisor {
   ~Supervisor();
 
   Reaper& reaper() { return reaper_; }
+  // What failed without ending init: the loop's, the reaper's and the
+  // shutdown's failures, and any a component records (init/wiring.h).
+  ComponentFailures& failures() { return failures_; }
 
   void OnStopAccepting(std::function<void()> hook);
   void AddShutdownStep(std::string name, ShutdownStep step);
@@ -158,6 +163,7 @@ class Supervisor {
   bool proc_usable_;
   pid_t self_;
   boost::asio::posix::stream_descriptor signals_;
+  ComponentFailures failures_;  // before reaper_, which records in it
   Reaper reaper_;
 
   pid_t main_child_ = 0;

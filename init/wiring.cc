@@ -120,8 +120,8 @@ int GateVaultAdapter::MountNamespace() const { return vault_.mount_namespace(); 
 // Health watches whatever was built; it is built even when the rest failed,
 // so that probes see the failure.
 void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, Components& c) {
-  c.health = std::make_unique<HealthService>(io, config, supervisor.reaper(), c.vault.get(), c.gate.get(),
-                                             c.control.get(), c.control_error);
+  c.health = std::make_unique<HealthService>(io, config, supervisor.reaper(), supervisor.failures(), c.vault.get(),
+                                             c.gate.get(), c.control.get(), c.control_error);
   c.health->Start();
   HealthService* health = c.health.get();
   supervisor.OnStopAccepting([health] { health->StopAccepting(); });
@@ -130,8 +130,10 @@ void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;
   if (!config.health.audit_log.empty()) {
-    if (std::string err = OpenAuditFile(config.health.audit_log); !err.empty())
+    if (std::string err = OpenAuditFile(config.health.audit_log); !err.empty()) {
       Log(LogLevel::kError, "init.component.failed", {{"component", "audit_log"}, {"error", err}});
+      supervisor.failures().Record("audit_log", err);
+    }
   }
   // Only the vault and the control socket need the user: without them, no
   // NSS lookup (it maps NSS modules into PID 1 for the rest of its life).

@@ -1,5 +1,6 @@
 // The Reaper with real child processes: a watched process's callback that
-// throws does not stop the reaping of the others.
+// throws does not stop the reaping of the others, and is recorded as the
+// reaper's failure.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,7 +31,8 @@ void WaitUntilExited(pid_t pid) {
 }  // namespace
 
 TEST_CASE("reaper: a callback that throws does not leave the other children as zombies") {
-  Reaper reaper(false);
+  tazpod::init::ComponentFailures failures;
+  Reaper reaper(false, &failures);
   const pid_t throwing = ExitingChild(1);
   const pid_t other = ExitingChild(2);
   REQUIRE(throwing > 0);
@@ -47,4 +49,8 @@ TEST_CASE("reaper: a callback that throws does not leave the other children as z
   CHECK(WEXITSTATUS(other_status) == 2);
   CHECK(waitpid(-1, nullptr, WNOHANG) == -1);  // no child left, zombie or not
   CHECK(errno == ECHILD);
+  // Recorded, for health to report the reaper failed (docs/health.md).
+  REQUIRE(failures.failed().size() == 1);
+  CHECK(failures.failed().begin()->first == "reaper");
+  CHECK(failures.failed().begin()->second == "component bug");
 }

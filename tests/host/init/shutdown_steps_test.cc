@@ -102,6 +102,20 @@ TEST_CASE("shutdown: a throwing step fails at once; the rest keep their grace") 
   Harness::SendTermFromChild();
   CHECK(h.supervisor->Run() == 0);  // its own exit, not 137
   CHECK(h.order == std::vector<std::string>{"throws", "after"});
+  // Recorded, for health to report (docs/health.md).
+  const auto& failed = h.supervisor->failures().failed();
+  REQUIRE(failed.count("throws") == 1);
+  CHECK(failed.at("throws") == "component bug");
+}
+
+TEST_CASE("shutdown: a handler that throws is recorded as the event loop's failure; the loop goes on") {
+  Harness h;
+  boost::asio::post(h.io, [] { throw std::runtime_error("handler bug"); });
+  boost::asio::post(h.io, [] { Harness::SendTermFromChild(); });  // run after the throw, by the same loop
+  CHECK(h.supervisor->Run() == 0);
+  const auto& failed = h.supervisor->failures().failed();
+  REQUIRE(failed.count("event_loop") == 1);
+  CHECK(failed.at("event_loop") == "handler bug");
 }
 
 TEST_CASE("shutdown: the main child's exit starts it, and decides the exit code") {
