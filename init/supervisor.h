@@ -39,8 +39,8 @@
 
 #include "common/kernel_timer.h"
 #include "common/unique_fd.h"
-#include "init/component_failures.h"
 #include "init/backstop.h"
+#include "init/component_failures.h"
 #include "init/config.h"
 #include "init/reaper.h"
 

@@ -42,10 +42,11 @@ Taken TakeLock(int fd, short type, const std::string& image) {
 
 // Opens `path` with `access` (O_RDONLY or O_RDWR), without following a
 // link, and only if it is a regular file; else an invalid descriptor, with
-// *not_regular set when it was something else. Whoever can write to the image's directory (an enclave still open
-// to all, a volume the user owns) may put a FIFO there: opened blocking, it
-// would hold the helper until PID 1's operation timeout, at every unlock
-// (and a terminal must not become the helper's: it leads a session).
+// *not_regular set when it was something else. Whoever can write to the
+// image's directory (an enclave still open to all, a volume the user owns)
+// may put a FIFO there: opened blocking, it would hold the helper until
+// PID 1's operation timeout, at every unlock (and a terminal must not
+// become the helper's: it leads a session).
 UniqueFd OpenRegularFile(const std::string& path, int access, bool* not_regular) {
   *not_regular = false;
   UniqueFd fd(open(path.c_str(), access | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
@@ -102,7 +103,7 @@ UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
 
 UniqueFd HoldImage(const std::string& image, bool* busy) {
   *busy = false;
-  bool not_regular = false;
+  bool not_regular = false;  // then no image here, as when there is no file
   UniqueFd fd = OpenRegularFile(image, O_RDONLY, &not_regular);
   if (fd && TakeLock(fd.get(), F_RDLCK, image) == Taken::kHeldElsewhere) {
     *busy = true;

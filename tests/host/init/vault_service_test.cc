@@ -41,6 +41,15 @@ pid_t ReadPid(const std::string& path) {
   return pid;
 }
 
+// The operations a stand-in helper recorded, one per line, in
+// `dir`/operations: each followed by a space ("recover unlock ").
+std::string RecordedOperations(const std::string& dir) {
+  std::string operations;
+  std::ifstream in(dir + "/operations");
+  for (std::string op; in >> op;) operations += op + " ";
+  return operations;
+}
+
 // Reaps every 10 ms on the loop, as PID 1 does at each SIGCHLD, until the
 // loop stops.
 class ReapingPump {
@@ -153,11 +162,7 @@ TEST_CASE("vault service: an unlock whose recovery ends after the shutdown began
     });
     io.run_for(std::chrono::seconds(20));
   }
-  std::string operations;
-  {
-    std::ifstream in(dir + "/operations");
-    for (std::string op; in >> op;) operations += op + " ";
-  }
+  const std::string operations = RecordedOperations(dir);
   for (const char* name : {"/helper", "/operations", "/started", "/go"}) unlink((dir + name).c_str());
   rmdir(dir.c_str());
 
@@ -314,8 +319,7 @@ ChildRun InChildProcess(const std::string& dir, const std::function<std::string(
   ChildRun run;
   run.exited = WIFEXITED(status);
   std::getline(std::ifstream(dir + "/report"), run.report);
-  std::ifstream in(dir + "/operations");
-  for (std::string op; in >> op;) run.operations += op + " ";
+  run.operations = RecordedOperations(dir);
   for (const char* name : {"/report", "/operations", "/started"}) unlink((dir + name).c_str());
   rmdir(dir.c_str());
   return run;
@@ -452,11 +456,7 @@ TEST_CASE("vault service: a passphrase that could never be changed is refused be
                   io.stop();
                 });
               });
-  std::string operations;
-  {
-    std::ifstream in(dir + "/operations");
-    for (std::string op; in >> op;) operations += op + " ";
-  }
+  const std::string operations = RecordedOperations(dir);
   unlink((dir + "/operations").c_str());
   rmdir(dir.c_str());
 
