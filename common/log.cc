@@ -58,11 +58,33 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return length;
 }
 
-bool IsValidUtf8(std::string_view s) {
+// The code point of the well-formed sequence of `length` bytes at s[i].
+char32_t DecodeUtf8(std::string_view s, size_t i, size_t length) {
+  const auto byte = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[k])); };
+  char32_t c = byte(i) & (length == 2 ? 0x1f : length == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < length; ++k) c = (c << 6) | (byte(i + k) & 0x3f);
+  return c;
+}
+
+// Well-formed code points that a reader of the log never sees as text but
+// that act on it: the C1 controls (U+0085 is a line break to many readers,
+// U+009B starts a terminal's escape sequence as ESC [ does), the line and
+// paragraph separators (line breaks to JavaScript and Python), and the
+// marks and overrides that reorder text on screen. A value from outside (an
+// op a client sent, a command's name) could use them to forge a line or to
+// hide part of one, so they are escaped like the ASCII controls.
+bool IsHiddenControl(char32_t c) {
+  return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
+         (c >= 0x2066 && c <= 0x2069);
+}
+
+// Whether a text value can be written as it is: well-formed UTF-8 with
+// nothing that AppendJsonString would escape.
+bool IsPlainUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     if (static_cast<unsigned char>(s[i]) < 0x80) { ++i; continue; }
     const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
+    if (n == 0 || IsHiddenControl(DecodeUtf8(s, i, n))) return false;
     i += n;
   }
   return true;
@@ -71,7 +93,7 @@ bool IsValidUtf8(std::string_view s) {
 // A JSON string literal. Values come from outside (command names, paths,
 // error texts) and may hold any bytes; a JSON line must stay valid UTF-8
 // for log collectors, so each byte that is not part of a well-formed
-// sequence becomes U+FFFD.
+// sequence becomes U+FFFD, and a hidden control (above) is escaped.
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size(); ++i) {
@@ -80,6 +102,11 @@ void AppendJsonString(std::string& out, std::string_view s) {
       const size_t n = Utf8SequenceLength(s, i);
       if (n == 0) {
         out += "\\ufffd";
+      } else if (const char32_t code = DecodeUtf8(s, i, n); IsHiddenControl(code)) {
+        char buf[8];
+        (void)std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(code));  // below U+10000: 7 bytes
+        out += buf;
+        i += n - 1;
       } else {
         out.append(s, i, n);
         i += n - 1;
@@ -106,13 +133,14 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 // Text values are quoted when they would otherwise be ambiguous to a reader
-// or a log parser (spaces, quotes, '=', control characters, empty).
+// or a log parser (spaces, quotes, '=', control characters, hidden ones
+// too, empty).
 void AppendTextValue(std::string& out, std::string_view s) {
   bool plain = !s.empty();
   for (unsigned char c : s) {
     if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) plain = false;
   }
-  if (!IsValidUtf8(s)) plain = false;  // quoted, so the bad bytes become U+FFFD
+  if (!IsPlainUtf8(s)) plain = false;  // quoted, so bad bytes become U+FFFD and hidden controls \\uXXXX
   if (plain) {
     out += s;
   } else {

@@ -69,3 +69,22 @@ TEST_CASE("log: text values with bytes that are not UTF-8 are quoted and replace
                                    {{"ok", "caf\xc3\xa9"}, {"bad", "a\xff" "b"}});
   CHECK(line == "2026-11-29T00:00:00.123Z info e ok=caf\xc3\xa9 bad=\"a\\ufffdb\"\n");
 }
+
+TEST_CASE("log: controls that hide in valid UTF-8 are escaped, so a value cannot forge a line or a screen") {
+  // A client's op echoed in control.refused could carry these: U+0085 (a
+  // line break to many readers), U+009B (a terminal's CSI), U+2028 (a line
+  // break to Python and JavaScript), U+202E (right-to-left override).
+  const std::string value = "x\xc2\x85y\xc2\x9b" "2J\xe2\x80\xa8z\xe2\x80\xae";
+  const std::string json = FormatLogLine(LogFormat::kJson, kTime, LogLevel::kWarn, "e", {{"v", value}});
+  CHECK(json.find("\"v\":\"x\\u0085y\\u009b2J\\u2028z\\u202e\"") != std::string::npos);
+  const std::string text = FormatLogLine(LogFormat::kText, kTime, LogLevel::kWarn, "e", {{"v", value}});
+  CHECK(text == "2026-11-29T00:00:00.123Z warn e v=\"x\\u0085y\\u009b2J\\u2028z\\u202e\"\n");
+  for (const std::string& line : {json, text}) {
+    CHECK(line.find("\xc2\x85") == std::string::npos);
+    CHECK(line.find("\xc2\x9b") == std::string::npos);
+    CHECK(line.find("\xe2\x80") == std::string::npos);
+  }
+  // Their neighbours are text, and stay as they are.
+  CHECK(FormatLogLine(LogFormat::kText, kTime, LogLevel::kInfo, "e", {{"v", "\xc2\xa1\xe2\x80\xa7\xe2\x80\xb0"}}) ==
+        "2026-11-29T00:00:00.123Z info e v=\xc2\xa1\xe2\x80\xa7\xe2\x80\xb0\n");
+}
