@@ -1,6 +1,7 @@
 #include "common/log_output.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,8 +31,23 @@ bool LogOutput::Write(std::string_view line) {
 }
 
 void LogOutput::Flush() {
-  if (waiting_.empty()) return;
-  waiting_.erase(0, WriteNow(waiting_));
+  // Whole lines, at most PIPE_BUF bytes a write: a pipe takes such a write
+  // whole or not at all, so no other writer of the pipe (the main child
+  // shares it) can put a line into the middle of one of ours. One write of
+  // everything that waits would be cut wherever the room ran out.
+  size_t done = 0;
+  while (done < waiting_.size()) {
+    const std::string_view rest = std::string_view(waiting_).substr(done);
+    size_t end = rest.substr(0, PIPE_BUF).rfind('\n');
+    // The first line is longer than PIPE_BUF (or is what is left of one
+    // begun): written alone, as Write() did, since it can be cut anyway.
+    if (end == std::string_view::npos) end = rest.find('\n');
+    const size_t chunk = end == std::string_view::npos ? rest.size() : end + 1;
+    const size_t written = WriteNow(rest.substr(0, chunk));
+    done += written;
+    if (written < chunk) break;
+  }
+  waiting_.erase(0, done);
 }
 
 size_t LogOutput::TakeDropped() {

@@ -35,7 +35,9 @@ class LogOutput {
   // tell.
   bool Write(std::string_view line);
 
-  // Writes what waits, as much as the descriptor takes now.
+  // Writes what waits, as much as the descriptor takes now, in whole lines
+  // of at most PIPE_BUF bytes a write (a longer line alone), so that a pipe
+  // takes each write whole or not at all.
   void Flush();
 
   bool waiting() const { return !waiting_.empty(); }

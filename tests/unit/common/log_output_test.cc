@@ -119,3 +119,34 @@ TEST_CASE("log output: a regular file or /dev/null gets no non-blocking open: it
   REQUIRE(null);
   CHECK_FALSE(OpenNonBlocking(null.get()));
 }
+
+TEST_CASE("log output: lines that waited go out whole, so another writer of the pipe never lands inside one") {
+  SmallPipe pipe;
+  pipe.Fill();
+  LogOutput out(pipe.write_end.get());
+  const std::string line = std::string(99, 'a') + "\n";
+  for (int i = 0; i < 100; ++i) REQUIRE(out.Write(line));  // 10,000 bytes wait
+  std::string read = pipe.Drain();
+  out.Flush();  // fills the pipe again, and must stop at the end of a line
+  read += pipe.Drain();
+  // The main child writes to the same pipe between two flushes.
+  REQUIRE(write(pipe.write_end.get(), "child\n", 6) == 6);
+  while (out.waiting()) {
+    out.Flush();
+    read += pipe.Drain();
+  }
+  read += pipe.Drain();
+  read.erase(0, kPipeBytes);  // Fill()'s dots, one line with no end
+  size_t lines = 0, child = 0;
+  for (size_t at = 0; at < read.size();) {
+    const size_t end = read.find('\n', at);
+    REQUIRE(end != std::string::npos);
+    const std::string got = read.substr(at, end + 1 - at);
+    if (got == "child\n") ++child;
+    else CHECK(got == line);
+    ++lines;
+    at = end + 1;
+  }
+  CHECK(child == 1);
+  CHECK(lines == 101);
+}
