@@ -21,7 +21,17 @@ void LogFlusher::Watch() {
   // The log's own descriptor, watched without a copy (a copy could fail for
   // want of descriptors, and the lines would wait for the next one logged):
   // Asio is made to let go of it, never to close it.
-  watch_.emplace(io_, log_fd_);
+  watch_.emplace(io_);
+  boost::system::error_code refused;
+  watch_->assign(log_fd_, refused);
+  if (refused) {
+    // epoll refused the watch (out of memory, fs.epoll.max_user_watches:
+    // common/watch_on_loop.h). Not thrown out of the loop, which would mark
+    // it failed: the lines go out with the next one logged, which flushes
+    // what waits first.
+    watch_.reset();
+    return;
+  }
   watch_->async_wait(boost::asio::posix::stream_descriptor::wait_write, [this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;
     StopWatch();

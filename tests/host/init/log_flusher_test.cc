@@ -4,6 +4,7 @@
 #include "init/log_flusher.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "tests/host/seccomp_deny.h"
 #include "tests/test_pipe.h"
 
 using namespace std::chrono_literals;
@@ -131,4 +133,34 @@ TEST_CASE("log: at exit, lines that cannot go out are given up after the wait, n
   tazpod::FlushLogBeforeExit(200ms);
   CHECK(std::chrono::steady_clock::now() - start >= 200ms);
   CHECK(pipe.Drain().empty());
+}
+
+TEST_CASE("log flusher: a watch epoll refuses throws nothing out of the loop; the next line takes what waited") {
+  FullLogPipe pipe;
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // In a process of its own: the filter cannot be taken back.
+    boost::asio::io_context io(1);
+    if (!tazpod::testing::DenyEpollAdd(ENOSPC, pipe.log_fd)) _exit(10);
+    tazpod::init::LogFlusher flusher(io, pipe.log_fd);
+    Log(LogLevel::kInfo, "test.waiting");
+    try {
+      io.poll();  // the watch is tried, and refused
+    } catch (...) {
+      _exit(11);
+    }
+    if (!tazpod::FlushLog()) _exit(12);  // the lines still wait: the pipe is full
+    pipe.Drain();
+    Log(LogLevel::kInfo, "test.next");
+    const std::string text = pipe.Drain();
+    const size_t waited = text.find("info test.waiting\n");
+    const size_t next = text.find("info test.next\n");
+    if (waited == std::string::npos || next == std::string::npos || waited > next) _exit(13);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
