@@ -7,9 +7,13 @@
 namespace tazpod {
 
 // Whether `newest`, a descriptor just opened, leaves fewer than `kept_free`
-// under RLIMIT_NOFILE (the kernel hands out the lowest free number, so all
-// below it are in use). For a process that pins others with pidfds and
-// must keep some free to go on reading /proc.
+// numbers under RLIMIT_NOFILE above it. The kernel hands out the lowest
+// free number, so all below `newest` are in use; those above it may be in
+// use too (opened before a lower one was closed), and are counted as free:
+// a bound that errs towards "enough" by as many descriptors as lie above
+// `newest`, which only a scan of /proc/self/fd would count. For a process
+// that pins others with pidfds and must keep some free to go on reading
+// /proc; its callers bound their own use besides (connections, processes).
 bool LeavesFewerThan(int newest, unsigned long kept_free);
 
 // Marks every descriptor from 3 up close-on-exec.
