@@ -3,7 +3,8 @@
 # outside Debian and npm are left out and listed), keep the family's
 # ENTRYPOINT and HEALTHCHECK, and run: tazpod in each, the Gemini CLI from
 # its npm lockfile in the gemini image.
-# A cold run builds them here (Node.js and npm from Debian, the CLI from npm):
+# A cold run builds them here (Node.js and npm through install-tool from npm's
+# registry, checked against images/tools.manifest; the CLI from its lockfile):
 # under emulation that can take most of an hour.
 # timeout: 4000
 # lane: images (builds and runs images without a vault: guest/run-all)
