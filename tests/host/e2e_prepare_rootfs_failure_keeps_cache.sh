@@ -4,7 +4,8 @@
 # `rootfs.qcow2` link to one, no staging folder, and the primed disk of an
 # earlier run still there. A debootstrap on PATH stands in for Debian's:
 # the first call (the root filesystem) or the second (the slim image) fails.
-# (The empty folder of downloaded packages, debs/, may stay: a cache too.)
+# (The empty folder of downloaded packages, debs/, may stay: a cache too;
+# so does .lock, the empty file whose flock lets one run write at a time.)
 . "$TAZPOD_HOST_LIB"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d)
@@ -49,6 +50,6 @@ $out"
   [[ $out == *"Failed getting release file"*"(call $fail_at)"* ]] || fail "the tool's own log lines are not shown; output:
 $out"
   left=$(cd "$cache/e2e" && find . -mindepth 1 | sort | tr '\n' ' ')
-  expect_eq "$left" "./debs ./primed-0123456789abcdef.qcow2 " "the e2e cache after the failure at call $fail_at"
+  expect_eq "$left" "./.lock ./debs ./primed-0123456789abcdef.qcow2 " "the e2e cache after the failure at call $fail_at"
   echo "debootstrap failing at call $fail_at: '$step', the cache as it was"
 done
