@@ -28,7 +28,8 @@ class PtyChild:
                 os.execvpe(argv[0], argv, env if env is not None else os.environ)
             finally:
                 os._exit(127)
-        self.output = b""
+        self.output = b""      # read since the last successful expect
+        self.transcript = b""  # everything read
         self.status = None
 
     def send(self, data):
@@ -61,6 +62,7 @@ class PtyChild:
                     raise Fail("terminal closed while waiting for %r; it showed:\n%s"
                                % (pattern, self.output.decode(errors="replace")))
                 self.output += chunk
+                self.transcript += chunk
 
     def hang_up(self):
         """Closes our side of the terminal: the child's terminal hangs up."""
@@ -83,6 +85,7 @@ class PtyChild:
             if not chunk:
                 break
             self.output += chunk
+            self.transcript += chunk
         return self.output
 
     def wait(self, timeout=10.0):

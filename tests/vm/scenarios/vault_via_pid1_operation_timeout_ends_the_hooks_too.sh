@@ -33,6 +33,10 @@ in_session() {
   return 0
 }
 
+# session_empty SID: whether no live process is left in session SID (a
+# function, so that wait_until looks again each time).
+session_empty() { [[ -z $(in_session "$1") ]]; }
+
 printf 'linger passphrase\n' | tazpod vault unlock --passphrase-stdin > unlock.out 2>&1 & client=$!
 wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" init.log unlock.out
 helper=$(</tmp/linger-helper.pid)
@@ -46,7 +50,7 @@ wait_log init.log "vault.helper.timeout operation=unlock pid=$helper" 20
 rc=0; wait "$client" || rc=$?
 (( rc != 0 )) || fail "the unlock succeeded: $(cat unlock.out)"
 grep -q 'vault.operation_timeout' unlock.out || fail "the client was not told of the timeout: $(cat unlock.out)"
-wait_until 5 test -z "$(in_session "$helper")" || fail "left in the helper's session: $(in_session "$helper")"
+wait_until 5 session_empty "$helper" || fail "left in the helper's session: $(in_session "$helper")"
 wait_log init.log "vault.helper.session_killed pid=$helper processes=3" 5
 [[ $(tazpod vault status) == "state=failed busy=false"* ]] || fail "status after the timeout: $(tazpod vault status)"
 
