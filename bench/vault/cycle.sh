@@ -19,19 +19,29 @@ tazpod vault unlock --passphrase-stdin < pass >/dev/null   # creates and formats
 tazpod vault lock >/dev/null
 image=$VAULT_ENCLAVE/vault.img
 
-# settle: waits until the helper PID 1 pre-starts after each answer, for
-# its next operation, has started and waits on its stdin (read(0, …):
-# /proc/PID/syscall). Its start (an exec, the libraries linked, ≈ 0.3 s
-# under TCG) would otherwise overlap the next timed step, whichever side's.
+# standby_pid: the pid of the helper PID 1 keeps pre-started for its next
+# operation (found by its command line), or nothing; with --waiting, only
+# once it has started and waits on its stdin (read(0, …): /proc/PID/syscall).
+standby_pid() {
+  local p cmd
+  for p in /proc/[0-9]*; do
+    cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+    [[ $cmd == *tazpod-vault-helper*' standby'* ]] || continue
+    if [[ ${1:-} == --waiting && $(cut -d' ' -f1,2 "$p/syscall" 2>/dev/null) != "0 0x0" ]]; then
+      continue
+    fi
+    echo "${p#/proc/}"
+    return 0
+  done
+}
+
+# settle: waits until the pre-started helper waits on its stdin. Its start
+# after each answer (an exec, the libraries linked, ≈ 0.3 s under TCG) would
+# otherwise overlap the next timed step, whichever side's.
 settle() {
-  local p deadline=$(( $(clock_now) + 20 ))
+  local deadline=$(( $(clock_now) + 20 ))
   while clock_before "$deadline"; do
-    for p in /proc/[0-9]*; do
-      if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q 'tazpod-vault-helper.* standby' &&
-         [[ $(cut -d' ' -f1,2 "$p/syscall" 2>/dev/null) == "0 0x0" ]]; then
-        return 0
-      fi
-    done
+    [[ -n $(standby_pid --waiting) ]] && return 0
     nap 0.05
   done
   fail "no pre-started vault helper waiting on its stdin within 20 s"
@@ -122,13 +132,11 @@ done
 # (relocations, heap, stacks) is what only swap or the exit gives back; USS
 # adds clean file pages no other process maps (here: its libraries), which
 # the kernel may drop under pressure; Pss splits shared pages among users.
-# smaps_rollup fields in kB; the standby is found by its command line.
+# smaps_rollup fields in kB.
 rollup() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
 standby=
 for _ in $(seq 100); do
-  for p in /proc/[0-9]*; do
-    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q 'tazpod-vault-helper.* standby'; then standby=${p#/proc/}; fi
-  done
+  standby=$(standby_pid)
   [[ -n $standby ]] && break
   sleep 0.1
 done

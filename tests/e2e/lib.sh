@@ -52,3 +52,16 @@ e2e_host_ca_files() {
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 e2e_die() { printf 'e2e: error: %s\n' "$*" >&2; exit 1; }
+
+# e2e_lock_cache: takes the lock of the cache that every checkout on this
+# machine shares ($E2E_CACHE/.lock), waiting (and saying so) while another
+# run holds it. Held until e2e_unlock_cache or the script's exit.
+e2e_lock_cache() {
+  mkdir -p "$E2E_CACHE"
+  exec {E2E_CACHE_LOCK}> "$E2E_CACHE/.lock"
+  if ! flock -n "$E2E_CACHE_LOCK"; then
+    e2e_log "waiting for another run's use of $E2E_CACHE"
+    flock "$E2E_CACHE_LOCK"
+  fi
+}
+e2e_unlock_cache() { exec {E2E_CACHE_LOCK}>&-; }
