@@ -118,12 +118,19 @@ std::string EndWithoutResult(bool timed_out, int signal, int exit_code, std::chr
 // mkfs, in its process group, and the hooks, which lead groups of their
 // own in its session (the helper is setsid'd). Left running, a hook holds
 // the vault open as the user, the key in the kernel, after the operation
-// failed. Called before the helper is reaped: its session id is still its
-// own, so no unrelated process can be in the session. A process forked
-// during one pass is found by the next. (A hook that starts a session of
-// its own has left this one: docs/vault.md, Hooks.)
-void KillHelperSession(pid_t helper) {
-  kill(-helper, SIGKILL);
+// failed. A process forked during one pass is found by the next. (A hook
+// that starts a session of its own has left this one: docs/vault.md,
+// Hooks.)
+//
+// Before the helper is reaped, its pid is its own, so its group and session
+// hold no unrelated process. After (`reaped`: a helper killed by someone
+// else), the pid stays allocated while any process of its session lives, so
+// the processes found with that session id are still the helper's; only
+// the group signal is left out, which could reach a new group leader once
+// the session is empty and its pid reused. Each process is signalled through
+// a pidfd, after its session is read again.
+void KillHelperSession(pid_t helper, bool reaped) {
+  if (!reaped) kill(-helper, SIGKILL);
   if (!ProcShowsOwnNamespace()) return;  // its pids are not this namespace's
   std::set<pid_t> killed;
   for (int pass = 0; pass < 5; ++pass) {
@@ -452,6 +459,10 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
         const std::string line = run->text.substr(0, end_of_line);
         answer(ExitCodeOfResult(line), line);
       } else if (gone) {
+        // Killed by someone else (the out-of-memory killer), or crashed: its
+        // hooks and mkfs are ended as at the timeout, before the caller hears
+        // of it and, say, locks a vault they would still hold.
+        if (!run->timed_out) KillHelperSession(run->pid, /*reaped=*/true);
         answer(run->exit_code,
                EndWithoutResult(run->timed_out, run->signal, run->exit_code, settings_.operation_timeout));
       }
@@ -486,7 +497,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     if (ec || run->exited) return;
     Log(LogLevel::kError, "vault.helper.timeout", {{"operation", operation}, {"pid", run->pid}});
     run->timed_out = true;
-    KillHelperSession(run->pid);
+    KillHelperSession(run->pid, /*reaped=*/false);
   });
 }
 

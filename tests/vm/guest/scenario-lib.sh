@@ -343,6 +343,22 @@ wait_until() {
   done
 }
 
+# in_session SID: the pid and command line of every live process in
+# session SID, one per line.
+in_session() {
+  local p line f
+  for p in /proc/[0-9]*; do
+    read -r line < "$p/stat" 2>/dev/null || continue
+    read -ra f <<< "${line##*) }"
+    [[ ${f[3]} == "$1" && ${f[0]} != Z ]] && echo "${p#/proc/}:$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)"
+  done
+  return 0
+}
+
+# session_empty SID: whether no live process is left in session SID (a
+# function, so that wait_until looks again each time).
+session_empty() { [[ -z $(in_session "$1") ]]; }
+
 # gone PID: whether PID has ended: each of its threads is a zombie, or it
 # was reaped. (Not /proc/PID/exe: that goes with the main thread, which
 # may exit before the others.)

@@ -22,21 +22,6 @@ write_init_config init.toml
 sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "10s"\nhook_timeout = "4s"\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
 start_init init.toml init.log
 
-# pid and state of every live process in session $1.
-in_session() {
-  local p line f
-  for p in /proc/[0-9]*; do
-    read -r line < "$p/stat" 2>/dev/null || continue
-    read -ra f <<< "${line##*) }"
-    [[ ${f[3]} == "$1" && ${f[0]} != Z ]] && echo "${p#/proc/}:$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)"
-  done
-  return 0
-}
-
-# session_empty SID: whether no live process is left in session SID (a
-# function, so that wait_until looks again each time).
-session_empty() { [[ -z $(in_session "$1") ]]; }
-
 printf 'linger passphrase\n' | tazpod vault unlock --passphrase-stdin > unlock.out 2>&1 & client=$!
 wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" init.log unlock.out
 helper=$(</tmp/linger-helper.pid)
