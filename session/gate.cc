@@ -283,7 +283,13 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
     // for a cause that lasts (an image the memory limit cannot hold): the
     // user must hear that cause, and the next attempt wait.
     if (!result.ok && !result.lasting && vault_.State() == "absent") return NoVaultYet(caller, reply);
-    if (!result.ok) return reply(VaultRefused(caller, "login", result));
+    if (!result.ok) {
+      // An unlock that failed part-way (its helper killed once the vault was
+      // mounted) leaves it failed, perhaps open; with no session, no exit
+      // would ever lock it. Locked now, and tried again if that fails.
+      if (vault_.State() == "failed" && registry_.count() == 0) LockNow("unlock_failed");
+      return reply(VaultRefused(caller, "login", result));
+    }
     RightPassphrase();
     // The container began to stop while the passphrase was checked.
     if (!admitting_) return RefuseStopping(caller, reply);

@@ -112,3 +112,37 @@ TEST_CASE("gate: a session that opens stops the lock's retries") {
   CHECK(CountOf(gate.Log(), "gate.lock reason=") == locks);
   CHECK(gate.VaultState() == "unlocked");
 }
+
+namespace {
+
+// A locked vault whose unlock fails part-way, as when its helper is killed
+// once the vault is mounted: the state is then `failed`, the vault perhaps
+// open. Its lock succeeds.
+class UnlockFailsPartWay : public tazpod::testing::AcceptingVault {
+ public:
+  void Unlock(SecretBuffer, bool, Done done) override {
+    state_ = "failed";
+    done({false, false, "the vault helper was killed by SIGKILL, not by tazpod"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gate: a login whose unlock fails part-way, with no session open, has the vault locked") {
+  tazpod::testing::GateProcess gate([](const std::string& socket_path, const std::string& log_path) {
+    UnlockFailsPartWay vault;
+    tazpod::testing::ServeGate(socket_path, vault, log_path);
+  });
+  SecretBuffer passphrase;
+  passphrase.Append("correct horse", 13);
+  const session::CallResult login = gate.Call({{"v", 1}, {"op", "gate.login"}}, &passphrase);
+  REQUIRE(login.delivered);
+  INFO(login.reply.dump() << "\n" << gate.Log());
+  CHECK(login.reply.value("ok", true) == false);
+  CHECK(login.reply.value("kind", "") == "vault");
+  // The lock runs on the same turn of the loop as the refusal.
+  CHECK(RetryingGate::WaitFor([&] {
+    return gate.Call({{"v", 1}, {"op", "gate.status"}}).reply.value("vault", "") == "locked";
+  }));
+  CHECK(CountOf(gate.Log(), "gate.lock reason=unlock_failed") == 1);
+}

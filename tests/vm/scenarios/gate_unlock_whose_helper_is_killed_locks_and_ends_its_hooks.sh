@@ -1,0 +1,58 @@
+# A login's unlock whose helper is killed by someone else (the kernel's
+# out-of-memory killer, say) while an unlock hook runs in the mounted
+# vault: PID 1 ends the hook and the children it put in process groups of
+# their own, as at the operation's timeout, and, with no session open and
+# so no exit to lock it, the gate locks the vault at once. Before, the vault
+# stayed mounted for nobody, the hook's children in it, until a next login
+# or a lock.
+# timeout: 240
+# weight: 10
+mkdir -p /opt/hooks
+cat > /opt/hooks/linger <<'SH'
+#!/bin/bash
+[[ -e /tmp/release-unlock ]] && exit 0  # create_locked_vault's own unlock
+set -m  # job control: each background job leads a process group of its own
+(cd "$TAZPOD_VAULT" && exec sleep 1005) &
+(cd / && exec sleep 1006) &
+echo "$PPID" > /tmp/linger-helper.pid.new  # whole, or not there: the scenario reads it at once
+mv /tmp/linger-helper.pid.new /tmp/linger-helper.pid
+wait
+SH
+chmod 0755 /opt/hooks/linger
+rm -f /tmp/linger-helper.pid /tmp/release-unlock
+write_init_config init.toml
+sed -i 's|^\[vault\]$|[vault]\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
+start_init init.toml init.log
+create_locked_vault 'the right passphrase'
+
+vault_closed() { [[ $(vault_attached) == "mapping=no loop=no mount=no" ]]; }
+
+printf '%s\n' 'timeout 200' 'expect Vault passphrase:' 'send the right passphrase\r' 'expect Unlocking...' \
+  'wait' > login.script
+/usr/lib/tazpod-test/ptydrive login.script -- tazpod login 2> login.transcript & driver=$!
+wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" init.log login.transcript
+helper=$(</tmp/linger-helper.pid)
+[[ $(cat "/proc/$helper/comm") == tazpod-vault-* ]] || fail "the hook's parent $helper is not the helper"
+members=$(in_session "$helper")
+echo "the helper's session before the kill:"; echo "$members"
+expect_eq "$(grep -c ':sleep 100[56]' <<< "$members")" 2 "the hook's children in the helper's session"
+expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "attached while the unlock hook runs"
+
+kill -KILL "$helper"
+rc=0; wait "$driver" || rc=$?
+cat login.transcript
+(( rc != 0 )) || fail "the login went on after its unlock failed"
+grep -q 'Vault open at' login.transcript && fail "the login whose unlock failed reached the shell"
+grep -q 'killed by SIGKILL, not by tazpod' login.transcript || fail "the login was not told why its unlock failed"
+wait_log init.log "vault.helper.session_killed pid=$helper processes=3" 10
+wait_until 5 session_empty "$helper" || fail "left in the helper's session: $(in_session "$helper")"
+# No further command: the gate locks what the failed unlock left.
+wait_log init.log 'gate.lock reason=unlock_failed' 30
+wait_until 60 vault_closed || fail "the vault stayed attached with no session: $(vault_attached)"
+wait_log init.log 'vault.state from=locking to=locked' 30
+expect_eq "$(tazpod vault status)" "state=locked busy=false" "state once the gate locked the failed vault"
+grep -q 'session.open' init.log && fail "a session was opened: $(grep 'session\.' init.log)"
+
+kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
+rm -f /tmp/linger-helper.pid
+vault_remove_enclave
