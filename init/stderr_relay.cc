@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
 #include "common/log.h"
@@ -32,6 +33,7 @@ int StderrRelay::Open() {
   // Only the read end is non-blocking: a writer must wait for room, never
   // lose a line to EAGAIN. PID 1 makes room as fast as the lines come.
   if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return errno;
+  if (const int size = fcntl(read_end.get(), F_GETPIPE_SZ); size > 0) pipe_size_ = static_cast<size_t>(size);
   // A relay that cannot start must not take the vault with it.
   if (int refused = WatchOnLoop(reader_, read_end)) return refused;
   write_end_ = std::move(write_end);
@@ -41,33 +43,52 @@ int StderrRelay::Open() {
 StderrRelay::~StderrRelay() { EndLine(); }
 
 // The loop only learns that the pipe is readable; the bytes are read by
-// ReadAll, here and in Drain alike. A read the loop had made in advance
-// would hold bytes that a Drain before its handler ran would overtake.
+// Read, here and in Drain alike. A read the loop had made in advance would
+// hold bytes that a Drain before its handler ran would overtake.
 void StderrRelay::Watch() {
   reader_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;  // destroyed: `this` is gone
-    // The pipe ends only if its write end is closed, which PID 1 never
-    // does while it lives; should it end or fail, the watch stops rather
-    // than spin.
-    if (!ec && ReadAll()) Watch();
+    if (!ec) ReadOnTurns();
   });
 }
 
-void StderrRelay::Drain() {
-  if (reader_.is_open()) (void)ReadAll();
+void StderrRelay::ReadOnTurns() {
+  switch (Read(kTurnBytes)) {
+    case ReadEnd::kEmpty:
+      return Watch();
+    case ReadEnd::kMore:
+      // Posted, not watched: the loop's epoll reports a pipe that became
+      // readable, not one that still is, so a wait would sleep on the rest
+      // until the next write.
+      return boost::asio::post(reader_.get_executor(), [this, alive = std::weak_ptr<char>(alive_)] {
+        if (!alive.expired()) ReadOnTurns();
+      });
+    case ReadEnd::kEnded:
+      // The pipe ends only if its write end is closed, which PID 1 never
+      // does while it lives; should it end or fail, the watch stops rather
+      // than spin.
+      return;
+  }
 }
 
-bool StderrRelay::ReadAll() {
+void StderrRelay::Drain() {
+  if (reader_.is_open()) (void)Read(pipe_size_);
+}
+
+StderrRelay::ReadEnd StderrRelay::Read(size_t budget) {
   std::array<char, 4096> chunk;
-  for (;;) {
-    const ssize_t n = read(reader_.native_handle(), chunk.data(), chunk.size());
+  size_t read_so_far = 0;
+  while (read_so_far < budget) {
+    const ssize_t n = read(reader_.native_handle(), chunk.data(), std::min(chunk.size(), budget - read_so_far));
     if (n > 0) {
       Take(std::string_view(chunk.data(), static_cast<size_t>(n)));
+      read_so_far += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    return n < 0 && errno == EAGAIN;  // all read for now; false at the end or on an error
+    return n < 0 && errno == EAGAIN ? ReadEnd::kEmpty : ReadEnd::kEnded;
   }
+  return ReadEnd::kMore;
 }
 
 void StderrRelay::EndLine() {

@@ -13,11 +13,17 @@
 // for the next one, so the watch on the loop never ends, and costs nothing
 // while the pipe is quiet (no timer, no wake-up). A line is passed on whole
 // once its newline comes; one longer than kMaxLine is passed on in pieces.
+//
+// The pipe is read kTurnBytes at a time on each turn of the loop: a writer
+// that never stops (a hook's child left running with the pipe as its
+// stderr) keeps the relay busy, never the loop from reaping, signals,
+// health or the control socket.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -28,6 +34,7 @@ namespace tazpod::init {
 class StderrRelay {
  public:
   static constexpr size_t kMaxLine = 4096;
+  static constexpr size_t kTurnBytes = 16384;
 
   // Makes the pipe and starts reading it. Without a pipe (out of
   // descriptors), write_fd() is -1 and children keep PID 1's stderr; that
@@ -42,9 +49,10 @@ class StderrRelay {
   // For a child to dup2() onto its stderr (close-on-exec here), or -1.
   int write_fd() const { return write_end_.get(); }
 
-  // Reads what the pipe holds now, without waiting, and passes on its whole
-  // lines. PID 1 calls it before it logs what follows a helper's lines (its
-  // result), so that they come out in the order they were written.
+  // Reads what the pipe holds now (at most its size), without waiting, and
+  // passes on its whole lines. PID 1 calls it before it logs what follows a
+  // helper's lines (its result), so that they come out in the order they
+  // were written.
   void Drain();
   // Passes on what is left of an unfinished line (a writer killed mid-line),
   // so that the next writer's line is not glued to it.
@@ -56,14 +64,23 @@ class StderrRelay {
   int Open();
   // Waits on the loop for the pipe to be readable, then reads it.
   void Watch();
-  // Reads until the pipe is empty. False when it ended or failed.
-  bool ReadAll();
+  // Reads up to kTurnBytes, then goes on at a later turn of the loop while
+  // the pipe holds more, or watches it again once it is empty.
+  void ReadOnTurns();
+  enum class ReadEnd { kEmpty, kMore, kEnded };
+  // Reads until the pipe is empty or `budget` bytes are read: kEmpty,
+  // kMore, or kEnded when the pipe ended or failed.
+  ReadEnd Read(size_t budget);
   // Passes on the whole lines in `bytes`, keeps the rest for the next.
   void Take(std::string_view bytes);
 
   boost::asio::posix::stream_descriptor reader_;
   UniqueFd write_end_;
+  size_t pipe_size_ = 65536;
   std::string partial_;
+  // A turn posted on the loop holds a weak copy: once the relay is
+  // destroyed, the turn finds it expired and does nothing.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 
 }  // namespace tazpod::init

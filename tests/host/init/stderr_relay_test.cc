@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/log.h"
@@ -148,6 +151,40 @@ TEST_CASE("stderr relay: a writer is not held up by a log that takes nothing") {
   CHECK(kept > 0);
   REQUIRE(lines.size() == kept + 1);
   CHECK(lines.back().ends_with(" warn log.dropped lines=" + std::to_string(kLines - kept)));
+}
+
+TEST_CASE("stderr relay: a writer that never stops does not keep the loop from its other work") {
+  // A hook's child left running with the pipe as its stderr, writing lines
+  // as fast as it can: one 64 KiB write of newlines is 65,536 lines for
+  // the relay, so the pipe never empties. Before, the relay read until it
+  // did, and nothing else on the loop ran again (reaping, signals, health).
+  LogPipe log;
+  REQUIRE(tazpod::UseNonBlockingLog() >= 0);  // what it cannot take waits or is dropped, as in PID 1
+  boost::asio::io_context io(1);
+  StderrRelay relay(io);
+  REQUIRE(relay.write_fd() >= 0);
+  const pid_t writer = fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {
+    const std::string newlines(65536, '\n');
+    for (;;)
+      if (write(relay.write_fd(), newlines.data(), newlines.size()) < 0) _exit(1);
+  }
+  // Due while the relay reads: the pipe is full by then.
+  std::atomic<bool> timer_ran{false};
+  boost::asio::steady_timer timer(io, 300ms);
+  timer.async_wait([&](const boost::system::error_code&) {
+    timer_ran = true;
+    io.stop();
+  });
+  std::thread loop([&] { io.run(); });
+  for (int i = 0; i < 1000 && !timer_ran; ++i) usleep(10000);
+  const bool ran_while_flooded = timer_ran;
+  kill(writer, SIGKILL);  // the pipe then empties, and a stuck loop goes on
+  waitpid(writer, nullptr, 0);
+  io.stop();
+  loop.join();
+  CHECK(ran_while_flooded);
 }
 
 TEST_CASE("stderr relay: out of descriptors, it logs why, holds nothing, and helpers keep PID 1's stderr") {
