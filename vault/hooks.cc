@@ -2,15 +2,18 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "common/descriptors.h"
+#include "common/unique_fd.h"
 
 namespace tazpod::vault {
 
@@ -35,13 +38,16 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
 // In the child: become the user for good, then exec. Only async-signal-safe
 // calls; the environment and the groups were read before fork.
 [[noreturn]] void ExecAsUser(const std::string& hook, const HookUser& user, const std::vector<gid_t>& groups,
-                             const std::string& dir, char* const* envp) {
+                             const std::string& dir, char* const* envp, int output) {
   // A process group of its own, so that a timeout ends the hook's children
   // too: left running, they could hold the vault (and its key) open.
   setpgid(0, 0);
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);  // its dup2 copy stays open
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-  dup2(STDERR_FILENO, STDOUT_FILENO);  // the helper's stdout is its result line
+  // Both to its own pipe (the helper's stdout is its result line). Without
+  // one, to the helper's stderr, as before.
+  if (output >= 0) dup2(output, STDERR_FILENO);
+  dup2(STDERR_FILENO, STDOUT_FILENO);
   CloseOnExecAboveStderr();
   if (groups.empty() || setgroups(groups.size(), groups.data()) != 0 || setgid(user.gid) != 0 ||
       setuid(user.uid) != 0)
@@ -51,6 +57,42 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
   const char* argv[] = {hook.c_str(), nullptr};
   execve(hook.c_str(), const_cast<char* const*>(argv), envp);
   _exit(127);
+}
+
+// Copies what waits in the hook's pipe to stderr, at most `budget` bytes
+// (a child writing without pause never empties it). False once the pipe
+// has ended: every writer closed it.
+bool CopyOutput(int from, size_t budget) {
+  std::array<char, 4096> chunk;
+  for (size_t copied = 0; copied < budget;) {
+    const ssize_t n = read(from, chunk.data(), std::min(chunk.size(), budget - copied));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0;  // EAGAIN: nothing more for now; 0: ended
+    for (ssize_t written = 0; written < n;) {
+      const ssize_t w = write(STDERR_FILENO, chunk.data() + written, static_cast<size_t>(n - written));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return true;  // stderr gone: the output is lost, the hook goes on
+      written += w;
+    }
+    copied += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Waits for the hook until `deadline`, copying its output meanwhile. True
+// when it exited (`*status` set), false at the deadline.
+bool WaitCopying(pid_t pid, int output, std::chrono::steady_clock::time_point deadline, int* status) {
+  bool open = output >= 0;
+  for (;;) {
+    const pid_t done = waitpid(pid, status, WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Woken by output, or after 20 ms to look at the hook's exit and the
+    // deadline again (the helper has no event loop, and needs none).
+    struct pollfd ready = {open ? output : -1, POLLIN, 0};
+    poll(&ready, 1, 20);
+    if (open && ready.revents != 0) open = CopyOutput(output, 65536);
+  }
 }
 
 }  // namespace
@@ -69,19 +111,26 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
   const std::vector<gid_t> groups = SupplementaryGroups(user);
 
   for (const std::string& hook : hooks) {
+    // The hook's own pipe for its output; without one (out of descriptors)
+    // it writes to the helper's stderr, as before.
+    UniqueFd output;
+    UniqueFd output_write;
+    if (int fds[2]; pipe2(fds, O_CLOEXEC) == 0) {
+      output.Reset(fds[0]);
+      output_write.Reset(fds[1]);
+      (void)fcntl(output.get(), F_SETFL, O_NONBLOCK);
+    }
     pid_t pid = fork();
     if (pid < 0) {
       failures.push_back(hook + ": fork: " + std::strerror(errno));
       continue;
     }
-    if (pid == 0) ExecAsUser(hook, user, groups, vault_dir, envp.data());
+    if (pid == 0) ExecAsUser(hook, user, groups, vault_dir, envp.data(), output_write.get());
+    output_write.Reset();  // the hook's, and its children's, only
     setpgid(pid, pid);  // as the child does: whichever runs first, the group exists
     int status = 0;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    pid_t done = 0;
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (done == 0) {
+    const bool exited = WaitCopying(pid, output.get(), std::chrono::steady_clock::now() + timeout, &status);
+    if (!exited) {
       // The whole group, so the hook's own children die with it; the group
       // exists, since both sides call setpgid before the hook execs.
       kill(-pid, SIGKILL);
@@ -92,6 +141,9 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
       failures.push_back(hook + ": exit status " + std::to_string(code) +
                          (code == 127 ? " (not found or not executable)" : ""));
     }
+    // What it wrote before it ended (at most a pipe's worth), then the pipe
+    // is closed: a child it left running gets EPIPE from then on.
+    if (output) (void)CopyOutput(output.get(), 65536);
   }
   return failures;
 }

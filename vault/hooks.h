@@ -7,6 +7,11 @@
 // USER, LOGNAME, PATH, TAZPOD_VAULT=the mountpoint, TAZPOD_HOOK=unlock|lock),
 // stdin from /dev/null, and a timeout after which it is killed. A failing
 // hook is reported; it never fails the unlock or the lock.
+//
+// Its stdout and stderr are a pipe of its own, copied to the caller's
+// stderr while the hook runs and closed once it has exited: a child the
+// hook leaves running then writes to a pipe nobody reads, not to the
+// caller's stderr (PID 1's log) for the rest of its life.
 #pragma once
 
 #include <sys/types.h>

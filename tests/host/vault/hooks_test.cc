@@ -1,0 +1,99 @@
+// Hooks (vault/hooks.h) on the host, as root: their output reaches the
+// caller's stderr while they run, and a child a hook leaves running does
+// not keep that stderr (PID 1's log, through the helper) for itself. Each
+// case runs RunHooks in a child process whose stderr is a pipe read here.
+// (The vm tier runs hooks in a real vault: tests/vm/scenarios/vault_hooks_*.)
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "vault/hooks.h"
+
+namespace vault = tazpod::vault;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Everything read from `fd` until its end, or until `limit` passes: then
+// `*ended` is false.
+std::string ReadUntilEnd(int fd, std::chrono::milliseconds limit, bool* ended) {
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  *ended = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    struct pollfd ready = {fd, POLLIN, 0};
+    if (poll(&ready, 1, 50) <= 0) continue;
+    char chunk[4096];
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n == 0) {
+      *ended = true;
+      break;
+    }
+    if (n > 0) text.append(chunk, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("hooks: output reaches the caller's stderr, and a child left running does not keep it") {
+  if (geteuid() != 0) SKIP("hooks run as another user: needs root");
+  const struct passwd* nobody = getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  char dir[] = "/tmp/tazpod-hooks-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  REQUIRE(chmod(dir, 0777) == 0);
+  const std::string hook = std::string(dir) + "/hook";
+  const std::string pid_file = std::string(dir) + "/writer.pid";
+  // Starts a child in a session of its own that writes a line each 10 ms
+  // for a minute, then says so on stdout and on stderr, and exits 0.
+  std::ofstream(hook) << "#!/bin/sh\n"
+                      << "setsid sh -c 'echo $$ > " << pid_file
+                      << "; while :; do echo left-running; sleep 0.01; done' &\n"
+                      << "while [ ! -s " << pid_file << " ]; do sleep 0.01; done\n"
+                      << "echo hook-stdout\n"
+                      << "echo hook-stderr >&2\n";
+  REQUIRE(chmod(hook.c_str(), 0755) == 0);
+
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  const pid_t caller = fork();
+  REQUIRE(caller >= 0);
+  if (caller == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    const vault::HookUser user{nobody->pw_uid, nobody->pw_gid, "nobody", "/"};
+    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir, 10s);
+    _exit(failures.empty() ? 0 : 1);
+  }
+  close(fds[1]);
+  int status = -1;
+  REQUIRE(waitpid(caller, &status, 0) == caller);
+  // The caller is gone: only the child the hook left running could still
+  // hold the pipe, and it must not.
+  bool ended = false;
+  const std::string text = ReadUntilEnd(fds[0], 3s, &ended);
+  close(fds[0]);
+  std::string writer;
+  std::getline(std::ifstream(pid_file), writer);
+  if (!writer.empty()) kill(std::stoi(writer), SIGKILL);
+  std::filesystem::remove_all(dir);
+
+  INFO(text);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(text.find("hook-stdout\n") != std::string::npos);
+  CHECK(text.find("hook-stderr\n") != std::string::npos);
+  CHECK(ended);
+}
