@@ -60,6 +60,7 @@ void StderrRelay::ReadOnTurns() {
       // Posted, not watched: the loop's epoll reports a pipe that became
       // readable, not one that still is, so a wait would sleep on the rest
       // until the next write.
+      if (!alive_) alive_ = std::make_shared<char>();
       return boost::asio::post(reader_.get_executor(), [this, alive = std::weak_ptr<char>(alive_)] {
         if (!alive.expired()) ReadOnTurns();
       });

@@ -79,8 +79,9 @@ class StderrRelay {
   size_t pipe_size_ = 65536;
   std::string partial_;
   // A turn posted on the loop holds a weak copy: once the relay is
-  // destroyed, the turn finds it expired and does nothing.
-  std::shared_ptr<char> alive_ = std::make_shared<char>();
+  // destroyed, the turn finds it expired and does nothing. Made with the
+  // first turn posted.
+  std::shared_ptr<char> alive_;
 };
 
 }  // namespace tazpod::init
