@@ -343,6 +343,28 @@ wait_until() {
   done
 }
 
+# write_linger_hook: writes /opt/hooks/linger, an unlock hook that starts
+# two children in process groups of their own (`sleep 1003` in the vault,
+# `sleep 1004` in /, which even a lock's holder search would miss), writes
+# its parent's pid (the helper's) to /tmp/linger-helper.pid, and waits for
+# them. With /tmp/release-unlock there it exits at once
+# (create_locked_vault's unlock).
+write_linger_hook() {
+  mkdir -p /opt/hooks
+  cat > /opt/hooks/linger <<'SH'
+#!/bin/bash
+[[ -e /tmp/release-unlock ]] && exit 0
+set -m  # job control: each background job leads a process group of its own
+(cd "$TAZPOD_VAULT" && exec sleep 1003) &
+(cd / && exec sleep 1004) &
+echo "$PPID" > /tmp/linger-helper.pid.new  # whole, or not there: the scenario reads it at once
+mv /tmp/linger-helper.pid.new /tmp/linger-helper.pid
+wait
+SH
+  chmod 0755 /opt/hooks/linger
+  rm -f /tmp/linger-helper.pid /tmp/release-unlock
+}
+
 # in_session SID: the pid and command line of every live process in
 # session SID, one per line.
 in_session() {

@@ -7,19 +7,7 @@
 # or a lock.
 # timeout: 240
 # weight: 10
-mkdir -p /opt/hooks
-cat > /opt/hooks/linger <<'SH'
-#!/bin/bash
-[[ -e /tmp/release-unlock ]] && exit 0  # create_locked_vault's own unlock
-set -m  # job control: each background job leads a process group of its own
-(cd "$TAZPOD_VAULT" && exec sleep 1005) &
-(cd / && exec sleep 1006) &
-echo "$PPID" > /tmp/linger-helper.pid.new  # whole, or not there: the scenario reads it at once
-mv /tmp/linger-helper.pid.new /tmp/linger-helper.pid
-wait
-SH
-chmod 0755 /opt/hooks/linger
-rm -f /tmp/linger-helper.pid /tmp/release-unlock
+write_linger_hook
 write_init_config init.toml
 sed -i 's|^\[vault\]$|[vault]\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
 start_init init.toml init.log
@@ -35,7 +23,7 @@ helper=$(</tmp/linger-helper.pid)
 [[ $(cat "/proc/$helper/comm") == tazpod-vault-* ]] || fail "the hook's parent $helper is not the helper"
 members=$(in_session "$helper")
 echo "the helper's session before the kill:"; echo "$members"
-expect_eq "$(grep -c ':sleep 100[56]' <<< "$members")" 2 "the hook's children in the helper's session"
+expect_eq "$(grep -c ':sleep 100[34]' <<< "$members")" 2 "the hook's children in the helper's session"
 expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "attached while the unlock hook runs"
 
 kill -KILL "$helper"

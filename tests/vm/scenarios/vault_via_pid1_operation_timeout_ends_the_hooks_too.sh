@@ -6,18 +6,7 @@
 # The vault is failed; a lock mends it.
 # timeout: 180
 # weight: 8
-mkdir -p /opt/hooks
-cat > /opt/hooks/linger <<'SH'
-#!/bin/bash
-set -m  # job control: each background job leads a process group of its own
-(cd "$TAZPOD_VAULT" && exec sleep 1003) &
-(cd / && exec sleep 1004) &
-echo "$PPID" > /tmp/linger-helper.pid.new  # whole, or not there: the scenario reads it at once
-mv /tmp/linger-helper.pid.new /tmp/linger-helper.pid
-wait
-SH
-chmod 0755 /opt/hooks/linger
-rm -f /tmp/linger-helper.pid
+write_linger_hook
 write_init_config init.toml
 sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "10s"\nhook_timeout = "4s"\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml
 start_init init.toml init.log
