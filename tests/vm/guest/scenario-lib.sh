@@ -365,6 +365,20 @@ SH
   rm -f /tmp/linger-helper.pid /tmp/release-unlock
 }
 
+# await_linger_hook FILE...: waits for the linger hook's start (showing
+# FILEs if it does not come), sets LINGER_HELPER to the pid of the helper
+# running it, and checks that the hook's two children are in its session.
+# shellcheck disable=SC2034  # LINGER_HELPER is read by the scenario
+await_linger_hook() {
+  local members
+  wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" "$@"
+  LINGER_HELPER=$(</tmp/linger-helper.pid)
+  [[ $(cat "/proc/$LINGER_HELPER/comm") == tazpod-vault-* ]] || fail "the hook's parent $LINGER_HELPER is not the helper"
+  members=$(in_session "$LINGER_HELPER")
+  echo "the helper's session:"; echo "$members"
+  expect_eq "$(grep -c ':sleep 100[34]' <<< "$members")" 2 "the hook's children in the helper's session"
+}
+
 # in_session SID: the pid and command line of every live process in
 # session SID, one per line.
 in_session() {

@@ -18,22 +18,17 @@ vault_closed() { [[ $(vault_attached) == "mapping=no loop=no mount=no" ]]; }
 printf '%s\n' 'timeout 200' 'expect Vault passphrase:' 'send the right passphrase\r' 'expect Unlocking...' \
   'wait' > login.script
 /usr/lib/tazpod-test/ptydrive login.script -- tazpod login 2> login.transcript & driver=$!
-wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" init.log login.transcript
-helper=$(</tmp/linger-helper.pid)
-[[ $(cat "/proc/$helper/comm") == tazpod-vault-* ]] || fail "the hook's parent $helper is not the helper"
-members=$(in_session "$helper")
-echo "the helper's session before the kill:"; echo "$members"
-expect_eq "$(grep -c ':sleep 100[34]' <<< "$members")" 2 "the hook's children in the helper's session"
+await_linger_hook init.log login.transcript
 expect_eq "$(vault_attached)" "mapping=yes loop=yes mount=yes" "attached while the unlock hook runs"
 
-kill -KILL "$helper"
+kill -KILL "$LINGER_HELPER"
 rc=0; wait "$driver" || rc=$?
 cat login.transcript
 (( rc != 0 )) || fail "the login went on after its unlock failed"
 grep -q 'Vault open at' login.transcript && fail "the login whose unlock failed reached the shell"
 grep -q 'killed by SIGKILL, not by tazpod' login.transcript || fail "the login was not told why its unlock failed"
-wait_log init.log "vault.helper.session_killed pid=$helper processes=3" 10
-wait_until 5 session_empty "$helper" || fail "left in the helper's session: $(in_session "$helper")"
+wait_log init.log "vault.helper.session_killed pid=$LINGER_HELPER processes=3" 10
+wait_until 5 session_empty "$LINGER_HELPER" || fail "left in the helper's session: $(in_session "$LINGER_HELPER")"
 # No further command: the gate locks what the failed unlock left.
 wait_log init.log 'gate.lock reason=unlock_failed' 30
 wait_until 60 vault_closed || fail "the vault stayed attached with no session: $(vault_attached)"

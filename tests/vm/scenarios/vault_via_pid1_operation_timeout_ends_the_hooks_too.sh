@@ -12,20 +12,15 @@ sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "10s"\nhook_timeout = "4s"\nu
 start_init init.toml init.log
 
 printf 'linger passphrase\n' | tazpod vault unlock --passphrase-stdin > unlock.out 2>&1 & client=$!
-wait_file /tmp/linger-helper.pid 60 "the unlock hook's start" init.log unlock.out
-helper=$(</tmp/linger-helper.pid)
-[[ $(cat "/proc/$helper/comm") == tazpod-vault-* ]] || fail "the hook's parent $helper is not the helper"
-members=$(in_session "$helper")
-echo "the helper's session before the timeout:"; echo "$members"
-expect_eq "$(grep -c ':sleep 100[34]' <<< "$members")" 2 "the hook's children in the helper's session"
+await_linger_hook init.log unlock.out
 # Stopped, the helper never reaches its own hook timeout: PID 1's ends it.
-kill -STOP "$helper"
-wait_log init.log "vault.helper.timeout operation=unlock pid=$helper" 20
+kill -STOP "$LINGER_HELPER"
+wait_log init.log "vault.helper.timeout operation=unlock pid=$LINGER_HELPER" 20
 rc=0; wait "$client" || rc=$?
 (( rc != 0 )) || fail "the unlock succeeded: $(cat unlock.out)"
 grep -q 'vault.operation_timeout' unlock.out || fail "the client was not told of the timeout: $(cat unlock.out)"
-wait_until 5 session_empty "$helper" || fail "left in the helper's session: $(in_session "$helper")"
-wait_log init.log "vault.helper.session_killed pid=$helper processes=3" 5
+wait_until 5 session_empty "$LINGER_HELPER" || fail "left in the helper's session: $(in_session "$LINGER_HELPER")"
+wait_log init.log "vault.helper.session_killed pid=$LINGER_HELPER processes=3" 5
 [[ $(tazpod vault status) == "state=failed busy=false"* ]] || fail "status after the timeout: $(tazpod vault status)"
 
 tazpod vault lock || fail "the lock of the failed vault: $(cat init.log)"
