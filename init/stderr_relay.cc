@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -54,9 +53,9 @@ void StderrRelay::Watch() {
 
 void StderrRelay::ReadOnTurns() {
   switch (Read(kTurnBytes)) {
-    case ReadEnd::kEmpty:
+    case BoundedRead::kEmpty:
       return Watch();
-    case ReadEnd::kMore:
+    case BoundedRead::kMore:
       // Posted, not watched: the loop's epoll reports a pipe that became
       // readable, not one that still is, so a wait would sleep on the rest
       // until the next write.
@@ -64,7 +63,7 @@ void StderrRelay::ReadOnTurns() {
       return boost::asio::post(reader_.get_executor(), [this, alive = std::weak_ptr<char>(alive_)] {
         if (!alive.expired()) ReadOnTurns();
       });
-    case ReadEnd::kEnded:
+    case BoundedRead::kEnded:
       // The pipe ends only if its write end is closed, which PID 1 never
       // does while it lives; should it end or fail, the watch stops rather
       // than spin.
@@ -76,20 +75,8 @@ void StderrRelay::Drain() {
   if (reader_.is_open()) (void)Read(pipe_size_);
 }
 
-StderrRelay::ReadEnd StderrRelay::Read(size_t budget) {
-  std::array<char, 4096> chunk;
-  size_t read_so_far = 0;
-  while (read_so_far < budget) {
-    const ssize_t n = read(reader_.native_handle(), chunk.data(), std::min(chunk.size(), budget - read_so_far));
-    if (n > 0) {
-      Take(std::string_view(chunk.data(), static_cast<size_t>(n)));
-      read_so_far += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && errno == EAGAIN ? ReadEnd::kEmpty : ReadEnd::kEnded;
-  }
-  return ReadEnd::kMore;
+BoundedRead StderrRelay::Read(size_t budget) {
+  return ReadUpTo(reader_.native_handle(), budget, [this](std::string_view bytes) { Take(bytes); });
 }
 
 void StderrRelay::EndLine() {

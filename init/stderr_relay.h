@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/bounded_read.h"
 #include "common/unique_fd.h"
 
 namespace tazpod::init {
@@ -67,10 +68,9 @@ class StderrRelay {
   // Reads up to kTurnBytes, then goes on at a later turn of the loop while
   // the pipe holds more, or watches it again once it is empty.
   void ReadOnTurns();
-  enum class ReadEnd { kEmpty, kMore, kEnded };
-  // Reads until the pipe is empty or `budget` bytes are read: kEmpty,
-  // kMore, or kEnded when the pipe ended or failed.
-  ReadEnd Read(size_t budget);
+  // Reads until the pipe is empty or `budget` bytes are read, passing what
+  // it reads to Take.
+  BoundedRead Read(size_t budget);
   // Passes on the whole lines in `bytes`, keeps the rest for the next.
   void Take(std::string_view bytes);
 

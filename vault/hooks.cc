@@ -7,11 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
+#include "common/bounded_read.h"
 #include "common/descriptors.h"
 #include "common/unique_fd.h"
 
@@ -59,24 +59,23 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
   _exit(127);
 }
 
-// Copies what waits in the hook's pipe to stderr, at most `budget` bytes
-// (a child writing without pause never empties it). False once the pipe
-// has ended: every writer closed it.
-bool CopyOutput(int from, size_t budget) {
-  std::array<char, 4096> chunk;
-  for (size_t copied = 0; copied < budget;) {
-    const ssize_t n = read(from, chunk.data(), std::min(chunk.size(), budget - copied));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n < 0;  // EAGAIN: nothing more for now; 0: ended
-    for (ssize_t written = 0; written < n;) {
-      const ssize_t w = write(STDERR_FILENO, chunk.data() + written, static_cast<size_t>(n - written));
+// At most what one pipe holds (its default size) is copied per wake-up: a
+// child writing without pause never empties the pipe, and the helper must
+// still look at the hook's exit and its deadline.
+constexpr size_t kPipeBytes = 65536;
+
+// Copies what waits in the hook's pipe to stderr, at most kPipeBytes. False
+// once the pipe has ended: every writer closed it.
+bool CopyOutput(int from) {
+  const BoundedRead end = ReadUpTo(from, kPipeBytes, [](std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t w = write(STDERR_FILENO, bytes.data(), bytes.size());
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return true;  // stderr gone: the output is lost, the hook goes on
-      written += w;
+      if (w < 0) return;  // stderr gone: the output is lost, the hook goes on
+      bytes.remove_prefix(static_cast<size_t>(w));
     }
-    copied += static_cast<size_t>(n);
-  }
-  return true;
+  });
+  return end != BoundedRead::kEnded;
 }
 
 // Waits for the hook until `deadline`, copying its output meanwhile. True
@@ -91,7 +90,7 @@ bool WaitCopying(pid_t pid, int output, std::chrono::steady_clock::time_point de
     // deadline again (the helper has no event loop, and needs none).
     struct pollfd ready = {open ? output : -1, POLLIN, 0};
     poll(&ready, 1, 20);
-    if (open && ready.revents != 0) open = CopyOutput(output, 65536);
+    if (open && ready.revents != 0) open = CopyOutput(output);
   }
 }
 
@@ -143,7 +142,7 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
     }
     // What it wrote before it ended (at most a pipe's worth), then the pipe
     // is closed: a child it left running gets EPIPE from then on.
-    if (output) (void)CopyOutput(output.get(), 65536);
+    if (output) (void)CopyOutput(output.get());
   }
   return failures;
 }
