@@ -87,13 +87,15 @@ Gate::Gate(boost::asio::io_context& io, GateVault& vault, GateSettings settings)
     : io_(io),
       vault_(vault),
       settings_(std::move(settings)),
-      throttle_(settings_.throttle_base, settings_.throttle_cap),
+      root_attempts_(settings_),
+      user_attempts_(settings_),
       registry_(io, [this] { OnLastSessionEnded(); }),
       lock_timer_(io),
       hangup_timer_(io) {}
 
 void Gate::Register(ControlServer& control) {
-  control.Handle("gate.status", [this](ControlRequest&, const ControlServer::Reply& reply) {
+  control.Handle("gate.status", [this](ControlRequest& request, const ControlServer::Reply& reply) {
+    const Attempts& attempts = AttemptsOf(request.peer.uid);  // the waits are the asker's own
     reply({{"v", kProtocolVersion},
            {"ok", true},
            {"vault", vault_.State()},
@@ -102,9 +104,9 @@ void Gate::Register(ControlServer& control) {
            {"sessions", registry_.count()},
            {"user", settings_.user},
            {"mountpoint", settings_.mountpoint},
-           {"retry_after_ms", MillisUntil(next_attempt_)},
+           {"retry_after_ms", MillisUntil(attempts.next_attempt)},
            // A passphrase change may wait longer than a login (VaultRefused).
-           {"change_retry_after_ms", MillisUntil(std::max(next_change_, next_attempt_))}});
+           {"change_retry_after_ms", MillisUntil(std::max(attempts.next_change, attempts.next_attempt))}});
   });
   control.Handle("gate.login", [this](ControlRequest& request, const ControlServer::Reply& reply) { Login(request, reply); });
   control.Handle("gate.lock", [this](ControlRequest& request, const ControlServer::Reply& reply) { LockRequest(request, reply); });
@@ -112,30 +114,32 @@ void Gate::Register(ControlServer& control) {
 }
 
 std::optional<nlohmann::json> Gate::Throttled(const Caller& caller, const char* during) {
-  const bool change_paused = std::strcmp(during, "passwd") == 0 && next_change_ > next_attempt_;
-  const Clock::time_point until = change_paused ? next_change_ : next_attempt_;
+  const Attempts& attempts = AttemptsOf(caller.peer.uid);
+  const bool change_paused = std::strcmp(during, "passwd") == 0 && attempts.next_change > attempts.next_attempt;
+  const Clock::time_point until = change_paused ? attempts.next_change : attempts.next_attempt;
   if (Clock::now() >= until) return std::nullopt;
   long long wait = MillisUntil(until);
   ++stats_.logins_refused;
   AuditFromPeer(LogLevel::kWarn, "gate.refused", caller.peer.uid,
                 {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
-  const std::string why = change_paused ? std::string(kLastingCause) : throttled_for_;
+  const std::string why = change_paused ? std::string(kLastingCause) : attempts.throttled_for;
   nlohmann::json r = Refusal("throttled", why + ": wait before trying again");
   r["retry_after_ms"] = wait;
   return r;
 }
 
 nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during, const std::string& detail) {
-  throttle_.RecordFailure();
-  auto delay = throttle_.Delay();
-  next_attempt_ = Clock::now() + delay;
-  throttled_for_ = "too many wrong passphrases";
+  Attempts& attempts = AttemptsOf(caller.peer.uid);
+  attempts.throttle.RecordFailure();
+  auto delay = attempts.throttle.Delay();
+  attempts.next_attempt = Clock::now() + delay;
+  attempts.throttled_for = "too many wrong passphrases";
   ++stats_.logins_refused;
   ++stats_.throttle_delays;
   stats_.throttle_delay_seconds += static_cast<double>(delay.count()) / 1000.0;
   Audit(LogLevel::kWarn, "gate.refused",
         {{"reason", "wrong_passphrase"}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid},
-         {"tty", caller.tty}, {"failures", throttle_.consecutive_failures()},
+         {"tty", caller.tty}, {"failures", attempts.throttle.consecutive_failures()},
          {"delay_s", static_cast<long long>(delay.count() / 1000)}, {"delay_ms", static_cast<long long>(delay.count())},
          {"error", detail == kPlainWrongPassphrase ? "" : detail}});
   nlohmann::json r = Refusal("wrong_passphrase", detail.empty() ? kPlainWrongPassphrase : detail);
@@ -154,24 +158,27 @@ nlohmann::json Gate::VaultRefused(const Caller& caller, const char* during, cons
   Refused(caller, during, "vault_error", result.error);
   nlohmann::json r = Refusal("vault", result.error);
   if (!result.lasting) return r;
+  Attempts& attempts = AttemptsOf(caller.peer.uid);
   const Clock::time_point until = Clock::now() + settings_.throttle_base;
   if (std::strcmp(during, "passwd") == 0) {
     // Left to changes: a keyslot the container's memory cannot open stops
     // a change, which must rewrite every keyslot the old passphrase opens,
     // but not a login, which may open another.
-    next_change_ = std::max(next_change_, until);
-    r["retry_after_ms"] = MillisUntil(std::max(next_change_, next_attempt_));
+    attempts.next_change = std::max(attempts.next_change, until);
+    r["retry_after_ms"] = MillisUntil(std::max(attempts.next_change, attempts.next_attempt));
     return r;
   }
-  if (until > next_attempt_) {  // else a wrong passphrase's wait is longer
-    next_attempt_ = until;
-    throttled_for_ = kLastingCause;
+  if (until > attempts.next_attempt) {  // else a wrong passphrase's wait is longer
+    attempts.next_attempt = until;
+    attempts.throttled_for = kLastingCause;
   }
-  r["retry_after_ms"] = MillisUntil(next_attempt_);
+  r["retry_after_ms"] = MillisUntil(attempts.next_attempt);
   return r;
 }
 
-std::chrono::milliseconds Gate::retry_after() const { return std::chrono::milliseconds(MillisUntil(next_attempt_)); }
+std::chrono::milliseconds Gate::retry_after() const {
+  return std::chrono::milliseconds(MillisUntil(root_attempts_.next_attempt));
+}
 
 Gate::Caller Gate::CallerOf(const ControlRequest& request) {
   return Caller{request.peer, TtyOf(request.peer)};
@@ -179,6 +186,13 @@ Gate::Caller Gate::CallerOf(const ControlRequest& request) {
 
 void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
   const Caller caller = CallerOf(request);
+  // `tazpod login` starts as root and drops to the user only once it is
+  // let in. Another uid's login could only guess, or hold a session (and
+  // so the vault) open without a shell.
+  if (caller.peer.uid != 0) {
+    Refused(caller, "login", "not_root");
+    return reply(Refusal("denied", "gate.login is for root: tazpod login starts as root (docker exec)"));
+  }
   if (request.secret.size() == 0) {
     Refused(caller, "login", "no_passphrase");
     return reply(Refusal("invalid", "no passphrase"));
@@ -290,7 +304,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
       if (vault_.State() == "failed" && registry_.count() == 0) LockNow("unlock_failed");
       return reply(VaultRefused(caller, "login", result));
     }
-    RightPassphrase();
+    RightPassphrase(caller);
     // The container began to stop while the passphrase was checked.
     if (!admitting_) return RefuseStopping(caller, reply);
     if (const int not_added = registry_.Add(std::move(*pidfd), caller.peer.pid, caller.peer.uid)) {
@@ -395,16 +409,17 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
     vault_.ChangePassphrase(std::move(*both), [this, caller, reply](const GateVault::Result& result) {
       if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd", result.error));
       if (!result.ok) return reply(VaultRefused(caller, "passwd", result));
-      RightPassphrase();
+      RightPassphrase(caller);
       Audit(LogLevel::kInfo, "gate.passwd", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
       reply(Done(vault_.State()));
     });
   });
 }
 
-void Gate::RightPassphrase() {
-  throttle_.RecordSuccess();
-  next_attempt_ = {};  // a wrong guess that raced it leaves no wait behind
+void Gate::RightPassphrase(const Caller& caller) {
+  Attempts& attempts = AttemptsOf(caller.peer.uid);
+  attempts.throttle.RecordSuccess();
+  attempts.next_attempt = {};  // a wrong guess that raced it leaves no wait behind
 }
 
 void Gate::OnLastSessionEnded() {

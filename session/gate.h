@@ -5,7 +5,11 @@
 // is unlocked with it, an unlocked one checks it without touching the
 // mapping. A login that arrives while another operation runs waits for it
 // and still proves its own passphrase. Wrong passphrases are throttled with
-// a growing delay shared by all logins (it is the vault that is guessed at).
+// a growing delay shared by all of a caller's attempts (it is the vault that
+// is guessed at, not a terminal). Root and the workstation user, the only
+// two who may reach the socket, each have a delay of their own: the user's
+// wrong `tazpod passwd` cannot hold back root's logins. Only root may log in
+// (`tazpod login` starts as root, then drops to the user).
 // Success registers the session before the reply, so the count is right
 // before the shell exists; the last session's exit asks for the lock, and
 // a lock that fails is asked for again, later each time, while no session
@@ -109,7 +113,8 @@ class Gate {
 
   size_t sessions() const { return registry_.count(); }
   const GateStats& stats() const { return stats_; }
-  // How long until the next passphrase is heard (0 when not throttled).
+  // How long until the next login's passphrase is heard (0 when not
+  // throttled): root's delay, since only root logs in.
   std::chrono::milliseconds retry_after() const;
 
  private:
@@ -122,6 +127,18 @@ class Gate {
     std::string tty;
   };
   static Caller CallerOf(const ControlRequest& request);
+
+  // How soon one caller's next passphrase is heard.
+  struct Attempts {
+    explicit Attempts(const GateSettings& settings) : throttle(settings.throttle_base, settings.throttle_cap) {}
+    Throttle throttle;
+    std::chrono::steady_clock::time_point next_attempt{};
+    std::string throttled_for = "too many wrong passphrases";  // why next_attempt is ahead
+    std::chrono::steady_clock::time_point next_change{};  // a change's lasting refusal: the next change waits
+  };
+  // Root's, or the workstation user's (the only other uid the control
+  // server lets in).
+  Attempts& AttemptsOf(uid_t uid) { return uid == 0 ? root_attempts_ : user_attempts_; }
 
   void Login(ControlRequest& request, const ControlServer::Reply& reply);
   // `pidfd`: the login's, opened when its request arrived; shared, since
@@ -136,14 +153,14 @@ class Gate {
   // Counts a wrong passphrase and builds the refusal, with its delay and
   // the vault's `detail` (say, which keyslots it could not try).
   nlohmann::json WrongPassphrase(const Caller& caller, const char* during, const std::string& detail);
-  // A right passphrase ends the throttling: the count and the wait.
-  void RightPassphrase();
+  // A right passphrase ends the caller's throttling: the count and the wait.
+  void RightPassphrase(const Caller& caller);
   // Audits a login or change (`during`) the vault refused, and builds the
   // refusal. After a lasting cause the next attempt waits throttle_base:
   // such a refusal comes fast, and a loop would otherwise run the vault
   // helper, and write its log and audit lines, as fast as it connects. A
-  // login's lasting refusal holds back logins and changes, a change's only
-  // changes (next_change_).
+  // login's lasting refusal holds back the caller's logins and changes, a
+  // change's only its changes (Attempts::next_change).
   nlohmann::json VaultRefused(const Caller& caller, const char* during, const GateVault::Result& result);
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
@@ -164,10 +181,8 @@ class Gate {
   boost::asio::io_context& io_;
   GateVault& vault_;
   GateSettings settings_;
-  Throttle throttle_;
-  std::chrono::steady_clock::time_point next_attempt_{};
-  std::string throttled_for_ = "too many wrong passphrases";  // why next_attempt_ is ahead
-  std::chrono::steady_clock::time_point next_change_{};  // a change's lasting refusal: the next change waits
+  Attempts root_attempts_;
+  Attempts user_attempts_;
   SessionRegistry registry_;
   KernelTimer lock_timer_;  // the last session's lock_grace, or a lock's retry
   std::chrono::milliseconds lock_retry_in_{0};  // the current retry's delay; 0: none since the last success

@@ -2,12 +2,16 @@
 //
 // The gate runs with a real control socket in a forked process, logging to
 // a file; the vault is a test double that refuses every passphrase.
+#include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch_test_macros.hpp>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +20,7 @@
 #include <string>
 
 #include "common/secret_buffer.h"
+#include "common/unique_fd.h"
 #include "session/control_client.h"
 #include "session/gate.h"
 #include "tests/host/session/serve_gate.h"
@@ -80,7 +85,104 @@ class RefusingGate {
   tazpod::testing::GateProcess gate_;
 };
 
+// The uid the workstation user stands for in these tests: nobody, and its
+// group nogroup, as on Debian.
+constexpr uid_t kUserUid = 65534;
+constexpr gid_t kUserGid = 65534;
+
+// One request to the gate on `socket_path`, with `secret` if not empty,
+// sent as kUserUid from a child process: the gate tells callers apart by
+// the uid the kernel gives it. (The secret is made in the child: a
+// SecretBuffer's memory is not inherited.)
+session::CallResult CallAsUser(const std::string& socket_path, const nlohmann::json& header,
+                               const std::string& secret = "") {
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  tazpod::UniqueFd read_end(fds[0]);
+  tazpod::UniqueFd write_end(fds[1]);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (setgroups(0, nullptr) != 0 || setresgid(kUserGid, kUserGid, kUserGid) != 0 ||
+        setresuid(kUserUid, kUserUid, kUserUid) != 0)
+      _exit(2);
+    SecretBuffer buffer;
+    buffer.Append(secret.data(), secret.size());
+    session::CallResult r =
+        session::Call(socket_path, header, secret.empty() ? nullptr : &buffer, std::chrono::seconds(10));
+    const std::string text = r.delivered ? "R" + r.reply.dump() : "E" + r.error;
+    _exit(write(write_end.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : 3);
+  }
+  write_end.Reset();
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = read(read_end.get(), buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    REQUIRE(n > 0);
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(!text.empty());
+  session::CallResult result;
+  result.delivered = text[0] == 'R';
+  if (result.delivered) result.reply = nlohmann::json::parse(text.substr(1));
+  else result.error = text.substr(1);
+  return result;
+}
+
 }  // namespace
+
+// Root and the workstation user each have a delay of their own: the user's
+// processes (a compromised one, say) could otherwise send a wrong `tazpod
+// passwd` each time the delay ends, and keep the owner's logins waiting.
+// Only root may log in at all: `tazpod login` starts as root.
+TEST_CASE("gate: the user's wrong passphrases do not hold back root's logins, and only root logs in") {
+  if (geteuid() != 0) SKIP("connects as another uid: needs root");
+  tazpod::testing::GateProcess gate([](const std::string& socket_path, const std::string& log_path) {
+    // The test's directory is root's 0700: the user must pass through it.
+    (void)chmod(std::filesystem::path(socket_path).parent_path().c_str(), 0711);
+    RefusingVault vault("wrong passphrase", Refusal::kWrongPassphrase, "unlocked");
+    tazpod::testing::ServeGate(socket_path, vault, log_path, {}, kUserUid, kUserGid);
+  });
+  const std::string socket = gate.socket_path();
+  const nlohmann::json passwd = {{"v", 1}, {"op", "gate.passwd"}};
+  const nlohmann::json login = {{"v", 1}, {"op", "gate.login"}, {"create", false}};
+  const nlohmann::json status = {{"v", 1}, {"op", "gate.status"}};
+  const std::string old_and_new = std::string("a wrong old passphrase") + '\0' + "a new passphrase";
+
+  session::CallResult user_wrong = CallAsUser(socket, passwd, old_and_new);
+  session::CallResult user_again = CallAsUser(socket, passwd, old_and_new);
+  session::CallResult user_status = CallAsUser(socket, status);
+  session::CallResult root_status = gate.Call(status);
+  SecretBuffer guess;
+  guess.Append("a passphrase", 12);
+  session::CallResult root_login = gate.Call(login, &guess);
+  session::CallResult user_login = CallAsUser(socket, login, "a passphrase");
+  const std::string log = gate.Stop();
+  INFO(log);
+
+  INFO(user_wrong.error);
+  REQUIRE(user_wrong.delivered);
+  CHECK(user_wrong.reply.value("kind", "") == "wrong_passphrase");
+  REQUIRE(user_again.delivered);
+  CHECK(user_again.reply.value("kind", "") == "throttled");
+  REQUIRE(user_status.delivered);
+  CHECK(user_status.reply.value("change_retry_after_ms", 0LL) > 0);
+  // Root's own wait is untouched: its login reaches the vault.
+  REQUIRE(root_status.delivered);
+  CHECK(root_status.reply.value("retry_after_ms", -1LL) == 0);
+  CHECK(root_status.reply.value("change_retry_after_ms", -1LL) == 0);
+  REQUIRE(root_login.delivered);
+  CHECK(root_login.reply.value("kind", "") == "wrong_passphrase");
+  // The user's login is refused before any vault work, whatever its wait.
+  REQUIRE(user_login.delivered);
+  CHECK(user_login.reply.value("kind", "") == "denied");
+  CHECK(CountOf(log, "reason=not_root") == 1);
+  CHECK(CountOf(log, "reason=wrong_passphrase") == 2);
+}
 
 // A login refused before any vault work (no passphrase, throttled) costs
 // its sender nothing: a loop of them would write without bound to PID 1's

@@ -35,10 +35,11 @@ namespace tazpod::testing {
 // Serves the gate, over `vault`, on `socket_path` until killed; it dies
 // with its parent, or within a minute should a test fail. Its log lines go
 // to `log_path`, or nowhere. Exit status 11: the socket failed. `settings`
-// are the gate's, with root as the user.
+// are the gate's, with root as the user. Besides root, `allowed_uid` may
+// connect, through the socket's group `group`.
 [[noreturn]] inline void ServeGate(const std::string& socket_path, session::GateVault& vault,
                                    const std::string& log_path = "/dev/null",
-                                   session::GateSettings settings = {}) {
+                                   session::GateSettings settings = {}, uid_t allowed_uid = 0, gid_t group = 0) {
   const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   dup2(log, STDERR_FILENO);
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -47,7 +48,7 @@ namespace tazpod::testing {
   settings.user = "root";
   settings.mountpoint = "/home/root";
   session::Gate gate(io, vault, settings);
-  session::ControlServer control(io, socket_path, 0, 0);
+  session::ControlServer control(io, socket_path, allowed_uid, group);
   if (!control.Listen().empty()) _exit(11);
   gate.Register(control);
   io.run();
@@ -120,6 +121,7 @@ class GateProcess {
   GateProcess(const GateProcess&) = delete;
   GateProcess& operator=(const GateProcess&) = delete;
 
+  const std::string& socket_path() const { return socket_; }
   // One request, answered within 10 s.
   session::CallResult Call(const nlohmann::json& header, SecretBuffer* secret = nullptr) {
     return session::Call(socket_, header, secret, std::chrono::seconds(10));
