@@ -14,6 +14,7 @@
 #include "common/bounded_read.h"
 #include "common/descriptors.h"
 #include "common/unique_fd.h"
+#include "vault/hook_output.h"
 
 namespace tazpod::vault {
 
@@ -64,23 +65,26 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
 // still look at the hook's exit and its deadline.
 constexpr size_t kPipeBytes = 65536;
 
-// Copies what waits in the hook's pipe to stderr, at most kPipeBytes. False
-// once the pipe has ended: every writer closed it.
-bool CopyOutput(int from) {
-  const BoundedRead end = ReadUpTo(from, kPipeBytes, [](std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t w = write(STDERR_FILENO, bytes.data(), bytes.size());
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return;  // stderr gone: the output is lost, the hook goes on
-      bytes.remove_prefix(static_cast<size_t>(w));
-    }
-  });
-  return end != BoundedRead::kEnded;
+// One line of a hook's output to stderr, in one write where it can.
+void WriteLine(std::string_view line) {
+  while (!line.empty()) {
+    const ssize_t w = write(STDERR_FILENO, line.data(), line.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return;  // stderr gone: the output is lost, the hook goes on
+    line.remove_prefix(static_cast<size_t>(w));
+  }
+}
+
+// Passes what waits in the hook's pipe to `lines`, at most kPipeBytes.
+// False once the pipe has ended: every writer closed it.
+bool CopyOutput(int from, HookOutput& lines) {
+  return ReadUpTo(from, kPipeBytes, [&lines](std::string_view bytes) { lines.Take(bytes); }) != BoundedRead::kEnded;
 }
 
 // Waits for the hook until `deadline`, copying its output meanwhile. True
 // when it exited (`*status` set), false at the deadline.
-bool WaitCopying(pid_t pid, int output, std::chrono::steady_clock::time_point deadline, int* status) {
+bool WaitCopying(pid_t pid, int output, HookOutput& lines, std::chrono::steady_clock::time_point deadline,
+                 int* status) {
   bool open = output >= 0;
   for (;;) {
     const pid_t done = waitpid(pid, status, WNOHANG);
@@ -90,7 +94,7 @@ bool WaitCopying(pid_t pid, int output, std::chrono::steady_clock::time_point de
     // deadline again (the helper has no event loop, and needs none).
     struct pollfd ready = {open ? output : -1, POLLIN, 0};
     poll(&ready, 1, 20);
-    if (open && ready.revents != 0) open = CopyOutput(output);
+    if (open && ready.revents != 0) open = CopyOutput(output, lines);
   }
 }
 
@@ -128,7 +132,9 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
     output_write.Reset();  // the hook's, and its children's, only
     setpgid(pid, pid);  // as the child does: whichever runs first, the group exists
     int status = 0;
-    const bool exited = WaitCopying(pid, output.get(), std::chrono::steady_clock::now() + timeout, &status);
+    HookOutput lines(hook, WriteLine);
+    const bool exited =
+        WaitCopying(pid, output.get(), lines, std::chrono::steady_clock::now() + timeout, &status);
     if (!exited) {
       // The whole group, so the hook's own children die with it; the group
       // exists, since both sides call setpgid before the hook execs.
@@ -142,7 +148,8 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
     }
     // What it wrote before it ended (at most a pipe's worth), then the pipe
     // is closed: a child it left running gets EPIPE from then on.
-    if (output) (void)CopyOutput(output.get());
+    if (output) (void)CopyOutput(output.get(), lines);
+    lines.End();
   }
   return failures;
 }

@@ -1,5 +1,5 @@
 // Hooks (vault/hooks.h) on the host, as root: their output reaches the
-// caller's stderr while they run, and a child a hook leaves running does
+// caller's stderr while they run, each line marked as the hook's, and a child a hook leaves running does
 // not keep that stderr (PID 1's log, through the helper) for itself. Each
 // case runs RunHooks in a child process whose stderr is a pipe read here.
 // (The vm tier runs hooks in a real vault: tests/vm/scenarios/vault_hooks_*.)
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -93,7 +94,12 @@ TEST_CASE("hooks: output reaches the caller's stderr, and a child left running d
   INFO(text);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(text.find("hook-stdout\n") != std::string::npos);
-  CHECK(text.find("hook-stderr\n") != std::string::npos);
+  // Each line the hook or its child wrote is the hook's: prefixed, never
+  // passed on bare (vault/hook_output.h).
+  const std::string prefix = "tazpod-vault-helper: hook " + hook + ": ";
+  CHECK(text.find(prefix + "hook-stdout\n") != std::string::npos);
+  CHECK(text.find(prefix + "hook-stderr\n") != std::string::npos);
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) CHECK(line.rfind(prefix, 0) == 0);
   CHECK(ended);
 }

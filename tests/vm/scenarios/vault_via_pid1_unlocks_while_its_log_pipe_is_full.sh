@@ -48,11 +48,14 @@ echo "unlocked in $took s with the log pipe full; the hook wrote its 3000 lines"
 head -c 65536 <&3 > /dev/null
 timeout 3 cat <&3 > lines || true
 grep -q 'vault.state from=absent to=unlocking' lines || fail "PID 1's lines before the hook's did not come out: $(head -c 2000 lines)"
-# The hook's lines kept are its first ones, each whole, in order.
-kept=$(grep -c '^chatty hook line ' lines || true)
+# The hook's lines kept are its first ones, each whole, in order, each
+# marked as the hook's by the helper.
+hook_prefix='tazpod-vault-helper: hook /opt/hooks/chatty: '
+kept=$(grep -c "^${hook_prefix}chatty hook line " lines || true)
 (( kept > 0 )) || fail "none of the hook's lines came out: $(head -c 2000 lines)"
 pad=$(printf '%.0s.' {1..100})
-awk -v pad="$pad" '/^chatty hook line / { n++; if ($0 != "chatty hook line " n " " pad) { print "line " NR ": " $0; exit 1 } }' lines ||
+awk -v pad="$pad" -v prefix="$hook_prefix" 'index($0, prefix "chatty hook line ") == 1 {
+  n++; if ($0 != prefix "chatty hook line " n " " pad) { print "line " NR ": " $0; exit 1 } }' lines ||
   fail "a hook line came out cut or out of order"
 grep -qE ' warn log\.dropped lines=[0-9]+$' lines || fail "no log.dropped after $kept of 3000 hook lines"
 echo "$kept hook lines came out whole; $(grep -oE 'log\.dropped lines=[0-9]+' lines)"
