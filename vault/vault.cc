@@ -479,6 +479,13 @@ VaultStatus Vault::Lock() {
     // container's own mount namespace); the mount moves with it.
     if (!config_.lock_hooks.empty()) mount = FindMountOf(file_system, config_.mountpoint);
     lap(lock_timings_.hooks_us);
+  } else if (file_system != 0 && !config_.lock_hooks.empty()) {
+    // The file system is open but mounted nowhere here: its mount point was
+    // removed, and the mount detached, kept alive by what holds it. There
+    // is no directory of the vault's to run the hooks in; that they did not
+    // run is said, as a failure is, not passed over.
+    hook_failures_ = {"lock hooks not run: the vault's file system is mounted nowhere (was " + config_.mountpoint +
+                      " removed?)"};
   }
   if (mount) {
     // Unmount first: it fails with EBUSY exactly when a process holds the

@@ -5,7 +5,8 @@
 # detached mount lives on while a process holds a file in it). The lock
 # finds the mount by its file system's device, not by its path: it
 # unmounts it where it went, or ends what holds the detached one, and the
-# mapping (the key) goes. Nothing written is lost.
+# mapping (the key) goes. Nothing written is lost. (A detached mount has no
+# directory for the lock's hooks: that they did not run is reported.)
 # A lock's hooks may run for minutes, and the user may rename the directory
 # meanwhile: the lock looks for the mount again after them.
 # timeout: 300
@@ -67,6 +68,10 @@ in_vault_ns grep -q ' /home/dev/secrets ' /proc/self/mounts && fail "the mount w
 mapping_exists "$VAULT_NAME" || fail "the held, detached file system let its mapping go by itself"
 rc=0; tazpod vault lock 2>err || rc=$?
 expect_eq "$rc" 0 "lock after ~/secrets was removed ($(cat err))"
+# Its lock hook had no vault directory to run in: said, not passed over.
+grep -q 'hooks_failed=1' err || fail "the lock did not say its hook did not run: $(cat err)"
+grep -q 'hook failed: lock hooks not run: the vault.s file system is mounted nowhere' init.log ||
+  fail "the log does not say the lock hooks did not run"
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the lock"
 state=$(awk '{print $3}' "/proc/$holder/stat" 2>/dev/null || echo gone)
 [[ $state == Z || $state == gone ]] || fail "the holder $holder of the detached mount was not ended (state $state)"
