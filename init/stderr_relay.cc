@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -76,36 +75,9 @@ void StderrRelay::Drain() {
 }
 
 BoundedRead StderrRelay::Read(size_t budget) {
-  return ReadUpTo(reader_.native_handle(), budget, [this](std::string_view bytes) { Take(bytes); });
+  return ReadUpTo(reader_.native_handle(), budget, [this](std::string_view bytes) { lines_.Take(bytes); });
 }
 
-void StderrRelay::EndLine() {
-  if (partial_.empty()) return;
-  PassOnLine(partial_);
-  partial_.clear();
-}
-
-void StderrRelay::Take(std::string_view bytes) {
-  while (!bytes.empty()) {
-    const size_t newline = bytes.find('\n');
-    const size_t room = kMaxLine - partial_.size();
-    if (newline != std::string_view::npos && newline < room) {
-      // Most lines come whole in one read: passed on without a copy.
-      if (partial_.empty()) {
-        PassOnLine(bytes.substr(0, newline + 1));
-      } else {
-        partial_.append(bytes.substr(0, newline + 1));
-        PassOnLine(partial_);
-        partial_.clear();
-      }
-      bytes.remove_prefix(newline + 1);
-      continue;
-    }
-    const size_t take = std::min(bytes.size(), room);
-    partial_.append(bytes.substr(0, take));
-    bytes.remove_prefix(take);
-    if (partial_.size() == kMaxLine) EndLine();
-  }
-}
+void StderrRelay::EndLine() { lines_.End(); }
 
 }  // namespace tazpod::init

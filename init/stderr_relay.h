@@ -28,6 +28,8 @@
 #include <string_view>
 
 #include "common/bounded_read.h"
+#include "common/line_splitter.h"
+#include "common/log.h"
 #include "common/unique_fd.h"
 
 namespace tazpod::init {
@@ -69,15 +71,15 @@ class StderrRelay {
   // the pipe holds more, or watches it again once it is empty.
   void ReadOnTurns();
   // Reads until the pipe is empty or `budget` bytes are read, passing what
-  // it reads to Take.
+  // it reads to lines_.
   BoundedRead Read(size_t budget);
-  // Passes on the whole lines in `bytes`, keeps the rest for the next.
-  void Take(std::string_view bytes);
 
   boost::asio::posix::stream_descriptor reader_;
   UniqueFd write_end_;
   size_t pipe_size_ = 65536;
-  std::string partial_;
+  // Each line into PID 1's log (PassOnLine, which adds the newline a piece
+  // lacks): at most kMaxLine bytes with it, one PIPE_BUF write.
+  LineSplitter lines_{kMaxLine - 1, [](std::string_view line) { PassOnLine(line); }};
   // A turn posted on the loop holds a weak copy: once the relay is
   // destroyed, the turn finds it expired and does nothing. Made with the
   // first turn posted.
