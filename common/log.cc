@@ -186,6 +186,41 @@ std::int64_t NowUnixMs() {
 
 }  // namespace
 
+std::string EscapeUntrustedText(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  const auto append_byte = [&out](unsigned char c) {
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(text, i);
+      if (n == 0) {
+        append_byte(c);
+      } else if (const char32_t code = DecodeUtf8(text, i, n); IsHiddenControl(code)) {
+        char buf[8];
+        (void)std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(code));  // below U+10000: 6 bytes
+        out += buf;
+        i += n - 1;
+      } else {
+        out.append(text, i, n);
+        i += n - 1;
+      }
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      append_byte(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 std::optional<LogLevel> ParseLogLevel(std::string_view text) {
   if (text == "debug") return LogLevel::kDebug;
   if (text == "info") return LogLevel::kInfo;

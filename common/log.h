@@ -82,6 +82,14 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
 // The same, for a list of fields built at run time.
 void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields);
 
+// `text` from outside, made safe to write into a line as it is (a hook's
+// output, vault/hook_output.h): a backslash becomes \\, an ASCII control
+// but a tab \xNN, a byte that is not part of well-formed UTF-8 \xNN, and a
+// code point a reader never sees as text but that acts on it (a C1
+// control, a line separator, a bidi override) \uNNNN. Nothing left in it
+// ends a line, starts a terminal's escape sequence or reorders text.
+std::string EscapeUntrustedText(std::string_view text);
+
 // A line another process wrote (the vault helper, its hooks, mkfs), passed
 // on as it is, at any level: it waits and is dropped like PID 1's own lines
 // and never blocks. A newline is added when it has none.

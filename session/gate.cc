@@ -177,7 +177,8 @@ nlohmann::json Gate::VaultRefused(const Caller& caller, const char* during, cons
 }
 
 std::chrono::milliseconds Gate::retry_after() const {
-  return std::chrono::milliseconds(MillisUntil(root_attempts_.next_attempt));
+  return std::chrono::milliseconds(
+      MillisUntil(std::max(root_attempts_.next_attempt, user_attempts_.next_attempt)));
 }
 
 Gate::Caller Gate::CallerOf(const ControlRequest& request) {

@@ -113,8 +113,9 @@ class Gate {
 
   size_t sessions() const { return registry_.count(); }
   const GateStats& stats() const { return stats_; }
-  // How long until the next login's passphrase is heard (0 when not
-  // throttled): root's delay, since only root logs in.
+  // How long until the next passphrase is heard (0 when not throttled):
+  // the longer of root's delay and the user's, as the counters of wrong
+  // passphrases (GateStats) count both.
   std::chrono::milliseconds retry_after() const;
 
  private:

@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
 #include "common/bounded_read.h"
 #include "common/descriptors.h"
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "vault/hook_output.h"
 
@@ -43,12 +45,14 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
   // A process group of its own, so that a timeout ends the hook's children
   // too: left running, they could hold the vault (and its key) open.
   setpgid(0, 0);
-  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);  // its dup2 copy stays open
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);  // its dup2 copies stay open
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
   // Both to its own pipe (the helper's stdout is its result line). Without
-  // one, to the helper's stderr, as before.
-  if (output >= 0) dup2(output, STDERR_FILENO);
-  dup2(STDERR_FILENO, STDOUT_FILENO);
+  // one, to /dev/null: never to the helper's stderr, where its lines would
+  // reach the log unmarked (vault/hook_output.h). No /dev/null either: the
+  // hook does not run.
+  const int to = output >= 0 ? output : devnull;
+  if (to < 0 || dup2(to, STDERR_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) _exit(126);
   CloseOnExecAboveStderr();
   if (groups.empty() || setgroups(groups.size(), groups.data()) != 0 || setgid(user.gid) != 0 ||
       setuid(user.uid) != 0)
@@ -115,13 +119,16 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
 
   for (const std::string& hook : hooks) {
     // The hook's own pipe for its output; without one (out of descriptors)
-    // it writes to the helper's stderr, as before.
+    // its output is discarded, and that is said.
     UniqueFd output;
     UniqueFd output_write;
     if (int fds[2]; pipe2(fds, O_CLOEXEC) == 0) {
       output.Reset(fds[0]);
       output_write.Reset(fds[1]);
       (void)fcntl(output.get(), F_SETFL, O_NONBLOCK);
+    } else {
+      (void)std::fprintf(stderr, "tazpod-vault-helper: hook output discarded: %s: pipe: %s\n",
+                         EscapeUntrustedText(hook).c_str(), std::strerror(errno));
     }
     pid_t pid = fork();
     if (pid < 0) {

@@ -182,6 +182,21 @@ TEST_CASE("gate: the user's wrong passphrases do not hold back root's logins, an
   CHECK(user_login.reply.value("kind", "") == "denied");
   CHECK(CountOf(log, "reason=not_root") == 1);
   CHECK(CountOf(log, "reason=wrong_passphrase") == 2);
+
+  // And the other way: root's wrong guess leaves the user's changes alone.
+  tazpod::testing::GateProcess other([](const std::string& socket_path, const std::string& log_path) {
+    (void)chmod(std::filesystem::path(socket_path).parent_path().c_str(), 0711);
+    RefusingVault vault("wrong passphrase", Refusal::kWrongPassphrase, "unlocked");
+    tazpod::testing::ServeGate(socket_path, vault, log_path, {}, kUserUid, kUserGid);
+  });
+  SecretBuffer root_guess;
+  root_guess.Append("a passphrase", 12);
+  session::CallResult root_wrong = other.Call(login, &root_guess);
+  session::CallResult user_change = CallAsUser(other.socket_path(), passwd, old_and_new);
+  REQUIRE(root_wrong.delivered);
+  CHECK(root_wrong.reply.value("kind", "") == "wrong_passphrase");
+  REQUIRE(user_change.delivered);
+  CHECK(user_change.reply.value("kind", "") == "wrong_passphrase");
 }
 
 // A login refused before any vault work (no passphrase, throttled) costs

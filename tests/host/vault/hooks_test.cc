@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,5 +102,62 @@ TEST_CASE("hooks: output reaches the caller's stderr, and a child left running d
   CHECK(text.find(prefix + "hook-stderr\n") != std::string::npos);
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) CHECK(line.rfind(prefix, 0) == 0);
+  CHECK(ended);
+}
+
+// Out of descriptors for the hook's pipe, the hook still runs, its output
+// discarded rather than written bare into the caller's stderr, and that is
+// said.
+TEST_CASE("hooks: without a pipe for its output, the hook runs and its output is discarded, not passed on bare") {
+  if (geteuid() != 0) SKIP("hooks run as another user: needs root");
+  const struct passwd* nobody = getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  char dir[] = "/tmp/tazpod-hooks-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  REQUIRE(chmod(dir, 0777) == 0);
+  const std::string hook = std::string(dir) + "/hook";
+  const std::string ran = std::string(dir) + "/ran";
+  // Perl, not sh: dash and bash move the script's descriptor above 9,
+  // which the descriptor limit below refuses.
+  std::ofstream(hook) << "#!/usr/bin/perl\nprint \"bare-output\\n\";\nprint STDERR \"bare-error\\n\";\n"
+                      << "open(my $f, '>', '" << ran << "') or exit 5;\n";
+  REQUIRE(chmod(hook.c_str(), 0755) == 0);
+  const vault::HookUser user{nobody->pw_uid, nobody->pw_gid, "nobody", "/"};
+
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  const pid_t caller = fork();
+  REQUIRE(caller >= 0);
+  if (caller == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    // One descriptor left free: enough for the hook's /dev/null, not for a
+    // pipe. (Every number below the lowest free one is in use; none above
+    // it is counted on.)
+    const int lowest_free = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    close(lowest_free);
+    for (int fd = lowest_free + 1; fd < 1024; ++fd) close(fd);
+    const struct rlimit one_free = {static_cast<rlim_t>(lowest_free + 1), static_cast<rlim_t>(lowest_free + 1)};
+    if (setrlimit(RLIMIT_NOFILE, &one_free) != 0) _exit(3);
+    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir, 10s);
+    for (const std::string& failure : failures) (void)!write(STDERR_FILENO, failure.data(), failure.size());
+    _exit(failures.empty() ? 0 : 1);
+  }
+  close(fds[1]);
+  int status = -1;
+  REQUIRE(waitpid(caller, &status, 0) == caller);
+  bool ended = false;
+  const std::string text = ReadUntilEnd(fds[0], 3s, &ended);
+  close(fds[0]);
+  const bool hook_ran = std::filesystem::exists(ran);
+  std::filesystem::remove_all(dir);
+
+  INFO(text);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(hook_ran);
+  CHECK(text.find("tazpod-vault-helper: hook output discarded: " + hook + ": pipe: ") != std::string::npos);
+  CHECK(text.find("bare-") == std::string::npos);
   CHECK(ended);
 }

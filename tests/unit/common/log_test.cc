@@ -2,6 +2,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+using tazpod::EscapeUntrustedText;
 using tazpod::FormatLogLine;
 using tazpod::LogFormat;
 using tazpod::LogLevel;
@@ -87,4 +88,18 @@ TEST_CASE("log: controls that hide in valid UTF-8 are escaped, so a value cannot
   // Their neighbours are text, and stay as they are.
   CHECK(FormatLogLine(LogFormat::kText, kTime, LogLevel::kInfo, "e", {{"v", "\xc2\xa1\xe2\x80\xa7\xe2\x80\xb0"}}) ==
         "2026-11-29T00:00:00.123Z info e v=\xc2\xa1\xe2\x80\xa7\xe2\x80\xb0\n");
+}
+
+// Text from outside written into a line as it is (a hook's output): nothing
+// left in it ends the line, starts an escape sequence or reorders text, and
+// what is plain stays as it is.
+TEST_CASE("log: untrusted text is escaped byte by byte where it could act on a reader") {
+  CHECK(EscapeUntrustedText("plain text, caf\xc3\xa9 \xe2\x82\xac\ttab") == "plain text, caf\xc3\xa9 \xe2\x82\xac\ttab");
+  CHECK(EscapeUntrustedText("a\\b") == "a\\\\b");
+  CHECK(EscapeUntrustedText(std::string("\n\r\x1b[2J\x7f\0", 8)) == "\\x0a\\x0d\\x1b[2J\\x7f\\x00");
+  // C1 controls (NEL, CSI), the line separator and a bidi override, written
+  // as UTF-8; and bytes that are not UTF-8 at all (a raw CSI, a cut
+  // sequence).
+  CHECK(EscapeUntrustedText("\xc2\x85\xc2\x9b\xe2\x80\xa8\xe2\x80\xae") == "\\u0085\\u009b\\u2028\\u202e");
+  CHECK(EscapeUntrustedText("\x9b" "1A \xe2\x82") == "\\x9b" "1A \\xe2\\x82");
 }
