@@ -1,5 +1,6 @@
 #include "init/vault_command.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,7 +22,8 @@ constexpr int kExitUnreachable = 69;
 // per line; with `two_lines`, the first line and the second are joined by a
 // NUL byte (old and new passphrase).
 bool ReadPassphrases(SecretBuffer& out, bool two_lines) {
-  char c;
+  char c = 0;
+  bool fits = true;
   int lines = 0;
   for (;;) {
     ssize_t n = read(STDIN_FILENO, &c, 1);
@@ -30,15 +32,15 @@ bool ReadPassphrases(SecretBuffer& out, bool two_lines) {
     if (c == '\n') {
       ++lines;
       if (two_lines && lines == 1) {
-        if (!out.PushBack('\0')) return false;
+        if (!(fits = out.PushBack('\0'))) break;
         continue;
       }
       break;
     }
-    if (!out.PushBack(c)) return false;
+    if (!(fits = out.PushBack(c))) break;
   }
-  c = 0;
-  return out.size() > 0;
+  explicit_bzero(&c, sizeof c);  // the last byte read, on every way out
+  return fits && out.size() > 0;
 }
 
 // A failed write to stderr has nowhere to be reported; the exit status still is.
@@ -65,6 +67,12 @@ int RunVaultCommand(const VaultCommand& command) {
   const char* action = command.action.c_str();
   if (needs_secret && !ForbidCoreDumps(nullptr)) {
     Complain(action, "cannot protect the passphrase from core dumps; refusing");
+    return 1;
+  }
+  // As the prompts do: a passphrase is never read into memory that may be
+  // swapped out.
+  if (needs_secret && (!secret.valid() || !secret.locked())) {
+    Complain(action, "cannot lock memory for the passphrase (RLIMIT_MEMLOCK); refusing");
     return 1;
   }
   if (needs_secret) {

@@ -279,8 +279,9 @@ static int Main(int argc, char** argv) {
     }
     size_t old_len = static_cast<size_t>(sep - secrets.data());
     SecretBuffer old_pass(kMaxPassphrase), new_pass(kMaxPassphrase);
-    if (!old_pass.Append(secrets.data(), old_len) ||
-        !new_pass.Append(sep + 1, secrets.size() - old_len - 1) || old_pass.size() == 0 || new_pass.size() == 0) {
+    const bool split = old_pass.Append(secrets.data(), old_len) && new_pass.Append(sep + 1, secrets.size() - old_len - 1);
+    secrets.Clear();  // one copy of each is enough through the argon2 runs
+    if (!split || old_pass.size() == 0 || new_pass.size() == 0) {
       std::cerr << "tazpod-vault-helper: passphrase too long or empty\n";
       return kExitUsage;
     }
