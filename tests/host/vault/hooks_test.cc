@@ -16,6 +16,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -48,17 +49,63 @@ std::string ReadUntilEnd(int fd, std::chrono::milliseconds limit, bool* ended) {
   return text;
 }
 
+// A directory of its own for a test's hook, open to the hook's user,
+// removed with it.
+struct HookDir {
+  HookDir() {
+    REQUIRE(mkdtemp(path) != nullptr);
+    REQUIRE(chmod(path, 0777) == 0);
+  }
+  ~HookDir() { std::filesystem::remove_all(path); }
+  HookDir(const HookDir&) = delete;
+  HookDir& operator=(const HookDir&) = delete;
+  std::string File(const char* name) const { return std::string(path) + "/" + name; }
+  char path[32] = "/tmp/tazpod-hooks-XXXXXX";
+};
+
+// How RunHooks went in a child process, with `hook` run as nobody.
+struct HooksRun {
+  int status = -1;    // the child's: exit 0 when no hook failed
+  std::string text;   // what reached its stderr, failures included
+  bool ended = false; // whether that stderr ended within 3 s of the child's exit
+};
+
+// Runs `hook` through RunHooks in a child process whose stderr is a pipe
+// read here; `prepare` runs in the child first.
+HooksRun RunHookAsNobody(const std::string& hook, const HookDir& dir, const std::function<void()>& prepare = {}) {
+  const struct passwd* nobody = getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  const vault::HookUser user{nobody->pw_uid, nobody->pw_gid, "nobody", "/"};
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  const pid_t caller = fork();
+  REQUIRE(caller >= 0);
+  if (caller == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    if (prepare) prepare();
+    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir.path, 10s);
+    for (const std::string& failure : failures) (void)!write(STDERR_FILENO, failure.data(), failure.size());
+    _exit(failures.empty() ? 0 : 1);
+  }
+  close(fds[1]);
+  HooksRun run;
+  REQUIRE(waitpid(caller, &run.status, 0) == caller);
+  // The caller is gone: only what a hook left running could still hold
+  // the pipe.
+  run.text = ReadUntilEnd(fds[0], 3s, &run.ended);
+  close(fds[0]);
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("hooks: output reaches the caller's stderr, and a child left running does not keep it") {
   if (geteuid() != 0) SKIP("hooks run as another user: needs root");
-  const struct passwd* nobody = getpwnam("nobody");
-  REQUIRE(nobody != nullptr);
-  char dir[] = "/tmp/tazpod-hooks-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  REQUIRE(chmod(dir, 0777) == 0);
-  const std::string hook = std::string(dir) + "/hook";
-  const std::string pid_file = std::string(dir) + "/writer.pid";
+  HookDir dir;
+  const std::string hook = dir.File("hook");
+  const std::string pid_file = dir.File("writer.pid");
   // Starts a child in a session of its own that writes a line each 10 ms
   // for a minute, then says so on stdout and on stderr, and exits 0.
   std::ofstream(hook) << "#!/bin/sh\n"
@@ -69,40 +116,23 @@ TEST_CASE("hooks: output reaches the caller's stderr, and a child left running d
                       << "echo hook-stderr >&2\n";
   REQUIRE(chmod(hook.c_str(), 0755) == 0);
 
-  int fds[2];
-  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-  const pid_t caller = fork();
-  REQUIRE(caller >= 0);
-  if (caller == 0) {
-    dup2(fds[1], STDERR_FILENO);
-    const vault::HookUser user{nobody->pw_uid, nobody->pw_gid, "nobody", "/"};
-    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir, 10s);
-    _exit(failures.empty() ? 0 : 1);
-  }
-  close(fds[1]);
-  int status = -1;
-  REQUIRE(waitpid(caller, &status, 0) == caller);
-  // The caller is gone: only the child the hook left running could still
-  // hold the pipe, and it must not.
-  bool ended = false;
-  const std::string text = ReadUntilEnd(fds[0], 3s, &ended);
-  close(fds[0]);
+  const HooksRun run = RunHookAsNobody(hook, dir);
   std::string writer;
   std::getline(std::ifstream(pid_file), writer);
   if (!writer.empty()) kill(std::stoi(writer), SIGKILL);
-  std::filesystem::remove_all(dir);
 
-  INFO(text);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  INFO(run.text);
+  CHECK(WIFEXITED(run.status));
+  CHECK(WEXITSTATUS(run.status) == 0);
   // Each line the hook or its child wrote is the hook's: prefixed, never
   // passed on bare (vault/hook_output.h).
   const std::string prefix = "tazpod-vault-helper: hook " + hook + ": ";
-  CHECK(text.find(prefix + "hook-stdout\n") != std::string::npos);
-  CHECK(text.find(prefix + "hook-stderr\n") != std::string::npos);
-  std::istringstream lines(text);
+  CHECK(run.text.find(prefix + "hook-stdout\n") != std::string::npos);
+  CHECK(run.text.find(prefix + "hook-stderr\n") != std::string::npos);
+  std::istringstream lines(run.text);
   for (std::string line; std::getline(lines, line);) CHECK(line.rfind(prefix, 0) == 0);
-  CHECK(ended);
+  // The child the hook left running does not hold the caller's stderr.
+  CHECK(run.ended);
 }
 
 // Out of descriptors for the hook's pipe, the hook still runs, its output
@@ -110,28 +140,16 @@ TEST_CASE("hooks: output reaches the caller's stderr, and a child left running d
 // said.
 TEST_CASE("hooks: without a pipe for its output, the hook runs and its output is discarded, not passed on bare") {
   if (geteuid() != 0) SKIP("hooks run as another user: needs root");
-  const struct passwd* nobody = getpwnam("nobody");
-  REQUIRE(nobody != nullptr);
-  char dir[] = "/tmp/tazpod-hooks-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  REQUIRE(chmod(dir, 0777) == 0);
-  const std::string hook = std::string(dir) + "/hook";
-  const std::string ran = std::string(dir) + "/ran";
+  HookDir dir;
+  const std::string hook = dir.File("hook");
+  const std::string ran = dir.File("ran");
   // Perl, not sh: dash and bash move the script's descriptor above 9,
   // which the descriptor limit below refuses.
   std::ofstream(hook) << "#!/usr/bin/perl\nprint \"bare-output\\n\";\nprint STDERR \"bare-error\\n\";\n"
                       << "open(my $f, '>', '" << ran << "') or exit 5;\n";
   REQUIRE(chmod(hook.c_str(), 0755) == 0);
-  const vault::HookUser user{nobody->pw_uid, nobody->pw_gid, "nobody", "/"};
 
-  int fds[2];
-  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-  const pid_t caller = fork();
-  REQUIRE(caller >= 0);
-  if (caller == 0) {
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
+  const HooksRun run = RunHookAsNobody(hook, dir, [] {
     // One descriptor left free: enough for the hook's /dev/null, not for a
     // pipe. (Every number below the lowest free one is in use; none above
     // it is counted on.)
@@ -140,24 +158,13 @@ TEST_CASE("hooks: without a pipe for its output, the hook runs and its output is
     for (int fd = lowest_free + 1; fd < 1024; ++fd) close(fd);
     const struct rlimit one_free = {static_cast<rlim_t>(lowest_free + 1), static_cast<rlim_t>(lowest_free + 1)};
     if (setrlimit(RLIMIT_NOFILE, &one_free) != 0) _exit(3);
-    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir, 10s);
-    for (const std::string& failure : failures) (void)!write(STDERR_FILENO, failure.data(), failure.size());
-    _exit(failures.empty() ? 0 : 1);
-  }
-  close(fds[1]);
-  int status = -1;
-  REQUIRE(waitpid(caller, &status, 0) == caller);
-  bool ended = false;
-  const std::string text = ReadUntilEnd(fds[0], 3s, &ended);
-  close(fds[0]);
-  const bool hook_ran = std::filesystem::exists(ran);
-  std::filesystem::remove_all(dir);
+  });
 
-  INFO(text);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK(hook_ran);
-  CHECK(text.find("tazpod-vault-helper: hook output discarded: " + hook + ": pipe: ") != std::string::npos);
-  CHECK(text.find("bare-") == std::string::npos);
-  CHECK(ended);
+  INFO(run.text);
+  CHECK(WIFEXITED(run.status));
+  CHECK(WEXITSTATUS(run.status) == 0);
+  CHECK(std::filesystem::exists(ran));
+  CHECK(run.text.find("tazpod-vault-helper: hook output discarded: " + hook + ": pipe: ") != std::string::npos);
+  CHECK(run.text.find("bare-") == std::string::npos);
+  CHECK(run.ended);
 }
