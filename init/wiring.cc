@@ -78,16 +78,16 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
     // Root's unlock creates the vault when there is none (scripts, the
     // image's tooling; docs/cli.md): root needs no first-login checks.
     vault.Unlock(std::move(req.secret), vault::IfNoImage::kCreate, with_vault(reply));
-  });
+  }, ControlServer::Passphrase::kFromRoot);
   control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Verify(std::move(req.secret), with_vault(reply));
-  });
+  }, ControlServer::Passphrase::kFromRoot);
   control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     vault.ChangePassphrase(std::move(req.secret), with_vault(reply));
-  });
+  }, ControlServer::Passphrase::kFromRoot);
   control.Handle("vault.lock", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
     vault.Lock(with_vault(reply));

@@ -43,18 +43,26 @@ void NamePeerProcess(int connection, PeerCredentials* peer) {
 
 }  // namespace
 
-// One client: read [len][header][len][secret], dispatch, write the reply, close.
+// One client: read [len][header], find its op, read [len][secret] if the op
+// takes it from this client, dispatch, write the reply, close.
 class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(ControlServer& server, local::socket socket)
-      : server_(server), active_(server.active_), socket_(std::move(socket)), deadline_(server.io_) {
+      : server_(server),
+        active_(server.active_),
+        user_passphrases_(server.user_passphrases_),
+        socket_(std::move(socket)),
+        deadline_(server.io_) {
     ++*active_;
   }
 
   // Not through server_: a connection can outlive the server, when PID 1
   // exits with one still open (its handlers, or a queued login's reply,
   // are destroyed after the components).
-  ~Connection() { --*active_; }
+  ~Connection() {
+    --*active_;
+    if (holds_user_passphrase_) --*user_passphrases_;
+  }
 
   void Start(const PeerCredentials& peer) {
     request_.peer = peer;
@@ -85,8 +93,27 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   void ReadHeader() {
     asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->Close();
-      self->ReadSecretLength();
+      self->FindRoute();
     });
+  }
+
+  // Before any passphrase is read: whether one may follow depends on the op.
+  void FindRoute() {
+    std::string error;
+    std::optional<RequestHeader> parsed = ParseRequestHeader(header_, &error);
+    if (!parsed) return Fail(error);
+    auto it = server_.routes_.find(parsed->op);
+    if (it == server_.routes_.end()) {
+      // The client chose it, up to the 16 KiB of a header: echoed in part.
+      constexpr size_t kEchoed = 64;
+      std::string op = parsed->op.substr(0, kEchoed);
+      if (parsed->op.size() > kEchoed) op += "...";
+      return Fail("unknown op \"" + op + "\"");
+    }
+    route_ = &it->second;
+    request_.op = std::move(parsed->op);
+    request_.header = std::move(parsed->json);
+    ReadSecretLength();
   }
 
   void ReadSecretLength() {
@@ -95,39 +122,45 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       std::uint32_t n = DecodeLength(self->length_.data());
       if (const char* error = SecretLengthError(n)) return self->Fail(error);
       if (n == 0) return self->Dispatch();
-      self->request_.secret = SecretBuffer(kMaxSecretBytes);
-      // A passphrase in memory that may be swapped out is refused, not
-      // taken: PID 1 needs CAP_IPC_LOCK (a privileged container has it).
-      if (self->request_.secret.valid() && !self->request_.secret.locked())
-        return self->Fail("cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)");
-      char* into = self->request_.secret.Extend(n);
-      if (!into) return self->Fail("cannot allocate locked memory");
-      asio::async_read(self->socket_, asio::buffer(into, n),
-                       [self](boost::system::error_code ec2, size_t) {
-                         if (ec2) return self->Close();
-                         self->Dispatch();
-                       });
+      const bool from_root = self->request_.peer.uid == 0;
+      switch (self->route_->passphrase) {
+        case Passphrase::kNone:
+          return self->Fail(self->request_.op + " takes no passphrase");
+        case Passphrase::kFromRoot:
+          // Unread, never in memory: the handler refuses this caller.
+          if (!from_root) return self->Dispatch();
+          break;
+        case Passphrase::kFromRootOrUser:
+          if (from_root) break;
+          if (*self->user_passphrases_ >= kUserPassphrases)
+            return self->Fail("too many passphrases of this user's are waiting; try again once they are answered");
+          ++*self->user_passphrases_;
+          self->holds_user_passphrase_ = true;
+          break;
+      }
+      self->ReadSecret(n);
+    });
+  }
+
+  void ReadSecret(std::uint32_t n) {
+    request_.secret = SecretBuffer(kMaxSecretBytes);
+    // A passphrase in memory that may be swapped out is refused, not
+    // taken: PID 1 needs CAP_IPC_LOCK (a privileged container has it).
+    if (request_.secret.valid() && !request_.secret.locked())
+      return Fail("cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)");
+    char* into = request_.secret.Extend(n);
+    if (!into) return Fail("cannot allocate locked memory");
+    asio::async_read(socket_, asio::buffer(into, n), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->Dispatch();
     });
   }
 
   void Dispatch() {
     reading_ = false;
     deadline_.cancel();
-    std::string error;
-    std::optional<RequestHeader> parsed = ParseRequestHeader(header_, &error);
-    if (!parsed) return Fail(error);
-    auto it = server_.handlers_.find(parsed->op);
-    if (it == server_.handlers_.end()) {
-      // The client chose it, up to the 16 KiB of a header: echoed in part.
-      constexpr size_t kEchoed = 64;
-      std::string op = parsed->op.substr(0, kEchoed);
-      if (parsed->op.size() > kEchoed) op += "...";
-      return Fail("unknown op \"" + op + "\"");
-    }
-    request_.op = std::move(parsed->op);
-    request_.header = std::move(parsed->json);
     auto self = shared_from_this();
-    it->second(request_, ControlReply([self](const nlohmann::json& reply, int descriptor) { self->Send(reply, descriptor); }));
+    route_->handler(request_, ControlReply([self](const nlohmann::json& reply, int descriptor) { self->Send(reply, descriptor); }));
   }
 
   // A client that went away (or sent half a message) gets nothing; its
@@ -175,6 +208,9 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 
   ControlServer& server_;  // used only from handlers, which the loop runs while the server lives
   std::shared_ptr<int> active_;
+  std::shared_ptr<int> user_passphrases_;
+  bool holds_user_passphrase_ = false;
+  const Route* route_ = nullptr;  // the op's, once its header is read
   local::socket socket_;
   KernelTimer deadline_;
   std::array<unsigned char, 4> length_{};
@@ -226,7 +262,9 @@ std::string ControlServer::Listen() {
   return "";
 }
 
-void ControlServer::Handle(const std::string& op, Handler handler) { handlers_[op] = std::move(handler); }
+void ControlServer::Handle(const std::string& op, Handler handler, Passphrase passphrase) {
+  routes_[op] = Route{std::move(handler), passphrase};
+}
 
 void ControlServer::StopAccepting() {
   accepting_ = false;

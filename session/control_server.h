@@ -45,8 +45,9 @@ struct PeerCredentials {
 struct ControlRequest {
   std::string op;
   nlohmann::json header;
-  // Empty, and no memory at all, unless the client sent passphrases: a
-  // connection holds a locked page only for a secret it sends.
+  // Empty, and no memory at all, unless the client sent passphrases the op
+  // takes from it (ControlServer::Passphrase): only then does a connection
+  // hold a locked page.
   SecretBuffer secret = SecretBuffer::None();
   PeerCredentials peer;
 };
@@ -73,6 +74,25 @@ class ControlServer {
   using Reply = ControlReply;
   using Handler = std::function<void(ControlRequest& request, Reply reply)>;
 
+  // Whose passphrase an op takes. A passphrase is read into locked memory,
+  // and locked memory is scarce (RLIMIT_MEMLOCK may be 64 KiB without
+  // CAP_IPC_LOCK): the server locks a page only for an op that uses the
+  // passphrase, and only for a caller the op serves, so the workstation
+  // user's connections cannot use up what root's login needs.
+  enum class Passphrase {
+    // The op takes none: a request that sends one is refused.
+    kNone,
+    // Root's is read. Another uid's is left unread, and the handler sees
+    // none: it must refuse that uid (the vault ops, gate.login do).
+    kFromRoot,
+    // Root's is read, and the workstation user's as well, but at most
+    // kUserPassphrases of the user's are held at once (gate.passwd).
+    kFromRootOrUser,
+  };
+  // One for the user's `tazpod passwd`, and one for a second that races it.
+  // Each takes a locked page until its connection is answered.
+  static constexpr int kUserPassphrases = 2;
+
   static constexpr int kMaxConnections = 32;
   // Of those, the workstation user may hold all but these: filling the
   // socket (or queueing that many logins) must not shut out root's
@@ -96,7 +116,8 @@ class ControlServer {
   // error message, or an empty string.
   std::string Listen();
 
-  void Handle(const std::string& op, Handler handler);
+  // Serves `op` with `handler`; `passphrase` says whose passphrase it takes.
+  void Handle(const std::string& op, Handler handler, Passphrase passphrase = Passphrase::kNone);
 
   // Refuses new connections from now on (shutdown); requests already being
   // served are answered.
@@ -116,9 +137,15 @@ class ControlServer {
   gid_t group_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   AcceptRetry accept_retry_;  // while accept(2) fails for good
-  std::map<std::string, Handler> handlers_;
-  // Shared with each connection, which counts itself out when it ends.
+  struct Route {
+    Handler handler;
+    Passphrase passphrase;
+  };
+  std::map<std::string, Route> routes_;
+  // Shared with each connection, which counts itself out when it ends:
+  // all of them, and those holding a passphrase of the workstation user's.
   std::shared_ptr<int> active_ = std::make_shared<int>(0);
+  std::shared_ptr<int> user_passphrases_ = std::make_shared<int>(0);
   bool accepting_ = false;
 };
 

@@ -108,9 +108,13 @@ void Gate::Register(ControlServer& control) {
            // A passphrase change may wait longer than a login (VaultRefused).
            {"change_retry_after_ms", MillisUntil(std::max(attempts.next_change, attempts.next_attempt))}});
   });
-  control.Handle("gate.login", [this](ControlRequest& request, const ControlServer::Reply& reply) { Login(request, reply); });
+  control.Handle(
+      "gate.login", [this](ControlRequest& request, const ControlServer::Reply& reply) { Login(request, reply); },
+      ControlServer::Passphrase::kFromRoot);
   control.Handle("gate.lock", [this](ControlRequest& request, const ControlServer::Reply& reply) { LockRequest(request, reply); });
-  control.Handle("gate.passwd", [this](ControlRequest& request, const ControlServer::Reply& reply) { Passwd(request, reply); });
+  control.Handle(
+      "gate.passwd", [this](ControlRequest& request, const ControlServer::Reply& reply) { Passwd(request, reply); },
+      ControlServer::Passphrase::kFromRootOrUser);
 }
 
 std::optional<nlohmann::json> Gate::Throttled(const Caller& caller, const char* during) {

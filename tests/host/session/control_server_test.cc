@@ -1,7 +1,11 @@
 // The control server on a real socket, with handlers of the test's own:
 // a reply is always sent, whatever text it carries, and what a client
-// chose is echoed back in part only.
+// chose is echoed back in part only; locked memory goes only to the
+// passphrases an op takes, and the workstation user's are bounded.
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -25,12 +29,14 @@
 #include <string>
 #include <vector>
 
+#include "common/descriptor_passing.h"
 #include "common/flood_limit.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 
 #include "session/control_client.h"
 #include "session/control_server.h"
+#include "session/protocol.h"
 #include "tests/host/seccomp_deny.h"
 #include "tests/host/session/serve_gate.h"
 
@@ -87,8 +93,12 @@ struct Server {
 // test's), and exits 10 if it fails.
 class LoggingServer {
  public:
-  explicit LoggingServer(const std::function<bool(session::ControlServer&)>& prepare) {
+  // Besides root, `allowed_uid` may connect, through the socket's group
+  // `group` (and the test's directory, opened to all for that).
+  explicit LoggingServer(const std::function<bool(session::ControlServer&)>& prepare, uid_t allowed_uid = 0,
+                         gid_t group = 0) {
     REQUIRE(mkdtemp(dir_) != nullptr);
+    if (allowed_uid != 0) REQUIRE(chmod(dir_, 0711) == 0);
     path_ = std::string(dir_) + "/control.sock";
     log_ = memfd_create("log", MFD_CLOEXEC);
     REQUIRE(log_ >= 0);
@@ -99,7 +109,7 @@ class LoggingServer {
       alarm(60);
       tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kInfo, log_);
       boost::asio::io_context io;
-      session::ControlServer control(io, path_, 0, 0);
+      session::ControlServer control(io, path_, allowed_uid, group);
       if (!prepare(control)) _exit(10);
       if (!control.Listen().empty()) _exit(11);
       io.run();
@@ -113,6 +123,7 @@ class LoggingServer {
     std::filesystem::remove_all(dir_);
   }
   const std::string& path() const { return path_; }
+  pid_t pid() const { return pid_; }
   // What it logged so far.
   std::string Log() const {
     std::string text(1 << 20, '\0');
@@ -233,4 +244,194 @@ TEST_CASE("control server: a flood of refused requests logs a burst, and every o
   CHECK(Count(text, "warn control.refused") == 100);
   INFO(text.substr(text.size() > 300 ? text.size() - 300 : 0));  // the end: the flush
   CHECK(Count(text, "log.suppressed event=control.refused uid=0 suppressed=200") == 1);
+}
+
+namespace {
+
+// The workstation user in these tests: nobody, and its group nogroup.
+constexpr uid_t kUserUid = 65534;
+constexpr gid_t kUserGid = 65534;
+
+// A connection to the socket at `path` made by a process of kUserUid's,
+// which hands it back and exits: the server sees that uid (SO_PEERCRED is
+// taken at connect()), while the test writes and reads as it likes.
+tazpod::UniqueFd ConnectAsUser(const std::string& path) {
+  int pair[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+  tazpod::UniqueFd ours(pair[0]);
+  tazpod::UniqueFd theirs(pair[1]);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (setgroups(0, nullptr) != 0 || setresgid(kUserGid, kUserGid, kUserGid) != 0 ||
+        setresuid(kUserUid, kUserUid, kUserUid) != 0)
+      _exit(2);
+    tazpod::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (!fd || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(3);
+    const char byte = 'c';
+    _exit(tazpod::SendWithDescriptor(theirs.get(), &byte, 1, fd.get()) == 1 ? 0 : 4);
+  }
+  theirs.Reset();
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  char byte = 0;
+  tazpod::UniqueFd connection;
+  REQUIRE(tazpod::ReceiveWithDescriptor(ours.get(), &byte, 1, &connection) == 1);
+  REQUIRE(connection);
+  return connection;
+}
+
+// A request for `op`: its header, then a secret part of `announced` bytes
+// of which only `secret` is sent (all of it when they are the same size).
+std::string Frame(const std::string& op, std::uint32_t announced, const std::string& secret = "") {
+  const std::string header = nlohmann::json({{"v", 1}, {"op", op}}).dump();
+  unsigned char length[4];
+  std::string frame;
+  session::EncodeLength(static_cast<std::uint32_t>(header.size()), length);
+  frame.append(reinterpret_cast<char*>(length), 4).append(header);
+  session::EncodeLength(announced, length);
+  frame.append(reinterpret_cast<char*>(length), 4).append(secret);
+  return frame;
+}
+
+void SendAll(int fd, const std::string& bytes) {
+  REQUIRE(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+}
+
+// The reply on `fd` if one comes within `timeout_ms`: its JSON text, or
+// "closed" when the server closed the connection without one; empty when
+// nothing came.
+std::string ReplyWithin(int fd, int timeout_ms) {
+  struct pollfd p {fd, POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) != 1) return "";
+  unsigned char length[4];
+  if (recv(fd, length, 4, MSG_WAITALL) != 4) return "closed";
+  std::string text(session::DecodeLength(length), '\0');
+  if (recv(fd, text.data(), text.size(), MSG_WAITALL) != static_cast<ssize_t>(text.size())) return "closed";
+  return text;
+}
+
+// Answers "test.secret" with the size of the passphrase it was given, and
+// whether it was given memory for one at all.
+void HandleSecretSize(session::ControlServer& control, const std::string& op, session::ControlServer::Passphrase whose) {
+  control.Handle(op, [](session::ControlRequest& request, const session::ControlServer::Reply& reply) {
+    reply({{"v", 1}, {"ok", true}, {"size", request.secret.size()}, {"memory", request.secret.valid()}});
+  }, whose);
+}
+
+}  // namespace
+
+// PID 1 locks a page for each passphrase it reads, and locked memory is
+// scarce: an op that takes none must not make it lock one.
+TEST_CASE("control server: a passphrase sent with an op that takes none is refused unread") {
+  Server server;
+  tazpod::SecretBuffer secret;
+  secret.Append("a passphrase", 12);
+  session::CallResult r = session::Call(server.path, {{"v", 1}, {"op", "test.path"}}, &secret, 10s);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("ok", true) == false);
+  CHECK(r.reply.value("error", "") == "test.path takes no passphrase");
+  CHECK(LockedKb(server.pid) == 0);
+}
+
+// The vault ops and gate.login refuse every uid but root's: the user's
+// passphrase for them is left unread, so it never takes a locked page.
+TEST_CASE("control server: another uid's passphrase for an op that takes root's alone is left unread") {
+  if (geteuid() != 0) SKIP("connects as another uid: needs root");
+  LoggingServer server(
+      [](session::ControlServer& control) {
+        HandleSecretSize(control, "test.root", session::ControlServer::Passphrase::kFromRoot);
+        return true;
+      },
+      kUserUid, kUserGid);
+  tazpod::UniqueFd user = ConnectAsUser(server.path());
+  SendAll(user.get(), Frame("test.root", 16, "sixteen bytes..."));
+  const std::string reply = ReplyWithin(user.get(), 10000);
+  INFO(reply);
+  CHECK(reply.find("\"size\":0") != std::string::npos);
+  CHECK(reply.find("\"memory\":false") != std::string::npos);
+  // Root's is read.
+  tazpod::SecretBuffer secret;
+  secret.Append("a passphrase", 12);
+  session::CallResult r = session::Call(server.path(), {{"v", 1}, {"op", "test.root"}}, &secret, 10s);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("size", 0) == 12);
+}
+
+// Without the cap, the user's connections (24 of them) could each announce
+// a passphrase and stall, holding a locked page apiece until their read
+// deadline: 96 KiB, more than a 64 KiB RLIMIT_MEMLOCK, and root's login
+// would be told "cannot lock memory".
+TEST_CASE("control server: the user's passphrases are held two at a time, and root's still gets in") {
+  if (geteuid() != 0) SKIP("connects as another uid: needs root");
+  LoggingServer server(
+      [](session::ControlServer& control) {
+        HandleSecretSize(control, "test.secret", session::ControlServer::Passphrase::kFromRootOrUser);
+        return true;
+      },
+      kUserUid, kUserGid);
+  // Four announce a passphrase and send none of it.
+  std::vector<tazpod::UniqueFd> stalled;
+  for (int i = 0; i < 4; ++i) {
+    stalled.push_back(ConnectAsUser(server.path()));
+    SendAll(stalled.back().get(), Frame("test.secret", 16));
+  }
+  int refused = 0;
+  std::vector<tazpod::UniqueFd> held;
+  for (tazpod::UniqueFd& fd : stalled) {
+    const std::string reply = ReplyWithin(fd.get(), 1000);
+    INFO(reply);
+    if (reply.empty()) {
+      held.push_back(std::move(fd));
+      continue;
+    }
+    CHECK(reply.find("too many passphrases of this user's are waiting") != std::string::npos);
+    ++refused;
+  }
+  CHECK(refused == 2);
+  REQUIRE(held.size() == 2);
+  if (!std::getenv("TAZPOD_SANITIZED")) CHECK(LockedKb(server.pid()) == 8);  // ASan's mlock() locks nothing
+  // Root's passphrase is read meanwhile.
+  tazpod::SecretBuffer secret;
+  secret.Append("a passphrase", 12);
+  session::CallResult r = session::Call(server.path(), {{"v", 1}, {"op", "test.secret"}}, &secret, 10s);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("size", 0) == 12);
+  // One the user gives up makes room for the next.
+  held.front().Reset();
+  tazpod::UniqueFd next = ConnectAsUser(server.path());
+  SendAll(next.get(), Frame("test.secret", 16, "sixteen bytes..."));
+  const std::string reply = ReplyWithin(next.get(), 10000);
+  INFO(reply);
+  CHECK(reply.find("\"size\":16") != std::string::npos);
+  CHECK(server.Log().find("too many passphrases") != std::string::npos);
+}
+
+// Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0, the server cannot lock a
+// passphrase's page: it refuses the passphrase, clearly, and goes on.
+TEST_CASE("control server: a passphrase is refused when it cannot be locked, and the server goes on") {
+  if (std::getenv("TAZPOD_SANITIZED")) SKIP("ASan's mlock() is a no-op that returns 0: nothing to refuse");
+  LoggingServer server([](session::ControlServer& control) {
+    struct __user_cap_header_struct header {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] {};
+    if (syscall(SYS_capget, &header, data) != 0) return false;
+    const unsigned bit = 1u << CAP_IPC_LOCK;  // < 32: in the first word
+    data[0].effective &= ~bit;
+    data[0].permitted &= ~bit;
+    const struct rlimit none {0, 0};
+    if (syscall(SYS_capset, &header, data) != 0 || setrlimit(RLIMIT_MEMLOCK, &none) != 0) return false;
+    HandleSecretSize(control, "test.root", session::ControlServer::Passphrase::kFromRoot);
+    return true;
+  });
+  tazpod::SecretBuffer secret;
+  secret.Append("a passphrase", 12);
+  session::CallResult r = session::Call(server.path(), {{"v", 1}, {"op", "test.root"}}, &secret, 10s);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("error", "").find("cannot lock memory") != std::string::npos);
+  CHECK(session::Call(server.path(), {{"v", 1}, {"op", "control.ping"}}, nullptr, 10s).delivered);
 }
