@@ -88,7 +88,6 @@ int RunVaultCommand(const VaultCommand& command) {
   nlohmann::json header = {{"v", session::kProtocolVersion}, {"op", "vault." + command.action}};
   session::CallResult result =
       session::Call(command.socket, header, needs_secret ? &secret : nullptr, command.timeout);
-  secret.Clear();
   if (!result.delivered) {
     Complain(action, result.error);
     return kExitUnreachable;

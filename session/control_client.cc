@@ -111,8 +111,15 @@ bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
 
 }  // namespace
 
-CallResult Call(const std::string& socket_path, const nlohmann::json& header, const SecretBuffer* secret,
+CallResult Call(const std::string& socket_path, const nlohmann::json& header, SecretBuffer* secret,
                 std::chrono::milliseconds timeout, const CallWake& wake) {
+  // On every way out, before the wait for the reply if the request is sent.
+  struct WipeOnReturn {
+    SecretBuffer* secret;
+    ~WipeOnReturn() {
+      if (secret) secret->Clear();
+    }
+  } wipe{secret};
   CallResult result;
   const Clock::time_point deadline = Clock::now() + timeout;
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -146,9 +153,10 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, co
   struct iovec iov[4] = {{header_len, 4},
                          {const_cast<char*>(text.data()), text.size()},
                          {secret_len, 4},
-                         {secret ? const_cast<char*>(secret->data()) : nullptr, secret_size}};
+                         {secret ? secret->data() : nullptr, secret_size}};
   if (!WriteAll(fd.get(), iov, secret_size ? 4 : 3, &result.error)) return result;
   result.sent = true;
+  if (secret) secret->Clear();
 
   unsigned char len[4];
   if (!ReadFully(fd.get(), reinterpret_cast<char*>(len), 4, deadline, wake, &result)) return result;

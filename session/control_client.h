@@ -41,8 +41,11 @@ struct CallWake {
 
 // Sends `header` and, if given, `secret` to the supervisor at `socket_path`
 // and waits up to `timeout` for its reply. The secret is written straight
-// from the SecretBuffer.
-CallResult Call(const std::string& socket_path, const nlohmann::json& header, const SecretBuffer* secret,
+// from the SecretBuffer, and wiped (Clear()) as soon as it is written: the
+// reply may take an unlock's whole time, or a passphrase change's minutes,
+// and the client has no further use for it. It is wiped when Call returns
+// without having written it, too.
+CallResult Call(const std::string& socket_path, const nlohmann::json& header, SecretBuffer* secret,
                 std::chrono::milliseconds timeout, const CallWake& wake = {});
 
 }  // namespace tazpod::session

@@ -169,7 +169,6 @@ int RunLogin(const LoginCommand& command) {
     login = Call(command.socket, request, &passphrase, kUnlockTimeout, keys);
     interrupted = held.Interrupted();
   }
-  passphrase.Clear();
   if (login.abandoned && !login.sent) {
     Say(tty.get(), "tazpod login: interrupted before PID 1 took the request: nothing was done; no shell.");
     return kNoPassphrase;

@@ -160,7 +160,6 @@ int RunPasswd(const UserCommand& command) {
                                                  SecondKey::kWaits);
     r = Call(command.socket, Request("gate.passwd"), &both, kSlow, keys);
   }
-  both.Clear();
   if (r.abandoned) {  // a key while PID 1's backlog was full: nothing was sent
     Say(tty.get(), "tazpod passwd: interrupted before PID 1 took the request; nothing changed.");
     return kNoPassphrase;

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
@@ -26,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -434,4 +436,47 @@ TEST_CASE("control server: a passphrase is refused when it cannot be locked, and
   REQUIRE(r.delivered);
   CHECK(r.reply.value("error", "").find("cannot lock memory") != std::string::npos);
   CHECK(session::Call(server.path(), {{"v", 1}, {"op", "control.ping"}}, nullptr, 10s).delivered);
+}
+
+// The reply to a login may take an unlock's whole time (its hooks), to a
+// passphrase change minutes: the client has no use for the passphrase once
+// it is sent, and must not hold it meanwhile.
+TEST_CASE("control client: the passphrase is wiped once the request is written, before the reply") {
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  tazpod::UniqueFd dispatched(fds[0]);
+  tazpod::UniqueFd dispatched_write(fds[1]);
+  const int signal_fd = dispatched_write.get();
+  // Says (on the pipe) that the request arrived whole, and never answers
+  // (but keeps the connection: a reply dropped closes it).
+  LoggingServer server([signal_fd](session::ControlServer& control) {
+    auto unanswered = std::make_shared<std::vector<session::ControlServer::Reply>>();
+    control.Handle(
+        "test.hold",
+        [signal_fd, unanswered](session::ControlRequest&, const session::ControlServer::Reply& reply) {
+          unanswered->push_back(reply);
+          (void)!write(signal_fd, "d", 1);
+        },
+        session::ControlServer::Passphrase::kFromRoot);
+    return true;
+  });
+  dispatched_write.Reset();
+  tazpod::SecretBuffer secret;
+  secret.Append("a passphrase", 12);
+  std::size_t size_meanwhile = 99;
+  bool wiped_meanwhile = false;
+  session::CallWake wake;
+  wake.fd = dispatched.get();
+  wake.answer = [&] {
+    char byte;
+    (void)!read(dispatched.get(), &byte, 1);
+    size_meanwhile = secret.size();
+    wiped_meanwhile = std::all_of(secret.data(), secret.data() + 12, [](char c) { return c == '\0'; });
+    return false;  // stop waiting
+  };
+  session::CallResult r = session::Call(server.path(), {{"v", 1}, {"op", "test.hold"}}, &secret, 10s, wake);
+  CHECK(r.sent);
+  CHECK(r.abandoned);
+  CHECK(size_meanwhile == 0);
+  CHECK(wiped_meanwhile);
 }

@@ -29,7 +29,7 @@ printf '%s' "$wrong" > wrong.needle
 printf '%s' "$half" > half.needle
 printf 'PLAIN-%s' "$tag" > plain.needle
 audit=/tmp/hygiene-audit.log
-rm -f "$audit"
+rm -f "$audit" /tmp/unlock-held
 trap '[[ $? -eq 0 ]] || { echo "---- init.log (last lines)"; tail -n 40 init.log; }' EXIT
 
 # tazpod_pids: every process running our binaries (PID 1, helpers, a login
@@ -83,7 +83,19 @@ protected() {
   echo "  $1 (pid $2): core limit 0, not dumpable"
 }
 
+# An unlock hook that holds the unlock while /tmp/hold-unlock exists, so
+# the processes can be looked at while PID 1 unlocks (step 3).
+mkdir -p /opt/hooks
+cat > /opt/hooks/hold-if-asked <<'SH'
+#!/bin/bash
+[[ -e /tmp/hold-unlock ]] || exit 0
+touch /tmp/unlock-held
+while [[ -e /tmp/hold-unlock ]]; do sleep 0.1; done
+SH
+chmod 0755 /opt/hooks/hold-if-asked
+rm -f /tmp/hold-unlock /tmp/unlock-held
 write_init_config init.toml 'throttle_base = "200ms"' '[health]' "audit_log = \"$audit\""
+sed -i 's|^\[vault\]$|[vault]\nunlock_hooks = ["/opt/hooks/hold-if-asked"]|' init.toml
 "${nocap[@]}" tazpod init --config init.toml 2>init.log &
 INIT_PID=$!
 wait_log init.log 'vault.recover.(done|failed)' 60
@@ -184,10 +196,20 @@ no_copy_in_memory wrong.needle "after a wrong passphrase" "${pids[@]}"
 nowhere_in_logs_or_procs wrong.needle "after a wrong passphrase"
 sleep 0.5  # the throttle's delay (200 ms) after the wrong one
 # shellcheck disable=SC2016  # text for ptydrive
-printf '%s\n' 'expect Vault passphrase:' "send $pass\\r" 'expect $ ' "mark $PWD/in-shell2" "await $PWD/go-exit2" \
-  'send exit\r' 'wait' > second.script
+printf '%s\n' 'expect Vault passphrase:' "send $pass\\r" 'expect Unlocking...' "mark $PWD/unlocking" 'expect $ ' \
+  "mark $PWD/in-shell2" "await $PWD/go-exit2" 'send exit\r' 'wait' > second.script
+touch /tmp/hold-unlock
 "${nocap[@]}" "$LIB/ptydrive" second.script -- tazpod login 2> second.transcript &
 driver=$!
+# The login client sent the passphrase and waits for the unlock, which
+# its hook holds: it has no use for the passphrase now, and neither PID 1
+# nor the helper (which wiped it before the hooks) holds it either.
+wait_file unlocking 300 "the login's wait (ptydrive's mark)" ./*.transcript
+wait_file /tmp/unlock-held 300 "the unlock hook's start" ./*.transcript
+mapfile -t pids < <(tazpod_pids)
+no_copy_in_memory pass.needle "while the unlock hook runs" "${pids[@]}"
+[[ " ${pids[*]} " == *" $(cat unlocking) "* ]] || fail "the waiting login client $(cat unlocking) was not scanned"
+rm /tmp/hold-unlock
 wait_file in-shell2 300 "the second shell (ptydrive's mark)" ./*.transcript
 mapfile -t pids < <(tazpod_pids)
 no_copy_in_memory pass.needle "second session open" "${pids[@]}" "$(cat in-shell2)"
@@ -203,4 +225,4 @@ kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
 kill "$control"; wait "$control" 2>/dev/null || true
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached at the end"
 vault_remove_enclave
-rm -f "$audit"
+rm -f "$audit" /tmp/unlock-held
