@@ -61,7 +61,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   // are destroyed after the components).
   ~Connection() {
     --*active_;
-    if (holds_user_passphrase_) --*user_passphrases_;
+    ReleaseUserPassphrase();
   }
 
   void Start(const PeerCredentials& peer) {
@@ -95,6 +95,12 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
       if (ec) return self->Close();
       self->FindRoute();
     });
+  }
+
+  void ReleaseUserPassphrase() {
+    if (!holds_user_passphrase_) return;
+    holds_user_passphrase_ = false;
+    --*user_passphrases_;
   }
 
   // Before any passphrase is read: whether one may follow depends on the op.
@@ -180,6 +186,10 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   void Send(const nlohmann::json& reply, int descriptor = -1) {
     if (sent_) return;
     sent_ = true;
+    // Answered: the passphrase is used (or refused), whoever still holds
+    // a copy of the reply (a helper's completion, until it is reaped).
+    request_.secret = SecretBuffer::None();
+    ReleaseUserPassphrase();
     // Replies carry text from the system (a mount point's path, a process's
     // name in a vault error), which need not be UTF-8: such bytes become
     // U+FFFD rather than an exception out of the loop and no reply.

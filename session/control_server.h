@@ -90,7 +90,8 @@ class ControlServer {
     kFromRootOrUser,
   };
   // One for the user's `tazpod passwd`, and one for a second that races it.
-  // Each takes a locked page until its connection is answered.
+  // Each takes a locked page until its request is answered (or its
+  // connection ends).
   static constexpr int kUserPassphrases = 2;
 
   static constexpr int kMaxConnections = 32;

@@ -5,8 +5,10 @@
 // on: a header within its bounds, an object with v == 1 and a non-empty op.
 //
 // The input is read the way ControlServer's connection reads a socket:
-// [u32 length][header][u32 length][secret], each length checked before its
-// part is read; a short input is a client that went away.
+// [u32 length][header], parsed (a refused header ends the request), then
+// [u32 length][secret], each length checked before its part is read; a
+// short input is a client that went away. (Whose secret an op takes is
+// the server's routing, not parsing: host tests cover it.)
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,18 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string header(in.substr(0, header_length));
   in.remove_prefix(header_length);
 
-  if (in.size() >= 4) {
-    const std::uint32_t secret_length = DecodeLength(reinterpret_cast<const unsigned char*>(in.data()));
-    in.remove_prefix(4);
-    if (SecretLengthError(secret_length)) return 0;
-    if (secret_length > 0 && in.size() >= secret_length) {
-      tazpod::SecretBuffer secret(kMaxSecretBytes);
-      char* into = secret.Extend(secret_length);
-      if (!into) std::abort();  // within kMaxSecretBytes, it must fit
-      in.copy(into, secret_length);
-    }
-  }
-
   std::string error;
   std::optional<RequestHeader> request = ParseRequestHeader(header, &error);
   if (!request) {
@@ -53,6 +43,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string flag_error;
     if (!RequestFlag(request->json, flag, &flag_error) && flag_error.empty()) std::abort();
   }
+  if (in.size() >= 4) {
+    const std::uint32_t secret_length = DecodeLength(reinterpret_cast<const unsigned char*>(in.data()));
+    in.remove_prefix(4);
+    if (SecretLengthError(secret_length)) return 0;
+    if (secret_length > 0 && in.size() >= secret_length) {
+      tazpod::SecretBuffer secret(kMaxSecretBytes);
+      char* into = secret.Extend(secret_length);
+      if (!into) std::abort();  // within kMaxSecretBytes, it must fit
+      in.copy(into, secret_length);
+    }
+  }
+
   // The round trip a reply takes: lengths encode and decode to themselves.
   unsigned char length[4];
   EncodeLength(header_length, length);
