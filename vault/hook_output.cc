@@ -34,11 +34,11 @@ void HookOutput::End() {
 
 void HookOutput::Add(std::string_view line) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  std::string whole = prefix_;
-  whole += EscapeUntrustedText(line);
-  whole += '\n';
-  if (batch_.size() + whole.size() > PIPE_BUF) Flush();
-  batch_ += whole;
+  const std::string text = EscapeUntrustedText(line);
+  if (batch_.size() + prefix_.size() + text.size() + 1 > PIPE_BUF) Flush();
+  batch_ += prefix_;
+  batch_ += text;
+  batch_ += '\n';
 }
 
 void HookOutput::Flush() {

@@ -69,13 +69,14 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
 // still look at the hook's exit and its deadline.
 constexpr size_t kPipeBytes = 65536;
 
-// One line of a hook's output to stderr, in one write where it can.
-void WriteLine(std::string_view line) {
-  while (!line.empty()) {
-    const ssize_t w = write(STDERR_FILENO, line.data(), line.size());
+// A batch of whole lines of a hook's output (HookOutput's, at most
+// PIPE_BUF) to stderr, in one write where it can.
+void WriteToStderr(std::string_view lines) {
+  while (!lines.empty()) {
+    const ssize_t w = write(STDERR_FILENO, lines.data(), lines.size());
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) return;  // stderr gone: the output is lost, the hook goes on
-    line.remove_prefix(static_cast<size_t>(w));
+    lines.remove_prefix(static_cast<size_t>(w));
   }
 }
 
@@ -139,7 +140,7 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
     output_write.Reset();  // the hook's, and its children's, only
     setpgid(pid, pid);  // as the child does: whichever runs first, the group exists
     int status = 0;
-    HookOutput lines(hook, WriteLine);
+    HookOutput lines(hook, WriteToStderr);
     const bool exited =
         WaitCopying(pid, output.get(), lines, std::chrono::steady_clock::now() + timeout, &status);
     if (!exited) {
