@@ -10,10 +10,20 @@
 
 #include <sys/resource.h>
 
+#include <string>
+
 namespace tazpod {
 
 // Returns false when either step failed (the caller decides whether that
 // is fatal); `previous` may be null.
 bool ForbidCoreDumps(struct rlimit* previous);
+
+// Empty when no process traces this one; else why a passphrase must not be
+// read here. Call it after ForbidCoreDumps: non-dumpable, the process keeps
+// new tracers of its user out, but one attached before (`strace tazpod
+// passwd`, a debugger started by a process of the user's) stays, and would
+// see every byte typed. Read from TracerPid in /proc/self/status; a status
+// that cannot be read is a reason too.
+std::string CheckNotTraced();
 
 }  // namespace tazpod

@@ -69,6 +69,10 @@ int RunVaultCommand(const VaultCommand& command) {
     Complain(action, "cannot protect the passphrase from core dumps; refusing");
     return 1;
   }
+  if (const std::string traced = needs_secret ? CheckNotTraced() : ""; !traced.empty()) {
+    Complain(action, traced + "; refusing");
+    return 1;
+  }
   // As the prompts do: a passphrase is never read into memory that may be
   // swapped out.
   if (needs_secret && (!secret.valid() || !secret.locked())) {

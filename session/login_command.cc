@@ -101,6 +101,12 @@ int RunLogin(const LoginCommand& command) {
     (void)ignored;
     return kUsage;
   }
+  if (const std::string traced = CheckNotTraced(); !traced.empty()) {
+    const std::string msg = "tazpod login: " + traced + "; refusing\n";
+    ssize_t ignored = write(STDERR_FILENO, msg.data(), msg.size());
+    (void)ignored;
+    return kUsage;
+  }
   UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!tty) {
     const char* msg = "tazpod login needs a terminal: run it as `docker exec -it CONTAINER tazpod login`\n";

@@ -88,6 +88,10 @@ int RunPasswd(const UserCommand& command) {
     Error("passwd", "cannot protect the passphrases from core dumps and ptrace; refusing");
     return kFailed;
   }
+  if (const std::string traced = CheckNotTraced(); !traced.empty()) {
+    Error("passwd", traced + "; refusing");
+    return kFailed;
+  }
   UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!tty) {
     Error("passwd", "needs a terminal: run it in a session, or as `docker exec -it CONTAINER tazpod passwd`");
