@@ -3,7 +3,6 @@
 // chose is echoed back in part only; locked memory goes only to the
 // passphrases an op takes, and the workstation user's are bounded.
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
@@ -250,9 +249,8 @@ TEST_CASE("control server: a flood of refused requests logs a burst, and every o
 
 namespace {
 
-// The workstation user in these tests: nobody, and its group nogroup.
-constexpr uid_t kUserUid = 65534;
-constexpr gid_t kUserGid = 65534;
+using tazpod::testing::kUserGid;
+using tazpod::testing::kUserUid;
 
 // A connection to the socket at `path` made by a process of kUserUid's,
 // which hands it back and exits: the server sees that uid (SO_PEERCRED is
@@ -265,9 +263,7 @@ tazpod::UniqueFd ConnectAsUser(const std::string& path) {
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    if (setgroups(0, nullptr) != 0 || setresgid(kUserGid, kUserGid, kUserGid) != 0 ||
-        setresuid(kUserUid, kUserUid, kUserUid) != 0)
-      _exit(2);
+    if (!tazpod::testing::BecomeUser()) _exit(2);
     tazpod::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

@@ -3,7 +3,6 @@
 // The gate runs with a real control socket in a forked process, logging to
 // a file; the vault is a test double that refuses every passphrase.
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -85,10 +84,8 @@ class RefusingGate {
   tazpod::testing::GateProcess gate_;
 };
 
-// The uid the workstation user stands for in these tests: nobody, and its
-// group nogroup, as on Debian.
-constexpr uid_t kUserUid = 65534;
-constexpr gid_t kUserGid = 65534;
+using tazpod::testing::kUserGid;
+using tazpod::testing::kUserUid;
 
 // One request to the gate on `socket_path`, with `secret` if not empty,
 // sent as kUserUid from a child process: the gate tells callers apart by
@@ -103,9 +100,7 @@ session::CallResult CallAsUser(const std::string& socket_path, const nlohmann::j
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    if (setgroups(0, nullptr) != 0 || setresgid(kUserGid, kUserGid, kUserGid) != 0 ||
-        setresuid(kUserUid, kUserUid, kUserUid) != 0)
-      _exit(2);
+    if (!tazpod::testing::BecomeUser()) _exit(2);
     SecretBuffer buffer;
     buffer.Append(secret.data(), secret.size());
     session::CallResult r =

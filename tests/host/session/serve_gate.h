@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -53,6 +54,18 @@ namespace tazpod::testing {
   gate.Register(control);
   io.run();
   _exit(0);
+}
+
+// The uid the workstation user stands for in these tests: nobody, and its
+// group nogroup, as on Debian.
+constexpr uid_t kUserUid = 65534;
+constexpr gid_t kUserGid = 65534;
+
+// In a forked child: becomes kUserUid, in kUserGid and no other group, for
+// good. False when a step failed.
+inline bool BecomeUser() {
+  return setgroups(0, nullptr) == 0 && setresgid(kUserGid, kUserGid, kUserGid) == 0 &&
+         setresuid(kUserUid, kUserUid, kUserUid) == 0;
 }
 
 // Waits (up to 10 s) until a server listens on the Unix socket `path`:
