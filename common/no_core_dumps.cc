@@ -4,8 +4,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
+#include <string_view>
 
 namespace tazpod {
 
@@ -18,19 +17,26 @@ bool ForbidCoreDumps(struct rlimit* previous) {
 }
 
 std::string CheckNotTraced() {
-  // read(2), not a stream: this runs before every passphrase prompt, and
-  // the status is a few hundred bytes.
+  // read(2) and string_view, not a stream or strstr: this binary is also
+  // PID 1, whose start binds every libc function it imports.
   char status[4096];
   const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd >= 0 ? read(fd, status, sizeof status - 1) : -1;
+  const ssize_t n = fd >= 0 ? read(fd, status, sizeof status) : -1;
   if (fd >= 0) close(fd);
   if (n <= 0) return "cannot read /proc/self/status to tell whether another process traces this one";
-  status[n] = '\0';
-  const char* line = std::strstr(status, "\nTracerPid:");
-  if (!line) return "no TracerPid in /proc/self/status to tell whether another process traces this one";
-  const long tracer = std::strtol(line + std::strlen("\nTracerPid:"), nullptr, 10);
-  if (tracer == 0) return "";
-  return "traced by process " + std::to_string(tracer) + " (a debugger or strace), which would see the passphrase";
+  const std::string_view text(status, static_cast<size_t>(n));
+  constexpr std::string_view kKey = "\nTracerPid:";
+  size_t at = text.find(kKey);
+  if (at == std::string_view::npos)
+    return "no TracerPid in /proc/self/status to tell whether another process traces this one";
+  at += kKey.size();
+  while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+  size_t end = at;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  const std::string_view tracer = text.substr(at, end - at);
+  if (tracer.empty()) return "no TracerPid in /proc/self/status to tell whether another process traces this one";
+  if (tracer == "0") return "";
+  return "traced by process " + std::string(tracer) + " (a debugger or strace), which would see the passphrase";
 }
 
 }  // namespace tazpod
