@@ -39,4 +39,9 @@ std::string CheckNotTraced() {
   return "traced by process " + std::string(tracer) + " (a debugger or strace), which would see the passphrase";
 }
 
+std::string PrepareToReadPassphrase(struct rlimit* previous) {
+  if (!ForbidCoreDumps(previous)) return "cannot protect the passphrase from core dumps and ptrace";
+  return CheckNotTraced();
+}
+
 }  // namespace tazpod

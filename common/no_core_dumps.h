@@ -26,4 +26,9 @@ bool ForbidCoreDumps(struct rlimit* previous);
 // that cannot be read is a reason too.
 std::string CheckNotTraced();
 
+// Both, in that order, for a client about to read a passphrase: empty when it
+// may, else why not, which the client prints before it refuses. `previous`
+// is as for ForbidCoreDumps.
+std::string PrepareToReadPassphrase(struct rlimit* previous);
+
 }  // namespace tazpod

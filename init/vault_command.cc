@@ -60,26 +60,24 @@ int ExitCodeOf(const nlohmann::json& reply) {
 }  // namespace
 
 int RunVaultCommand(const VaultCommand& command) {
-  SecretBuffer secret(session::kMaxSecretBytes);
   const bool needs_secret = command.action == "unlock" || command.action == "verify" || command.action == "passwd";
+  // `status` and `lock` take no locked page: they must work under any
+  // RLIMIT_MEMLOCK.
+  SecretBuffer secret = needs_secret ? SecretBuffer(session::kMaxSecretBytes) : SecretBuffer::None();
   // stdio, not iostreams: <iostream> would make every start of this binary,
   // PID 1's too, build the standard streams and the locale first.
   const char* action = command.action.c_str();
-  if (needs_secret && !ForbidCoreDumps(nullptr)) {
-    Complain(action, "cannot protect the passphrase from core dumps; refusing");
-    return 1;
-  }
-  if (const std::string traced = needs_secret ? CheckNotTraced() : ""; !traced.empty()) {
-    Complain(action, traced + "; refusing");
-    return 1;
-  }
-  // As the prompts do: a passphrase is never read into memory that may be
-  // swapped out.
-  if (needs_secret && (!secret.valid() || !secret.locked())) {
-    Complain(action, "cannot lock memory for the passphrase (RLIMIT_MEMLOCK); refusing");
-    return 1;
-  }
   if (needs_secret) {
+    if (const std::string why = PrepareToReadPassphrase(nullptr); !why.empty()) {
+      Complain(action, why + "; refusing");
+      return 1;
+    }
+    // As the prompts do: a passphrase is never read into memory that may be
+    // swapped out.
+    if (!secret.valid() || !secret.locked()) {
+      Complain(action, "cannot lock memory for the passphrase (RLIMIT_MEMLOCK); refusing");
+      return 1;
+    }
     if (!command.passphrase_stdin) {
       Complain(action, "give the passphrase on stdin with --passphrase-stdin (people use `tazpod login`)");
       return 4;

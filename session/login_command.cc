@@ -95,14 +95,8 @@ int BecomeUserAndExecShell(const std::string& user_name, const std::string& moun
 
 int RunLogin(const LoginCommand& command) {
   struct rlimit core_limit {};
-  if (!ForbidCoreDumps(&core_limit)) {
-    const char* msg = "tazpod login: cannot protect the passphrase from core dumps and ptrace; refusing\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, std::strlen(msg));
-    (void)ignored;
-    return kUsage;
-  }
-  if (const std::string traced = CheckNotTraced(); !traced.empty()) {
-    const std::string msg = "tazpod login: " + traced + "; refusing\n";
+  if (const std::string why = PrepareToReadPassphrase(&core_limit); !why.empty()) {
+    const std::string msg = "tazpod login: " + why + "; refusing\n";
     ssize_t ignored = write(STDERR_FILENO, msg.data(), msg.size());
     (void)ignored;
     return kUsage;

@@ -84,12 +84,8 @@ int RunLock(const UserCommand& command) {
 }
 
 int RunPasswd(const UserCommand& command) {
-  if (!ForbidCoreDumps(nullptr)) {
-    Error("passwd", "cannot protect the passphrases from core dumps and ptrace; refusing");
-    return kFailed;
-  }
-  if (const std::string traced = CheckNotTraced(); !traced.empty()) {
-    Error("passwd", traced + "; refusing");
+  if (const std::string why = PrepareToReadPassphrase(nullptr); !why.empty()) {
+    Error("passwd", why + "; refusing");
     return kFailed;
   }
   UniqueFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
