@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -116,6 +117,30 @@ bool StillNamedBy(int fd, const std::string& path) {
   struct stat held, named;
   return fstat(fd, &held) == 0 && lstat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
          held.st_ino == named.st_ino;
+}
+
+NewImageGuard::NewImageGuard(std::string path, bool active, int locked) {
+  if (!active) return;
+  held_.Reset(fcntl(locked, F_DUPFD_CLOEXEC, 0));
+  if (held_) {
+    path_ = std::move(path);
+    return;
+  }
+  error_ = errno;
+  if (locked >= 0 && StillNamedBy(locked, path)) unlink(path.c_str());
+}
+
+NewImageGuard::~NewImageGuard() {
+  if (!path_.empty() && StillNamedBy(held_.get(), path_)) unlink(path_.c_str());
+}
+
+void NewImageGuard::Release() {
+  path_.clear();
+  held_.Reset();
+}
+
+void NewImageGuard::Renamed(std::string path) {
+  if (!path_.empty()) path_ = std::move(path);
 }
 
 }  // namespace tazpod::vault

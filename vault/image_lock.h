@@ -55,4 +55,34 @@ UniqueFd HoldImage(const std::string& image, bool* busy);
 // deleted, or replaced by another, is not).
 bool StillNamedBy(int fd, const std::string& path);
 
+// Deletes an image this unlock is creating, unless Release()d: a first
+// unlock that fails leaves the vault absent, as it was. By the rule above:
+// the guard keeps a descriptor of its own on the locked image, so the lock
+// still holds when the loop device that had it is gone, and it deletes
+// only the file the path still names.
+class NewImageGuard {
+ public:
+  // Guards nothing when `active` is false (the image was there before).
+  // `locked`: the new image's descriptor, write-locked. When no descriptor
+  // can be kept (EMFILE), the image is deleted at once, while `locked`
+  // still holds the lock, and error() says why: the unlock must give up,
+  // for a deletion by path alone could take another container's image.
+  NewImageGuard(std::string path, bool active, int locked);
+  ~NewImageGuard();
+  NewImageGuard(const NewImageGuard&) = delete;
+  NewImageGuard& operator=(const NewImageGuard&) = delete;
+
+  // The errno of keeping the descriptor, or 0.
+  int error() const { return error_; }
+  // The image is complete: keep it.
+  void Release();
+  // The image now has this name (renamed to the vault's own).
+  void Renamed(std::string path);
+
+ private:
+  std::string path_;
+  UniqueFd held_;
+  int error_ = 0;
+};
+
 }  // namespace tazpod::vault

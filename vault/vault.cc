@@ -44,36 +44,6 @@ class MappingGuard {
   std::string name_;
 };
 
-// Deletes an image this operation created, unless Release()d: a first
-// unlock that fails leaves the vault absent, as it was.
-class NewImageGuard {
- public:
-  // `locked` is the new image's locked descriptor: the guard keeps a copy,
-  // so the image stays locked until it is deleted, and deletes only the
-  // file the path still names (vault/image_lock.h).
-  NewImageGuard(std::string path, bool active, int locked)
-      : path_(active ? std::move(path) : std::string()),
-        held_(active && locked >= 0 ? fcntl(locked, F_DUPFD_CLOEXEC, 0) : -1) {}
-  ~NewImageGuard() {
-    if (!path_.empty() && (!held_ || StillNamedBy(held_.get(), path_))) unlink(path_.c_str());
-  }
-  NewImageGuard(const NewImageGuard&) = delete;
-  NewImageGuard& operator=(const NewImageGuard&) = delete;
-  void Release() {
-    path_.clear();
-    held_.Reset();
-  }
-  void Renamed(std::string path) {
-    if (!path_.empty()) path_ = std::move(path);
-  }
-
- private:
-  std::string path_;
-  UniqueFd held_;
-};
-
-// A configured path must be what it says: a symlink could point the vault
-// (or the enclave) anywhere.
 // "0644" for messages.
 std::string ModeText(mode_t mode) {
   char text[8];
@@ -81,6 +51,8 @@ std::string ModeText(mode_t mode) {
   return text;
 }
 
+// A configured path must be what it says: a symlink could point the vault
+// (or the enclave) anywhere.
 VaultStatus RefuseSymlink(const std::string& path, const char* step) {
   struct stat st;
   if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
@@ -379,6 +351,8 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   if (auto e = CreateImage(&created, &image_fd)) return e;
   const std::string image = config_.ResolvedImagePath();
   NewImageGuard image_guard(Creating(image), created, image_fd.get());
+  if (image_guard.error() != 0)
+    return SystemError("image", "keep " + Creating(image) + " locked: " + std::strerror(image_guard.error()));
 
   VaultError error;
   if (!created) {
