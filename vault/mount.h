@@ -1,5 +1,5 @@
 // Mounts through libmount: mount a file system, unmount it (never lazily),
-// and ask the mount table. MountGuard undoes a mount on an error path.
+// and ask the mount table.
 #pragma once
 
 #include <sys/types.h>
@@ -56,27 +56,5 @@ MountLocation FindMountOf(dev_t dev, const std::string& expected);
 // reported as kBusy, never forced or lazy: a lazy unmount would leave the
 // file system (and the key) alive.
 VaultStatus UnmountAt(const MountLocation& where, const char* step);
-
-// Undoes a mount on an error path, in its destructor unless Release()d: the
-// mount of the file system on `dev`, found as FindMountOf finds it. Not by
-// the path: the mount point is the user's directory, which the user may
-// rename and replace with a symbolic link meanwhile; an unmount by path
-// would follow the link and unmount what it points to, and leave the new
-// file system mounted where the directory went.
-class MountGuard {
- public:
-  MountGuard(dev_t dev, std::string expected) : dev_(dev), expected_(std::move(expected)) {}
-  ~MountGuard() {
-    if (dev_ == 0) return;
-    if (const MountLocation where = FindMountOf(dev_, expected_)) UnmountAt(where, "rollback");
-  }
-  MountGuard(const MountGuard&) = delete;
-  MountGuard& operator=(const MountGuard&) = delete;
-  void Release() { dev_ = 0; }
-
- private:
-  dev_t dev_;
-  std::string expected_;
-};
 
 }  // namespace tazpod::vault

@@ -29,19 +29,20 @@ namespace {
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-// Removes the mapping in its destructor unless Release()d.
-class MappingGuard {
+// Runs `undo` in its destructor unless Release()d: how an unlock takes
+// back a step it took, on every error path after it.
+class Undo {
  public:
-  explicit MappingGuard(std::string name) : name_(std::move(name)) {}
-  ~MappingGuard() {
-    if (!name_.empty()) DeactivateMapping(name_);
+  explicit Undo(std::function<void()> undo) : undo_(std::move(undo)) {}
+  ~Undo() {
+    if (undo_) undo_();
   }
-  MappingGuard(const MappingGuard&) = delete;
-  MappingGuard& operator=(const MappingGuard&) = delete;
-  void Release() { name_.clear(); }
+  Undo(const Undo&) = delete;
+  Undo& operator=(const Undo&) = delete;
+  void Release() { undo_ = nullptr; }
 
  private:
-  std::string name_;
+  std::function<void()> undo_;
 };
 
 // "0644" for messages.
@@ -366,7 +367,7 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
     if (auto e = FormatLuks2(loop.path(), passphrase, config_.pbkdf, config_.layout)) return e;
   }
   if (auto e = ActivateLuks2(loop.path(), config_.mapping_name, passphrase)) return e;
-  MappingGuard mapping_guard(config_.mapping_name);
+  Undo unmap([this] { UndoMapping(); });
   CrashPoint("unlock.activate");
   const std::string device = "/dev/mapper/" + config_.mapping_name;
   if (created) {
@@ -382,7 +383,7 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   UniqueFd target(open(config_.mountpoint.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!target) return SystemError("mount", Errno("open " + config_.mountpoint));
   if (auto e = MountFsAt(device, target.get(), config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
-  MountGuard mount_guard(FileSystemDevice(), config_.mountpoint);
+  Undo unmount([this, file_system = FileSystemDevice()] { UndoMount(file_system); });
   CrashPoint("unlock.mount");
   if (created) {
     if (auto e = GiveFsRootTo(config_.mountpoint, device, config_.owner_uid, config_.owner_gid)) return e;
@@ -407,14 +408,38 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
     UniqueFd dir_fd(open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir_fd || fsync(dir_fd.get()) != 0) return SystemError("image", Errno("fsync " + dir));
   }
-  mount_guard.Release();
-  mapping_guard.Release();
+  unmount.Release();
+  unmap.Release();
   image_guard.Release();
   // The hooks may run for minutes (hook_timeout each); the passphrase is no
   // longer needed, and is not kept through them.
   passphrase.Clear();
   RunHooksOf(config_.unlock_hooks, "unlock");
   return std::nullopt;  // `loop` closes: the mapping now holds the device
+}
+
+void Vault::UndoMount(dev_t file_system) {
+  // Found by the file system's device, as the lock finds it (vault/mount.h).
+  const MountLocation mount = FindMountOf(file_system, config_.mountpoint);
+  if (!mount) return;
+  auto unmounted = UnmountAt(mount, "rollback");
+  // A process got into the new vault meanwhile (where its mount namespace
+  // is the container's, any of the user's could): ended as a lock ends it,
+  // for a failed unlock must not leave the key in the kernel.
+  if (unmounted && unmounted->kind == ErrorKind::kBusy)
+    unmounted = EndHoldersAndUnmount(mount, file_system, "rollback", [](long long&) {});
+  if (unmounted)
+    (void)std::fprintf(stderr, "tazpod-vault-helper: the failed unlock cannot take back its mount: %s\n",
+                       unmounted->message.c_str());
+}
+
+void Vault::UndoMapping() {
+  auto deactivated = DeactivateMapping(config_.mapping_name);
+  if (deactivated && deactivated->kind == ErrorKind::kBusy)
+    deactivated = DeactivateEndingHoldersAndCopies(FileSystemDevice());
+  if (deactivated)
+    (void)std::fprintf(stderr, "tazpod-vault-helper: the failed unlock cannot take back its mapping: %s\n",
+                       deactivated->message.c_str());
 }
 
 void Vault::RunHooksOf(const std::vector<std::string>& hooks, const char* phase) {

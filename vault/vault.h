@@ -135,9 +135,15 @@ class Vault {
   // file system (on `file_system`) and unmounts `mount` again; if it is
   // still busy, the last resort (EndUserProcessesMounting, holders.h, said
   // on stderr) and once more. `lap` is given lock_timings_'s holders_us or
-  // umount_us after each part (a lock's clock; a no-op for recovery).
+  // umount_us after each part (a lock's clock; a no-op for recovery and
+  // a rollback).
   VaultStatus EndHoldersAndUnmount(const MountLocation& mount, dev_t file_system, const char* step,
                                    const std::function<void(long long&)>& lap);
+  // A failed unlock's way back: its mount (of the file system on
+  // `file_system`), then its mapping, undone as recovery would undo them,
+  // ending what holds them. What still fails is said on stderr (PID 1's).
+  void UndoMount(dev_t file_system);
+  void UndoMapping();
 
   VaultConfig config_;
   std::vector<std::string> hook_failures_;
