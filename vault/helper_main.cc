@@ -64,6 +64,7 @@ using tazpod::SecretBuffer;
 using namespace tazpod::vault;
 
 constexpr size_t kMaxPassphrase = kMaxPassphraseBytes;
+constexpr int kExitSystem = 1;
 constexpr int kExitUsage = 64;
 
 // CLOCK_MONOTONIC in microseconds: the clock PID 1 logs as `mono_us`.
@@ -92,19 +93,27 @@ bool ReadOperationName(std::string& name) {
   }
 }
 
-// Reads all of stdin (at most two passphrases and a separator).
-bool ReadSecrets(SecretBuffer& all) {
-  char chunk[256];
+// Reads all of stdin (at most two passphrases and a separator) straight
+// into `all`, never through a buffer of its own. 0, the errno of a read
+// that failed, or E2BIG when stdin holds more than `all` can.
+int ReadSecrets(SecretBuffer& all) {
   for (;;) {
-    ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) break;
-    bool fits = all.Append(chunk, static_cast<size_t>(n));
-    explicit_bzero(chunk, sizeof chunk);
-    if (!fits) return false;
+    const size_t room = all.capacity() - all.size();
+    if (room == 0) {
+      char more = 0;
+      ssize_t n;
+      do n = read(STDIN_FILENO, &more, 1);
+      while (n < 0 && errno == EINTR);
+      explicit_bzero(&more, sizeof more);
+      return n == 0 ? 0 : n > 0 ? E2BIG : errno;
+    }
+    char* into = all.Extend(room);
+    const ssize_t n = read(STDIN_FILENO, into, room);
+    const int err = errno;
+    all.Truncate(all.size() - room + (n > 0 ? static_cast<size_t>(n) : 0));
+    if (n == 0) return 0;
+    if (n < 0 && err != EINTR) return err;
   }
-  return true;
 }
 
 std::string_view KindName(ErrorKind kind) {
@@ -267,9 +276,16 @@ static int Main(int argc, char** argv) {
   if (operation == "recover") return Report(vault.Recover(), vault);
 
   SecretBuffer secrets(2 * kMaxPassphrase + 1);
-  if (!secrets.valid() || !ReadSecrets(secrets)) {
-    std::cerr << "tazpod-vault-helper: cannot read the passphrase from stdin (too long?)\n";
+  if (!secrets.valid()) {
+    std::cerr << "tazpod-vault-helper: cannot map memory for the passphrase: " << std::strerror(errno) << "\n";
+    return kExitSystem;
+  }
+  if (const int err = ReadSecrets(secrets); err == E2BIG) {
+    std::cerr << "tazpod-vault-helper: too long a passphrase on stdin\n";
     return kExitUsage;
+  } else if (err != 0) {
+    std::cerr << "tazpod-vault-helper: cannot read the passphrase from stdin: " << std::strerror(err) << "\n";
+    return kExitSystem;
   }
   if (operation == "passwd") {
     const char* sep = static_cast<const char*>(memchr(secrets.data(), '\0', secrets.size()));

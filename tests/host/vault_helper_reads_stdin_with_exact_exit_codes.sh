@@ -1,0 +1,34 @@
+# How the vault helper reads its passphrases from stdin (PID 1's pipe),
+# through the real helper, without device-mapper: straight into its locked
+# buffer, up to exactly two passphrases of the longest and their separator.
+# A read that fails is a failed system call (exit 1, naming the error), not
+# a usage error; more than the buffer holds is one (exit 64).
+. "$TAZPOD_HOST_LIB"
+: "${TAZPOD_VAULT_HELPER:?}"
+dir=$(mktemp -d)
+cd "$dir"
+H() { timeout 20 "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
+        --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
+max=1024  # vault/passphrase_limits.h
+
+# stdin a directory: read(2) fails with EISDIR.
+rc=0; out=$(H verify </ 2>err) || rc=$?
+expect_eq "$rc" 1 "verify with a directory on stdin ($out $(cat err))"
+grep -q 'cannot read the passphrase from stdin: Is a directory' err || fail "the read error is not named: $(cat err)"
+
+# Two passphrases of the longest: read whole, and answered (no vault yet).
+{ head -c $max /dev/zero | tr '\0' o; printf '\0'; head -c $max /dev/zero | tr '\0' n; } > longest
+rc=0; out=$(H passwd <longest 2>err) || rc=$?
+expect_eq "$rc" 4 "passwd with two passphrases of $max bytes ($(cat err))"
+[[ $out == *"no vault yet"* ]] || fail "passwd of the longest passphrases not answered as for no vault: $out $(cat err)"
+
+# One byte more than that is refused as too long.
+printf 'x' >> longest
+rc=0; out=$(H passwd <longest 2>err) || rc=$?
+expect_eq "$rc" 64 "passwd with one byte too many ($out $(cat err))"
+grep -q 'too long a passphrase on stdin' err || fail "too long not said: $(cat err)"
+
+rm -f longest err
+cd /
+rmdir "$dir"
+echo "ok: the helper reads stdin whole, and a failed read exits 1"
