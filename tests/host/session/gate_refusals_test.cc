@@ -384,3 +384,24 @@ TEST_CASE("gate: a passphrase only tried goes to the vault even if it holds a NU
   CHECK(tried.reply.value("kind", "") == "wrong_passphrase");
   CHECK(CountOf(gate.Stop(), "reason=malformed") == 0);
 }
+
+// Two first logins at once: both were told the vault is new, and each chose
+// a passphrase. Once the first has made the vault, the second's is not that
+// vault's: it is refused as late, not tried as a guess, and nobody waits.
+TEST_CASE("gate: a first login that finds a vault made meanwhile is told so, not throttled as a wrong guess") {
+  for (const char* state : {"unlocked", "locked"}) {
+    INFO(state);
+    RefusingGate gate("wrong passphrase", Refusal::kWrongPassphrase, state);
+    session::CallResult late = gate.Login("a new passphrase", /*create=*/true);
+    session::CallResult status = gate.Status();
+    const std::string log = gate.Stop();
+    REQUIRE(late.delivered);
+    CHECK(late.reply.value("kind", "") == "refused");
+    CHECK(late.reply.value("error", "") ==
+          "the vault was created meanwhile, by another login: log in again with its passphrase");
+    REQUIRE(status.delivered);
+    CHECK(status.reply.value("retry_after_ms", 0LL) == 0);
+    CHECK(CountOf(log, "reason=made_meanwhile") == 1);
+    CHECK(CountOf(log, "reason=wrong_passphrase") == 0);
+  }
+}
