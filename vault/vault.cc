@@ -272,7 +272,7 @@ VaultStatus Vault::EnsureEnclave() {
   return MountFs("tazpod-enclave", config_.enclave_dir, "tmpfs", options, "enclave");
 }
 
-VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
+VaultStatus Vault::CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* image_fd) {
   *created = false;
   const std::string final_image = config_.ResolvedImagePath();
   if (auto e = RefuseSymlink(final_image, "image")) return e;
@@ -288,6 +288,7 @@ VaultStatus Vault::CreateImage(bool* created, UniqueFd* image_fd) {
                             ", mode " + ModeText(st.st_mode) + "; a vault is root's, 0600): remove it, or make it so"};
     return std::nullopt;
   }
+  if (if_no_image == IfNoImage::kRefuse) return VaultError{ErrorKind::kInvalid, "no_image", "there is no vault yet"};
   // What an earlier, interrupted creation left (recovery removes it too),
   // unless it is another container's creation under way.
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
@@ -349,7 +350,7 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   if (auto e = EnsureEnclave()) return e;
   bool created = false;
   UniqueFd image_fd;
-  if (auto e = CreateImage(&created, &image_fd)) return e;
+  if (auto e = CreateImage(if_no_image, &created, &image_fd)) return e;
   const std::string image = config_.ResolvedImagePath();
   NewImageGuard image_guard(Creating(image), created, image_fd.get());
   if (image_guard.error() != 0)

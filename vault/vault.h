@@ -120,8 +120,10 @@ class Vault {
   VaultStatus HeaderDevice(std::string* device, LoopDevice* own_loop) const;
   // A first unlock's image, `vault.img.creating`, made whole and locked
   // (vault/image_lock.h): *created true and its descriptor in *image_fd.
-  // Nothing to make when the image exists.
-  VaultStatus CreateImage(bool* created, UniqueFd* image_fd);
+  // Nothing to make when the image exists; with kRefuse, none is made, and
+  // a missing image is `no_image` (it may have gone while a failed vault
+  // was recovered, after Unlock's first look).
+  VaultStatus CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* image_fd);
 
   void RunHooksOf(const std::vector<std::string>& hooks, const char* phase);
   // The device of the vault's file system (the mapping's), or 0 when the
