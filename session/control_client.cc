@@ -33,6 +33,10 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, const Ca
     struct pollfd p[2] = {{fd, POLLIN, 0}, {wake.fd, POLLIN, 0}};
     int rc = poll(p, wake.fd >= 0 ? 2 : 1, MillisLeft(deadline));
     if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) {
+      *error = std::string("poll: ") + std::strerror(errno);
+      return false;
+    }
     if (rc == 0) {
       *error = "the supervisor did not answer in time";
       return false;

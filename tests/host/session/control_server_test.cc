@@ -485,3 +485,37 @@ TEST_CASE("control client: the passphrase is wiped once the request is written, 
   CHECK(size_meanwhile == 0);
   CHECK(wiped_meanwhile);
 }
+
+// The client waits for the reply in poll(2), against its deadline and its
+// wake descriptor. A poll that fails for good (ENOMEM) must end the call
+// with the reason: falling through to the blocking read would wait with no
+// deadline, and a health probe or a login would hang for as long as PID 1
+// stays silent.
+TEST_CASE("control client: a poll that fails ends the call with its error, never a wait without deadline") {
+  char dir[] = "/tmp/tazpod-client-poll-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/control.sock";
+  // A socket that takes the connection (in its backlog) and never answers.
+  tazpod::UniqueFd silent(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(silent);
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(bind(silent.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(silent.get(), 4) == 0);
+  const pid_t client = fork();
+  REQUIRE(client >= 0);
+  if (client == 0) {
+    alarm(20);  // a client that waits without its deadline is killed here
+    if (!tazpod::testing::DenySyscall(SYS_poll, ENOMEM)) _exit(10);
+    session::CallResult r = session::Call(path, {{"v", 1}, {"op", "control.ping"}}, nullptr, 2s);
+    if (r.delivered) _exit(11);
+    _exit(r.error == std::string("poll: ") + std::strerror(ENOMEM) ? 0 : 12);
+  }
+  int status = 0;
+  REQUIRE(waitpid(client, &status, 0) == client);
+  std::filesystem::remove_all(dir);
+  INFO("status " << status);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
