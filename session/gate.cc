@@ -385,9 +385,15 @@ void Gate::LockRequest(ControlRequest& request, const ControlServer::Reply& repl
     // without the grace: lock_waiters_ is not empty).
     registry_.SignalAll(SIGHUP);
     registry_.SignalAll(SIGCONT);
+    // Asked again, it keeps the first deadline: set anew each time, a loop
+    // of requests would put the SIGKILL off, and every login with it.
+    if (hangup_pending_) return;
+    hangup_pending_ = true;
     hangup_timer_.expires_after(settings_.hangup_grace);
     hangup_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec && registry_.count() > 0) registry_.SignalAll(SIGKILL);
+      if (ec) return;
+      hangup_pending_ = false;
+      if (registry_.count() > 0) registry_.SignalAll(SIGKILL);
     });
   });
 }
@@ -438,6 +444,7 @@ void Gate::RightPassphrase(const Caller& caller) {
 
 void Gate::OnLastSessionEnded() {
   hangup_timer_.cancel();
+  hangup_pending_ = false;
   if (settings_.lock_grace.count() == 0 || !lock_waiters_.empty()) return LockNow("last_session_exit");
   lock_timer_.expires_after(settings_.lock_grace);
   lock_timer_.async_wait([this](boost::system::error_code ec) {

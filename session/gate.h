@@ -187,7 +187,8 @@ class Gate {
   SessionRegistry registry_;
   KernelTimer lock_timer_;  // the last session's lock_grace, or a lock's retry
   std::chrono::milliseconds lock_retry_in_{0};  // the current retry's delay; 0: none since the last success
-  KernelTimer hangup_timer_;
+  KernelTimer hangup_timer_;  // a forced lock's SIGKILL, hangup_grace after its SIGHUP
+  bool hangup_pending_ = false;  // hangup_timer_ waits: a repeated force keeps its deadline
   // `tazpod lock` callers waiting for the lock to end.
   std::vector<ControlServer::Reply> lock_waiters_;
   GateStats stats_;

@@ -225,6 +225,37 @@ TEST_CASE("gate: a login waiting for the vault does not slip in before a forced 
   CHECK(served.gate->sessions() == 0);
 }
 
+// A forced lock hangs the sessions up and kills, hangup_grace later, those
+// that stay. Asked again meanwhile (by root, or by the user, whom the socket
+// lets in), it must keep that first deadline: each request used to set the
+// timer anew, so a loop of them put the SIGKILL off for as long as it went
+// on, and every login with it (refused while a lock waits).
+TEST_CASE("gate: forced locks asked again and again do not put off the hang-up's SIGKILL") {
+  ServedGate served(1s);
+  const pid_t shell = served.Start({{"v", 1}, {"op", "gate.login"}}, "correct horse", true);
+  REQUIRE(RunUntil(served.io, [&] { return served.gate->sessions() == 1; }));
+  // A forced lock every 300 ms, for up to ten times the grace.
+  std::vector<pid_t> locks;
+  int status = 0;
+  bool ended = false;
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (!ended && std::chrono::steady_clock::now() < give_up) {
+    locks.push_back(served.Start({{"v", 1}, {"op", "gate.lock"}, {"force", true}}, ""));
+    const auto next = std::chrono::steady_clock::now() + 300ms;
+    while (!ended && std::chrono::steady_clock::now() < next) {
+      served.io.restart();
+      served.io.run_for(10ms);
+      ended = waitpid(shell, &status, WNOHANG) == shell;
+    }
+  }
+  REQUIRE(ended);  // killed while the requests kept coming
+  std::erase(served.clients, shell);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  for (pid_t lock : locks) CHECK(served.ExitCodeOf(lock) == 0);
+  CHECK(served.vault.State() == "locked");
+}
+
 // `docker stop` while a login waits behind another operation: the shutdown
 // locks the vault next, so a shell let in now would be ended at once.
 TEST_CASE("gate: a login waiting for the vault is refused once the container stops") {
