@@ -186,6 +186,16 @@ VaultStatus DetachOwnLoopsOf(const std::string& image, const char* step) {
 // container's creation under way, which holds the lock on it.
 VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   const std::string creating = Creating(image);
+  // A creation is root's and closed to others (CreateImage makes it 0600).
+  // A file that is not was planted by whoever could write here (an enclave
+  // open to all before EnsureEnclave closed it): a lock its planter holds
+  // on it must not keep every first unlock out as another container's.
+  struct stat planted;
+  if (lstat(creating.c_str(), &planted) == 0 && S_ISREG(planted.st_mode) &&
+      (planted.st_uid != 0 || (planted.st_mode & 077) != 0)) {
+    if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
+    return std::nullopt;
+  }
   bool busy = false;
   UniqueFd hold = HoldImage(creating, &busy);
   if (busy)
