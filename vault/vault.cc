@@ -61,25 +61,63 @@ VaultStatus RefuseSymlink(const std::string& path, const char* step) {
   return std::nullopt;
 }
 
-// Creates `path` with `mode` and owner, after any missing parents (root's,
-// 0755). An existing directory is left as it is.
-VaultStatus MakeDirectory(const std::string& path, mode_t mode, uid_t uid, gid_t gid, const char* step) {
-  if (auto e = RefuseSymlink(path, step)) return e;
-  for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-    const std::string parent = path.substr(0, slash);
-    if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) return SystemError(step, Errno("mkdir " + parent));
+// Opens the directory `path` (O_PATH) one component at a time, making what
+// is missing: parents root's and 0755, the last with `mode`, owned by
+// `uid`:`gid`. An existing directory is left as it is. No symbolic link is
+// followed, anywhere on the path: a directory the user owns on the way (a
+// configured ~/vaults/secrets, where the user may swap ~/vaults for a link
+// to /etc) must not send the vault elsewhere, nor have a directory made
+// and given to the user there; and a path through a link would not be the
+// one the mount table shows, where the vault is looked for. Invalid
+// descriptor and *error set on failure.
+UniqueFd OpenOrMakeDirectory(const std::string& path, mode_t mode, uid_t uid, gid_t gid, const char* step,
+                             VaultError* error) {
+  UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir || path.empty() || path[0] != '/') {
+    *error = VaultError{ErrorKind::kInvalid, step, "\"" + path + "\" is not an absolute path"};
+    return UniqueFd();
   }
-  if (mkdir(path.c_str(), mode) == 0) {
-    // Through a descriptor opened without following links: the directory
-    // it is in may be the user's (~), who could put a symbolic link in its
-    // place between the mkdir and a chown by path, and get the link's
-    // target (say /etc/shadow) given to them.
-    UniqueFd dir(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!dir || fchown(dir.get(), uid, gid) != 0) return SystemError(step, Errno("chown " + path));
-    return std::nullopt;
+  size_t start = 1;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    const std::string name = path.substr(start, slash - start);
+    const std::string so_far = path.substr(0, slash);
+    start = slash + 1;
+    if (name.empty() || name == ".") continue;
+    const bool last = path.find_first_not_of('/', slash) == std::string::npos;
+    constexpr int kFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    bool made = false;
+    UniqueFd next(openat(dir.get(), name.c_str(), kFlags));
+    if (!next && errno == ENOENT) {
+      made = mkdirat(dir.get(), name.c_str(), last ? mode : 0755) == 0;
+      if (!made && errno != EEXIST) {
+        *error = SystemError(step, Errno("mkdir " + so_far));
+        return UniqueFd();
+      }
+      next.Reset(openat(dir.get(), name.c_str(), kFlags));
+    }
+    if (!next && (errno == ENOTDIR || errno == ELOOP)) {
+      struct stat st;
+      const bool link = fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+      *error = VaultError{ErrorKind::kInvalid, step,
+                          so_far + (link ? " is a symbolic link; configure the real path" : " is not a directory")};
+      return UniqueFd();
+    }
+    if (!next) {
+      *error = SystemError(step, Errno("open " + so_far));
+      return UniqueFd();
+    }
+    // Through the descriptor: the directory it is in may be the user's
+    // (~), who could put a link in its place between the mkdir and a chown
+    // by path, and get the link's target (say /etc/shadow) given to them.
+    if (made && last && fchownat(next.get(), "", uid, gid, AT_EMPTY_PATH) != 0) {
+      *error = SystemError(step, Errno("chown " + so_far));
+      return UniqueFd();
+    }
+    dir = std::move(next);
   }
-  if (errno == EEXIST) return std::nullopt;
-  return SystemError(step, Errno("mkdir " + path));
+  return dir;
 }
 
 // The new file system's root to the workstation user, and only to it (mode
@@ -277,7 +315,8 @@ VaultStatus Vault::EnsureEnclave() {
       return SystemError("enclave", Errno("chmod " + config_.enclave_dir));
     return std::nullopt;
   }
-  if (auto e = MakeDirectory(config_.enclave_dir, 0700, 0, 0, "enclave")) return e;
+  VaultError error;
+  if (!OpenOrMakeDirectory(config_.enclave_dir, 0700, 0, 0, "enclave", &error)) return error;
   const std::string options = "size=" + std::to_string(config_.enclave_bytes) + ",mode=0700,nosuid,nodev,noexec";
   return MountFs("tazpod-enclave", config_.enclave_dir, "tmpfs", options, "enclave");
 }
@@ -385,14 +424,14 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
     if (auto e = MakeExt4(device)) return e;
     CrashPoint("unlock.mkfs");
   }
-  if (auto e = MakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount")) return e;
   // The mount point is in the user's home, where the user may swap it for a
   // symbolic link at any moment (in another mount namespace, where it is no
   // mount point): mounted through a descriptor of the directory, opened
   // without following links, the vault cannot land on the link's target
   // (over /etc, say, where a login would then read the user's passwd).
-  UniqueFd target(open(config_.mountpoint.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!target) return SystemError("mount", Errno("open " + config_.mountpoint));
+  UniqueFd target =
+      OpenOrMakeDirectory(config_.mountpoint, 0700, config_.owner_uid, config_.owner_gid, "mount", &error);
+  if (!target) return error;
   if (auto e = MountFsAt(device, target.get(), config_.mountpoint, "ext4", "nosuid,nodev", "mount")) return e;
   Undo unmount([this, file_system = FileSystemDevice()] { UndoMount(file_system); });
   CrashPoint("unlock.mount");
