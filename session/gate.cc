@@ -283,10 +283,11 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // when there is none: in an absent vault, or a failed one, whose failed
   // first unlock left no image. Any other unlock never creates one.
   const bool may_create = create && (state == "absent" || state == "failed");
-  // Asked as a first login, yet there is a vault now: another login (or
-  // another container on the same volume) made it since this one asked. The
-  // passphrase just chosen is not that vault's, and must not be tried on it
-  // as a guess, throttling the user for a race they did not run.
+  // Asked as a first login, yet there is a vault now: another login made
+  // it since this one asked. The passphrase just chosen is not that
+  // vault's, and must not be tried on it as a guess, throttling the user
+  // for a race they did not run. (Another container that made the vault on
+  // a shared volume leaves this state absent: not caught here.)
   if (create && !may_create) {
     Refused(caller, "login", "made_meanwhile");
     return reply(Refusal("refused", "the vault was created meanwhile, by another login: log in again with its "

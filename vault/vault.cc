@@ -72,9 +72,13 @@ VaultStatus RefuseSymlink(const std::string& path, const char* step) {
 // descriptor and *error set on failure.
 UniqueFd OpenOrMakeDirectory(const std::string& path, mode_t mode, uid_t uid, gid_t gid, const char* step,
                              VaultError* error) {
-  UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir || path.empty() || path[0] != '/') {
+  if (path.empty() || path[0] != '/') {
     *error = VaultError{ErrorKind::kInvalid, step, "\"" + path + "\" is not an absolute path"};
+    return UniqueFd();
+  }
+  UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    *error = SystemError(step, Errno("open /"));
     return UniqueFd();
   }
   size_t start = 1;
@@ -228,11 +232,17 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   // A file that is not was planted by whoever could write here (an enclave
   // open to all before EnsureEnclave closed it): a lock its planter holds
   // on it must not keep every first unlock out as another container's.
+  // Checked through a descriptor, and deleted only while the path still
+  // names it. Opened only once lstat saw a regular file (O_NONBLOCK: should
+  // a FIFO take its place, the open must not wait).
   struct stat planted;
-  if (lstat(creating.c_str(), &planted) == 0 && S_ISREG(planted.st_mode) &&
-      (planted.st_uid != 0 || (planted.st_mode & 077) != 0)) {
-    if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
-    return std::nullopt;
+  if (lstat(creating.c_str(), &planted) == 0 && S_ISREG(planted.st_mode)) {
+    UniqueFd file(open(creating.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (file && fstat(file.get(), &planted) == 0 && S_ISREG(planted.st_mode) &&
+        (planted.st_uid != 0 || (planted.st_mode & 077) != 0) && StillNamedBy(file.get(), creating)) {
+      if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
+      return std::nullopt;
+    }
   }
   bool busy = false;
   UniqueFd hold = HoldImage(creating, &busy);

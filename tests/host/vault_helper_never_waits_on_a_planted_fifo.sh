@@ -6,11 +6,7 @@
 # is nobody's image) and passes one at vault.img, which verify and passwd
 # refuse at once, and which is left where it is.
 . "$TAZPOD_HOST_LIB"
-: "${TAZPOD_VAULT_HELPER:?}"
-dir=$(mktemp -d)
-cd "$dir"
-H() { timeout 20 "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
-        --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
+helper_on_files
 
 mkfifo vault.img.creating
 rc=0; out=$(H recover </dev/null 2>err) || rc=$?
@@ -28,5 +24,5 @@ rc=0; out=$(printf 'x\0y' | H passwd 2>err) || rc=$?
 expect_eq "$rc" 4 "passwd with a FIFO at vault.img ($(cat err))"
 rm -f vault.img err
 cd /
-rmdir "$dir"
+rmdir "$HELPER_DIR"
 echo "ok: a planted FIFO never holds the helper"

@@ -4,11 +4,7 @@
 # A read that fails is a failed system call (exit 1, naming the error), not
 # a usage error; more than the buffer holds is one (exit 64).
 . "$TAZPOD_HOST_LIB"
-: "${TAZPOD_VAULT_HELPER:?}"
-dir=$(mktemp -d)
-cd "$dir"
-H() { timeout 20 "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
-        --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
+helper_on_files
 max=1024  # vault/passphrase_limits.h
 
 # stdin a directory: read(2) fails with EISDIR.
@@ -30,5 +26,5 @@ grep -q 'too long a passphrase on stdin' err || fail "too long not said: $(cat e
 
 rm -f longest err
 cd /
-rmdir "$dir"
+rmdir "$HELPER_DIR"
 echo "ok: the helper reads stdin whole, and a failed read exits 1"

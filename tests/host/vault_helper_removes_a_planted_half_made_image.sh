@@ -8,11 +8,7 @@
 # as the planter held it. Through the real helper's recovery, without
 # device-mapper, with a lock held by another process.
 . "$TAZPOD_HOST_LIB"
-: "${TAZPOD_VAULT_HELPER:?}"
-dir=$(mktemp -d)
-cd "$dir"
-H() { timeout 20 "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
-        --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
+helper_on_files
 
 holder=''
 # hold_lock: a write lock on vault.img.creating, held by another process.
@@ -21,7 +17,7 @@ hold_lock() {
 fd = os.open(sys.argv[1], os.O_RDWR)
 fcntl.lockf(fd, fcntl.LOCK_EX)
 print("locked", flush=True)
-time.sleep(60)' "$dir/vault.img.creating" > holder.out &
+time.sleep(60)' "$HELPER_DIR/vault.img.creating" > holder.out &
   holder=$!
   for _ in $(seq 100); do grep -q locked holder.out && return 0; sleep 0.05; done
   fail "the lock was not taken: $(cat holder.out)"
@@ -52,5 +48,5 @@ done
 
 rm -f err holder.out
 cd /
-rmdir "$dir"
+rmdir "$HELPER_DIR"
 echo "ok: a planted, locked half-made image is removed; a real creation under way is left"

@@ -6,11 +6,7 @@
 # symlinked path is a clear error, a passphrase that could never be changed
 # is not set, and a passphrase is never taken from argv.
 . "$TAZPOD_HOST_LIB"
-: "${TAZPOD_VAULT_HELPER:?}"
-dir=$(mktemp -d)
-cd "$dir"
-H() { "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$dir/vault.img" --name tazpod-hosttest \
-        --mountpoint "$dir/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1; }
+helper_on_files
 KDF=(--pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1)
 fresh() {  # SIZE PASSPHRASE: a new image with that keyslot area
   rm -f vault.img; truncate -s 20M vault.img
@@ -102,4 +98,6 @@ expect_eq "$rc" 4 "verify through a symlinked image path"
 
 rc=0; "$TAZPOD_VAULT_HELPER" verify --name n --mountpoint m --passphrase secret </dev/null >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 64 "a passphrase option in argv is a usage error"
+cd /
+rm -rf "$HELPER_DIR"
 echo "ok: verify, passwd and clear errors without device-mapper"

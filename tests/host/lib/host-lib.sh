@@ -70,3 +70,17 @@ zombies_in_ns() {
   nsenter --target "$1" --pid --mount -- sh -c \
     'n=0; for s in /proc/[0-9]*/stat; do st=$(sed "s/.*) //" "$s" 2>/dev/null | cut -d" " -f1); [ "$st" = Z ] && n=$((n+1)); done; echo $n'
 }
+
+# helper_on_files: a fresh directory (HELPER_DIR, now the working directory)
+# for a persistent vault image, for the tests that run the real vault
+# helper without device-mapper; H OP [ARGS...] runs it there, with cheap
+# key settings and a time limit.
+helper_on_files() {
+  : "${TAZPOD_VAULT_HELPER:?}"
+  HELPER_DIR=$(mktemp -d)
+  cd "$HELPER_DIR" || fail "cannot enter $HELPER_DIR"
+}
+H() {
+  timeout 20 "$TAZPOD_VAULT_HELPER" "$@" --mode persistent --image "$HELPER_DIR/vault.img" --name tazpod-hosttest \
+    --mountpoint "$HELPER_DIR/mnt" --pbkdf-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1
+}

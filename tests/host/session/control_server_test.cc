@@ -507,7 +507,11 @@ TEST_CASE("control client: a poll that fails ends the call with its error, never
   REQUIRE(client >= 0);
   if (client == 0) {
     alarm(20);  // a client that waits without its deadline is killed here
+    // poll(2) is ppoll on architectures without SYS_poll (arm64).
+#ifdef SYS_poll
     if (!tazpod::testing::DenySyscall(SYS_poll, ENOMEM)) _exit(10);
+#endif
+    if (!tazpod::testing::DenySyscall(SYS_ppoll, ENOMEM)) _exit(10);
     session::CallResult r = session::Call(path, {{"v", 1}, {"op", "control.ping"}}, nullptr, 2s);
     if (r.delivered) _exit(11);
     _exit(r.error == std::string("poll: ") + std::strerror(ENOMEM) ? 0 : 12);
