@@ -45,6 +45,10 @@ class Undo {
   std::function<void()> undo_;
 };
 
+// A vault image is root's and closed to others (CreateImage makes it 0600):
+// a file that is not was put there by someone else.
+bool RootsAndClosed(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & 077) == 0; }
+
 // "0644" for messages.
 std::string ModeText(mode_t mode) {
   char text[8];
@@ -228,8 +232,8 @@ VaultStatus DetachOwnLoopsOf(const std::string& image, const char* step) {
 // container's creation under way, which holds the lock on it.
 VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   const std::string creating = Creating(image);
-  // A creation is root's and closed to others (CreateImage makes it 0600).
-  // A file that is not was planted by whoever could write here (an enclave
+  // A creation is root's and closed to others (RootsAndClosed). A file
+  // that is not was planted by whoever could write here (an enclave
   // open to all before EnsureEnclave closed it): a lock its planter holds
   // on it must not keep every first unlock out as another container's.
   // Checked through a descriptor, and deleted only while the path still
@@ -239,7 +243,7 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   if (lstat(creating.c_str(), &planted) == 0 && S_ISREG(planted.st_mode)) {
     UniqueFd file(open(creating.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (file && fstat(file.get(), &planted) == 0 && S_ISREG(planted.st_mode) &&
-        (planted.st_uid != 0 || (planted.st_mode & 077) != 0) && StillNamedBy(file.get(), creating)) {
+        !RootsAndClosed(planted) && StillNamedBy(file.get(), creating)) {
       if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
       return std::nullopt;
     }
@@ -341,7 +345,7 @@ VaultStatus Vault::CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* i
     // else. Another user's file there (in an enclave that was open to all
     // before EnsureEnclave closed it) would be unlocked with the user's
     // passphrase, and its owner could read it back.
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0)
+    if (!S_ISREG(st.st_mode) || !RootsAndClosed(st))
       return VaultError{ErrorKind::kInvalid, "image",
                         final_image + " is not a vault image of TazPod's (owned by uid " + std::to_string(st.st_uid) +
                             ", mode " + ModeText(st.st_mode) + "; a vault is root's, 0600): remove it, or make it so"};
@@ -494,10 +498,7 @@ void Vault::UndoMount(dev_t file_system) {
 }
 
 void Vault::UndoMapping() {
-  auto deactivated = DeactivateMapping(config_.mapping_name);
-  if (deactivated && deactivated->kind == ErrorKind::kBusy)
-    deactivated = DeactivateEndingHoldersAndCopies(FileSystemDevice());
-  if (deactivated)
+  if (auto deactivated = DeactivateEndingWhatHolds(FileSystemDevice()))
     (void)std::fprintf(stderr, "tazpod-vault-helper: the failed unlock cannot take back its mapping: %s\n",
                        deactivated->message.c_str());
 }
@@ -623,6 +624,12 @@ VaultStatus Vault::EndHoldersAndUnmount(const MountLocation& mount, dev_t file_s
 // while a process held a file in it. Ends those processes and tries again;
 // a namespace, or a detached mount, goes with the last of them (the kernel
 // may take a moment).
+VaultStatus Vault::DeactivateEndingWhatHolds(dev_t file_system) {
+  auto deactivated = DeactivateMapping(config_.mapping_name);
+  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingHoldersAndCopies(file_system);
+  return deactivated;
+}
+
 VaultStatus Vault::DeactivateEndingHoldersAndCopies(dev_t file_system) {
   std::vector<pid_t> ended;
   if (file_system != 0) ended = EndHoldersAndMountCopies(file_system, config_.holder_grace);
@@ -713,9 +720,7 @@ VaultStatus Vault::Recover() {
       if (auto e = EndHoldersAndUnmount(mount, file_system, "recover.umount", [](long long&) {})) return e;
     }
   }
-  auto deactivated = DeactivateMapping(config_.mapping_name);
-  if (deactivated && deactivated->kind == ErrorKind::kBusy) deactivated = DeactivateEndingHoldersAndCopies(file_system);
-  if (auto e = deactivated) {
+  if (auto e = DeactivateEndingWhatHolds(file_system)) {
     e->step = "recover." + e->step;
     return e;
   }

@@ -133,6 +133,9 @@ class Vault {
   // vault's file system (on `file_system`, from FileSystemDevice(); 0 ends
   // none) or whose mount namespaces still mount it.
   VaultStatus DeactivateEndingHoldersAndCopies(dev_t file_system);
+  // DeactivateMapping, and only when it is busy, the above: for recovery
+  // and a failed unlock's way back (the lock does the same, timing each).
+  VaultStatus DeactivateEndingWhatHolds(dev_t file_system);
   // For an unmount that was busy: ends the processes holding the vault's
   // file system (on `file_system`) and unmounts `mount` again; if it is
   // still busy, the last resort (EndUserProcessesMounting, holders.h, said
