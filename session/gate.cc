@@ -287,12 +287,8 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // it since this one asked. The passphrase just chosen is not that
   // vault's, and must not be tried on it as a guess, throttling the user
   // for a race they did not run. (Another container that made the vault on
-  // a shared volume leaves this state absent: not caught here.)
-  if (create && !may_create) {
-    Refused(caller, "login", "made_meanwhile");
-    return reply(Refusal("refused", "the vault was created meanwhile, by another login: log in again with its "
-                                    "passphrase"));
-  }
+  // a shared volume leaves this state absent: the unlock finds it below.)
+  if (create && !may_create) return MadeMeanwhile(caller, reply);
   if (may_create && Utf8Characters(passphrase.view()) < settings_.min_passphrase_length) {
     Refused(caller, "login", "too_short");
     return reply(Refusal("invalid", "the passphrase must have at least " +
@@ -303,7 +299,13 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // grace period, or guessing would keep the vault unlocked; one that
   // succeeds is safe either way, since the lock waits for the vault to be
   // idle and then finds the session.
-  auto finish = [this, caller, reply, pidfd](const GateVault::Result& result) {
+  auto finish = [this, caller, reply, pidfd, may_create](const GateVault::Result& result) {
+    // An unlock that would have made the vault found one that the new
+    // passphrase does not open: made since this login asked, by another
+    // container on the same volume. As above, no guess. It is tried once:
+    // the vault is locked now, no longer absent, and the next first login
+    // is refused before any unlock.
+    if (result.wrong_passphrase && may_create) return MadeMeanwhile(caller, reply);
     if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login", result.error));
     // The vault refused because the container began to stop meanwhile.
     if (!result.ok && !admitting_) return RefuseStopping(caller, reply);
@@ -354,6 +356,11 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
 void Gate::NoVaultYet(const Caller& caller, const ControlServer::Reply& reply) {
   Refused(caller, "login", "no_vault");
   reply(Refusal("refused", "there is no vault yet: log in again to create it"));
+}
+
+void Gate::MadeMeanwhile(const Caller& caller, const ControlServer::Reply& reply) {
+  Refused(caller, "login", "made_meanwhile");
+  reply(Refusal("refused", "the vault was created meanwhile, by another login: log in again with its passphrase"));
 }
 
 void Gate::RefuseStopping(const Caller& caller, const ControlServer::Reply& reply) {

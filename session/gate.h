@@ -167,6 +167,10 @@ class Gate {
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   // Refuses a login that found no vault and may not create one.
   void NoVaultYet(const Caller& caller, const ControlServer::Reply& reply);
+  // Refuses a first login that finds a vault it did not make: the
+  // passphrase it chose is not that vault's, so it is no guess, and is not
+  // throttled as one.
+  void MadeMeanwhile(const Caller& caller, const ControlServer::Reply& reply);
   // Refuses a login once the container is stopping (StopAdmitting).
   void RefuseStopping(const Caller& caller, const ControlServer::Reply& reply);
   void OnLastSessionEnded();

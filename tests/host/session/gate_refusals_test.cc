@@ -388,8 +388,12 @@ TEST_CASE("gate: a passphrase only tried goes to the vault even if it holds a NU
 // Two first logins at once: both were told the vault is new, and each chose
 // a passphrase. Once the first has made the vault, the second's is not that
 // vault's: it is refused as late, not tried as a guess, and nobody waits.
+// The same when the gate still takes the vault for absent (or failed, its
+// image gone), because another container on a shared volume made it: the
+// unlock that may create finds that image, and the new passphrase does not
+// open it.
 TEST_CASE("gate: a first login that finds a vault made meanwhile is told so, not throttled as a wrong guess") {
-  for (const char* state : {"unlocked", "locked"}) {
+  for (const char* state : {"unlocked", "locked", "absent", "failed"}) {
     INFO(state);
     RefusingGate gate("wrong passphrase", Refusal::kWrongPassphrase, state);
     session::CallResult late = gate.Login("a new passphrase", /*create=*/true);

@@ -271,9 +271,12 @@ text_hex() {
 }
 
 # write_init_config FILE [EXTRA TOML LINES...]: a configuration for `tazpod
-# init` in the guest with the scenario's vault names and cheap PBKDF.
+# init` in the guest with the scenario's vault names and cheap PBKDF. The
+# extra lines go in [session] (or a table they open); lines for [vault] go
+# in INIT_VAULT_LINES.
+INIT_VAULT_LINES=()
 write_init_config() {
-  local file=$1
+  local file=$1 line
   shift
   cat > "$file" <<TOML
 [init]
@@ -290,12 +293,14 @@ pbkdf_parallel = 1
 luks2_keyslots_size = "512K"
 holder_grace = "1s"
 helper = "$VAULT_HELPER"
+TOML
+  for line in "${INIT_VAULT_LINES[@]}"; do echo "$line" >> "$file"; done
+  cat >> "$file" <<TOML
 
 [session]
 user = "dev"
 socket = "/run/tazpod/control.sock"
 TOML
-  local line
   for line in "$@"; do echo "$line" >> "$file"; done
 }
 
