@@ -73,6 +73,17 @@ std::string AttachedHere(const std::string& image) {
 
 }  // namespace
 
+bool RootsAndClosed(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & 077) == 0; }
+
+VaultStatus RefuseForeignImage(const std::string& image, const struct stat& st) {
+  if (S_ISREG(st.st_mode) && RootsAndClosed(st)) return std::nullopt;
+  char mode[8];
+  (void)std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return VaultError{ErrorKind::kInvalid, "image",
+                    image + " is not a vault image of TazPod's (owned by uid " + std::to_string(st.st_uid) +
+                        ", mode " + mode + "; a vault is root's, 0600): remove it, or make it so"};
+}
+
 VaultStatus LockImage(int fd, const std::string& image) {
   if (TakeLock(fd, F_WRLCK, image) != Taken::kHeldElsewhere) return std::nullopt;
   return VaultError{ErrorKind::kBusy, "in_use",
@@ -93,6 +104,18 @@ UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
     const int open_errno = errno;
     *error = SystemError("loop.attach", "open " + image + ": " + std::strerror(open_errno));
     errno = open_errno;  // for the caller: EROFS, ENOENT...
+    return fd;
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) {
+    *error = SystemError("image", "fstat " + image + ": " + std::strerror(errno));
+    fd.Reset();
+    return fd;
+  }
+  if (auto e = RefuseForeignImage(image, st)) {
+    *error = *e;
+    errno = EINVAL;
+    fd.Reset();
     return fd;
   }
   if (auto e = LockImage(fd.get(), image)) {

@@ -27,6 +27,8 @@
 // queue. Taking a lock therefore waits up to 2 s for it to go.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 
 #include "common/unique_fd.h"
@@ -38,10 +40,23 @@ namespace tazpod::vault {
 // "in_use", when another attachment holds it.
 VaultStatus LockImage(int fd, const std::string& image);
 
+// Whether `st` is as every image the helper makes: root's, and closed to
+// others (0600).
+bool RootsAndClosed(const struct stat& st);
+
+// Refuses, as kInvalid step "image", a file that is no vault image of
+// TazPod's: not a regular file, or not RootsAndClosed. Another user's file
+// in the image's place (in an enclave open to all before the vault closed
+// it, on a volume the user can write) would get the user's passphrase
+// tried on it, or the vault's data written to it, where its owner could
+// read them back.
+VaultStatus RefuseForeignImage(const std::string& image, const struct stat& st);
+
 // Opens `image` read-write without following a link and takes its write
 // lock, for an attachment. On failure an invalid descriptor and *error set
 // (and errno, when the open failed). Anything but a regular file (a FIFO
-// would block the open) is refused: kInvalid, step "image".
+// would block the open) is refused: kInvalid, step "image"; so is a file
+// RefuseForeignImage refuses, checked on the open file, not its path.
 UniqueFd OpenLockedImage(const std::string& image, VaultError* error);
 
 // Opens `image` read-only and takes a read lock on it, which keeps any

@@ -45,17 +45,6 @@ class Undo {
   std::function<void()> undo_;
 };
 
-// A vault image is root's and closed to others (CreateImage makes it 0600):
-// a file that is not was put there by someone else.
-bool RootsAndClosed(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & 077) == 0; }
-
-// "0644" for messages.
-std::string ModeText(mode_t mode) {
-  char text[8];
-  (void)std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-
 // A configured path must be what it says: a symlink could point the vault
 // (or the enclave) anywhere.
 VaultStatus RefuseSymlink(const std::string& path, const char* step) {
@@ -345,11 +334,7 @@ VaultStatus Vault::CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* i
     // else. Another user's file there (in an enclave that was open to all
     // before EnsureEnclave closed it) would be unlocked with the user's
     // passphrase, and its owner could read it back.
-    if (!S_ISREG(st.st_mode) || !RootsAndClosed(st))
-      return VaultError{ErrorKind::kInvalid, "image",
-                        final_image + " is not a vault image of TazPod's (owned by uid " + std::to_string(st.st_uid) +
-                            ", mode " + ModeText(st.st_mode) + "; a vault is root's, 0600): remove it, or make it so"};
-    return std::nullopt;
+    return RefuseForeignImage(final_image, st);
   }
   if (if_no_image == IfNoImage::kRefuse) return VaultError{ErrorKind::kInvalid, "no_image", "there is no vault yet"};
   // What an earlier, interrupted creation left (recovery removes it too),
@@ -687,6 +672,11 @@ VaultStatus Vault::HeaderDevice(std::string* device, LoopDevice* own_loop) const
     // A read-only volume: nobody attaches it read-write; the file will do.
     // (Not busy, the open failed, and errno is its.)
     if (error.kind == ErrorKind::kBusy || errno != EROFS) return error;
+    // Refused as OpenLockedImage refuses; by its path, which no one can
+    // point at another file on a read-only volume.
+    struct stat st;
+    if (lstat(image.c_str(), &st) != 0) return SystemError("image", Errno("lstat " + image));
+    if (auto e = RefuseForeignImage(image, st)) return e;
     *device = image;
     return std::nullopt;
   }

@@ -3,8 +3,10 @@
 # passphrase is verified against a LUKS2 image without activating it, a
 # wrong one is refused (exit 2), the passphrase is changed (old refused, new
 # accepted) without ever leaving no working keyslot, a missing image or a
-# symlinked path is a clear error, a passphrase that could never be changed
-# is not set, and a passphrase is never taken from argv.
+# symlinked path is a clear error, a file that is not root's and 0600 (as
+# every image the helper makes) is no vault and is neither verified nor
+# changed, a passphrase that could never be changed is not set, and a
+# passphrase is never taken from argv.
 . "$TAZPOD_HOST_LIB"
 helper_on_files
 KDF=(--pbkdf argon2id --pbkdf-force-iterations 4 --pbkdf-memory 1024 --pbkdf-parallel 1)
@@ -12,6 +14,7 @@ fresh() {  # SIZE PASSPHRASE: a new image with that keyslot area
   rm -f vault.img; truncate -s 20M vault.img
   printf '%s' "$2" | cryptsetup luksFormat -q --type luks2 "${KDF[@]}" --luks2-keyslots-size "$1" \
     --key-file - vault.img 2>/dev/null
+  chmod 0600 vault.img  # as the helper makes it: root's, closed to others
 }
 add_key() { printf '%s\n%s' "$1" "$2" | cryptsetup luksAddKey -q "${KDF[@]}" vault.img 2>/dev/null; }  # OLD NEW
 slots() { cryptsetup luksDump vault.img | grep -cE '^ +[0-9]+: luks2$'; }
@@ -85,6 +88,21 @@ rc=0; printf 'a\0b' | H unlock >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 64 "unlock with a passphrase holding a NUL byte"
 verify_exits 0 'second pass' "after the usage errors"
 expect_eq "$(slots)" 2 "keyslots after the usage errors"
+
+# Another's file in the image's place is refused before any passphrase is
+# tried on it: open to others, or owned by another user.
+for change in 'chmod 0644' 'chown 1000:1000'; do
+  fresh 512k 'second pass'
+  $change vault.img
+  rc=0; out=$(printf 'second pass' | H verify) || rc=$?
+  expect_eq "$rc" 4 "verify after $change"
+  [[ $out == *"is not a vault image of TazPod's"*"a vault is root's, 0600"* ]] || fail "after $change, not explained: $out"
+  rc=0; out=$(printf 'second pass\0third pass' | H passwd) || rc=$?
+  expect_eq "$rc" 4 "passwd after $change"
+  [[ $out == *"is not a vault image of TazPod's"* ]] || fail "passwd after $change, not explained: $out"
+  chown 0:0 vault.img; chmod 0600 vault.img
+  verify_exits 0 'second pass' "the refused passwd after $change changed nothing"
+done
 
 rm vault.img
 rc=0; out=$(printf 'x' | H verify) || rc=$?
