@@ -33,6 +33,26 @@ int LoopNumber(std::string_view digits) {
   return number;
 }
 
+// The device number of loop device N, as sysfs gives it ("7:4"). Its
+// minor is N only where the loop driver makes no partitions (max_part=0,
+// the default); with loop.max_part set, N's minor is shifted past them,
+// and minor N is another device's partition. makedev(7, N) when sysfs
+// cannot tell (not mounted in the container).
+dev_t LoopDeviceNumber(int number) {
+  std::ifstream file("/sys/block/loop" + std::to_string(number) + "/dev");
+  std::string text;
+  unsigned maj = 0, min = 0;
+  if (std::getline(file, text)) {
+    const char* end = text.data() + text.size();
+    auto [after_maj, e1] = std::from_chars(text.data(), end, maj);
+    if (e1 == std::errc() && after_maj != end && *after_maj == ':') {
+      auto [after_min, e2] = std::from_chars(after_maj + 1, end, min);
+      if (e2 == std::errc() && after_min == end && maj == kLoopMajor) return makedev(maj, min);
+    }
+  }
+  return makedev(kLoopMajor, static_cast<unsigned>(number));
+}
+
 // Opens /dev/loopN, creating the node first when the container has none.
 UniqueFd OpenLoopNode(int number, std::string& path, VaultError* error) {
   path = "/dev/loop" + std::to_string(number);
@@ -41,7 +61,7 @@ UniqueFd OpenLoopNode(int number, std::string& path, VaultError* error) {
     if (!fd) *error = SystemError("loop.open", Errno(("open " + path).c_str()));
     return fd;
   }
-  if (mknod(path.c_str(), S_IFBLK | 0600, makedev(kLoopMajor, number)) != 0 && errno != EEXIST) {
+  if (mknod(path.c_str(), S_IFBLK | 0600, LoopDeviceNumber(number)) != 0 && errno != EEXIST) {
     *error = SystemError("loop.mknod", Errno(("mknod " + path).c_str()) +
                                            " (the container needs CAP_MKNOD, or /dev/loop* nodes)");
     return UniqueFd();
