@@ -74,14 +74,14 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   };
   control.Handle("vault.unlock", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
-    if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
+    if (req.secret.size() == 0) return reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     // Root's unlock creates the vault when there is none (scripts, the
     // image's tooling; docs/cli.md): root needs no first-login checks.
     vault.Unlock(std::move(req.secret), vault::IfNoImage::kCreate, with_vault(reply));
   }, ControlServer::Passphrase::kFromRoot);
   control.Handle("vault.verify", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {
     if (!RootOnly(req, reply)) return;
-    if (req.secret.size() == 0) return reply({{"v", 1}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
+    if (req.secret.size() == 0) return reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "invalid"}, {"error", "no passphrase"}});
     vault.Verify(std::move(req.secret), with_vault(reply));
   }, ControlServer::Passphrase::kFromRoot);
   control.Handle("vault.passwd", [&vault, with_vault](ControlRequest& req, const ControlServer::Reply& reply) {

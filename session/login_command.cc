@@ -75,7 +75,10 @@ int BecomeUserAndExecShell(const std::string& user_name, const std::string& moun
     Say(tty, "tazpod login: could regain root after dropping it; refusing");
     return kNoShell;
   }
-  if (chdir(home.c_str()) != 0 && chdir("/") != 0) return kNoShell;
+  if (chdir(home.c_str()) != 0 && chdir("/") != 0) {
+    Say(tty, std::string("tazpod login: cannot enter ") + home + " or /: " + std::strerror(errno) + "; no shell.");
+    return kNoShell;
+  }
   std::vector<char*> envp;
   envp.reserve(env.size() + 1);
   for (std::string& e : env) envp.push_back(e.data());

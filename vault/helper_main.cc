@@ -280,6 +280,11 @@ static int Main(int argc, char** argv) {
     std::cerr << "tazpod-vault-helper: cannot map memory for the passphrase: " << std::strerror(errno) << "\n";
     return kExitSystem;
   }
+  // Never read into memory that may be swapped out, as PID 1 never does.
+  if (!secrets.locked()) {
+    std::cerr << "tazpod-vault-helper: cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)\n";
+    return kExitSystem;
+  }
   if (const int err = ReadSecrets(secrets); err == E2BIG) {
     std::cerr << "tazpod-vault-helper: too long a passphrase on stdin\n";
     return kExitUsage;

@@ -2,7 +2,8 @@
 # through the real helper, without device-mapper: straight into its locked
 # buffer, up to exactly two passphrases of the longest and their separator.
 # A read that fails is a failed system call (exit 1, naming the error), not
-# a usage error; more than the buffer holds is one (exit 64).
+# a usage error; more than the buffer holds is one (exit 64). Memory that
+# cannot be locked is never read into (exit 1).
 . "$TAZPOD_HOST_LIB"
 helper_on_files
 max=1024  # vault/passphrase_limits.h
@@ -23,6 +24,14 @@ printf 'x' >> longest
 rc=0; out=$(H passwd <longest 2>err) || rc=$?
 expect_eq "$rc" 64 "passwd with one byte too many ($out $(cat err))"
 grep -q 'too long a passphrase on stdin' err || fail "too long not said: $(cat err)"
+
+# No CAP_IPC_LOCK and no RLIMIT_MEMLOCK: the buffer cannot be locked, and
+# the passphrase is not read into it.
+rc=0; out=$(printf 'pw' | (ulimit -l 0 && exec setpriv --bounding-set -ipc_lock --inh-caps -ipc_lock \
+  "$TAZPOD_VAULT_HELPER" verify --mode persistent --image "$HELPER_DIR/vault.img" --name tazpod-hosttest \
+  --mountpoint "$HELPER_DIR/mnt") 2>err) || rc=$?
+expect_eq "$rc" 1 "verify where memory cannot be locked ($out $(cat err))"
+grep -q 'cannot lock memory for the passphrase' err || fail "the unlocked memory is not named: $(cat err)"
 
 rm -f longest err
 cd /
