@@ -78,17 +78,18 @@ long long operation_started_us = 0;
 
 // Standby: the operation's name, one line on stdin, read a byte at a time so
 // that nothing after it (the passphrase) is consumed here. Empty at end of
-// input (PID 1 dismissed this helper).
-bool ReadOperationName(std::string& name) {
+// input (PID 1 dismissed this helper). 0, the errno of a read that failed,
+// or EINVAL when the line is cut short or too long for a name.
+int ReadOperationName(std::string& name) {
   name.clear();
   for (;;) {
     char c;
     ssize_t n = read(STDIN_FILENO, &c, 1);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return name.empty();
-    if (c == '\n') return true;
-    if (name.size() >= 16) return false;
+    if (n < 0) return errno;
+    if (n == 0) return name.empty() ? 0 : EINVAL;
+    if (c == '\n') return 0;
+    if (name.size() >= 16) return EINVAL;
     name.push_back(c);
   }
 }
@@ -252,9 +253,12 @@ static int Main(int argc, char** argv) {
   Vault vault(config);
 
   if (operation == "standby") {
-    if (!ReadOperationName(operation)) {
-      std::cerr << "tazpod-vault-helper: standby: cannot read the operation from stdin\n";
+    if (const int err = ReadOperationName(operation); err == EINVAL) {
+      std::cerr << "tazpod-vault-helper: standby: no operation name on stdin's first line\n";
       return kExitUsage;
+    } else if (err != 0) {
+      std::cerr << "tazpod-vault-helper: standby: cannot read the operation from stdin: " << std::strerror(err) << "\n";
+      return kExitSystem;
     }
     if (operation.empty()) return 0;  // dismissed
     operation_started_us = MonoMicros();

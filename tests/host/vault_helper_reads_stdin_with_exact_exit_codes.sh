@@ -13,6 +13,17 @@ rc=0; out=$(H verify </ 2>err) || rc=$?
 expect_eq "$rc" 1 "verify with a directory on stdin ($out $(cat err))"
 grep -q 'cannot read the passphrase from stdin: Is a directory' err || fail "the read error is not named: $(cat err)"
 
+# The same for a standby helper's operation name; a line too long for a
+# name, or cut short, is a usage error.
+rc=0; out=$(H standby </ 2>err) || rc=$?
+expect_eq "$rc" 1 "standby with a directory on stdin ($out $(cat err))"
+grep -q 'cannot read the operation from stdin: Is a directory' err || fail "the standby's read error is not named: $(cat err)"
+for line in $'an-operation-name-too-long\n' 'verify'; do
+  rc=0; out=$(printf '%s' "$line" | H standby 2>err) || rc=$?
+  expect_eq "$rc" 64 "standby given '$line' ($out $(cat err))"
+  grep -q 'no operation name on' err || fail "standby given '$line': not said: $(cat err)"
+done
+
 # Two passphrases of the longest: read whole, and answered (no vault yet).
 { head -c $max /dev/zero | tr '\0' o; printf '\0'; head -c $max /dev/zero | tr '\0' n; } > longest
 rc=0; out=$(H passwd <longest 2>err) || rc=$?
