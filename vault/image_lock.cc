@@ -41,29 +41,6 @@ Taken TakeLock(int fd, short type, const std::string& image) {
   }
 }
 
-// Opens `path` with `access` (O_RDONLY or O_RDWR), without following a
-// link, and only if it is a regular file; else an invalid descriptor, with
-// *not_regular set when it was something else. Whoever can write to the
-// image's directory (an enclave still open to all, a volume the user owns)
-// may put a FIFO there: opened blocking, it would hold the helper until
-// PID 1's operation timeout, at every unlock (and a terminal must not
-// become the helper's: it leads a session).
-UniqueFd OpenRegularFile(const std::string& path, int access, bool* not_regular) {
-  *not_regular = false;
-  UniqueFd fd(open(path.c_str(), access | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return fd;
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return UniqueFd();
-  if (!S_ISREG(st.st_mode)) {
-    *not_regular = true;
-    return UniqueFd();
-  }
-  // Back to blocking, as a loop device's file is expected to be.
-  const int flags = fcntl(fd.get(), F_GETFL);
-  if (flags == -1 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return UniqueFd();
-  return fd;
-}
-
 // Where the image is attached on this machine, for the refusal's message.
 std::string AttachedHere(const std::string& image) {
   std::string devices;
@@ -72,6 +49,21 @@ std::string AttachedHere(const std::string& image) {
 }
 
 }  // namespace
+
+UniqueFd OpenRegularFile(const std::string& path, int access, bool* not_regular, struct stat* st) {
+  *not_regular = false;
+  UniqueFd fd(open(path.c_str(), access | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return fd;
+  if (fstat(fd.get(), st) != 0) return UniqueFd();
+  if (!S_ISREG(st->st_mode)) {
+    *not_regular = true;
+    return UniqueFd();
+  }
+  // Back to blocking, as a loop device's file is expected to be.
+  const int flags = fcntl(fd.get(), F_GETFL);
+  if (flags == -1 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return UniqueFd();
+  return fd;
+}
 
 bool RootsAndClosed(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & 077) == 0; }
 
@@ -94,7 +86,8 @@ VaultStatus LockImage(int fd, const std::string& image) {
 
 UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
   bool not_regular = false;
-  UniqueFd fd = OpenRegularFile(image, O_RDWR, &not_regular);
+  struct stat st;
+  UniqueFd fd = OpenRegularFile(image, O_RDWR, &not_regular, &st);
   if (not_regular) {
     *error = VaultError{ErrorKind::kInvalid, "image", image + " is not a regular file: remove it"};
     errno = EINVAL;
@@ -104,12 +97,6 @@ UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
     const int open_errno = errno;
     *error = SystemError("loop.attach", "open " + image + ": " + std::strerror(open_errno));
     errno = open_errno;  // for the caller: EROFS, ENOENT...
-    return fd;
-  }
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) {
-    *error = SystemError("image", "fstat " + image + ": " + std::strerror(errno));
-    fd.Reset();
     return fd;
   }
   if (auto e = RefuseForeignImage(image, st)) {
@@ -128,7 +115,8 @@ UniqueFd OpenLockedImage(const std::string& image, VaultError* error) {
 UniqueFd HoldImage(const std::string& image, bool* busy) {
   *busy = false;
   bool not_regular = false;  // then no image here, as when there is no file
-  UniqueFd fd = OpenRegularFile(image, O_RDONLY, &not_regular);
+  struct stat st;
+  UniqueFd fd = OpenRegularFile(image, O_RDONLY, &not_regular, &st);
   if (fd && TakeLock(fd.get(), F_RDLCK, image) == Taken::kHeldElsewhere) {
     *busy = true;
     fd.Reset();

@@ -40,6 +40,16 @@ namespace tazpod::vault {
 // "in_use", when another attachment holds it.
 VaultStatus LockImage(int fd, const std::string& image);
 
+// Opens `path` with `access` (O_RDONLY or O_RDWR), without following a
+// link, and only if it is a regular file, whose status it leaves in *st;
+// else an invalid descriptor, with *not_regular set when it was something
+// else. Whoever can write to the
+// image's directory (an enclave still open to all, a volume the user owns)
+// may put a FIFO there: opened blocking, it would hold the helper until
+// PID 1's operation timeout, at every unlock (and a terminal must not
+// become the helper's: it leads a session).
+UniqueFd OpenRegularFile(const std::string& path, int access, bool* not_regular, struct stat* st);
+
 // Whether `st` is as every image the helper makes: root's, and closed to
 // others (0600).
 bool RootsAndClosed(const struct stat& st);

@@ -226,16 +226,13 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   // open to all before EnsureEnclave closed it): a lock its planter holds
   // on it must not keep every first unlock out as another container's.
   // Checked through a descriptor, and deleted only while the path still
-  // names it. Opened only once lstat saw a regular file (O_NONBLOCK: should
-  // a FIFO take its place, the open must not wait).
+  // names it.
+  bool not_regular = false;
   struct stat planted;
-  if (lstat(creating.c_str(), &planted) == 0 && S_ISREG(planted.st_mode)) {
-    UniqueFd file(open(creating.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (file && fstat(file.get(), &planted) == 0 && S_ISREG(planted.st_mode) &&
-        !RootsAndClosed(planted) && StillNamedBy(file.get(), creating)) {
-      if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
-      return std::nullopt;
-    }
+  if (UniqueFd file = OpenRegularFile(creating, O_RDONLY, &not_regular, &planted);
+      file && !RootsAndClosed(planted) && StillNamedBy(file.get(), creating)) {
+    if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
+    return std::nullopt;
   }
   bool busy = false;
   UniqueFd hold = HoldImage(creating, &busy);
