@@ -36,9 +36,29 @@ namespace tazpod::vault {
 
 namespace {
 
+// What the kernel already knows of the file a /proc link names (a
+// process's working directory, root or descriptor): its device, and its
+// type and inode number when known (0 otherwise), without asking the file
+// system. A stat would ask a FUSE server (or an NFS one) for fresh
+// attributes, and one that hangs would hold the search in a wait that not
+// even SIGKILL ends: FUSE waits out a request its server has read. None of
+// these change, so what is cached is enough. Nothing is requested
+// (mask 0), so that FUSE gives the device even of a mount that refuses
+// this process its attributes. False, with errno, when the link cannot be
+// followed.
+bool StatCached(const std::string& path, struct stat* st) {
+  struct statx stx;
+  if (statx(AT_FDCWD, path.c_str(), AT_STATX_DONT_SYNC, 0, &stx) != 0) return false;
+  std::memset(st, 0, sizeof *st);
+  st->st_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+  if (stx.stx_mask & STATX_TYPE) st->st_mode = stx.stx_mode;
+  if (stx.stx_mask & STATX_INO) st->st_ino = stx.stx_ino;
+  return true;
+}
+
 bool OnDevice(const std::string& path, dev_t dev) {
   struct stat st;
-  return stat(path.c_str(), &st) == 0 && st.st_dev == dev;
+  return StatCached(path, &st) && st.st_dev == dev;
 }
 
 // The "MAJ:MIN" device number that follows the first `skip` spaces of a
@@ -239,7 +259,7 @@ void SayUnseen(pid_t pid, const std::string& dir, int error) {
 // UnixSocketsBoundOn(dev).
 bool ThreadHolds(pid_t pid, const std::string& dir, dev_t dev, const std::set<ino_t>& sockets) {
   struct stat cwd;
-  if (stat((dir + "/cwd").c_str(), &cwd) != 0) {
+  if (!StatCached(dir + "/cwd", &cwd)) {
     SayUnseen(pid, dir, errno);
   } else if (cwd.st_dev == dev) {
     return true;
@@ -251,7 +271,7 @@ bool ThreadHolds(pid_t pid, const std::string& dir, dev_t dev, const std::set<in
   while (struct dirent* e = readdir(fds)) {
     if (e->d_name[0] == '.') continue;
     struct stat st;
-    if (stat((dir + "/fd/" + e->d_name).c_str(), &st) != 0) continue;
+    if (!StatCached(dir + "/fd/" + e->d_name, &st)) continue;
     if (st.st_dev == dev || (S_ISSOCK(st.st_mode) && sockets.count(st.st_ino) != 0)) {
       found = true;
       break;
