@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -359,7 +360,14 @@ std::optional<std::string> ApplySessionSection(const std::string& path, const to
     const std::string key = "session." + std::string(k.str());
     std::optional<std::string> err;
     if (k == "control") err = ReadBool(path, node, key, s.control);
-    else if (k == "socket") err = ReadPath(path, node, key, s.socket);
+    else if (k == "socket") {
+      err = ReadPath(path, node, key, s.socket);
+      // The kernel takes a Unix socket's path in sun_path, NUL included.
+      if (!err && s.socket.size() >= sizeof(sockaddr_un{}.sun_path))
+        err = KeyError(path, node, key,
+                       "longer than a Unix socket's path may be (" +
+                           std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes)");
+    }
     else if (k == "user") err = ReadString(path, node, key, s.user);
     else if (k == "min_passphrase_length") err = ReadCount(path, node, key, s.min_passphrase_length);
     else if (k == "lock_grace") err = ReadDuration(path, node, key, s.lock_grace);

@@ -230,6 +230,8 @@ TEST_CASE("config: errors name the file, the line and the key") {
     const char* line;  // ":LINE:" expected in the message
     const char* key;
   };
+  // 108 bytes: one more than sun_path holds with its NUL.
+  const std::string long_socket = "[session]\nsocket = \"/" + std::string(107, 's') + "\"\n";
   const Case cases[] = {
       {"[init]\ngrace = \"1s\"\n", ":2:", "init.grace"},
       {"[init]\n\ngrace_period = \"soon\"\n", ":3:", "init.grace_period"},
@@ -260,6 +262,7 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[vault]\nenclave_dir = \"\"\n", ":2:", "vault.enclave_dir"},
       {"[vault]\nhelper = \"\"\n", ":2:", "vault.helper"},
       {"[session]\nsocket = \"\"\n", ":2:", "session.socket"},
+      {long_socket.c_str(), ":2:", "session.socket"},
       {"[health]\nlisten = \"10.0.0.300:9090\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"[127.0.0.1:9090\"\n", ":2:", "health.listen"},
       {"[health]\naudit_log = \"relative.log\"\n", ":2:", "health.audit_log"},
