@@ -42,8 +42,18 @@ bool Append(std::string text, int* error) {
 }  // namespace
 
 std::string OpenAuditFile(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // Only a regular file: a FIFO put in its place (by whoever may write its
+  // directory) would block PID 1 at this open with no reader, and later at
+  // a write once its reader stopped reading. O_NONBLOCK keeps the open
+  // from waiting; a regular file's writes ignore it.
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+  if (fd < 0 && errno == ENXIO) return path + " is not a regular file (a FIFO with no reader)";
   if (fd < 0) return "open " + path + ": " + std::strerror(errno);
+  struct stat opened {};
+  if (fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {
+    close(fd);
+    return path + " is not a regular file";
+  }
   if (audit_fd >= 0) close(audit_fd);
   audit_fd = fd;
   dropped = 0;
@@ -51,11 +61,12 @@ std::string OpenAuditFile(const std::string& path) {
   // left it ending inside a line. Looked at through a descriptor of its own:
   // the one kept only ever writes.
   torn = false;
-  const int peek = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int peek = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   struct stat st {};
   char last = '\n';
   if (peek >= 0) {
-    torn = fstat(peek, &st) == 0 && st.st_size > 0 && pread(peek, &last, 1, st.st_size - 1) == 1 && last != '\n';
+    torn = fstat(peek, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && pread(peek, &last, 1, st.st_size - 1) == 1 &&
+           last != '\n';
     close(peek);
   }
   return "";

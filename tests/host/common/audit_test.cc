@@ -148,3 +148,25 @@ TEST_CASE("audit: a file left ending inside a line (a full disk in an earlier ru
           return 0;
         }) == 0);
 }
+
+// Whoever may write the audit file's directory could put a FIFO in its
+// place: opened as a file, it would block PID 1 (at the open with no
+// reader, at a write once a reader stops reading). It is refused at once,
+// and events go on to stderr alone.
+TEST_CASE("audit: a FIFO in the audit file's place is refused at once, with or without a reader") {
+  CHECK(OnSmallTmpfs([](const std::string& dir) {
+          const std::string file = dir + "/audit.log";
+          if (mkfifo(file.c_str(), 0600) != 0) return 1;
+          alarm(10);  // a blocked open fails the test rather than hanging it
+          const std::string alone = tazpod::OpenAuditFile(file);
+          if (alone.find("is not a regular file") == std::string::npos) return 2;
+          const int reader = open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+          if (reader < 0) return 3;
+          const std::string read = tazpod::OpenAuditFile(file);
+          if (read.find("is not a regular file") == std::string::npos) return 4;
+          AuditPadded(70000);  // more than a pipe holds: would block were it the trail
+          alarm(0);
+          close(reader);
+          return 0;
+        }) == 0);
+}
