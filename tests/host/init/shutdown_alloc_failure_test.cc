@@ -138,10 +138,51 @@ int ShutdownFailingAllocation(long n) {
   return allocation_failed ? kAsExpected : kNothingFailed;
 }
 
-// Starts case `n` in a process of its own.
-pid_t StartCase(long n) {
+// The main child exits 7 with the `n`th allocation after it was let go
+// failing (from the loop's start on): the shutdown it begins must still
+// run, and init exit with its code (or say a step failed).
+int MainChildExitFailingAllocation(long n) {
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) != 0) return kNoSetup;
+  const pid_t child = fork();
+  if (child < 0) return kNoSetup;
+  if (child == 0) {
+    close(gate[1]);
+    char byte;
+    while (read(gate[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    _exit(7);
+  }
+  close(gate[0]);
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDERR_FILENO);
+  SupervisorHarness s(kGrace);
+  std::thread([] {
+    std::this_thread::sleep_for(kGrace + kSlack + 2s);
+    _exit(kStalled);
+  }).detach();
+  s.supervisor->AdoptMainChild(child);
+  s.supervisor->AddShutdownStep("step", [](const Supervisor::StepDone& done) { done(""); });
+  s.supervisor->AddFinalStep("final", [](const Supervisor::StepDone& done) { done(""); });
+  close(gate[1]);  // the child exits now
+  const auto start = std::chrono::steady_clock::now();
+  allocations_before_failure = n;
+  int code = 0;
+  try {
+    code = s.supervisor->Run();
+  } catch (...) {
+    return kThrew;
+  }
+  allocations_before_failure = -1;
+  if (std::chrono::steady_clock::now() - start > kGrace + kSlack) return kTooLate;
+  if (code != 7 && code != tazpod::init::kExitShutdownStepFailed) return kWrongCode;
+  return allocation_failed ? kAsExpected : kNothingFailed;
+}
+
+// Starts case `n` of `run` in a process of its own.
+pid_t StartCase(long n, int (*run)(long) = ShutdownFailingAllocation) {
   pid_t pid = fork();
-  if (pid == 0) _exit(ShutdownFailingAllocation(n));
+  if (pid == 0) _exit(run(n));
   return pid;
 }
 
@@ -156,14 +197,14 @@ int WaitForCase(pid_t pid) {
 constexpr long kBatch = 16;
 constexpr long kMostAllocations = 2000;
 
-}  // namespace
-
-TEST_CASE("shutdown: a failed allocation anywhere in it still ends it and kills what ignored SIGTERM") {
+// Runs case `run` for every n until one fails no allocation; the number of
+// cases that went wrong, each said.
+int Sweep(int (*run)(long)) {
   std::map<long, int> statuses;
   long end = -1;  // the first n past the shutdown's last allocation
   for (long first = 0; end < 0 && first < kMostAllocations; first += kBatch) {
     std::vector<pid_t> cases;
-    for (long n = first; n < first + kBatch; ++n) cases.push_back(StartCase(n));
+    for (long n = first; n < first + kBatch; ++n) cases.push_back(StartCase(n, run));
     for (long n = first; n < first + kBatch; ++n) {
       statuses[n] = WaitForCase(cases[static_cast<size_t>(n - first)]);
       if (statuses[n] == kNothingFailed && end < 0) end = n;
@@ -175,7 +216,17 @@ TEST_CASE("shutdown: a failed allocation anywhere in it still ends it and kills 
     if (statuses[n] == kAsExpected) continue;
     ++failures;
     // 11 stalled, 12 too late, 13 left a process running, 14 threw, 15 exit code.
-    UNSCOPED_INFO("allocation " << n << " after SIGTERM failed: case status " << statuses[n]);
+    UNSCOPED_INFO("allocation " << n << " failed: case status " << statuses[n]);
   }
-  CHECK(failures == 0);
+  return failures;
+}
+
+}  // namespace
+
+TEST_CASE("shutdown: a failed allocation anywhere in it still ends it and kills what ignored SIGTERM") {
+  CHECK(Sweep(ShutdownFailingAllocation) == 0);
+}
+
+TEST_CASE("shutdown: a failed allocation as the main child's exit is handled still ends init with its code") {
+  CHECK(Sweep(MainChildExitFailingAllocation) == 0);
 }
