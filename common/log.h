@@ -9,8 +9,9 @@
 // without blocking).
 //
 // Never log a secret: fields are for pids, names, states, durations, errors.
-// Logging never fails the caller, nor, once UseNonBlockingLog has run,
-// blocks it: a write error is dropped.
+// Logging never fails the caller, nor, once UseNonBlockingLog has run on a
+// pipe, FIFO or terminal, blocks it: a write error is dropped. (Stderr on a
+// socket, a regular file or /dev/null is still written blocking.)
 #pragma once
 
 #include <chrono>
