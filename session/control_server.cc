@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
@@ -39,6 +40,20 @@ void NamePeerProcess(int connection, PeerCredentials* peer) {
     return;
   }
   if (errno == ESRCH || errno == EINVAL) peer->gone = true;
+}
+
+// Whether a process listens on the Unix socket at `path`: a connection is
+// taken, or its backlog is full (EAGAIN). A socket nobody listens on any
+// more refuses (ECONNREFUSED); no file there, or no socket, is ENOENT or
+// ECONNREFUSED too.
+bool ServedByAnother(const std::string& path) {
+  UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr {};
+  if (!probe || path.size() >= sizeof addr.sun_path) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  // Non-blocking: a Unix socket connects at once or fails at once.
+  return connect(probe.get(), reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN;
 }
 
 }  // namespace
@@ -259,7 +274,11 @@ std::string ControlServer::Listen() {
     return dir + " may be written by others than root: give session.socket a directory of its own";
   if (made && (chown(dir.c_str(), 0, group_) != 0 || chmod(dir.c_str(), 0750) != 0))
     return "chown/chmod " + dir + ": " + std::strerror(errno);
-  unlink(path_.c_str());  // a stale socket from an earlier run
+  // A socket left by an earlier run is removed; one that another process
+  // still serves (a second `tazpod init` given the same path) is not: taken
+  // from it, its path would lead nowhere once this one exits.
+  if (ServedByAnother(path_)) return "another process serves " + path_ + ": give session.socket a path of its own";
+  unlink(path_.c_str());
   boost::system::error_code ec;
   acceptor_.open(local(), ec);
   if (!ec) acceptor_.bind(local::endpoint(path_), ec);
