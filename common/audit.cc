@@ -47,7 +47,7 @@ std::string OpenAuditFile(const std::string& path) {
   // a write once its reader stopped reading. O_NONBLOCK keeps the open
   // from waiting; a regular file's writes ignore it.
   int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
-  if (fd < 0 && errno == ENXIO) return path + " is not a regular file (a FIFO with no reader)";
+  if (fd < 0 && errno == ENXIO) return path + " is not a regular file";  // a FIFO with no reader, a socket
   if (fd < 0) return "open " + path + ": " + std::strerror(errno);
   struct stat opened {};
   if (fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {

@@ -287,7 +287,7 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // it since this one asked. The passphrase just chosen is not that
   // vault's, and must not be tried on it as a guess, throttling the user
   // for a race they did not run. (Another container that made the vault on
-  // a shared volume leaves this state absent: the unlock finds it below.)
+  // a shared volume leaves this state absent: the unlock finds it, below.)
   if (create && !may_create) return MadeMeanwhile(caller, reply);
   if (may_create && Utf8Characters(passphrase.view()) < settings_.min_passphrase_length) {
     Refused(caller, "login", "too_short");
@@ -299,13 +299,16 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // grace period, or guessing would keep the vault unlocked; one that
   // succeeds is safe either way, since the lock waits for the vault to be
   // idle and then finds the session.
-  auto finish = [this, caller, reply, pidfd, may_create](const GateVault::Result& result) {
-    // An unlock that would have made the vault found one that the new
-    // passphrase does not open: made since this login asked, by another
-    // container on the same volume. As above, no guess. It is tried once:
-    // the vault is locked now, no longer absent, and the next first login
-    // is refused before any unlock.
-    if (result.wrong_passphrase && may_create) return MadeMeanwhile(caller, reply);
+  // An unlock from an absent vault that found one the new passphrase does
+  // not open: made since this login asked, by another container on the
+  // same volume. As above, no guess. It is tried once: the vault is locked
+  // now, and the next first login is refused before any unlock; absent
+  // again only once its image is gone. Not from a failed vault: an unlock
+  // broken off (its helper killed) leaves it failed, and could be made to
+  // again and again, each time for a guess nobody throttled.
+  const bool made_elsewhere_if_refused = may_create && state == "absent";
+  auto finish = [this, caller, reply, pidfd, made_elsewhere_if_refused](const GateVault::Result& result) {
+    if (result.wrong_passphrase && made_elsewhere_if_refused) return MadeMeanwhile(caller, reply);
     if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login", result.error));
     // The vault refused because the container began to stop meanwhile.
     if (!result.ok && !admitting_) return RefuseStopping(caller, reply);

@@ -45,10 +45,12 @@ namespace {
 // these change, so what is cached is enough. Nothing is requested
 // (mask 0), so that FUSE gives the device even of a mount that refuses
 // this process its attributes. False, with errno, when the link cannot be
-// followed.
+// followed. A plain stat where statx is missing or refused (a seccomp
+// profile older than it, which allows stat).
 bool StatCached(const std::string& path, struct stat* st) {
   struct statx stx;
-  if (statx(AT_FDCWD, path.c_str(), AT_STATX_DONT_SYNC, 0, &stx) != 0) return false;
+  if (statx(AT_FDCWD, path.c_str(), AT_STATX_DONT_SYNC, 0, &stx) != 0)
+    return (errno == ENOSYS || errno == EPERM) && stat(path.c_str(), st) == 0;
   std::memset(st, 0, sizeof *st);
   st->st_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
   if (stx.stx_mask & STATX_TYPE) st->st_mode = stx.stx_mode;

@@ -37,12 +37,17 @@ expect_eq "$rc" 64 "passwd with one byte too many ($out $(cat err))"
 grep -q 'too long a passphrase on stdin' err || fail "too long not said: $(cat err)"
 
 # No CAP_IPC_LOCK and no RLIMIT_MEMLOCK: the buffer cannot be locked, and
-# the passphrase is not read into it.
-rc=0; out=$(printf 'pw' | (ulimit -l 0 && exec setpriv --bounding-set -ipc_lock --inh-caps -ipc_lock \
-  "$TAZPOD_VAULT_HELPER" verify --mode persistent --image "$HELPER_DIR/vault.img" --name tazpod-hosttest \
-  --mountpoint "$HELPER_DIR/mnt") 2>err) || rc=$?
-expect_eq "$rc" 1 "verify where memory cannot be locked ($out $(cat err))"
-grep -q 'cannot lock memory for the passphrase' err || fail "the unlocked memory is not named: $(cat err)"
+# the passphrase is not read into it. (The sanitizers' runtimes make mlock
+# a no-op that succeeds.)
+if [[ -n ${TAZPOD_SANITIZED:-} ]]; then
+  echo "skipped under the sanitizers: memory that cannot be locked"
+else
+  rc=0; out=$(printf 'pw' | (ulimit -l 0 && exec setpriv --bounding-set -ipc_lock --inh-caps -ipc_lock \
+    "$TAZPOD_VAULT_HELPER" verify --mode persistent --image "$HELPER_DIR/vault.img" --name tazpod-hosttest \
+    --mountpoint "$HELPER_DIR/mnt") 2>err) || rc=$?
+  expect_eq "$rc" 1 "verify where memory cannot be locked ($out $(cat err))"
+  grep -q 'cannot lock memory for the passphrase' err || fail "the unlocked memory is not named: $(cat err)"
+fi
 
 rm -f longest err
 cd /

@@ -388,12 +388,11 @@ TEST_CASE("gate: a passphrase only tried goes to the vault even if it holds a NU
 // Two first logins at once: both were told the vault is new, and each chose
 // a passphrase. Once the first has made the vault, the second's is not that
 // vault's: it is refused as late, not tried as a guess, and nobody waits.
-// The same when the gate still takes the vault for absent (or failed, its
-// image gone), because another container on a shared volume made it: the
-// unlock that may create finds that image, and the new passphrase does not
-// open it.
+// The same when the gate still takes the vault for absent, because another
+// container on a shared volume made it: the unlock that may create finds
+// that image, and the new passphrase does not open it.
 TEST_CASE("gate: a first login that finds a vault made meanwhile is told so, not throttled as a wrong guess") {
-  for (const char* state : {"unlocked", "locked", "absent", "failed"}) {
+  for (const char* state : {"unlocked", "locked", "absent"}) {
     INFO(state);
     RefusingGate gate("wrong passphrase", Refusal::kWrongPassphrase, state);
     session::CallResult late = gate.Login("a new passphrase", /*create=*/true);
@@ -408,4 +407,21 @@ TEST_CASE("gate: a first login that finds a vault made meanwhile is told so, not
     CHECK(CountOf(log, "reason=made_meanwhile") == 1);
     CHECK(CountOf(log, "reason=wrong_passphrase") == 0);
   }
+}
+
+// But not from a failed vault: whoever may kill an unlock's helper can make
+// the vault failed again and again, and each first login sent then would
+// be a guess nobody throttled. There a new passphrase that does not open
+// the vault is a wrong passphrase, as any other.
+TEST_CASE("gate: a first login's passphrase refused by a failed vault is throttled as a wrong guess") {
+  RefusingGate gate("wrong passphrase", Refusal::kWrongPassphrase, "failed");
+  session::CallResult first = gate.Login("a new passphrase", /*create=*/true);
+  session::CallResult status = gate.Status();
+  const std::string log = gate.Stop();
+  REQUIRE(first.delivered);
+  CHECK(first.reply.value("kind", "") == "wrong_passphrase");
+  REQUIRE(status.delivered);
+  CHECK(status.reply.value("retry_after_ms", 0LL) > 0);
+  CHECK(CountOf(log, "reason=wrong_passphrase") == 1);
+  CHECK(CountOf(log, "reason=made_meanwhile") == 0);
 }

@@ -120,6 +120,13 @@ TEST_CASE("holders: without pidfd_open (before Linux 5.3, old seccomp profiles) 
         }) == 0);
 }
 
+TEST_CASE("holders: without statx (a seccomp profile older than it) they are still found, by stat") {
+  CHECK(WithFileSystem([](const std::string& path, dev_t dev) {
+          if (!tazpod::testing::DenySyscall(SYS_statx, EPERM)) return 20;
+          return EndsBothHolders(path, dev);
+        }) == 0);
+}
+
 // Starts a process that holds nothing (works in "/"), in a copy of the
 // case's mount namespace when `copy`.
 pid_t StartBystander(bool copy) {
