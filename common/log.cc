@@ -314,10 +314,27 @@ bool WriteNonBlocking(std::string_view line) {
   return true;
 }
 
-// One whole line (with its newline) to the log's descriptor.
-void WriteLine(std::string_view line) {
-  int saved_errno = errno;  // callers log right after a failed call and then read errno
-  if (!WriteNonBlocking(line)) {
+// Callers log right after a failed call and then read errno.
+class KeepErrno {
+ public:
+  KeepErrno() : saved_(errno) {}
+  ~KeepErrno() { errno = saved_; }
+  KeepErrno(const KeepErrno&) = delete;
+  KeepErrno& operator=(const KeepErrno&) = delete;
+
+ private:
+  int saved_;
+};
+
+// One whole line (with its newline) to the log's descriptor. Out of memory
+// to queue it, it is dropped.
+void WriteLine(std::string_view line) noexcept {
+  bool written = true;
+  try {
+    written = WriteNonBlocking(line);
+  } catch (...) {
+  }
+  if (!written) {
     std::string_view rest = line;
     while (!rest.empty()) {
       ssize_t n = ::write(g_settings.fd, rest.data(), rest.size());
@@ -326,12 +343,18 @@ void WriteLine(std::string_view line) {
       rest.remove_prefix(static_cast<size_t>(n));
     }
   }
-  errno = saved_errno;
 }
 
-void Write(LogLevel level, std::string_view event, std::span<const LogField> fields) {
+// Never throws: a line that cannot be built (no memory) is dropped, for a
+// failure to log must not become one the caller cannot survive (the
+// reaper's pass, the shutdown).
+void Write(LogLevel level, std::string_view event, std::span<const LogField> fields) noexcept {
   if (!LogEnabled(level)) return;
-  WriteLine(FormatLine(g_settings.format, NowUnixMs(), level, event, fields));
+  const KeepErrno keep_errno;
+  try {
+    WriteLine(FormatLine(g_settings.format, NowUnixMs(), level, event, fields));
+  } catch (...) {
+  }
 }
 
 }  // namespace
@@ -389,24 +412,28 @@ void FlushLogBeforeExit(std::chrono::milliseconds timeout) {
   }
 }
 
-void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) noexcept {
   Write(level, event, std::span<const LogField>(fields.begin(), fields.size()));
 }
 
-void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields) {
+void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields) noexcept {
   Write(level, event, std::span<const LogField>(fields.data(), fields.size()));
 }
 
-void PassOnLine(std::string_view line) {
+void PassOnLine(std::string_view line) noexcept {
+  const KeepErrno keep_errno;
   if (!line.empty() && line.back() == '\n') {
     WriteLine(line);
     return;
   }
-  std::string whole;
-  whole.reserve(line.size() + 1);
-  whole.append(line);
-  whole += '\n';
-  WriteLine(whole);
+  try {
+    std::string whole;
+    whole.reserve(line.size() + 1);
+    whole.append(line);
+    whole += '\n';
+    WriteLine(whole);
+  } catch (...) {
+  }
 }
 
 std::int64_t MonoMicros() {

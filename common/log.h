@@ -10,8 +10,12 @@
 //
 // Never log a secret: fields are for pids, names, states, durations, errors.
 // Logging never fails the caller, nor, once UseNonBlockingLog has run on a
-// pipe, FIFO or terminal, blocks it: a write error is dropped. (Stderr on a
-// socket, a regular file or /dev/null is still written blocking.)
+// pipe, FIFO or terminal, blocks it: a write error is dropped, and so is a
+// line there is no memory to build or queue; errno is kept. (Stderr on a
+// socket, a regular file or /dev/null is still written blocking.) The
+// fields are built by the caller, before Log is called: one that copies a
+// string longer than std::string keeps inline (15 bytes in libstdc++)
+// allocates there, and may throw there.
 #pragma once
 
 #include <chrono>
@@ -79,9 +83,9 @@ bool FlushLog();
 // At exit: waits at most `timeout` for what waits to be written.
 void FlushLogBeforeExit(std::chrono::milliseconds timeout);
 
-void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {}) noexcept;
 // The same, for a list of fields built at run time.
-void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields);
+void LogFields(LogLevel level, std::string_view event, const std::vector<LogField>& fields) noexcept;
 
 // `text` from outside, made safe to write into a line as it is (a hook's
 // output, vault/hook_output.h): a backslash becomes \\, an ASCII control
@@ -94,7 +98,7 @@ std::string EscapeUntrustedText(std::string_view text);
 // A line another process wrote (the vault helper, its hooks, mkfs), passed
 // on as it is, at any level: it waits and is dropped like PID 1's own lines
 // and never blocks. A newline is added when it has none.
-void PassOnLine(std::string_view line);
+void PassOnLine(std::string_view line) noexcept;
 
 // CLOCK_MONOTONIC in microseconds, for `mono_us` fields: the line's own time
 // is wall-clock with millisecond resolution, too coarse to time a lock, and

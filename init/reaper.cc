@@ -13,6 +13,16 @@ namespace tazpod::init {
 
 void Reaper::Watch(pid_t pid, ExitCallback on_exit) { watched_[pid] = std::move(on_exit); }
 
+void Reaper::RecordFailure(pid_t pid, const char* error) noexcept {
+  if (failures_) failures_->Record("reaper", error);
+  // The error field copies a message of any length: out of memory, the
+  // failure is only recorded.
+  try {
+    Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", error}});
+  } catch (...) {
+  }
+}
+
 int Reaper::ReapAll() {
   int reaped = 0;
   for (;;) {
@@ -32,11 +42,9 @@ int Reaper::ReapAll() {
       try {
         callback(pid, status);
       } catch (const std::exception& e) {
-        Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", e.what()}});
-        if (failures_) failures_->Record("reaper", e.what());
+        RecordFailure(pid, e.what());
       } catch (...) {
-        Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", "unknown"}});
-        if (failures_) failures_->Record("reaper", "unknown");
+        RecordFailure(pid, "unknown");
       }
       continue;
     }

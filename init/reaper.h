@@ -38,6 +38,10 @@ class Reaper {
   std::uint64_t total_reaped() const { return total_reaped_; }
 
  private:
+  // Logs and records what a callback threw. Never throws: the pass must
+  // go on to the children that exited after it.
+  void RecordFailure(pid_t pid, const char* error) noexcept;
+
   bool warn_on_foreign_;
   ComponentFailures* failures_;
   std::map<pid_t, ExitCallback> watched_;

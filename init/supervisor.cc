@@ -14,7 +14,6 @@
 #include <cstring>
 #include <exception>
 #include <iterator>
-#include <new>
 #include <optional>
 #include <vector>
 
@@ -244,16 +243,14 @@ void Supervisor::OnMainChildExit(pid_t pid, int status) {
   main_child_alive_ = false;
   signal_thread::SetMainChild(0);
   main_child_status_ = status;
-  // A line that cannot be made (no memory) must not keep the shutdown from
-  // beginning: init would idle on, its command gone.
-  try {
-    if (WIFSIGNALED(status)) {
-      Log(LogLevel::kInfo, "init.child.exit",
-          {{"pid", pid}, {"signal", SignalName(WTERMSIG(status))}, {"code", ExitCodeForWaitStatus(status)}});
-    } else {
-      Log(LogLevel::kInfo, "init.child.exit", {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
-    }
-  } catch (const std::bad_alloc&) {
+  // Log never throws, and these fields are short enough to build without
+  // allocating: nothing here keeps the shutdown from beginning (init would
+  // idle on, its command gone).
+  if (WIFSIGNALED(status)) {
+    Log(LogLevel::kInfo, "init.child.exit",
+        {{"pid", pid}, {"signal", SignalName(WTERMSIG(status))}, {"code", ExitCodeForWaitStatus(status)}});
+  } else {
+    Log(LogLevel::kInfo, "init.child.exit", {{"pid", pid}, {"code", ExitCodeForWaitStatus(status)}});
   }
   if (!shutting_down_) BeginShutdown("main_child_exit", 0);
   // Gone during the forward delay or the steps: the sequence goes on as

@@ -19,10 +19,12 @@
 #include <cstdlib>
 #include <map>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "init/reaper.h"
 #include "init/supervisor.h"
 #include "tests/host/init/stubborn_process.h"
 #include "tests/host/init/supervisor_harness.h"
@@ -96,6 +98,7 @@ constexpr int kTooLate = 12;             // Run() returned, but after the grace 
 constexpr int kLeftRunning = 13;         // the stubborn process outlived the shutdown
 constexpr int kThrew = 14;               // Run() let the exception out
 constexpr int kWrongCode = 15;           // init's exit code would hide what happened
+constexpr int kLeftZombie = 16;          // a child was left unreaped
 
 // One shutdown with the `n`th allocation after SIGTERM failing.
 int ShutdownFailingAllocation(long n) {
@@ -179,6 +182,42 @@ int MainChildExitFailingAllocation(long n) {
   return allocation_failed ? kAsExpected : kNothingFailed;
 }
 
+// Forks a child that exits at once, and waits until it has, without
+// reaping it; -1 when it cannot.
+pid_t ExitedChild() {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  siginfo_t info{};
+  if (pid < 0 || waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) return -1;
+  return pid;
+}
+
+// One pass of the reaper over three exited children, with the `n`th
+// allocation from its start failing: a watched one whose callback throws
+// (its message too long to build without allocating) and two that are not
+// init's, each logged (`-w`). Every one must still be reaped in that pass:
+// the SIGCHLD that woke it is spent, and a child left behind stays a
+// zombie until another exits.
+int ReapFailingAllocation(long n) {
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDERR_FILENO);
+  tazpod::init::ComponentFailures failures;
+  tazpod::init::Reaper reaper(/*warn_on_foreign=*/true, &failures);
+  const pid_t watched = ExitedChild();
+  if (watched < 0 || ExitedChild() < 0 || ExitedChild() < 0) return kNoSetup;
+  reaper.Watch(watched, [](pid_t, int) { throw std::runtime_error(std::string(200, 'x')); });
+  allocations_before_failure = n;
+  int reaped = 0;
+  try {
+    reaped = reaper.ReapAll();
+  } catch (...) {
+    return kThrew;
+  }
+  allocations_before_failure = -1;
+  if (reaped != 3 || waitpid(-1, nullptr, WNOHANG) != -1 || errno != ECHILD) return kLeftZombie;
+  return allocation_failed ? kAsExpected : kNothingFailed;
+}
+
 // Starts case `n` of `run` in a process of its own.
 pid_t StartCase(long n, int (*run)(long) = ShutdownFailingAllocation) {
   pid_t pid = fork();
@@ -215,7 +254,8 @@ int Sweep(int (*run)(long)) {
   for (long n = 0; n < end; ++n) {
     if (statuses[n] == kAsExpected) continue;
     ++failures;
-    // 11 stalled, 12 too late, 13 left a process running, 14 threw, 15 exit code.
+    // 11 stalled, 12 too late, 13 left a process running, 14 threw, 15 exit
+    // code, 16 left a zombie.
     UNSCOPED_INFO("allocation " << n << " failed: case status " << statuses[n]);
   }
   return failures;
@@ -229,4 +269,8 @@ TEST_CASE("shutdown: a failed allocation anywhere in it still ends it and kills 
 
 TEST_CASE("shutdown: a failed allocation as the main child's exit is handled still ends init with its code") {
   CHECK(Sweep(MainChildExitFailingAllocation) == 0);
+}
+
+TEST_CASE("reaper: a failed allocation while it logs leaves no child unreaped") {
+  CHECK(Sweep(ReapFailingAllocation) == 0);
 }
