@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "common/unique_fd.h"
+#include "common/unix_address.h"
 #include "init/comment_lines.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
@@ -362,11 +362,9 @@ std::optional<std::string> ApplySessionSection(const std::string& path, const to
     if (k == "control") err = ReadBool(path, node, key, s.control);
     else if (k == "socket") {
       err = ReadPath(path, node, key, s.socket);
-      // The kernel takes a Unix socket's path in sun_path, NUL included.
-      if (!err && s.socket.size() >= sizeof(sockaddr_un{}.sun_path))
+      if (!err && s.socket.size() > kMaxUnixSocketPath)
         err = KeyError(path, node, key,
-                       "longer than a Unix socket's path may be (" +
-                           std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes)");
+                       "longer than a Unix socket's path may be (" + std::to_string(kMaxUnixSocketPath) + " bytes)");
     }
     else if (k == "user") err = ReadString(path, node, key, s.user);
     else if (k == "min_passphrase_length") err = ReadCount(path, node, key, s.min_passphrase_length);

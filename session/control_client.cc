@@ -12,6 +12,7 @@
 
 #include "common/descriptor_passing.h"
 #include "common/unique_fd.h"
+#include "common/unix_address.h"
 #include "session/protocol.h"
 
 namespace tazpod::session {
@@ -131,15 +132,14 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
     result.error = std::string("socket: ") + std::strerror(errno);
     return result;
   }
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    result.error = "socket path too long: " + socket_path;
+  const std::optional<sockaddr_un> addr = UnixAddress(socket_path);
+  if (!addr) {
+    result.error = "not a usable Unix socket path (empty, longer than " + std::to_string(kMaxUnixSocketPath) +
+                   " bytes, or holding a NUL): " + socket_path;
     return result;
   }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
   bool woken = false;
-  if (!ConnectBefore(fd.get(), addr, deadline, wake.fd, &woken)) {
+  if (!ConnectBefore(fd.get(), *addr, deadline, wake.fd, &woken)) {
     if (woken) {
       result.error = "left before the request reached the supervisor";
       result.abandoned = true;

@@ -17,6 +17,7 @@
 #include "common/kernel_timer.h"
 #include "common/log.h"
 #include "common/pidfd.h"
+#include "common/unix_address.h"
 #include "session/protocol.h"
 
 namespace tazpod::session {
@@ -47,13 +48,11 @@ void NamePeerProcess(int connection, PeerCredentials* peer) {
 // more refuses (ECONNREFUSED); no file there, or no socket, is ENOENT or
 // ECONNREFUSED too.
 bool ServedByAnother(const std::string& path) {
+  const std::optional<sockaddr_un> addr = UnixAddress(path);
   UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  struct sockaddr_un addr {};
-  if (!probe || path.size() >= sizeof addr.sun_path) return false;
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (!probe || !addr) return false;
   // Non-blocking: a Unix socket connects at once or fails at once.
-  return connect(probe.get(), reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN;
+  return connect(probe.get(), reinterpret_cast<const struct sockaddr*>(&*addr), sizeof *addr) == 0 || errno == EAGAIN;
 }
 
 }  // namespace
