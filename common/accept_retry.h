@@ -30,8 +30,7 @@ class AcceptRetry {
   // that is one more failure, retried the same way: else the server would
   // stop accepting for good.
   void Failed(const std::string& error, std::function<void()> again) {
-    if (!failing_) Log(LogLevel::kWarn, event_, {{"error", error}});
-    failing_ = true;
+    // The retry first: should what follows throw, accepting still resumes.
     timer_.expires_after(kDelay);
     timer_.async_wait([this, again = std::move(again)](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled, or this object is gone: `this` is not touched
@@ -41,17 +40,31 @@ class AcceptRetry {
         Failed(e.what(), again);
       }
     });
+    if (failing_) return;
+    failing_ = true;
+    Log(LogLevel::kWarn, event_, {{"error", error}});
+    error_ = error;
   }
 
   // A connection was accepted: the spell is over.
-  void Succeeded() { failing_ = false; }
+  void Succeeded() {
+    failing_ = false;
+    error_.clear();
+  }
 
   void Cancel() { timer_.cancel(); }
+
+  // True from a failure until the next connection accepted: meanwhile
+  // clients wait in the listen backlog, or find it full.
+  bool failing() const { return failing_; }
+  // The spell's first error; empty when not failing.
+  const std::string& error() const { return error_; }
 
  private:
   KernelTimer timer_;
   const char* event_;
   bool failing_ = false;
+  std::string error_;
 };
 
 }  // namespace tazpod

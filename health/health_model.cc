@@ -69,7 +69,7 @@ std::string StatusJson(const HealthSnapshot& snapshot, const HealthPolicy& polic
   nlohmann::json components = nlohmann::json::array();
   for (const ComponentHealth& c : snapshot.components) {
     nlohmann::json entry = {{"name", c.name}, {"state", c.state}, {"failed", c.failed}};
-    if (c.failed) entry["reason"] = c.reason;
+    if (!c.reason.empty()) entry["reason"] = c.reason;
     components.push_back(std::move(entry));
   }
   const HealthCounters& n = snapshot.counters;

@@ -27,7 +27,7 @@ struct ComponentHealth {
   std::string name;      // stable, lower case: "reaper", "control_socket"
   std::string state;     // its own word for what it is doing: "running", "stopped"
   bool failed = false;   // a failed component makes PID 1 unhealthy
-  std::string reason;    // why it failed; empty when it has not
+  std::string reason;    // why it failed, or what holds it back; empty when nothing does
 };
 
 // Event counts since PID 1 started. Monotonic: they only grow.

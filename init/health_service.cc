@@ -63,6 +63,14 @@ void HealthService::OnVaultOperation(const std::string& operation, const VaultOu
          {"error", outcome.ok ? "" : outcome.message}});
 }
 
+health::ComponentHealth HealthService::ControlSocketHealth() const {
+  if (!control_) return {"control_socket", "failed", true, control_error_};
+  // Not failed while accepting fails: that mends itself once descriptors
+  // are free again. But no login gets in meanwhile (Snapshot).
+  if (control_->accept_failing()) return {"control_socket", "accept_failing", false, control_->accept_error()};
+  return {"control_socket", "running", false, ""};
+}
+
 health::HealthSnapshot HealthService::Snapshot() const {
   health::HealthSnapshot s;
   s.now = std::chrono::steady_clock::now();
@@ -76,9 +84,7 @@ health::HealthSnapshot HealthService::Snapshot() const {
     s.components.push_back({"reaper", "running", false, ""});
   for (const auto& [name, error] : failures_.failed())
     if (name != "reaper") s.components.push_back({name, "failed", true, error});
-  if (config_.session.control)
-    s.components.push_back(control_ ? health::ComponentHealth{"control_socket", "running", false, ""}
-                                    : health::ComponentHealth{"control_socket", "failed", true, control_error_});
+  if (config_.session.control) s.components.push_back(ControlSocketHealth());
   if (config_.vault.enabled && !vault_)
     s.components.push_back({"vault", "failed", true, "not started: no workstation user " + config_.session.user});
   if (config_.health.http)
@@ -96,7 +102,7 @@ health::HealthSnapshot HealthService::Snapshot() const {
   } else {
     s.vault_state = "disabled";
   }
-  s.accepting_logins = accepting_ && gate_ != nullptr && control_ != nullptr;
+  s.accepting_logins = accepting_ && gate_ != nullptr && control_ != nullptr && !control_->accept_failing();
   if (gate_) {
     s.sessions = static_cast<int>(gate_->sessions());
     s.throttle_delay = gate_->retry_after();

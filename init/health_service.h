@@ -52,6 +52,9 @@ class HealthService {
   // Makes the HTTP endpoint and has it listen: on failure, ListenLater().
   void Listen();
   void ListenLater();
+  // The control socket's entry: failed (it does not listen), accepting
+  // failing for now, or running.
+  health::ComponentHealth ControlSocketHealth() const;
 
   void OnVaultOperation(const std::string& operation, const VaultOutcome& outcome, std::chrono::milliseconds duration);
 

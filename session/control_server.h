@@ -126,6 +126,12 @@ class ControlServer {
 
   int active_connections() const { return *active_; }
 
+  // True while accept(2) fails (out of descriptors, say): no request gets
+  // in, not even root's, until a retry succeeds (every 100 ms).
+  // accept_error() says why; it is empty otherwise.
+  bool accept_failing() const { return accept_retry_.failing(); }
+  const std::string& accept_error() const { return accept_retry_.error(); }
+
  private:
   class Connection;
   void Accept();

@@ -220,6 +220,59 @@ TEST_CASE("control server: accept(2) failing for good (out of descriptors) neith
   CHECK(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec < 500000);
 }
 
+// Health reports the control socket as accepting nothing while accept(2)
+// fails (docs/health.md: /readyz is 503 then), so the server must say so
+// from the first failure until a connection gets in again. Here with no
+// descriptor left for accept (RLIMIT_NOFILE at the lowest free one), then
+// with the limit raised again.
+TEST_CASE("control server: says accepting fails while it does, and not once a connection gets in again") {
+  char dir[] = "/tmp/tazpod-control-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/control.sock";
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    dup2(null, STDERR_FILENO);  // the server's log lines
+    alarm(30);
+    boost::asio::io_context io;
+    session::ControlServer control(io, path, 0, 0);
+    if (!control.Listen().empty()) _exit(10);
+    tazpod::UniqueFd client(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (!client || connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(11);
+    io.run_for(100ms);  // accepted: no failure yet
+    if (control.accept_failing() || !control.accept_error().empty()) _exit(12);
+    // A second client, queued: the server has no descriptor to take it.
+    tazpod::UniqueFd waiting(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!waiting || connect(waiting.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(13);
+    const int lowest_free = fcntl(0, F_DUPFD_CLOEXEC, 0);
+    close(lowest_free);
+    struct rlimit limit {};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    const rlim_t soft = limit.rlim_cur;
+    limit.rlim_cur = static_cast<rlim_t>(lowest_free);
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || fcntl(0, F_DUPFD_CLOEXEC, 0) >= 0) _exit(14);
+    io.run_for(300ms);  // three retries, each EMFILE
+    if (!control.accept_failing()) _exit(16);
+    if (control.accept_error() != std::strerror(EMFILE)) _exit(17);
+    limit.rlim_cur = soft;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    io.run_for(300ms);  // the next retry takes it
+    if (control.accept_failing() || !control.accept_error().empty()) _exit(18);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  std::filesystem::remove_all(dir);
+  REQUIRE(WIFEXITED(status));
+  // 10, 11, 13, 14 set-up; 12 failing before the limit, 16 not failing under it, 17
+  // another error, 18 still failing once the limit is raised.
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
 // Any process that reaches the socket can have a request refused, and each
 // refusal is a log line: a loop of them must not write without bound to
 // PID 1's log (docker keeps all of it, on the host's disk). Past a burst of
