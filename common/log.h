@@ -10,9 +10,9 @@
 //
 // Never log a secret: fields are for pids, names, states, durations, errors.
 // Logging never fails the caller, nor, once UseNonBlockingLog has run on a
-// pipe, FIFO or terminal, blocks it: a write error is dropped, and so is a
-// line there is no memory to build or queue; errno is kept. (Stderr on a
-// socket, a regular file or /dev/null is still written blocking.) The
+// pipe, FIFO, terminal or socket, blocks it: a write error is dropped, and
+// so is a line there is no memory to build or queue; errno is kept. (Stderr
+// on a regular file or /dev/null is still written blocking.) The
 // fields are built by the caller, before Log is called: one that copies a
 // string longer than std::string keeps inline (15 bytes in libstdc++)
 // allocates there, and may throw there.
@@ -66,11 +66,11 @@ void ConfigureLog(LogFormat format, LogLevel min_level, int fd = 2);
 bool LogEnabled(LogLevel level);
 
 // From now on lines never block the caller (common/log_output.h): they go
-// to a non-blocking descriptor of the log's pipe or terminal, and what it
-// cannot take now waits, in order, up to a bound (beyond it lines are
-// dropped, and a `log.dropped` line says how many once there is room).
+// to a non-blocking descriptor of the log's pipe, terminal or socket, and
+// what it cannot take now waits, in order, up to a bound (beyond it lines
+// are dropped, and a `log.dropped` line says how many once there is room).
 // Returns that descriptor, for the caller to watch, or -1 when the log's
-// descriptor is neither a pipe nor a terminal, or cannot be opened again:
+// descriptor is none of those, or cannot be opened again:
 // then writes go on as before. PID 1 calls it once its main child is on its
 // way (the open is not on the child's path).
 int UseNonBlockingLog();

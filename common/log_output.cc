@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,17 @@
 #include <string>
 
 namespace tazpod {
+
+namespace {
+
+bool IsSocket(int fd) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+}  // namespace
+
+LogOutput::LogOutput(int fd, size_t max_waiting) : fd_(fd), is_socket_(IsSocket(fd)), max_waiting_(max_waiting) {}
 
 bool LogOutput::Write(std::string_view line) {
   if (waiting()) {
@@ -59,7 +71,10 @@ size_t LogOutput::TakeDropped() {
 size_t LogOutput::WriteNow(std::string_view data) {
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    // MSG_NOSIGNAL: a reader gone is EPIPE, dropped like any error, not a
+    // SIGPIPE (PID 1 ignores it; a client of this class might not).
+    const ssize_t n = is_socket_ ? ::send(fd_, data.data() + done, data.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                 : ::write(fd_, data.data() + done, data.size() - done);
     if (n > 0) {
       done += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -76,6 +91,7 @@ size_t LogOutput::WriteNow(std::string_view data) {
 UniqueFd OpenNonBlocking(int fd) {
   struct stat st {};
   if (fstat(fd, &st) != 0) return {};
+  if (S_ISSOCK(st.st_mode)) return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 0));
   if (!S_ISFIFO(st.st_mode) && !(S_ISCHR(st.st_mode) && isatty(fd))) return {};
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   return UniqueFd(open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));

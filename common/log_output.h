@@ -24,8 +24,11 @@ class LogOutput {
  public:
   static constexpr size_t kDefaultMaxWaiting = size_t{64} * 1024;
 
-  // Writes to `fd`, which it does not own.
-  explicit LogOutput(int fd, size_t max_waiting = kDefaultMaxWaiting) : fd_(fd), max_waiting_(max_waiting) {}
+  // Writes to `fd`, which it does not own. A socket is written with
+  // send(MSG_DONTWAIT), which never blocks whatever the flags of its open
+  // file description (shared with the main child); anything else with
+  // write(2), so `fd` must be non-blocking itself (OpenNonBlocking).
+  explicit LogOutput(int fd, size_t max_waiting = kDefaultMaxWaiting);
 
   // Writes `line`, as much of it as the descriptor takes now, or, when lines
   // already wait, queues it behind them (the caller flushes first: one
@@ -51,6 +54,7 @@ class LogOutput {
   size_t WriteNow(std::string_view data);
 
   int fd_;
+  bool is_socket_;
   size_t max_waiting_;
   std::string waiting_;
   size_t dropped_ = 0;
@@ -60,9 +64,11 @@ class LogOutput {
 // return EAGAIN instead of blocking: a new open of /proc/self/fd/FD with
 // O_NONBLOCK (and O_NOCTTY, close-on-exec). Setting O_NONBLOCK on `fd`
 // itself would set it for every process that shares it, and the main child
-// shares init's stderr. Invalid for anything else (a regular file or
-// /dev/null does not block for long; a socket cannot be opened again), or
-// when the open fails (no /proc, a FIFO whose reader is gone).
+// shares init's stderr. For a socket (systemd's journal stream), which
+// cannot be opened again, a close-on-exec duplicate: LogOutput sends to it
+// without blocking. Invalid for anything else (a regular file or /dev/null
+// does not block for long), or when the open fails (no /proc, a FIFO whose
+// reader is gone).
 UniqueFd OpenNonBlocking(int fd);
 
 }  // namespace tazpod

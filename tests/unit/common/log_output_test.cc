@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +108,40 @@ TEST_CASE("log output: the non-blocking open is of the same pipe, and leaves the
   CHECK(errno == EAGAIN);
   char got[kPipeBytes];
   CHECK(read(read_end.get(), got, sizeof got) == static_cast<ssize_t>(kPipeBytes));
+}
+
+// systemd hands a service's stderr over as a stream socket to journald: a
+// journald that has stopped reading fills it. Its descriptor cannot be
+// opened again, and O_NONBLOCK on it would be the main child's too.
+TEST_CASE("log output: a full socket, blocking as stderr is, makes lines wait instead of blocking") {
+  int pair[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+  UniqueFd stderr_end(pair[0]);
+  UniqueFd reader(pair[1]);
+  const std::string filler(4096, '.');
+  size_t filled = 0;
+  for (ssize_t n; (n = send(stderr_end.get(), filler.data(), filler.size(), MSG_DONTWAIT)) > 0;)
+    filled += static_cast<size_t>(n);
+  REQUIRE(errno == EAGAIN);
+  UniqueFd own = OpenNonBlocking(stderr_end.get());
+  REQUIRE(own);
+  CHECK((fcntl(own.get(), F_GETFD) & FD_CLOEXEC) != 0);
+  CHECK((fcntl(own.get(), F_GETFL) & O_NONBLOCK) == 0);  // the same description: still blocking
+  LogOutput out(own.get());
+  alarm(10);  // blocked in a write: SIGALRM ends the test
+  CHECK(out.Write("one\n"));
+  CHECK(out.Write("two\n"));
+  alarm(0);
+  CHECK(out.waiting());
+  std::string got(filled + 64, '\0');
+  size_t read_bytes = 0;
+  for (ssize_t n; read_bytes < filled && (n = recv(reader.get(), got.data() + read_bytes, filled - read_bytes, 0)) > 0;)
+    read_bytes += static_cast<size_t>(n);
+  REQUIRE(read_bytes == filled);
+  out.Flush();
+  CHECK_FALSE(out.waiting());
+  const ssize_t n = recv(reader.get(), got.data(), got.size(), MSG_DONTWAIT);
+  CHECK(std::string(got.data(), n > 0 ? static_cast<size_t>(n) : 0) == "one\ntwo\n");
 }
 
 TEST_CASE("log output: a regular file or /dev/null gets no non-blocking open: it never blocks for long") {
