@@ -100,33 +100,49 @@ constexpr int kThrew = 14;               // Run() let the exception out
 constexpr int kWrongCode = 15;           // init's exit code would hide what happened
 constexpr int kLeftZombie = 16;          // a child was left unreaped
 
-// One shutdown with the `n`th allocation after SIGTERM failing.
-int ShutdownFailingAllocation(long n) {
-  pid_t stubborn = StartStubborn();
-  if (stubborn < 0) return kNoSetup;
-  // Its log lines would bury the test's own output.
-  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+// A case's log lines would bury the test's own output.
+void SilenceStderr() {
+  const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   dup2(null, STDERR_FILENO);
-  SupervisorHarness s(kGrace);
-  // Should Run() never return, this reports it (and the stubborn process
-  // ends itself within a minute). Started after the harness has blocked
-  // the signals, so that none is delivered to this thread.
+}
+
+// What each supervisor case sets up: a watchdog that ends the case with
+// kStalled should Run() never return (started after the harness has
+// blocked the signals, so that none is delivered to its thread), one
+// shutdown step and one final step.
+void Prepare(SupervisorHarness& s) {
   std::thread([] {
     std::this_thread::sleep_for(kGrace + kSlack + 2s);
     _exit(kStalled);
   }).detach();
   s.supervisor->AddShutdownStep("step", [](const Supervisor::StepDone& done) { done(""); });
   s.supervisor->AddFinalStep("final", [](const Supervisor::StepDone& done) { done(""); });
-  SupervisorHarness::SendTermFromChild();
-  const auto start = std::chrono::steady_clock::now();
+}
+
+// Runs the supervisor with the `n`th allocation from now on failing; its
+// exit code in *code. False when Run() let an exception out.
+bool RunFailingAt(long n, SupervisorHarness& s, int* code) {
   allocations_before_failure = n;
-  int code = 0;
   try {
-    code = s.supervisor->Run();
+    *code = s.supervisor->Run();
   } catch (...) {
-    return kThrew;
+    return false;
   }
   allocations_before_failure = -1;
+  return true;
+}
+
+// One shutdown with the `n`th allocation after SIGTERM failing.
+int ShutdownFailingAllocation(long n) {
+  pid_t stubborn = StartStubborn();
+  if (stubborn < 0) return kNoSetup;
+  SilenceStderr();
+  SupervisorHarness s(kGrace);
+  Prepare(s);  // the stubborn process ends itself within a minute, should the case stall
+  SupervisorHarness::SendTermFromChild();
+  const auto start = std::chrono::steady_clock::now();
+  int code = 0;
+  if (!RunFailingAt(n, s, &code)) return kThrew;
   const bool in_time = std::chrono::steady_clock::now() - start <= kGrace + kSlack;
   // Reaped by the supervisor, or dead and waiting to be: the kernel reaps
   // what PID 1 leaves when it exits.
@@ -157,26 +173,14 @@ int MainChildExitFailingAllocation(long n) {
     _exit(7);
   }
   close(gate[0]);
-  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2(null, STDERR_FILENO);
+  SilenceStderr();
   SupervisorHarness s(kGrace);
-  std::thread([] {
-    std::this_thread::sleep_for(kGrace + kSlack + 2s);
-    _exit(kStalled);
-  }).detach();
+  Prepare(s);
   s.supervisor->AdoptMainChild(child);
-  s.supervisor->AddShutdownStep("step", [](const Supervisor::StepDone& done) { done(""); });
-  s.supervisor->AddFinalStep("final", [](const Supervisor::StepDone& done) { done(""); });
   close(gate[1]);  // the child exits now
   const auto start = std::chrono::steady_clock::now();
-  allocations_before_failure = n;
   int code = 0;
-  try {
-    code = s.supervisor->Run();
-  } catch (...) {
-    return kThrew;
-  }
-  allocations_before_failure = -1;
+  if (!RunFailingAt(n, s, &code)) return kThrew;
   if (std::chrono::steady_clock::now() - start > kGrace + kSlack) return kTooLate;
   if (code != 7 && code != tazpod::init::kExitShutdownStepFailed) return kWrongCode;
   return allocation_failed ? kAsExpected : kNothingFailed;
@@ -199,8 +203,7 @@ pid_t ExitedChild() {
 // the SIGCHLD that woke it is spent, and a child left behind stays a
 // zombie until another exits.
 int ReapFailingAllocation(long n) {
-  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  dup2(null, STDERR_FILENO);
+  SilenceStderr();
   tazpod::init::ComponentFailures failures;
   tazpod::init::Reaper reaper(/*warn_on_foreign=*/true, &failures);
   const pid_t watched = ExitedChild();
