@@ -37,20 +37,44 @@ int LoopNumber(std::string_view digits) {
 // minor is N only where the loop driver makes no partitions (max_part=0,
 // the default); with loop.max_part set, N's minor is shifted past them,
 // and minor N is another device's partition. makedev(7, N) when sysfs
-// cannot tell (not mounted in the container).
-dev_t LoopDeviceNumber(int number) {
-  std::ifstream file("/sys/block/loop" + std::to_string(number) + "/dev");
-  std::string text;
+// has no such file (not mounted in the container), which is right under
+// the default. False, with *error set, when sysfs cannot be read or names
+// something that is not a loop device: a node made from a guess would be
+// another device.
+bool LoopDeviceNumber(int number, dev_t* device, VaultError* error) {
+  const std::string path = "/sys/block/loop" + std::to_string(number) + "/dev";
+  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file && errno == ENOENT) {
+    *device = makedev(kLoopMajor, static_cast<unsigned>(number));
+    return true;
+  }
+  if (!file) {
+    *error = SystemError("loop.mknod", Errno(("open " + path).c_str()));
+    return false;
+  }
+  char buffer[32];
+  ssize_t n;
+  while ((n = read(file.get(), buffer, sizeof buffer)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) {
+    *error = SystemError("loop.mknod", Errno(("read " + path).c_str()));
+    return false;
+  }
+  std::string_view text(buffer, static_cast<size_t>(n));
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   unsigned maj = 0, min = 0;
-  if (std::getline(file, text)) {
-    const char* end = text.data() + text.size();
-    auto [after_maj, e1] = std::from_chars(text.data(), end, maj);
-    if (e1 == std::errc() && after_maj != end && *after_maj == ':') {
-      auto [after_min, e2] = std::from_chars(after_maj + 1, end, min);
-      if (e2 == std::errc() && after_min == end && maj == kLoopMajor) return makedev(maj, min);
+  const char* end = text.data() + text.size();
+  auto [after_maj, e1] = std::from_chars(text.data(), end, maj);
+  if (e1 == std::errc() && after_maj != end && *after_maj == ':') {
+    auto [after_min, e2] = std::from_chars(after_maj + 1, end, min);
+    if (e2 == std::errc() && after_min == end && maj == kLoopMajor) {
+      *device = makedev(maj, min);
+      return true;
     }
   }
-  return makedev(kLoopMajor, static_cast<unsigned>(number));
+  *error = SystemError("loop.mknod", path + " names " + std::string(text.substr(0, 16)) +
+                                         ", not a loop device (major " + std::to_string(kLoopMajor) + ")");
+  return false;
 }
 
 // Opens /dev/loopN, creating the node first when the container has none.
@@ -61,7 +85,9 @@ UniqueFd OpenLoopNode(int number, std::string& path, VaultError* error) {
     if (!fd) *error = SystemError("loop.open", Errno(("open " + path).c_str()));
     return fd;
   }
-  if (mknod(path.c_str(), S_IFBLK | 0600, LoopDeviceNumber(number)) != 0 && errno != EEXIST) {
+  dev_t device = 0;
+  if (!LoopDeviceNumber(number, &device, error)) return UniqueFd();
+  if (mknod(path.c_str(), S_IFBLK | 0600, device) != 0 && errno != EEXIST) {
     *error = SystemError("loop.mknod", Errno(("mknod " + path).c_str()) +
                                            " (the container needs CAP_MKNOD, or /dev/loop* nodes)");
     return UniqueFd();

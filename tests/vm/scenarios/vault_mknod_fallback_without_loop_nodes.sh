@@ -4,6 +4,8 @@
 # The loop driver is loaded with partitions (loop.max_part=3, as some hosts
 # set it), where loopN's minor is not N but 4N: the node made is the one
 # sysfs names (made as 7:N, /dev/loop1 would be loop0's first partition).
+# Where sysfs names something else (here a file bound over it), the unlock
+# is refused, naming it, and no node is made from a guess.
 # timeout: 180
 # The driver can be reloaded only with no loop device in use (the scenarios
 # before this one left none: the harness checks).
@@ -28,6 +30,13 @@ mknod -m 0666 /dev/urandom c 1 9
 mknod -m 0666 /dev/random c 1 8
 ln -s /proc/self/fd /dev/fd
 ls /dev/loop[0-9]* 2>/dev/null && fail "loop nodes present before unlock"
+echo 8:0 > /tmp/not-a-loop-dev
+mount --bind /tmp/not-a-loop-dev /sys/block/loop1/dev
+out=$(printf 'pw' | vault unlock 2>&1) && fail "unlock with sysfs naming 8:0 succeeded: $out"
+echo "$out"
+[[ $out == *'/sys/block/loop1/dev names 8:0, not a loop device'* ]] || fail "sysfs's 8:0 not named: $out"
+ls /dev/loop[0-9]* 2>/dev/null && fail "a loop node was made from a guess"
+umount /sys/block/loop1/dev
 printf 'pw' | vault_expect 0 unlock
 ls /dev/loop[0-9]* >/dev/null || fail "no loop node was created"
 for node in /dev/loop[0-9]*; do
