@@ -190,6 +190,21 @@ bool ParseOwner(const std::string& text, VaultConfig& config) {
   return true;
 }
 
+// Whether a passphrase may be put into `buffer`: it was mapped, and locked.
+// Never into memory that may be swapped out, as PID 1 never does; says
+// why not on stderr.
+bool ReadyForSecret(const SecretBuffer& buffer) {
+  if (!buffer.valid()) {
+    std::cerr << "tazpod-vault-helper: cannot map memory for the passphrase: " << std::strerror(errno) << "\n";
+    return false;
+  }
+  if (!buffer.locked()) {
+    std::cerr << "tazpod-vault-helper: cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 static int Main(int argc, char** argv) {
@@ -280,15 +295,7 @@ static int Main(int argc, char** argv) {
   if (operation == "recover") return Report(vault.Recover(), vault);
 
   SecretBuffer secrets(2 * kMaxPassphrase + 1);
-  if (!secrets.valid()) {
-    std::cerr << "tazpod-vault-helper: cannot map memory for the passphrase: " << std::strerror(errno) << "\n";
-    return kExitSystem;
-  }
-  // Never read into memory that may be swapped out, as PID 1 never does.
-  if (!secrets.locked()) {
-    std::cerr << "tazpod-vault-helper: cannot lock memory for the passphrase (CAP_IPC_LOCK or RLIMIT_MEMLOCK)\n";
-    return kExitSystem;
-  }
+  if (!ReadyForSecret(secrets)) return kExitSystem;
   if (const int err = ReadSecrets(secrets); err == E2BIG) {
     std::cerr << "tazpod-vault-helper: too long a passphrase on stdin\n";
     return kExitUsage;
@@ -304,6 +311,7 @@ static int Main(int argc, char** argv) {
     }
     size_t old_len = static_cast<size_t>(sep - secrets.data());
     SecretBuffer old_pass(kMaxPassphrase), new_pass(kMaxPassphrase);
+    if (!ReadyForSecret(old_pass) || !ReadyForSecret(new_pass)) return kExitSystem;
     const bool split = old_pass.Append(secrets.data(), old_len) && new_pass.Append(sep + 1, secrets.size() - old_len - 1);
     secrets.Clear();  // one copy of each is enough through the argon2 runs
     if (!split || old_pass.size() == 0 || new_pass.size() == 0) {

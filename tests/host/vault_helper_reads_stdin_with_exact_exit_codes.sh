@@ -47,6 +47,13 @@ else
     --mountpoint "$HELPER_DIR/mnt") 2>err) || rc=$?
   expect_eq "$rc" 1 "verify where memory cannot be locked ($out $(cat err))"
   grep -q 'cannot lock memory for the passphrase' err || fail "the unlocked memory is not named: $(cat err)"
+  # passwd: the page read into is locked (4 KiB may be), but the two it
+  # splits the passphrases into could not be: refused, not copied there.
+  rc=0; out=$(printf 'old\0new' | (ulimit -l 4 && exec setpriv --bounding-set -ipc_lock --inh-caps -ipc_lock \
+    "$TAZPOD_VAULT_HELPER" passwd --mode persistent --image "$HELPER_DIR/vault.img" --name tazpod-hosttest \
+    --mountpoint "$HELPER_DIR/mnt") 2>err) || rc=$?
+  expect_eq "$rc" 1 "passwd where only one page can be locked ($out $(cat err))"
+  grep -q 'cannot lock memory for the passphrase' err || fail "passwd's unlocked copies are not named: $(cat err)"
 fi
 
 rm -f longest err
