@@ -145,8 +145,12 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
         WaitCopying(pid, output.get(), lines, std::chrono::steady_clock::now() + timeout, &status);
     if (!exited) {
       // The whole group, so the hook's own children die with it; the group
-      // exists, since both sides call setpgid before the hook execs.
+      // exists, since both sides call setpgid before the hook execs. And
+      // the hook itself: it may have left its group for another of this
+      // session (the helper's), and the wait below would last as long as
+      // it chose.
       kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       failures.push_back(hook + ": killed after the hook timeout");
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -51,6 +51,28 @@ expect_eq "$left" 0 "the stuck hook's processes left after its timeout"
 vault_expect 0 lock
 vault_remove_enclave
 
+# One that left its process group for its parent's (the helper's, here the
+# scenario's): killed all the same, at its timeout, not waited for until it
+# ends by itself.
+cat > /opt/hooks/stray <<'SH'
+#!/bin/bash
+exec /usr/lib/tazpod-test/joingroup sleep 30
+SH
+chmod 0755 /opt/hooks/stray
+VAULT_MODE_ARGS=(--mode ram --enclave-size $((64 << 20)) --unlock-hook /opt/hooks/stray --hook-timeout-ms 1500)
+vault_args
+start=$(date +%s)
+# In a session of its own, as PID 1 starts it: its group is then its own
+# (here, without setsid, it would be group 0, which no process can join).
+out=$(printf 'pw' | setsid -w "$VAULT_HELPER" unlock "${VAULT_ARGS[@]}" 2>stray-errors) ||
+  fail "unlock with a hook out of its group: $out $(cat stray-errors)"
+took=$(( $(date +%s) - start ))
+echo "the hook out of its group: the unlock took ${took} s: $(cat stray-errors)"
+grep -q '/opt/hooks/stray: killed after the hook timeout' stray-errors || fail "the stray hook was not reported: $(cat stray-errors)"
+(( took < 20 )) || fail "the unlock waited ${took} s for a hook past its 1.5 s timeout"
+vault_expect 0 lock
+vault_remove_enclave
+
 # Hooks may run for minutes: the helper wipes the passphrase before them.
 # A hook that waits lets its parent, the helper, be scanned meanwhile.
 cat > /opt/hooks/wait <<'SH'
