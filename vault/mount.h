@@ -36,6 +36,7 @@ struct MountLocation {
   UniqueFd parent;
   std::string name;
   std::string path;  // the whole path, for messages
+  dev_t dev = 0;     // the file system mounted there
   explicit operator bool() const { return parent.valid(); }
 };
 
@@ -54,7 +55,10 @@ MountLocation FindMountOf(dev_t dev, const std::string& expected);
 // without following a symbolic link: whoever owns the directories above it
 // cannot swap one of them between FindMountOf and the unmount. Busy is
 // reported as kBusy, never forced or lazy: a lazy unmount would leave the
-// file system (and the key) alive.
+// file system (and the key) alive. A name that is gone, or no longer a
+// mount (ENOENT, EINVAL: the user renamed the mount point in their mount
+// namespace between the look and the unmount), is looked for again with
+// FindMountOf, a few times, before it counts as a failure.
 VaultStatus UnmountAt(const MountLocation& where, const char* step);
 
 }  // namespace tazpod::vault
