@@ -260,7 +260,8 @@ ControlServer::~ControlServer() {
 }
 
 std::string ControlServer::Listen() {
-  const std::string dir = path_.substr(0, path_.rfind('/'));
+  const size_t slash = path_.rfind('/');
+  const std::string dir = slash == 0 ? "/" : path_.substr(0, slash);  // the configuration makes it absolute
   // The socket's directory, 0750 root:GROUP, is the first gate to it. One
   // that exists already is used as it is, and only if nobody but root can
   // write to it: its mode is never changed, so a socket configured in a

@@ -36,6 +36,7 @@ UniqueFd OpenPeerProcess(const PeerCredentials& peer, const char** call) {
     errno = ESRCH;
     return UniqueFd();
   }
+  if (peer.pidfd) *call = "fcntl(F_DUPFD_CLOEXEC)";  // out of descriptors, say
   UniqueFd process = peer.pidfd ? UniqueFd(fcntl(peer.pidfd->get(), F_DUPFD_CLOEXEC, 0)) : OpenProcess(peer.pid);
   if (!process) return process;
   // A seccomp profile that predates pidfds refuses this too, even where

@@ -220,6 +220,41 @@ TEST_CASE("control server: accept(2) failing for good (out of descriptors) neith
   CHECK(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec < 500000);
 }
 
+// A socket right under "/" (session.socket = "/control.sock") has "/" for
+// its directory, which only root may write: it listens. Before, the
+// directory came out as "" and the listen failed with "mkdir : No such
+// file or directory". In a chroot of the case's own, so that "/" is a
+// scratch directory.
+TEST_CASE("control server: a socket right under the root directory listens") {
+  char dir[] = "/tmp/tazpod-control-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  REQUIRE(chmod(dir, 0755) == 0);
+  int pipe_fds[2];
+  REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    dup2(null, STDERR_FILENO);
+    if (chroot(dir) != 0 || chdir("/") != 0) _exit(10);
+    boost::asio::io_context io;
+    session::ControlServer control(io, "/control.sock", 0, 0);
+    const std::string error = control.Listen();
+    (void)!write(pipe_fds[1], error.data(), error.size());
+    _exit(error.empty() ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  char error[256] = {};
+  (void)!read(pipe_fds[0], error, sizeof error - 1);
+  close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  std::filesystem::remove_all(dir);
+  INFO(error);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
 // Health reports the control socket as accepting nothing while accept(2)
 // fails (docs/health.md: /readyz is 503 then), so the server must say so
 // from the first failure until a connection gets in again. Here with no
