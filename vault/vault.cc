@@ -249,6 +249,14 @@ VaultStatus RemoveHalfMadeImage(const std::string& image, const char* step) {
   // node planted there) is nobody's image; a regular file stays.
   if (!hold && S_ISREG(st.st_mode))
     return SystemError(step, "cannot open " + creating + " to check it is no other container's: remove it");
+  // A directory, planted too: an empty one goes; one with something in it
+  // is not ours to empty (what is in it is whoever planted it's).
+  if (S_ISDIR(st.st_mode)) {
+    if (rmdir(creating.c_str()) == 0 || errno == ENOENT) return std::nullopt;
+    if (errno == ENOTEMPTY || errno == EEXIST)
+      return VaultError{ErrorKind::kInvalid, step, creating + " is a directory, not an image: remove it"};
+    return SystemError(step, Errno("rmdir " + creating));
+  }
   if (hold && !StillNamedBy(hold.get(), creating)) return std::nullopt;
   if (unlink(creating.c_str()) != 0 && errno != ENOENT) return SystemError(step, Errno("unlink " + creating));
   return std::nullopt;

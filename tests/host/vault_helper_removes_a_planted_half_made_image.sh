@@ -46,6 +46,20 @@ for plant in owner mode; do
   release_lock
 done
 
+# Planted as a directory: an empty one is removed; one with something in it
+# is named, and left as it is (exit 4), not emptied. Before, either failed
+# as "unlink …: Is a directory", at every start and first unlock.
+mkdir vault.img.creating
+rc=0; out=$(H recover </dev/null 2>err) || rc=$?
+expect_eq "$rc" 0 "recover with an empty directory at vault.img.creating ($out $(cat err))"
+[[ -e vault.img.creating ]] && fail "the empty directory at vault.img.creating was left"
+mkdir vault.img.creating && : > vault.img.creating/theirs
+rc=0; out=$(H recover </dev/null 2>err) || rc=$?
+expect_eq "$rc" 4 "recover with a directory holding a file at vault.img.creating ($out $(cat err))"
+[[ $out == *'vault.img.creating is a directory, not an image: remove it'* ]] || fail "the directory is not named: $out"
+[[ -e vault.img.creating/theirs ]] || fail "what the directory held was removed"
+rm -r vault.img.creating
+
 rm -f err holder.out
 cd /
 rmdir "$HELPER_DIR"
