@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, eventually, main  # noqa: E402
-from health_probe import healthz  # noqa: E402
+from health_probe import healthz, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 work = tempfile.mkdtemp()
@@ -30,14 +30,7 @@ def test():
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     port = taken.getsockname()[1]
-    config = os.path.join(work, "init.toml")
-    with open(config, "w") as f:
-        f.write('[vault]\nenabled = false\n[session]\nuser = "root"\nsocket = "%s"\n'
-                '[health]\nlisten = "127.0.0.1:%d"\n' % (sock_path, port))
-    log_path = os.path.join(work, "init.log")
-    log = open(log_path, "w+")
-    init = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init",
-                             "--config", config, "--", "sleep", "600"], stderr=log)
+    init, log_path = start_init(TAZPOD, work, sock_path, port)
     try:
         check(eventually(lambda: os.path.exists(sock_path)), "init made no control socket")
         code, said = tazpod_health()
@@ -63,7 +56,6 @@ def test():
         taken.close()
         init.kill()  # unshare --kill-child takes init with it
         init.wait(timeout=30)
-        log.close()
 
 
 main(test)

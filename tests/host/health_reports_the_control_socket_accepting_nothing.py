@@ -18,7 +18,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, eventually, main  # noqa: E402
-from health_probe import free_port, healthz  # noqa: E402
+from health_probe import free_port, healthz, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 work = tempfile.mkdtemp()
@@ -52,14 +52,7 @@ def control_socket(conn):
 
 
 def test():
-    config = os.path.join(work, "init.toml")
-    with open(config, "w") as f:
-        f.write('[vault]\nenabled = false\n[session]\nuser = "root"\nsocket = "%s"\n'
-                '[health]\nlisten = "127.0.0.1:%d"\n' % (sock_path, PORT))
-    log_path = os.path.join(work, "init.log")
-    log = open(log_path, "w+")
-    init = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init",
-                             "--config", config, "--", "sleep", "600"], stderr=log)
+    init, log_path = start_init(TAZPOD, work, sock_path, PORT)
     waiting = None
     try:
         check(eventually(lambda: healthz(PORT) is not None), "the health endpoint never answered")
@@ -98,7 +91,6 @@ def test():
             waiting.close()
         init.kill()  # unshare --kill-child takes init with it
         init.wait(timeout=30)
-        log.close()
 
 
 main(test)
