@@ -4,7 +4,10 @@ blocking, as a service's stderr is. Init still starts its child and
 forwards every signal; once the socket is drained its lines come out whole
 and in order, with no further event; and a stop still ends it. Before,
 init blocked in write(2) on its first line: a socket cannot be opened
-again non-blocking as a pipe is. The pipe: init_keeps_working_while_its_log_pipe_is_full."""
+again non-blocking as a pipe is; and the socket's open file description,
+shared with the main child, is left blocking. The pipe:
+init_keeps_working_while_its_log_pipe_is_full."""
+import fcntl
 import os
 import re
 import signal
@@ -84,6 +87,10 @@ def test():
         whole = re.compile(r"^[0-9T:.-]+Z (debug|info|warn|error) [a-z_.]+( |$)")
         check(all(whole.match(line) for line in lines), "lines that are not whole log lines: %r" % lines)
         check(not any("log.dropped" in line for line in lines), "lines were dropped: %r" % lines)
+        # The socket's description is the main child's stderr too: it must
+        # still block. (Asio makes a descriptor it waits on non-blocking.)
+        check(fcntl.fcntl(stderr_end.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK == 0,
+              "init left the main child's stderr non-blocking")
 
         # Full again, then a stop: init ends all the same (its last lines
         # are given up after a bounded wait), with the child's status.
