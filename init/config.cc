@@ -362,9 +362,10 @@ std::optional<std::string> ApplySessionSection(const std::string& path, const to
     if (k == "control") err = ReadBool(path, node, key, s.control);
     else if (k == "socket") {
       err = ReadPath(path, node, key, s.socket);
-      if (!err && s.socket.size() > kMaxUnixSocketPath)
+      if (!err && !UnixAddress(s.socket))
         err = KeyError(path, node, key,
-                       "longer than a Unix socket's path may be (" + std::to_string(kMaxUnixSocketPath) + " bytes)");
+                       "not a Unix socket's path: longer than " + std::to_string(kMaxUnixSocketPath) +
+                           " bytes, or holding a NUL");
     }
     else if (k == "user") err = ReadString(path, node, key, s.user);
     else if (k == "min_passphrase_length") err = ReadCount(path, node, key, s.min_passphrase_length);

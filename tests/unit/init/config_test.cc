@@ -263,6 +263,9 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[vault]\nhelper = \"\"\n", ":2:", "vault.helper"},
       {"[session]\nsocket = \"\"\n", ":2:", "session.socket"},
       {long_socket.c_str(), ":2:", "session.socket"},
+      // A NUL would cut the path short: another socket, which Listen()
+      // would unlink.
+      {"[session]\nsocket = \"/run/a\\u0000b\"\n", ":2:", "session.socket"},
       {"[health]\nlisten = \"10.0.0.300:9090\"\n", ":2:", "health.listen"},
       {"[health]\nlisten = \"[127.0.0.1:9090\"\n", ":2:", "health.listen"},
       {"[health]\naudit_log = \"relative.log\"\n", ":2:", "health.audit_log"},
