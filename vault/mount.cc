@@ -103,6 +103,12 @@ MountLocation FindMountOf(dev_t dev, const std::string& expected) {
 
 namespace {
 
+// Whether this mount namespace's table lists a mount of `dev`.
+bool MountedHere(dev_t dev) {
+  Table table(mnt_new_table_from_file("/proc/self/mountinfo"));
+  return !table || mnt_table_find_devno(table.get(), dev, MNT_ITER_BACKWARD) != nullptr;  // unreadable: assume so
+}
+
 // umount(2) of `where`'s name in its directory; 0 or the errno.
 int UnmountOnce(const MountLocation& where, std::string* error) {
   // umount(2) takes no directory descriptor: the directory becomes the
@@ -135,11 +141,15 @@ VaultStatus UnmountAt(const MountLocation& where, const char* step) {
     if (err == 0) return std::nullopt;
     if (err == EBUSY) return VaultError{ErrorKind::kBusy, step, "umount " + at->path + ": still in use"};
     if ((err != ENOENT && err != EINVAL) || at->dev == 0 || attempt == kLooksWhileMoving) break;
-    // Not found: gone from here, or missed again; the unmount says which.
     if (MountLocation found = FindMountOf(at->dev, at->path)) {
       moved = std::move(found);
       at = &moved;
-    }
+    } else if (!MountedHere(at->dev)) {
+      // Its mount point was removed in the user's namespace: the kernel
+      // detached the mount, and nothing is left to unmount here (what
+      // still holds the file system is the mapping's to end).
+      return std::nullopt;
+    }  // else missed again while it moves
   }
   return SystemError(step, error);
 }

@@ -4,10 +4,12 @@
 // and the kernel moves the helper's mount with it. Each unmount must still
 // find the mount and take it off; a failed one would leave the file system,
 // and its key, in the kernel.
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +48,8 @@ int UnmountWhileRenamed() {
   const pid_t renamer = fork();
   if (renamer < 0) return kNoSetup;
   if (renamer == 0) {
+    // Should the case's process be killed (a timeout), this must not spin on.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1) _exit(0);
     for (;;) {
       (void)rename(a.c_str(), b.c_str());
       (void)rename(b.c_str(), a.c_str());
@@ -83,7 +87,57 @@ int UnmountWhileRenamed() {
   return status;
 }
 
+// The mount point removed in the user's namespace between the look and the
+// unmount: the kernel detaches the mount, and the unmount has nothing left
+// to do here. Before, it failed with ENOENT, and the lock stopped short of
+// removing the mapping.
+int UnmountAfterRemoval() {
+  if (!PrivateMountNamespace()) return kNoSetup;
+  char dir[] = "/tmp/tazpod-mount-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return kNoSetup;
+  const std::string a = std::string(dir) + "/secrets";
+  int to_user[2];
+  int to_helper[2];
+  if (mkdir(a.c_str(), 0700) != 0 || pipe2(to_user, O_CLOEXEC) != 0 || pipe2(to_helper, O_CLOEXEC) != 0) return kNoSetup;
+  const pid_t helper = fork();
+  if (helper < 0) return kNoSetup;
+  if (helper == 0) {
+    if (!PrivateMountNamespace() || mount("tmpfs", a.c_str(), "tmpfs", 0, "size=64k") != 0) _exit(kNoSetup);
+    struct stat st {};
+    if (stat(a.c_str(), &st) != 0) _exit(kNoSetup);
+    vault::MountLocation where = vault::FindMountOf(st.st_dev, a);
+    if (!where) _exit(kNotFound);
+    char byte = 'x';
+    if (write(to_user[1], &byte, 1) != 1 || read(to_helper[0], &byte, 1) != 1) _exit(kNoSetup);
+    if (auto error = vault::UnmountAt(where, "test")) {
+      (void)std::fprintf(stderr, "%s\n", error->message.c_str());
+      _exit(kNotUnmounted);
+    }
+    _exit(vault::FindMountOf(st.st_dev, a) ? kNotUnmounted : kAllUnmounted);
+  }
+  char byte = 0;
+  int status = kNoSetup;
+  if (read(to_user[0], &byte, 1) == 1 && rmdir(a.c_str()) == 0 && write(to_helper[1], &byte, 1) == 1) status = 0;
+  int helper_status = 0;
+  waitpid(helper, &helper_status, 0);
+  rmdir(a.c_str());
+  rmdir(dir);
+  if (status != 0) return status;
+  return WIFEXITED(helper_status) ? WEXITSTATUS(helper_status) : kNoSetup;
+}
+
 }  // namespace
+
+TEST_CASE("mount: an unmount whose mount point the user removed meanwhile finds nothing left to do") {
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) _exit(UnmountAfterRemoval());
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  // 10 set-up, 11 the mount not found, 12 the unmount failed.
+  CHECK(WEXITSTATUS(status) == kAllUnmounted);
+}
 
 TEST_CASE("mount: an unmount finds its mount again when the user renames the mount point meanwhile") {
   const pid_t pid = fork();
