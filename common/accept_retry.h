@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <string>
 #include <utility>
@@ -34,36 +35,51 @@ class AcceptRetry {
     timer_.expires_after(kDelay);
     timer_.async_wait([this, again = std::move(again)](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled, or this object is gone: `this` is not touched
+      // Accepting again: a failure that lasts (descriptors still short,
+      // a client still queued) says so again at once, from the accept
+      // itself; one that was not accept's (what admitting a connection
+      // threw) is over.
+      failing_ = false;
       try {
         again();
       } catch (const std::exception& e) {
         Failed(e.what(), again);
       }
     });
-    if (failing_) return;
     failing_ = true;
+    try {
+      error_ = error;
+    } catch (const std::exception&) {
+      error_.clear();  // out of memory: failing, without saying why
+    }
+    if (in_spell_) return;
+    in_spell_ = true;
     Log(LogLevel::kWarn, event_, {{"error", error}});
-    error_ = error;
   }
 
   // A connection was accepted: the spell is over.
   void Succeeded() {
     failing_ = false;
+    in_spell_ = false;
     error_.clear();
   }
 
   void Cancel() { timer_.cancel(); }
 
-  // True from a failure until the next connection accepted: meanwhile
-  // clients wait in the listen backlog, or find it full.
+  // True from a failure until accepting is tried again (kDelay later),
+  // and again at once if that fails too: meanwhile clients wait in the
+  // listen backlog, or find it full.
   bool failing() const { return failing_; }
-  // The spell's first error; empty when not failing.
-  const std::string& error() const { return error_; }
+  // The last failure's error, while failing; else empty.
+  const std::string& error() const { return failing_ ? error_ : kNone; }
 
  private:
+  static inline const std::string kNone;
+
   KernelTimer timer_;
   const char* event_;
   bool failing_ = false;
+  bool in_spell_ = false;  // logged once, until a connection is accepted
   std::string error_;
 };
 
