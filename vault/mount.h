@@ -57,10 +57,10 @@ MountLocation FindMountOf(dev_t dev, const std::string& expected);
 // reported as kBusy, never forced or lazy: a lazy unmount would leave the
 // file system (and the key) alive. A name that is gone, or no longer a
 // mount (ENOENT, EINVAL: the user renamed the mount point in their mount
-// namespace between the look and the unmount), is looked for again with
-// FindMountOf, a few times, before it counts as a failure; one that this
-// namespace no longer lists (its mount point removed there: the kernel
-// detached it) counts as unmounted.
+// namespace between the look and the unmount), is looked for again, as
+// FindMountOf does, one look per try and up to 32 tries, before it counts
+// as a failure; one that this namespace no longer lists (its mount point
+// removed there: the kernel detached it) counts as unmounted.
 VaultStatus UnmountAt(const MountLocation& where, const char* step);
 
 }  // namespace tazpod::vault

@@ -126,26 +126,25 @@ int UnmountAfterRemoval() {
   return WIFEXITED(helper_status) ? WEXITSTATUS(helper_status) : kNoSetup;
 }
 
+// `run` in a child process of its own (it changes its mount namespace):
+// its exit status, or -1 when it did not exit.
+int RunInChild(int (*run)()) {
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) _exit(run());
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 }  // namespace
 
+// Exit statuses: 10 set-up, 11 the mount not found, 12 an unmount failed.
+
 TEST_CASE("mount: an unmount whose mount point the user removed meanwhile finds nothing left to do") {
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) _exit(UnmountAfterRemoval());
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  // 10 set-up, 11 the mount not found, 12 the unmount failed.
-  CHECK(WEXITSTATUS(status) == kAllUnmounted);
+  CHECK(RunInChild(UnmountAfterRemoval) == kAllUnmounted);
 }
 
 TEST_CASE("mount: an unmount finds its mount again when the user renames the mount point meanwhile") {
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) _exit(UnmountWhileRenamed());
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  // 10 set-up, 11 the mount not found, 12 an unmount failed.
-  CHECK(WEXITSTATUS(status) == kAllUnmounted);
+  CHECK(RunInChild(UnmountWhileRenamed) == kAllUnmounted);
 }
