@@ -18,6 +18,7 @@
 #include "init/comment_lines.h"
 #include "init/signal_names.h"
 #include "init/signals.h"
+#include "session/protocol.h"
 
 namespace tazpod::init {
 
@@ -362,10 +363,13 @@ std::optional<std::string> ApplySessionSection(const std::string& path, const to
     if (k == "control") err = ReadBool(path, node, key, s.control);
     else if (k == "socket") {
       err = ReadPath(path, node, key, s.socket);
-      if (!err && !UnixAddress(s.socket))
+      // Root's socket beside it (session/protocol.h) must fit as well.
+      if (!err && (!UnixAddress(s.socket) || !UnixAddress(session::RootSocketPath(s.socket))))
         err = KeyError(path, node, key,
-                       "not a Unix socket's path: longer than " + std::to_string(kMaxUnixSocketPath) +
-                           " bytes, or holding a NUL");
+                       "not a Unix socket's path: longer than " +
+                           std::to_string(kMaxUnixSocketPath - (sizeof session::kRootSocketSuffix - 1)) +
+                           " bytes (root's socket beside it adds \"" + session::kRootSocketSuffix +
+                           "\"), or holding a NUL");
     }
     else if (k == "user") err = ReadString(path, node, key, s.user);
     else if (k == "min_passphrase_length") err = ReadCount(path, node, key, s.min_passphrase_length);

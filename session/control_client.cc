@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "common/descriptor_passing.h"
 #include "common/unique_fd.h"
@@ -70,7 +72,8 @@ bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point dea
   const int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
   for (;;) {
-    if (connect(fd, reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0) break;
+    // EISCONN: a connect begun before (ConnectToRootSocket) that is done.
+    if (connect(fd, reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0 || errno == EISCONN) break;
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return false;
     if (Clock::now() >= deadline) {
@@ -84,6 +87,23 @@ bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point dea
     }
   }
   return fcntl(fd, F_SETFL, flags) == 0;
+}
+
+// Starts `fd`'s connection to root's own socket beside `socket_path`
+// (RootSocketPath) when root calls: the workstation user can fill the
+// shared socket's listen backlog, but not that one's. True when it is
+// connected, or its backlog is full for now (ConnectBefore waits for it);
+// false when there is no such socket or nobody serves it (a file left by
+// an init that is gone, a server of the tests' own): the call then goes to
+// `socket_path` itself.
+bool ConnectToRootSocket(int fd, const std::string& socket_path) {
+  if (geteuid() != 0) return false;
+  const std::optional<sockaddr_un> addr = UnixAddress(RootSocketPath(socket_path));
+  const int flags = fcntl(fd, F_GETFL);
+  if (!addr || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
+  const bool started = connect(fd, reinterpret_cast<const struct sockaddr*>(&*addr), sizeof *addr) == 0 ||
+                       errno == EAGAIN || errno == EINTR;
+  return fcntl(fd, F_SETFL, flags) == 0 && started;
 }
 
 bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
@@ -132,10 +152,20 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
     result.error = std::string("socket: ") + std::strerror(errno);
     return result;
   }
-  const std::optional<sockaddr_un> addr = UnixAddress(socket_path);
+  std::string path = socket_path;
+  if (ConnectToRootSocket(fd.get(), socket_path)) {
+    path = RootSocketPath(socket_path);
+  } else if (geteuid() == 0) {
+    fd = UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));  // a fresh one for the shared socket
+    if (!fd) {
+      result.error = std::string("socket: ") + std::strerror(errno);
+      return result;
+    }
+  }
+  const std::optional<sockaddr_un> addr = UnixAddress(path);
   if (!addr) {
     result.error = "not a usable Unix socket path (empty, longer than " + std::to_string(kMaxUnixSocketPath) +
-                   " bytes, or holding a NUL): " + socket_path;
+                   " bytes, or holding a NUL): " + path;
     return result;
   }
   bool woken = false;
@@ -145,7 +175,7 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
       result.abandoned = true;
       return result;
     }
-    result.error = "cannot reach the TazPod supervisor at " + socket_path + ": " + std::strerror(errno) +
+    result.error = "cannot reach the TazPod supervisor at " + path + ": " + std::strerror(errno) +
                    " (is `tazpod init` running as this container's PID 1?)";
     return result;
   }

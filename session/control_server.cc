@@ -248,7 +248,11 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 };
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)
-    : io_(io), path_(std::move(path)), allowed_uid_(allowed_uid), group_(group), acceptor_(io), accept_retry_(io, "control.accept_failed") {
+    : io_(io),
+      allowed_uid_(allowed_uid),
+      group_(group),
+      shared_(io, std::move(path), /*only_root=*/false, "control.accept_failed"),
+      root_(io, RootSocketPath(shared_.path), /*only_root=*/true, "control.root_accept_failed") {  // after shared_
   // Answers as long as the loop does: the cheapest liveness check there is.
   Handle("control.ping", [](ControlRequest&, const Reply& reply) { reply({{"v", kProtocolVersion}, {"ok", true}}); });
 }
@@ -256,13 +260,15 @@ ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allow
 ControlServer::~ControlServer() {
   accepting_ = false;
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  shared_.acceptor.close(ignored);
+  root_.acceptor.close(ignored);
 }
 
 std::string ControlServer::Listen() {
-  const size_t slash = path_.rfind('/');
-  const std::string dir = slash == 0 ? "/" : path_.substr(0, slash);  // the configuration makes it absolute
-  // The socket's directory, 0750 root:GROUP, is the first gate to it. One
+  const std::string& path = shared_.path;
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);  // the configuration makes it absolute
+  // The sockets' directory, 0750 root:GROUP, is the first gate to them. One
   // that exists already is used as it is, and only if nobody but root can
   // write to it: its mode is never changed, so a socket configured in a
   // shared directory (/tmp, /run) cannot make that directory ours.
@@ -274,20 +280,38 @@ std::string ControlServer::Listen() {
     return dir + " may be written by others than root: give session.socket a directory of its own";
   if (made && (chown(dir.c_str(), 0, group_) != 0 || chmod(dir.c_str(), 0750) != 0))
     return "chown/chmod " + dir + ": " + std::strerror(errno);
+  std::string error = ListenOn(root_, 0, 0600);
+  if (!error.empty()) return error;
+  error = ListenOn(shared_, group_, 0660);
+  if (!error.empty()) {
+    // Root's alone would take root's requests and never answer them.
+    boost::system::error_code ignored;
+    root_.acceptor.close(ignored);
+    unlink(root_.path.c_str());
+    return error;
+  }
+  accepting_ = true;
+  Accept(root_);
+  Accept(shared_);
+  return "";
+}
+
+std::string ControlServer::ListenOn(Listener& listener, gid_t group, mode_t mode) {
   // A socket left by an earlier run is removed; one that another process
   // still serves (a second `tazpod init` given the same path) is not: taken
   // from it, its path would lead nowhere once this one exits.
-  if (ServedByAnother(path_)) return "another process serves " + path_ + ": give session.socket a path of its own";
-  unlink(path_.c_str());
+  if (ServedByAnother(listener.path))
+    return "another process serves " + listener.path + ": give session.socket a path of its own";
+  unlink(listener.path.c_str());
   boost::system::error_code ec;
-  acceptor_.open(local(), ec);
-  if (!ec) acceptor_.bind(local::endpoint(path_), ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "listen on " + path_ + ": " + ec.message();
-  if (chown(path_.c_str(), 0, group_) != 0 || chmod(path_.c_str(), 0660) != 0)
-    return "chown/chmod " + path_ + ": " + std::strerror(errno);
-  accepting_ = true;
-  Accept();
+  listener.acceptor.open(local(), ec);
+  if (!ec) listener.acceptor.bind(local::endpoint(listener.path), ec);
+  // Bound, it is reachable as the umask left it until the chmod: listening
+  // after the chmod leaves no moment when another uid could connect.
+  if (!ec && (chown(listener.path.c_str(), 0, group) != 0 || chmod(listener.path.c_str(), mode) != 0))
+    return "chown/chmod " + listener.path + ": " + std::strerror(errno);
+  if (!ec) listener.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "listen on " + listener.path + ": " + ec.message();
   return "";
 }
 
@@ -298,34 +322,36 @@ void ControlServer::Handle(const std::string& op, Handler handler, Passphrase pa
 void ControlServer::StopAccepting() {
   accepting_ = false;
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
-  accept_retry_.Cancel();
+  for (Listener* listener : {&shared_, &root_}) {
+    listener->acceptor.close(ignored);
+    listener->retry.Cancel();
+  }
 }
 
-void ControlServer::Accept() {
+void ControlServer::Accept(Listener& listener) {
   if (!accepting_) return;  // a retry that comes after StopAccepting()
-  acceptor_.async_accept([this](boost::system::error_code ec, local::socket socket) {
+  listener.acceptor.async_accept([this, &listener](boost::system::error_code ec, local::socket socket) {
     // First: after StopAccepting() or the destructor, the server may be gone.
     if (ec == asio::error::operation_aborted || !accepting_) return;
-    if (ec) return accept_retry_.Failed(ec.message(), [this] { Accept(); });
-    accept_retry_.Succeeded();
+    if (ec) return listener.retry.Failed(ec.message(), [this, &listener] { Accept(listener); });
+    listener.retry.Succeeded();
     // Whatever this throws (an allocation), accepting goes on: root's
     // `tazpod health` and `tazpod vault lock` come this way.
     try {
-      Admit(std::move(socket));
-      Accept();
+      Admit(std::move(socket), listener);
+      Accept(listener);
     } catch (const std::exception& e) {
-      accept_retry_.Failed(e.what(), [this] { Accept(); });
+      listener.retry.Failed(e.what(), [this, &listener] { Accept(listener); });
     }
   });
 }
 
-void ControlServer::Admit(local::socket socket) {
+void ControlServer::Admit(local::socket socket, const Listener& listener) {
   struct ucred cred {};
   socklen_t len = sizeof cred;
   if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
     LogFromPeer(LogLevel::kWarn, "control.refused", -1, {{"reason", "no_peer_credentials"}});
-  } else if (cred.uid != 0 && cred.uid != allowed_uid_) {
+  } else if (cred.uid != 0 && (cred.uid != allowed_uid_ || listener.root_only)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
   } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {

@@ -5,7 +5,11 @@
 // read, and at most kMaxConnections are served at once, some of them kept
 // for root. Only root and the workstation user may connect: the directory
 // is 0750 root:GROUP, the socket 0660 root:GROUP, and every connection's
-// SO_PEERCRED is checked as well.
+// SO_PEERCRED is checked as well. Beside it, root has a socket of its own
+// (RootSocketPath, 0600 root:root) that the user cannot reach: however fast
+// the user connects to the shared socket, filling its listen backlog before
+// PID 1 can take and refuse what is over the limits below, root's requests
+// still get in (the clients use it when run as root).
 //
 // One request per connection; a handler answers through its Reply exactly
 // once, now or later (after a vault operation, say).
@@ -113,8 +117,9 @@ class ControlServer {
   ControlServer(boost::asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group);
   ~ControlServer();
 
-  // Creates the directory and the socket and starts accepting. Returns an
-  // error message, or an empty string.
+  // Creates the directory and the two sockets (the shared one and root's)
+  // and starts accepting on both. Returns an error message, or an empty
+  // string.
   std::string Listen();
 
   // Serves `op` with `handler`; `passphrase` says whose passphrase it takes.
@@ -126,24 +131,36 @@ class ControlServer {
 
   int active_connections() const { return *active_; }
 
-  // True while accept(2) fails (out of descriptors, say): no request gets
-  // in, not even root's, until a retry succeeds (every 100 ms).
-  // accept_error() says why; it is empty otherwise.
-  bool accept_failing() const { return accept_retry_.failing(); }
-  const std::string& accept_error() const { return accept_retry_.error(); }
+  // True while accept(2) fails on either socket (out of descriptors, say):
+  // requests wait there, not even root's get in, until a retry succeeds
+  // (every 100 ms). accept_error() says why; it is empty otherwise.
+  bool accept_failing() const { return shared_.retry.failing() || root_.retry.failing(); }
+  const std::string& accept_error() const {
+    return shared_.retry.failing() ? shared_.retry.error() : root_.retry.error();
+  }
 
  private:
   class Connection;
-  void Accept();
+  // One socket the server accepts on.
+  struct Listener {
+    Listener(boost::asio::io_context& io, std::string socket_path, bool only_root, const char* failed_event)
+        : path(std::move(socket_path)), root_only(only_root), acceptor(io), retry(io, failed_event) {}
+    std::string path;
+    bool root_only;  // root's own socket: nobody else is admitted
+    boost::asio::local::stream_protocol::acceptor acceptor;
+    AcceptRetry retry;  // while accept(2) fails for good
+  };
+  // Binds `listener` to its path, owned by root and `group` with `mode`.
+  std::string ListenOn(Listener& listener, gid_t group, mode_t mode);
+  void Accept(Listener& listener);
   // Serves the accepted `socket`, or refuses it (logged).
-  void Admit(boost::asio::local::stream_protocol::socket socket);
+  void Admit(boost::asio::local::stream_protocol::socket socket, const Listener& listener);
 
   boost::asio::io_context& io_;
-  std::string path_;
   uid_t allowed_uid_;
   gid_t group_;
-  boost::asio::local::stream_protocol::acceptor acceptor_;
-  AcceptRetry accept_retry_;  // while accept(2) fails for good
+  Listener shared_;  // session.socket: root and the workstation user
+  Listener root_;    // RootSocketPath(session.socket): root only
   struct Route {
     Handler handler;
     Passphrase passphrase;

@@ -16,6 +16,8 @@ std::uint32_t DecodeLength(const unsigned char in[4]) {
          std::uint32_t{in[3]};
 }
 
+std::string RootSocketPath(const std::string& socket_path) { return socket_path + kRootSocketSuffix; }
+
 const char* HeaderLengthError(std::uint32_t length) {
   return length == 0 || length > kMaxHeaderBytes ? "header size out of bounds" : nullptr;
 }

@@ -30,6 +30,13 @@ inline constexpr std::uint32_t kMaxSecretBytes = 4 * 1024;
 // the prompts stop there, so a longer one is refused as it is typed.
 inline constexpr std::uint32_t kMaxPassphraseBytes = 1024;
 inline constexpr char kDefaultSocketPath[] = "/run/tazpod/control.sock";
+// Root's own control socket, beside the shared one: `socket_path` + ".root",
+// 0600 root:root, so that only root can connect. The workstation user may
+// fill the shared socket's listen backlog faster than PID 1 drains it (a
+// connect storm); root's `tazpod health` and `tazpod vault lock` must
+// still get in, and a backlog of root's own cannot be filled by the user.
+inline constexpr char kRootSocketSuffix[] = ".root";
+std::string RootSocketPath(const std::string& socket_path);
 
 void EncodeLength(std::uint32_t length, unsigned char out[4]);
 std::uint32_t DecodeLength(const unsigned char in[4]);

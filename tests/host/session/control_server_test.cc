@@ -509,6 +509,85 @@ TEST_CASE("control server: the user's passphrases are held two at a time, and ro
   CHECK(server.Log().find("too many passphrases") != std::string::npos);
 }
 
+// The workstation user can connect to the shared socket faster than PID 1
+// takes and refuses what is over its limits, and so keep its listen
+// backlog full: root's `tazpod health` would then find no way in. Root's
+// requests go through root's own socket, which the user cannot reach.
+// Here the server is stopped (SIGSTOP) while a process of the user's fills
+// the backlog, so that it stays full for the test's whole look.
+TEST_CASE("control server: root's requests get in through root's own socket while the user fills the shared one") {
+  if (geteuid() != 0) SKIP("connects as another uid: needs root");
+  LoggingServer server([](session::ControlServer&) { return true; }, kUserUid, kUserGid);
+  const std::string root_path = session::RootSocketPath(server.path());
+  struct stat st {};
+  REQUIRE(lstat(root_path.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(st.st_uid == 0);
+  CHECK(st.st_gid == 0);
+  REQUIRE(kill(server.pid(), SIGSTOP) == 0);
+  int report[2];
+  REQUIRE(pipe2(report, O_CLOEXEC) == 0);
+  const pid_t user = fork();
+  REQUIRE(user >= 0);
+  if (user == 0) {
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    alarm(60);
+    // More descriptors than the backlog holds (net.core.somaxconn, at most
+    // 4096 by default), whatever the limit the test was started with.
+    const struct rlimit enough {16384, 16384};
+    if (setrlimit(RLIMIT_NOFILE, &enough) != 0 || !tazpod::testing::BecomeUser()) _exit(2);
+    // 'f': the backlog is full; 'r': root's socket let the user in; 'n': never full.
+    char result = 'n';
+    auto connect_to = [](const std::string& path, int flags) {
+      const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+      const bool made = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      const int err = errno;
+      if (!made && fd >= 0) close(fd);
+      errno = err;
+      return made ? fd : -1;
+    };
+    if (connect_to(root_path, SOCK_NONBLOCK) >= 0 || errno != EACCES) result = 'r';
+    for (int i = 0; i < 16000 && result == 'n'; ++i) {
+      if (connect_to(server.path(), SOCK_NONBLOCK) >= 0) continue;  // held until the end
+      if (errno != EAGAIN) break;
+      result = 'f';
+    }
+    (void)!write(report[1], &result, 1);
+    pause();  // holds its connections until killed
+    _exit(0);
+  }
+  close(report[1]);
+  char result = 0;
+  const bool reported = read(report[0], &result, 1) == 1;
+  close(report[0]);
+  // Root's own connection to the shared socket finds it full too.
+  const tazpod::UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, server.path().c_str(), sizeof addr.sun_path - 1);
+  const int probed = connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? 0 : errno;
+  // Root's call is sent through its socket: the stopped server cannot
+  // answer it yet, but it is in.
+  const nlohmann::json ping = {{"v", 1}, {"op", "control.ping"}};
+  const session::CallResult stopped = session::Call(server.path(), ping, nullptr, 500ms);
+  kill(server.pid(), SIGCONT);
+  const session::CallResult running = session::Call(server.path(), ping, nullptr, 10s);
+  kill(user, SIGKILL);
+  waitpid(user, nullptr, 0);
+  REQUIRE(reported);
+  REQUIRE(result == 'f');  // 'r': the user reached root's socket; 'n': the backlog was never full
+  REQUIRE(probed == EAGAIN);
+  INFO(stopped.error);
+  CHECK(stopped.sent);
+  INFO(running.error);
+  CHECK(running.delivered);
+  CHECK(running.reply.value("ok", false));
+}
+
 // Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0, the server cannot lock a
 // passphrase's page: it refuses the passphrase, clearly, and goes on.
 TEST_CASE("control server: a passphrase is refused when it cannot be locked, and the server goes on") {

@@ -232,6 +232,8 @@ TEST_CASE("config: errors name the file, the line and the key") {
   };
   // 108 bytes: one more than sun_path holds with its NUL.
   const std::string long_socket = "[session]\nsocket = \"/" + std::string(107, 's') + "\"\n";
+  // 103 bytes: fits sun_path, but root's socket beside it (".root") would not.
+  const std::string long_root_socket = "[session]\nsocket = \"/" + std::string(102, 's') + "\"\n";
   const Case cases[] = {
       {"[init]\ngrace = \"1s\"\n", ":2:", "init.grace"},
       {"[init]\n\ngrace_period = \"soon\"\n", ":3:", "init.grace_period"},
@@ -263,6 +265,7 @@ TEST_CASE("config: errors name the file, the line and the key") {
       {"[vault]\nhelper = \"\"\n", ":2:", "vault.helper"},
       {"[session]\nsocket = \"\"\n", ":2:", "session.socket"},
       {long_socket.c_str(), ":2:", "session.socket"},
+      {long_root_socket.c_str(), ":2:", "session.socket"},
       // A NUL would cut the path short: another socket, which Listen()
       // would unlink.
       {"[session]\nsocket = \"/run/a\\u0000b\"\n", ":2:", "session.socket"},
@@ -438,4 +441,14 @@ TEST_CASE("non-ASCII text anywhere is refused with its line and column") {
   auto error = tazpod::init::ApplyConfigText("[init]\n\ngrace_period = \"3s\xc2\xa7\"\n", "/etc/t.toml", config);
   REQUIRE(error);
   CHECK(error->starts_with("/etc/t.toml:3:19: non-ASCII"));
+}
+
+TEST_CASE("config: session.socket may be as long as leaves room for root's socket beside it") {
+  // 102 bytes, and 107 with ".root": what sun_path holds with its NUL.
+  const std::string longest = "/" + std::string(101, 's');
+  TempConfig config_file("[session]\nsocket = \"" + longest + "\"\n");
+  Config config;
+  CHECK_FALSE(ApplyConfigFile(config_file.path(), true, config).has_value());
+  CHECK(config.session.socket == longest);
+  CHECK(ErrorFor("[session]\nsocket = \"" + longest + "s\"\n").find("102 bytes") != std::string::npos);
 }
