@@ -206,7 +206,8 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
       c.control.reset();
       c.control_error = err;
     } else {
-      Log(LogLevel::kInfo, "control.listen", {{"socket", config.session.socket}});
+      Log(LogLevel::kInfo, "control.listen",
+          {{"socket", config.session.socket}, {"root_socket", session::RootSocketPath(config.session.socket)}});
       if (c.vault) RegisterVaultOps(*c.control, *c.vault);
       if (c.gate) c.gate->Register(*c.control);
       ControlServer* control = c.control.get();

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -147,6 +146,11 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
   } wipe{secret};
   CallResult result;
   const Clock::time_point deadline = Clock::now() + timeout;
+  if (!UnixAddress(socket_path)) {
+    result.error = "not a usable Unix socket path (empty, longer than " + std::to_string(kMaxUnixSocketPath) +
+                   " bytes, or holding a NUL): " + socket_path;
+    return result;
+  }
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) {
     result.error = std::string("socket: ") + std::strerror(errno);
@@ -162,12 +166,7 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
       return result;
     }
   }
-  const std::optional<sockaddr_un> addr = UnixAddress(path);
-  if (!addr) {
-    result.error = "not a usable Unix socket path (empty, longer than " + std::to_string(kMaxUnixSocketPath) +
-                   " bytes, or holding a NUL): " + path;
-    return result;
-  }
+  const std::optional<sockaddr_un> addr = UnixAddress(path);  // checked above, and by ConnectToRootSocket
   bool woken = false;
   if (!ConnectBefore(fd.get(), *addr, deadline, wake.fd, &woken)) {
     if (woken) {

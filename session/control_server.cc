@@ -1,5 +1,6 @@
 #include "session/control_server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -265,6 +266,9 @@ ControlServer::~ControlServer() {
 }
 
 std::string ControlServer::Listen() {
+  for (const Listener* listener : {&shared_, &root_}) {
+    if (!UnixAddress(listener->path)) return "not a Unix socket's path: " + listener->path;  // init's configuration checks
+  }
   const std::string& path = shared_.path;
   const size_t slash = path.rfind('/');
   const std::string dir = slash == 0 ? "/" : path.substr(0, slash);  // the configuration makes it absolute
@@ -274,20 +278,31 @@ std::string ControlServer::Listen() {
   // shared directory (/tmp, /run) cannot make that directory ours.
   const bool made = mkdir(dir.c_str(), 0750) == 0;
   if (!made && errno != EEXIST) return "mkdir " + dir + ": " + std::strerror(errno);
+  // From here on by a descriptor: whoever may write to a directory above it
+  // could swap it (for a symbolic link, say) between this check and the
+  // chown of a socket in it.
+  const UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   struct stat st;
-  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a directory";
+  if (!dir_fd || fstat(dir_fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a directory";
   if (!made && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
     return dir + " may be written by others than root: give session.socket a directory of its own";
-  if (made && (chown(dir.c_str(), 0, group_) != 0 || chmod(dir.c_str(), 0750) != 0))
+  if (made && (fchown(dir_fd.get(), 0, group_) != 0 || fchmod(dir_fd.get(), 0750) != 0))
     return "chown/chmod " + dir + ": " + std::strerror(errno);
-  std::string error = ListenOn(root_, 0, 0600);
+  // A socket that another process still serves (a second `tazpod init`
+  // given the same path) is not taken from it: its path would lead nowhere
+  // once this one exits. Both are looked at before either is touched.
+  for (const Listener* listener : {&shared_, &root_}) {
+    if (ServedByAnother(listener->path))
+      return "another process serves " + listener->path + ": give session.socket a path of its own";
+  }
+  std::string error = ListenOn(root_, dir_fd.get(), 0, 0600);
   if (!error.empty()) return error;
-  error = ListenOn(shared_, group_, 0660);
+  error = ListenOn(shared_, dir_fd.get(), group_, 0660);
   if (!error.empty()) {
     // Root's alone would take root's requests and never answer them.
     boost::system::error_code ignored;
     root_.acceptor.close(ignored);
-    unlink(root_.path.c_str());
+    unlinkat(dir_fd.get(), root_.path.substr(root_.path.rfind('/') + 1).c_str(), 0);
     return error;
   }
   accepting_ = true;
@@ -296,23 +311,31 @@ std::string ControlServer::Listen() {
   return "";
 }
 
-std::string ControlServer::ListenOn(Listener& listener, gid_t group, mode_t mode) {
-  // A socket left by an earlier run is removed; one that another process
-  // still serves (a second `tazpod init` given the same path) is not: taken
-  // from it, its path would lead nowhere once this one exits.
-  if (ServedByAnother(listener.path))
-    return "another process serves " + listener.path + ": give session.socket a path of its own";
-  unlink(listener.path.c_str());
+std::string ControlServer::ListenOn(Listener& listener, int dir_fd, gid_t group, mode_t mode) {
+  const std::string name = listener.path.substr(listener.path.rfind('/') + 1);
+  // A socket left by an earlier run is replaced; anything else there is not
+  // init's to delete.
+  struct stat st;
+  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return listener.path + " is there and is not a socket: give session.socket a path of its own";
+    if (unlinkat(dir_fd, name.c_str(), 0) != 0) return "unlink " + listener.path + ": " + std::strerror(errno);
+  }
   boost::system::error_code ec;
   listener.acceptor.open(local(), ec);
   if (!ec) listener.acceptor.bind(local::endpoint(listener.path), ec);
-  // Bound, it is reachable as the umask left it until the chmod: listening
-  // after the chmod leaves no moment when another uid could connect.
-  if (!ec && (chown(listener.path.c_str(), 0, group) != 0 || chmod(listener.path.c_str(), mode) != 0))
-    return "chown/chmod " + listener.path + ": " + std::strerror(errno);
-  if (!ec) listener.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return "listen on " + listener.path + ": " + ec.message();
-  return "";
+  // Owner and mode before listen(): until then every connect is refused, so
+  // no other uid ever gets in while the umask's mode is still on it.
+  std::string error;
+  if (fchownat(dir_fd, name.c_str(), 0, group, AT_SYMLINK_NOFOLLOW) != 0 || fchmodat(dir_fd, name.c_str(), mode, 0) != 0)
+    error = "chown/chmod " + listener.path + ": " + std::strerror(errno);
+  else if (listener.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
+    error = "listen on " + listener.path + ": " + ec.message();
+  if (!error.empty()) {
+    listener.acceptor.close(ec);
+    unlinkat(dir_fd, name.c_str(), 0);
+  }
+  return error;
 }
 
 void ControlServer::Handle(const std::string& op, Handler handler, Passphrase passphrase) {

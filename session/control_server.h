@@ -150,8 +150,9 @@ class ControlServer {
     boost::asio::local::stream_protocol::acceptor acceptor;
     AcceptRetry retry;  // while accept(2) fails for good
   };
-  // Binds `listener` to its path, owned by root and `group` with `mode`.
-  std::string ListenOn(Listener& listener, gid_t group, mode_t mode);
+  // Binds `listener` to its path, whose directory is `dir_fd`, owned by
+  // root and `group` with `mode`, and listens.
+  std::string ListenOn(Listener& listener, int dir_fd, gid_t group, mode_t mode);
   void Accept(Listener& listener);
   // Serves the accepted `socket`, or refuses it (logged).
   void Admit(boost::asio::local::stream_protocol::socket socket, const Listener& listener);

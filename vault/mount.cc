@@ -100,9 +100,9 @@ Look LookForMount(dev_t dev, const std::string& expected, MountLocation* found) 
   Table table(mnt_new_table_from_file("/proc/self/mountinfo"));
   if (!table) return Look::kMissed;
   libmnt_fs* fs = mnt_table_find_devno(table.get(), dev, MNT_ITER_BACKWARD);
-  const char* target = fs ? mnt_fs_get_target(fs) : nullptr;
-  if (!target) return Look::kNotListed;
-  if ((*found = LocateIfMountOf(target, dev))) return Look::kFound;
+  if (!fs) return Look::kNotListed;
+  const char* target = mnt_fs_get_target(fs);
+  if (target && (*found = LocateIfMountOf(target, dev))) return Look::kFound;
   return Look::kMissed;
 }
 
