@@ -282,9 +282,11 @@ std::string ControlServer::Listen() {
   // could swap it (for a symbolic link, say) between this check and the
   // chown of a socket in it.
   const UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir_fd) return "open " + dir + ": " + std::strerror(errno);
   struct stat st;
-  if (!dir_fd || fstat(dir_fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a directory";
-  if (!made && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+  if (fstat(dir_fd.get(), &st) != 0) return "stat " + dir + ": " + std::strerror(errno);
+  // One just made is root's too, unless another was swapped in meanwhile.
+  if (st.st_uid != 0 || (!made && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
     return dir + " may be written by others than root: give session.socket a directory of its own";
   if (made && (fchown(dir_fd.get(), 0, group_) != 0 || fchmod(dir_fd.get(), 0750) != 0))
     return "chown/chmod " + dir + ": " + std::strerror(errno);
@@ -319,6 +321,8 @@ std::string ControlServer::ListenOn(Listener& listener, int dir_fd, gid_t group,
   if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISSOCK(st.st_mode)) return listener.path + " is there and is not a socket: give session.socket a path of its own";
     if (unlinkat(dir_fd, name.c_str(), 0) != 0) return "unlink " + listener.path + ": " + std::strerror(errno);
+  } else if (errno != ENOENT) {
+    return "stat " + listener.path + ": " + std::strerror(errno);
   }
   boost::system::error_code ec;
   listener.acceptor.open(local(), ec);
