@@ -62,14 +62,17 @@ bool ReadFully(int fd, char* out, size_t n, Clock::time_point deadline, const Ca
   return true;
 }
 
+// A socket whose connect() says EAGAIN at once when the listener's backlog
+// is full, rather than blocking: ConnectBefore makes it blocking once it is
+// connected.
+UniqueFd NewSocket() { return UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)); }
+
 // connect() before `deadline`. A blocking one waits for as long as a PID 1
 // that has stopped accepting keeps its backlog full, and a health probe
-// must not hang: non-blocking, a Unix socket says EAGAIN at once, so it is
-// tried again every 10 ms, or at once ends with *woken set when `wake_fd`
-// turns readable. The socket is blocking again afterwards.
+// must not hang: `fd` is non-blocking (NewSocket), so a full backlog is
+// tried again every 10 ms, or the wait ends at once with *woken set when
+// `wake_fd` turns readable. The socket is blocking afterwards.
 bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point deadline, int wake_fd, bool* woken) {
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
   for (;;) {
     // EISCONN: a connect begun before (ConnectToRootSocket) that is done.
     if (connect(fd, reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0 || errno == EISCONN) break;
@@ -85,24 +88,27 @@ bool ConnectBefore(int fd, const struct sockaddr_un& addr, Clock::time_point dea
       return false;
     }
   }
-  return fcntl(fd, F_SETFL, flags) == 0;
+  const int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
 }
 
-// Starts `fd`'s connection to root's own socket beside `socket_path`
-// (RootSocketPath) when root calls: the workstation user can fill the
-// shared socket's listen backlog, but not that one's. True when it is
-// connected, or its backlog is full for now (ConnectBefore waits for it);
-// false when there is no such socket or nobody serves it (a file left by
-// an init that is gone, a server of the tests' own): the call then goes to
-// `socket_path` itself.
-bool ConnectToRootSocket(int fd, const std::string& socket_path) {
-  if (geteuid() != 0) return false;
+// A socket whose connection to root's own socket beside `socket_path`
+// (RootSocketPath) is made or under way, when root calls: the workstation
+// user can fill the shared socket's listen backlog, but not that one's.
+// Under way means its backlog is full for now; ConnectBefore waits for it.
+// Invalid when the caller is not root, or there is no such socket or nobody
+// serves it (a file left by an init that is gone, a server of the tests'
+// own): the call then goes to `socket_path` itself.
+UniqueFd ConnectToRootSocket(const std::string& socket_path) {
+  if (geteuid() != 0) return UniqueFd();
   const std::optional<sockaddr_un> addr = UnixAddress(RootSocketPath(socket_path));
-  const int flags = fcntl(fd, F_GETFL);
-  if (!addr || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
-  const bool started = connect(fd, reinterpret_cast<const struct sockaddr*>(&*addr), sizeof *addr) == 0 ||
-                       errno == EAGAIN || errno == EINTR;
-  return fcntl(fd, F_SETFL, flags) == 0 && started;
+  UniqueFd fd = addr ? NewSocket() : UniqueFd();
+  if (!fd) return UniqueFd();
+  if (connect(fd.get(), reinterpret_cast<const struct sockaddr*>(&*addr), sizeof *addr) == 0 || errno == EAGAIN ||
+      errno == EINTR) {
+    return fd;
+  }
+  return UniqueFd();
 }
 
 bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
@@ -151,16 +157,11 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
                    " bytes, or holding a NUL): " + socket_path;
     return result;
   }
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  std::string path = RootSocketPath(socket_path);
+  UniqueFd fd = ConnectToRootSocket(socket_path);
   if (!fd) {
-    result.error = std::string("socket: ") + std::strerror(errno);
-    return result;
-  }
-  std::string path = socket_path;
-  if (ConnectToRootSocket(fd.get(), socket_path)) {
-    path = RootSocketPath(socket_path);
-  } else if (geteuid() == 0) {
-    fd = UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));  // a fresh one for the shared socket
+    path = socket_path;
+    fd = NewSocket();
     if (!fd) {
       result.error = std::string("socket: ") + std::strerror(errno);
       return result;
