@@ -304,7 +304,7 @@ std::string ControlServer::Listen() {
     // Root's alone would take root's requests and never answer them.
     boost::system::error_code ignored;
     root_.acceptor.close(ignored);
-    unlinkat(dir_fd.get(), root_.path.substr(root_.path.rfind('/') + 1).c_str(), 0);
+    unlinkat(dir_fd.get(), root_.name.c_str(), 0);
     return error;
   }
   accepting_ = true;
@@ -314,30 +314,34 @@ std::string ControlServer::Listen() {
 }
 
 std::string ControlServer::ListenOn(Listener& listener, int dir_fd, gid_t group, mode_t mode) {
-  const std::string name = listener.path.substr(listener.path.rfind('/') + 1);
+  const char* name = listener.name.c_str();
   // A socket left by an earlier run is replaced; anything else there is not
   // init's to delete.
   struct stat st;
-  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISSOCK(st.st_mode)) return listener.path + " is there and is not a socket: give session.socket a path of its own";
-    if (unlinkat(dir_fd, name.c_str(), 0) != 0) return "unlink " + listener.path + ": " + std::strerror(errno);
+    if (unlinkat(dir_fd, name, 0) != 0) return "unlink " + listener.path + ": " + std::strerror(errno);
   } else if (errno != ENOENT) {
     return "stat " + listener.path + ": " + std::strerror(errno);
   }
   boost::system::error_code ec;
   listener.acceptor.open(local(), ec);
   if (!ec) listener.acceptor.bind(local::endpoint(listener.path), ec);
-  if (ec) return "listen on " + listener.path + ": " + ec.message();
+  if (ec) {
+    std::string error = "listen on " + listener.path + ": " + ec.message();
+    listener.acceptor.close(ec);  // bind failed: there is no file of ours to remove
+    return error;
+  }
   // Owner and mode before listen(): until then every connect is refused, so
   // no other uid ever gets in while the umask's mode is still on it.
   std::string error;
-  if (fchownat(dir_fd, name.c_str(), 0, group, AT_SYMLINK_NOFOLLOW) != 0 || fchmodat(dir_fd, name.c_str(), mode, 0) != 0)
+  if (fchownat(dir_fd, name, 0, group, AT_SYMLINK_NOFOLLOW) != 0 || fchmodat(dir_fd, name, mode, 0) != 0)
     error = "chown/chmod " + listener.path + ": " + std::strerror(errno);
   else if (listener.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
     error = "listen on " + listener.path + ": " + ec.message();
   if (!error.empty()) {
     listener.acceptor.close(ec);
-    unlinkat(dir_fd, name.c_str(), 0);
+    unlinkat(dir_fd, name, 0);
   }
   return error;
 }

@@ -144,8 +144,13 @@ class ControlServer {
   // One socket the server accepts on.
   struct Listener {
     Listener(boost::asio::io_context& io, std::string socket_path, bool only_root, const char* failed_event)
-        : path(std::move(socket_path)), root_only(only_root), acceptor(io), retry(io, failed_event) {}
+        : path(std::move(socket_path)),
+          name(path.substr(path.rfind('/') + 1)),
+          root_only(only_root),
+          acceptor(io),
+          retry(io, failed_event) {}
     std::string path;
+    std::string name;  // path's last component: the sockets' directory is opened once, by descriptor
     bool root_only;  // root's own socket: nobody else is admitted
     boost::asio::local::stream_protocol::acceptor acceptor;
     AcceptRetry retry;  // while accept(2) fails for good
