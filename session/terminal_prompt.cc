@@ -218,7 +218,6 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
   WriteAll(tty_fd, prompt);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   PromptResult result = PromptResult::kError;
-  bool background = false;  // resumed there: the terminal is the foreground's
   for (bool done = false; !done;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -243,8 +242,6 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
       // SIGCONT that stopped nothing changes nothing.
       if (info.ssi_signo == SIGCONT) {
         if (!InForeground(tty_fd)) {
-          mode.Abandon();
-          background = true;
           result = PromptResult::kNotForeground;
         } else {
           const TerminalModeGuard::Resumed resumed = mode.AfterResume();
@@ -282,7 +279,13 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
       break;
     }
     if (n == 0) {
-      result = PromptResult::kEndOfInput;
+      // Raw mode (VMIN 1) reads Ctrl+D as a byte, so this is a hangup whose
+      // POLLHUP came after the poll above; asked again to be sure. The
+      // kernel's SIGHUP goes to the session's leader, which a prompt run
+      // from a shell is not: it may never come, or come late (below).
+      struct pollfd again = {tty_fd, 0, 0};
+      result = poll(&again, 1, 0) == 1 && (again.revents & POLLHUP) != 0 ? PromptResult::kHangup
+                                                                          : PromptResult::kEndOfInput;
       break;
     }
     switch (c) {
@@ -323,7 +326,14 @@ PromptResult ReadPassphrase(int tty_fd, std::string_view prompt, SecretBuffer& o
     }
     explicit_bzero(&c, sizeof c);
   }
-  if (!background) WriteAll(tty_fd, "\r\n");
+  // Ended in the background (resumed there; or stopped, then ended by the
+  // SIGTERM that comes with the SIGCONT of a shell's `kill %1`), the
+  // terminal is the foreground's, in the mode its shell set, with what was
+  // typed for it: left alone. A hung-up one has no mode to restore.
+  if (InForeground(tty_fd))
+    WriteAll(tty_fd, "\r\n");
+  else
+    mode.Abandon();
   if (result != PromptResult::kOk) out.Clear();
   // The terminal is gone. The kernel's SIGHUP for it may come after the
   // hangup was seen (or be pending, unread): delivered once the mask is

@@ -13,7 +13,7 @@
 //   mode of a terminal the foreground uses. Stopped (SIGSTOP) and resumed
 //   in the foreground after a shell restored its own mode, it starts again
 //   in raw mode (what was typed meanwhile was echoed); resumed in the
-//   background, it ends and leaves the terminal alone.
+//   background, or ended while stopped, it leaves the terminal alone.
 // - The passphrase goes straight into a SecretBuffer; the bytes read are
 //   wiped. Backspace and Ctrl+U edit it; nothing is echoed, not even stars.
 #pragma once
@@ -58,8 +58,8 @@ class TerminalModeGuard {
   // restored its own mode while it was stopped. Puts raw mode back then.
   enum class Resumed { kStillRaw, kMadeRawAgain, kFailed };
   Resumed AfterResume();
-  // Leaves the terminal as it is at the end: resumed in the background,
-  // the terminal is the foreground's, in the mode its shell set.
+  // Leaves the terminal as it is at the end: ended in the background, the
+  // terminal is the foreground's, in the mode its shell set.
   void Abandon() { ok_ = false; }
 
  private:

@@ -184,6 +184,96 @@ def a_late_sighup_after_a_hangup():
     print("a late SIGHUP after a hangup -> exit %d" % code)
 
 
+def a_hangup_seen_by_a_prompt_that_does_not_lead_the_session():
+    """The terminal hangs up under a prompt run from a shell (`tazpod passwd`
+    in a session, `tazpod login` from `docker exec -it c bash`): the kernel
+    sends its SIGHUP to the session's leader only, and the prompt's read
+    returns 0. That is a hangup, and a SIGHUP the shell passes on afterwards
+    must not end the prompt before it exits with its own code. Before, it
+    said "end of input" and died of that SIGHUP (exit 129)."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    code_file = result_file + ".code"
+    # The shell outlives the kernel's SIGHUP (a handler, which its child
+    # does not inherit) to report the probe's exit status.
+    child = PtyChild(["bash", "-c", 'trap : HUP; "$0" "$1" 10000; echo $? > "$1.code"', PROBE, result_file],
+                     dict(os.environ, PROBE_EXPECTED=SECRET, PROBE_LINGER_MS="1000"))
+    try:
+        child.expect("Passphrase: ")
+        probes = children(child.pid)
+        check(len(probes) == 1, "the shell's children: %r" % probes)
+        child.hang_up()
+        check(eventually(lambda: os.path.exists(result_file)), "the probe wrote no result after the hangup")
+        os.kill(probes[0], signal.SIGHUP)
+        check(eventually(lambda: os.path.exists(code_file) and os.path.getsize(code_file) > 0),
+              "the shell did not report the probe's exit")
+        with open(result_file) as f:
+            line = f.read().strip()
+        with open(code_file) as f:
+            code = f.read().strip()
+        check(line.startswith("result=terminal hung up"), "a hangup under a shell: " + line)
+        check(code == "1", "a SIGHUP after the hangup ended the probe: exit status %s" % code)
+        print("a hangup under a shell -> %s, exit %s" % (line, code))
+    finally:
+        child.kill()
+        for path in (result_file, code_file):
+            if os.path.exists(path):
+                os.unlink(path)
+
+
+def ended(pid):
+    """Whether process `pid` has exited (a zombie, or reaped)."""
+    try:
+        return proc_state(pid) == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def ended_while_stopped_leaves_the_shell_its_terminal():
+    """Stopped at the prompt (SIGSTOP: Ctrl+Z reaches it as a key), the job's
+    shell takes the terminal back and restores its own mode; someone types
+    the start of a line; then the job is ended as `kill %1` ends a stopped
+    job, SIGTERM and SIGCONT at once. The prompt must leave the terminal, now
+    the shell's, alone: before, it put back the mode it had found, with
+    TCSAFLUSH, throwing away what was typed for the shell."""
+    fd, result_file = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(result_file)
+    child = PtyChild(["bash", "-c", 'set -m; "$0" "$1" 10000; echo stopped; read -r -t 20 line; echo "got=[$line]"',
+                      PROBE, result_file], dict(os.environ, PROBE_EXPECTED=SECRET))
+    try:
+        child.expect("Passphrase: ")
+        probes = children(child.pid)
+        check(len(probes) == 1, "the shell's children: %r" % probes)
+        os.kill(probes[0], signal.SIGSTOP)
+        child.expect("stopped")
+        slave = os.open(os.readlink("/proc/%d/fd/0" % child.pid), os.O_RDWR | os.O_NOCTTY)
+        try:
+            mode = termios.tcgetattr(slave)
+            mode[0] |= termios.ICRNL
+            mode[3] |= termios.ECHO | termios.ICANON | termios.ISIG
+            termios.tcsetattr(slave, termios.TCSANOW, mode)
+        finally:
+            os.close(slave)
+        child.send("typed ahead")
+        child.expect("typed ahead")  # echoed: the line is in the terminal's buffer
+        os.kill(probes[0], signal.SIGTERM)
+        os.kill(probes[0], signal.SIGCONT)
+        check(eventually(lambda: os.path.exists(result_file) and os.path.getsize(result_file) > 0),
+              "the probe wrote no result")
+        check(eventually(lambda: ended(probes[0])), "the probe did not end")
+        child.send(" for the shell\r")
+        child.expect(r"got=\[[^\]]*\]")
+        got = child.transcript.decode(errors="replace")
+        check("got=[typed ahead for the shell]" in got, "the shell's typed-ahead line was thrown away: %r" % got)
+        print("ended while stopped -> the shell's line kept")
+    finally:
+        child.kill()
+        if os.path.exists(result_file):
+            os.unlink(result_file)
+
+
 def continued_without_a_stop(child):
     """A SIGCONT that stopped nothing (any process of the session may send
     one): the prompt goes on, keeping what was typed."""
@@ -326,6 +416,8 @@ def test():
     check("matches=yes" in line, "the passphrase typed after a stop longer than the timeout: " + line)
     typed_on_a_terminal_that_changes_bytes()
     a_late_sighup_after_a_hangup()
+    a_hangup_seen_by_a_prompt_that_does_not_lead_the_session()
+    ended_while_stopped_leaves_the_shell_its_terminal()
     line = run("s3c", "ok", after=continued_without_a_stop)
     check("matches=yes" in line, "the passphrase typed around a SIGCONT: " + line)
     not_in_the_foreground()
