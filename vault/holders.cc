@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/descriptors.h"
+#include "common/log.h"
 #include "common/pidfd.h"
 #include "common/unique_fd.h"
 
@@ -500,7 +501,9 @@ std::string DescribeProcess(pid_t pid) {
   std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
   std::string name;
   std::getline(comm, name);
-  return "pid " + std::to_string(pid) + (name.empty() ? "" : " (" + name + ")");
+  // Each process names itself (PR_SET_NAME): escaped, since the lock's
+  // error that carries it is printed on root's terminal.
+  return "pid " + std::to_string(pid) + (name.empty() ? "" : " (" + EscapeUntrustedText(name) + ")");
 }
 
 }  // namespace tazpod::vault

@@ -51,7 +51,8 @@ std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds
 // trusted with the container. Returns the processes it found.
 std::vector<pid_t> EndUserProcessesMounting(dev_t dev, std::chrono::milliseconds grace);
 
-// "pid 123 (bash)" for messages.
+// "pid 123 (bash)" for messages; the name, the process's own choice, with
+// control bytes escaped (EscapeUntrustedText).
 std::string DescribeProcess(pid_t pid);
 
 }  // namespace tazpod::vault

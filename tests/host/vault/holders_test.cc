@@ -192,3 +192,14 @@ TEST_CASE("holders: with few descriptors, each of many stubborn holders is still
           return umount2(path.c_str(), 0) == 0 ? 0 : 45;
         }) == 0);
 }
+
+TEST_CASE("holders: a process's name is escaped in the description a lock's error carries") {
+  // A user's process chooses its own name (PR_SET_NAME, up to 15 bytes);
+  // the lock's error shows it to root's terminal (`tazpod vault status`).
+  const pid_t named = StartWaiting([] { return prctl(PR_SET_NAME, "\x1b[2J\r\x7fx") == 0; });
+  REQUIRE(named > 0);
+  const std::string description = vault::DescribeProcess(named);
+  kill(named, SIGKILL);
+  KilledBy(named);
+  CHECK(description == "pid " + std::to_string(named) + " (\\x1b[2J\\x0d\\x7fx)");
+}
