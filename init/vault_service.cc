@@ -463,7 +463,8 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
         // hooks and mkfs are ended as at the timeout, before the caller hears
         // of it and, say, locks a vault they would still hold.
         if (!run->timed_out) KillHelperSession(run->pid, /*reaped=*/true);
-        answer(run->exit_code,
+        // Exit 0 is no success without the line that says what was done.
+        answer(run->exit_code == 0 ? 1 : run->exit_code,
                EndWithoutResult(run->timed_out, run->signal, run->exit_code, settings_.operation_timeout));
       }
     }

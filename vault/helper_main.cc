@@ -156,8 +156,7 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
     std::printf("\n");
     // PID 1 answers on this line; the exit may take longer. If the flush fails,
     // PID 1 sees an exit without a result line and reports that instead.
-    (void)std::fflush(stdout);
-    return 0;
+    return std::fflush(stdout) == 0 ? 0 : kExitSystem;
   }
   std::string message = status->message;
   for (char& c : message)

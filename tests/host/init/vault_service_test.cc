@@ -234,7 +234,15 @@ TEST_CASE("vault service: a helper killed without a result is said to be killed,
   CHECK(terminated.message == "the vault helper was killed by SIGTERM");
 
   const VaultOutcome silent = StartUpOutcome("exit 7\n", std::chrono::seconds(20));
+  CHECK_FALSE(silent.ok);
   CHECK(silent.message == "the vault helper exited 7 without a result");
+
+  // Exit 0 is no success without the line that says what was done: an
+  // unlock would otherwise count as mounted with no proof of it.
+  const VaultOutcome silent_zero = StartUpOutcome("exit 0\n", std::chrono::seconds(20));
+  CHECK_FALSE(silent_zero.ok);
+  CHECK(silent_zero.kind == "system");
+  CHECK(silent_zero.message == "the vault helper exited 0 without a result");
 }
 
 namespace {
