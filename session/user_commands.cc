@@ -95,7 +95,7 @@ int RunPasswd(const UserCommand& command) {
   }
   CallResult status = Call(command.socket, Request("gate.status"), nullptr, kQuick);
   if (!status.delivered) {
-    Error("passwd", status.error);
+    Error("passwd", status.error + "; nothing changed.");
     return kUnreachable;
   }
   // No gate (the vault disabled, say): refused before asking for anything.
