@@ -164,26 +164,34 @@ int RunPasswd(const UserCommand& command) {
     Say(tty.get(), "tazpod passwd: interrupted before PID 1 took the request; nothing changed.");
     return kNoPassphrase;
   }
-  if (!r.delivered && r.sent) {
-    // PID 1 has the passphrases and may have made the change: saying it
-    // was not made could lose the user the only passphrase that works.
-    Say(tty.get(), "tazpod passwd: " + r.error +
+  // PID 1 has the passphrases and may have made the change: saying it was
+  // not made could lose the user the only passphrase that works.
+  const auto may_have_changed = [&tty](const std::string& why) {
+    Say(tty.get(), "tazpod passwd: " + why +
                        " after it had the request: the passphrase may have been changed. "
                        "Log in with the new one; if it is refused, the old one still works.");
     return kUnreachable;
-  }
+  };
+  if (!r.delivered && r.sent) return may_have_changed(r.error);
   if (!r.delivered) {
     Say(tty.get(), "tazpod passwd: " + r.error + "; nothing changed.");
     return kUnreachable;
   }
-  if (r.reply.value("ok", false)) {
-    Say(tty.get(), "Passphrase changed.");
-    return 0;
+  // A field of the wrong type throws (a PID 1 of another version, or a
+  // bug): said here, since the request was had, not by the caller's catch.
+  try {
+    if (r.reply.value("ok", false)) {
+      Say(tty.get(), "Passphrase changed.");
+      return 0;
+    }
+    std::string text = r.reply.value("kind", "") == "wrong_passphrase"
+                           ? "Wrong passphrase; nothing changed."
+                           : "tazpod passwd: " + r.reply.value("error", std::string("refused"));
+    Say(tty.get(), WithNextAttempt(text, r.reply.value("retry_after_ms", 0LL)));
+    return kFailed;
+  } catch (const nlohmann::json::exception&) {
+    return may_have_changed("malformed reply from the supervisor");
   }
-  std::string text = r.reply.value("kind", "") == "wrong_passphrase" ? "Wrong passphrase; nothing changed."
-                                                                       : "tazpod passwd: " + r.reply.value("error", std::string("refused"));
-  Say(tty.get(), WithNextAttempt(text, r.reply.value("retry_after_ms", 0LL)));
-  return kFailed;
 }
 
 }  // namespace tazpod::session

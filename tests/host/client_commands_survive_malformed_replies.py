@@ -3,7 +3,8 @@ objects with a field of the wrong type (a PID 1 of another version, or a
 bug). Each command says "malformed reply from the supervisor" and exits as
 when PID 1 cannot be understood (69; `health`: 1, unhealthy), never in
 std::terminate (SIGABRT, 134). `login` and `passwd` are typed into on a
-real terminal, `passwd` up to the moment its passphrases are sent."""
+real terminal, `passwd` up to the moment its passphrases are sent, after
+which it must say that the change may have been made."""
 import os
 import subprocess
 import sys
@@ -75,6 +76,9 @@ def test():
         passwd.kill()
     check(code == 69, "passwd exited %d, not 69; the terminal showed %r" % (code, passwd.output))
     check(asked == ["gate.status", "gate.passwd"], "passwd asked %r" % asked)
+    # PID 1 had the passphrases: the change may have been made.
+    check(b"the passphrase may have been changed" in passwd.transcript,
+          "passwd did not say the change may have been made: %r" % passwd.transcript)
 
 
 main(test)
