@@ -199,6 +199,15 @@ void Gate::Login(ControlRequest& request, const ControlServer::Reply& reply) {
     Refused(caller, "login", "not_root");
     return reply(Refusal("denied", "gate.login is for root: tazpod login starts as root (docker exec)"));
   }
+  // Outside PID 1's PID namespace (host root through nsenter without -p,
+  // another container sharing the socket's directory), the kernel gives
+  // the pid as 0, and PID 1 can neither tell such sessions apart nor signal
+  // them (pidfd_send_signal refuses, EINVAL): refused, saying where to go.
+  if (caller.peer.pid == 0) {
+    Refused(caller, "login", "outside_pid_namespace");
+    return reply(Refusal("refused", "the login process is outside the container's PID namespace: log in from "
+                                    "inside it (docker exec, or nsenter with --pid)"));
+  }
   if (request.secret.size() == 0) {
     Refused(caller, "login", "no_passphrase");
     return reply(Refusal("invalid", "no passphrase"));

@@ -3,8 +3,10 @@
 // The gate runs with a real control socket in a forked process, logging to
 // a file; the vault is a test double that refuses every passphrase.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -424,4 +426,36 @@ TEST_CASE("gate: a first login's passphrase refused by a failed vault is throttl
   CHECK(status.reply.value("retry_after_ms", 0LL) > 0);
   CHECK(CountOf(log, "reason=wrong_passphrase") == 1);
   CHECK(CountOf(log, "reason=made_meanwhile") == 0);
+}
+
+// Host root through `nsenter` without `-p`, or another container sharing
+// the socket's directory: outside PID 1's PID namespace, the kernel gives
+// the caller's pid as 0, which would name every such session alike (the
+// registry keeps one per pid: a second would take the first's place, and
+// the vault would lock under it).
+TEST_CASE("gate: a login from outside the gate's PID namespace is refused, with the reason") {
+  tazpod::testing::GateProcess gate([](const std::string& socket_path, const std::string& log_path) {
+    if (unshare(CLONE_NEWPID) != 0) _exit(40);
+    const pid_t server = fork();  // PID 1 of the new namespace; this process is not in it
+    if (server < 0) _exit(41);
+    if (server == 0) {
+      tazpod::testing::AcceptingVault vault;
+      tazpod::testing::ServeGate(socket_path, vault, log_path);
+    }
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int status = 0;
+    (void)waitpid(server, &status, 0);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 42);
+  });
+  SecretBuffer secret;
+  secret.Append("right passphrase", 16);
+  const session::CallResult r = gate.Call({{"v", 1}, {"op", "gate.login"}, {"create", false}}, &secret);
+  REQUIRE(r.delivered);
+  CHECK(r.reply.value("ok", true) == false);
+  CHECK(r.reply.value("kind", "") == "refused");
+  CHECK(r.reply.value("error", "").find("outside the container's PID namespace") != std::string::npos);
+  const std::string log = gate.Stop();
+  CHECK(CountOf(log, "gate.refused") == 1);
+  CHECK(CountOf(log, "reason=outside_pid_namespace") == 1);
+  CHECK(CountOf(log, "gate.accepted") == 0);
 }
