@@ -41,8 +41,11 @@ struct Components {
   std::unique_ptr<HealthService> health;           // always; serves HTTP when configured
 };
 
-// Never fails PID 1: a component that cannot start is logged as
-// init.component.failed and left out.
+// A component that cannot start is logged as init.component.failed and
+// left out. One whose construction throws (no descriptor left for the
+// timerfd of one of its timers) throws out of here: init then ends as when
+// its event loop cannot be built (exit 1, docs/init.md), since callbacks
+// already given to `supervisor` may name components half built.
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config);
 
 }  // namespace tazpod::init
