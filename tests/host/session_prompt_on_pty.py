@@ -21,11 +21,24 @@ SECRET = "s3cret pass"
 RESTORED = "echo=on icanon=on isig=on"
 
 
+def unused_path():
+    """A path in the temporary directory where nothing is yet: the probe's
+    result file, which it creates."""
+    fd, path = tempfile.mkstemp()
+    os.close(fd)
+    os.unlink(path)
+    return path
+
+
+def remove_if_there(*paths):
+    for path in paths:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def run(keys, expect_result, timeout_ms=10000, after=None, expected=SECRET):
     """Types `keys` at the prompt (or runs `after(child)`), returns the probe's line."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
+    result_file = unused_path()
     env = dict(os.environ, PROBE_EXPECTED=expected)
     child = PtyChild([PROBE, result_file, str(timeout_ms)], env)
     try:
@@ -50,8 +63,7 @@ def run(keys, expect_result, timeout_ms=10000, after=None, expected=SECRET):
         return line
     finally:
         child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+        remove_if_there(result_file)
 
 
 def hang_up(child):
@@ -137,9 +149,7 @@ def probe_on(argv, env, keys=None, after=None):
     """Runs the probe as `argv` (RESULT: its result file) on a PTY, types
     `keys` at its prompt or runs `after(child, result_file)`; returns (the
     probe's line, its exit status, the terminal's output)."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
+    result_file = unused_path()
     child = PtyChild([result_file if a == "RESULT" else a for a in argv], env)
     try:
         child.expect("Passphrase: ")
@@ -153,8 +163,7 @@ def probe_on(argv, env, keys=None, after=None):
             return f.read().strip(), code, child.output
     finally:
         child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+        remove_if_there(result_file)
 
 
 def typed_on_a_terminal_that_changes_bytes():
@@ -191,9 +200,7 @@ def a_hangup_seen_by_a_prompt_that_does_not_lead_the_session():
     returns 0. That is a hangup, and a SIGHUP the shell passes on afterwards
     must not end the prompt before it exits with its own code. Before, it
     said "end of input" and died of that SIGHUP (exit 129)."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
+    result_file = unused_path()
     code_file = result_file + ".code"
     # The shell outlives the kernel's SIGHUP (a handler, which its child
     # does not inherit) to report the probe's exit status.
@@ -217,9 +224,7 @@ def a_hangup_seen_by_a_prompt_that_does_not_lead_the_session():
         print("a hangup under a shell -> %s, exit %s" % (line, code))
     finally:
         child.kill()
-        for path in (result_file, code_file):
-            if os.path.exists(path):
-                os.unlink(path)
+        remove_if_there(result_file, code_file)
 
 
 def ended(pid):
@@ -237,9 +242,7 @@ def ended_while_stopped_leaves_the_shell_its_terminal():
     job, SIGTERM and SIGCONT at once. The prompt must leave the terminal, now
     the shell's, alone: before, it put back the mode it had found, with
     TCSAFLUSH, throwing away what was typed for the shell."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
+    result_file = unused_path()
     child = PtyChild(["bash", "-c", 'set -m; "$0" "$1" 10000; echo stopped; read -r -t 20 line; echo "got=[$line]"',
                       PROBE, result_file], dict(os.environ, PROBE_EXPECTED=SECRET))
     try:
@@ -270,8 +273,7 @@ def ended_while_stopped_leaves_the_shell_its_terminal():
         print("ended while stopped -> the shell's line kept")
     finally:
         child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+        remove_if_there(result_file)
 
 
 def continued_without_a_stop(child):
@@ -287,9 +289,7 @@ def resumed_in_the_background():
     """Stopped at the prompt, then resumed in the background (`bg`) by its
     job-control shell: the prompt ends, leaving the terminal, now the
     shell's, alone."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
+    result_file = unused_path()
     child = PtyChild(["bash", "-c", 'set -m; "$0" "$1" 10000; bg %1; wait', PROBE, result_file],
                      dict(os.environ, PROBE_EXPECTED=SECRET))
     try:
@@ -305,8 +305,7 @@ def resumed_in_the_background():
         print("resumed in the background -> %s" % line)
     finally:
         child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+        remove_if_there(result_file)
 
 
 def refused_before_the_prompt(argv, expect_result, what):
@@ -314,9 +313,7 @@ def refused_before_the_prompt(argv, expect_result, what):
     on a PTY, where the probe must refuse before any prompt, saying
     `expect_result`; returns (the probe's line, the exit status, the
     terminal's output)."""
-    fd, result_file = tempfile.mkstemp()
-    os.close(fd)
-    os.unlink(result_file)
+    result_file = unused_path()
     child = PtyChild([result_file if a == "RESULT" else a for a in argv], dict(os.environ, PROBE_EXPECTED=SECRET))
     try:
         code = child.wait(timeout=15)
@@ -329,8 +326,7 @@ def refused_before_the_prompt(argv, expect_result, what):
         return line, code, child.output
     finally:
         child.kill()
-        if os.path.exists(result_file):
-            os.unlink(result_file)
+        remove_if_there(result_file)
 
 
 def not_in_the_foreground():
@@ -352,9 +348,7 @@ def another_reader_takes_the_keys():
     signal held, for the next key (it did, in 7 of 10 runs like these: a
     race, so six runs)."""
     for _ in range(6):
-        fd, result_file = tempfile.mkstemp()
-        os.close(fd)
-        os.unlink(result_file)
+        result_file = unused_path()
         child = PtyChild(["bash", "-c", 'cat /dev/tty >/dev/null & exec "$0" "$1" 1500', PROBE, result_file],
                          dict(os.environ, PROBE_EXPECTED=SECRET))
         readers = []
@@ -374,8 +368,7 @@ def another_reader_takes_the_keys():
             for reader in readers:
                 os.kill(reader, signal.SIGKILL)
             child.kill()
-            if os.path.exists(result_file):
-                os.unlink(result_file)
+            remove_if_there(result_file)
     print("another reader of the terminal: the prompt still timed out, 6 of 6")
 
 

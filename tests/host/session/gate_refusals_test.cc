@@ -430,9 +430,10 @@ TEST_CASE("gate: a first login's passphrase refused by a failed vault is throttl
 
 // Host root through `nsenter` without `-p`, or another container sharing
 // the socket's directory: outside PID 1's PID namespace, the kernel gives
-// the caller's pid as 0, which would name every such session alike (the
-// registry keeps one per pid: a second would take the first's place, and
-// the vault would lock under it).
+// the caller's pid as 0, and its pidfd cannot be signalled from inside.
+// Before, such a login was refused only as untrackable ("pidfd_send_signal:
+// Invalid argument", reason=no_pidfd), which sends an operator after
+// pidfds and seccomp profiles.
 TEST_CASE("gate: a login from outside the gate's PID namespace is refused, with the reason") {
   tazpod::testing::GateProcess gate([](const std::string& socket_path, const std::string& log_path) {
     if (unshare(CLONE_NEWPID) != 0) _exit(40);
