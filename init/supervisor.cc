@@ -341,6 +341,14 @@ void Supervisor::RunStepOf(const std::vector<NamedStep>& steps, size_t index, co
 
 void Supervisor::TerminateProcesses() {
   if (finished_) return;
+  if (term_sent_ && steady_clock::now() >= deadline_) {
+    // A later round after the grace period: what it finds came after the
+    // SIGKILL (or the grace timer's turn found nothing, and this round
+    // came in the same turn). It gets what the grace period's end gave the
+    // rest: a SIGTERM alone would leave one that ignores it to the backstop.
+    if (!KillRemaining()) Finish();
+    return;
+  }
   // Listed before the shutdown signal goes to the main child's group: a
   // member of the group in this list had that signal. A process forked into
   // the group after the forward, while /proc was being read, would pass for
@@ -546,28 +554,28 @@ bool Supervisor::AnyProcessLeft() const {
   return main_child_alive_;
 }
 
-void Supervisor::KillRemaining() {
-  if (finished_) return;
+bool Supervisor::KillRemaining() {
+  if (finished_) return true;
   relist_timer_.cancel();  // the SIGKILL below reaches what it would find
   const std::optional<std::vector<pid_t>> listed = ListProcesses();
   if (!listed) {
     // Without /proc: the processes this shutdown already waits for (an
     // earlier round listed them) are known still, and must not outlive the
     // grace period either, or nothing would ever end the wait.
-    if (!AnyProcessLeft() && waiting_for_.empty()) return;
+    if (!AnyProcessLeft() && waiting_for_.empty()) return false;
     Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", is_pid1_ ? "all" : "main_child"}});
     KillKnown();
     grace_timer_.expires_after(kAfterKillWait);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) Finish();
     });
-    return;
+    return true;
   }
   const std::vector<pid_t>& left = *listed;
   // Nothing listed is left, but a process polled for want of a pidfd may
   // be: its pid may be a stranger's by now, and look alive for ever. The
   // wait below bounds it.
-  if (left.empty() && waiting_for_.empty()) return;
+  if (left.empty() && waiting_for_.empty()) return false;
   if (!left.empty()) KillListed(left);
   grace_timer_.expires_after(kAfterKillWait);
   grace_timer_.async_wait([this](boost::system::error_code ec) {
@@ -575,6 +583,7 @@ void Supervisor::KillRemaining() {
     Log(LogLevel::kError, "init.shutdown.stuck", {{"processes", static_cast<long long>(waiting_for_.size())}});
     Finish();
   });
+  return true;
 }
 
 void Supervisor::KillKnown() {

@@ -127,7 +127,9 @@ class Supervisor {
   void OnProcessGone(pid_t pid);
   // Waits on the pidfd `waiting_for_[pid]` holds until its process exits.
   void WaitForExit(pid_t pid, boost::asio::posix::stream_descriptor& pidfd);
-  void KillRemaining();
+  // The grace period's end: SIGKILLs what is left, and waits kAfterKillWait
+  // at most for it to go. False when nothing is left to kill or wait for.
+  bool KillRemaining();
   // SIGKILLs the processes KillRemaining() listed, `left` (not empty).
   void KillListed(const std::vector<pid_t>& left);
   // SIGKILL without reading /proc, allocating nothing: as PID 1 every

@@ -1,7 +1,8 @@
 // What the shutdown waits for, when the kernel makes waiting hard: no
 // pidfds (pidfd_open refused, as before Linux 5.3 or under a seccomp
-// profile that predates it), and a main child that cannot be reaped (its
-// exit held by a tracer, as one stuck in the kernel would be).
+// profile that predates it), a main child that cannot be reaped (its
+// exit held by a tracer, as one stuck in the kernel would be), and a
+// process that appears after the grace period's SIGKILL.
 //
 // Each case runs in a forked process of its own: a seccomp filter cannot be
 // taken back, and the supervisor must own the children it stops. That
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
@@ -22,6 +24,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/pidfd.h"
 #include "init/supervisor.h"
 #include "tests/host/seccomp_deny.h"
 #include "tests/host/init/stubborn_process.h"
@@ -222,5 +225,31 @@ TEST_CASE("shutdown when /proc becomes unreadable during the grace period: the p
   });
   // 13 on the code before: with no main child and no /proc, it sent no
   // SIGKILL, and the process was still there when the case gave up.
+  CHECK(status == 0);
+}
+
+TEST_CASE("shutdown: a process that appears after the grace period's SIGKILL is killed too") {
+  const int status = InChild([] {
+    pid_t stubborn = StartStubborn();
+    if (stubborn < 0) return 10;
+    tazpod::UniqueFd pidfd = tazpod::OpenPidFd(stubborn);
+    if (!pidfd) return 10;
+    SupervisorHarness s(300ms);
+    // When the grace period's SIGKILL has ended the first process, a second
+    // one that ignores SIGTERM starts: after that SIGKILL's listing, before
+    // the round its exit brings (posted from the same turn of the loop,
+    // which has both pidfds ready at once).
+    pid_t late = -1;
+    boost::asio::posix::stream_descriptor watch(s.io, pidfd.Release());
+    watch.async_wait(boost::asio::posix::descriptor_base::wait_read, [&](boost::system::error_code ec) {
+      if (!ec) late = StartStubborn();
+    });
+    SupervisorHarness::SendTermFromChild();
+    const int code = s.supervisor->Run();
+    if (late < 0) return 11;
+    return Verdict(true, late, code, tazpod::init::kExitKilledAfterGrace);
+  });
+  // 13 on the code before: that round sent the late process a SIGTERM
+  // only, and it was still there when the wait after the SIGKILL gave up.
   CHECK(status == 0);
 }
