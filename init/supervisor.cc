@@ -341,14 +341,6 @@ void Supervisor::RunStepOf(const std::vector<NamedStep>& steps, size_t index, co
 
 void Supervisor::TerminateProcesses() {
   if (finished_) return;
-  if (term_sent_ && steady_clock::now() >= deadline_) {
-    // A later round after the grace period: what it finds came after the
-    // SIGKILL (or the grace timer's turn found nothing, and this round
-    // came in the same turn). It gets what the grace period's end gave the
-    // rest: a SIGTERM alone would leave one that ignores it to the backstop.
-    if (!KillRemaining()) Finish();
-    return;
-  }
   // Listed before the shutdown signal goes to the main child's group: a
   // member of the group in this list had that signal. A process forked into
   // the group after the forward, while /proc was being read, would pass for
@@ -365,6 +357,12 @@ void Supervisor::TerminateProcesses() {
     return;
   }
   const bool first_round = !term_sent_;
+  // A round once the grace period's end has come (KillRemaining ran): what
+  // it finds came after that SIGKILL, or after a look that found nothing
+  // left to kill. It gets SIGKILL too, not a SIGTERM it could ignore. (Not
+  // the clock: a round the loop runs just past the deadline, before the
+  // grace timer's turn, is an ordinary one, and that turn kills the rest.)
+  const bool after_grace = grace_over_;
   if (first_round) {
     term_sent_ = true;
     if (main_child_alive_) {
@@ -390,21 +388,31 @@ void Supervisor::TerminateProcesses() {
     bool in_main_group = first_round && main_child_alive_ &&
                          (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
     if (!in_main_group) {
-      if (SendSignal(pid, pidfd.get(), SIGTERM) != 0) continue;  // already gone
+      if (SendSignal(pid, pidfd.get(), after_grace ? SIGKILL : SIGTERM) != 0) continue;  // already gone
       // A stopped process (a job suspended with Ctrl+Z) would keep the
       // SIGTERM pending until the SIGKILL: it is woken to act on it.
-      SendSignal(pid, pidfd.get(), SIGCONT);
+      if (!after_grace) SendSignal(pid, pidfd.get(), SIGCONT);
       ++signalled;
     }
     WatchUntilGone(pid, std::move(pidfd));
   }
-  if (first_round) Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}});
-  else if (signalled > 0) Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}, {"late", true}});
+  if (first_round) {
+    Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}});
+  } else if (signalled > 0 && after_grace) {
+    killed_after_grace_ = true;
+    Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", signalled}, {"late", true}});
+  } else if (signalled > 0) {
+    Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}, {"late", true}});
+  }
   if (waiting_for_.empty()) {
     Finish();
     return;
   }
-  ListAgainLater();
+  // After the grace period, the wait after its SIGKILL bounds this round
+  // too. Started then, that wait is not pushed back (the processes backstop
+  // counts on it); when there was nothing to kill then, it starts now.
+  if (!after_grace) ListAgainLater();
+  else if (!after_kill_waiting_) WaitAfterKill();
 }
 
 void Supervisor::ListAgainLater() {
@@ -554,36 +562,41 @@ bool Supervisor::AnyProcessLeft() const {
   return main_child_alive_;
 }
 
-bool Supervisor::KillRemaining() {
-  if (finished_) return true;
+void Supervisor::KillRemaining() {
+  if (finished_) return;
+  grace_over_ = true;
   relist_timer_.cancel();  // the SIGKILL below reaches what it would find
   const std::optional<std::vector<pid_t>> listed = ListProcesses();
   if (!listed) {
     // Without /proc: the processes this shutdown already waits for (an
     // earlier round listed them) are known still, and must not outlive the
     // grace period either, or nothing would ever end the wait.
-    if (!AnyProcessLeft() && waiting_for_.empty()) return false;
+    if (!AnyProcessLeft() && waiting_for_.empty()) return;
     Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", is_pid1_ ? "all" : "main_child"}});
     KillKnown();
     grace_timer_.expires_after(kAfterKillWait);
     grace_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) Finish();
     });
-    return true;
+    return;
   }
   const std::vector<pid_t>& left = *listed;
   // Nothing listed is left, but a process polled for want of a pidfd may
   // be: its pid may be a stranger's by now, and look alive for ever. The
   // wait below bounds it.
-  if (left.empty() && waiting_for_.empty()) return false;
+  if (left.empty() && waiting_for_.empty()) return;
   if (!left.empty()) KillListed(left);
+  WaitAfterKill();
+}
+
+void Supervisor::WaitAfterKill() {
+  after_kill_waiting_ = true;
   grace_timer_.expires_after(kAfterKillWait);
   grace_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     Log(LogLevel::kError, "init.shutdown.stuck", {{"processes", static_cast<long long>(waiting_for_.size())}});
     Finish();
   });
-  return true;
 }
 
 void Supervisor::KillKnown() {

@@ -127,9 +127,10 @@ class Supervisor {
   void OnProcessGone(pid_t pid);
   // Waits on the pidfd `waiting_for_[pid]` holds until its process exits.
   void WaitForExit(pid_t pid, boost::asio::posix::stream_descriptor& pidfd);
-  // The grace period's end: SIGKILLs what is left, and waits kAfterKillWait
-  // at most for it to go. False when nothing is left to kill or wait for.
-  bool KillRemaining();
+  void KillRemaining();
+  // After a SIGKILL: Finish() in kAfterKillWait, if the processes killed
+  // are not gone by then (stuck in the kernel).
+  void WaitAfterKill();
   // SIGKILLs the processes KillRemaining() listed, `left` (not empty).
   void KillListed(const std::vector<pid_t>& left);
   // SIGKILL without reading /proc, allocating nothing: as PID 1 every
@@ -183,6 +184,8 @@ class Supervisor {
   int shutdown_signal_ = 0;
   bool step_failed_ = false;
   bool killed_after_grace_ = false;
+  bool grace_over_ = false;          // KillRemaining() ran
+  bool after_kill_waiting_ = false;  // WaitAfterKill() began its wait
   bool term_sent_ = false;
   std::uint64_t step_generation_ = 0;
   std::chrono::steady_clock::time_point deadline_;
