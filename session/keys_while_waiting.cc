@@ -14,4 +14,11 @@ CallWake AnswerKeysWhileWaiting(KeyboardSignalsHeld& held, int tty_fd, std::stri
                   }};
 }
 
+CallResult AskQuietly(const std::string& socket_path, const nlohmann::json& header, int tty_fd,
+                      std::chrono::milliseconds timeout) {
+  KeyboardSignalsHeld held;
+  EchoOff quiet(tty_fd);
+  return Call(socket_path, header, nullptr, timeout, CallWake{held.fd(), [&held] { return !held.TakeNew(); }});
+}
+
 }  // namespace tazpod::session

@@ -115,8 +115,12 @@ int RunLogin(const LoginCommand& command) {
     Say(tty.get(), "tazpod login: start it as root (docker exec does); it drops to the workstation user itself");
     return kUsage;
   }
-  CallResult status = Call(command.socket, {{"v", kProtocolVersion}, {"op", "gate.status"}}, nullptr,
-                           std::chrono::seconds(10));
+  CallResult status =
+      AskQuietly(command.socket, {{"v", kProtocolVersion}, {"op", "gate.status"}}, tty.get(), std::chrono::seconds(10));
+  if (status.abandoned) {
+    Say(tty.get(), "tazpod login: interrupted; nothing was done; no shell.");
+    return kNoPassphrase;
+  }
   if (!status.delivered) {
     Say(tty.get(), "tazpod login: " + status.error);
     return kUnreachable;

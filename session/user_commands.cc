@@ -93,7 +93,11 @@ int RunPasswd(const UserCommand& command) {
     Error("passwd", "needs a terminal: run it in a session, or as `docker exec -it CONTAINER tazpod passwd`");
     return kNoTerminal;
   }
-  CallResult status = Call(command.socket, Request("gate.status"), nullptr, kQuick);
+  CallResult status = AskQuietly(command.socket, Request("gate.status"), tty.get(), kQuick);
+  if (status.abandoned) {
+    Say(tty.get(), "tazpod passwd: interrupted; nothing changed.");
+    return kNoPassphrase;
+  }
   if (!status.delivered) {
     Error("passwd", status.error + "; nothing changed.");
     return kUnreachable;
