@@ -190,8 +190,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // From the start of a wait on the client; a request read into the buffer
-  // already (pipelined) does not restart it.
+  // Marks the start of a wait on the client, unless one is under way: the
+  // idle wait for a request and the read of it count as one wait. Each
+  // response written ends it, so a pipelined request's wait starts then.
   void WaitOnClient() {
     if (!waiting_since_) waiting_since_ = std::chrono::steady_clock::now();
   }
