@@ -18,7 +18,12 @@ CallResult AskQuietly(const std::string& socket_path, const nlohmann::json& head
                       std::chrono::milliseconds timeout) {
   KeyboardSignalsHeld held;
   EchoOff quiet(tty_fd);
-  return Call(socket_path, header, nullptr, timeout, CallWake{held.fd(), [&held] { return !held.TakeNew(); }});
+  CallResult result =
+      Call(socket_path, header, nullptr, timeout, CallWake{held.fd(), [&held] { return !held.TakeNew(); }});
+  // A key that came with the reply: Call read the reply first, and leaves
+  // the key to its caller.
+  if (held.Interrupted()) result.abandoned = true;
+  return result;
 }
 
 }  // namespace tazpod::session

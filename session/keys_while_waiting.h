@@ -27,9 +27,10 @@ CallWake AnswerKeysWhileWaiting(KeyboardSignalsHeld& held, int tty_fd, std::stri
 // Calls `header`, a request that only asks (gate.status, before a prompt),
 // with the terminal `tty_fd` quiet and its keys held. A busy PID 1 may take
 // seconds to answer: a passphrase typed ahead meanwhile must not show (the
-// prompt discards it), and Ctrl+C, Ctrl+\ or Ctrl+Z ends the wait at once,
-// `abandoned`, so that the caller says so and exits with the code its
-// prompt would give such a key, rather than die of the signal.
+// prompt discards it), and Ctrl+C, Ctrl+\ or Ctrl+Z (one the caller does
+// not ignore or block) ends the wait at once, `abandoned` (also when it
+// came with the reply), so that the caller says so and exits with the code
+// its prompt would give such a key, rather than die of the signal.
 CallResult AskQuietly(const std::string& socket_path, const nlohmann::json& header, int tty_fd,
                       std::chrono::milliseconds timeout);
 
