@@ -20,43 +20,22 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
 #include <chrono>
-#include <exception>
-#include <functional>
 #include <vector>
 
 #include "common/pidfd.h"
 #include "init/supervisor.h"
 #include "tests/host/seccomp_deny.h"
+#include "tests/host/init/in_child.h"
 #include "tests/host/init/stubborn_process.h"
 #include "tests/host/init/supervisor_harness.h"
 
 using namespace std::chrono_literals;
+using tazpod::testing::InChild;
 using tazpod::testing::LeaveOutputAndLimitLife;
 using tazpod::testing::StartStubborn;
 using tazpod::testing::SupervisorHarness;
 
 namespace {
-
-// Runs `body` in a child process and returns its exit status (or 128+N for
-// a signal). Catch2's assertions do not reach back from there: the body
-// returns the status instead.
-int InChild(const std::function<int()>& body) {
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 99;
-    try {
-      code = body();
-    } catch (const std::exception&) {
-      code = 98;
-    }
-    _exit(code);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 
 // The status a case reports once its shutdown has run: 12 when it did not
 // take as long as it should (`timed_right`), 13 when `pid` is still there
