@@ -85,7 +85,7 @@ health::HealthSnapshot HealthService::Snapshot() const {
   for (const auto& [name, error] : failures_.failed())
     if (name != "reaper") s.components.push_back({name, "failed", true, error});
   if (config_.session.control) s.components.push_back(ControlSocketHealth());
-  if (config_.vault.enabled && !vault_)
+  if (config_.vault.enabled && !vault_ && !failures_.failed().contains("vault"))  // else listed above, with why
     s.components.push_back({"vault", "failed", true, "not started: no workstation user " + config_.session.user});
   if (config_.health.http)
     s.components.push_back(http_ ? health::ComponentHealth{"http", "running", false, ""}
@@ -139,7 +139,13 @@ void HealthService::Start() {
              {"reason", live.reason}, {"vault", s.vault_state}, {"sessions", s.sessions}});
     });
   }
-  if (config_.health.http) Listen();
+  if (!config_.health.http) return;
+  try {
+    Listen();
+  } catch (const std::exception& e) {  // its timers' descriptors: as any failed listen, tried again
+    http_error_ = e.what();
+    ListenLater();
+  }
 }
 
 void HealthService::Listen() {

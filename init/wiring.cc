@@ -94,6 +94,12 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   });
 }
 
+// Logged, and kept for health (init/component_failures.h): PID 1 goes on without it.
+void ComponentFailed(Supervisor& supervisor, const char* component, const std::string& error) {
+  Log(LogLevel::kError, "init.component.failed", {{"component", component}, {"error", error}});
+  supervisor.failures().Record(component, error);
+}
+
 session::GateVault::Result ToGate(const VaultOutcome& o) {
   return {o.ok, o.kind == "wrong_passphrase", o.message, IsLastingRefusal(o)};
 }
@@ -131,8 +137,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
   Components c;
   if (!config.health.audit_log.empty()) {
     if (std::string err = OpenAuditFile(config.health.audit_log); !err.empty()) {
-      Log(LogLevel::kError, "init.component.failed", {{"component", "audit_log"}, {"error", err}});
-      supervisor.failures().Record("audit_log", err);
+      ComponentFailed(supervisor, "audit_log", err);
     }
   }
   // Only the vault and the control socket need the user: without them, no
@@ -153,21 +158,33 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
   const gid_t gid = user->pw_gid;
   const std::string home = user->pw_dir ? user->pw_dir : "/home/" + config.session.user;
 
+  std::string mountpoint = config.vault.mountpoint.empty() ? home + "/secrets" : config.vault.mountpoint;
   if (config.vault.enabled) {
-    std::string mountpoint = config.vault.mountpoint.empty() ? home + "/secrets" : config.vault.mountpoint;
-    std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
-    c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
+    // Built whole before anything is started or handed to the supervisor,
+    // so that a part that cannot be made (its timers' timerfds, with no
+    // descriptor left) takes the vault out alone, not PID 1.
+    try {
+      std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
+      c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
+      c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
+      session::GateSettings gate_settings;
+      gate_settings.min_passphrase_length = config.session.min_passphrase_length;
+      gate_settings.throttle_base = config.session.throttle_base;
+      gate_settings.throttle_cap = config.session.throttle_cap;
+      gate_settings.lock_grace = config.session.lock_grace;
+      gate_settings.hangup_grace = config.session.hangup_grace;
+      gate_settings.user = config.session.user;
+      gate_settings.mountpoint = mountpoint;
+      c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate_settings);
+    } catch (const std::exception& e) {
+      c.gate.reset();
+      c.gate_vault.reset();
+      c.vault.reset();
+      ComponentFailed(supervisor, "vault", std::string("cannot start: ") + e.what());
+    }
+  }
+  if (c.vault) {
     c.vault->Start([](const VaultOutcome&) {});
-    c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
-    session::GateSettings gate_settings;
-    gate_settings.min_passphrase_length = config.session.min_passphrase_length;
-    gate_settings.throttle_base = config.session.throttle_base;
-    gate_settings.throttle_cap = config.session.throttle_cap;
-    gate_settings.lock_grace = config.session.lock_grace;
-    gate_settings.hangup_grace = config.session.hangup_grace;
-    gate_settings.user = config.session.user;
-    gate_settings.mountpoint = mountpoint;
-    c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate_settings);
     VaultService* vault = c.vault.get();
     session::Gate* gate = c.gate.get();
     supervisor.OnStopAccepting([vault, gate] {
@@ -200,8 +217,14 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     });
   }
   if (config.session.control) {
-    c.control = std::make_unique<ControlServer>(io, config.session.socket, uid, gid);
-    if (std::string err = c.control->Listen(); !err.empty()) {
+    std::string err;
+    try {
+      c.control = std::make_unique<ControlServer>(io, config.session.socket, uid, gid);
+      err = c.control->Listen();
+    } catch (const std::exception& e) {  // as above: its timers, nothing handed out yet
+      err = std::string("cannot start: ") + e.what();
+    }
+    if (!err.empty()) {
       Log(LogLevel::kError, "init.component.failed", {{"component", "control"}, {"error", err}});
       c.control.reset();
       c.control_error = err;

@@ -42,10 +42,11 @@ struct Components {
 };
 
 // A component that cannot start is logged as init.component.failed and
-// left out. One whose construction throws (no descriptor left for the
-// timerfd of one of its timers) throws out of here: init then ends as when
-// its event loop cannot be built (exit 1, docs/init.md), since callbacks
-// already given to `supervisor` may name components half built.
+// left out, also one that cannot be made (no descriptor left for the
+// timerfd of one of its timers): each is built whole before anything of it
+// is started or given to `supervisor`, so that nothing names it once it is
+// gone. Health reports each. Only an allocation that fails while the parts
+// are connected throws out of here (init then exits 1, docs/init.md).
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config);
 
 }  // namespace tazpod::init
