@@ -160,12 +160,23 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
 
   std::string mountpoint = config.vault.mountpoint.empty() ? home + "/secrets" : config.vault.mountpoint;
   if (config.vault.enabled) {
-    // Built whole before anything is started or handed to the supervisor,
-    // so that a part that cannot be made (its timers' timerfds, with no
-    // descriptor left) takes the vault out alone, not PID 1.
+    // Each part is built whole before anything of it is started or handed
+    // to the supervisor, so that one that cannot be made (its timers'
+    // timerfds, with no descriptor left) is left out alone, not PID 1.
     try {
       std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
       c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
+    } catch (const std::exception& e) {
+      c.vault.reset();
+      ComponentFailed(supervisor, "vault", std::string("cannot start: ") + e.what());
+    }
+  }
+  if (c.vault) {
+    // Without a gate the vault still starts: its recovery clears what a
+    // killed earlier run left in the kernel, its locks are still the
+    // shutdown's, and root's `tazpod vault` commands still reach it. Only
+    // logins are refused (health: not ready).
+    try {
       c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
       session::GateSettings gate_settings;
       gate_settings.min_passphrase_length = config.session.min_passphrase_length;
@@ -179,8 +190,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     } catch (const std::exception& e) {
       c.gate.reset();
       c.gate_vault.reset();
-      c.vault.reset();
-      ComponentFailed(supervisor, "vault", std::string("cannot start: ") + e.what());
+      ComponentFailed(supervisor, "gate", std::string("cannot start: ") + e.what());
     }
   }
   if (c.vault) {
@@ -189,7 +199,7 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     session::Gate* gate = c.gate.get();
     supervisor.OnStopAccepting([vault, gate] {
       vault->StopUnlocking();
-      gate->StopAdmitting();
+      if (gate) gate->StopAdmitting();
     });
     // First shutdown step: lock, after any operation in progress.
     supervisor.AddShutdownStep("vault.lock", [vault](const Supervisor::StepDone& done) {

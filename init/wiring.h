@@ -43,9 +43,10 @@ struct Components {
 
 // A component that cannot start is logged as init.component.failed and
 // left out, also one that cannot be made (no descriptor left for the
-// timerfd of one of its timers): each is built whole before anything of it
-// is started or given to `supervisor`, so that nothing names it once it is
-// gone. Health reports each. Only an allocation that fails while the parts
+// timerfd of one of its timers: the gate, the control server): each is
+// built whole before anything of it is started or given to `supervisor`,
+// so that nothing names it once it is gone. The vault runs without a gate.
+// Health reports each. Only an allocation that fails while the parts
 // are connected throws out of here (init then exits 1, docs/init.md).
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config);
 
