@@ -167,7 +167,6 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
       std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
       c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
     } catch (const std::exception& e) {
-      c.vault.reset();
       ComponentFailed(supervisor, "vault", std::string("cannot start: ") + e.what());
     }
   }
@@ -188,7 +187,6 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
       gate_settings.mountpoint = mountpoint;
       c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate_settings);
     } catch (const std::exception& e) {
-      c.gate.reset();
       c.gate_vault.reset();
       ComponentFailed(supervisor, "gate", std::string("cannot start: ") + e.what());
     }
