@@ -139,13 +139,7 @@ void HealthService::Start() {
              {"reason", live.reason}, {"vault", s.vault_state}, {"sessions", s.sessions}});
     });
   }
-  if (!config_.health.http) return;
-  try {
-    Listen();
-  } catch (const std::exception& e) {  // its timers' descriptors: as any failed listen, tried again
-    http_error_ = e.what();
-    ListenLater();
-  }
+  if (config_.health.http) Listen();
 }
 
 void HealthService::Listen() {
@@ -153,16 +147,21 @@ void HealthService::Listen() {
   health::HttpLimits limits;
   limits.max_connections = static_cast<int>(config_.health.max_connections);
   limits.read_timeout = config_.health.read_timeout;
-  auto http = std::make_unique<health::HttpServer>(io_, config_.health.address, config_.health.port, limits);
-  http->Route("/healthz", [this] { return Probe(health::Liveness(Snapshot(), policy_)); });
-  http->Route("/readyz", [this] { return Probe(health::Readiness(Snapshot(), policy_)); });
-  http->Route("/status", [this] {
-    return health::HttpResponse{200, "application/json", health::StatusJson(Snapshot(), policy_)};
-  });
-  http->Route("/metrics", [this] {
-    return health::HttpResponse{200, health::kMetricsContentType, health::MetricsText(Snapshot(), policy_)};
-  });
-  http_error_ = http->Start();
+  std::unique_ptr<health::HttpServer> http;
+  try {
+    http = std::make_unique<health::HttpServer>(io_, config_.health.address, config_.health.port, limits);
+    http->Route("/healthz", [this] { return Probe(health::Liveness(Snapshot(), policy_)); });
+    http->Route("/readyz", [this] { return Probe(health::Readiness(Snapshot(), policy_)); });
+    http->Route("/status", [this] {
+      return health::HttpResponse{200, "application/json", health::StatusJson(Snapshot(), policy_)};
+    });
+    http->Route("/metrics", [this] {
+      return health::HttpResponse{200, health::kMetricsContentType, health::MetricsText(Snapshot(), policy_)};
+    });
+    http_error_ = http->Start();
+  } catch (const std::exception& e) {  // no descriptor for its timers: as any failed listen, tried again
+    http_error_ = e.what();
+  }
   if (!http_error_.empty()) {
     ListenLater();
     return;
@@ -191,13 +190,7 @@ void HealthService::ListenLater() {
        {"retry_in_ms", static_cast<long long>(listen_retry_delay_.count())}});
   listen_retry_->expires_after(listen_retry_delay_);
   listen_retry_->async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    try {
-      Listen();
-    } catch (const std::exception& e) {
-      http_error_ = e.what();
-      ListenLater();
-    }
+    if (!ec) Listen();
   });
 }
 

@@ -49,7 +49,8 @@ class HealthService {
   health::HealthSnapshot Snapshot() const;
 
  private:
-  // Makes the HTTP endpoint and has it listen: on failure, ListenLater().
+  // Makes the HTTP endpoint and has it listen: on any failure, a throw
+  // (no descriptor for its timers) included, ListenLater().
   void Listen();
   void ListenLater();
   // The control socket's entry: failed (it does not listen), accepting
