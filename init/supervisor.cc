@@ -357,12 +357,12 @@ void Supervisor::TerminateProcesses() {
     return;
   }
   const bool first_round = !term_sent_;
-  // A round once the grace period's end has come (KillRemaining ran): what
-  // it finds came after that SIGKILL, or after a look that found nothing
-  // left to kill. It gets SIGKILL too, not a SIGTERM it could ignore. (Not
-  // the clock: a round the loop runs just past the deadline, before the
-  // grace timer's turn, is an ordinary one, and that turn kills the rest.)
-  const bool after_grace = grace_over_;
+  // A round once the grace period's end has come (grace_over_: KillRemaining
+  // ran): what it finds came after that SIGKILL, or after a look that found
+  // nothing left to kill. It gets SIGKILL too, not a SIGTERM it could
+  // ignore. (Not the clock: a round the loop runs just past the deadline,
+  // before the grace timer's turn, is an ordinary one, and that turn kills
+  // the rest.)
   if (first_round) {
     term_sent_ = true;
     if (main_child_alive_) {
@@ -388,17 +388,17 @@ void Supervisor::TerminateProcesses() {
     bool in_main_group = first_round && main_child_alive_ &&
                          (pid == main_child_ || (config_.forward_to_process_group && getpgid(pid) == main_child_));
     if (!in_main_group) {
-      if (SendSignal(pid, pidfd.get(), after_grace ? SIGKILL : SIGTERM) != 0) continue;  // already gone
+      if (SendSignal(pid, pidfd.get(), grace_over_ ? SIGKILL : SIGTERM) != 0) continue;  // already gone
       // A stopped process (a job suspended with Ctrl+Z) would keep the
       // SIGTERM pending until the SIGKILL: it is woken to act on it.
-      if (!after_grace) SendSignal(pid, pidfd.get(), SIGCONT);
+      if (!grace_over_) SendSignal(pid, pidfd.get(), SIGCONT);
       ++signalled;
     }
     WatchUntilGone(pid, std::move(pidfd));
   }
   if (first_round) {
     Log(LogLevel::kInfo, "init.shutdown.term", {{"processes", signalled}});
-  } else if (signalled > 0 && after_grace) {
+  } else if (signalled > 0 && grace_over_) {
     killed_after_grace_ = true;
     Log(LogLevel::kWarn, "init.shutdown.kill", {{"processes", signalled}, {"late", true}});
   } else if (signalled > 0) {
@@ -411,7 +411,7 @@ void Supervisor::TerminateProcesses() {
   // After the grace period, the wait after its SIGKILL bounds this round
   // too. Started then, that wait is not pushed back (the processes backstop
   // counts on it); when there was nothing to kill then, it starts now.
-  if (!after_grace) ListAgainLater();
+  if (!grace_over_) ListAgainLater();
   else if (!after_kill_waiting_) WaitAfterKill();
 }
 
