@@ -88,6 +88,8 @@ std::string StatusJson(const HealthSnapshot& snapshot, const HealthPolicy& polic
       {"counters",
        {{"logins_ok", n.logins_ok},
         {"logins_refused", n.logins_refused},
+        {"passphrase_changes_ok", n.passphrase_changes_ok},
+        {"passphrase_changes_refused", n.passphrase_changes_refused},
         {"unlocks_ok", n.unlocks_ok},
         {"unlocks_failed", n.unlocks_failed},
         {"locks_ok", n.locks_ok},
@@ -140,9 +142,12 @@ std::string MetricsText(const HealthSnapshot& snapshot, const HealthPolicy& poli
   w.Family("tazpod_logins_total", MetricType::kCounter, "Login attempts by result.");
   w.Sample(static_cast<double>(n.logins_ok), {{"result", "ok"}});
   w.Sample(static_cast<double>(n.logins_refused), {{"result", "refused"}});
-  w.Counter("tazpod_throttle_delays_total", "Login attempts that had to wait for the throttle.",
+  w.Family("tazpod_passphrase_changes_total", MetricType::kCounter, "Passphrase changes through the gate by result.");
+  w.Sample(static_cast<double>(n.passphrase_changes_ok), {{"result", "ok"}});
+  w.Sample(static_cast<double>(n.passphrase_changes_refused), {{"result", "refused"}});
+  w.Counter("tazpod_throttle_delays_total", "Wrong passphrases (logins and changes) that set a throttle delay.",
             static_cast<double>(n.throttle_delays));
-  w.Counter("tazpod_throttle_delay_seconds_total", "Seconds login attempts waited for the throttle, in all.",
+  w.Counter("tazpod_throttle_delay_seconds_total", "Seconds of the throttle delays those wrong passphrases set, in all.",
             n.throttle_delay_seconds);
   w.Gauge("tazpod_throttle_current_delay_seconds", "How long the next login attempt must wait.",
           Seconds(snapshot.throttle_delay));

@@ -34,12 +34,14 @@ struct ComponentHealth {
 struct HealthCounters {
   std::uint64_t logins_ok = 0;          // passphrase accepted, shell started
   std::uint64_t logins_refused = 0;     // wrong passphrase (and other refusals by the gate)
+  std::uint64_t passphrase_changes_ok = 0;       // `tazpod passwd` through the gate
+  std::uint64_t passphrase_changes_refused = 0;  // as logins_refused, for those changes
   std::uint64_t unlocks_ok = 0;
   std::uint64_t unlocks_failed = 0;     // failures other than a wrong passphrase
   std::uint64_t locks_ok = 0;
   std::uint64_t locks_failed = 0;
-  std::uint64_t throttle_delays = 0;    // attempts that had to wait
-  double throttle_delay_seconds = 0;    // the sum of those waits
+  std::uint64_t throttle_delays = 0;    // wrong passphrases (logins and changes) that set a delay
+  double throttle_delay_seconds = 0;    // the sum of those delays
   std::uint64_t zombies_reaped = 0;
   std::uint64_t component_failures = 0; // vault operations that failed with a system error
   // From HttpServer::stats().

@@ -108,6 +108,8 @@ health::HealthSnapshot HealthService::Snapshot() const {
     s.throttle_delay = gate_->retry_after();
     s.counters.logins_ok = gate_->stats().logins_ok;
     s.counters.logins_refused = gate_->stats().logins_refused;
+    s.counters.passphrase_changes_ok = gate_->stats().passphrase_changes_ok;
+    s.counters.passphrase_changes_refused = gate_->stats().passphrase_changes_refused;
     s.counters.throttle_delays = gate_->stats().throttle_delays;
     s.counters.throttle_delay_seconds = gate_->stats().throttle_delay_seconds;
   }

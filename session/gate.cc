@@ -124,7 +124,7 @@ std::optional<nlohmann::json> Gate::Throttled(const Caller& caller, const char* 
   const Clock::time_point until = change_paused ? attempts.next_change : attempts.next_attempt;
   if (Clock::now() >= until) return std::nullopt;
   long long wait = MillisUntil(until);
-  ++stats_.logins_refused;
+  CountRefusal(during);
   AuditFromPeer(LogLevel::kWarn, "gate.refused", caller.peer.uid,
                 {{"reason", "throttled"}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}, {"retry_after_ms", wait}});
   const std::string why = change_paused ? std::string(kLastingCause) : attempts.throttled_for;
@@ -139,7 +139,7 @@ nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during, c
   auto delay = attempts.throttle.Delay();
   attempts.next_attempt = Clock::now() + delay;
   attempts.throttled_for = "too many wrong passphrases";
-  ++stats_.logins_refused;
+  CountRefusal(during);
   ++stats_.throttle_delays;
   stats_.throttle_delay_seconds += static_cast<double>(delay.count()) / 1000.0;
   Audit(LogLevel::kWarn, "gate.refused",
@@ -152,8 +152,16 @@ nlohmann::json Gate::WrongPassphrase(const Caller& caller, const char* during, c
   return r;
 }
 
+void Gate::CountRefusal(const char* during) {
+  if (std::strcmp(during, "passwd") == 0) {
+    ++stats_.passphrase_changes_refused;
+  } else {
+    ++stats_.logins_refused;
+  }
+}
+
 void Gate::Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error) {
-  ++stats_.logins_refused;
+  CountRefusal(during);
   AuditFromPeer(error.empty() ? LogLevel::kWarn : LogLevel::kError, "gate.refused", caller.peer.uid,
                 {{"reason", reason}, {"during", during}, {"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty},
          {"error", error}});
@@ -451,6 +459,7 @@ void Gate::Passwd(ControlRequest& request, const ControlServer::Reply& reply) {
       if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "passwd", result.error));
       if (!result.ok) return reply(VaultRefused(caller, "passwd", result));
       RightPassphrase(caller);
+      ++stats_.passphrase_changes_ok;
       Audit(LogLevel::kInfo, "gate.passwd", {{"pid", caller.peer.pid}, {"uid", caller.peer.uid}, {"tty", caller.tty}});
       reply(Done(vault_.State()));
     });

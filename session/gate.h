@@ -92,9 +92,12 @@ struct GateSettings {
 
 // Counts since PID 1 started, for /metrics.
 struct GateStats {
+  // Each login or passphrase change ends in one of its two counts.
   std::uint64_t logins_ok = 0;
   std::uint64_t logins_refused = 0;   // any refusal: wrong passphrase, throttled, invalid, vault error
-  std::uint64_t throttle_delays = 0;  // wrong passphrases that set a delay
+  std::uint64_t passphrase_changes_ok = 0;
+  std::uint64_t passphrase_changes_refused = 0;  // as logins_refused, for `tazpod passwd`
+  std::uint64_t throttle_delays = 0;  // wrong passphrases that set a delay (logins and changes)
   double throttle_delay_seconds = 0;  // the sum of those delays
 };
 
@@ -163,6 +166,8 @@ class Gate {
   // login's lasting refusal holds back the caller's logins and changes, a
   // change's only its changes (Attempts::next_change).
   nlohmann::json VaultRefused(const Caller& caller, const char* during, const GateVault::Result& result);
+  // Counts a refused login or change (`during`: "login" or "passwd").
+  void CountRefusal(const char* during);
   // Audits a refused login or passwd (gate.refused) and counts it.
   void Refused(const Caller& caller, const char* during, const std::string& reason, const std::string& error = "");
   // Refuses a login that found no vault and may not create one.

@@ -35,6 +35,7 @@ tazpod::health::HealthSnapshot Busy() {
   s.throttle_delay = 2s;
   s.counters.logins_ok = 4;
   s.counters.logins_refused = 3;
+  s.counters.passphrase_changes_refused = 2;
   s.counters.throttle_delay_seconds = 1.5;
   s.unlock_seconds.Observe(0.7);
   s.lock_seconds.Observe(12);

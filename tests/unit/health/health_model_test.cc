@@ -152,6 +152,8 @@ TEST_CASE("health: /status is one JSON object with the snapshot's facts") {
   s.throttle_delay = 4000ms;
   s.last_error = "wrong passphrase";
   s.counters.logins_refused = 3;
+  s.counters.passphrase_changes_ok = 4;
+  s.counters.passphrase_changes_refused = 5;
   s.components[0].failed = true;
   s.components[0].reason = "bad \"utf8\" \xff";  // invalid UTF-8 must not throw
   const std::string body = StatusJson(s, {});
@@ -167,6 +169,8 @@ TEST_CASE("health: /status is one JSON object with the snapshot's facts") {
   CHECK(json["throttle_delay_seconds"] == 4.0);
   CHECK(json["last_error"] == "wrong passphrase");
   CHECK(json["counters"]["logins_refused"] == 3);
+  CHECK(json["counters"]["passphrase_changes_ok"] == 4);
+  CHECK(json["counters"]["passphrase_changes_refused"] == 5);
   REQUIRE(json["components"].size() == 2);
   CHECK(json["components"][0]["name"] == "reaper");
   CHECK(json["components"][0]["failed"] == true);
@@ -177,6 +181,8 @@ TEST_CASE("health: /metrics is a well-formed page with the vault state as 1 and 
   HealthSnapshot s = Calm();
   s.counters.logins_ok = 5;
   s.counters.logins_refused = 2;
+  s.counters.passphrase_changes_ok = 6;
+  s.counters.passphrase_changes_refused = 7;
   s.counters.zombies_reaped = 17;
   s.counters.throttle_delay_seconds = 1.5;
   s.unlock_seconds.Observe(0.7);
@@ -194,6 +200,8 @@ TEST_CASE("health: /metrics is a well-formed page with the vault state as 1 and 
   CHECK(samples.at("tazpod_sessions") == "1");
   CHECK(samples.at("tazpod_logins_total{result=\"ok\"}") == "5");
   CHECK(samples.at("tazpod_logins_total{result=\"refused\"}") == "2");
+  CHECK(samples.at("tazpod_passphrase_changes_total{result=\"ok\"}") == "6");
+  CHECK(samples.at("tazpod_passphrase_changes_total{result=\"refused\"}") == "7");
   CHECK(samples.at("tazpod_zombies_reaped_total") == "17");
   CHECK(samples.at("tazpod_throttle_delay_seconds_total") == "1.5");
   CHECK(samples.at("tazpod_vault_unlock_duration_seconds_bucket{le=\"0.5\"}") == "0");

@@ -2,6 +2,7 @@
 # one twice. A differing confirmation changes nothing; a wrong current
 # passphrase is refused (and throttled); after a change the old passphrase
 # no longer opens the vault and the new one does, with the data intact.
+# /metrics counts the changes apart from the logins.
 # timeout: 300
 # weight: 12
 write_init_config init.toml 'throttle_base = "200ms"'
@@ -64,4 +65,10 @@ cat drive.transcript
 expect_eq "$DRIVE_STATUS" 0 "login with the new passphrase"
 wait_log_count init.log 'vault.state from=locking to=locked' $(( locks + 1 )) 60
 expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the last session exited"
+# The differing confirmation never reached PID 1.
+http_get /metrics > m.txt
+for sample in 'tazpod_passphrase_changes_total{result="ok"} 1' 'tazpod_passphrase_changes_total{result="refused"} 1' \
+  'tazpod_logins_total{result="ok"} 1' 'tazpod_logins_total{result="refused"} 1' 'tazpod_throttle_delays_total 2'; do
+  grep -qxF "$sample" m.txt || fail "expected $sample: $(grep -E '^tazpod_(passphrase_changes|logins|throttle_delays)' m.txt)"
+done
 kill -TERM "$INIT_PID"; wait "$INIT_PID" || true
