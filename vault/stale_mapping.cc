@@ -46,6 +46,13 @@ bool DeviceMapperNameExists(const std::string& name) {
   return Run(DM_DEVICE_INFO, name, &info) && info.exists;
 }
 
+int DeviceMapperOpenCount(const std::string& name) {
+  NoUdev();
+  struct dm_info info {};
+  if (!Run(DM_DEVICE_INFO, name, &info)) return -1;
+  return info.exists ? info.open_count : 0;
+}
+
 VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step) {
   NoUdev();
   struct dm_info info {};

@@ -16,6 +16,11 @@ namespace tazpod::vault {
 // True when a device-mapper device named `name` exists, in any state.
 bool DeviceMapperNameExists(const std::string& name);
 
+// How many openers the device `name` has (a mounted file system is one,
+// detached or not); 0 when there is no such device, -1 when that cannot be
+// learned.
+int DeviceMapperOpenCount(const std::string& name);
+
 // Removes the device `name` (resuming it first if it was left suspended).
 // Nothing to do is success.
 VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step);

@@ -22,6 +22,7 @@
 #include "vault/make_filesystem.h"
 #include "vault/mount.h"
 #include "vault/pbkdf_memory.h"
+#include "vault/stale_mapping.h"
 
 namespace tazpod::vault {
 
@@ -529,11 +530,13 @@ VaultStatus Vault::Lock() {
     // container's own mount namespace); the mount moves with it.
     if (!config_.lock_hooks.empty()) mount = FindMountOf(file_system, config_.mountpoint);
     lap(lock_timings_.hooks_us);
-  } else if (file_system != 0 && !config_.lock_hooks.empty()) {
+  } else if (file_system != 0 && !config_.lock_hooks.empty() && DeviceMapperOpenCount(config_.mapping_name) != 0) {
     // The file system is open but mounted nowhere here: its mount point was
     // removed, and the mount detached, kept alive by what holds it. There
     // is no directory of the vault's to run the hooks in; that they did not
-    // run is said, as a failure is, not passed over.
+    // run is said, as a failure is, not passed over. (Open by nobody, the
+    // file system was never mounted, or already unmounted, by an unlock or
+    // a lock killed part way: there is nothing for the hooks to act on.)
     hook_failures_ = {"lock hooks not run: the vault's file system is mounted nowhere (was " + config_.mountpoint +
                       " removed?)"};
   }
