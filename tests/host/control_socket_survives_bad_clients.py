@@ -9,6 +9,7 @@ import faulthandler
 import json
 import os
 import pwd
+import re
 import signal
 import socket
 import struct
@@ -149,6 +150,8 @@ def test():
         log.seek(0)
         text = log.read()
         check("control.refused" in text, "refusals were not logged")
+        check(re.search(r"control\.refused .*reason=too_many_connections", text) is not None,
+              "the flood beyond the connection limit was not refused:\n" + text)
         check("init.component.failed" not in text, "a component failed:\n" + text)
     finally:
         if init.poll() is None:
