@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.h"
 #include "init/config.h"
 #include "init/health_command.h"
 #include "init/init_command.h"
@@ -315,12 +316,13 @@ std::string ApplyFlags(const InitFlags& f, Config& config) {
 int RunInitCommand(const InitFlags& flags) {
   InitOptions options;
   if (auto err = ApplyConfigFile(flags.config.path, flags.config.must_exist, options.config)) {
-    Print(stderr, "tazpod init: " + *err + "\n");
+    // Escaped: a quoted key's escapes can put any byte in the message.
+    Print(stderr, "tazpod init: " + EscapeUntrustedText(*err) + "\n");
     return kExitUsage;
   }
   ApplyEnvironment(options.config);
   if (std::string err = ApplyFlags(flags, options.config); !err.empty()) {
-    Print(stderr, "tazpod init: " + err + "\n");
+    Print(stderr, "tazpod init: " + EscapeUntrustedText(err) + "\n");
     return kExitUsage;
   }
   options.command = flags.command;

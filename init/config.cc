@@ -280,6 +280,12 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
       err = ReadString(path, node, key, v.mapping_name);
       if (!err && v.mapping_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
         err = KeyError(path, node, key, "letters, digits, '-', '_' and '.' only");
+      // What device-mapper itself refuses, refused at start rather than at
+      // the first recovery (its name limit is 128 bytes with the NUL).
+      else if (!err && (v.mapping_name == "." || v.mapping_name == ".." || v.mapping_name == "control"))
+        err = KeyError(path, node, key, "\".\", \"..\" and \"control\" are device-mapper's own");
+      else if (!err && v.mapping_name.size() > 127)
+        err = KeyError(path, node, key, "at most 127 characters");
     } else if (k == "mountpoint") err = ReadPath(path, node, key, v.mountpoint, /*may_be_empty=*/true);
     else if (k == "pbkdf") {
       err = ReadString(path, node, key, v.pbkdf);

@@ -20,6 +20,14 @@ check "malformed TOML" $'[init\n' "cfg.toml:1:"
 check "unknown section" $'[inits]\n' "cfg.toml:1:2: inits: unknown section"
 check "unknown vault key" $'[vault]\nsize = 5\n' "vault.size: unknown key"
 check "reserved section key" $'[health]\nport = 5\n' "health.port: unknown key"
+# A quoted key's escapes make control bytes after the file's own check: the
+# message stays one line, and no terminal escape reaches stderr.
+check "a key with a newline" $'[init]\n"x\\nfake: ok" = 1\n' 'cfg.toml:2:1: init.x\x0afake: ok: unknown key'
+check "a key with a terminal escape" $'[vault]\n"\\u001b[2J" = 1\n' 'vault.\x1b[2J: unknown key'
+# Names the kernel's device-mapper refuses, refused here, at start.
+for name in . .. control "$(printf 'a%.0s' {1..128})"; do
+  check "mapping_name $name" "$(printf '[vault]\nmapping_name = "%s"\n' "$name")" "cfg.toml:2:16: vault.mapping_name:"
+done
 check "rewrite of a signal never forwarded" $'[init]\nsignal_rewrite = { SIGSTOP = "SIGTERM" }\n' \
   "cfg.toml:2:30: init.signal_rewrite.SIGSTOP: init never forwards this signal"
 
