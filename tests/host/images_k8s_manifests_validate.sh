@@ -13,6 +13,7 @@ node tests/static/check-k8s-manifests.js "$modules" deploy/k8s/*.yaml ||
 
 for f in tests/static/bad/*.k8s.yaml; do
   expected=$(sed -n 's/^# expect: //p' "$f")
+  [[ -n $expected ]] || fail "$f has no '# expect:' line"
   rc=0
   out=$(node tests/static/check-k8s-manifests.js "$modules" "$f") || rc=$?
   expect_eq "$rc" 1 "checker's exit status on $f"
