@@ -19,7 +19,8 @@
  * The whole transcript goes to stderr at the end. Exit status: COMMAND's
  * (128+N if killed by signal N) after `wait`, 0 without `wait`, 99 when an
  * expect or await timed out, 98 when a mark could not be written, 64 for a
- * bad SCRIPT (a number that is not one). */
+ * bad SCRIPT (a number that is not one, an unknown step, an expect with no
+ * text: each would drop a check unseen). Empty lines are skipped. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -122,7 +123,13 @@ int main(int argc, char **argv) {
     line[strcspn(line, "\n")] = '\0';
     char *arg = strchr(line, ' ');
     if (arg) *arg++ = '\0'; else arg = line + strlen(line);
+    if (line[0] == '\0' && *arg == '\0') continue; /* an empty line */
     if (!strcmp(line, "expect")) {
+      if (*arg == '\0') { /* would match anything: a check lost */
+        fprintf(stderr, "ptydrive: expect with no text\n");
+        kill(pid, SIGKILL);
+        return 64;
+      }
       long long deadline = now_ms() + timeout_s * 1000LL;
       char *hit;
       while (!(hit = strstr(transcript + matched_upto, arg))) {
@@ -192,6 +199,11 @@ int main(int argc, char **argv) {
       while (pump(50)) {
       }
       waited = 1;
+    } else {
+      /* A misspelt or indented step would otherwise drop its check unseen. */
+      fprintf(stderr, "ptydrive: unknown step \"%s\"\n", line);
+      kill(pid, SIGKILL);
+      return 64;
     }
   }
   dump();
