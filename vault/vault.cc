@@ -530,13 +530,11 @@ VaultStatus Vault::Lock() {
     // container's own mount namespace); the mount moves with it.
     if (!config_.lock_hooks.empty()) mount = FindMountOf(file_system, config_.mountpoint);
     lap(lock_timings_.hooks_us);
-  } else if (file_system != 0 && !config_.lock_hooks.empty() && DeviceMapperOpenCount(config_.mapping_name) != 0) {
-    // The file system is open but mounted nowhere here: its mount point was
-    // removed, and the mount detached, kept alive by what holds it. There
-    // is no directory of the vault's to run the hooks in; that they did not
-    // run is said, as a failure is, not passed over. (Open by nobody, the
-    // file system was never mounted, or already unmounted, by an unlock or
-    // a lock killed part way: there is nothing for the hooks to act on.)
+  } else if (file_system != 0 && !config_.lock_hooks.empty() && MountRemoved()) {
+    // The file system is mounted nowhere here because its mount point was
+    // removed, and the mount detached. There is no directory of the
+    // vault's to run the hooks in; that they did not run is said, as a
+    // failure is, not passed over.
     hook_failures_ = {"lock hooks not run: the vault's file system is mounted nowhere (was " + config_.mountpoint +
                       " removed?)"};
   }
@@ -585,6 +583,16 @@ VaultStatus Vault::Lock() {
   auto detached = DetachOwnLoopsOf(config_.ResolvedImagePath(), "loop.detach");
   lap(lock_timings_.detach_us);
   return detached;
+}
+
+bool Vault::MountRemoved() const {
+  // Still open: a detached mount some process holds. Gone with its
+  // directory: a detached mount nothing held, released at once. Neither
+  // (open by nobody, the directory there): never mounted, or already
+  // unmounted, by an unlock or a lock killed part way, whose hooks ran.
+  struct stat st;
+  return DeviceMapperOpenCount(config_.mapping_name) != 0 || lstat(config_.mountpoint.c_str(), &st) != 0 ||
+         !S_ISDIR(st.st_mode);
 }
 
 dev_t Vault::FileSystemDevice() const {

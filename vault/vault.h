@@ -129,6 +129,10 @@ class Vault {
   // The device of the vault's file system (the mapping's), or 0 when the
   // mapping is not active.
   dev_t FileSystemDevice() const;
+  // For a lock that finds the active mapping's file system mounted nowhere:
+  // true when the user removed its mount point (the lock hooks then could
+  // not run), false after an unlock or a lock killed part way.
+  bool MountRemoved() const;
   // DeactivateMapping after ending the processes that still hold the
   // vault's file system (on `file_system`, from FileSystemDevice(); 0 ends
   // none) or whose mount namespaces still mount it.
