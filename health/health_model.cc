@@ -149,7 +149,8 @@ std::string MetricsText(const HealthSnapshot& snapshot, const HealthPolicy& poli
             static_cast<double>(n.throttle_delays));
   w.Counter("tazpod_throttle_delay_seconds_total", "Seconds of the throttle delays those wrong passphrases set, in all.",
             n.throttle_delay_seconds);
-  w.Gauge("tazpod_throttle_current_delay_seconds", "How long the next login attempt must wait.",
+  w.Gauge("tazpod_throttle_current_delay_seconds",
+          "How long the next passphrase attempt must wait: the longer of root's delay and the user's.",
           Seconds(snapshot.throttle_delay));
 
   w.Counter("tazpod_zombies_reaped_total", "Child processes reaped by PID 1.", static_cast<double>(n.zombies_reaped));
