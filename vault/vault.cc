@@ -588,8 +588,8 @@ VaultStatus Vault::Lock() {
 bool Vault::MountRemoved() const {
   // Still open: a detached mount some process holds. Gone with its
   // directory: a detached mount nothing held, released at once. Neither
-  // (open by nobody, the directory there): never mounted, or already
-  // unmounted, by an unlock or a lock killed part way, whose hooks ran.
+  // (open by nobody, the directory there): never mounted by an unlock
+  // killed part way, or already unmounted by a lock killed after its hooks.
   struct stat st;
   return DeviceMapperOpenCount(config_.mapping_name) != 0 || lstat(config_.mountpoint.c_str(), &st) != 0 ||
          !S_ISDIR(st.st_mode);
