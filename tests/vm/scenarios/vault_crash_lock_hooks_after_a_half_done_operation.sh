@@ -1,12 +1,12 @@
 # A lock whose helper was SIGKILLed after its unmount (crash point
 # lock.umount), or an unlock's after its activation (unlock.activate),
 # leaves the mapping with its file system mounted nowhere and open by
-# nobody. The next lock finishes the job, and its lock hooks have nothing
-# to act on: it must not report them as "not run" (a failure that says
-# ~/secrets was removed: vault_lock_finds_a_renamed_or_removed_mount_point
-# is that case, a detached mount still held open). The hooks ran in the
-# lock that was killed, before its unmount, and run again in the next
-# ordinary lock.
+# nobody, its mount point still there. The next lock finishes the job, and
+# its lock hooks have nothing to act on: it must not report them as "not
+# run" (a failure that says ~/secrets was removed:
+# vault_lock_finds_a_renamed_or_removed_mount_point is that case, the
+# mount point gone, held or not). The hooks ran in the lock that was
+# killed, before its unmount, and run again in the next ordinary lock.
 # timeout: 300
 # weight: 30
 . /usr/lib/tazpod-test/crash-lib.sh
