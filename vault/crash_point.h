@@ -10,9 +10,9 @@
 // rename) and stops itself with SIGSTOP; the vm scenarios `vault_crash_*`
 // wait for that file, then kill. The file is read at each step, not
 // remembered, so PID 1's pre-started helper sees what the scenario armed
-// after it started. Steps: unlock.create, unlock.loop, unlock.activate,
-// unlock.mkfs, unlock.mount, lock.sync, lock.umount, lock.deactivate,
-// passwd.added (docs/vault.md).
+// after it started. Steps: unlock.create, unlock.loop, unlock.format,
+// unlock.activate, unlock.mkfs, unlock.mount, lock.sync, lock.umount,
+// lock.deactivate, passwd.added (docs/vault.md).
 #pragma once
 
 namespace tazpod::vault {

@@ -420,8 +420,19 @@ VaultStatus Vault::Unlock(SecretBuffer& passphrase, IfNoImage if_no_image) {
   CrashPoint("unlock.loop");
   if (created) {
     if (auto e = FormatLuks2(loop.path(), passphrase, config_.pbkdf, config_.layout)) return e;
+    CrashPoint("unlock.format");
   }
-  if (auto e = ActivateLuks2(loop.path(), config_.mapping_name, passphrase)) return e;
+  if (auto e = ActivateLuks2(loop.path(), config_.mapping_name, passphrase)) {
+    // The new keyslot was made to fit the memory left a moment ago; what
+    // the container took since can leave it out of reach. The new image is
+    // deleted (image_guard): nothing was made, which PID 1 must hear as
+    // image_memory (the vault stays absent), not as keyslot_memory (a
+    // vault exists, still locked).
+    if (created && e->step == "keyslot_memory")
+      return VaultError{ErrorKind::kInvalid, "image_memory",
+                        "the new vault was not kept, the memory in use having grown while it was made: " + e->message};
+    return e;
+  }
   Undo unmap([this] { UndoMapping(); });
   CrashPoint("unlock.activate");
   const std::string device = "/dev/mapper/" + config_.mapping_name;
