@@ -10,7 +10,9 @@ LineSplitter::LineSplitter(size_t max_line, std::function<void(std::string_view)
 
 void LineSplitter::Take(std::string_view bytes) {
   while (!bytes.empty()) {
-    if (cut_ && bytes.front() == '\n') {
+    // Only while nothing came since the piece: once the rest of that line
+    // has begun, its newline ends it.
+    if (cut_ && partial_.empty() && bytes.front() == '\n') {
       bytes.remove_prefix(1);
       cut_ = false;
       continue;
@@ -40,6 +42,7 @@ void LineSplitter::Take(std::string_view bytes) {
 }
 
 void LineSplitter::End() {
+  cut_ = false;  // the next writer's first newline is its own
   if (partial_.empty()) return;
   Pass(partial_);
   partial_.clear();

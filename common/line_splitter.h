@@ -6,7 +6,8 @@
 // longer than `max_line` bytes (the newline not counted) is passed on in
 // pieces of `max_line` bytes, without one: a writer that never ends its
 // line must not make the reader keep all of it. The newline that comes
-// right after a piece ends that piece's line and makes no empty line.
+// right after a piece, nothing between them, ends that piece's line and
+// makes no empty line.
 #pragma once
 
 #include <cstddef>

@@ -51,3 +51,20 @@ TEST_CASE("line splitter: a long line comes in pieces, and the newline after the
   across.splitter.Take("cdef\n");
   CHECK(across.lines == std::vector<std::string>{"abcd", "ef\n"});
 }
+
+TEST_CASE("line splitter: a newline that ends the rest of a cut line, in a later read, is kept") {
+  // The rest after the piece ("e") is a line of its own: its newline, in
+  // the next read, ends it and is not taken for the piece's.
+  Split s(4);
+  s.splitter.Take("abcde");
+  s.splitter.Take("\nfoo\n");
+  CHECK(s.lines == std::vector<std::string>{"abcd", "e\n", "foo\n"});
+
+  // A writer that ended right after a piece: the next writer's empty first
+  // line is a line (PID 1's relay keeps one splitter for every helper).
+  Split ended(4);
+  ended.splitter.Take("abcd");
+  ended.splitter.End();
+  ended.splitter.Take("\nx\n");
+  CHECK(ended.lines == std::vector<std::string>{"abcd", "\n", "x\n"});
+}
