@@ -10,7 +10,8 @@
 # timeout: 900
 ROUNDS=${BENCH_ROUNDS:-7}
 usec() { local t=${EPOCHREALTIME/./}; echo "$t"; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# An even count's median is the mean of its two middle values.
+median() { sort -n | awk '{a[NR]=$1} END {m=int((NR+1)/2); print (NR%2 ? a[m] : int((a[m]+a[m+1])/2))}'; }
 
 write_init_config init.toml
 start_init init.toml init.log
