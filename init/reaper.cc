@@ -18,7 +18,7 @@ void Reaper::RecordFailure(pid_t pid, const char* error) noexcept {
   // The error field copies a message of any length: out of memory, the
   // failure is only recorded.
   try {
-    Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"pid", pid}, {"error", error}});
+    Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"error", error}, {"pid", pid}});
   } catch (...) {
   }
 }
