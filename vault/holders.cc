@@ -306,25 +306,35 @@ bool MountsDevice(pid_t pid, dev_t dev) {
   return false;
 }
 
-// The mount namespace of the process whose /proc directory is `dir`, as
-// its inode number; 0 when it cannot be read.
-ino_t MountNamespaceOf(const std::string& dir) {
-  struct stat st {};
-  return stat((dir + "/ns/mnt").c_str(), &st) == 0 ? st.st_ino : 0;
+// The ids (mountinfo's first field) of the mounts of the file system on
+// `dev` that the thread whose /proc directory is `dir` sees. A mount id is
+// the kernel's, unique among all mounts: a copied namespace's mounts get
+// new ones. (Not the namespace's inode in /proc/PID/ns/mnt: reading it
+// passes the ptrace access check, which without CAP_SYS_PTRACE fails for a
+// process that is not dumpable, and mountinfo is open to everyone.)
+std::set<unsigned long> MountIdsOf(const std::string& dir, dev_t dev) {
+  std::set<unsigned long> ids;
+  std::ifstream in(dir + "/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (DeviceField(line, 2, 10) == dev) ids.insert(std::strtoul(line.c_str(), nullptr, 10));
+  }
+  return ids;
 }
 
 // Whether `pid` mounts the file system on `dev` in a copy of the vault's
-// mount namespace: a namespace other than the caller's (`own`). The
-// caller's own mount goes with its unmount, not with the processes that
-// share it: ending those would end PID 1 itself when they share the
-// container's namespace (private_mount_namespace = false). PID 1 is never
-// one to end, whatever its namespace.
-bool MountsCopy(pid_t pid, dev_t dev, ino_t own) {
+// mount namespace: a mount the caller's namespace does not have (`own`,
+// the caller's MountIdsOf). The caller's own mount goes with its unmount,
+// not with the processes that share it: ending those would end PID 1
+// itself when they share the container's namespace
+// (private_mount_namespace = false). PID 1 is never one to end, whatever
+// its namespace.
+bool MountsCopy(pid_t pid, dev_t dev, const std::set<unsigned long>& own) {
   if (pid == 1) return false;
   for (const std::string& dir : ThreadDirs(pid)) {  // a thread may have a namespace of its own
-    const ino_t theirs = MountNamespaceOf(dir);
-    if (theirs != 0 && theirs == own) continue;
-    if (ProcFileNamesDevice(dir + "/mountinfo", 2, 10, dev).value_or(false)) return true;
+    for (unsigned long id : MountIdsOf(dir, dev)) {
+      if (own.count(id) == 0) return true;
+    }
   }
   return false;
 }
@@ -472,8 +482,8 @@ std::vector<FoundProcess> Holding(dev_t dev) {
 std::vector<pid_t> ProcessesHolding(dev_t dev) { return Pids(Holding(dev)); }
 
 std::vector<pid_t> ProcessesMounting(dev_t dev) {
-  const ino_t own = MountNamespaceOf("/proc/self");
-  return Pids(OtherProcessesWhere([dev, own](pid_t pid) { return MountsCopy(pid, dev, own); }));
+  const std::set<unsigned long> own = MountIdsOf("/proc/self", dev);
+  return Pids(OtherProcessesWhere([dev, &own](pid_t pid) { return MountsCopy(pid, dev, own); }));
 }
 
 std::vector<pid_t> EndHolders(dev_t dev, std::chrono::milliseconds grace) {
@@ -484,9 +494,9 @@ std::vector<pid_t> EndHoldersAndMountCopies(dev_t dev, std::chrono::milliseconds
   return EndProcesses(
       [dev] {
         const std::set<ino_t> sockets = UnixSocketsBoundOn(dev);
-        const ino_t own = MountNamespaceOf("/proc/self");
+        const std::set<unsigned long> own = MountIdsOf("/proc/self", dev);
         return OtherProcessesWhere(
-            [dev, own, &sockets](pid_t pid) { return MountsCopy(pid, dev, own) || Holds(pid, dev, sockets); });
+            [dev, &own, &sockets](pid_t pid) { return MountsCopy(pid, dev, own) || Holds(pid, dev, sockets); });
       },
       grace);
 }

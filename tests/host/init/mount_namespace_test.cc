@@ -17,6 +17,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/host/drop_capability.h"
+
 namespace {
 
 bool MountedHere(const std::string& path) {
@@ -76,14 +78,7 @@ TEST_CASE("the namespace is made by a non-dumpable process without CAP_SYS_PTRAC
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    struct __user_cap_header_struct header {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2] {};
-    if (syscall(SYS_capget, &header, data) != 0) _exit(90);
-    const unsigned bit = 1u << CAP_SYS_PTRACE;  // < 32: in the first word
-    data[0].effective &= ~bit;
-    data[0].permitted &= ~bit;
-    data[0].inheritable &= ~bit;
-    if (syscall(SYS_capset, &header, data) != 0) _exit(91);
+    if (!tazpod::testing::DropCapability(CAP_SYS_PTRACE)) _exit(91);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(92);
     std::string error;
     tazpod::UniqueFd ns = tazpod::init::CreatePrivateMountNamespace(&error);

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/host/drop_capability.h"
 #include "tests/host/on_tmpfs.h"
 #include "tests/host/seccomp_deny.h"
 #include "vault/holders.h"
@@ -149,6 +150,29 @@ TEST_CASE("holders: only a copy of the mount namespace counts as mounting, not t
     if (ended != std::vector<pid_t>{copied}) return 12;
     if (KilledBy(copied) != SIGTERM) return 13;
     if (kill(sharing, 0) != 0) return 14;  // still there
+    kill(sharing, SIGKILL);
+    KilledBy(sharing);
+    return 0;
+  });
+  CHECK(status == 0);
+}
+
+// Without CAP_SYS_PTRACE (Docker's default set), root may not read the
+// mount namespace of a process that is not dumpable (ssh-agent, gpg-agent
+// make themselves so): such a process sharing the caller's namespace is
+// still not taken for a copy, and is not ended.
+TEST_CASE("holders: without CAP_SYS_PTRACE, a non-dumpable process in the caller's namespace is no copy") {
+  const int status = WithFileSystem([](const std::string&, dev_t dev) {
+    const pid_t sharing = StartWaiting([] { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 && chdir("/") == 0; });
+    const pid_t copied = StartBystander(true);
+    if (sharing < 0 || copied < 0) return 10;
+    if (!tazpod::testing::DropCapability(CAP_SYS_PTRACE)) return 11;
+    const std::vector<pid_t> mounting = vault::ProcessesMounting(dev);
+    if (mounting != std::vector<pid_t>{copied}) return 12;
+    const std::vector<pid_t> ended = vault::EndHoldersAndMountCopies(dev, 300ms);
+    if (ended != std::vector<pid_t>{copied}) return 13;
+    if (KilledBy(copied) != SIGTERM) return 14;
+    if (kill(sharing, 0) != 0) return 15;  // still there
     kill(sharing, SIGKILL);
     KilledBy(sharing);
     return 0;
