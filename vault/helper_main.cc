@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "common/secret_buffer.h"
 #include "vault/passphrase_limits.h"
 #include "vault/vault.h"
@@ -141,7 +142,7 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
   // Hook failures never fail the operation; they are said on stderr (which
   // PID 1 logs) and counted in the result line.
   for (const std::string& failure : vault.hook_failures())
-    (void)std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", failure.c_str());
+    (void)std::fprintf(stderr, "tazpod-vault-helper: hook failed: %s\n", tazpod::EscapeUntrustedText(failure).c_str());
   if (!status) {
     const std::string state(Name(lock ? vault.StateAfterLock() : vault.Probe().state()));
     std::printf("result=ok state=%s t_start_us=%lld t_end_us=%lld", state.c_str(), operation_started_us,
@@ -163,10 +164,11 @@ int Report(const VaultStatus& status, const Vault& vault, bool lock = false) {
     if (c == '"' || c == '\n') c = '\'';
   // PID 1 reads at most 4 KiB of this output: a longer message (a lock's
   // long list of holders) is cut to fit the line, and said whole on
-  // stderr, which PID 1 logs.
+  // stderr, which PID 1 passes on into its log as it is: escaped, since it
+  // may name a path or a process the user chose.
   constexpr size_t kMaxMessage = 3072;
   if (message.size() > kMaxMessage) {
-    (void)std::fprintf(stderr, "tazpod-vault-helper: %s\n", message.c_str());
+    (void)std::fprintf(stderr, "tazpod-vault-helper: %s\n", tazpod::EscapeUntrustedText(status->message).c_str());
     message.resize(kMaxMessage);
     message += "... (cut; whole in PID 1's log)";
   }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "vault/crash_point.h"
 #include "vault/holders.h"
@@ -496,13 +497,13 @@ void Vault::UndoMount(dev_t file_system) {
     unmounted = EndHoldersAndUnmount(mount, file_system, "rollback", [](long long&) {});
   if (unmounted)
     (void)std::fprintf(stderr, "tazpod-vault-helper: the failed unlock cannot take back its mount: %s\n",
-                       unmounted->message.c_str());
+                       EscapeUntrustedText(unmounted->message).c_str());
 }
 
 void Vault::UndoMapping() {
   if (auto deactivated = DeactivateEndingWhatHolds(FileSystemDevice()))
     (void)std::fprintf(stderr, "tazpod-vault-helper: the failed unlock cannot take back its mapping: %s\n",
-                       deactivated->message.c_str());
+                       EscapeUntrustedText(deactivated->message).c_str());
 }
 
 void Vault::RunHooksOf(const std::vector<std::string>& hooks, const char* phase) {
@@ -567,7 +568,7 @@ VaultStatus Vault::Lock() {
           openat(mount.parent.get(), mount.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (root && syncfs(root.get()) != 0)
         (void)std::fprintf(stderr, "tazpod-vault-helper: %s; locking all the same\n",
-                           Errno("syncfs " + mount.path).c_str());
+                           EscapeUntrustedText(Errno("syncfs " + mount.path)).c_str());
       root.Reset();
       lap(lock_timings_.sync_us);
       CrashPoint("lock.sync");

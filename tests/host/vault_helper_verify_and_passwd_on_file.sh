@@ -114,6 +114,22 @@ rc=0; out=$(printf 'x' | H verify) || rc=$?
 expect_eq "$rc" 4 "verify through a symlinked image path"
 [[ $out == *"symbolic link"* ]] || fail "symlink not explained: $out"
 
+# A message too long for the result line (here the symlink's path, over
+# 3 KiB, with a terminal escape in a directory's name) is said whole on
+# stderr, which PID 1 passes into its log as it is: escaped there.
+long=$HELPER_DIR
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do long+=/$(printf 'd%.0s' {1..200}); done
+long+=$'/x\e[2Jy'
+mkdir -p "$long"
+ln -s /etc/passwd "$long/vault.img"
+rc=0
+out=$(printf 'x' | timeout 20 "$TAZPOD_VAULT_HELPER" verify --mode persistent --image "$long/vault.img" \
+        --name tazpod-hosttest --mountpoint "$HELPER_DIR/mnt" 2>long.err) || rc=$?
+expect_eq "$rc" 4 "verify through a long symlinked image path"
+[[ $out == *"(cut; whole in PID 1's log)"* ]] || fail "the long message was not cut on the result line: ${out:0:200}"
+[[ $(cat long.err) == *'/x\x1b[2Jy/vault.img'* ]] || fail "the path on stderr is not escaped: $(cat -v long.err | tail -c 200)"
+grep -q $'\e' long.err && fail "a terminal escape reached stderr"
+
 rc=0; "$TAZPOD_VAULT_HELPER" verify --name n --mountpoint m --passphrase secret </dev/null >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 64 "a passphrase option in argv is a usage error"
 cd /
