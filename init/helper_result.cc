@@ -40,7 +40,11 @@ VaultOutcome OutcomeOfResult(int exit_code, const std::string& line) {
     return o;
   }
   o.step = ResultField(line, "step");
-  switch (exit_code) {
+  // The kind a result line says, where there is one: the helper's own, or
+  // the one PID 1 writes for a helper that ended without it (kind=system),
+  // whose exit code then means nothing (an exit 2 is no wrong passphrase,
+  // which the gate would throttle as one). The exit code only without.
+  switch (line.starts_with("result=") ? ExitCodeOfResult(line) : exit_code) {
     case 2: o.kind = "wrong_passphrase"; break;
     case 3: o.kind = "busy"; break;
     case 4: o.kind = "invalid"; break;

@@ -65,7 +65,8 @@ std::string ResultField(const std::string& line, std::string_view key);
 int ExitCodeOfResult(const std::string& line);
 
 // The outcome of an operation whose helper exited with `exit_code` (-1:
-// killed) after writing `line` (possibly empty or cut short).
+// killed) after writing `line` (possibly empty or cut short). Its kind is
+// the one `line` says when it is a result line, else the exit code's.
 VaultOutcome OutcomeOfResult(int exit_code, const std::string& line);
 
 }  // namespace tazpod::init

@@ -86,6 +86,7 @@ struct VaultService::Run {
   int signal = 0;      // that signal
   bool timed_out = false;  // killed by us, at operation_timeout
   bool answered = false;  // the operation's caller has its result
+  bool result_line = false;  // ... from the helper's own result line
   int answered_code = -1;
   std::chrono::steady_clock::time_point started;  // when the helper had the operation
   std::int64_t handed_us = 0;  // when PID 1 was handed the operation (MonoMicros)
@@ -457,6 +458,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
       const size_t end_of_line = run->text.find('\n');
       if (end_of_line != std::string::npos && run->text.starts_with("result=")) {
         const std::string line = run->text.substr(0, end_of_line);
+        run->result_line = true;
         answer(ExitCodeOfResult(line), line);
       } else if (gone) {
         // Killed by someone else (the out-of-memory killer), or crashed: its
@@ -472,7 +474,7 @@ void VaultService::RunHelper(const std::string& operation, SecretBuffer secret,
     run->timeout.cancel();
     stderr_relay_.Drain();
     stderr_relay_.EndLine();
-    if (run->exit_code != run->answered_code)
+    if (run->result_line && run->exit_code != run->answered_code)
       Log(LogLevel::kWarn, "vault.helper.exit_mismatch",
           {{"pid", run->pid}, {"code", run->exit_code}, {"result_code", run->answered_code}});
   };

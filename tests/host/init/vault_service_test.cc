@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/host/captured_log.h"
 #include "tests/host/seccomp_deny.h"
 
 using tazpod::init::Reaper;
@@ -233,9 +234,17 @@ TEST_CASE("vault service: a helper killed without a result is said to be killed,
   const VaultOutcome terminated = StartUpOutcome("kill -TERM $$\n", std::chrono::seconds(20));
   CHECK(terminated.message == "the vault helper was killed by SIGTERM");
 
+  tazpod::testing::CapturedLog log;
   const VaultOutcome silent = StartUpOutcome("exit 7\n", std::chrono::seconds(20));
   CHECK_FALSE(silent.ok);
   CHECK(silent.message == "the vault helper exited 7 without a result");
+  // Without its line an exit code means nothing: 2 is no wrong passphrase
+  // (which the gate would throttle as one), 3 no busy, 4 no refusal.
+  for (int code : {2, 3, 4}) {
+    const VaultOutcome bare = StartUpOutcome("exit " + std::to_string(code) + "\n", std::chrono::seconds(20));
+    CHECK(bare.kind == "system");
+    CHECK(bare.message == "the vault helper exited " + std::to_string(code) + " without a result");
+  }
 
   // Exit 0 is no success without the line that says what was done: an
   // unlock would otherwise count as mounted with no proof of it.
@@ -243,6 +252,8 @@ TEST_CASE("vault service: a helper killed without a result is said to be killed,
   CHECK_FALSE(silent_zero.ok);
   CHECK(silent_zero.kind == "system");
   CHECK(silent_zero.message == "the vault helper exited 0 without a result");
+  // No result line, so no result its exit could mismatch (docs/logging.md).
+  CHECK(log.Text().find("vault.helper.exit_mismatch") == std::string::npos);
 }
 
 namespace {

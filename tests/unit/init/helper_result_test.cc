@@ -41,6 +41,9 @@ TEST_CASE("an outcome has a kind and a message, whatever the line") {
   CHECK(OutcomeOfResult(-1, "").message == "the vault helper was killed");
   CHECK(OutcomeOfResult(64, "usage").message == "the vault helper failed (exit 64)");
   CHECK(OutcomeOfResult(1, "result=error kind=system message=\"").kind == "system");
+  // A helper that exited 2 without its line: PID 1's line for it says
+  // system, and the exit code is not taken for a wrong passphrase.
+  CHECK(OutcomeOfResult(2, "result=error kind=system step=helper message=\"exited 2\"").kind == "system");
 }
 
 TEST_CASE("a refusal for the image in use, or no keyslot or image fitting, lasts; others do not") {
