@@ -203,8 +203,10 @@ std::vector<std::string> VaultService::HelperArgs(const std::string& operation) 
 void VaultService::Transition(VaultEvent event, const std::string& reason) {
   auto next = NextState(state_, event);
   if (!next) return;  // callers check before; an outcome never moves an illegal state
+  // Kept only while failed: every operation begins with a transition out of
+  // it, and whatever it ends in has its own reason in its log line.
   if (*next == VaultState::kFailed) last_error_ = reason;
-  if (*next != VaultState::kFailed && event != VaultEvent::kUnlockRefused) last_error_.clear();
+  else last_error_.clear();
   Log(*next == VaultState::kFailed ? LogLevel::kError : LogLevel::kInfo, "vault.state",
       {{"from", vault::Name(state_)}, {"to", vault::Name(*next)}, {"event", vault::Name(event)},
        {"reason", reason}, {"mono_us", MonoMicros()}});
