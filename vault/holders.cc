@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -196,24 +197,37 @@ std::optional<bool> MapsDevice(const std::string& dir, dev_t dev) {
 // since root's fsuid keeps CAP_DAC_OVERRIDE, which a switched one drops.
 // (/proc/PID itself, mode 0555, keeps the process's uid either way.) The
 // helper is single-threaded: the ids are per thread.
+//
+// Every change of the file-system ids makes the kernel set the process's
+// dumpable flag to fs.suid_dumpable (2 on hosts with apport): the flag the
+// caller had (the helper's 0: it holds the passphrase) is set again after
+// each change.
 class LookingAs {
  public:
   explicit LookingAs(const std::string& dir) {
     struct stat st;
     if (stat((dir + "/fd").c_str(), &st) != 0 || st.st_uid == 0) return;
+    dumpable_ = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     old_gid_ = static_cast<gid_t>(setfsgid(st.st_gid));
     old_uid_ = static_cast<uid_t>(setfsuid(st.st_uid));
     switched_ = true;
+    KeepDumpable();
   }
   ~LookingAs() {
     if (!switched_) return;
     setfsuid(old_uid_);
     setfsgid(old_gid_);
+    KeepDumpable();
   }
   LookingAs(const LookingAs&) = delete;
   LookingAs& operator=(const LookingAs&) = delete;
 
  private:
+  void KeepDumpable() const {
+    if (dumpable_ >= 0) (void)prctl(PR_SET_DUMPABLE, dumpable_, 0, 0, 0);
+  }
+
+  int dumpable_ = -1;  // the caller's, or -1 if it could not be read
   bool switched_ = false;
   uid_t old_uid_ = 0;
   gid_t old_gid_ = 0;
