@@ -195,7 +195,12 @@ std::uint32_t ArgonMemoryWithin(std::uint32_t wanted_kib, const std::vector<Memo
   std::uint64_t cap_kib = wanted_kib;
   *limiting = nullptr;
   for (const MemoryBudget& b : budgets) {
-    const std::uint64_t room = b.limit_bytes > b.used_bytes + kMarginBytes ? b.limit_bytes - b.used_bytes - kMarginBytes : 0;
+    // Subtracted, not added: used_bytes may be the top of the range
+    // (TooLittleBesideImage's sum saturates there), and a sum would wrap.
+    const std::uint64_t room =
+        b.limit_bytes > b.used_bytes && b.limit_bytes - b.used_bytes > kMarginBytes
+            ? b.limit_bytes - b.used_bytes - kMarginBytes
+            : 0;
     const std::uint64_t level_kib = std::min(b.limit_bytes / 2, room) / 1024;
     if (level_kib < cap_kib) {
       cap_kib = level_kib;

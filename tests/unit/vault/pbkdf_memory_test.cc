@@ -131,6 +131,7 @@ TEST_CASE("pbkdf memory: argon2 takes at most half the limit and the room left l
   CHECK(within(1048576, {{512 * MiB, 256 * MiB}}) == 245760U);    // 240 MiB left
   CHECK(within(65536, {{512 * MiB, 0}}) == 65536U);               // already below
   CHECK(within(1048576, {{512 * MiB, 600 * MiB}}) == 0U);         // over the limit
+  CHECK(within(1048576, {{512 * MiB, UINT64_MAX}}) == 0U);        // no wrap past the top
   CHECK(within(16, {{512 * MiB, 0}}) == 16U);                     // never raised
   CHECK(within(1048576, {{4096 * MiB, 0}, {512 * MiB, 0}}) == 262144U);  // the tightest level
   const MemoryBudget* limiting = nullptr;
@@ -269,6 +270,10 @@ TEST_CASE("pbkdf memory: an image that would starve the keyslot made after it is
   // image's doing, so left to the keyslot's own refusal.
   const std::vector<MemoryBudget> small = {{100 * MiB, 0, 0, false}};
   CHECK(TooLittleBesideImage(60 * MiB, k1GiB, small, &argon_kib) == nullptr);
+  // An image the size of the address space fills every budget to the top,
+  // leaving nothing: no sum wraps round to room.
+  CHECK(TooLittleBesideImage(UINT64_MAX - 8 * MiB, k1GiB, tight, &argon_kib) == &tight[0]);
+  CHECK(argon_kib == 0);
   // No limit: nothing starves.
   CHECK(TooLittleBesideImage(255 * MiB, k1GiB, {}, &argon_kib) == nullptr);
   CHECK(argon_kib == k1GiB);
