@@ -151,8 +151,16 @@ std::vector<std::string> RunHooks(const std::vector<std::string>& hooks, const c
       // it chose.
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      failures.push_back(hook + ": killed after the hook timeout");
+      // Dead at once, and reaped, unless another process traces it: a dead
+      // tracee shows to its tracer first, and a plain wait would last as
+      // long as the tracer chose. Then it is left, with its pipe, and is
+      // PID 1's to reap once the helper has exited.
+      constexpr std::chrono::seconds kReapAfterKill{2};
+      if (WaitCopying(pid, output.get(), lines, std::chrono::steady_clock::now() + kReapAfterKill, &status))
+        failures.push_back(hook + ": killed after the hook timeout");
+      else
+        failures.push_back(hook + ": killed after the hook timeout, and not reaped within " +
+                           std::to_string(kReapAfterKill.count()) + " s (traced by another process?)");
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       failures.push_back(hook + ": exit status " + std::to_string(code) +

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "vault/hooks.h"
@@ -70,9 +72,12 @@ struct HooksRun {
   bool ended = false; // whether that stderr ended within 3 s of the child's exit
 };
 
-// Runs `hook` through RunHooks in a child process whose stderr is a pipe
-// read here; `prepare` runs in the child first.
-HooksRun RunHookAsNobody(const std::string& hook, const HookDir& dir, const std::function<void()>& prepare = {}) {
+// Runs `hook` through RunHooks, with `timeout`, in a child process whose
+// stderr is a pipe read here; `prepare` runs in the child first, `beside`
+// here (given the child) before the child is waited for.
+HooksRun RunHookAsNobody(const std::string& hook, const HookDir& dir, const std::function<void()>& prepare = {},
+                         std::chrono::milliseconds timeout = 10s,
+                         const std::function<void(pid_t)>& beside = {}) {
   const struct passwd* nobody = getpwnam("nobody");
   REQUIRE(nobody != nullptr);
   const vault::HookUser user{nobody->pw_uid, nobody->pw_gid, "nobody", "/"};
@@ -85,11 +90,12 @@ HooksRun RunHookAsNobody(const std::string& hook, const HookDir& dir, const std:
     close(fds[0]);
     close(fds[1]);
     if (prepare) prepare();
-    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir.path, 10s);
+    const std::vector<std::string> failures = vault::RunHooks({hook}, "unlock", user, dir.path, timeout);
     for (const std::string& failure : failures) (void)!write(STDERR_FILENO, failure.data(), failure.size());
     _exit(failures.empty() ? 0 : 1);
   }
   close(fds[1]);
+  if (beside) beside(caller);
   HooksRun run;
   REQUIRE(waitpid(caller, &run.status, 0) == caller);
   // The caller is gone: only what a hook left running could still hold
@@ -167,4 +173,44 @@ TEST_CASE("hooks: without a pipe for its output, the hook runs and its output is
   CHECK(run.text.find("tazpod-vault-helper: hook output discarded: " + hook + ": pipe: ") != std::string::npos);
   CHECK(run.text.find("bare-") == std::string::npos);
   CHECK(run.ended);
+}
+
+// A hook that another process traces when its time is up: killed, it is
+// dead, but a dead tracee shows to its tracer first, and the caller's wait
+// for it would last as long as the tracer chose (the user's process that
+// attached, up to PID 1's operation timeout). The caller waits a moment,
+// then reports the hook and goes on. The tracer here is the test.
+TEST_CASE("hooks: a hook traced by another process when its time is up does not hold the caller") {
+  if (geteuid() != 0) SKIP("hooks run as another user: needs root");
+  HookDir dir;
+  const std::string hook = dir.File("hook");
+  const std::string pid_file = dir.File("hook.pid");
+  std::ofstream(hook) << "#!/bin/sh\necho $$ > " << pid_file << ".new\nmv " << pid_file << ".new " << pid_file
+                      << "\nexec sleep 100\n";
+  REQUIRE(chmod(hook.c_str(), 0755) == 0);
+  bool caller_went_on = false;
+  const HooksRun run = RunHookAsNobody(hook, dir, {}, 500ms, [&](pid_t caller) {
+    std::string text;
+    for (int i = 0; i < 500 && text.empty(); ++i) {
+      std::this_thread::sleep_for(10ms);
+      std::getline(std::ifstream(pid_file), text);
+    }
+    REQUIRE_FALSE(text.empty());
+    const pid_t traced = std::stoi(text);
+    REQUIRE(ptrace(PTRACE_SEIZE, traced, nullptr, nullptr) == 0);
+    // Not waited for by its tracer: the caller must go on all the same.
+    siginfo_t info{};
+    for (int i = 0; i < 1000 && !caller_went_on; ++i) {
+      std::this_thread::sleep_for(10ms);
+      info.si_pid = 0;
+      caller_went_on = waitid(P_PID, static_cast<id_t>(caller), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                       info.si_pid == caller;
+    }
+    // Let it go: the tracer reaps what the SIGKILL left.
+    int status = 0;
+    (void)waitpid(traced, &status, __WALL);
+  });
+  INFO(run.text);
+  CHECK(caller_went_on);
+  CHECK(run.text.find(hook + ": killed after the hook timeout, and not reaped") != std::string::npos);
 }
