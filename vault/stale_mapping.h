@@ -1,10 +1,11 @@
-// A device-mapper device of ours that libcryptsetup does not recognise as
-// a crypt mapping. A helper killed between creating the device and loading
-// (or resuming) its table leaves one behind: crypt_status() calls it
-// invalid, crypt_deactivate refuses it, and its name then blocks every
-// later activation. It holds no key (the table never went live, or the
-// kernel refused it), so it is simply removed, with plain device-mapper
-// calls that never wait on udev.
+// Plain device-mapper queries of the vault's mapping by name, with calls
+// that never wait on udev; and the removal of a device of ours that
+// libcryptsetup does not recognise as a crypt mapping. A helper killed
+// between creating the device and loading (or resuming) its table leaves
+// one behind: crypt_status() calls it invalid, crypt_deactivate refuses
+// it, and its name then blocks every later activation. A table loaded but
+// never resumed holds the volume key in the kernel all the same, until
+// the device goes: so it is removed, not left.
 #pragma once
 
 #include <string>
