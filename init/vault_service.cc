@@ -680,7 +680,9 @@ void VaultService::Lock(const Done& done) {
     VaultOutcome o = OutcomeOfResult(code, line);
     // A lock of a vault that start-up recovery could not clean ran in PID
     // 1's namespace: now that it is clean, the private one can be made.
-    if (std::string error; o.ok && !EnsurePrivateNamespace(&error)) o = Failure("system", error);
+    // Not at the shutdown: no unlock will follow to use it, and its
+    // failure would turn a lock that worked into a failed one.
+    if (std::string error; o.ok && unlocking_ && !EnsurePrivateNamespace(&error)) o = Failure("system", error);
     if (o.ok && ResultField(line, "state") == "absent") Transition(VaultEvent::kFoundNoImage, "there is no vault yet");
     else if (o.ok) Transition(VaultEvent::kLockDone);
     // Even when its helper never started: an unlocked vault that nobody

@@ -61,7 +61,8 @@ class VaultService {
   // runs in it. If it cannot be created the vault fails: it is never
   // mounted where ungated processes would see it. If recovery fails, the
   // vault is failed, and the unlock (which recovers first) or lock that
-  // later succeeds in PID 1's namespace creates the private one.
+  // later succeeds in PID 1's namespace creates the private one (a lock
+  // not at the shutdown, where no unlock would use it).
   void Start(const Done& done);
   ~VaultService();
 

@@ -487,3 +487,49 @@ TEST_CASE("vault service: a passphrase that could never be changed is refused be
   CHECK(operations == "recover unlock-existing ");  // a helper for the tried passphrase only
   CHECK(state_after == "locked");
 }
+
+// A lock of a vault whose start-up failed for want of a private mount
+// namespace (unshare refused here) runs in PID 1's own. At the shutdown,
+// once it has locked the vault, no namespace is tried again: none would
+// serve, and its failure turned a lock that worked into a failed one, and
+// init's exit into 3 ("the vault could not be locked", docs/init.md).
+TEST_CASE("vault service: a shutdown's lock that worked is not failed for want of a mount namespace") {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (!tazpod::testing::DenySyscall(SYS_unshare, EPERM)) _exit(20);
+    char dir_template[] = "/tmp/tazpod-vault-service-XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) _exit(21);
+    const std::string dir = dir_template;
+    VaultSettings settings;
+    settings.helper = WriteScript(dir + "/helper", "#!/bin/sh\ncat > /dev/null\necho 'result=ok state=locked'\n");
+    settings.private_mount_namespace = true;
+    int code = 22;  // no answer
+    {
+      boost::asio::io_context io;
+      Reaper reaper(false);
+      ReapingPump pump(io, reaper);
+      VaultService vault(io, reaper, settings, getuid(), getgid(), dir + "/secrets", "tazpod-test");
+      vault.StopPrestarting();
+      vault.Start([&](const VaultOutcome&) {
+        if (vault.state() != tazpod::vault::VaultState::kFailed) {
+          code = 23;  // the namespace was made after all
+          return io.stop();
+        }
+        vault.StopUnlocking();  // docker stop
+        vault.Lock([&](const VaultOutcome& o) {
+          code = !o.ok ? 24 : vault.state() != tazpod::vault::VaultState::kLocked ? 25 : 0;
+          io.stop();
+        });
+      });
+      io.run_for(std::chrono::seconds(20));
+    }
+    unlink((dir + "/helper").c_str());
+    rmdir(dir.c_str());
+    _exit(code);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
