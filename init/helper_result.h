@@ -33,14 +33,20 @@ inline bool IsLastingRefusal(const VaultOutcome& o) {
 
 // The step a result line names when the operation's helper never started.
 inline constexpr std::string_view kNeverStartedStep = "spawn";
+// The step PID 1's forked child writes when it cannot enter the vault's
+// mount namespace, before it execs the helper (vault_service.cc).
+inline constexpr std::string_view kNamespaceNotEnteredStep = "namespace";
 
 // Whether the operation's helper never started (PID 1 could not fork it,
-// or had no descriptor or epoll watch left for it): nothing was done to the
-// vault. Such a shortage passes (fork's EAGAIN at the container's pids
-// limit, say): an unlock it stopped leaves the vault locked, not failed,
-// which /healthz would report and a kubelet answer with a restart that
-// loses a RAM vault.
-inline bool HelperNeverStarted(const VaultOutcome& o) { return o.kind == "system" && o.step == kNeverStartedStep; }
+// had no descriptor or epoll watch left for it, or its child could not
+// enter the vault's mount namespace): nothing was done to the vault. Such
+// a shortage passes (fork's EAGAIN at the container's pids limit, setns's
+// ENOMEM): an unlock it stopped leaves the vault locked, not failed, which
+// /healthz would report and a kubelet answer with a restart that loses a
+// RAM vault.
+inline bool HelperNeverStarted(const VaultOutcome& o) {
+  return o.kind == "system" && (o.step == kNeverStartedStep || o.step == kNamespaceNotEnteredStep);
+}
 
 // The result line PID 1 answers for a helper that never started, for
 // `error` (an errno), in the form a helper writes: OutcomeOfResult reads it

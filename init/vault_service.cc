@@ -269,6 +269,7 @@ pid_t VaultService::SpawnHelper(const std::string& operation, UniqueFd* input,
   sigemptyset(&empty);
   const int mount_namespace = mount_namespace_.get();
   const int stderr_relay = stderr_relay_.write_fd();
+  // Step kNamespaceNotEnteredStep (helper_result.h): the helper never ran.
   static const char kSetnsFailed[] = "result=error kind=system step=namespace message=\"cannot enter the vault's mount namespace\"\n";
 
   pid_t pid = fork();

@@ -63,5 +63,8 @@ TEST_CASE("the line for a helper that never started reads back as one, with the 
   CHECK(HelperNeverStarted(o));
   CHECK(o.message == "cannot start the vault helper: Resource temporarily unavailable");
   CHECK_FALSE(HelperNeverStarted(OutcomeOfResult(1, "result=error kind=system step=luks.activate message=\"x\"")));
+  // PID 1's child that could not enter the vault's namespace never ran the
+  // helper either.
+  CHECK(HelperNeverStarted(OutcomeOfResult(1, "result=error kind=system step=namespace message=\"x\"")));
   CHECK_FALSE(HelperNeverStarted(OutcomeOfResult(4, "result=error kind=invalid step=spawn message=\"x\"")));
 }
