@@ -14,13 +14,14 @@ namespace tazpod::init {
 void Reaper::Watch(pid_t pid, ExitCallback on_exit) { watched_[pid] = std::move(on_exit); }
 
 void Reaper::RecordFailure(pid_t pid, const char* error) noexcept {
-  if (failures_) failures_->Record("reaper", error);
-  // The error field copies a message of any length: out of memory, the
-  // failure is only recorded.
+  // Logged first, as every component's failure is (ComponentFailures). The
+  // error field copies a message of any length: out of memory, the failure
+  // is only recorded.
   try {
     Log(LogLevel::kError, "init.component.failed", {{"component", "reaper"}, {"error", error}, {"pid", pid}});
   } catch (...) {
   }
+  if (failures_) failures_->Record("reaper", error);
 }
 
 int Reaper::ReapAll() {

@@ -6,9 +6,10 @@
 // Each operation: check the transition is allowed (else answer at once and
 // change nothing) → log it → hand the operation and the passphrase to a
 // helper on a pipe → read its one-line result → reap it → apply the outcome
-// → answer. A helper that overruns `operation_timeout` is SIGKILLed and the
-// vault marked failed; the next operation (or start-up) recovers what it
-// left.
+// → answer. A helper that overruns `operation_timeout` is SIGKILLed; an
+// unlock or a lock it ran leaves the vault failed, and the next operation
+// (or start-up) recovers what it left (a verify or a passphrase change
+// changes no state).
 //
 // The helper is pre-started: once an operation is answered (and after
 // start-up), the next one's helper is forked and exec'd at once and waits,
