@@ -189,7 +189,9 @@ TEST_CASE("hooks: a hook traced by another process when its time is up does not 
                       << "\nexec sleep 100\n";
   REQUIRE(chmod(hook.c_str(), 0755) == 0);
   bool caller_went_on = false;
-  const HooksRun run = RunHookAsNobody(hook, dir, {}, 500ms, [&](pid_t caller) {
+  // Time enough to attach on a loaded machine; the caller's 2 s after the
+  // kill come on top, well inside the 15 s it is given below.
+  const HooksRun run = RunHookAsNobody(hook, dir, {}, 3s, [&](pid_t caller) {
     std::string text;
     for (int i = 0; i < 500 && text.empty(); ++i) {
       std::this_thread::sleep_for(10ms);
@@ -200,7 +202,7 @@ TEST_CASE("hooks: a hook traced by another process when its time is up does not 
     REQUIRE(ptrace(PTRACE_SEIZE, traced, nullptr, nullptr) == 0);
     // Not waited for by its tracer: the caller must go on all the same.
     siginfo_t info{};
-    for (int i = 0; i < 1000 && !caller_went_on; ++i) {
+    for (int i = 0; i < 1500 && !caller_went_on; ++i) {
       std::this_thread::sleep_for(10ms);
       info.si_pid = 0;
       caller_went_on = waitid(P_PID, static_cast<id_t>(caller), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
