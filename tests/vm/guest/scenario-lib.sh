@@ -95,6 +95,29 @@ vault() {
   "$VAULT_HELPER" "$1" "${VAULT_ARGS[@]}" "${@:2}"
 }
 
+# The test-only helper's crash points (vault/crash_point.h), for a helper
+# run here rather than under a container's PID 1 (those: crash-lib.sh).
+# helper_crash_arm STEP: the next test helper to reach STEP stops there.
+helper_crash_arm() {
+  mkdir -p /run/tazpod-crash
+  rm -f /run/tazpod-crash/reached
+  echo "$1" > /run/tazpod-crash/point
+}
+# helper_stopped_at STEP [FILE...]: waits up to 60 s until a test helper
+# has stopped at STEP (FILEs are shown if none does), disarms it, and sets
+# STOPPED_PID to that helper's pid.
+helper_stopped_at() {
+  local step='' deadline=$(( $(clock_now) + 60 ))
+  until [[ -f /run/tazpod-crash/reached ]]; do
+    clock_before "$deadline" || fail "no helper reached $1 within 60 s${2:+: $(cat "${@:2}")}"
+    nap 0.05
+  done
+  # shellcheck disable=SC2034  # read by the scenarios
+  read -r step STOPPED_PID < /run/tazpod-crash/reached
+  rm -f /run/tazpod-crash/point /run/tazpod-crash/reached
+  expect_eq "$step" "$1" "the step the helper stopped at"
+}
+
 # vault_exec OP [OPTIONS...]: like vault, but the helper replaces the
 # calling (sub)shell, so that `(vault_exec unlock <pass) &` makes $! the
 # helper itself, for a test that SIGKILLs it.

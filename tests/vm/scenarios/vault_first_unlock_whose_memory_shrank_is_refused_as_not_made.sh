@@ -12,9 +12,6 @@
 # timeout: 240
 # weight: 8
 memory_cgroups shrink $((256 << 20))
-crash_dir=/run/tazpod-crash
-mkdir -p "$crash_dir"
-rm -f "$crash_dir/point" "$crash_dir/reached"
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args
 VAULT_MODE_ARGS=(--mode ram --enclave-size $((32 << 20)))
@@ -22,16 +19,10 @@ vault_args_with_argon2_memory 65536
 args=("${VAULT_ARGS[@]}")
 make_passfile pass 'first pass'
 
-echo unlock.format > "$crash_dir/point"
+helper_crash_arm unlock.format
 (in_memory_cgroup shrink "$VAULT_HELPER" unlock "${args[@]}" <pass >out 2>err) & unlocking=$!
-deadline=$(( $(clock_now) + 120 ))
-until [[ -f $crash_dir/reached ]]; do
-  clock_before "$deadline" || fail "the first unlock never reached unlock.format: $(cat out err)"
-  nap 0.05
-done
-read -r step helper < "$crash_dir/reached"
-expect_eq "$step" unlock.format "the crash point reached"
-rm -f "$crash_dir/point" "$crash_dir/reached"
+helper_stopped_at unlock.format out err
+helper=$STOPPED_PID
 [[ -e $VAULT_ENCLAVE/vault.img.creating ]] || fail "no image being made at unlock.format"
 # 8 MiB above what is charged now: far below the keyslot's 64 MiB.
 current=$(cat /sys/fs/cgroup/shrink/memory.current)

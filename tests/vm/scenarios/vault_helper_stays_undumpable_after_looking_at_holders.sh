@@ -10,9 +10,7 @@
 # process that is dumpable does get one, so the check can see a dump.
 # timeout: 180
 # weight: 6
-crash_dir=/run/tazpod-crash
-mkdir -p "$crash_dir"
-rm -f "$crash_dir/point" "$crash_dir/reached" /run/cores
+rm -f /run/cores
 old_pattern=$(cat /proc/sys/kernel/core_pattern)
 old_suid=$(cat /proc/sys/fs/suid_dumpable)
 old_pipe_limit=$(cat /proc/sys/kernel/core_pipe_limit)
@@ -42,16 +40,10 @@ VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
 printf 'pw' | vault_expect 0 unlock
 as_dev_exec bash -c "cd $VAULT_MNT && : > cwd.ready && exec sleep 1000" & holder=$!
 wait_until 30 test -e "$VAULT_MNT/cwd.ready" || fail "the holder did not start"
-echo lock.umount > "$crash_dir/point"
+helper_crash_arm lock.umount
 (vault_exec lock >lock.out 2>lock.err) & locking=$!
-deadline=$(( $(clock_now) + 60 ))
-until [[ -f $crash_dir/reached ]]; do
-  clock_before "$deadline" || fail "the lock never reached lock.umount: $(cat lock.out lock.err)"
-  nap 0.05
-done
-read -r step helper < "$crash_dir/reached"
-rm -f "$crash_dir/point" "$crash_dir/reached"
-expect_eq "$step" lock.umount "the crash point reached"
+helper_stopped_at lock.umount lock.out lock.err
+helper=$STOPPED_PID
 wait_until 5 gone "$holder" || fail "the lock did not end the user's holder"
 wait "$holder" 2>/dev/null || true
 kill -ABRT "$helper"

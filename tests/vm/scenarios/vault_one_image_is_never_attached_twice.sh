@@ -13,8 +13,6 @@
 # weight: 10
 mkdir -p /volume /run/share
 mount -t tmpfs -o size=160m tmpfs /volume
-crash_dir=/run/tazpod-crash
-mkdir -p "$crash_dir"
 product_helper=$VAULT_HELPER
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers
 VAULT_MODE_ARGS=(--mode persistent --image /volume/vault.img --image-size $((48 << 20)))
@@ -99,14 +97,9 @@ vault_expect 0 lock
 rm /volume/vault.img
 as_a
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
-echo unlock.create > "$crash_dir/point"
+helper_crash_arm unlock.create
 (vault_exec unlock <pass >a.out 2>&1) & a_helper=$!
-deadline=$(( $(clock_now) + 60 ))
-until [[ -f $crash_dir/reached ]]; do
-  clock_before "$deadline" || fail "A's first unlock never reached unlock.create: $(cat a.out)"
-  nap 0.05
-done
-rm -f "$crash_dir/point" "$crash_dir/reached"
+helper_stopped_at unlock.create a.out
 as_b
 VAULT_HELPER=$product_helper
 vault_expect 0 recover
