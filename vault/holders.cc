@@ -309,17 +309,6 @@ bool Holds(pid_t pid, dev_t dev, const std::set<ino_t>& sockets) {
   return maps.value_or(false);
 }
 
-// Whether the mount namespace of any thread of `pid` has a mount of the
-// file system on `dev`. /proc/PID/mountinfo is open to everyone: this
-// sees the processes the holder search may not look into. It lists only
-// the mounts under the thread's root, though.
-bool MountsDevice(pid_t pid, dev_t dev) {
-  for (const std::string& dir : ThreadDirs(pid)) {
-    if (ProcFileNamesDevice(dir + "/mountinfo", 2, 10, dev).value_or(false)) return true;
-  }
-  return false;
-}
-
 // The ids (mountinfo's first field) of the mounts of the file system on
 // `dev` that the thread whose /proc directory is `dir` sees. A mount id is
 // the kernel's, unique among all mounts: a copied namespace's mounts get
@@ -334,6 +323,17 @@ std::set<unsigned long> MountIdsOf(const std::string& dir, dev_t dev) {
     if (DeviceField(line, 2, 10) == dev) ids.insert(std::strtoul(line.c_str(), nullptr, 10));
   }
   return ids;
+}
+
+// Whether the mount namespace of any thread of `pid` has a mount of the
+// file system on `dev`. /proc/PID/mountinfo is open to everyone: this
+// sees the processes the holder search may not look into. It lists only
+// the mounts under the thread's root, though.
+bool MountsDevice(pid_t pid, dev_t dev) {
+  for (const std::string& dir : ThreadDirs(pid)) {
+    if (!MountIdsOf(dir, dev).empty()) return true;
+  }
+  return false;
 }
 
 // Whether `pid` mounts the file system on `dev` in a copy of the vault's
