@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,6 +29,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "health/http_server.h"
+#include "tests/host/captured_log.h"
 #include "tests/host/seccomp_deny.h"
 
 using namespace std::chrono_literals;
@@ -483,9 +483,8 @@ TEST_CASE("health http: accept(2) failing for good (out of descriptors) is logge
   REQUIRE(child >= 0);
   if (child == 0) {
     alarm(60);  // a failed test must not leave it behind
-    const int log = memfd_create("log", MFD_CLOEXEC);
-    if (log < 0) _exit(1);
-    tazpod::ConfigureLog(tazpod::LogFormat::kText, tazpod::LogLevel::kDebug, log);
+    const tazpod::testing::CapturedLog log(tazpod::LogLevel::kDebug);
+    if (!log.valid()) _exit(1);
     if (!tazpod::testing::DenySyscall(SYS_accept, EMFILE) || !tazpod::testing::DenySyscall(SYS_accept4, EMFILE))
       _exit(2);
     int lines = 0;
@@ -493,10 +492,7 @@ TEST_CASE("health http: accept(2) failing for good (out of descriptors) is logge
       Harness h;
       Client waiting(h.port());  // queued, never accepted: every retry fails
       std::this_thread::sleep_for(1s);  // some ten retries, 100 ms apart
-      std::string text(4096, '\0');
-      const ssize_t n = pread(log, text.data(), text.size(), 0);
-      if (n < 0) _exit(3);
-      text.resize(static_cast<std::size_t>(n));
+      const std::string text = log.Text();
       for (std::size_t at = text.find("health.http.accept_failed error="); at != std::string::npos;
            at = text.find("health.http.accept_failed error=", at + 1))
         ++lines;
