@@ -696,6 +696,10 @@ void Supervisor::OnProcessesStalled() {
   // for them (their pidfds); if it breaks off again, this backstop does.
   stall_killed_ = true;
   step_failed_ = true;
+  // The SIGKILL below takes the SIGTERM round's place: a round after it
+  // (a process gone, or started since) is a later one, whose finds get
+  // SIGKILL, and which leaves the wait after the SIGKILL running.
+  term_sent_ = true;
   processes_backstop_.Set(steady_clock::now() + kAfterKillWait);
   Guarded("shutdown", [this] { Log(LogLevel::kError, "init.shutdown.stalled", {{"stage", "processes"}}); });
   if (!Guarded("shutdown", [this] { KillRemaining(); })) KillKnown();

@@ -10,6 +10,7 @@
 // shutdown_waits_test.cc, and reports through its exit status.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,11 +100,40 @@ constexpr int kLeftRunning = 13;         // the stubborn process outlived the sh
 constexpr int kThrew = 14;               // Run() let the exception out
 constexpr int kWrongCode = 15;           // init's exit code would hide what happened
 constexpr int kLeftZombie = 16;          // a child was left unreaped
+constexpr int kWrongEvent = 17;          // a SIGTERM round was logged after the stall's SIGKILL
 
 // A case's log lines would bury the test's own output.
 void SilenceStderr() {
   const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   dup2(null, STDERR_FILENO);
+}
+
+// Sends a case's log lines (stderr) to a file of their own instead; its
+// fd, or -1.
+int CaptureStderr() {
+  const int log = memfd_create("log", MFD_CLOEXEC);
+  if (log < 0 || dup2(log, STDERR_FILENO) < 0) return -1;
+  return log;
+}
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t n = 0;
+  off_t at = 0;
+  while ((n = pread(fd, buffer, sizeof buffer, at)) > 0) {
+    text.append(buffer, static_cast<size_t>(n));
+    at += n;
+  }
+  return text;
+}
+
+// Once the backstop has found the sequence stalled and SIGKILLed what was
+// left, no later round may pass for the SIGTERM one: what it signals gets
+// SIGKILL.
+bool StallLoggedRight(const std::string& log) {
+  const size_t stalled = log.find("init.shutdown.stalled");
+  return stalled == std::string::npos || log.find("init.shutdown.term", stalled) == std::string::npos;
 }
 
 // What each supervisor case sets up: a watchdog that ends the case with
@@ -136,7 +166,8 @@ bool RunFailingAt(long n, SupervisorHarness& s, int* code) {
 int ShutdownFailingAllocation(long n) {
   pid_t stubborn = StartStubborn();
   if (stubborn < 0) return kNoSetup;
-  SilenceStderr();
+  const int log = CaptureStderr();
+  if (log < 0) return kNoSetup;
   SupervisorHarness s(kGrace);
   Prepare(s);  // the stubborn process ends itself within a minute, should the case stall
   SupervisorHarness::SendTermFromChild();
@@ -154,6 +185,7 @@ int ShutdownFailingAllocation(long n) {
   // A process was SIGKILLed after the grace period, or a step (or the
   // sequence itself) failed. Never 0.
   if (code != tazpod::init::kExitShutdownStepFailed && code != tazpod::init::kExitKilledAfterGrace) return kWrongCode;
+  if (!StallLoggedRight(ReadAll(log))) return kWrongEvent;
   return allocation_failed ? kAsExpected : kNothingFailed;
 }
 
@@ -258,7 +290,7 @@ int Sweep(int (*run)(long)) {
     if (statuses[n] == kAsExpected) continue;
     ++failures;
     // 11 stalled, 12 too late, 13 left a process running, 14 threw, 15 exit
-    // code, 16 left a zombie.
+    // code, 16 left a zombie, 17 logged a SIGTERM round after the stall.
     UNSCOPED_INFO("allocation " << n << " failed: case status " << statuses[n]);
   }
   return failures;
