@@ -325,7 +325,9 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
   // broken off (its helper killed) leaves it failed, and could be made to
   // again and again, each time for a guess nobody throttled.
   const bool made_elsewhere_if_refused = may_create && state == "absent";
-  auto finish = [this, caller, reply, pidfd, made_elsewhere_if_refused](const GateVault::Result& result) {
+  // An unlocked vault is only checked: this login opens nothing.
+  const bool opens_vault = state != "unlocked";
+  auto finish = [this, caller, reply, pidfd, made_elsewhere_if_refused, opens_vault](const GateVault::Result& result) {
     if (result.wrong_passphrase && made_elsewhere_if_refused) return MadeMeanwhile(caller, reply);
     if (result.wrong_passphrase) return reply(WrongPassphrase(caller, "login", result.error));
     // The vault refused because the container began to stop meanwhile.
@@ -354,8 +356,10 @@ void Gate::Decide(SecretBuffer passphrase, const std::shared_ptr<UniqueFd>& pidf
       Refused(caller, "login", gone ? "gone" : "untracked", cause);
       // It may have unlocked the vault itself, with no lock pending then:
       // the vault must not stay open for nobody. (It proved the passphrase,
-      // so this restart of the grace period is no guesser's.)
-      if (registry_.count() == 0) OnLastSessionEnded();
+      // so this restart of the grace period is no guesser's.) One it found
+      // unlocked stays so: the gate locks only what its logins opened, and
+      // a lock its sessions' end started is still pending.
+      if (opens_vault && registry_.count() == 0) OnLastSessionEnded();
       if (gone) return reply(Refusal("gone", "the login process is gone"));
       return reply(Refusal("refused", "the login process cannot be tracked (" + cause + ")"));
     }
