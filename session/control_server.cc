@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -54,6 +55,27 @@ bool ServedByAnother(const std::string& path) {
   if (!probe || !addr) return false;
   // Non-blocking: a Unix socket connects at once or fails at once.
   return connect(probe.get(), reinterpret_cast<const struct sockaddr*>(&*addr), sizeof *addr) == 0 || errno == EAGAIN;
+}
+
+// Answers a connection turned away before it is served, so that its
+// client can say why, and that nothing was done, instead of reporting a
+// connection lost after its request was written (which `tazpod passwd`
+// must read as "the passphrase may have changed"). The reply is small and
+// the new socket's buffer empty: one non-blocking send, and a client
+// already gone needs no answer.
+void AnswerTurnedAway(int connection, const char* error) {
+  const std::string reply = nlohmann::json{{"v", kProtocolVersion}, {"ok", false}, {"error", error}}.dump();
+  std::array<unsigned char, 4> header_length{};
+  std::array<unsigned char, 4> secret_length{};
+  EncodeLength(static_cast<std::uint32_t>(reply.size()), header_length.data());
+  EncodeLength(0, secret_length.data());
+  std::array<iovec, 3> parts = {iovec{header_length.data(), header_length.size()},
+                                iovec{const_cast<char*>(reply.data()), reply.size()},
+                                iovec{secret_length.data(), secret_length.size()}};
+  struct msghdr message {};
+  message.msg_iov = parts.data();
+  message.msg_iovlen = parts.size();
+  (void)sendmsg(connection, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 }  // namespace
@@ -380,24 +402,29 @@ void ControlServer::Accept(Listener& listener) {
 void ControlServer::Admit(local::socket socket, const Listener& listener) {
   struct ucred cred {};
   socklen_t len = sizeof cred;
-  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+  const int fd = socket.native_handle();
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
     LogFromPeer(LogLevel::kWarn, "control.refused", -1, {{"reason", "no_peer_credentials"}});
+    AnswerTurnedAway(fd, "PID 1 cannot tell who is calling; nothing was done");
   } else if (cred.uid != 0 && (cred.uid != allowed_uid_ || listener.root_only)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "uid_not_allowed"}, {"uid", cred.uid}, {"pid", cred.pid}});
+    AnswerTurnedAway(fd, listener.root_only ? "this socket serves root only"
+                                            : "this socket serves root and the workstation user only");
   } else if (*active_ >= kMaxConnections || (cred.uid != 0 && *active_ >= kMaxConnections - kReservedForRoot)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
-  } else if (cred.uid != 0 &&
-             LeavesFewerThan(socket.native_handle() + kDescriptorsPerConnection - 1, kDescriptorsKeptFree)) {
+    AnswerTurnedAway(fd, "PID 1 is serving too many connections; nothing was done, try again shortly");
+  } else if (cred.uid != 0 && LeavesFewerThan(fd + kDescriptorsPerConnection - 1, kDescriptorsKeptFree)) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_few_descriptors"}, {"pid", cred.pid}, {"uid", cred.uid}});
+    AnswerTurnedAway(fd, "PID 1 is short of file descriptors; nothing was done, try again shortly");
   } else {
     PeerCredentials peer;
     peer.pid = cred.pid;
     peer.uid = cred.uid;
     peer.gid = cred.gid;
-    NamePeerProcess(socket.native_handle(), &peer);
+    NamePeerProcess(fd, &peer);
     std::make_shared<Connection>(*this, std::move(socket))->Start(peer);
   }
 }

@@ -41,6 +41,12 @@ def test():
                   % (in_init, LIMIT, holder.held))
             log.seek(0)
             check("reason=too_few_descriptors" in log.read(), "the user's refused connections were not logged so")
+            # Told why, and that nothing was done: not a connection lost
+            # after its request was written.
+            check(holder.refusal is not None and holder.refusal.get("ok") is False
+                  and "file descriptors" in holder.refusal.get("error", "")
+                  and "nothing was done" in holder.refusal.get("error", ""),
+                  "a connection turned away for want of descriptors was answered %r" % holder.refusal)
             health = subprocess.run([TAZPOD, "health", "--socket", sock_path, "--timeout", "3"],
                                     capture_output=True, text=True)
             check(health.returncode == 0 and health.stdout.startswith("healthy"),

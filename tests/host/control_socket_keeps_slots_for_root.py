@@ -25,6 +25,12 @@ def test():
         with HeldConnections(nobody, sock_path) as holder:
             check(holder.held == 24,
                   "the workstation user holds %d connections, expected 24 (32 less 8 kept for root)" % holder.held)
+            # Told why, and that nothing was done: not a connection lost
+            # after its request was written.
+            check(holder.refusal is not None and holder.refusal.get("ok") is False
+                  and "too many connections" in holder.refusal.get("error", "")
+                  and "nothing was done" in holder.refusal.get("error", ""),
+                  "the user's 25th connection was answered %r" % holder.refusal)
             health = subprocess.run([TAZPOD, "health", "--socket", sock_path, "--timeout", "3"],
                                     capture_output=True, text=True)
             check(health.returncode == 0 and health.stdout.startswith("healthy"),

@@ -3,6 +3,7 @@ init whose only component is that socket, and a process of the user's
 that opens connections to it (all within PID 1's 5 s read timeout, after
 which it drops silent ones), says how many PID 1 kept, and holds them
 silent until its stdin closes."""
+import json
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def start_init(tazpod, work, user, wrapper=()):
     return init, sock_path, log
 
 _HOLDER = """
-import socket, sys, time
+import json, socket, struct, sys, time
 opened = []
 for _ in range(int(sys.argv[2])):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -34,21 +35,33 @@ for _ in range(int(sys.argv[2])):
     opened.append(s)
 time.sleep(0.5)
 held = 0
+refusal = None
 for s in opened:
     s.setblocking(False)
+    got = b""
+    closed = False
     try:
-        closed = s.recv(1) == b""  # refused: PID 1 closed it at once
+        while True:  # refused: PID 1 answered and closed it at once
+            chunk = s.recv(4096)
+            if not chunk:
+                closed = True
+                break
+            got += chunk
     except BlockingIOError:
-        closed = False
+        pass
     held += 0 if closed else 1
+    if closed and refusal is None and len(got) >= 4:
+        refusal = json.loads(got[4:4 + struct.unpack(">I", got[:4])[0]])
 print(held, flush=True)
+print(json.dumps(refusal), flush=True)
 sys.stdin.read()
 """
 
 
 class HeldConnections:
     """`with HeldConnections(user, sock_path) as h:` h.held connections are
-    open as `user` (a pwd entry) until the block ends."""
+    open as `user` (a pwd entry) until the block ends; h.refusal is PID 1's
+    reply to the first one it turned away (None: none, or no reply)."""
 
     def __init__(self, user, sock_path, count=40):
         self.process = subprocess.Popen(
@@ -57,6 +70,7 @@ class HeldConnections:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             self.held = int(self.process.stdout.readline())
+            self.refusal = json.loads(self.process.stdout.readline())
         except BaseException:
             # The holder waits on a stdin no __exit__ will close: it would
             # outlive the test.
