@@ -111,7 +111,8 @@ UniqueFd ConnectToRootSocket(const std::string& socket_path) {
   return UniqueFd();
 }
 
-bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
+// 0, or the errno of the write that failed (its text in *error).
+int WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
   while (count > 0) {
     // sendmsg, not writev, for MSG_NOSIGNAL: PID 1 may close the connection
     // first (too many connections, shutting down), and that is an error to
@@ -122,8 +123,9 @@ bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
     ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) {
-      *error = std::string("write: ") + std::strerror(errno);
-      return false;
+      const int failed = errno;
+      *error = std::string("write: ") + std::strerror(failed);
+      return failed;
     }
     size_t left = static_cast<size_t>(w);
     while (count > 0 && left >= iov->iov_len) {
@@ -136,7 +138,26 @@ bool WriteAll(int fd, struct iovec* iov, int count, std::string* error) {
       iov->iov_len -= left;
     }
   }
-  return true;
+  return 0;
+}
+
+// Reads one reply into *result: delivered, or an error.
+void ReadReply(int fd, Clock::time_point deadline, const CallWake& wake, CallResult* result) {
+  unsigned char len[4];
+  if (!ReadFully(fd, reinterpret_cast<char*>(len), 4, deadline, wake, result)) return;
+  std::uint32_t n = DecodeLength(len);
+  if (n == 0 || n > kMaxHeaderBytes) {
+    result->error = "malformed reply from the supervisor";
+    return;
+  }
+  std::string reply(n, '\0');
+  if (!ReadFully(fd, reply.data(), n, deadline, wake, result)) return;
+  result->reply = nlohmann::json::parse(reply, nullptr, false);
+  if (result->reply.is_discarded() || !result->reply.is_object()) {
+    result->error = "malformed reply from the supervisor";
+    return;
+  }
+  result->delivered = true;
 }
 
 }  // namespace
@@ -188,25 +209,21 @@ CallResult Call(const std::string& socket_path, const nlohmann::json& header, Se
                          {const_cast<char*>(text.data()), text.size()},
                          {secret_len, 4},
                          {secret ? secret->data() : nullptr, secret_size}};
-  if (!WriteAll(fd.get(), iov, secret_size ? 4 : 3, &result.error)) return result;
+  if (const int failed = WriteAll(fd.get(), iov, secret_size ? 4 : 3, &result.error)) {
+    // PID 1 closed the connection before it had the whole request, so it
+    // acted on nothing (`sent` stays false). It may have said why first
+    // (a connection turned away at the door): that answer is the one to
+    // report, not the broken pipe.
+    if (failed == EPIPE || failed == ECONNRESET) {
+      CallResult answer;
+      ReadReply(fd.get(), deadline, {}, &answer);
+      if (answer.delivered) return answer;
+    }
+    return result;
+  }
   result.sent = true;
   if (secret) secret->Clear();
-
-  unsigned char len[4];
-  if (!ReadFully(fd.get(), reinterpret_cast<char*>(len), 4, deadline, wake, &result)) return result;
-  std::uint32_t n = DecodeLength(len);
-  if (n == 0 || n > kMaxHeaderBytes) {
-    result.error = "malformed reply from the supervisor";
-    return result;
-  }
-  std::string reply(n, '\0');
-  if (!ReadFully(fd.get(), reply.data(), n, deadline, wake, &result)) return result;
-  result.reply = nlohmann::json::parse(reply, nullptr, false);
-  if (result.reply.is_discarded() || !result.reply.is_object()) {
-    result.error = "malformed reply from the supervisor";
-    return result;
-  }
-  result.delivered = true;
+  ReadReply(fd.get(), deadline, wake, &result);
   return result;
 }
 

@@ -41,6 +41,12 @@ int RunStatus(const UserCommand& command) {
     Error("status", gate.error);
     return kUnreachable;
   }
+  // Refused (a uid the socket does not serve, too many connections, no
+  // gate): its error, not a status made of defaults.
+  if (!gate.reply.value("ok", false)) {
+    Error("status", gate.reply.value("error", std::string("refused")));
+    return kFailed;
+  }
   CallResult vault = Call(command.socket, Request("vault.status"), nullptr, kQuick);
   const nlohmann::json& g = gate.reply;
   const nlohmann::json v = vault.delivered ? vault.reply : nlohmann::json::object();
