@@ -16,6 +16,11 @@ namespace tazpod {
 // /proc; its callers bound their own use besides (connections, processes).
 bool LeavesFewerThan(int newest, unsigned long kept_free);
 
+// How many descriptors this process has open, from /proc/self/fd; -1
+// when that cannot be read. For counting what LeavesFewerThan cannot: the
+// descriptors that lie above the lowest free number.
+int CountOpenDescriptors();
+
 // Marks every descriptor from 3 up close-on-exec.
 void CloseOnExecAboveStderr();
 
