@@ -26,8 +26,19 @@ HttpResponse PlainResponse(unsigned status, std::string body) {
   return HttpResponse{status, "text/plain; charset=utf-8", std::move(body) + "\n"};
 }
 
+// The path of a request target: origin form ("/healthz?x"), or absolute
+// form ("http://host:port/healthz"), which some proxies send and every
+// HTTP/1.1 server must take (RFC 9112, 3.2.2).
+std::string_view PathOf(std::string_view target) {
+  if (const auto scheme_end = target.find("://"); scheme_end != std::string_view::npos && target[0] != '/') {
+    const auto path_start = target.find('/', scheme_end + 3);
+    target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+  }
+  return target.substr(0, target.find('?'));
+}
+
 HttpResponse Route(const HttpRoutes& routes, std::string_view target) {
-  const std::string_view path = target.substr(0, target.find('?'));
+  const std::string_view path = PathOf(target);
   auto it = routes.find(path);
   if (it == routes.end()) return PlainResponse(404, "not found");
   try {
@@ -69,7 +80,7 @@ HttpAnswer AnswerRequestHeader(const error_code& ec, const HttpRequestParser& pa
   } else {
     answer.response = Route(routes, request.target());
   }
-  answer.version = request.version();
+  answer.version = request.version();  // 1.0 or 1.1: the parser refuses any other
   answer.keep_alive = !has_body && request.keep_alive() && request_number < max_requests_per_connection;
   return answer;
 }

@@ -29,7 +29,8 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse()>;
-// Exact paths ("/healthz"); the query string is not part of the key.
+// Exact paths ("/healthz"); the query string is not part of the key, and a
+// target in absolute form ("http://host/healthz") is looked up by its path.
 using HttpRoutes = std::map<std::string, HttpHandler, std::less<>>;
 using HttpRequestParser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
 

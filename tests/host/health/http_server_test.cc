@@ -553,3 +553,30 @@ TEST_CASE("health http: descriptors the process took after the server started ar
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+// The server speaks HTTP/1.0 and 1.1 only, and must not answer in a
+// version it does not speak (RFC 9110, 6.2).
+TEST_CASE("health http: a request in another version of HTTP is a 400 in HTTP/1.1, and closed") {
+  Harness h;
+  for (const char* version : {"HTTP/2.0", "HTTP/0.9", "HTTP/1.2"}) {
+    INFO(version);
+    Client c(h.port());
+    REQUIRE(c.Send(std::string("GET /healthz ") + version + "\r\nHost: localhost\r\n\r\n"));
+    const std::string response = c.ReadResponse();
+    INFO(response);
+    CHECK(response.starts_with("HTTP/1.1 400 "));
+    CHECK(c.ClosedByServer());
+  }
+}
+
+TEST_CASE("health http: a target in absolute form is routed by its path") {
+  Harness h;
+  Client c(h.port());
+  const std::string authority = "127.0.0.1:" + std::to_string(h.port());
+  REQUIRE(c.Send("GET http://" + authority + "/healthz?probe=1 HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"));
+  const std::string response = c.ReadResponse();
+  CHECK(StatusOf(response) == 200);
+  CHECK(BodyOf(response) == "ok\n");
+  REQUIRE(c.Send("GET http://" + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"));
+  CHECK(StatusOf(c.ReadResponse()) == 404);  // its path is "/", which has no route
+}
