@@ -71,10 +71,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   // The open connection that has waited longest on its client; null only
   // when none is open.
   Connection* LongestWaiting() const;
-  // How many connections may be open, `newest` the descriptor just
-  // accepted: max_connections, or fewer if that many would leave less than
-  // descriptors_kept_free under RLIMIT_NOFILE, beside what the rest of the
-  // process holds now. Never less than one, so that a probe is answered.
+  // How many connections may be open, `newest` the socket just accepted
+  // (its connection made, and in `open`): max_connections, or fewer if
+  // that many would leave less than descriptors_kept_free under
+  // RLIMIT_NOFILE, beside what the rest of the process holds now. Never
+  // less than one, so that a probe is answered.
   std::size_t ConnectionCap(int newest) const;
   void OnAccept(const error_code& ec, tcp::socket socket);
   // Serves the accepted `socket`, making room for it, or closes it.
@@ -318,16 +319,16 @@ std::size_t HttpServer::Impl::ConnectionCap(int newest) const {
   if (limits.descriptors_kept_free == 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
     return configured;
   // What the rest of the process holds now, besides this server's
-  // connections (each is its socket and its deadline's timerfd) and the
-  // one just accepted: PID 1 opens more as it works (control connections,
-  // the sessions' pidfds, a helper's pipes), and those must not be left
-  // short. Counted, since the numbers have holes where connections were
-  // closed; without /proc, every number below `newest` is taken (the
-  // kernel gives out the lowest free one), and the process held at least
-  // what it did when the server began to listen.
-  const long ours = 2 * static_cast<long>(open.size()) + 1;
+  // connections, the one just accepted among them (each is its socket and
+  // its deadline's timerfd): PID 1 opens more as it works (control
+  // connections, the sessions' pidfds, a helper's pipes), and those must
+  // not be left short. Counted, since the numbers have holes where
+  // connections were closed; without /proc, every number up to `newest` is
+  // taken (the kernel gives out the lowest free one), its timer's too, and
+  // the process held at least what it did when the server began to listen.
+  const long ours = 2 * static_cast<long>(open.size());
   const long counted = CountOpenDescriptors();
-  const long others = counted >= 0 ? counted - ours : std::max(descriptors_before_, static_cast<long>(newest) + 1 - ours);
+  const long others = counted >= 0 ? counted - ours : std::max(descriptors_before_, static_cast<long>(newest) + 2 - ours);
   const long room = static_cast<long>(limit.rlim_cur) - std::max(others, 0L) -
                     static_cast<long>(limits.descriptors_kept_free);
   return std::clamp<std::size_t>(room > 2 ? static_cast<std::size_t>(room / 2) : 1, 1, configured);
@@ -368,21 +369,25 @@ void HttpServer::Impl::Admit(tcp::socket socket) {
     socket.close(ignored);
     return;
   }
+  const int newest = socket.native_handle();
+  // Made first: should its timer not be made (out of descriptors), it
+  // throws before any other connection was closed to make room for it.
+  const auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket));
   // Over the limit, the connections that have waited longest on their
   // clients make room: one, or more when the rest of the process has taken
   // descriptors since. Every open one waits on its client (handlers answer
-  // at once), so there is always one.
-  const std::size_t cap = ConnectionCap(socket.native_handle());
-  while (open.size() >= cap) {
+  // at once), so there is always one; the new one waits on nothing yet.
+  const std::size_t cap = ConnectionCap(newest);
+  while (open.size() > cap) {
     Connection* oldest = LongestWaiting();
     if (!oldest) break;
     ++stats.connections_evicted;
-    const bool configured = static_cast<int>(open.size()) >= limits.max_connections;
+    const bool configured = static_cast<int>(open.size()) > limits.max_connections;
     Log(LogLevel::kDebug, "health.http.evicted", {{"reason", configured ? "too_many_connections" : "too_few_descriptors"}});
     oldest->Close();
   }
   ++stats.connections_accepted;
-  std::make_shared<Connection>(shared_from_this(), std::move(socket))->Start();
+  connection->Start();
 }
 
 HttpServer::HttpServer(asio::io_context& io, std::string address, std::uint16_t port, HttpLimits limits)

@@ -580,3 +580,49 @@ TEST_CASE("health http: a target in absolute form is routed by its path") {
   REQUIRE(c.Send("GET http://" + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"));
   CHECK(StatusOf(c.ReadResponse()) == 404);  // its path is "/", which has no route
 }
+
+// A new connection whose deadline timer cannot be made (PID 1 out of
+// descriptors) is dropped; no connection already open is closed to make
+// room for it first.
+TEST_CASE("health http: a connection that cannot be made closes no other to make room for it") {
+  // In a child: a seccomp filter cannot be taken back.
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(60);  // a failed test must not leave it behind
+    const tazpod::testing::CapturedLog log(tazpod::LogLevel::kDebug);
+    if (!log.valid()) _exit(2);
+    int code = 0;
+    {
+      HttpLimits limits;
+      limits.max_connections = 2;
+      Harness h(limits);
+      std::vector<std::unique_ptr<Client>> held;
+      for (int i = 0; i < limits.max_connections; ++i) {
+        held.push_back(std::make_unique<Client>(h.port()));
+        if (!h.WaitForActive(i + 1) || !held.back()->Send("GET /healthz HTTP/1.1\r\n")) _exit(3);
+      }
+      // On the loop's thread, which makes the connections: a filter holds
+      // for the thread that sets it (and those it starts).
+      if (!h.OnLoop([] { return tazpod::testing::DenySyscall(SYS_timerfd_create, EMFILE); })) _exit(2);
+      Client refused(h.port());
+      const auto give_up = std::chrono::steady_clock::now() + kPatience;
+      while (log.Text().find("health.http.accept_failed") == std::string::npos &&
+             std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(5ms);
+      if (log.Text().find("health.http.accept_failed") == std::string::npos) _exit(4);
+      // Both held connections are still served.
+      for (auto& client : held) {
+        if (!client->Send("Host: test\r\n\r\n") || StatusOf(client->ReadResponse()) != 200) code = 10;
+      }
+      if (h.stats().connections_evicted != 0) code = 11;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  INFO("2: no setup; 3: held connections not made; 4: the refusal was not logged; 10: a held connection was "
+       "closed; 11: one was evicted");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
