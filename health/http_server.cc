@@ -328,6 +328,8 @@ std::size_t HttpServer::Impl::ConnectionCap(int newest) const {
   // the process held at least what it did when the server began to listen.
   const long ours = 2 * static_cast<long>(open.size());
   const long counted = CountOpenDescriptors();
+  // Not even the directory could be opened for the count: none is free.
+  if (counted < 0 && (errno == EMFILE || errno == ENFILE)) return 1;
   const long others = counted >= 0 ? counted - ours : std::max(descriptors_before_, static_cast<long>(newest) + 2 - ours);
   const long room = static_cast<long>(limit.rlim_cur) - std::max(others, 0L) -
                     static_cast<long>(limits.descriptors_kept_free);

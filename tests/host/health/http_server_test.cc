@@ -626,3 +626,40 @@ TEST_CASE("health http: a connection that cannot be made closes no other to make
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+// When not even /proc/self/fd can be opened to count the descriptors
+// (EMFILE), none is free: each new connection is served alone, the others
+// evicted, rather than PID 1 left with nothing at all.
+TEST_CASE("health http: out of descriptors to count them with, a new connection takes the others' places") {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(60);  // a failed test must not leave it behind
+    int code = 0;
+    {
+      HttpLimits limits;
+      limits.max_connections = 4;
+      Harness h(limits);
+      std::vector<std::unique_ptr<Client>> held;
+      for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<Client>(h.port()));
+        if (!h.WaitForActive(i + 1) || !held.back()->Send("GET /healthz HTTP/1.1\r\n")) _exit(3);
+      }
+      // On the loop's thread, which counts: a filter holds for the thread
+      // that sets it.
+      if (!h.OnLoop([] { return tazpod::testing::DenySyscall(SYS_openat, EMFILE); })) _exit(2);
+      Client probe(h.port());
+      if (!probe.Send(Get("/healthz")) || StatusOf(probe.ReadResponse()) != 200) code = 10;
+      for (auto& client : held)
+        if (!client->ClosedByServer()) code = 11;
+      if (h.stats().connections_evicted != 3) code = 12;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  INFO("2: no setup; 3: held connections not made; 10: the probe was not answered; 11: a held connection stayed "
+       "open; 12: not three evicted");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
