@@ -97,9 +97,13 @@ int RunVaultCommand(const VaultCommand& command) {
   const nlohmann::json& r = result.reply;
   // The line is built before it is printed: a field of the wrong type
   // throws (init/cli.cc), and must not leave half a line behind.
-  std::string line = "state=" + r.value("state", std::string("?"));
-  if (r.contains("busy")) line += r.value("busy", false) ? " busy=true" : " busy=false";
-  std::printf("%s\n", line.c_str());
+  // No state in a refusal that came before any vault op (a connection
+  // turned away at the door): no line a script could take for one.
+  if (r.contains("state")) {
+    std::string line = "state=" + r.value("state", std::string("?"));
+    if (r.contains("busy")) line += r.value("busy", false) ? " busy=true" : " busy=false";
+    std::printf("%s\n", line.c_str());
+  }
   if (!r.value("ok", false))
     Complain(action, r.value("error", "failed"));
   else if (r.contains("warning"))
