@@ -22,6 +22,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -185,6 +186,23 @@ bool HasHeader(const std::string& response, const std::string& line) {
 
 std::string Get(const std::string& path, const std::string& extra_headers = "") {
   return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + extra_headers + "\r\n";
+}
+
+// Runs `body` in a forked child, for what cannot be taken back (a seccomp
+// filter, a lowered limit, the log's destination), and returns the child's
+// exit status: what `body` returned, or what an _exit() in it gave, or
+// 128 + N when signal N ended it. The child ends itself within a minute,
+// so a failed test leaves nothing behind.
+int InChild(const std::function<int()>& body) {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(60);
+    _exit(body());
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -482,10 +500,7 @@ TEST_CASE("health http: a stopped server leaves nothing pending on the loop") {
 TEST_CASE("health http: accept(2) failing for good (out of descriptors) is logged once, not at each retry") {
   // In a child: a seccomp filter cannot be taken back, and the log goes to
   // a memory file there.
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    alarm(60);  // a failed test must not leave it behind
+  const int status = InChild([&] {
     const tazpod::testing::CapturedLog log(tazpod::LogLevel::kDebug);
     if (!log.valid()) _exit(1);
     if (!tazpod::testing::DenySyscall(SYS_accept, EMFILE) || !tazpod::testing::DenySyscall(SYS_accept4, EMFILE))
@@ -500,13 +515,10 @@ TEST_CASE("health http: accept(2) failing for good (out of descriptors) is logge
            at = text.find("health.http.accept_failed error=", at + 1))
         ++lines;
     }
-    _exit(lines == 1 ? 0 : 10 + lines);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
+    return lines == 1 ? 0 : 10 + lines;
+  });
   INFO("exit 10 + N: N lines logged");
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(status == 0);
 }
 
 // The server keeps 64 descriptors free for the rest of PID 1, which opens
@@ -519,10 +531,7 @@ TEST_CASE("health http: descriptors the process took after the server started ar
   constexpr int kTakenLater = 60;
   constexpr int kClients = 50;
   // In a child: its descriptor limit is lowered.
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    alarm(60);  // a failed test must not leave it behind
+  const int status = InChild([&] {
     struct rlimit limit {};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max < kLimit || tazpod::CountOpenDescriptors() > 40) _exit(2);
     limit.rlim_cur = kLimit;
@@ -545,13 +554,10 @@ TEST_CASE("health http: descriptors the process took after the server started ar
       if (h.stats().connections_accepted < kClients) _exit(3);
       free_left = static_cast<int>(kLimit) - tazpod::CountOpenDescriptors();
     }
-    _exit(free_left >= kKeptFree ? 0 : 100 + free_left);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
+    return free_left >= kKeptFree ? 0 : 100 + free_left;
+  });
   INFO("exit 100 + N: N descriptors left free; 2: no setup; 3: connections not accepted");
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(status == 0);
 }
 
 // The server speaks HTTP/1.0 and 1.1 only, and must not answer in a
@@ -586,10 +592,7 @@ TEST_CASE("health http: a target in absolute form is routed by its path") {
 // room for it first.
 TEST_CASE("health http: a connection that cannot be made closes no other to make room for it") {
   // In a child: a seccomp filter cannot be taken back.
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    alarm(60);  // a failed test must not leave it behind
+  const int status = InChild([&] {
     const tazpod::testing::CapturedLog log(tazpod::LogLevel::kDebug);
     if (!log.valid()) _exit(2);
     int code = 0;
@@ -617,24 +620,18 @@ TEST_CASE("health http: a connection that cannot be made closes no other to make
       }
       if (h.stats().connections_evicted != 0) code = 11;
     }
-    _exit(code);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
+    return code;
+  });
   INFO("2: no setup; 3: held connections not made; 4: the refusal was not logged; 10: a held connection was "
        "closed; 11: one was evicted");
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(status == 0);
 }
 
 // When not even /proc/self/fd can be opened to count the descriptors
 // (EMFILE), none is free: each new connection is served alone, the others
 // evicted, rather than PID 1 left with nothing at all.
 TEST_CASE("health http: out of descriptors to count them with, a new connection takes the others' places") {
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    alarm(60);  // a failed test must not leave it behind
+  const int status = InChild([&] {
     int code = 0;
     {
       HttpLimits limits;
@@ -654,12 +651,9 @@ TEST_CASE("health http: out of descriptors to count them with, a new connection 
         if (!client->ClosedByServer()) code = 11;
       if (h.stats().connections_evicted != 3) code = 12;
     }
-    _exit(code);
-  }
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
+    return code;
+  });
   INFO("2: no setup; 3: held connections not made; 10: the probe was not answered; 11: a held connection stayed "
        "open; 12: not three evicted");
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(status == 0);
 }

@@ -10,7 +10,6 @@
 // shutdown_waits_test.cc, and reports through its exit status.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 
 #include "init/reaper.h"
 #include "init/supervisor.h"
+#include "tests/host/captured_log.h"
 #include "tests/host/init/stubborn_process.h"
 #include "tests/host/init/supervisor_harness.h"
 
@@ -108,26 +108,6 @@ void SilenceStderr() {
   dup2(null, STDERR_FILENO);
 }
 
-// Sends a case's log lines (stderr) to a file of their own instead; its
-// fd, or -1.
-int CaptureStderr() {
-  const int log = memfd_create("log", MFD_CLOEXEC);
-  if (log < 0 || dup2(log, STDERR_FILENO) < 0) return -1;
-  return log;
-}
-
-std::string ReadAll(int fd) {
-  std::string text;
-  char buffer[4096];
-  ssize_t n = 0;
-  off_t at = 0;
-  while ((n = pread(fd, buffer, sizeof buffer, at)) > 0) {
-    text.append(buffer, static_cast<size_t>(n));
-    at += n;
-  }
-  return text;
-}
-
 // Once the backstop has found the sequence stalled and SIGKILLed what was
 // left, no later round may pass for the SIGTERM one: what it signals gets
 // SIGKILL.
@@ -166,8 +146,9 @@ bool RunFailingAt(long n, SupervisorHarness& s, int* code) {
 int ShutdownFailingAllocation(long n) {
   pid_t stubborn = StartStubborn();
   if (stubborn < 0) return kNoSetup;
-  const int log = CaptureStderr();
-  if (log < 0) return kNoSetup;
+  // Its log lines go to a memory file, read once it is over.
+  const tazpod::testing::CapturedLog log(tazpod::LogLevel::kInfo);
+  if (!log.valid()) return kNoSetup;
   SupervisorHarness s(kGrace);
   Prepare(s);  // the stubborn process ends itself within a minute, should the case stall
   SupervisorHarness::SendTermFromChild();
@@ -185,7 +166,7 @@ int ShutdownFailingAllocation(long n) {
   // A process was SIGKILLed after the grace period, or a step (or the
   // sequence itself) failed. Never 0.
   if (code != tazpod::init::kExitShutdownStepFailed && code != tazpod::init::kExitKilledAfterGrace) return kWrongCode;
-  if (!StallLoggedRight(ReadAll(log))) return kWrongEvent;
+  if (!StallLoggedRight(log.Text())) return kWrongEvent;
   return allocation_failed ? kAsExpected : kNothingFailed;
 }
 
