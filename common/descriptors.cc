@@ -8,6 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
+
 namespace tazpod {
 
 bool LeavesFewerThan(int newest, unsigned long kept_free) {
@@ -68,6 +71,16 @@ int CountOpenDescriptors() {
   int count = 0;
   const auto add_one = [](int, void* context) { ++*static_cast<int*>(context); };
   return ForEachListed(add_one, &count) ? count : -1;
+}
+
+long DescriptorsLeft(int newest) {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return LONG_MAX;
+  const auto cap = static_cast<long>(std::min<rlim_t>(limit.rlim_cur, LONG_MAX));
+  const long counted = CountOpenDescriptors();
+  if (counted < 0 && (errno == EMFILE || errno == ENFILE)) return 0;
+  const long in_use = counted >= 0 ? counted : static_cast<long>(newest) + 1;
+  return std::max(cap - in_use, 0L);
 }
 
 void CloseOnExecAboveStderr() {

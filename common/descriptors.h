@@ -11,15 +11,25 @@ namespace tazpod {
 // free number, so all below `newest` are in use; those above it may be in
 // use too (opened before a lower one was closed), and are counted as free:
 // a bound that errs towards "enough" by as many descriptors as lie above
-// `newest`, which only a scan of /proc/self/fd would count. For a process
-// that pins others with pidfds and must keep some free to go on reading
-// /proc; its callers bound their own use besides (connections, processes).
+// `newest`, which only a scan of /proc/self/fd counts (DescriptorsLeft).
+// Cheap: for a process that pins others with pidfds, one at a time, and
+// must keep some free to go on reading /proc; its callers bound their own
+// use besides (connections, processes).
 bool LeavesFewerThan(int newest, unsigned long kept_free);
 
 // How many descriptors this process has open, from /proc/self/fd; -1
 // when that cannot be read. For counting what LeavesFewerThan cannot: the
 // descriptors that lie above the lowest free number.
 int CountOpenDescriptors();
+
+// How many more descriptors this process can open under RLIMIT_NOFILE
+// (LONG_MAX with no limit): the limit less those open, counted; 0 when not
+// even the directory to count them with can be opened (EMFILE, ENFILE).
+// Without /proc, every number up to `newest`, a descriptor just opened, is
+// taken to be in use, and none above it, as LeavesFewerThan does. A scan
+// of /proc per call: for admitting a connection, not for pinning each of
+// thousands of processes.
+long DescriptorsLeft(int newest);
 
 // Marks every descriptor from 3 up close-on-exec.
 void CloseOnExecAboveStderr();

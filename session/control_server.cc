@@ -29,8 +29,10 @@ using local = asio::local::stream_protocol;
 
 namespace {
 
-// A connection's socket, its deadline's timerfd and its peer's pidfd.
-constexpr int kDescriptorsPerConnection = 3;
+// A connection's socket, its deadline's timerfd and its peer's pidfd. The
+// socket is open when a connection is admitted: it is counted among those
+// DescriptorsLeft() no longer has; the other two are still to be opened.
+constexpr long kDescriptorsPerConnection = 3;
 
 // Fills peer->pidfd from SO_PEERPIDFD, or sets peer->gone when the kernel
 // says the process that connected is gone. Any other failure (before
@@ -415,7 +417,7 @@ void ControlServer::Admit(local::socket socket, const Listener& listener) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_many_connections"}, {"pid", cred.pid}, {"uid", cred.uid}});
     AnswerTurnedAway(fd, "PID 1 is serving too many connections; nothing was done, try again shortly");
-  } else if (cred.uid != 0 && LeavesFewerThan(fd + kDescriptorsPerConnection - 1, kDescriptorsKeptFree)) {
+  } else if (cred.uid != 0 && DescriptorsLeft(fd) < kDescriptorsPerConnection - 1 + kDescriptorsKeptFree) {
     LogFromPeer(LogLevel::kWarn, "control.refused", cred.uid,
                 {{"reason", "too_few_descriptors"}, {"pid", cred.pid}, {"uid", cred.uid}});
     AnswerTurnedAway(fd, "PID 1 is short of file descriptors; nothing was done, try again shortly");

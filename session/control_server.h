@@ -109,7 +109,7 @@ class ControlServer {
   // under a low limit 24 of them would take what PID 1's reaping, vault
   // helpers and root's own connections need. Root's are bounded by the
   // reserve above only, so that its health check still gets in.
-  static constexpr unsigned long kDescriptorsKeptFree = 64;
+  static constexpr long kDescriptorsKeptFree = 64;
   static constexpr int kReadTimeoutMs = 5000;
 
   // `allowed_uid`: the workstation user (root is always allowed);
