@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -66,18 +65,8 @@ bool ServedByAnother(const std::string& path) {
 // the new socket's buffer empty: one non-blocking send, and a client
 // already gone needs no answer.
 void AnswerTurnedAway(int connection, const char* error) {
-  const std::string reply = nlohmann::json{{"v", kProtocolVersion}, {"ok", false}, {"error", error}}.dump();
-  std::array<unsigned char, 4> header_length{};
-  std::array<unsigned char, 4> secret_length{};
-  EncodeLength(static_cast<std::uint32_t>(reply.size()), header_length.data());
-  EncodeLength(0, secret_length.data());
-  std::array<iovec, 3> parts = {iovec{header_length.data(), header_length.size()},
-                                iovec{const_cast<char*>(reply.data()), reply.size()},
-                                iovec{secret_length.data(), secret_length.size()}};
-  struct msghdr message {};
-  message.msg_iov = parts.data();
-  message.msg_iovlen = parts.size();
-  (void)sendmsg(connection, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  const std::string reply = FrameReply({{"v", kProtocolVersion}, {"ok", false}, {"error", error}});
+  (void)send(connection, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 }  // namespace
@@ -229,25 +218,18 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
     // a copy of the reply (a helper's completion, until it is reaped).
     request_.secret = SecretBuffer::None();
     ReleaseUserPassphrase();
-    // Replies carry text from the system (a mount point's path, a process's
-    // name in a vault error), which need not be UTF-8: such bytes become
-    // U+FFFD rather than an exception out of the loop and no reply.
-    reply_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    EncodeLength(static_cast<std::uint32_t>(reply_.size()), out_length_.data());
-    EncodeLength(0, out_secret_length_.data());
+    reply_ = FrameReply(reply);
     size_t skip = 0;
     if (descriptor >= 0) {
       // The descriptor rides on the first byte of the reply. The socket's
       // buffer is empty (one request, one reply), so this cannot block.
-      if (SendWithDescriptor(socket_.native_handle(), out_length_.data(), 1, descriptor) != 1) {
+      if (SendWithDescriptor(socket_.native_handle(), reply_.data(), 1, descriptor) != 1) {
         Log(LogLevel::kError, "control.send_failed", {{"error", std::strerror(errno)}, {"pid", request_.peer.pid}});
         return Close();
       }
       skip = 1;
     }
-    std::array<asio::const_buffer, 3> parts = {asio::buffer(out_length_) + skip, asio::buffer(reply_),
-                                                asio::buffer(out_secret_length_)};
-    asio::async_write(socket_, parts, [self = shared_from_this()](boost::system::error_code, size_t) {
+    asio::async_write(socket_, asio::buffer(reply_) + skip, [self = shared_from_this()](boost::system::error_code, size_t) {
       self->deadline_.cancel();
       boost::system::error_code ignored;
       self->socket_.shutdown(local::socket::shutdown_both, ignored);
@@ -267,9 +249,7 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   ControlRequest request_;
   bool reading_ = true;  // until the request is whole, or the client gone
   bool sent_ = false;
-  std::string reply_;
-  std::array<unsigned char, 4> out_length_{};
-  std::array<unsigned char, 4> out_secret_length_{};
+  std::string reply_;  // framed; kept until written
 };
 
 ControlServer::ControlServer(asio::io_context& io, std::string path, uid_t allowed_uid, gid_t group)

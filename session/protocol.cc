@@ -16,6 +16,14 @@ std::uint32_t DecodeLength(const unsigned char in[4]) {
          std::uint32_t{in[3]};
 }
 
+std::string FrameReply(const nlohmann::json& reply) {
+  const std::string text = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string framed(4 + text.size() + 4, '\0');  // the last length: 0
+  EncodeLength(static_cast<std::uint32_t>(text.size()), reinterpret_cast<unsigned char*>(framed.data()));
+  framed.replace(4, text.size(), text);
+  return framed;
+}
+
 std::string RootSocketPath(const std::string& socket_path) { return socket_path + kRootSocketSuffix; }
 
 const char* HeaderLengthError(std::uint32_t length) {

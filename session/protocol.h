@@ -41,6 +41,12 @@ std::string RootSocketPath(const std::string& socket_path);
 void EncodeLength(std::uint32_t length, unsigned char out[4]);
 std::uint32_t DecodeLength(const unsigned char in[4]);
 
+// A reply as it goes on the wire: [length][JSON][length 0], since replies
+// carry no secret. Text from the system in it (a mount point's path, a
+// process's name) need not be UTF-8: such bytes become U+FFFD, where
+// throwing would leave the client without a reply.
+std::string FrameReply(const nlohmann::json& reply);
+
 // The server's bounds on a request's two lengths, checked before anything
 // is read: nullptr when `length` is allowed, else the reason for the reply.
 const char* HeaderLengthError(std::uint32_t length);

@@ -19,6 +19,20 @@ TEST_CASE("lengths are 4-byte big-endian and bounded before anything is read") {
   CHECK(SecretLengthError(kMaxSecretBytes + 1) != nullptr);
 }
 
+TEST_CASE("a reply is framed as its length, its JSON and an empty secret, and is sent whatever its bytes") {
+  const std::string framed = FrameReply({{"v", 1}, {"ok", true}});
+  const std::string text = R"({"ok":true,"v":1})";  // keys sorted, as nlohmann::json keeps them
+  REQUIRE(framed.size() == 4 + text.size() + 4);
+  CHECK(DecodeLength(reinterpret_cast<const unsigned char*>(framed.data())) == text.size());
+  CHECK(framed.substr(4, text.size()) == text);
+  CHECK(framed.substr(4 + text.size()) == std::string(4, '\0'));
+
+  // A mount point's name that is not UTF-8: the reply still goes out.
+  const std::string odd = FrameReply({{"error", std::string("/home/dev/\xff")}});
+  CHECK(odd.find("/home/dev/\xef\xbf\xbd") != std::string::npos);
+  CHECK(DecodeLength(reinterpret_cast<const unsigned char*>(odd.data())) == odd.size() - 8);
+}
+
 TEST_CASE("a request header is an object with v 1 and an op") {
   std::string error;
   auto ok = ParseRequestHeader(R"({"v":1,"op":"gate.login","create":true})", &error);
