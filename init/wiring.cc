@@ -94,6 +94,19 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   });
 }
 
+// Without a vault or a gate, the ops a command asks first are answered all
+// the same, saying why: `tazpod login`, `passwd`, `status`, `lock` and
+// `vault status` then print that, not `unknown op "gate.status"`. The
+// passphrase ops are left unknown: the commands ask gate.status first, and
+// a passphrase sent where nothing can use it is better not read at all.
+void RegisterMissing(ControlServer& control, std::initializer_list<const char*> ops, const std::string& why) {
+  for (const char* op : ops) {
+    control.Handle(op, [why](ControlRequest&, const ControlServer::Reply& reply) {
+      reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "unavailable"}, {"error", why}});
+    });
+  }
+}
+
 // Logged, and kept for health (init/component_failures.h): PID 1 goes on without it.
 void ComponentFailed(Supervisor& supervisor, const char* component, const std::string& error) {
   Log(LogLevel::kError, "init.component.failed", {{"component", component}, {"error", error}});
@@ -239,8 +252,19 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
     } else {
       Log(LogLevel::kInfo, "control.listen",
           {{"socket", config.session.socket}, {"root_socket", session::RootSocketPath(config.session.socket)}});
-      if (c.vault) RegisterVaultOps(*c.control, *c.vault);
-      if (c.gate) c.gate->Register(*c.control);
+      const std::string why = !config.vault.enabled ? "there is no vault: it is disabled ([vault] enabled = false)"
+                              : !c.vault ? "there is no vault: it could not start (PID 1's log says why)"
+                                         : "there is no gate: it could not start (PID 1's log says why)";
+      if (c.vault) {
+        RegisterVaultOps(*c.control, *c.vault);
+      } else {
+        RegisterMissing(*c.control, {"vault.status", "vault.lock"}, why);
+      }
+      if (c.gate) {
+        c.gate->Register(*c.control);
+      } else {
+        RegisterMissing(*c.control, {"gate.status", "gate.lock"}, why);
+      }
       ControlServer* control = c.control.get();
       supervisor.OnStopAccepting([control] { control->StopAccepting(); });
     }
