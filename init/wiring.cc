@@ -94,16 +94,29 @@ void RegisterVaultOps(ControlServer& control, VaultService& vault) {
   });
 }
 
-// Without a vault or a gate, the ops a command asks first are answered all
-// the same, saying why: `tazpod login`, `passwd`, `status`, `lock` and
-// `vault status` then print that, not `unknown op "gate.status"`. The
-// passphrase ops are left unknown: the commands ask gate.status first, and
-// a passphrase sent where nothing can use it is better not read at all.
-void RegisterMissing(ControlServer& control, std::initializer_list<const char*> ops, const std::string& why) {
-  for (const char* op : ops) {
-    control.Handle(op, [why](ControlRequest&, const ControlServer::Reply& reply) {
-      reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "unavailable"}, {"error", why}});
-    });
+// An op that would be served were there a vault or a gate, and what it
+// takes: the same as RegisterVaultOps and Gate::Register give it.
+struct MissingOp {
+  const char* op;
+  ControlServer::Passphrase passphrase;
+  bool root_only;
+};
+
+// Without a vault or a gate, their ops are answered all the same, saying
+// why: `tazpod login`, `passwd`, `status`, `lock` and `vault` then print
+// that ("there is no vault: it is disabled"), not `unknown op`. Each takes
+// its passphrase as it would otherwise, dropped with the reply; the
+// workstation user is refused root's ops as ever (`root_only`).
+void RegisterMissing(ControlServer& control, std::initializer_list<MissingOp> ops, const std::string& why) {
+  for (const MissingOp& missing : ops) {
+    const bool root_only = missing.root_only;
+    control.Handle(
+        missing.op,
+        [why, root_only](ControlRequest& request, const ControlServer::Reply& reply) {
+          if (root_only && !RootOnly(request, reply)) return;
+          reply({{"v", session::kProtocolVersion}, {"ok", false}, {"kind", "unavailable"}, {"error", why}});
+        },
+        missing.passphrase);
   }
 }
 
@@ -258,12 +271,25 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
       if (c.vault) {
         RegisterVaultOps(*c.control, *c.vault);
       } else {
-        RegisterMissing(*c.control, {"vault.status", "vault.lock"}, why);
+        using P = ControlServer::Passphrase;
+        RegisterMissing(*c.control,
+                        {{"vault.status", P::kNone, false},
+                         {"vault.unlock", P::kFromRoot, true},
+                         {"vault.verify", P::kFromRoot, true},
+                         {"vault.passwd", P::kFromRoot, true},
+                         {"vault.lock", P::kNone, true}},
+                        why);
       }
       if (c.gate) {
         c.gate->Register(*c.control);
       } else {
-        RegisterMissing(*c.control, {"gate.status", "gate.lock"}, why);
+        using P = ControlServer::Passphrase;
+        RegisterMissing(*c.control,
+                        {{"gate.status", P::kNone, false},
+                         {"gate.login", P::kFromRoot, false},
+                         {"gate.lock", P::kNone, false},
+                         {"gate.passwd", P::kFromRootOrUser, false}},
+                        why);
       }
       ControlServer* control = c.control.get();
       supervisor.OnStopAccepting([control] { control->StopAccepting(); });

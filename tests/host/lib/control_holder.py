@@ -5,6 +5,7 @@ which it drops silent ones), says how many PID 1 kept, and holds them
 silent until its stdin closes."""
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -25,6 +26,21 @@ def start_init(tazpod, work, user, wrapper=()):
     init = subprocess.Popen(list(wrapper) + ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", tazpod,
                                              "init", "--config", config, "--", "sleep", "1000"], stderr=log)
     return init, sock_path, log
+
+def serving(sock_path):
+    """Whether init's control sockets, the shared one and root's, both
+    take connections: they exist from bind(2), and refuse them until
+    listen(2)."""
+    for path in (sock_path, sock_path + ".root"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
 
 _HOLDER = """
 import json, socket, struct, sys, time
