@@ -170,8 +170,9 @@ struct Outcome {
 
 Outcome Exit(int code) { return {false, code}; }
 
-// The options of `tazpod init`; the first argument that is not one of them
-// starts the main child's command line (CLI11's prefix_command).
+// The options of `tazpod init`; the first argument that does not begin
+// with a dash, or the one after `--`, starts the main child's command line.
+// One that begins with a dash and is none of them is a usage error.
 Outcome ParseInitArgs(Args& args, InitFlags& f) {
   while (!args.done()) {
     std::string_view arg = args.peek();
@@ -192,7 +193,9 @@ Outcome ParseInitArgs(Args& args, InitFlags& f) {
           {"--forward-delay", '3'}, {"--log-format", '4'}, {"--log-level", '5'}};
       for (auto& [long_name, s] : kLong)
         if (n == long_name) short_name = s;
-      if (!short_name) break;  // not ours: the command starts here
+      // Refused, as getopt refuses it for tini and dumb-init: taken for the
+      // command, a misspelt option would run as one ("--grace-perod").
+      if (!short_name) return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
       name = std::string(n);
       attached = v;
       args.take();
@@ -204,7 +207,7 @@ Outcome ParseInitArgs(Args& args, InitFlags& f) {
       std::string_view cluster = arg.substr(1);
       size_t letters = cluster.find_first_not_of("hgcswvP");  // flags first
       if (letters != std::string_view::npos && std::string_view("rep").find(cluster[letters]) == std::string_view::npos)
-        break;  // not ours: the command starts here
+        return Exit(UsageError("The following argument was not expected: " + std::string(arg)));
       args.take();
       for (size_t i = 0; i < cluster.size() && !short_name; ++i) {
         switch (char c = cluster[i]) {

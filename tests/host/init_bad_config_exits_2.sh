@@ -61,6 +61,16 @@ done
 flag_check "-p ''" "--pdeathsig: empty value" -p ''
 flag_check "-p 32" "--pdeathsig 32: unknown signal" -p 32
 flag_check "-r 33:15" "--rewrite 33:15: expected SIGNAL:SIGNAL" -r 33:15
+# An option init does not know is refused, not run as the command: a
+# misspelt one would otherwise start the container with exit 127.
+flag_check "--grace-perod 8s" "The following argument was not expected: --grace-perod" --grace-perod 8s
+flag_check "-x" "The following argument was not expected: -x" -x
+flag_check "-gx" "The following argument was not expected: -gx" -gx
+# After the command's first argument, every one is the command's.
+# shellcheck disable=SC2016  # $0 is the command's, expanded by its sh
+"$TAZPOD" init sh -c 'touch "$0"' started-with-dashes --no-such-option 2>err ||
+  fail "a dash argument of the command's refused: $(cat err)"
+[[ -e started-with-dashes ]] || fail "the command given dash arguments did not run"
 # The real-time signals after them are signals like any other.
 "$TAZPOD" init -p 34 -r 34:15 -- true 2>err ||
   fail "-p 34 -r 34:15 refused: $(cat err)"
