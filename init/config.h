@@ -65,7 +65,7 @@ struct VaultSettings {
   std::string enclave_dir = "/run/tazpod/enclave";
   std::uint64_t enclave_size = 256ULL << 20;
   std::string image;               // persistent mode: required
-  std::uint64_t image_size = 0;    // 0: the enclave size less 1 MiB (RAM mode)
+  std::uint64_t image_size = 0;    // 0: the enclave size less 1 MiB (its whole size up to 2 MiB)
   std::string mapping_name;        // "": "tazpod-" + the hostname (Docker: the container id)
   std::string mountpoint;          // "": the user's ~/secrets
   std::string pbkdf = "argon2id";
