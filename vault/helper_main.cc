@@ -30,6 +30,7 @@
 // timestamps of the operation's start and end (`t_start_us`, `t_end_us`;
 // comparable with PID 1's `mono_us` log fields) and, for lock, each step's
 // duration (`probe_us` … `detach_us`), for bench/vault.
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -214,6 +215,11 @@ static int Main(int argc, char** argv) {
   struct rlimit none {0, 0};
   setrlimit(RLIMIT_CORE, &none);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // A stderr with no reader (PID 1's own, when it had no descriptor left
+  // for the relay) must fail a write with EPIPE, not kill the helper
+  // between a lock's unmount and its deactivate. Its children (mkfs, the
+  // hooks) get SIGPIPE back before they exec.
+  (void)signal(SIGPIPE, SIG_IGN);  // cannot fail: a valid signal, a valid disposition
 
   VaultConfig config;
   std::string operation, mode = "ram", owner = "1000:1000";

@@ -54,6 +54,7 @@ std::vector<gid_t> SupplementaryGroups(const HookUser& user) {
   const int to = output >= 0 ? output : devnull;
   if (to < 0 || dup2(to, STDERR_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) _exit(126);
   CloseOnExecAboveStderr();
+  (void)signal(SIGPIPE, SIG_DFL);  // the helper ignores it; an ignored signal stays so across exec
   if (groups.empty() || setgroups(groups.size(), groups.data()) != 0 || setgid(user.gid) != 0 ||
       setuid(user.uid) != 0)
     _exit(126);

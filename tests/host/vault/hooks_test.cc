@@ -216,3 +216,26 @@ TEST_CASE("hooks: a hook traced by another process when its time is up does not 
   CHECK(caller_went_on);
   CHECK(run.text.find(hook + ": killed after the hook timeout, and not reaped") != std::string::npos);
 }
+
+// The helper ignores SIGPIPE (a stderr with no reader must not kill it
+// mid-operation), and an ignored signal stays ignored across exec: the
+// hook must get it back, or `yes | head` in a hook would never end.
+TEST_CASE("hooks: a hook starts with SIGPIPE at its default although the helper ignores it") {
+  if (geteuid() != 0) SKIP("hooks run as another user: needs root");
+  HookDir dir;
+  const std::string hook = dir.File("hook");
+  std::ofstream(hook) << "#!/bin/sh\n"
+                      << "while read -r key value; do [ \"$key\" = SigIgn: ] && echo \"ignored=$value\"; done"
+                      << " < /proc/$$/status\n"
+                      << "exit 0\n";
+  REQUIRE(chmod(hook.c_str(), 0755) == 0);
+
+  const HooksRun run = RunHookAsNobody(hook, dir, [] { (void)signal(SIGPIPE, SIG_IGN); });
+  INFO(run.text);
+  REQUIRE(WIFEXITED(run.status));
+  REQUIRE(WEXITSTATUS(run.status) == 0);
+  const size_t at = run.text.find("ignored=");
+  REQUIRE(at != std::string::npos);
+  const unsigned long long ignored = std::stoull(run.text.substr(at + 8, 16), nullptr, 16);
+  CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
+}
