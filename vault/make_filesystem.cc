@@ -9,11 +9,24 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/descriptors.h"
+
 namespace tazpod::vault {
+
+namespace {
+
+// Where mkfs.ext4 is looked for, in order: the system's own e2fsprogs.
+// execvpe() would search the caller's PATH, not the one it is given, and
+// PID 1's starts with /usr/local/sbin, where an image may put anything.
+constexpr const char* kPrograms[] = {"/usr/sbin/mkfs.ext4", "/usr/bin/mkfs.ext4", "/sbin/mkfs.ext4",
+                                     "/bin/mkfs.ext4"};
+
+}  // namespace
 
 VaultStatus MakeExt4(const std::string& device) {
   const char* const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", "-L", "tazpod-vault",
                               device.c_str(), nullptr};
+  // For what mkfs runs in turn (none today), and its messages untranslated.
   const char* const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
   const pid_t helper = getpid();
   pid_t pid = fork();
@@ -28,8 +41,16 @@ VaultStatus MakeExt4(const std::string& device) {
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     // stderr stays: mkfs's own message is the best explanation of a failure.
     dup2(STDERR_FILENO, STDOUT_FILENO);
-    execvpe(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
-    _exit(127);
+    // Nothing of the helper's but those three (libdevmapper's control
+    // descriptor has no close-on-exec), and SIGPIPE as a program expects it.
+    CloseOnExecAboveStderr();
+    (void)signal(SIGPIPE, SIG_DFL);
+    bool found = false;
+    for (const char* program : kPrograms) {
+      execve(program, const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+      found = found || errno != ENOENT;
+    }
+    _exit(found ? 126 : 127);
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
