@@ -133,8 +133,8 @@ VaultStatus GiveFsRootTo(const std::string& mountpoint, const std::string& devic
   constexpr ino_t kExt4RootInode = 2;
   if (st.st_dev != mapping.st_rdev || st.st_ino != kExt4RootInode)
     return VaultError{ErrorKind::kInvalid, "mount", mountpoint + " was replaced during the unlock"};
-  if (fchown(root.get(), uid, gid) != 0 || fchmod(root.get(), 0700) != 0)
-    return SystemError("mount", Errno("chown " + mountpoint));
+  if (fchown(root.get(), uid, gid) != 0) return SystemError("mount", Errno("chown " + mountpoint));
+  if (fchmod(root.get(), 0700) != 0) return SystemError("mount", Errno("chmod " + mountpoint));
   unlinkat(root.get(), "lost+found", AT_REMOVEDIR);
   // On the volume before the image takes the vault's name: the change sits
   // in ext4's journal for up to 5 s, and a host that crashed meanwhile
