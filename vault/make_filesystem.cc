@@ -48,7 +48,7 @@ VaultStatus MakeExt4(const std::string& device) {
     bool found = false;
     for (const char* program : kPrograms) {
       execve(program, const_cast<char* const*>(argv), const_cast<char* const*>(envp));
-      found = found || errno != ENOENT;
+      found = found || (errno != ENOENT && errno != ENOTDIR);  // as execvp searches
     }
     _exit(found ? 126 : 127);
   }

@@ -37,7 +37,7 @@ struct VaultConfig {
   std::string enclave_dir = "/run/tazpod/enclave";
   std::uint64_t enclave_bytes = 256ULL << 20;
   std::string image_path;           // default: enclave_dir/vault.img
-  std::uint64_t image_bytes = 0;    // default: the enclave size less 1 MiB
+  std::uint64_t image_bytes = 0;    // default: the enclave size less 1 MiB (its whole size up to 2 MiB)
   std::string mapping_name;
   std::string mountpoint;
   uid_t owner_uid = 1000;

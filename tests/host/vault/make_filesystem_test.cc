@@ -31,9 +31,10 @@ TEST_CASE("mkfs: the system's mkfs.ext4 runs, not one found first on PATH") {
 
   const char* old_path = getenv("PATH");
   const std::string saved = old_path ? old_path : "";
-  REQUIRE(setenv("PATH", (base + ":" + saved).c_str(), 1) == 0);
+  REQUIRE(setenv("PATH", old_path ? (base + ":" + saved).c_str() : base.c_str(), 1) == 0);
   const vault::VaultStatus made = vault::MakeExt4(device);
-  REQUIRE(setenv("PATH", saved.c_str(), 1) == 0);
+  // An empty PATH would mean the working directory: unset, it is unset again.
+  REQUIRE((old_path ? setenv("PATH", saved.c_str(), 1) : unsetenv("PATH")) == 0);
 
   const bool planted_ran = std::filesystem::exists(marker);
   // The real one wrote ext4's magic (0xEF53, little-endian) at 1080.
