@@ -120,6 +120,27 @@ void RegisterMissing(ControlServer& control, std::initializer_list<MissingOp> op
   }
 }
 
+void RegisterNoVault(ControlServer& control, const std::string& why) {
+  using P = ControlServer::Passphrase;
+  RegisterMissing(control,
+                  {{"vault.status", P::kNone, false},
+                   {"vault.unlock", P::kFromRoot, true},
+                   {"vault.verify", P::kFromRoot, true},
+                   {"vault.passwd", P::kFromRoot, true},
+                   {"vault.lock", P::kNone, true}},
+                  why);
+}
+
+void RegisterNoGate(ControlServer& control, const std::string& why) {
+  using P = ControlServer::Passphrase;
+  RegisterMissing(control,
+                  {{"gate.status", P::kNone, false},
+                   {"gate.login", P::kFromRoot, false},
+                   {"gate.lock", P::kNone, false},
+                   {"gate.passwd", P::kFromRootOrUser, false}},
+                  why);
+}
+
 // Logged, and kept for health (init/component_failures.h): PID 1 goes on without it.
 void ComponentFailed(Supervisor& supervisor, const char* component, const std::string& error) {
   Log(LogLevel::kError, "init.component.failed", {{"component", component}, {"error", error}});
@@ -149,6 +170,8 @@ void GateVaultAdapter::ChangePassphrase(SecretBuffer both, Done done) {
 }
 int GateVaultAdapter::MountNamespace() const { return vault_.mount_namespace(); }
 
+namespace {
+
 // Health watches whatever was built; it is built even when the rest failed,
 // so that probes see the failure.
 void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, Components& c) {
@@ -158,6 +181,103 @@ void AddHealth(boost::asio::io_context& io, Supervisor& supervisor, const Config
   HealthService* health = c.health.get();
   supervisor.OnStopAccepting([health] { health->StopAccepting(); });
 }
+
+// The vault, the gate in front of it, and the vault's two shutdown steps.
+// Each part is built whole before anything of it is started or handed to
+// the supervisor, so that one that cannot be made (its timers' timerfds,
+// with no descriptor left) is left out alone, not PID 1.
+void StartVault(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, uid_t uid, gid_t gid,
+                const std::string& mountpoint, Components& c) {
+  try {
+    std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
+    c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
+  } catch (const std::exception& e) {
+    ComponentFailed(supervisor, "vault", std::string("cannot start: ") + e.what());
+    return;
+  }
+  // Without a gate the vault still starts: its recovery clears what a
+  // killed earlier run left in the kernel, its locks are still the
+  // shutdown's, and root's `tazpod vault` commands still reach it. Only
+  // logins are refused (health: not ready).
+  try {
+    c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
+    session::GateSettings gate_settings;
+    gate_settings.min_passphrase_length = config.session.min_passphrase_length;
+    gate_settings.throttle_base = config.session.throttle_base;
+    gate_settings.throttle_cap = config.session.throttle_cap;
+    gate_settings.lock_grace = config.session.lock_grace;
+    gate_settings.hangup_grace = config.session.hangup_grace;
+    gate_settings.user = config.session.user;
+    gate_settings.mountpoint = mountpoint;
+    c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate_settings);
+  } catch (const std::exception& e) {
+    c.gate_vault.reset();
+    ComponentFailed(supervisor, "gate", std::string("cannot start: ") + e.what());
+  }
+  c.vault->Start([](const VaultOutcome&) {});
+  VaultService* vault = c.vault.get();
+  session::Gate* gate = c.gate.get();
+  supervisor.OnStopAccepting([vault, gate] {
+    vault->StopUnlocking();
+    if (gate) gate->StopAdmitting();
+  });
+  // First shutdown step: lock, after any operation in progress.
+  supervisor.AddShutdownStep("vault.lock", [vault](const Supervisor::StepDone& done) {
+    vault->WhenIdle([vault, done] {
+      // The pre-started helper may run this lock; none follows it, and the
+      // one left waiting is killed and reaped before the step ends.
+      vault->StopPrestarting();
+      if (!LockCanBegin(*vault)) return vault->DismissStandby([done] { done(""); });
+      vault->Lock([vault, done](const VaultOutcome& o) {
+        std::string error = o.ok ? "" : o.message;
+        vault->DismissStandby([done, error] { done(error); });
+      });
+    });
+  });
+  // And again once every other process is gone, if that lock could not
+  // finish: a hold that only the SIGTERM to every process ended, or a
+  // lock that outlasted the grace period and whose helper was ended with
+  // the rest. PID 1 must not exit with the key in the kernel: dm-crypt's
+  // mapping outlives the container.
+  supervisor.AddFinalStep("vault.lock", [vault](const Supervisor::StepDone& done) {
+    vault->WhenIdle([vault, done] {
+      if (!LockCanBegin(*vault)) return done("");
+      vault->Lock([done](const VaultOutcome& o) { done(o.ok ? "" : o.message); });
+    });
+  });
+}
+
+// The control socket, and every op on it: the vault's and the gate's, or
+// what answers for them when there is none.
+void StartControl(boost::asio::io_context& io, Supervisor& supervisor, const Config& config, uid_t uid, gid_t gid,
+                  Components& c) {
+  std::string err;
+  try {
+    c.control = std::make_unique<ControlServer>(io, config.session.socket, uid, gid);
+    err = c.control->Listen();
+  } catch (const std::exception& e) {  // as with the vault: its timers, nothing handed out yet
+    err = std::string("cannot start: ") + e.what();
+  }
+  if (!err.empty()) {
+    Log(LogLevel::kError, "init.component.failed", {{"component", "control"}, {"error", err}});
+    c.control.reset();
+    c.control_error = err;
+    return;
+  }
+  Log(LogLevel::kInfo, "control.listen",
+      {{"socket", config.session.socket}, {"root_socket", session::RootSocketPath(config.session.socket)}});
+  const std::string why = !config.vault.enabled ? "there is no vault: it is disabled ([vault] enabled = false)"
+                          : !c.vault ? "there is no vault: it could not start (PID 1's log says why)"
+                                     : "there is no gate: it could not start (PID 1's log says why)";
+  if (c.vault) RegisterVaultOps(*c.control, *c.vault);
+  else RegisterNoVault(*c.control, why);
+  if (c.gate) c.gate->Register(*c.control);
+  else RegisterNoGate(*c.control, why);
+  ControlServer* control = c.control.get();
+  supervisor.OnStopAccepting([control] { control->StopAccepting(); });
+}
+
+}  // namespace
 
 Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, const Config& config) {
   Components c;
@@ -184,117 +304,9 @@ Components WireComponents(boost::asio::io_context& io, Supervisor& supervisor, c
   const gid_t gid = user->pw_gid;
   const std::string home = user->pw_dir ? user->pw_dir : "/home/" + config.session.user;
 
-  std::string mountpoint = config.vault.mountpoint.empty() ? home + "/secrets" : config.vault.mountpoint;
-  if (config.vault.enabled) {
-    // Each part is built whole before anything of it is started or handed
-    // to the supervisor, so that one that cannot be made (its timers'
-    // timerfds, with no descriptor left) is left out alone, not PID 1.
-    try {
-      std::string name = config.vault.mapping_name.empty() ? DefaultMappingName() : config.vault.mapping_name;
-      c.vault = std::make_unique<VaultService>(io, supervisor.reaper(), config.vault, uid, gid, mountpoint, name);
-    } catch (const std::exception& e) {
-      ComponentFailed(supervisor, "vault", std::string("cannot start: ") + e.what());
-    }
-  }
-  if (c.vault) {
-    // Without a gate the vault still starts: its recovery clears what a
-    // killed earlier run left in the kernel, its locks are still the
-    // shutdown's, and root's `tazpod vault` commands still reach it. Only
-    // logins are refused (health: not ready).
-    try {
-      c.gate_vault = std::make_unique<GateVaultAdapter>(*c.vault);
-      session::GateSettings gate_settings;
-      gate_settings.min_passphrase_length = config.session.min_passphrase_length;
-      gate_settings.throttle_base = config.session.throttle_base;
-      gate_settings.throttle_cap = config.session.throttle_cap;
-      gate_settings.lock_grace = config.session.lock_grace;
-      gate_settings.hangup_grace = config.session.hangup_grace;
-      gate_settings.user = config.session.user;
-      gate_settings.mountpoint = mountpoint;
-      c.gate = std::make_unique<session::Gate>(io, *c.gate_vault, gate_settings);
-    } catch (const std::exception& e) {
-      c.gate_vault.reset();
-      ComponentFailed(supervisor, "gate", std::string("cannot start: ") + e.what());
-    }
-  }
-  if (c.vault) {
-    c.vault->Start([](const VaultOutcome&) {});
-    VaultService* vault = c.vault.get();
-    session::Gate* gate = c.gate.get();
-    supervisor.OnStopAccepting([vault, gate] {
-      vault->StopUnlocking();
-      if (gate) gate->StopAdmitting();
-    });
-    // First shutdown step: lock, after any operation in progress.
-    supervisor.AddShutdownStep("vault.lock", [vault](const Supervisor::StepDone& done) {
-      vault->WhenIdle([vault, done] {
-        // The pre-started helper may run this lock; none follows it, and the
-        // one left waiting is killed and reaped before the step ends.
-        vault->StopPrestarting();
-        if (!LockCanBegin(*vault)) return vault->DismissStandby([done] { done(""); });
-        vault->Lock([vault, done](const VaultOutcome& o) {
-          std::string error = o.ok ? "" : o.message;
-          vault->DismissStandby([done, error] { done(error); });
-        });
-      });
-    });
-    // And again once every other process is gone, if that lock could not
-    // finish: a hold that only the SIGTERM to every process ended, or a
-    // lock that outlasted the grace period and whose helper was ended with
-    // the rest. PID 1 must not exit with the key in the kernel: dm-crypt's
-    // mapping outlives the container.
-    supervisor.AddFinalStep("vault.lock", [vault](const Supervisor::StepDone& done) {
-      vault->WhenIdle([vault, done] {
-        if (!LockCanBegin(*vault)) return done("");
-        vault->Lock([done](const VaultOutcome& o) { done(o.ok ? "" : o.message); });
-      });
-    });
-  }
-  if (config.session.control) {
-    std::string err;
-    try {
-      c.control = std::make_unique<ControlServer>(io, config.session.socket, uid, gid);
-      err = c.control->Listen();
-    } catch (const std::exception& e) {  // as above: its timers, nothing handed out yet
-      err = std::string("cannot start: ") + e.what();
-    }
-    if (!err.empty()) {
-      Log(LogLevel::kError, "init.component.failed", {{"component", "control"}, {"error", err}});
-      c.control.reset();
-      c.control_error = err;
-    } else {
-      Log(LogLevel::kInfo, "control.listen",
-          {{"socket", config.session.socket}, {"root_socket", session::RootSocketPath(config.session.socket)}});
-      const std::string why = !config.vault.enabled ? "there is no vault: it is disabled ([vault] enabled = false)"
-                              : !c.vault ? "there is no vault: it could not start (PID 1's log says why)"
-                                         : "there is no gate: it could not start (PID 1's log says why)";
-      if (c.vault) {
-        RegisterVaultOps(*c.control, *c.vault);
-      } else {
-        using P = ControlServer::Passphrase;
-        RegisterMissing(*c.control,
-                        {{"vault.status", P::kNone, false},
-                         {"vault.unlock", P::kFromRoot, true},
-                         {"vault.verify", P::kFromRoot, true},
-                         {"vault.passwd", P::kFromRoot, true},
-                         {"vault.lock", P::kNone, true}},
-                        why);
-      }
-      if (c.gate) {
-        c.gate->Register(*c.control);
-      } else {
-        using P = ControlServer::Passphrase;
-        RegisterMissing(*c.control,
-                        {{"gate.status", P::kNone, false},
-                         {"gate.login", P::kFromRoot, false},
-                         {"gate.lock", P::kNone, false},
-                         {"gate.passwd", P::kFromRootOrUser, false}},
-                        why);
-      }
-      ControlServer* control = c.control.get();
-      supervisor.OnStopAccepting([control] { control->StopAccepting(); });
-    }
-  }
+  const std::string mountpoint = config.vault.mountpoint.empty() ? home + "/secrets" : config.vault.mountpoint;
+  if (config.vault.enabled) StartVault(io, supervisor, config, uid, gid, mountpoint, c);
+  if (config.session.control) StartControl(io, supervisor, config, uid, gid, c);
   AddHealth(io, supervisor, config, c);
   return c;
 }
