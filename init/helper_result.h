@@ -25,10 +25,10 @@ struct VaultOutcome {
 
 // Whether the helper refused before doing anything, for a cause the next
 // attempt would meet too until the container changes: the image is in use
-// by another container, or no keyslot or no RAM-mode image fits the
-// container's memory.
+// by another container, no keyslot or no RAM-mode image fits the
+// container's memory, or no vault fits the configured image size.
 inline bool IsLastingRefusal(const VaultOutcome& o) {
-  return o.step == "in_use" || o.step == "keyslot_memory" || o.step == "image_memory";
+  return o.step == "in_use" || o.step == "keyslot_memory" || o.step == "image_memory" || o.step == "image_size";
 }
 
 // The step a result line names when the operation's helper never started.

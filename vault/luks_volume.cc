@@ -197,6 +197,15 @@ void PrepareCryptsetupForContainer() {
   mkdir("/run/cryptsetup", 0700);
 }
 
+std::uint64_t MinimumImageBytes(const LuksLayout& layout) {
+  constexpr std::uint64_t kMiB = 1ULL << 20;
+  constexpr std::uint64_t kDefaultHeader = 16 * kMiB;  // keyslots left at 0 fill it up
+  const std::uint64_t metadata = layout.metadata_bytes ? layout.metadata_bytes : std::uint64_t{16} << 10;
+  const std::uint64_t header = layout.keyslots_bytes ? 2 * metadata + layout.keyslots_bytes
+                                                     : std::max(kDefaultHeader, 2 * metadata);
+  return (header + kMiB - 1) / kMiB * kMiB + 2 * kMiB;
+}
+
 VaultStatus FormatLuks2(const std::string& device, const SecretBuffer& passphrase,
                         const PbkdfSettings& pbkdf, const LuksLayout& layout) {
   crypt_device* raw = nullptr;

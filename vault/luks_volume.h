@@ -36,6 +36,16 @@ struct LuksLayout {
   std::uint64_t keyslots_bytes = 0;  // 0: libcryptsetup's default (16 MiB)
 };
 
+// The smallest image a vault is made in: the LUKS2 header (two metadata
+// copies and the keyslots area; 16 MiB in all with libcryptsetup's
+// defaults), after which libcryptsetup starts the data at the next MiB,
+// and 2 MiB of data: the least for which mkfs.ext4 makes a journal (2,048
+// blocks), without which a crash could leave the vault's file system in
+// need of a repair. A smaller image fails in crypt_format or mkfs, with a
+// message that names a loop device, not the setting to change, or makes a
+// file system without a journal.
+std::uint64_t MinimumImageBytes(const LuksLayout& layout);
+
 // Called once per process before any other function here.
 void PrepareCryptsetupForContainer();
 

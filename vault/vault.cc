@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "common/log.h"
@@ -172,6 +173,23 @@ std::string Creating(const std::string& image) { return image + ".creating"; }
 VaultError MadeElsewhere(const std::string& image) {
   return {ErrorKind::kBusy, "no_image",
           "another container is making the vault " + image + " right now; two must never use one image"};
+}
+
+// An image size no vault can be made in, refused before anything is made:
+// too small for the LUKS2 header and a file system, or too large for a
+// file's size (off_t) to hold. Step "image_size", as "image_memory" below:
+// nothing was done, and the next attempt would meet the same.
+VaultStatus RefuseImageSize(std::uint64_t bytes, const LuksLayout& layout) {
+  if (const std::uint64_t least = MinimumImageBytes(layout); bytes < least)
+    return VaultError{ErrorKind::kInvalid, "image_size",
+                      "a " + std::to_string(bytes) + "-byte image cannot hold a vault: it needs " +
+                          std::to_string(least >> 20) +
+                          " MiB or more for LUKS2's header and a file system; raise vault.image_size"
+                          " (or vault.enclave_size)"};
+  if (bytes > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()))
+    return VaultError{ErrorKind::kInvalid, "image_size",
+                      "a " + std::to_string(bytes) + "-byte image is larger than any file can be; lower vault.image_size"};
+  return std::nullopt;
 }
 
 // A RAM-mode image is memory the kernel cannot take back (tmpfs pages,
@@ -348,6 +366,7 @@ VaultStatus Vault::CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* i
   // unless it is another container's creation under way.
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::uint64_t bytes = config_.ResolvedImageBytes();
+  if (auto e = RefuseImageSize(bytes, config_.layout)) return e;
   if (config_.ram_mode) {
     if (auto e = RefuseImageBeyondMemory(bytes, config_.pbkdf)) return e;
   }
@@ -380,6 +399,10 @@ VaultStatus Vault::CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* i
                         "no room for a " + std::to_string(bytes >> 20) + " MiB image in " +
                             (config_.ram_mode ? "the enclave (raise vault.enclave_size or lower vault.image_size)"
                                               : "the volume")};
+    if (rc == EFBIG)  // beyond the file system's largest file (ext4's: 16 TiB)
+      return VaultError{ErrorKind::kInvalid, "image",
+                        "a " + std::to_string(bytes >> 20) + " MiB image is larger than the file system of " +
+                            final_image + " allows a file to be; lower vault.image_size"};
     return SystemError("image", "posix_fallocate " + image + ": " + std::strerror(rc));
   }
   if (fsync(fd.get()) != 0) {

@@ -310,6 +310,11 @@ TEST_CASE("vault service: an unlock refused before anything was done leaves the 
   CHECK(image.outcome.message == "a 256 MiB image");
   CHECK(image.state == "absent");  // nothing was made
 
+  const UnlockEnd size = UnlockAnsweredWith(
+      "result=error kind=invalid step=image_size message=\"a 4096-byte image cannot hold a vault\"", 4, "absent");
+  CHECK(size.outcome.message == "a 4096-byte image cannot hold a vault");
+  CHECK(size.state == "absent");  // nothing was made either
+
   const UnlockEnd other = UnlockAnsweredWith("result=error kind=invalid step=luks.activate message=\"bad\"", 4);
   CHECK(other.outcome.kind == "invalid");
   CHECK(other.state == "failed");

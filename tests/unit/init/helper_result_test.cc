@@ -46,11 +46,13 @@ TEST_CASE("an outcome has a kind and a message, whatever the line") {
   CHECK(OutcomeOfResult(2, "result=error kind=system step=helper message=\"exited 2\"").kind == "system");
 }
 
-TEST_CASE("a refusal for the image in use, or no keyslot or image fitting, lasts; others do not") {
+TEST_CASE("a refusal for the image in use, no keyslot or image fitting, or the image size, lasts; others do not") {
   using tazpod::init::IsLastingRefusal;
   CHECK(IsLastingRefusal(OutcomeOfResult(3, "result=error kind=busy step=in_use message=\"held\"")));
   CHECK(IsLastingRefusal(OutcomeOfResult(4, "result=error kind=invalid step=keyslot_memory message=\"x\"")));
   CHECK(IsLastingRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image_memory message=\"x\"")));
+  CHECK(IsLastingRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image_size message=\"x\"")));
+  CHECK_FALSE(IsLastingRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image message=\"no room\"")));
   CHECK_FALSE(IsLastingRefusal(OutcomeOfResult(2, "result=error kind=wrong_passphrase step=luks.activate message=\"w\"")));
   CHECK_FALSE(IsLastingRefusal(OutcomeOfResult(1, "result=error kind=system step=mount message=\"m\"")));
 }
