@@ -245,8 +245,12 @@ static int Main(int argc, char** argv) {
   app.add_option("--pbkdf-time-ms", config.pbkdf.time_ms, "Benchmark target");
   app.add_option("--pbkdf-memory", config.pbkdf.memory_kib, "Argon2 memory in KiB");
   app.add_option("--pbkdf-parallel", config.pbkdf.parallel, "Argon2 threads");
-  app.add_option("--luks2-metadata-size", config.layout.metadata_bytes, "Bytes (0: default)");
-  app.add_option("--luks2-keyslots-size", config.layout.keyslots_bytes, "Bytes (0: default)");
+  // libcryptsetup's largest, checked here: the image's floor
+  // (MinimumImageBytes) is reckoned from these, and must not overflow.
+  app.add_option("--luks2-metadata-size", config.layout.metadata_bytes, "Bytes (0: default)")
+      ->check(CLI::Range(0, 4 << 20));
+  app.add_option("--luks2-keyslots-size", config.layout.keyslots_bytes, "Bytes (0: default)")
+      ->check(CLI::Range(0, 128 << 20));
   app.add_option("--holder-grace-ms", holder_grace_ms, "Lock: time between SIGTERM and SIGKILL of holders");
   app.add_option("--unlock-hook", config.unlock_hooks, "Program run as the owner after unlock (repeatable)")
       ->allow_extra_args(false);

@@ -43,7 +43,8 @@ struct LuksLayout {
 // blocks), without which a crash could leave the vault's file system in
 // need of a repair. A smaller image fails in crypt_format or mkfs, with a
 // message that names a loop device, not the setting to change, or makes a
-// file system without a journal.
+// file system without a journal. The layout's sizes are at most
+// libcryptsetup's (4 MiB of metadata, 128 MiB of keyslots).
 std::uint64_t MinimumImageBytes(const LuksLayout& layout);
 
 // Called once per process before any other function here.

@@ -179,16 +179,27 @@ VaultError MadeElsewhere(const std::string& image) {
 // too small for the LUKS2 header and a file system, or too large for a
 // file's size (off_t) to hold. Step "image_size", as "image_memory" below:
 // nothing was done, and the next attempt would meet the same.
-VaultStatus RefuseImageSize(std::uint64_t bytes, const LuksLayout& layout) {
-  if (const std::uint64_t least = MinimumImageBytes(layout); bytes < least)
+VaultStatus RefuseImageSize(const VaultConfig& config) {
+  const std::uint64_t bytes = config.ResolvedImageBytes();
+  // The setting to change: the image's size when it is set; otherwise the
+  // enclave's, of which it is made.
+  const bool set = config.image_bytes != 0;
+  if (const std::uint64_t least = MinimumImageBytes(config.layout); bytes < least) {
+    std::string advice = set ? (config.ram_mode ? "raise vault.image_size (and vault.enclave_size to hold it)"
+                                                : "raise vault.image_size")
+                             : (config.ram_mode ? "raise vault.enclave_size (the image is it less 1 MiB)"
+                                                : "set vault.image_size");
+    // The default keyslots area is most of the 16 MiB header; two keyslots take 504 KiB.
+    if (config.layout.keyslots_bytes == 0 || config.layout.keyslots_bytes > (512ULL << 10))
+      advice += ", or lower vault.luks2_keyslots_size";
     return VaultError{ErrorKind::kInvalid, "image_size",
                       "a " + std::to_string(bytes) + "-byte image cannot hold a vault: it needs " +
-                          std::to_string(least >> 20) +
-                          " MiB or more for LUKS2's header and a file system; raise vault.image_size"
-                          " (or vault.enclave_size)"};
+                          std::to_string(least >> 20) + " MiB or more for LUKS2's header and a file system; " + advice};
+  }
   if (bytes > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()))
     return VaultError{ErrorKind::kInvalid, "image_size",
-                      "a " + std::to_string(bytes) + "-byte image is larger than any file can be; lower vault.image_size"};
+                      "a " + std::to_string(bytes) + "-byte image is larger than any file can be; lower " +
+                          (set ? "vault.image_size" : "vault.enclave_size")};
   return std::nullopt;
 }
 
@@ -366,7 +377,7 @@ VaultStatus Vault::CreateImage(IfNoImage if_no_image, bool* created, UniqueFd* i
   // unless it is another container's creation under way.
   if (auto e = RemoveHalfMadeImage(final_image, "image")) return e;
   const std::uint64_t bytes = config_.ResolvedImageBytes();
-  if (auto e = RefuseImageSize(bytes, config_.layout)) return e;
+  if (auto e = RefuseImageSize(config_)) return e;
   if (config_.ram_mode) {
     if (auto e = RefuseImageBeyondMemory(bytes, config_.pbkdf)) return e;
   }

@@ -60,6 +60,7 @@ expect_made
 # libcryptsetup's default 16 MiB header: 18 MiB.
 size_unlock 0 $(( (18 << 20) - 1 ))
 expect_size_refused "18 MiB or more"
+[[ $out == *"or lower vault.luks2_keyslots_size"* ]] || fail "the default keyslots area is not named: $out"
 size_unlock 0 $((18 << 20))
 expect_made
 # Beyond off_t: posix_fallocate would fail with EINVAL, a "system" error.
@@ -68,6 +69,21 @@ expect_size_refused "larger than any file can be"
 size_unlock 524288 18446744073709551615
 expect_size_refused "larger than any file can be"
 umount /size-volume
+
+# RAM mode without an image size: the image is the enclave less 1 MiB (all
+# of it up to 2 MiB), and the enclave's size is the one to raise.
+VAULT_MODE_ARGS=(--mode ram --enclave-size $((3 << 20)))
+rc=0
+out=$(printf 'pw' | vault unlock) || rc=$?
+echo "a 3 MiB enclave: exit $rc: $out"
+expect_eq "$rc" 4 "exit status for a 3 MiB enclave"
+[[ $out == *"step=image_size"*"3 MiB or more"*"raise vault.enclave_size"* ]] \
+  || fail "not refused for the enclave's size: $out"
+[[ ! -e $VAULT_ENCLAVE/vault.img && ! -e $VAULT_ENCLAVE/vault.img.creating ]] || fail "an image was left in the enclave"
+expect_eq "$(vault_attached)" "mapping=no loop=no mount=no" "attached after the refusal"
+vault_remove_enclave
+# shellcheck disable=SC2034  # read by size_unlock, through vault_args
+VAULT_MODE_ARGS=()
 
 # 64 TiB on ext4: beyond its largest file, whatever its block size.
 truncate -s 32M /run/size-volume.ext4
