@@ -16,7 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, children, eventually, main, open_descriptors  # noqa: E402
-from control_holder import HeldConnections, start_init  # noqa: E402
+from control_holder import HeldConnections, serving, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 LIMIT = 100
@@ -28,7 +28,7 @@ def test():
     init, sock_path, log = start_init(TAZPOD, tempfile.mkdtemp(), nobody,
                                       wrapper=["prlimit", "--nofile=%d:%d" % (LIMIT, LIMIT)])
     try:
-        check(eventually(lambda: os.path.exists(sock_path)), "init made no control socket")
+        check(eventually(lambda: serving(sock_path)), "init's control sockets take no connections")
         pid1 = children(init.pid)[0]  # init, as seen from here (unshare's child)
         at_start = open_descriptors(pid1)
         with HeldConnections(nobody, sock_path) as holder:

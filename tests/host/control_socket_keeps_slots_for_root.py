@@ -12,7 +12,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, eventually, main  # noqa: E402
-from control_holder import HeldConnections, start_init  # noqa: E402
+from control_holder import HeldConnections, serving, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 
@@ -21,7 +21,7 @@ def test():
     nobody = pwd.getpwnam("nobody")
     init, sock_path, log = start_init(TAZPOD, tempfile.mkdtemp(), nobody)
     try:
-        check(eventually(lambda: os.path.exists(sock_path), seconds=5), "init made no control socket")
+        check(eventually(lambda: serving(sock_path), seconds=5), "init's control sockets take no connections")
         with HeldConnections(nobody, sock_path) as holder:
             check(holder.held == 24,
                   "the workstation user holds %d connections, expected 24 (32 less 8 kept for root)" % holder.held)

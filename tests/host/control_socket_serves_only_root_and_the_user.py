@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, eventually, main  # noqa: E402
-from control_holder import start_init  # noqa: E402
+from control_holder import serving, start_init  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 # A uid no account has, in the workstation user's group.
@@ -68,7 +68,7 @@ def test():
     check(STRANGER_UID != nobody.pw_uid, "the stranger's uid is the workstation user's")
     init, sock_path, log = start_init(TAZPOD, tempfile.mkdtemp(), nobody)
     try:
-        check(eventually(lambda: os.path.exists(sock_path), seconds=5), "init made no control socket")
+        check(eventually(lambda: serving(sock_path), seconds=5), "init's control sockets take no connections")
         stranger = ping_as(STRANGER_UID, nobody.pw_gid, sock_path)
         check(stranger != "closed", "a member of the user's group got no answer")
         reply = json.loads(stranger)

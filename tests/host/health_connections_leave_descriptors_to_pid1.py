@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, children, eventually, main, open_descriptors  # noqa: E402
 from health_probe import free_port, healthz  # noqa: E402
+from control_holder import serving  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 LIMIT = 256
@@ -42,7 +43,7 @@ def test():
                              "--config", config, "--", "sleep", "600"], stderr=log)
     clients = []
     try:
-        check(eventually(lambda: os.path.exists(sock_path)), "init made no control socket")
+        check(eventually(lambda: serving(sock_path)), "init's control sockets take no connections")
         check(eventually(lambda: healthz(port) == 200), "the endpoint does not answer")
         under_unshare = children(init.pid)
         check(under_unshare, "no init under unshare")

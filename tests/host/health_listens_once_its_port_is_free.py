@@ -13,6 +13,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ptyexpect import check, eventually, main  # noqa: E402
 from health_probe import healthz, start_init  # noqa: E402
+from control_holder import serving  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 work = tempfile.mkdtemp()
@@ -32,7 +33,7 @@ def test():
     port = taken.getsockname()[1]
     init, log_path = start_init(TAZPOD, work, sock_path, port)
     try:
-        check(eventually(lambda: os.path.exists(sock_path)), "init made no control socket")
+        check(eventually(lambda: serving(sock_path)), "init's control sockets take no connections")
         code, said = tazpod_health()
         check(code == 1 and "Address already in use" in said,
               "tazpod health with the port taken: exit %d, %r" % (code, said))
