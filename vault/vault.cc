@@ -180,17 +180,21 @@ VaultError MadeElsewhere(const std::string& image) {
 // file's size (off_t) to hold. Step "image_size", as "image_memory" below:
 // nothing was done, and the next attempt would meet the same.
 VaultStatus RefuseImageSize(const VaultConfig& config) {
+  // Two keyslots' area, the least PID 1's configuration takes
+  // (vault.luks2_keyslots_size): a passphrase change holds both for a while.
+  constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
   const std::uint64_t bytes = config.ResolvedImageBytes();
   // The setting to change: the image's size when it is set; otherwise the
-  // enclave's, of which it is made.
+  // enclave's, of which it is made in RAM mode (persistent mode: set it).
   const bool set = config.image_bytes != 0;
   if (const std::uint64_t least = MinimumImageBytes(config.layout); bytes < least) {
     std::string advice = set ? (config.ram_mode ? "raise vault.image_size (and vault.enclave_size to hold it)"
                                                 : "raise vault.image_size")
                              : (config.ram_mode ? "raise vault.enclave_size (the image is it less 1 MiB)"
                                                 : "set vault.image_size");
-    // The default keyslots area is most of the 16 MiB header; two keyslots take 504 KiB.
-    if (config.layout.keyslots_bytes == 0 || config.layout.keyslots_bytes > (512ULL << 10))
+    // Named only where a smaller keyslots area alone would do: the default
+    // one is most of the 16 MiB header.
+    if (MinimumImageBytes({config.layout.metadata_bytes, kTwoKeyslotsBytes}) <= bytes)
       advice += ", or lower vault.luks2_keyslots_size";
     return VaultError{ErrorKind::kInvalid, "image_size",
                       "a " + std::to_string(bytes) + "-byte image cannot hold a vault: it needs " +
@@ -198,8 +202,9 @@ VaultStatus RefuseImageSize(const VaultConfig& config) {
   }
   if (bytes > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()))
     return VaultError{ErrorKind::kInvalid, "image_size",
-                      "a " + std::to_string(bytes) + "-byte image is larger than any file can be; lower " +
-                          (set ? "vault.image_size" : "vault.enclave_size")};
+                      "a " + std::to_string(bytes) + "-byte image is larger than any file can be; " +
+                          (set ? "lower vault.image_size" : config.ram_mode ? "lower vault.enclave_size"
+                                                                            : "set vault.image_size")};
   return std::nullopt;
 }
 

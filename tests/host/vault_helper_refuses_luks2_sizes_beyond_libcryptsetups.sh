@@ -26,3 +26,5 @@ out=$(printf 'pw' | H unlock --luks2-metadata-size $((4 << 20)) --luks2-keyslots
 expect_eq "$rc" 4 "unlock at the bounds ($out $(cat err))"
 [[ $out == *"step=image_size"*"138 MiB or more"* ]] || fail "unlock at the bounds not refused for its image size: $out $(cat err)"
 [[ -z $(made) ]] || fail "at the bounds, something was made: $(made)"
+rm -f err
+cd / && rmdir "$HELPER_DIR"

@@ -55,6 +55,8 @@ expect_made() {
 # The test settings' keyslots area (512 KiB): 3 MiB.
 size_unlock 524288 $(( (3 << 20) - 1 ))
 expect_size_refused "3 MiB or more"
+# Fewer keyslots would not make room: not offered.
+[[ $out != *luks2_keyslots_size* ]] || fail "a smaller keyslots area offered where it cannot help: $out"
 size_unlock 524288 $((3 << 20))
 expect_made
 # libcryptsetup's default 16 MiB header: 18 MiB.
