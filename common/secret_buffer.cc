@@ -1,5 +1,6 @@
 #include "common/secret_buffer.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,11 +14,15 @@ SecretBuffer::SecretBuffer(size_t capacity) {
   size_t page_size = page > 0 ? static_cast<size_t>(page) : 4096;
   size_t mapped = ((capacity == 0 ? 1 : capacity) + page_size - 1) / page_size * page_size;
   void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return;
+  if (p == MAP_FAILED) {
+    error_ = errno;
+    return;
+  }
   data_ = static_cast<char*>(p);
   mapped_ = mapped;
   capacity_ = capacity;
   locked_ = mlock(p, mapped) == 0;
+  if (!locked_) error_ = errno;
   madvise(p, mapped, MADV_DONTDUMP);
   madvise(p, mapped, MADV_DONTFORK);
 }
@@ -31,7 +36,8 @@ SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept
       size_(std::exchange(other.size_, 0)),
       capacity_(std::exchange(other.capacity_, 0)),
       mapped_(std::exchange(other.mapped_, 0)),
-      locked_(std::exchange(other.locked_, false)) {}
+      locked_(std::exchange(other.locked_, false)),
+      error_(std::exchange(other.error_, 0)) {}
 
 SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
   if (this != &other) {
@@ -41,6 +47,7 @@ SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
     capacity_ = std::exchange(other.capacity_, 0);
     mapped_ = std::exchange(other.mapped_, 0);
     locked_ = std::exchange(other.locked_, false);
+    error_ = std::exchange(other.error_, 0);
   }
   return *this;
 }

@@ -32,6 +32,10 @@ class SecretBuffer {
 
   bool valid() const { return data_ != nullptr; }
   bool locked() const { return locked_; }
+  // The errno of the mmap, or else the mlock, that failed; 0 when neither
+  // did. Kept here: by the time the caller says why, errno may be another
+  // call's (the next buffer's mlock).
+  int error() const { return error_; }
 
   char* data() { return data_; }
   const char* data() const { return data_; }
@@ -65,6 +69,7 @@ class SecretBuffer {
   size_t capacity_ = 0;
   size_t mapped_ = 0;
   bool locked_ = false;
+  int error_ = 0;
 };
 
 // The number of characters in `text`, as a terminal shows them: each whole

@@ -197,7 +197,7 @@ bool ParseOwner(const std::string& text, VaultConfig& config) {
 // why not on stderr.
 bool ReadyForSecret(const SecretBuffer& buffer) {
   if (!buffer.valid()) {
-    std::cerr << "tazpod-vault-helper: cannot map memory for the passphrase: " << std::strerror(errno) << "\n";
+    std::cerr << "tazpod-vault-helper: cannot map memory for the passphrase: " << std::strerror(buffer.error()) << "\n";
     return false;
   }
   if (!buffer.locked()) {

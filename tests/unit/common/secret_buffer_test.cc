@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 
 #include <catch2/catch_test_macros.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -109,6 +111,18 @@ TEST_CASE("secret buffer: None() maps nothing, takes nothing, and can be replace
   none = SecretBuffer(16);
   CHECK(none.valid());
   CHECK(none.Append("x", 1));
+}
+
+TEST_CASE("secret buffer: a failed mapping keeps its errno, whatever errno is later") {
+  SecretBuffer huge(SIZE_MAX / 2);  // more than any address space
+  REQUIRE_FALSE(huge.valid());
+  CHECK(huge.error() == ENOMEM);
+  SecretBuffer fine(16);
+  errno = EBADF;
+  CHECK(huge.error() == ENOMEM);
+  if (fine.locked()) CHECK(fine.error() == 0);
+  SecretBuffer moved(std::move(huge));
+  CHECK(moved.error() == ENOMEM);
 }
 
 TEST_CASE("secret buffer: moving leaves the source empty") {
