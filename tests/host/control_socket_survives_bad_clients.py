@@ -19,7 +19,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import check, main  # noqa: E402
+from ptyexpect import check, eventually, main  # noqa: E402
+from control_holder import serving  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 work = tempfile.mkdtemp()
@@ -69,10 +70,8 @@ def test():
     init = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init", "--config", config,
                              "--", "sleep", "1000"], stderr=log)
     try:
-        for _ in range(100):
-            if os.path.exists(sock_path):
-                break
-            time.sleep(0.05)
+        # Its mode is set between bind(2) and listen(2).
+        check(eventually(lambda: serving(sock_path)), "init's control sockets take no connections")
         mode = os.stat(sock_path).st_mode & 0o777
         check(mode == 0o660, "socket mode %o, expected 660" % mode)
         check(os.stat(os.path.dirname(sock_path)).st_mode & 0o777 == 0o750, "socket directory is not 0750")

@@ -18,8 +18,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ptyexpect import check, main  # noqa: E402
-from health_probe import free_port  # noqa: E402
+from ptyexpect import check, eventually, main  # noqa: E402
+from health_probe import free_port, healthz  # noqa: E402
+from control_holder import serving  # noqa: E402
 
 TAZPOD = os.environ["TAZPOD"]
 PROMTOOL = os.environ.get("TAZPOD_PROMTOOL", "")
@@ -89,10 +90,9 @@ def test():
     init = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", TAZPOD, "init",
                              "--config", config, "--", "sh", "-c", orphans], stderr=log)
     try:
-        for _ in range(100):
-            if os.path.exists(sock_path):
-                break
-            time.sleep(0.05)
+        # The endpoint listens after the control sockets do.
+        check(eventually(lambda: serving(sock_path)), "init's control sockets take no connections")
+        check(eventually(lambda: healthz(PORT) == 200), "the health endpoint does not answer")
         with open("/proc/%d/task/%d/children" % (init.pid, init.pid)) as f:
             pid1 = int(f.read().split()[0])
 
