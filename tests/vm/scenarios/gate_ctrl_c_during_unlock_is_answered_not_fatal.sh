@@ -5,7 +5,7 @@
 # surely comes during it; the vault locks once the login is gone, as after
 # any last session.
 # timeout: 240
-# weight: 8
+# weight: 22
 write_init_config init.toml
 with_held_unlocks init.toml
 start_init init.toml init.log

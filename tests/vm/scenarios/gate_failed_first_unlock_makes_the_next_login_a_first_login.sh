@@ -8,7 +8,7 @@
 # must not make a vault of its unconfirmed passphrase: the gate still
 # refuses that, for a failed vault its lock could not mend.)
 # timeout: 300
-# weight: 15
+# weight: 29
 write_init_config init.toml
 start_init init.toml init.log
 

@@ -6,7 +6,7 @@
 # and finds the data and the history; its shell gets back the core limits
 # the login found.
 # timeout: 300
-# weight: 10
+# weight: 19
 write_init_config init.toml
 start_init init.toml init.log
 # shellcheck disable=SC2016  # a script for ptydrive, not for this shell

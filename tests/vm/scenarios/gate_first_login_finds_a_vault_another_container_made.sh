@@ -9,7 +9,7 @@
 # the other container's passphrase. Before, the chosen passphrase was
 # counted as a wrong guess and the next login had to wait.
 # timeout: 300
-# weight: 12
+# weight: 14
 mkdir -p /volume /run/share
 mount -t tmpfs -o size=160m tmpfs /volume
 # shellcheck disable=SC2034  # read by write_init_config

@@ -5,7 +5,7 @@
 # forced lock waits out a long `session.hangup_grace`; the login tried
 # meanwhile gets no shell; killing the session then lets the lock finish.
 # timeout: 300
-# weight: 10
+# weight: 21
 write_init_config init.toml 'hangup_grace = "120s"'
 start_init init.toml init.log
 create_locked_vault 'a lockable passphrase'

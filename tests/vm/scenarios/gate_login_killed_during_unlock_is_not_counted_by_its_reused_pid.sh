@@ -7,7 +7,7 @@
 # session opens, and the vault is locked again. (Before, the sleep was
 # registered as the session and kept the vault unlocked.)
 # timeout: 240
-# weight: 10
+# weight: 19
 [[ -w /proc/sys/kernel/ns_last_pid ]] || fail "the guest kernel has no writable ns_last_pid (CONFIG_CHECKPOINT_RESTORE)"
 write_init_config init.toml
 with_held_unlocks init.toml

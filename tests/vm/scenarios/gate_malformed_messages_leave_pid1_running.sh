@@ -2,7 +2,7 @@
 # (the gate's door) each get an error or a closed connection, are logged,
 # and leave PID 1 running and answering: the gate works right after.
 # timeout: 240
-# weight: 6
+# weight: 26
 write_init_config init.toml
 start_init init.toml init.log
 sock=/run/tazpod/control.sock

@@ -3,7 +3,7 @@
 # at the prompt end the login (exit 4) with no shell; without a terminal it
 # says to use `docker exec -it` (exit 3). The vault stays locked throughout.
 # timeout: 300
-# weight: 15
+# weight: 23
 write_init_config init.toml
 sed -i 's/^user = "dev"/user = "dev"\nthrottle_base = "4s"/' init.toml
 start_init init.toml init.log

@@ -4,7 +4,7 @@
 # session, and the vault locks again. The unlock waits in a hook, so both
 # keys surely come during it.
 # timeout: 240
-# weight: 8
+# weight: 17
 write_init_config init.toml
 with_held_unlocks init.toml
 start_init init.toml init.log

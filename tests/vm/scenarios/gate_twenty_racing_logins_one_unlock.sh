@@ -2,7 +2,7 @@
 # wait for it and then each proves its own passphrase (a verify), and all 20
 # get a shell; when the last of them exits the vault is locked once.
 # timeout: 600
-# weight: 45
+# weight: 145
 write_init_config init.toml
 start_init init.toml init.log
 create_locked_vault 'racing passphrase'

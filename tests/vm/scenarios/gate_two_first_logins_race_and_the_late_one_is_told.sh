@@ -6,7 +6,7 @@
 # one's passphrase. Before, the second was answered "Wrong passphrase." and
 # the next login had to wait.
 # timeout: 300
-# weight: 12
+# weight: 21
 write_init_config init.toml
 with_held_unlocks init.toml
 start_init init.toml init.log

@@ -1,7 +1,7 @@
 # Two sessions: the first exit leaves the vault unlocked, and the second
 # session ending by SIGKILL still counts as an exit: the vault is locked.
 # timeout: 300
-# weight: 10
+# weight: 24
 write_init_config init.toml
 start_init init.toml init.log
 create_locked_vault 'shared passphrase'

@@ -7,7 +7,7 @@
 # itself can (the kernel lets a user inspect its own processes): that limit
 # is in docs/threat-model.md, and checked here so that the page stays true.
 # timeout: 300
-# weight: 9
+# weight: 21
 write_init_config init.toml
 start_init init.toml init.log
 grep -q 'vault.namespace.created' init.log || fail "no private mount namespace: $(cat init.log)"

@@ -6,7 +6,7 @@
 # stayed mounted for nobody, the hook's children in it, until a next login
 # or a lock.
 # timeout: 240
-# weight: 10
+# weight: 29
 write_linger_hook
 write_init_config init.toml
 sed -i 's|^\[vault\]$|[vault]\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml

@@ -7,7 +7,7 @@
 # "cannot lock memory". Now PID 1 holds two of the user's at once and
 # refuses the rest, and root's login gets in.
 # timeout: 300
-# weight: 12
+# weight: 24
 mkdir -p /opt/hooks
 cat > /opt/hooks/hold <<'SH'
 #!/bin/bash

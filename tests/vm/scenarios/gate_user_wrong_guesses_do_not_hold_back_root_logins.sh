@@ -5,7 +5,7 @@
 # work. The delay is long (60 s), so root's login can only pass if it is
 # not held back by the user's.
 # timeout: 300
-# weight: 8
+# weight: 27
 write_init_config init.toml 'throttle_base = "60s"'
 start_init init.toml init.log
 printf 'the right passphrase\n' | tazpod vault unlock --passphrase-stdin

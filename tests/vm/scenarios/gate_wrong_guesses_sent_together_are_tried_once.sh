@@ -6,7 +6,7 @@
 # when all ten passed it (before that, all ten were tried: ten guesses in
 # one delay).
 # timeout: 300
-# weight: 15
+# weight: 34
 write_init_config init.toml 'throttle_base = "60s"'
 with_held_unlocks init.toml
 start_init init.toml init.log

@@ -3,7 +3,7 @@
 # Once, each wrong passphrase restarted the whole grace period, so anyone
 # who could reach the socket kept the vault unlocked by guessing.
 # timeout: 300
-# weight: 14
+# weight: 21
 write_init_config init.toml 'lock_grace = "12s"' 'throttle_base = "100ms"'
 start_init init.toml init.log
 drive 'expect New vault passphrase:

@@ -5,7 +5,7 @@
 # on a clean kernel it passes. Without this, a check that saw nothing would
 # let every leaking scenario pass.
 # timeout: 60
-# weight: 3
+# weight: 11
 check=/usr/lib/tazpod-test/kernel-leftovers
 before=$PWD/mounts-before
 "$check" --record "$before"

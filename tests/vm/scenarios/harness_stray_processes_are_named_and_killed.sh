@@ -7,7 +7,7 @@
 # scenario is the harness, not a stray). Without this, a check that saw
 # nothing would let every scenario after a failure inherit its processes.
 # timeout: 60
-# weight: 2
+# weight: 15
 check=/usr/lib/tazpod-test/stray-processes
 rc=0; out=$("$check") || rc=$?
 expect_eq "$rc $out" "0 " "the check with nothing left running"

@@ -3,7 +3,7 @@
 # unlock and lock, and never the passphrase (searched for in it and in the
 # whole log). /metrics counts the logins.
 # timeout: 300
-# weight: 10
+# weight: 18
 write_init_config init.toml 'throttle_base = "200ms"' '[health]' 'audit_log = "/tmp/audit.log"'
 start_init init.toml init.log
 create_locked_vault 'audited passphrase 1'

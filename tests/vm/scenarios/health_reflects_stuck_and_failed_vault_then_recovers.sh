@@ -4,7 +4,7 @@
 # goes to failed) keeps them red with that reason; `tazpod lock` recovers
 # the vault and they are green again. /metrics and /status follow.
 # timeout: 300
-# weight: 25
+# weight: 19
 write_init_config init.toml '[health]' 'max_vault_operation = "2s"'
 sed -i 's/^pbkdf_memory_kib = 1024/pbkdf_memory_kib = 65536/' init.toml
 start_init init.toml init.log

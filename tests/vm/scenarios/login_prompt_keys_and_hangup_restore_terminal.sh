@@ -4,7 +4,7 @@
 # before (stty -g); a prompt left alone times out (exit 4); a terminal that
 # hangs up at the prompt ends the login with no shell and no session.
 # timeout: 300
-# weight: 10
+# weight: 19
 write_init_config init.toml
 start_init init.toml init.log
 create_locked_vault 'keys passphrase'

@@ -4,7 +4,7 @@
 # longer each time (1 s, 2 s, 4 s: shown and logged). A first login whose
 # confirmation differs creates nothing.
 # timeout: 300
-# weight: 12
+# weight: 25
 write_init_config init.toml 'throttle_base = "1s"'
 start_init init.toml init.log
 drive 'expect New vault passphrase:

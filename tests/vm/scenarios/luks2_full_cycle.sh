@@ -2,6 +2,7 @@
 # device-mapper crypt target, given an ext4 file system, mounted, written,
 # closed, and reopened with the data intact.
 # timeout: 120
+# weight: 15
 mkdir -p enclave mnt
 mount -t tmpfs -o size=96m,mode=0700 tmpfs enclave
 make_passfile pass 'correct horse battery staple'

@@ -1,7 +1,7 @@
 # A wrong passphrase must be refused by the real kernel path: cryptsetup
 # exits 2 ("no key available with this passphrase") and no mapping appears.
 # timeout: 120
-# weight: 3
+# weight: 8
 make_passfile good 'the right one'
 make_passfile bad 'the wrong one'
 truncate -s 24M vault.img

@@ -13,7 +13,7 @@
 # capabilities (compose.yaml adds SYS_ADMIN only): with it, any reader would
 # pass ptrace's checks and dumpability could not be observed.
 # timeout: 400
-# weight: 90
+# weight: 127
 readonly LIB=/usr/lib/tazpod-test
 nocap=(setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace)
 hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }

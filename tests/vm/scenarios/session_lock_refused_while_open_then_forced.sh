@@ -4,7 +4,7 @@
 # user may ask for the status but not use the root-only `tazpod vault`
 # commands; any other user cannot reach the socket at all.
 # timeout: 300
-# weight: 10
+# weight: 19
 write_init_config init.toml
 start_init init.toml init.log
 create_locked_vault 'a lockable passphrase'

@@ -4,7 +4,7 @@
 # no longer opens the vault and the new one does, with the data intact.
 # /metrics counts the changes apart from the logins.
 # timeout: 300
-# weight: 12
+# weight: 31
 write_init_config init.toml 'throttle_base = "200ms"'
 start_init init.toml init.log
 printf 'the old passphrase\n' | tazpod vault unlock --passphrase-stdin

@@ -23,7 +23,7 @@
 # as PID 1 of its own PID namespace it is tested by the host test
 # init_reaps_5000_orphans. Its main child makes them (guest tool `orphans`).
 # timeout: 900
-# weight: 120
+# weight: 235
 readonly LIB=/usr/lib/tazpod-test
 cycles=${TAZPOD_SOAK_CYCLES:-10}
 warmup=5

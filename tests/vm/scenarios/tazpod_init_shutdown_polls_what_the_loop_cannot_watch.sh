@@ -7,7 +7,7 @@
 # status. (Before, the watch was made by a constructor that throws, and
 # the shutdown stopped at the first process it could not watch.)
 # timeout: 120
-# weight: 3
+# weight: 20
 cat > init.toml <<'TOML'
 [init]
 grace_period = "2s"

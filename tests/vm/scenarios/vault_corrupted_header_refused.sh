@@ -1,6 +1,7 @@
 # A vault whose LUKS2 header was destroyed: unlock fails with a clear error
 # ("not a LUKS2 vault, or its header is damaged"), nothing is attached.
 # timeout: 120
+# weight: 12
 printf 'pw' | vault_expect 0 unlock
 vault_expect 0 lock
 dd if=/dev/zero of="$VAULT_ENCLAVE/vault.img" bs=4096 count=8 conv=notrunc status=none

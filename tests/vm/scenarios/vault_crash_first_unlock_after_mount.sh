@@ -6,8 +6,8 @@
 # creates it, and its root is the user's (crash-lib.sh). Before the rename
 # came last, a kill here left a vault whose root stayed root's for good.
 # Fewer rounds than the other steps: unlock.mkfs crashes the same first
-# unlock ten times; this step adds the moment after the mount.
+# unlock five times; this step adds the moment after the mount.
 # timeout: 600
-# weight: 250
+# weight: 111
 . /usr/lib/tazpod-test/crash-lib.sh
 crash_first_unlock_point unlock.mount 4 2

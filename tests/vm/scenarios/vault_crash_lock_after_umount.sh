@@ -1,9 +1,9 @@
 # Crash injection: SIGKILL of PID 1 (the whole container) with the lock's
-# helper stopped right after the unmount (the mapping still active), 10
+# helper stopped right after the unmount (the mapping still active), 5
 # restarts, in persistent mode; then 3 SIGKILLs of that helper alone. What
 # was written before the lock is all there after every restart; nothing
 # leaks (crash-lib.sh).
 # timeout: 900
-# weight: 230
+# weight: 67
 . /usr/lib/tazpod-test/crash-lib.sh
-crash_lock_points lock.umount "${CRASH_RESTARTS:-10}" "${CRASH_HELPER_KILLS:-3}"
+crash_lock_points lock.umount "${CRASH_RESTARTS:-5}" "${CRASH_HELPER_KILLS:-3}"

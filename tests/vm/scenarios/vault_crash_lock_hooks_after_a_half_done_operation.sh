@@ -8,7 +8,7 @@
 # mount point gone, held or not). The hooks ran in the lock that was
 # killed, before its unmount, and run again in the next ordinary lock.
 # timeout: 300
-# weight: 30
+# weight: 28
 . /usr/lib/tazpod-test/crash-lib.sh
 mkdir -p /opt/hooks
 cat > /opt/hooks/count-lock <<'SH'

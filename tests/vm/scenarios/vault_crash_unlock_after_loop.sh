@@ -1,8 +1,8 @@
 # Crash injection: SIGKILL of PID 1 (the whole container) with the unlock's
-# helper stopped right after the loop device was attached, 10 restarts, in
+# helper stopped right after the loop device was attached, 5 restarts, in
 # persistent mode; then 3 SIGKILLs of that helper alone. Every restart
 # recovers with nothing leaked and every synced byte there (crash-lib.sh).
 # timeout: 900
-# weight: 290
+# weight: 86
 . /usr/lib/tazpod-test/crash-lib.sh
-crash_unlock_points unlock.loop "${CRASH_RESTARTS:-10}" "${CRASH_HELPER_KILLS:-3}"
+crash_unlock_points unlock.loop "${CRASH_RESTARTS:-5}" "${CRASH_HELPER_KILLS:-3}"

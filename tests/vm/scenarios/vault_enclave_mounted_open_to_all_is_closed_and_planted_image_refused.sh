@@ -5,7 +5,7 @@
 # that is not root's and closed to others: an unlock is refused with a
 # message that names the file, and works once it is gone.
 # timeout: 240
-# weight: 8
+# weight: 14
 mkdir -p "$VAULT_ENCLAVE"
 mount -t tmpfs -o size=64m,mode=1777 enclave "$VAULT_ENCLAVE"
 as_dev sh -c "head -c 1048576 /dev/zero > $VAULT_ENCLAVE/vault.img"

@@ -1,7 +1,7 @@
 # An image larger than the enclave: a clear error that names the enclave
 # and what to change, no image left, nothing attached.
 # timeout: 60
-# weight: 2
+# weight: 5
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers
 VAULT_MODE_ARGS=(--mode ram --enclave-size $((8 << 20)) --image-size $((32 << 20)))
 rc=0

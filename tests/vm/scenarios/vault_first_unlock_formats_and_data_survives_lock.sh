@@ -2,6 +2,7 @@
 # formats LUKS2, makes ext4 and mounts it at ~dev/secrets owned by dev,
 # nosuid and nodev; data written there survives lock and unlock.
 # timeout: 180
+# weight: 13
 vault_expect 0 probe
 [[ $(vault probe) == *state=absent* ]] || fail "a fresh vault should be absent"
 printf 'correct horse' | vault_expect 0 unlock

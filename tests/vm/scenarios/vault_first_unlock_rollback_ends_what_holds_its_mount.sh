@@ -10,7 +10,7 @@
 # dev's processes can), and "another container" completes its vault on the
 # volume, so that the rename that would complete this one is refused.
 # timeout: 300
-# weight: 9
+# weight: 25
 . /usr/lib/tazpod-test/crash-lib.sh
 crash_setup
 crash_start

@@ -9,7 +9,7 @@
 # The helper is held right after the mount by the test build's crash point
 # (crash-lib.sh), and continued once the swap is made.
 # timeout: 300
-# weight: 9
+# weight: 22
 . /usr/lib/tazpod-test/crash-lib.sh
 crash_setup
 victim=/srv/victim

@@ -10,7 +10,7 @@
 # and nothing is killed for memory; with the memory back, the same unlock
 # makes the vault (vault/vault.cc, Vault::Unlock).
 # timeout: 240
-# weight: 8
+# weight: 24
 memory_cgroups shrink $((256 << 20))
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args

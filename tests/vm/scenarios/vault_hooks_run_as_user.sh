@@ -4,7 +4,7 @@
 # killed with its children; while they run, the helper holds the passphrase
 # no more.
 # timeout: 240
-# weight: 7
+# weight: 32
 mkdir -p /opt/hooks
 cat > /opt/hooks/fetch <<'SH'
 #!/bin/bash

@@ -5,7 +5,7 @@
 # logins at once failed with "a loop device still backs ... after 2 s"), and
 # still create, mount and lock its own vault.
 # timeout: 180
-# weight: 6
+# weight: 10
 enclave=/run/clash/enclave
 mkdir -p "$enclave"
 # "Container A", half way through its first unlock: its enclave tmpfs holds a

@@ -6,7 +6,7 @@
 # image larger than its file system allows a file (EFBIG, here ext4 on a
 # loop device) is refused too.
 # timeout: 150
-# weight: 3
+# weight: 15
 mkdir -p /size-volume
 mount -t tmpfs -o size=64m tmpfs /size-volume
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers

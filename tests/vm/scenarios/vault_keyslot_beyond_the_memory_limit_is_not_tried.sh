@@ -11,7 +11,7 @@
 # outside the limit the first passphrase still opens the vault
 # (vault/pbkdf_memory.h).
 # timeout: 300
-# weight: 12
+# weight: 101
 memory_cgroups keyslots $((192 << 20))
 
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args

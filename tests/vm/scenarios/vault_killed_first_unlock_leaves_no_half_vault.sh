@@ -5,7 +5,7 @@
 # and whatever it had attached, the vault is "absent" again, and the next
 # first unlock creates it normally.
 # timeout: 240
-# weight: 8
+# weight: 17
 printf 'first passphrase' > pass
 for delay in 0.1 0.4 0.8 1.2 1.6; do
   (vault_exec unlock <pass >/dev/null 2>&1) & helper=$!

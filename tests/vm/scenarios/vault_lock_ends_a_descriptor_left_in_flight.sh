@@ -6,7 +6,7 @@
 # holds nothing), then unmounts cleanly. Root's process there, and the
 # user's in a namespace without the vault, are left alone.
 # timeout: 180
-# weight: 8
+# weight: 14
 printf 'pw' | vault_expect 0 unlock
 start_outsider
 sleep 1000 & roots=$!

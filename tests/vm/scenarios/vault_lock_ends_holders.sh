@@ -8,7 +8,7 @@
 # they are ended, the unmount is clean (never lazy), and everything is
 # detached.
 # timeout: 180
-# weight: 8
+# weight: 17
 printf 'pw' | vault_expect 0 unlock
 # Each holder leaves a mark once it holds the vault; the lock waits for all
 # of them (a fixed sleep was too short for a loaded guest).

@@ -7,7 +7,7 @@
 # busy, and the last resort ends the user's processes whose mount
 # namespace mounts the vault, and only those.
 # timeout: 180
-# weight: 8
+# weight: 19
 no_ptrace() { setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace "$@"; }
 # shellcheck disable=SC2016  # an awk program
 effective=$(no_ptrace awk '/^CapEff/ {print $2}' /proc/self/status)

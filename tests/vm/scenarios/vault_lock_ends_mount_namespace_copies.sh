@@ -5,7 +5,7 @@
 # namespace). The lock ends the processes whose namespaces still mount the
 # vault, as it ends processes holding its files, and detaches everything.
 # timeout: 180
-# weight: 8
+# weight: 9
 printf 'pw' | vault_expect 0 unlock
 echo secret > "$VAULT_MNT/note.txt"
 # Working directory outside the vault: only the copied mount holds it.

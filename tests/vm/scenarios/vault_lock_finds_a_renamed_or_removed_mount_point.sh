@@ -10,7 +10,7 @@
 # A lock's hooks may run for minutes, and the user may rename the directory
 # meanwhile: the lock looks for the mount again after them.
 # timeout: 300
-# weight: 10
+# weight: 35
 mkdir -p /opt/hooks
 cat > /opt/hooks/wait-if-asked <<'SH'
 #!/bin/bash

@@ -5,6 +5,7 @@
 # Before, the lock stopped at `step=sync` with the key still in the
 # kernel, and so did every retry, the one at shutdown too.
 # timeout: 120
+# weight: 9
 printf 'pw' | vault_expect 0 unlock
 echo data > "$VAULT_MNT/f"
 # A holder: the first unmount is busy, so the lock flushes, then ends it.

@@ -8,7 +8,7 @@
 # with the key still in the kernel, every time the lock was tried again;
 # and the helper, in a FUSE wait that not even SIGKILL ends, would stay).
 # timeout: 180
-# weight: 5
+# weight: 10
 modprobe fuse || fail "no fuse module"
 mkdir -p /run/stallfs
 /usr/lib/tazpod-test/stallfs /run/stallfs 2>stallfs.err & server=$!

@@ -2,6 +2,7 @@
 # kernel keyring, no loop device, no mount; and a plaintext canary written
 # into the vault appears nowhere in the enclave's image.
 # timeout: 180
+# weight: 6
 printf 'pw' | vault_expect 0 unlock
 canary="TAZPOD-CANARY-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 for i in 1 2 3; do echo "$canary" > "$VAULT_MNT/canary$i"; done

@@ -7,6 +7,7 @@
 # Where sysfs names something else (here a file bound over it), the unlock
 # is refused, naming it, and no node is made from a guess.
 # timeout: 180
+# weight: 15
 # The driver can be reloaded only with no loop device in use (the scenarios
 # before this one left none: the harness checks).
 reload_loop() {

@@ -7,7 +7,7 @@
 # happened. No link is followed anywhere on the path, root's either: the
 # mount table shows the real path, where the vault is then looked for.
 # timeout: 180
-# weight: 8
+# weight: 20
 victim=/srv/victim
 mkdir -p "$victim"
 as_dev mkdir -p /home/dev/vaults

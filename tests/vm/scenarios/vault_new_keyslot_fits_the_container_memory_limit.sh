@@ -8,7 +8,7 @@
 # unlock is refused (exit 4), saying why, and leaves no vault
 # (vault/pbkdf_memory.h).
 # timeout: 300
-# weight: 12
+# weight: 46
 memory_cgroups small $((192 << 20)) tiny $((96 << 20))
 cgroup=/sys/fs/cgroup
 

@@ -10,7 +10,7 @@
 # recovery keeps A's half-made image, and B's first unlock is refused.
 # (vault/image_lock.h: an OFD lock held by the loop device's open file.)
 # timeout: 240
-# weight: 10
+# weight: 33
 mkdir -p /volume /run/share
 mount -t tmpfs -o size=160m tmpfs /volume
 product_helper=$VAULT_HELPER

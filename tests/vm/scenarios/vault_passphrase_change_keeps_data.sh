@@ -2,7 +2,7 @@
 # the vault is unlocked: the old one is refused, the new one opens it, the
 # data is intact.
 # timeout: 180
-# weight: 10
+# weight: 8
 printf 'old pass' | vault_expect 0 unlock
 echo 'token-123' > "$VAULT_MNT/token"
 printf 'old pass\0new pass' | vault_expect 0 passwd

@@ -5,7 +5,7 @@
 # two slots, as vault_args makes it) has no room for a third; the data is
 # intact. libcryptsetup's own change would have written over the only slot.
 # timeout: 180
-# weight: 10
+# weight: 12
 # shellcheck disable=SC2034 # read by vault and vault_exec (scenario-lib.sh)
 VAULT_HELPER=/usr/lib/tazpod-test/tazpod-vault-helper-crash
 printf 'old pass' | vault_expect 0 unlock

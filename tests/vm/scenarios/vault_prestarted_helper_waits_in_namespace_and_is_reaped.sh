@@ -3,7 +3,7 @@
 # replaced by a forked helper for the next operation, and the shutdown kills
 # and reaps the one left waiting.
 # timeout: 180
-# weight: 8
+# weight: 7
 write_init_config init.toml
 start_init init.toml init.log
 standby_pid() { grep -E 'vault.helper.standby pid=' init.log | tail -n1 | sed 's/.*pid=\([0-9]*\).*/\1/'; }

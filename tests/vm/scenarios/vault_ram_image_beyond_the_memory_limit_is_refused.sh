@@ -10,7 +10,7 @@
 # use, below the floor of a 128 MiB cost: refused before a byte is written,
 # not after the whole image, with the image named as the cause.
 # timeout: 240
-# weight: 8
+# weight: 12
 memory_cgroups tiny $((96 << 20)) starved $((200 << 20))
 
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault_args

@@ -4,7 +4,7 @@
 # no loop device can open it read-write), and a file there that is not
 # root's and 0600 is refused as no vault, as on a writable volume.
 # timeout: 90
-# weight: 2
+# weight: 8
 mkdir -p /ro-volume
 mount -t tmpfs -o size=16m,ro tmpfs /ro-volume
 # shellcheck disable=SC2034  # read by scenario-lib.sh's vault helpers

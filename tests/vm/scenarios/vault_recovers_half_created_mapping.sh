@@ -3,7 +3,7 @@
 # libcryptsetup does not recognise. Recovery removes it — with no table, and
 # with a table left suspended — and the next unlock works under that name.
 # timeout: 120
-# weight: 4
+# weight: 8
 printf 'pw' | vault_expect 0 unlock
 vault_expect 0 lock
 

@@ -1,7 +1,7 @@
 # Two vaults ("two containers") on one kernel, unlocked at once under their
 # own device-mapper names: no clash, each sees its own data.
 # timeout: 240
-# weight: 8
+# weight: 17
 VAULT_NAME=tazpod-aaaa VAULT_ENCLAVE=/run/a/enclave VAULT_MNT=/run/a/secrets
 printf 'a' | vault_expect 0 unlock
 echo A > /run/a/secrets/who

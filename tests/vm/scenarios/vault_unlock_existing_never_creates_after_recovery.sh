@@ -6,7 +6,7 @@
 # copied meanwhile still mounts it (the mapping stays busy). Recovery ends
 # that copy's process; on its SIGTERM, that process deletes the image.
 # timeout: 120
-# weight: 6
+# weight: 7
 image=$VAULT_ENCLAVE/vault.img
 printf 'pw' | vault_expect 0 unlock
 unshare --mount --propagation private \

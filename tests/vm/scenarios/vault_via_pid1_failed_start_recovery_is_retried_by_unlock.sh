@@ -8,7 +8,7 @@
 # missing".) The same for a lock: it cleans up, and the unlock after it
 # works.
 # timeout: 240
-# weight: 10
+# weight: 39
 
 # leave_attached_and_held: what an earlier run left, with the mapping held
 # open by a process that is no mount (recovery cannot end it).

@@ -9,7 +9,7 @@
 # passphrase, by a call that throws: the helper unlocked unwatched, the
 # client got no answer, and the vault stayed "unlocking".)
 # timeout: 240
-# weight: 6
+# weight: 19
 write_init_config init.toml
 start_init init.toml init.log
 create_locked_vault 'pw'

@@ -2,7 +2,7 @@
 # control socket, forwards signals to its main child and reaps: the vault's
 # work runs in a helper process, not on the event loop.
 # timeout: 300
-# weight: 25
+# weight: 50
 # Deliberately slow key derivation for this test (argon2id, 64 MiB, 4 passes:
 # argon2 needs at least 4).
 write_init_config init.toml

@@ -5,7 +5,7 @@
 # running, they would use the vault as the user after the unlock failed.
 # The vault is failed; a lock mends it.
 # timeout: 180
-# weight: 8
+# weight: 17
 write_linger_hook
 write_init_config init.toml
 sed -i 's|^\[vault\]$|[vault]\noperation_timeout = "10s"\nhook_timeout = "4s"\nunlock_hooks = ["/opt/hooks/linger"]|' init.toml

@@ -2,7 +2,7 @@
 # recovered when `tazpod init` starts, not reported as "already exists"; a
 # wrong passphrase through PID 1 exits 2 and leaves it locked.
 # timeout: 240
-# weight: 9
+# weight: 14
 printf 'pw' | vault_expect 0 unlock
 echo keep > "$VAULT_MNT/keep"
 sync

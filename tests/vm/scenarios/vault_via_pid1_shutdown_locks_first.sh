@@ -3,7 +3,7 @@
 # shutdown step, before it terminates the other processes; afterwards
 # nothing is attached.
 # timeout: 240
-# weight: 7
+# weight: 12
 write_init_config init.toml
 start_init init.toml init.log -- sleep 1000
 expect_eq "$(tazpod vault status)" "state=absent busy=false" "status of a fresh vault"

@@ -14,7 +14,7 @@
 # Either way, once every other process is gone, init locks again: nothing
 # is attached when it exits, and its exit code says a step failed.
 # timeout: 300
-# weight: 12
+# weight: 27
 . /usr/lib/tazpod-test/crash-lib.sh
 crash_setup
 

@@ -4,7 +4,7 @@
 # container is stopping"): init must not exit with the vault unlocked, nor
 # kill a helper half-way through an unlock.
 # timeout: 240
-# weight: 6
+# weight: 16
 write_init_config init.toml
 start_init init.toml init.log -- sh -c "trap '' TERM; exec sleep 1000"
 create_locked_vault 'a late passphrase'

@@ -7,7 +7,7 @@
 # its timeout killed it. Once the pipe is drained, the lines that waited
 # come out whole and in order, and log.dropped says how many were lost.
 # timeout: 180
-# weight: 5
+# weight: 21
 mkdir -p /opt/hooks
 cat > /opt/hooks/chatty <<'SH'
 #!/bin/bash

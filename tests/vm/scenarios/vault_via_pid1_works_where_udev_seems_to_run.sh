@@ -6,7 +6,7 @@
 # loaded (so from the environment, not from a setenv() in main), and an
 # unlock and a lock through PID 1 work as they do without udev.
 # timeout: 240
-# weight: 8
+# weight: 13
 mkdir -p /run/udev
 : > /run/udev/control  # libdevmapper only looks for the path
 trap 'rm -f /run/udev/control' EXIT

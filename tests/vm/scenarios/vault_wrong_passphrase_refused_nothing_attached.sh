@@ -1,7 +1,7 @@
 # A wrong passphrase is refused with exit 2, leaves nothing attached and the
 # vault locked; unlocking while unlocked is refused as busy (3).
 # timeout: 180
-# weight: 8
+# weight: 7
 printf 'right one' | vault_expect 0 unlock
 vault_expect 0 lock
 printf 'wrong one' | vault_expect 2 unlock
