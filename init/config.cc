@@ -19,6 +19,7 @@
 #include "init/signal_names.h"
 #include "init/signals.h"
 #include "session/protocol.h"
+#include "vault/luks_volume.h"
 
 namespace tazpod::init {
 
@@ -71,10 +72,6 @@ std::optional<std::string> ReadSignal(const std::string& path, const toml::node&
   out = *sig;
   return std::nullopt;
 }
-
-// Two keyslots of the vault's 512-bit key: 4000 anti-forensic stripes of
-// 64 bytes each, rounded up to 4 KiB, is 258048 bytes per slot.
-constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
 
 // A configuration file larger than this is refused: PID 1 reads it whole.
 constexpr off_t kMaxConfigBytes = 1 << 20;
@@ -301,7 +298,7 @@ std::optional<std::string> ApplyVaultSection(const std::string& path, const toml
       // one (docs/vault.md), so the area holds at least two; libcryptsetup
       // wants whole 4 KiB blocks and at most 128 MiB.
       if (!err && v.luks2_keyslots_size != 0 &&
-          (v.luks2_keyslots_size % 4096 != 0 || v.luks2_keyslots_size < kTwoKeyslotsBytes ||
+          (v.luks2_keyslots_size % 4096 != 0 || v.luks2_keyslots_size < vault::kTwoKeyslotsBytes ||
            v.luks2_keyslots_size > (128ULL << 20)))
         err = KeyError(path, node, key,
                        "0 (the default) or a multiple of 4096 from 516096 (504K: two keyslots) to 128M");

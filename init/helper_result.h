@@ -23,12 +23,20 @@ struct VaultOutcome {
   std::string step;     // on failure, where the helper stopped ("in_use", "keyslot_memory", "luks.activate"...)
 };
 
+// Whether a first unlock was refused before it made anything, because the
+// vault it would make cannot be: the RAM-mode image would not fit the
+// container's memory, or no vault fits the configured image size. There is
+// still no vault.
+inline bool IsCreateRefusal(const VaultOutcome& o) {
+  return o.step == "image_memory" || o.step == "image_size";
+}
+
 // Whether the helper refused before doing anything, for a cause the next
-// attempt would meet too until the container changes: the image is in use
-// by another container, no keyslot or no RAM-mode image fits the
-// container's memory, or no vault fits the configured image size.
+// attempt would meet too until the container changes: a create refusal
+// (above), the image is in use by another container, or no keyslot fits
+// the container's memory.
 inline bool IsLastingRefusal(const VaultOutcome& o) {
-  return o.step == "in_use" || o.step == "keyslot_memory" || o.step == "image_memory" || o.step == "image_size";
+  return IsCreateRefusal(o) || o.step == "in_use" || o.step == "keyslot_memory";
 }
 
 // The step a result line names when the operation's helper never started.

@@ -624,10 +624,8 @@ void VaultService::Unlock(SecretBuffer passphrase, vault::IfNoImage if_no_image,
       // gate then tells the cause, where absent would say "log in again".)
       else if (HelperNeverStarted(o) && *still_locked) Transition(VaultEvent::kUnlockRefused, o.message);
       else if (o.kind == "wrong_passphrase") Transition(VaultEvent::kUnlockRefused, "wrong_passphrase");
-      // The new image would not fit the container's memory, or no vault
-      // fits its configured size: nothing was made, so there is still no
-      // vault.
-      else if (o.step == "image_memory" || o.step == "image_size") Transition(VaultEvent::kCreateRefused, o.step);
+      // Nothing was made, so there is still no vault.
+      else if (IsCreateRefusal(o)) Transition(VaultEvent::kCreateRefused, o.step);
       // Another container has the image attached, or no keyslot fits the
       // container's memory: nothing was done, here.
       else if (IsLastingRefusal(o)) Transition(VaultEvent::kUnlockRefused, o.step);

@@ -36,6 +36,12 @@ struct LuksLayout {
   std::uint64_t keyslots_bytes = 0;  // 0: libcryptsetup's default (16 MiB)
 };
 
+// The keyslots area two keyslots of the vault's 512-bit key need (4000
+// anti-forensic stripes of 64 bytes each, rounded up to 4 KiB: 258048
+// bytes a slot). A passphrase change holds both for a while, so this is
+// the smallest keyslots area a vault may be given.
+inline constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
+
 // The smallest image a vault is made in: the LUKS2 header (two metadata
 // copies and the keyslots area; 16 MiB in all with libcryptsetup's
 // defaults), after which libcryptsetup starts the data at the next MiB,

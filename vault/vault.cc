@@ -180,9 +180,6 @@ VaultError MadeElsewhere(const std::string& image) {
 // file's size (off_t) to hold. Step "image_size", as "image_memory" below:
 // nothing was done, and the next attempt would meet the same.
 VaultStatus RefuseImageSize(const VaultConfig& config) {
-  // Two keyslots' area, the least PID 1's configuration takes
-  // (vault.luks2_keyslots_size): a passphrase change holds both for a while.
-  constexpr std::uint64_t kTwoKeyslotsBytes = 2ULL * 258048;
   const std::uint64_t bytes = config.ResolvedImageBytes();
   // The setting to change: the image's size when it is set; otherwise the
   // enclave's, of which it is made in RAM mode (persistent mode: set it).

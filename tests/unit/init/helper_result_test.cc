@@ -57,6 +57,15 @@ TEST_CASE("a refusal for the image in use, no keyslot or image fitting, or the i
   CHECK_FALSE(IsLastingRefusal(OutcomeOfResult(1, "result=error kind=system step=mount message=\"m\"")));
 }
 
+TEST_CASE("only a refusal of the image's memory or size leaves a vault not made") {
+  using tazpod::init::IsCreateRefusal;
+  CHECK(IsCreateRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image_memory message=\"x\"")));
+  CHECK(IsCreateRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image_size message=\"x\"")));
+  CHECK_FALSE(IsCreateRefusal(OutcomeOfResult(3, "result=error kind=busy step=in_use message=\"held\"")));
+  CHECK_FALSE(IsCreateRefusal(OutcomeOfResult(4, "result=error kind=invalid step=keyslot_memory message=\"x\"")));
+  CHECK_FALSE(IsCreateRefusal(OutcomeOfResult(4, "result=error kind=invalid step=image message=\"no room\"")));
+}
+
 TEST_CASE("the line for a helper that never started reads back as one, with the errno's text") {
   const std::string line = NeverStartedResult(EAGAIN);
   CHECK(ExitCodeOfResult(line) == 1);
