@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace tazpod::vault {
 
@@ -38,7 +40,31 @@ void NoUdev() {
   dm_udev_set_sync_support(0);
 }
 
+// Whether the running kernel has device-mapper, built in or loaded: then
+// /proc/devices lists its block major. Unreadable: assume so.
+bool KernelHasDeviceMapper() {
+  std::ifstream in("/proc/devices");
+  if (!in) return true;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ProcDevicesListDeviceMapper(text.str());
+}
+
 }  // namespace
+
+bool ProcDevicesListDeviceMapper(std::string_view proc_devices) {
+  // Lines such as "254 device-mapper", under "Block devices:".
+  constexpr std::string_view kName = " device-mapper";
+  std::size_t start = 0;
+  while (start < proc_devices.size()) {
+    std::size_t end = proc_devices.find('\n', start);
+    if (end == std::string_view::npos) end = proc_devices.size();
+    const std::string_view line = proc_devices.substr(start, end - start);
+    if (line.size() > kName.size() && line.substr(line.size() - kName.size()) == kName) return true;
+    start = end + 1;
+  }
+  return false;
+}
 
 bool DeviceMapperNameExists(const std::string& name) {
   NoUdev();
@@ -56,7 +82,14 @@ int DeviceMapperOpenCount(const std::string& name) {
 VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step) {
   NoUdev();
   struct dm_info info {};
-  if (!Run(DM_DEVICE_INFO, name, &info) || !info.exists) return std::nullopt;
+  if (!Run(DM_DEVICE_INFO, name, &info)) {
+    // A kernel without device-mapper has no mapping to remove. Otherwise not
+    // knowing is no "nothing to remove": a lock would go on to detach the
+    // loop device (lazily, under a live mapping) and report the key gone.
+    if (!KernelHasDeviceMapper()) return std::nullopt;
+    return VaultError{ErrorKind::kSystem, step, "cannot ask device-mapper whether " + name + " exists"};
+  }
+  if (!info.exists) return std::nullopt;
   if (info.open_count > 0)
     return VaultError{ErrorKind::kBusy, step, "device-mapper device " + name + " is in use"};
   // A device left suspended cannot be removed until it is resumed; a

@@ -9,10 +9,14 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "vault/vault_error.h"
 
 namespace tazpod::vault {
+
+// Whether the text of /proc/devices lists device-mapper's block major.
+bool ProcDevicesListDeviceMapper(std::string_view proc_devices);
 
 // True when a device-mapper device named `name` exists, in any state.
 bool DeviceMapperNameExists(const std::string& name);
@@ -23,7 +27,8 @@ bool DeviceMapperNameExists(const std::string& name);
 int DeviceMapperOpenCount(const std::string& name);
 
 // Removes the device `name` (resuming it first if it was left suspended).
-// Nothing to do is success.
+// Nothing to do is success, and so is a kernel without device-mapper;
+// device-mapper there and not answering is an error.
 VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step);
 
 }  // namespace tazpod::vault
