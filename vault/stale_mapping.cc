@@ -1,11 +1,11 @@
 #include "vault/stale_mapping.h"
 
+#include <dirent.h>
 #include <libdevmapper.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 namespace tazpod::vault {
 
@@ -40,30 +40,26 @@ void NoUdev() {
   dm_udev_set_sync_support(0);
 }
 
-// Whether the running kernel has device-mapper, built in or loaded: then
-// /proc/devices lists its block major. Unreadable: assume so.
-bool KernelHasDeviceMapper() {
-  std::ifstream in("/proc/devices");
-  if (!in) return true;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ProcDevicesListDeviceMapper(text.str());
-}
-
 }  // namespace
 
-bool ProcDevicesListDeviceMapper(std::string_view proc_devices) {
-  // Lines such as "254 device-mapper", under "Block devices:".
-  constexpr std::string_view kName = " device-mapper";
-  std::size_t start = 0;
-  while (start < proc_devices.size()) {
-    std::size_t end = proc_devices.find('\n', start);
-    if (end == std::string_view::npos) end = proc_devices.size();
-    const std::string_view line = proc_devices.substr(start, end - start);
-    if (line.size() > kName.size() && line.substr(line.size() - kName.size()) == kName) return true;
-    start = end + 1;
+bool SysfsListsMapping(const std::string& sys_block, const std::string& name) {
+  // Every device-mapper device is a block device dm-N whose dm/name is its
+  // name. Sysfs shows the host's devices to a container too, and asks for
+  // no privilege.
+  DIR* dir = opendir(sys_block.c_str());
+  if (!dir) return true;  // cannot tell
+  bool listed = false;
+  while (struct dirent* e = readdir(dir)) {
+    if (std::strncmp(e->d_name, "dm-", 3) != 0) continue;
+    std::ifstream file(sys_block + "/" + e->d_name + "/dm/name");
+    std::string shown;
+    if (std::getline(file, shown) && shown == name) {
+      listed = true;
+      break;
+    }
   }
-  return false;
+  closedir(dir);
+  return listed;
 }
 
 bool DeviceMapperNameExists(const std::string& name) {
@@ -83,11 +79,13 @@ VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step) {
   NoUdev();
   struct dm_info info {};
   if (!Run(DM_DEVICE_INFO, name, &info)) {
-    // A kernel without device-mapper has no mapping to remove. Otherwise not
-    // knowing is no "nothing to remove": a lock would go on to detach the
-    // loop device (lazily, under a live mapping) and report the key gone.
-    if (!KernelHasDeviceMapper()) return std::nullopt;
-    return VaultError{ErrorKind::kSystem, step, "cannot ask device-mapper whether " + name + " exists"};
+    // device-mapper does not answer: in a kernel without it, or a container
+    // not given it (no control node, no CAP_SYS_ADMIN), as well as where
+    // it should. Sysfs says whether there is a device to remove; where
+    // there is, "nothing to remove" would have a lock go on to detach the
+    // loop device (lazily, under the live mapping) and report the key gone.
+    if (!SysfsListsMapping("/sys/block", name)) return std::nullopt;
+    return VaultError{ErrorKind::kSystem, step, "device-mapper does not answer, and " + name + " exists"};
   }
   if (!info.exists) return std::nullopt;
   if (info.open_count > 0)

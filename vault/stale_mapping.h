@@ -9,14 +9,14 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 
 #include "vault/vault_error.h"
 
 namespace tazpod::vault {
 
-// Whether the text of /proc/devices lists device-mapper's block major.
-bool ProcDevicesListDeviceMapper(std::string_view proc_devices);
+// Whether sysfs (`sys_block`: /sys/block) shows a device-mapper device
+// named `name`; true when it cannot be read (cannot tell).
+bool SysfsListsMapping(const std::string& sys_block, const std::string& name);
 
 // True when a device-mapper device named `name` exists, in any state.
 bool DeviceMapperNameExists(const std::string& name);
@@ -27,8 +27,8 @@ bool DeviceMapperNameExists(const std::string& name);
 int DeviceMapperOpenCount(const std::string& name);
 
 // Removes the device `name` (resuming it first if it was left suspended).
-// Nothing to do is success, and so is a kernel without device-mapper;
-// device-mapper there and not answering is an error.
+// Nothing to do is success. When device-mapper does not answer, so is a
+// name sysfs does not show; one it shows is an error.
 VaultStatus RemoveDeviceMapperName(const std::string& name, const char* step);
 
 }  // namespace tazpod::vault
