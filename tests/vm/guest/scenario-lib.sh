@@ -327,6 +327,15 @@ TOML
   for line in "$@"; do echo "$line" >> "$file"; done
 }
 
+# init_sockets: how many sockets PID 1 ($INIT_PID) has open. One process,
+# not a readlink for each descriptor (seconds under a loaded emulator):
+# scenarios count them to see a connection accepted, then must send their
+# request within PID 1's 5 s read deadline.
+init_sockets() {
+  # shellcheck disable=SC2010  # descriptors are numbers; one ls shows every link's target
+  ls -l /proc/"$INIT_PID"/fd | grep -c ' socket:' || true
+}
+
 # start_init CONFIG LOG [-- COMMAND...]: starts `tazpod init` in the
 # background (INIT_PID) and waits until its vault has recovered and its
 # control socket listens.

@@ -1,10 +1,11 @@
 # A lock that cannot ask device-mapper about the vault's mapping (here its
 # control node answers no ioctl: a plain file is bound over
 # /dev/mapper/control) while sysfs shows the mapping fails at the
-# mapping's step, says so, and leaves the mapping for the next lock. Before, a query that failed counted as
-# "no such mapping": the lock went on to detach the loop device, which the
-# kernel only marks for later under a live mapping, and answered `locked`
-# with the key still in the kernel.
+# mapping's step, says so, and leaves the mapping for the next lock.
+# Before, a query that failed counted as "no such mapping": the lock went
+# on to detach the loop device, which the kernel only marks for later
+# under a live mapping, and answered `locked` with the key still in the
+# kernel.
 # timeout: 120
 # weight: 12
 printf 'pw' | vault_expect 0 unlock

@@ -30,19 +30,13 @@ sock=/run/tazpod/control.sock
 frame() {  # frame HEADER SECRET: one control message, in hex
   printf '%08x%s%08x%s' "${#1}" "$(text_hex "$1")" "${#2}" "$(text_hex "$2")"
 }
-# One process, not a readlink for each descriptor: PID 1 gives the
-# request 5 s from its accept, and the loop below must send within them.
-sockets() {  # how many sockets PID 1 has open
-  # shellcheck disable=SC2010  # descriptors are numbers; one ls shows every link's target
-  ls -l /proc/"$INIT_PID"/fd | grep -c ' socket:' || true
-}
 # The connection made while the loop still takes descriptors: an accepted
 # connection needs a watch of its own.
-before=$(sockets)
+before=$(init_sockets)
 rm -f /tmp/send-unlock
 /usr/lib/tazpod-test/ctlpoke "$sock" "$(frame '{"v":1,"op":"vault.unlock"}' pw)" wait-for /tmp/send-unlock \
   > unlock.out & unlock_poke=$!
-accepted() { (( $(sockets) > before )); }
+accepted() { (( $(init_sockets) > before )); }
 wait_until 10 accepted || fail "PID 1 did not accept the connection"
 
 # From here every new epoll watch of root's is refused (ENOSPC): the

@@ -14,17 +14,12 @@ secret='a late passphrase'
 message=$(printf '%08x%s%08x%s' "${#header}" "$(text_hex "$header")" "${#secret}" "$(text_hex "$secret")")
 # PID 1 reads a request for at most 5 s after accepting it (then closes
 # the connection: the client's late write would die of SIGPIPE), and
-# everything from here to the send must fit in them: the accept's check
-# is one process, not a readlink for each descriptor (seconds under a
-# loaded emulator), and the send follows the lock step's end at once.
-sockets() {  # how many sockets PID 1 has open
-  # shellcheck disable=SC2010  # descriptors are numbers; one ls shows every link's target
-  ls -l /proc/"$INIT_PID"/fd | grep -c ' socket:' || true
-}
-before=$(sockets)
+# everything from here to the send must fit in them: the send follows the
+# lock step's end at once.
+before=$(init_sockets)
 rm -f /tmp/send
 /usr/lib/tazpod-test/ctlpoke "$sock" "$message" wait-for /tmp/send > poke.out & poke=$!
-more_sockets() { (( $(sockets) > before )); }
+more_sockets() { (( $(init_sockets) > before )); }
 wait_until 10 more_sockets || fail "PID 1 did not accept the connection"
 kill -TERM "$INIT_PID"
 wait_log init.log 'init.shutdown.step.done step=vault.lock' 30
@@ -34,6 +29,9 @@ grep -q 'reason=read_timeout' init.log &&
   fail "the lock step ended after PID 1's 5 s read deadline: the machine was too slow for this check"
 rc=0; wait "$poke" || rc=$?
 cat poke.out
+wait_log init.log 'init.shutdown.term' 30
+awk '/init\.shutdown\.step\.done step=vault\.lock/ { locked = 1 } /init\.shutdown\.term/ { exit !locked }' init.log ||
+  fail "the shutdown did not lock first: $(cat init.log)"
 expect_eq "$rc" 0 "the connection was answered and closed"
 grep -q '"ok":false' poke.out || fail "the unlock was not refused: $(cat poke.out)"
 grep -q 'the container is stopping' poke.out || fail "no reason given: $(cat poke.out)"
